@@ -1,0 +1,226 @@
+//! Incident rules: validation of new incidents and the closed-loop lifecycle
+//! 采集 → 识别 → 交办 → 处置 → 反馈 → 督办 → 结案.
+
+use citydeck_protocol::{Grade, IncidentClass, NewIncident, Stage};
+use serde_json::Value;
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_TEXT_CHARS: usize = 4000;
+pub const MAX_SOURCE_CHARS: usize = 64;
+
+/// A request field that is wrong, and why. Maps to HTTP 422 `{"error":"invalid_field","field":...}`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        FieldError { field: field.to_string(), message: message.into() }
+    }
+}
+
+fn req_str<'a>(obj: &'a serde_json::Map<String, Value>, field: &str) -> Result<&'a str, FieldError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Err(FieldError::new(field, "is required")),
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(FieldError::new(field, "must be a string")),
+    }
+}
+
+fn opt_str(obj: &serde_json::Map<String, Value>, field: &str, max: usize) -> Result<Option<String>, FieldError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => {
+            let s = s.trim();
+            if s.chars().count() > max {
+                Err(FieldError::new(field, format!("must be at most {max} characters")))
+            } else if s.is_empty() {
+                Ok(None)
+            } else {
+                Ok(Some(s.to_string()))
+            }
+        }
+        Some(_) => Err(FieldError::new(field, "must be a string")),
+    }
+}
+
+fn req_coord(obj: &serde_json::Map<String, Value>, field: &str, limit: f64) -> Result<f64, FieldError> {
+    let v = match obj.get(field) {
+        None | Some(Value::Null) => return Err(FieldError::new(field, "is required")),
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(_) => None,
+    };
+    match v {
+        Some(x) if x.is_finite() && (-limit..=limit).contains(&x) => Ok(x),
+        Some(_) => Err(FieldError::new(field, format!("must be between -{limit} and {limit}"))),
+        None => Err(FieldError::new(field, "must be a number")),
+    }
+}
+
+/// Validates a `POST /incidents` body given as raw JSON, naming the first field at fault.
+///
+/// Raw JSON (not a typed struct) so that "unknown class" says `class`, not a serde position.
+pub fn parse_new_incident(body: &Value) -> Result<NewIncident, FieldError> {
+    let obj = body.as_object().ok_or_else(|| FieldError::new("body", "must be a JSON object"))?;
+
+    let title = req_str(obj, "title")?.trim();
+    if title.is_empty() {
+        return Err(FieldError::new("title", "must not be empty"));
+    }
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(FieldError::new("title", format!("must be at most {MAX_TITLE_CHARS} characters")));
+    }
+    let class_s = req_str(obj, "class")?;
+    let class = IncidentClass::parse(class_s).ok_or_else(|| {
+        FieldError::new(
+            "class",
+            format!(
+                "unknown class {class_s:?}; expected one of natural_disaster, accident, public_health, \
+                 social_security"
+            ),
+        )
+    })?;
+    let grade_s = req_str(obj, "grade")?;
+    let grade = Grade::parse(grade_s).ok_or_else(|| {
+        FieldError::new("grade", format!("unknown grade {grade_s:?}; expected one of I, II, III, IV"))
+    })?;
+    let lon = req_coord(obj, "lon", 180.0)?;
+    let lat = req_coord(obj, "lat", 90.0)?;
+    let source = req_str(obj, "source")?.trim();
+    if source.is_empty() {
+        return Err(FieldError::new("source", "must not be empty"));
+    }
+    if source.chars().count() > MAX_SOURCE_CHARS {
+        return Err(FieldError::new("source", format!("must be at most {MAX_SOURCE_CHARS} characters")));
+    }
+    let description = opt_str(obj, "description", MAX_TEXT_CHARS)?;
+    let address = opt_str(obj, "address", MAX_TITLE_CHARS)?;
+    let external_id = opt_str(obj, "external_id", MAX_TITLE_CHARS)?;
+    let occurred_at = match obj.get("occurred_at") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            serde_json::from_value(v.clone())
+                .map_err(|_| FieldError::new("occurred_at", "must be an RFC 3339 timestamp"))?,
+        ),
+    };
+    Ok(NewIncident {
+        title: title.to_string(),
+        class,
+        grade,
+        lon,
+        lat,
+        source: source.to_string(),
+        description,
+        address,
+        external_id,
+        occurred_at,
+    })
+}
+
+/// The stages an incident may move to from `from`. The loop goes forward one stage at a time; 督办
+/// (supervision) can be entered from any open stage when a deadline is missed, and returns the case to
+/// handling; a case can be closed after feedback (or straight away if it was a false alarm at identification).
+pub fn allowed_next(from: Stage) -> &'static [Stage] {
+    use Stage::*;
+    match from {
+        Collected => &[Identified, Closed],
+        Identified => &[Assigned, Supervised, Closed],
+        Assigned => &[Handling, Supervised],
+        Handling => &[Feedback, Supervised],
+        Feedback => &[Closed, Handling, Supervised],
+        Supervised => &[Handling, Closed],
+        Closed => &[],
+    }
+}
+
+pub fn can_transition(from: Stage, to: Stage) -> bool {
+    allowed_next(from).contains(&to)
+}
+
+pub fn is_open(stage: Stage) -> bool {
+    stage != Stage::Closed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn good() -> Value {
+        json!({"title": "Kamppi 交通事故", "class": "accident", "grade": "III", "lon": 24.93, "lat": 60.17,
+               "source": "operator"})
+    }
+
+    #[test]
+    fn accepts_a_well_formed_incident() {
+        let n = parse_new_incident(&good()).unwrap();
+        assert_eq!(n.class, IncidentClass::Accident);
+        assert_eq!(n.grade, Grade::III);
+        assert_eq!(n.title, "Kamppi 交通事故");
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let cases: Vec<(&str, Value)> = vec![
+            ("title", json!("")),
+            ("title", json!("   ")),
+            ("title", json!(5)),
+            ("class", json!("earthquake")),
+            ("grade", json!("V")),
+            ("grade", json!(1)),
+            ("lon", json!(181.0)),
+            ("lat", json!(-90.5)),
+            ("lat", json!("60")),
+            ("source", json!("")),
+            ("occurred_at", json!("yesterday")),
+        ];
+        for (field, value) in cases {
+            let mut body = good();
+            body[field] = value.clone();
+            let err = parse_new_incident(&body).unwrap_err();
+            assert_eq!(err.field, field, "value {value}");
+        }
+        for field in ["title", "class", "grade", "lon", "lat", "source"] {
+            let mut body = good();
+            body.as_object_mut().unwrap().remove(field);
+            assert_eq!(parse_new_incident(&body).unwrap_err().field, field);
+        }
+        assert_eq!(parse_new_incident(&json!([1, 2])).unwrap_err().field, "body");
+    }
+
+    #[test]
+    fn lifecycle_is_closed_loop() {
+        use Stage::*;
+        let path = [Collected, Identified, Assigned, Handling, Feedback, Closed];
+        for w in path.windows(2) {
+            assert!(can_transition(w[0], w[1]), "{:?} -> {:?}", w[0], w[1]);
+        }
+        assert!(!can_transition(Collected, Handling), "no skipping dispatch");
+        assert!(!can_transition(Closed, Handling), "closed is final");
+        assert!(can_transition(Handling, Supervised));
+        assert!(!can_transition(Handling, Handling));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_json(s in ".{0,200}") {
+            if let Ok(v) = serde_json::from_str::<Value>(&s) {
+                let _ = parse_new_incident(&v);
+            }
+        }
+
+        #[test]
+        fn coordinates_in_range_are_accepted(lon in -180.0f64..=180.0, lat in -90.0f64..=90.0) {
+            let mut b = good();
+            b["lon"] = json!(lon);
+            b["lat"] = json!(lat);
+            let n = parse_new_incident(&b).unwrap();
+            prop_assert_eq!(n.lon, lon);
+            prop_assert_eq!(n.lat, lat);
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Pure domain rules of citydeck. No I/O, no clocks, no randomness: every function here is a deterministic
+//! function of its arguments, so the hub enforces exactly what the tests prove.
+
+pub mod incident;
+pub mod roles;
+
+pub use incident::{parse_new_incident, FieldError};
+pub use roles::{Action, Permission};

@@ -1,0 +1,54 @@
+//! Who may do what. Enforced by the hub; the UI only hides what the hub would refuse anyway.
+
+use citydeck_protocol::Role;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Read incidents, events, the stream.
+    Read,
+    /// Create an incident.
+    CreateIncident,
+    /// Change an incident (stage, assignment, notes).
+    UpdateIncident,
+    /// Switch peacetime / wartime.
+    SwitchMode,
+    /// Manage accounts.
+    Administer,
+}
+
+pub trait Permission {
+    fn may(self, action: Action) -> bool;
+}
+
+impl Permission for Role {
+    fn may(self, action: Action) -> bool {
+        use Action::*;
+        match self {
+            Role::Admin => true,
+            Role::Leader => matches!(action, Read),
+            Role::Operator | Role::Field => matches!(action, Read | CreateIncident | UpdateIncident),
+            Role::Commander => matches!(action, Read | CreateIncident | UpdateIncident | SwitchMode),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leader_is_read_only() {
+        assert!(Role::Leader.may(Action::Read));
+        for a in [Action::CreateIncident, Action::UpdateIncident, Action::SwitchMode, Action::Administer] {
+            assert!(!Role::Leader.may(a), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn only_commanders_and_admin_switch_mode() {
+        assert!(Role::Commander.may(Action::SwitchMode));
+        assert!(Role::Admin.may(Action::SwitchMode));
+        assert!(!Role::Operator.may(Action::SwitchMode));
+        assert!(!Role::Field.may(Action::SwitchMode));
+    }
+}

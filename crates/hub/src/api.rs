@@ -1,0 +1,209 @@
+//! HTTP handlers of `/api/v1`. Each one is a thin translation between HTTP and [`crate::db::Db`] plus the
+//! domain rules; all of them are reachable through [`crate::router`] without a socket.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use citydeck_domain::{parse_new_incident, Action};
+use citydeck_protocol::{
+    ApiError, Event, EventsPage, Health, Incident, LoginRequest, LoginResponse, NewIncident, ServerSeq,
+};
+use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi};
+
+use crate::auth::{self, Caller};
+use crate::db::Created;
+use crate::error::AppError;
+use crate::AppState;
+
+pub const MAX_PAGE: u32 = 5000;
+pub const DEFAULT_PAGE: u32 = 500;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "citydeck hub", description = "The authoritative event log of a citydeck command hall."),
+    paths(health, login, create_incident, list_incidents, get_incident, events, crate::stream::stream),
+    components(schemas(
+        Health, LoginRequest, LoginResponse, NewIncident, Incident, Event, EventsPage, ApiError
+    )),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// Liveness and the log head.
+#[utoipa::path(get, path = "/api/v1/health", responses((status = 200, body = Health)))]
+pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
+    let db = state.db.clone();
+    let head = tokio::task::spawn_blocking(move || db.head()).await??;
+    Ok(Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        head,
+        backend: "sqlite".into(),
+    }))
+}
+
+/// Exchange a username and password for a bearer token.
+#[utoipa::path(post, path = "/api/v1/login", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ApiError)))]
+pub async fn login(
+    State(state): State<AppState>,
+    body: Result<Json<LoginRequest>, JsonRejection>,
+) -> Result<Json<LoginResponse>, AppError> {
+    let Json(req) = body?;
+    let db = state.db.clone();
+    let resp = tokio::task::spawn_blocking(move || -> Result<LoginResponse, AppError> {
+        let user = db.user(&req.username)?;
+        // Verify against a dummy hash for unknown users too, so timing does not reveal which names exist.
+        let (ok, user) = match user {
+            Some(u) => (auth::verify_password(&req.password, &u.pw_hash), Some(u)),
+            None => {
+                let _ = auth::verify_password(&req.password, DUMMY_HASH);
+                (false, None)
+            }
+        };
+        let user = match (ok, user) {
+            (true, Some(u)) => u,
+            _ => return Err(AppError::BadCredentials),
+        };
+        let token = auth::new_token();
+        let expires_at = auth::token_expiry(Utc::now());
+        db.put_session(&auth::token_hash(&token), &user.username, user.role, expires_at)?;
+        Ok(LoginResponse { token, username: user.username, role: user.role, expires_at })
+    })
+    .await??;
+    tracing::info!(user = %resp.username, "login");
+    Ok(Json(resp))
+}
+
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0uo8yU3BVnv5D/SOi7F0EhKSpKYw2HZ/5G62cDP6bA4";
+
+/// Report an incident. A known `(source, external_id)` returns the existing incident with 200.
+#[utoipa::path(post, path = "/api/v1/incidents", request_body = NewIncident, security(("bearer" = [])),
+    responses((status = 201, body = Incident), (status = 200, body = Incident, description = "already known"),
+              (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError),
+              (status = 422, body = ApiError)))]
+pub async fn create_incident(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Response, AppError> {
+    caller.require(Action::CreateIncident, "create incidents")?;
+    let Json(raw) = body?;
+    let new = parse_new_incident(&raw)?;
+    let db = state.db.clone();
+    let tx = state.events.clone();
+    let created = tokio::task::spawn_blocking(move || {
+        db.create_incident(&caller.username, new, |ev, json| {
+            // No receivers is fine (nobody connected).
+            let _ = tx.send(crate::Published { seq: ev.server_seq, json: json.into() });
+        })
+    })
+    .await??;
+    Ok(match created {
+        Created::New(ev) => match ev.body {
+            citydeck_protocol::EventBody::IncidentCreated { incident } => {
+                (StatusCode::CREATED, Json(incident)).into_response()
+            }
+            _ => return Err(AppError::Internal("create returned a foreign event".into())),
+        },
+        Created::Existing(inc) => (StatusCode::OK, Json(*inc)).into_response(),
+    })
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// At most this many (default 500, max 5000), newest change first.
+    pub limit: Option<u32>,
+}
+
+/// Current state of incidents, most recently changed first.
+#[utoipa::path(get, path = "/api/v1/incidents", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = [Incident]), (status = 401, body = ApiError)))]
+pub async fn list_incidents(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Vec<Incident>>, AppError> {
+    caller.require(Action::Read, "read")?;
+    let Query(q) = q?;
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let db = state.db.clone();
+    Ok(Json(tokio::task::spawn_blocking(move || db.incidents(limit)).await??))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "incident id")),
+    responses((status = 200, body = Incident), (status = 404, body = ApiError)))]
+pub async fn get_incident(
+    State(state): State<AppState>,
+    caller: Caller,
+    id: Result<Path<uuid::Uuid>, PathRejection>,
+) -> Result<Json<Incident>, AppError> {
+    caller.require(Action::Read, "read")?;
+    let Path(id) = id?;
+    let db = state.db.clone();
+    tokio::task::spawn_blocking(move || db.incident(id)).await??.map(Json).ok_or(AppError::NotFound)
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct EventsQuery {
+    /// Return events with `server_seq` greater than this (default 0: from the start).
+    pub after: Option<ServerSeq>,
+    /// At most this many (default 500, max 5000).
+    pub limit: Option<u32>,
+}
+
+/// Resumable pull of the log.
+#[utoipa::path(get, path = "/api/v1/events", params(EventsQuery), security(("bearer" = [])),
+    responses((status = 200, body = EventsPage), (status = 400, body = ApiError), (status = 401, body = ApiError)))]
+pub async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: Result<Query<EventsQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    caller.require(Action::Read, "read")?;
+    let Query(q) = q?;
+    let after = q.after.unwrap_or(0);
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let db = state.db.clone();
+    let (rows, head) = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
+        // Read the head first: rows may only grow past it, so has_more is never falsely false.
+        let head = db.head()?;
+        let rows = db.events_after_json(after, limit)?;
+        Ok((rows, head))
+    })
+    .await??;
+    let last = rows.last().map(|r| r.0).unwrap_or(after);
+    // Stored events are already the client JSON: splice them rather than parse and re-serialize.
+    let mut body = String::with_capacity(rows.iter().map(|r| r.1.len() + 1).sum::<usize>() + 64);
+    body.push_str("{\"events\":[");
+    for (i, (_, json)) in rows.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(json);
+    }
+    body.push_str(&format!("],\"head\":{},\"has_more\":{}}}", head.max(last), last < head));
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+}

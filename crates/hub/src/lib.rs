@@ -1,0 +1,137 @@
+//! The citydeck hub: the single authority of a command hall.
+//!
+//! It keeps one append-only event log (gap-free `server_seq`), projects it into current state, authenticates
+//! callers, and serves the HTTP/WebSocket API under `/api/v1`. [`router`] builds the whole API from an
+//! [`AppState`] so tests can drive it without a socket; [`start`] binds a real socket.
+
+pub mod api;
+pub mod auth;
+pub mod db;
+pub mod error;
+pub mod stream;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+use citydeck_protocol::ServerSeq;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+pub use db::Db;
+
+/// An event as published to live subscribers: its seq and its JSON, serialized once for all of them.
+#[derive(Clone, Debug)]
+pub struct Published {
+    pub seq: ServerSeq,
+    pub json: Arc<str>,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub events: broadcast::Sender<Published>,
+    pub shutdown: CancellationToken,
+}
+
+/// Live fan-out buffer per subscriber; a subscriber further behind than this re-reads from the database.
+const LIVE_BUFFER: usize = 4096;
+
+impl AppState {
+    pub fn new(db: Db) -> AppState {
+        let (events, _) = broadcast::channel(LIVE_BUFFER);
+        AppState { db, events, shutdown: CancellationToken::new() }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/health", get(api::health))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/login", post(api::login))
+        .route("/api/v1/incidents", post(api::create_incident).get(api::list_incidents))
+        .route("/api/v1/incidents/{id}", get(api::get_incident))
+        .route("/api/v1/events", get(api::events))
+        .route("/api/v1/stream", get(stream::stream))
+        .fallback(|| async { error::AppError::NotFound })
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+#[derive(Clone, Debug)]
+pub struct HubConfig {
+    pub db_path: PathBuf,
+    pub listen: SocketAddr,
+    /// Create the demo accounts if missing.
+    pub demo: bool,
+}
+
+/// A hub serving on a real socket.
+pub struct RunningHub {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningHub {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, closes live streams, waits for in-flight requests.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        self.state.shutdown.cancel();
+        match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+
+    /// Resolves when the server stops (after [`RunningHub::shutdown`] from elsewhere or on a fatal error).
+    pub async fn wait(self) -> std::io::Result<()> {
+        match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("{0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// Opens (and migrates) the database, creates demo accounts if asked, binds, and serves in a task.
+pub async fn start(config: HubConfig) -> Result<RunningHub, StartError> {
+    let path = config.db_path.clone();
+    let demo = config.demo;
+    let db = tokio::task::spawn_blocking(move || -> Result<Db, db::DbError> {
+        let db = Db::open(&path)?;
+        if demo {
+            let n = auth::ensure_demo_accounts(&db)?;
+            if n > 0 {
+                tracing::info!(created = n, "demo accounts created");
+            }
+        }
+        Ok(db)
+    })
+    .await??;
+    let state = AppState::new(db);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let app = router(state.clone());
+    let token = state.shutdown.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).with_graceful_shutdown(async move { token.cancelled().await }).await
+    });
+    Ok(RunningHub { addr, state, task })
+}

@@ -1,0 +1,94 @@
+//! `citydeck-hub`: run the hub, or (`simulate`) feed a running hub with the demo city.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "citydeck-hub", version, about = "citydeck hub: the command hall's authoritative event log")]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// SQLite database file (created if missing; WAL mode).
+    #[arg(long, value_name = "FILE")]
+    db: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8640")]
+    listen: SocketAddr,
+    /// Create the demo accounts (operator, commander, commander2, leader, field, admin) if missing.
+    #[arg(long)]
+    demo: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Replay the demo city into a running hub.
+    Simulate(citydeck_hub_sim::SimArgs),
+}
+
+// The simulator lives behind a small module so the hub library does not depend on it.
+mod citydeck_hub_sim {
+    #[derive(clap::Args, Debug)]
+    pub struct SimArgs {
+        /// Hub base URL, e.g. http://127.0.0.1:8640
+        #[arg(long)]
+        pub hub: String,
+        /// Events per second.
+        #[arg(long, default_value_t = 1.0)]
+        pub rate: f64,
+    }
+
+    pub async fn run(_args: SimArgs) -> anyhow::Result<()> {
+        anyhow::bail!("the simulator is not wired in yet")
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    if let Some(Command::Simulate(args)) = cli.command {
+        return citydeck_hub_sim::run(args).await;
+    }
+    let db_path = cli.db.context("--db <FILE> is required to run the hub")?;
+    let hub = citydeck_hub::start(citydeck_hub::HubConfig { db_path, listen: cli.listen, demo: cli.demo })
+        .await
+        .context("starting the hub")?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{}", hub.addr)?;
+        out.flush()?;
+    }
+    let state = hub.state.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        state.shutdown.cancel();
+    });
+    hub.wait().await.context("serving")?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

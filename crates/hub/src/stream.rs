@@ -1,0 +1,109 @@
+//! `GET /api/v1/stream?after=<seq>`: the backlog after `seq`, then live events, over one WebSocket.
+//!
+//! Gap-free by construction: the handler subscribes to the live channel *before* reading the backlog, skips
+//! live events it has already sent, and reads any hole (a lagged receiver, or a live event that overtook the
+//! backlog) back from the database, so the client sees every `server_seq` exactly once and in order.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use citydeck_domain::Action;
+use citydeck_protocol::ServerSeq;
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+use utoipa::IntoParams;
+
+use crate::auth::Caller;
+use crate::error::AppError;
+use crate::AppState;
+
+const BACKLOG_PAGE: u32 = 1000;
+/// WebSocket read buffer: small on purpose (tungstenite zero-fills it before each read; 128 KiB default costs
+/// a lot of CPU with many subscribers, see BUILD.md).
+const WS_READ_BUFFER: usize = 4 * 1024;
+
+#[derive(Deserialize, IntoParams)]
+pub struct StreamQuery {
+    /// Start after this `server_seq` (default 0).
+    pub after: Option<ServerSeq>,
+}
+
+/// WebSocket: each text frame is one event JSON (as in `/events`), in `server_seq` order.
+#[utoipa::path(get, path = "/api/v1/stream", params(StreamQuery), security(("bearer" = [])),
+    responses((status = 101, description = "switching to WebSocket"), (status = 401, body = citydeck_protocol::ApiError)))]
+pub async fn stream(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: Result<Query<StreamQuery>, QueryRejection>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    caller.require(Action::Read, "read")?;
+    let Query(q) = q?;
+    let after = q.after.unwrap_or(0);
+    Ok(ws
+        .read_buffer_size(WS_READ_BUFFER)
+        .on_upgrade(move |socket| async move {
+            let user = caller.username.clone();
+            if let Err(e) = run(socket, state, after).await {
+                tracing::debug!(%user, error = %e, "stream closed");
+            }
+        }))
+}
+
+#[derive(Debug, thiserror::Error)]
+enum StreamEnd {
+    #[error("client went away")]
+    Gone,
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+async fn send_from_db(socket: &mut WebSocket, state: &AppState, last: &mut ServerSeq) -> Result<(), StreamEnd> {
+    loop {
+        let db = state.db.clone();
+        let from = *last;
+        let rows = tokio::task::spawn_blocking(move || db.events_after_json(from, BACKLOG_PAGE))
+            .await
+            .map_err(AppError::from)?
+            .map_err(AppError::from)?;
+        let n = rows.len();
+        for (seq, json) in rows {
+            socket.send(Message::Text(Utf8Bytes::from(json))).await.map_err(|_| StreamEnd::Gone)?;
+            *last = seq;
+        }
+        if n < BACKLOG_PAGE as usize {
+            return Ok(());
+        }
+    }
+}
+
+async fn run(mut socket: WebSocket, state: AppState, after: ServerSeq) -> Result<(), StreamEnd> {
+    let mut rx = state.events.subscribe();
+    let mut last = after;
+    send_from_db(&mut socket, &state, &mut last).await?;
+    loop {
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                Ok(p) if p.seq <= last => {}
+                Ok(p) if p.seq == last + 1 => {
+                    socket.send(Message::Text(Utf8Bytes::from(&*p.json))).await.map_err(|_| StreamEnd::Gone)?;
+                    last = p.seq;
+                }
+                Ok(_) | Err(RecvError::Lagged(_)) => send_from_db(&mut socket, &state, &mut last).await?,
+                Err(RecvError::Closed) => {
+                    let _ = socket.send(Message::Close(None)).await;
+                    return Ok(());
+                }
+            },
+            incoming = socket.recv() => match incoming {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Err(StreamEnd::Gone),
+                Some(Ok(_)) => {} // pings are answered by the library; other client frames are ignored
+            },
+            _ = state.shutdown.cancelled() => {
+                let _ = socket.send(Message::Close(None)).await;
+                return Ok(());
+            }
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! The hub's HTTP/WebSocket contract, over a real socket on port 0.
+
+use citydeck_hub::{start, HubConfig, RunningHub};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+struct T {
+    hub: RunningHub,
+    _dir: tempfile::TempDir,
+    http: reqwest::Client,
+}
+
+async fn hub() -> T {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = start(HubConfig {
+        db_path: dir.path().join("hub.sqlite"),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+    })
+    .await
+    .unwrap();
+    T { hub, _dir: dir, http: reqwest::Client::new() }
+}
+
+impl T {
+    fn url(&self, p: &str) -> String {
+        format!("{}{p}", self.hub.url())
+    }
+    async fn token(&self, user: &str) -> String {
+        let r = self
+            .http
+            .post(self.url("/api/v1/login"))
+            .json(&json!({"username": user, "password": "citydeck-demo"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "login {user}");
+        r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+    }
+    async fn post(&self, token: &str, p: &str, body: Value) -> (u16, Value) {
+        let r = self.http.post(self.url(p)).bearer_auth(token).json(&body).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+    async fn get(&self, token: &str, p: &str) -> (u16, Value) {
+        let r = self.http.get(self.url(p)).bearer_auth(token).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn incident(title: &str) -> Value {
+    json!({"title": title, "class": "accident", "grade": "III", "lon": 24.9384, "lat": 60.1699, "source": "operator"})
+}
+
+#[tokio::test]
+async fn health_and_openapi_need_no_token() {
+    let t = hub().await;
+    let h: Value = t.http.get(t.url("/api/v1/health")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(h["status"], "ok");
+    assert_eq!(h["head"], 0);
+    let doc: Value = t.http.get(t.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    for p in ["/api/v1/incidents", "/api/v1/events", "/api/v1/login", "/api/v1/stream"] {
+        assert!(doc["paths"][p].is_object(), "openapi lacks {p}");
+    }
+}
+
+#[tokio::test]
+async fn login_rejects_wrong_password_and_unknown_user() {
+    let t = hub().await;
+    for (u, p) in [("operator", "nope"), ("nobody", "citydeck-demo")] {
+        let r = t.http.post(t.url("/api/v1/login")).json(&json!({"username": u, "password": p})).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "bad_credentials");
+    }
+}
+
+#[tokio::test]
+async fn every_demo_account_logs_in_with_its_role() {
+    let t = hub().await;
+    for (u, role) in [
+        ("operator", "operator"),
+        ("commander", "commander"),
+        ("commander2", "commander"),
+        ("leader", "leader"),
+        ("field", "field"),
+        ("admin", "admin"),
+    ] {
+        let r: Value = t
+            .http
+            .post(t.url("/api/v1/login"))
+            .json(&json!({"username": u, "password": "citydeck-demo"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["role"], role, "{u}");
+    }
+}
+
+#[tokio::test]
+async fn endpoints_require_a_valid_token() {
+    let t = hub().await;
+    for p in ["/api/v1/events", "/api/v1/incidents"] {
+        let r = t.http.get(t.url(p)).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{p} without token");
+        let r = t.http.get(t.url(p)).bearer_auth("forged").send().await.unwrap();
+        assert_eq!(r.status(), 401, "{p} with a forged token");
+    }
+    let r = t.http.post(t.url("/api/v1/incidents")).json(&incident("x")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn leader_is_read_only() {
+    let t = hub().await;
+    let tok = t.token("leader").await;
+    let (status, body) = t.post(&tok, "/api/v1/incidents", incident("Kamppi 交通事故")).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["error"], "forbidden");
+    let (status, _) = t.get(&tok, "/api/v1/events").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn create_returns_201_and_appends_a_gap_free_log() {
+    let t = hub().await;
+    let tok = t.token("operator").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let (status, body) = t.post(&tok, "/api/v1/incidents", incident(&format!("事故 {i}"))).await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(body["status"], "collected");
+        assert_eq!(body["class"], "accident");
+        assert_eq!(body["grade"], "III");
+        assert_eq!(body["location"]["lon"], 24.9384);
+        assert_eq!(body["created_by"], "operator");
+        assert!(body["created_at"].is_string() && body["updated_at"].is_string());
+        ids.push(body["id"].as_str().unwrap().to_string());
+    }
+    let (_, page) = t.get(&tok, "/api/v1/events?after=0").await;
+    let seqs: Vec<u64> = page["events"].as_array().unwrap().iter().map(|e| e["server_seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+    assert_eq!(page["events"][0]["kind"], "incident_created");
+    assert_eq!(page["events"][0]["incident"]["id"], ids[0].as_str());
+    assert_eq!(page["head"], 5);
+    assert_eq!(page["has_more"], false);
+
+    let (_, page) = t.get(&tok, "/api/v1/events?after=3&limit=1").await;
+    assert_eq!(page["events"].as_array().unwrap().len(), 1);
+    assert_eq!(page["events"][0]["server_seq"], 4);
+    assert_eq!(page["has_more"], true);
+
+    let (status, one) = t.get(&tok, &format!("/api/v1/incidents/{}", ids[2])).await;
+    assert_eq!(status, 200);
+    assert_eq!(one["title"], "事故 2");
+}
+
+#[tokio::test]
+async fn same_source_event_is_not_duplicated() {
+    let t = hub().await;
+    let tok = t.token("operator").await;
+    let mut b = incident("M5.1 地震");
+    b["source"] = json!("usgs");
+    b["external_id"] = json!("ak0138esnzr7");
+    let (s1, first) = t.post(&tok, "/api/v1/incidents", b.clone()).await;
+    let (s2, again) = t.post(&tok, "/api/v1/incidents", b).await;
+    assert_eq!((s1, s2), (201, 200));
+    assert_eq!(first["id"], again["id"]);
+    let (_, page) = t.get(&tok, "/api/v1/events").await;
+    assert_eq!(page["events"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn invalid_input_is_a_4xx_naming_the_field_never_5xx() {
+    let t = hub().await;
+    let tok = t.token("operator").await;
+    let cases = [
+        ("class", json!("earthquake")),
+        ("grade", json!("V")),
+        ("lon", json!(200)),
+        ("lat", json!(-91)),
+        ("title", json!("")),
+        ("source", json!(null)),
+    ];
+    for (field, v) in cases {
+        let mut b = incident("x");
+        b[field] = v;
+        let (status, body) = t.post(&tok, "/api/v1/incidents", b).await;
+        assert_eq!(status, 422, "{field}");
+        assert_eq!(body["field"], field);
+        assert_eq!(body["error"], "invalid_field");
+    }
+    // malformed JSON and wrong content type
+    let r = t
+        .http
+        .post(t.url("/api/v1/incidents"))
+        .bearer_auth(&tok)
+        .header("content-type", "application/json")
+        .body("{\"title\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.json::<Value>().await.unwrap()["message"].is_string());
+    let r = t.http.post(t.url("/api/v1/incidents")).bearer_auth(&tok).body("title=x").send().await.unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let (status, _) = t.get(&tok, "/api/v1/events?after=minus-one").await;
+    assert_eq!(status, 400);
+    let (status, _) = t.get(&tok, "/api/v1/incidents/not-a-uuid").await;
+    assert_eq!(status, 400);
+    let (status, body) = t.get(&tok, "/api/v1/no-such-thing").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"], "not_found");
+    let (_, page) = t.get(&tok, "/api/v1/events").await;
+    assert_eq!(page["head"], 0, "nothing was appended by bad requests");
+}
+
+async fn open_stream(
+    t: &T,
+    token: &str,
+    after: u64,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let url = format!("ws://{}/api/v1/stream?after={after}", t.hub.addr);
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(req).await.unwrap().0
+}
+
+async fn next_seq(
+    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+) -> u64 {
+    loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next()).await.unwrap().unwrap().unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            let v: Value = serde_json::from_str(&t).unwrap();
+            return v["server_seq"].as_u64().unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn stream_sends_backlog_then_live_events_in_order_without_gaps() {
+    let t = hub().await;
+    let tok = t.token("operator").await;
+    for i in 0..3 {
+        t.post(&tok, "/api/v1/incidents", incident(&format!("before {i}"))).await;
+    }
+    let mut ws = open_stream(&t, &tok, 1).await;
+    assert_eq!(next_seq(&mut ws).await, 2);
+    assert_eq!(next_seq(&mut ws).await, 3);
+    // live, including a burst written concurrently
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let http = t.http.clone();
+        let url = t.url("/api/v1/incidents");
+        let tok = tok.clone();
+        tasks.push(tokio::spawn(async move {
+            http.post(url).bearer_auth(tok).json(&incident(&format!("live {i}"))).send().await.unwrap().status()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 201);
+    }
+    for expected in 4..=23 {
+        assert_eq!(next_seq(&mut ws).await, expected);
+    }
+}
+
+#[tokio::test]
+async fn stream_refuses_a_missing_token() {
+    let t = hub().await;
+    let url = format!("ws://{}/api/v1/stream?after=0", t.hub.addr);
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 401),
+        other => panic!("expected 401, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[tokio::test]
+async fn state_survives_a_restart_on_the_same_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = HubConfig { db_path: dir.path().join("hub.sqlite"), listen: "127.0.0.1:0".parse().unwrap(), demo: true };
+    let hub1 = start(cfg.clone()).await.unwrap();
+    let t = T { hub: hub1, _dir: tempfile::tempdir().unwrap(), http: reqwest::Client::new() };
+    let tok = t.token("operator").await;
+    t.post(&tok, "/api/v1/incidents", incident("persist me")).await;
+    t.hub.shutdown().await.unwrap();
+    let hub2 = start(cfg).await.unwrap();
+    let t = T { hub: hub2, _dir: tempfile::tempdir().unwrap(), http: reqwest::Client::new() };
+    // the old token still works (sessions are stored), and the log continues at 2
+    let (status, _) = t.post(&tok, "/api/v1/incidents", incident("after restart")).await;
+    assert_eq!(status, 201);
+    let (_, page) = t.get(&tok, "/api/v1/events").await;
+    let seqs: Vec<u64> = page["events"].as_array().unwrap().iter().map(|e| e["server_seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, vec![1, 2]);
+}

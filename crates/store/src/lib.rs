@@ -1,0 +1,234 @@
+//! The desktop's local cache (rusqlite).
+//!
+//! Holds the confirmed state received from the hub, so the cockpit opens and works with no network. Schema
+//! changes are numbered `.sql` files in `migrations/`, applied in order inside a transaction and recorded in
+//! `PRAGMA user_version`; a database from any older version upgrades in place without losing rows.
+//!
+//! Invariant: events are applied strictly in `server_seq` order, each once. An already-applied event is
+//! skipped; an event that would leave a hole is refused with [`StoreError::Gap`] so the sync engine re-pulls.
+
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+use citydeck_protocol::ipc::Summary;
+use citydeck_protocol::{Event, EventBody, Grade, Incident, IncidentClass, ServerSeq};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+/// (version, SQL). Append only; never edit a released migration.
+pub const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+pub fn latest_version() -> u32 {
+    MIGRATIONS.last().map(|m| m.0).unwrap_or(0)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cache database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cache row is corrupt: {0}")]
+    Corrupt(String),
+    #[error("event {got} does not follow the last applied event {last}: re-pull needed")]
+    Gap { last: ServerSeq, got: ServerSeq },
+    #[error("cache schema version {found} is newer than this build understands ({supported})")]
+    TooNew { found: u32, supported: u32 },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+pub struct Cache {
+    conn: Connection,
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Applies every migration newer than the database's `user_version`.
+pub fn migrate(conn: &mut Connection) -> Result<u32> {
+    let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > latest_version() {
+        return Err(StoreError::TooNew { found: version, supported: latest_version() });
+    }
+    for (v, sql) in MIGRATIONS {
+        if *v > version {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", v)?;
+            tx.commit()?;
+        }
+    }
+    Ok(latest_version())
+}
+
+impl Cache {
+    pub fn open(path: &Path) -> Result<Cache> {
+        let conn = Connection::open(path)?;
+        Self::init(conn)
+    }
+
+    pub fn open_in_memory() -> Result<Cache> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Cache> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // WAL + NORMAL: the cache is re-pullable from the hub, so losing the last commit on power loss is
+        // harmless; it is never torn.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        migrate(&mut conn)?;
+        Ok(Cache { conn })
+    }
+
+    pub fn schema_version(&self) -> Result<u32> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    pub fn last_seq(&self) -> Result<ServerSeq> {
+        match self.meta("last_seq")? {
+            None => Ok(0),
+            Some(s) => s.parse().map_err(|_| StoreError::Corrupt(format!("last_seq {s:?}"))),
+        }
+    }
+
+    pub fn last_sync_at(&self) -> Result<Option<DateTime<Utc>>> {
+        self.meta("last_sync_at")?.map(|s| parse_ts(&s)).transpose()
+    }
+
+    /// Records that the hub was heard from at `at` (also when nothing new arrived).
+    pub fn touch_sync(&self, at: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('last_sync_at', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [ts(at)],
+        )?;
+        Ok(())
+    }
+
+    /// The hub this cache was filled from. A cache is bound to one hub's log: seqs mean nothing elsewhere.
+    pub fn hub_identity(&self) -> Result<Option<String>> {
+        self.meta("hub")
+    }
+
+    pub fn set_hub_identity(&self, hub: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('hub', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [hub],
+        )?;
+        Ok(())
+    }
+
+    /// Applies events in one transaction. Returns how many were new. Stops with [`StoreError::Gap`] (having
+    /// applied nothing of this batch) if the batch does not continue from the last applied seq.
+    pub fn apply_events(&mut self, events: &[Event], received_at: DateTime<Utc>) -> Result<usize> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut last: ServerSeq = tx
+            .query_row("SELECT value FROM meta WHERE key = 'last_seq'", [], |r| r.get::<_, String>(0))
+            .optional()?
+            .map(|s| s.parse().map_err(|_| StoreError::Corrupt(format!("last_seq {s:?}"))))
+            .transpose()?
+            .unwrap_or(0);
+        let mut applied = 0;
+        for ev in events {
+            if ev.server_seq <= last {
+                continue;
+            }
+            if ev.server_seq != last + 1 {
+                return Err(StoreError::Gap { last, got: ev.server_seq });
+            }
+            match &ev.body {
+                EventBody::IncidentCreated { incident } | EventBody::IncidentUpdated { incident } => {
+                    let body = serde_json::to_string(incident).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    tx.execute(
+                        "INSERT INTO incidents (id, seq, status, class, grade, created_at, body)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                         ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, status = excluded.status,
+                           class = excluded.class, grade = excluded.grade, body = excluded.body",
+                        params![
+                            incident.id.to_string(),
+                            ev.server_seq,
+                            incident.status.as_str(),
+                            incident.class.as_str(),
+                            incident.grade.as_str(),
+                            ts(incident.created_at),
+                            body
+                        ],
+                    )?;
+                }
+                // A kind this build does not know: its seq still counts as seen.
+                EventBody::Unknown => {}
+            }
+            last = ev.server_seq;
+            applied += 1;
+        }
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES ('last_seq', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [last.to_string()],
+        )?;
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES ('last_sync_at', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [ts(received_at)],
+        )?;
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    /// Open incidents, most recently changed first.
+    pub fn open_incidents(&self, limit: u32) -> Result<Vec<Incident>> {
+        let mut st =
+            self.conn.prepare_cached("SELECT body FROM incidents WHERE status != 'closed' ORDER BY seq DESC LIMIT ?1")?;
+        let rows = st.query_map([limit], |r| r.get::<_, String>(0))?;
+        rows.map(|b| serde_json::from_str(&b?).map_err(|e| StoreError::Corrupt(e.to_string()))).collect()
+    }
+
+    pub fn incident(&self, id: &str) -> Result<Option<Incident>> {
+        let body: Option<String> =
+            self.conn.query_row("SELECT body FROM incidents WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+    }
+
+    pub fn incident_count(&self) -> Result<u64> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM incidents", [], |r| r.get(0))?)
+    }
+
+    /// Counts for the cockpit's summary panels (open incidents only).
+    pub fn summary(&self, now: DateTime<Utc>) -> Result<Summary> {
+        let mut by_class = Vec::new();
+        for c in IncidentClass::ALL {
+            let n: u64 = self.conn.query_row(
+                "SELECT COUNT(*) FROM incidents WHERE status != 'closed' AND class = ?1",
+                [c.as_str()],
+                |r| r.get(0),
+            )?;
+            by_class.push((c, n));
+        }
+        let mut by_grade = Vec::new();
+        for g in Grade::ALL {
+            let n: u64 = self.conn.query_row(
+                "SELECT COUNT(*) FROM incidents WHERE status != 'closed' AND grade = ?1",
+                [g.as_str()],
+                |r| r.get(0),
+            )?;
+            by_grade.push((g, n));
+        }
+        let total_open = by_class.iter().map(|c| c.1).sum();
+        let last_hour: u64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM incidents WHERE created_at >= ?1",
+            [ts(now - Duration::hours(1))],
+            |r| r.get(0),
+        )?;
+        Ok(Summary { total_open, by_class, by_grade, last_hour })
+    }
+}
+
+#[cfg(test)]
+mod tests;

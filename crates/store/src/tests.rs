@@ -1,0 +1,148 @@
+use super::*;
+use citydeck_protocol::{GeoPoint, Stage};
+
+fn incident(seq: ServerSeq, class: IncidentClass, grade: Grade, status: Stage) -> Incident {
+    let t = DateTime::from_timestamp(1_700_000_000 + seq as i64, 0).unwrap();
+    Incident {
+        id: uuid::Uuid::now_v7(),
+        title: format!("incident {seq}"),
+        class,
+        grade,
+        location: GeoPoint { lon: 24.94, lat: 60.17 },
+        source: "test".into(),
+        status,
+        description: None,
+        address: None,
+        external_id: None,
+        occurred_at: t,
+        created_at: t,
+        updated_at: t,
+        created_by: "operator".into(),
+        seq,
+    }
+}
+
+fn created(seq: ServerSeq, inc: Incident) -> Event {
+    Event { server_seq: seq, at: inc.created_at, actor: "operator".into(), body: EventBody::IncidentCreated { incident: inc } }
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_700_000_100, 0).unwrap()
+}
+
+#[test]
+fn applies_in_order_and_skips_already_applied_events() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let evs: Vec<Event> =
+        (1..=3).map(|s| created(s, incident(s, IncidentClass::Accident, Grade::IV, Stage::Collected))).collect();
+    assert_eq!(c.apply_events(&evs[..2], now()).unwrap(), 2);
+    // a retried delivery overlapping what was applied: only the new one counts
+    assert_eq!(c.apply_events(&evs, now()).unwrap(), 1);
+    assert_eq!(c.apply_events(&evs, now()).unwrap(), 0);
+    assert_eq!(c.last_seq().unwrap(), 3);
+    assert_eq!(c.incident_count().unwrap(), 3);
+    assert_eq!(c.last_sync_at().unwrap(), Some(now()));
+}
+
+#[test]
+fn a_gap_is_refused_and_applies_nothing_of_the_batch() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let e1 = created(1, incident(1, IncidentClass::Accident, Grade::IV, Stage::Collected));
+    let e3 = created(3, incident(3, IncidentClass::Accident, Grade::IV, Stage::Collected));
+    let err = c.apply_events(&[e1, e3], now()).unwrap_err();
+    assert!(matches!(err, StoreError::Gap { last: 1, got: 3 }), "{err}");
+    assert_eq!(c.last_seq().unwrap(), 0, "the batch is rolled back whole");
+    assert_eq!(c.incident_count().unwrap(), 0);
+}
+
+#[test]
+fn update_replaces_the_incident_and_closed_ones_leave_the_open_list() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let inc = incident(1, IncidentClass::PublicHealth, Grade::II, Stage::Collected);
+    let mut closed = inc.clone();
+    closed.status = Stage::Closed;
+    closed.seq = 2;
+    let evs = vec![
+        created(1, inc.clone()),
+        Event { server_seq: 2, at: now(), actor: "x".into(), body: EventBody::IncidentUpdated { incident: closed } },
+    ];
+    c.apply_events(&evs, now()).unwrap();
+    assert_eq!(c.incident_count().unwrap(), 1);
+    assert!(c.open_incidents(10).unwrap().is_empty());
+    assert_eq!(c.incident(&inc.id.to_string()).unwrap().unwrap().status, Stage::Closed);
+}
+
+#[test]
+fn unknown_event_kinds_advance_the_seq() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let ev = Event { server_seq: 1, at: now(), actor: "x".into(), body: EventBody::Unknown };
+    assert_eq!(c.apply_events(&[ev], now()).unwrap(), 1);
+    assert_eq!(c.last_seq().unwrap(), 1);
+}
+
+#[test]
+fn summary_counts_open_incidents_by_class_and_grade() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let specs = [
+        (IncidentClass::Accident, Grade::IV, Stage::Collected),
+        (IncidentClass::Accident, Grade::III, Stage::Handling),
+        (IncidentClass::NaturalDisaster, Grade::I, Stage::Assigned),
+        (IncidentClass::SocialSecurity, Grade::IV, Stage::Closed),
+    ];
+    let evs: Vec<Event> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, (cl, g, st))| created(i as u64 + 1, incident(i as u64 + 1, *cl, *g, *st)))
+        .collect();
+    c.apply_events(&evs, now()).unwrap();
+    let s = c.summary(now()).unwrap();
+    assert_eq!(s.total_open, 3);
+    let class = |k| s.by_class.iter().find(|(c, _)| *c == k).unwrap().1;
+    let grade = |k| s.by_grade.iter().find(|(g, _)| *g == k).unwrap().1;
+    assert_eq!(class(IncidentClass::Accident), 2);
+    assert_eq!(class(IncidentClass::NaturalDisaster), 1);
+    assert_eq!(class(IncidentClass::SocialSecurity), 0);
+    assert_eq!(grade(Grade::IV), 1);
+    assert_eq!(grade(Grade::I), 1);
+    assert_eq!(s.last_hour, 4);
+}
+
+#[test]
+fn reopening_a_file_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sqlite");
+    {
+        let mut c = Cache::open(&path).unwrap();
+        c.apply_events(&[created(1, incident(1, IncidentClass::Accident, Grade::IV, Stage::Collected))], now())
+            .unwrap();
+        c.set_hub_identity("http://hub").unwrap();
+    }
+    let c = Cache::open(&path).unwrap();
+    assert_eq!(c.last_seq().unwrap(), 1);
+    assert_eq!(c.hub_identity().unwrap().as_deref(), Some("http://hub"));
+    assert_eq!(c.schema_version().unwrap(), latest_version());
+}
+
+#[test]
+fn a_database_from_a_newer_build_is_refused_not_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sqlite");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", latest_version() + 1).unwrap();
+    }
+    match Cache::open(&path) {
+        Err(StoreError::TooNew { found, .. }) => assert_eq!(found, latest_version() + 1),
+        other => panic!("expected TooNew, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[test]
+fn every_migration_applies_to_an_empty_file_and_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sqlite");
+    std::fs::write(&path, b"").unwrap();
+    let c = Cache::open(&path).unwrap();
+    assert_eq!(c.schema_version().unwrap(), latest_version());
+    assert_eq!(c.last_seq().unwrap(), 0);
+}

@@ -1,0 +1,154 @@
+//! Typed client for the hub's `/api/v1`.
+
+use std::sync::Arc;
+
+use citydeck_protocol::{ApiError, EventsPage, Health, Incident, LoginRequest, LoginResponse, NewIncident, ServerSeq};
+use tokio::sync::RwLock;
+
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// Could not reach the hub at all (refused, reset, timed out).
+    #[error("hub unreachable: {0}")]
+    Unreachable(String),
+    /// The hub answered with an error.
+    #[error("hub said {status}: {} ({})", .body.message, .body.error)]
+    Api { status: u16, body: ApiError },
+    #[error("unexpected answer from hub: {0}")]
+    Protocol(String),
+    #[error("bad hub URL {0:?}")]
+    BadUrl(String),
+}
+
+impl ClientError {
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, ClientError::Api { status: 401, .. })
+    }
+}
+
+impl From<reqwest::Error> for ClientError {
+    fn from(e: reqwest::Error) -> Self {
+        if e.is_decode() {
+            ClientError::Protocol(e.to_string())
+        } else {
+            ClientError::Unreachable(e.to_string())
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct HubClient {
+    base: String,
+    http: reqwest::Client,
+    creds: Credentials,
+    token: Arc<RwLock<Option<String>>>,
+}
+
+impl HubClient {
+    /// `base` is the hub's root URL, e.g. `http://127.0.0.1:8640`.
+    pub fn new(base: &str, creds: Credentials) -> Result<HubClient, ClientError> {
+        let base = base.trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(ClientError::BadUrl(base));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        Ok(HubClient { base, http, creds, token: Arc::new(RwLock::new(None)) })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn username(&self) -> &str {
+        &self.creds.username
+    }
+
+    async fn check<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Result<T, ClientError> {
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp.json::<T>().await?);
+        }
+        let text = resp.text().await.unwrap_or_default();
+        let body = serde_json::from_str::<ApiError>(&text).unwrap_or(ApiError {
+            error: "http".into(),
+            message: text.chars().take(200).collect(),
+            field: None,
+        });
+        Err(ClientError::Api { status: status.as_u16(), body })
+    }
+
+    pub async fn health(&self) -> Result<Health, ClientError> {
+        Self::check(self.http.get(format!("{}/api/v1/health", self.base)).send().await?).await
+    }
+
+    pub async fn login(&self) -> Result<LoginResponse, ClientError> {
+        let req = LoginRequest { username: self.creds.username.clone(), password: self.creds.password.clone() };
+        let resp: LoginResponse =
+            Self::check(self.http.post(format!("{}/api/v1/login", self.base)).json(&req).send().await?).await?;
+        *self.token.write().await = Some(resp.token.clone());
+        Ok(resp)
+    }
+
+    /// The current token, logging in first if there is none.
+    pub async fn token(&self) -> Result<String, ClientError> {
+        if let Some(t) = self.token.read().await.clone() {
+            return Ok(t);
+        }
+        Ok(self.login().await?.token)
+    }
+
+    /// Forget the token (after a 401) so the next call logs in again.
+    pub async fn forget_token(&self) {
+        *self.token.write().await = None;
+    }
+
+    async fn authed<T: serde::de::DeserializeOwned>(
+        &self,
+        build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+    ) -> Result<T, ClientError> {
+        let token = self.token().await?;
+        match Self::check(build(&self.http, &token).send().await?).await {
+            Err(e) if e.is_unauthorized() => {
+                // Token expired or the hub lost its sessions: log in once more and retry once.
+                self.forget_token().await;
+                let token = self.token().await?;
+                Self::check(build(&self.http, &token).send().await?).await
+            }
+            other => other,
+        }
+    }
+
+    pub async fn events(&self, after: ServerSeq, limit: u32) -> Result<EventsPage, ClientError> {
+        let url = format!("{}/api/v1/events?after={after}&limit={limit}", self.base);
+        self.authed(|h, t| h.get(&url).bearer_auth(t)).await
+    }
+
+    pub async fn create_incident(&self, new: &NewIncident) -> Result<Incident, ClientError> {
+        let url = format!("{}/api/v1/incidents", self.base);
+        self.authed(|h, t| h.post(&url).bearer_auth(t).json(new)).await
+    }
+
+    pub async fn incidents(&self, limit: u32) -> Result<Vec<Incident>, ClientError> {
+        let url = format!("{}/api/v1/incidents?limit={limit}", self.base);
+        self.authed(|h, t| h.get(&url).bearer_auth(t)).await
+    }
+
+    /// WebSocket URL of the live stream after `after`.
+    pub fn stream_url(&self, after: ServerSeq) -> String {
+        let ws = if let Some(rest) = self.base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else {
+            format!("ws://{}", self.base.trim_start_matches("http://"))
+        };
+        format!("{ws}/api/v1/stream?after={after}")
+    }
+}

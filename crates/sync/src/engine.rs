@@ -1,0 +1,286 @@
+//! The sync loop: pull → live stream → (on failure) back off → pull again.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use citydeck_protocol::ipc::{ConnectionInfo, ConnectionState};
+use citydeck_protocol::{Event, ServerSeq};
+use citydeck_store::{Cache, StoreError};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+use crate::client::{ClientError, HubClient};
+
+/// Events per pull page and at most per cache transaction while streaming.
+const PAGE: u32 = 2000;
+const STREAM_BATCH: usize = 500;
+/// A live stream silent for this long is presumed dead (the engine pings every third of it).
+const STALE_AFTER: Duration = Duration::from_secs(30);
+/// After this many failed attempts in a row the cockpit says "offline" rather than "reconnecting".
+const OFFLINE_AFTER_ATTEMPTS: u32 = 3;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Backoff {
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff { initial: Duration::from_millis(250), max: Duration::from_secs(10) }
+    }
+}
+
+impl Backoff {
+    /// Delay before attempt `n` (1-based): exponential, capped, with ±20 % jitter so a hall full of screens
+    /// does not reconnect in lock-step after a hub restart.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let exp = self.initial.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let capped = exp.min(self.max);
+        let jitter = 0.8 + rand::random::<f64>() * 0.4;
+        capped.mul_f64(jitter)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SyncError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("live stream: {0}")]
+    Stream(String),
+    #[error("stopped")]
+    Stopped,
+}
+
+pub struct SyncEngine;
+
+/// A running engine. Dropping it does not stop it; call [`SyncHandle::stop`].
+pub struct SyncHandle {
+    status: watch::Receiver<ConnectionInfo>,
+    cancel: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl SyncHandle {
+    pub fn status(&self) -> ConnectionInfo {
+        self.status.borrow().clone()
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<ConnectionInfo> {
+        self.status.clone()
+    }
+
+    pub async fn stop(self) {
+        self.cancel.cancel();
+        let _ = self.task.await;
+    }
+}
+
+struct Ctx {
+    client: HubClient,
+    cache: Arc<Mutex<Cache>>,
+    status: watch::Sender<ConnectionInfo>,
+    cancel: CancellationToken,
+    backoff: Backoff,
+}
+
+impl SyncEngine {
+    /// Starts syncing `cache` with the hub behind `client`. The status channel changes on every state change
+    /// and every applied batch (so a UI can listen to it alone).
+    pub fn spawn(client: HubClient, cache: Arc<Mutex<Cache>>, backoff: Backoff) -> SyncHandle {
+        let (last_seq, last_sync_at) = {
+            let c = cache.lock().unwrap_or_else(|p| p.into_inner());
+            (c.last_seq().unwrap_or(0), c.last_sync_at().ok().flatten())
+        };
+        let info = ConnectionInfo {
+            state: ConnectionState::Connecting,
+            hub: client.base().to_string(),
+            last_seq,
+            last_sync_at,
+        };
+        let (tx, rx) = watch::channel(info);
+        let cancel = CancellationToken::new();
+        let ctx = Ctx { client, cache, status: tx, cancel: cancel.clone(), backoff };
+        let task = tokio::spawn(async move { ctx.run().await });
+        SyncHandle { status: rx, cancel, task }
+    }
+}
+
+impl Ctx {
+    async fn run(self) {
+        let mut attempt: u32 = 0;
+        let mut online_since: Option<DateTime<Utc>> = None;
+        loop {
+            let result = tokio::select! {
+                r = self.session(&mut online_since) => r,
+                _ = self.cancel.cancelled() => Err(SyncError::Stopped),
+            };
+            let err = match result {
+                Err(SyncError::Stopped) => return,
+                Err(e) => e,
+                Ok(()) => SyncError::Stream("hub closed the stream".into()),
+            };
+            if online_since.take().is_some() {
+                attempt = 0;
+            }
+            attempt += 1;
+            if let SyncError::Client(e) = &err {
+                if e.is_unauthorized() {
+                    self.client.forget_token().await;
+                }
+            }
+            tracing::warn!(attempt, error = %err, "sync interrupted");
+            let since = self.status.borrow().last_sync_at;
+            let state = if attempt >= OFFLINE_AFTER_ATTEMPTS {
+                ConnectionState::Offline { since, last_error: err.to_string() }
+            } else {
+                ConnectionState::Reconnecting { since, attempt, last_error: err.to_string() }
+            };
+            self.status.send_modify(|s| s.state = state);
+            tokio::select! {
+                _ = tokio::time::sleep(self.backoff.delay(attempt)) => {}
+                _ = self.cancel.cancelled() => return,
+            }
+        }
+    }
+
+    fn last_seq(&self) -> Result<ServerSeq, SyncError> {
+        Ok(self.cache.lock().unwrap_or_else(|p| p.into_inner()).last_seq()?)
+    }
+
+    async fn apply(&self, events: Vec<Event>) -> Result<(), SyncError> {
+        let cache = self.cache.clone();
+        let (last_seq, at) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
+            let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Utc::now();
+            c.apply_events(&events, now)?;
+            Ok((c.last_seq()?, now))
+        })
+        .await
+        .map_err(|e| SyncError::Stream(e.to_string()))??;
+        self.status.send_modify(|s| {
+            s.last_seq = last_seq;
+            s.last_sync_at = Some(at);
+        });
+        Ok(())
+    }
+
+    async fn session(&self, online_since: &mut Option<DateTime<Utc>>) -> Result<(), SyncError> {
+        // 1. pull until caught up
+        loop {
+            let page = self.client.events(self.last_seq()?, PAGE).await?;
+            let more = page.has_more;
+            if page.events.is_empty() {
+                let cache = self.cache.clone();
+                let now = Utc::now();
+                tokio::task::spawn_blocking(move || cache.lock().unwrap_or_else(|p| p.into_inner()).touch_sync(now))
+                    .await
+                    .map_err(|e| SyncError::Stream(e.to_string()))??;
+                self.status.send_modify(|s| s.last_sync_at = Some(now));
+            } else {
+                self.apply(page.events).await?;
+            }
+            if !more {
+                break;
+            }
+        }
+        // 2. live stream from where the cache is
+        let token = self.client.token().await?;
+        let mut req = self
+            .client
+            .stream_url(self.last_seq()?)
+            .into_client_request()
+            .map_err(|e| SyncError::Stream(e.to_string()))?;
+        req.headers_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().map_err(|_| SyncError::Stream("token is not a header value".into()))?,
+        );
+        let config = WebSocketConfig::default().read_buffer_size(4096);
+        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), false)
+            .await
+            .map_err(|e| match e {
+                tokio_tungstenite::tungstenite::Error::Http(resp) if resp.status() == 401 => {
+                    SyncError::Client(ClientError::Api {
+                        status: 401,
+                        body: citydeck_protocol::ApiError {
+                            error: "unauthorized".into(),
+                            message: "stream refused the token".into(),
+                            field: None,
+                        },
+                    })
+                }
+                other => SyncError::Stream(other.to_string()),
+            })?;
+        *online_since = Some(Utc::now());
+        self.status.send_modify(|s| s.state = ConnectionState::Online);
+        tracing::info!(hub = self.client.base(), "live");
+
+        let mut ping = tokio::time::interval(STALE_AFTER / 3);
+        let mut last_rx = tokio::time::Instant::now();
+        loop {
+            tokio::select! {
+                msg = ws.next() => {
+                    let mut batch = Vec::new();
+                    let mut next = msg;
+                    loop {
+                        match next {
+                            None => return Err(SyncError::Stream("closed".into())),
+                            Some(Err(e)) => return Err(SyncError::Stream(e.to_string())),
+                            Some(Ok(Message::Text(t))) => {
+                                let ev: Event = serde_json::from_str(&t)
+                                    .map_err(|e| SyncError::Stream(format!("bad event from hub: {e}")))?;
+                                batch.push(ev);
+                            }
+                            Some(Ok(Message::Close(_))) => {
+                                if !batch.is_empty() { self.apply(batch).await?; }
+                                return Err(SyncError::Stream("hub closed the stream".into()));
+                            }
+                            Some(Ok(_)) => {}
+                        }
+                        last_rx = tokio::time::Instant::now();
+                        if batch.len() >= STREAM_BATCH { break; }
+                        // take whatever else is already buffered, without waiting
+                        match futures_util::FutureExt::now_or_never(ws.next()) {
+                            Some(m) => next = m,
+                            None => break,
+                        }
+                    }
+                    if !batch.is_empty() {
+                        self.apply(batch).await?;
+                    }
+                }
+                _ = ping.tick() => {
+                    if last_rx.elapsed() > STALE_AFTER {
+                        return Err(SyncError::Stream("no traffic from hub; presumed dead".into()));
+                    }
+                    ws.send(Message::Ping(Vec::new().into())).await.map_err(|e| SyncError::Stream(e.to_string()))?;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let b = Backoff { initial: Duration::from_millis(100), max: Duration::from_secs(2) };
+        let d1 = b.delay(1);
+        assert!(d1 >= Duration::from_millis(80) && d1 <= Duration::from_millis(120), "{d1:?}");
+        let d3 = b.delay(3);
+        assert!(d3 >= Duration::from_millis(320) && d3 <= Duration::from_millis(480), "{d3:?}");
+        for n in 10..40 {
+            assert!(b.delay(n) <= Duration::from_millis(2400));
+        }
+    }
+}
