@@ -27,25 +27,10 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Replay the demo city into a running hub.
-    Simulate(citydeck_hub_sim::SimArgs),
+    Simulate(simulate::SimArgs),
 }
 
-// The simulator lives behind a small module so the hub library does not depend on it.
-mod citydeck_hub_sim {
-    #[derive(clap::Args, Debug)]
-    pub struct SimArgs {
-        /// Hub base URL, e.g. http://127.0.0.1:8640
-        #[arg(long)]
-        pub hub: String,
-        /// Events per second.
-        #[arg(long, default_value_t = 1.0)]
-        pub rate: f64,
-    }
-
-    pub async fn run(_args: SimArgs) -> anyhow::Result<()> {
-        anyhow::bail!("the simulator is not wired in yet")
-    }
-}
+mod simulate;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -58,7 +43,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     if let Some(Command::Simulate(args)) = cli.command {
-        return citydeck_hub_sim::run(args).await;
+        return simulate::run(args).await;
     }
     let db_path = cli.db.context("--db <FILE> is required to run the hub")?;
     let hub = citydeck_hub::start(citydeck_hub::HubConfig { db_path, listen: cli.listen, demo: cli.demo })
