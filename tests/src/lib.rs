@@ -27,7 +27,10 @@ pub fn binary(name: &str) -> PathBuf {
 }
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repo root")
+        .to_path_buf()
 }
 
 pub const DEMO_PASSWORD: &str = "citydeck-demo";
@@ -64,8 +67,14 @@ impl HubProcess {
                 }
             }
         });
-        let url = rx.recv_timeout(Duration::from_secs(60)).expect("hub printed no `listening on` line in 60 s");
-        HubProcess { child, url, db: db.to_path_buf() }
+        let url = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("hub printed no `listening on` line in 60 s");
+        HubProcess {
+            child,
+            url,
+            db: db.to_path_buf(),
+        }
     }
 
     /// The port the hub listens on.

@@ -26,11 +26,21 @@ fn new_incident(i: usize) -> NewIncident {
 }
 
 fn client(url: &str, user: &str) -> HubClient {
-    HubClient::new(url, Credentials { username: user.into(), password: DEMO_PASSWORD.into() }).unwrap()
+    HubClient::new(
+        url,
+        Credentials {
+            username: user.into(),
+            password: DEMO_PASSWORD.into(),
+        },
+    )
+    .unwrap()
 }
 
 fn fast() -> Backoff {
-    Backoff { initial: Duration::from_millis(50), max: Duration::from_millis(500) }
+    Backoff {
+        initial: Duration::from_millis(50),
+        max: Duration::from_millis(500),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,12 +54,24 @@ async fn pulls_backlog_then_follows_live_events() {
     let cache = Arc::new(Mutex::new(Cache::open(&dir.path().join("cache.sqlite")).unwrap()));
     let engine = SyncEngine::spawn(client(&hub.url, "leader"), cache.clone(), fast());
     let seq = || cache.lock().unwrap().last_seq().unwrap();
-    assert!(eventually(Duration::from_secs(30), || seq() == 2500).await, "backlog: at {}", seq());
-    assert!(eventually(Duration::from_secs(10), || engine.status().state == ConnectionState::Online).await);
+    assert!(
+        eventually(Duration::from_secs(30), || seq() == 2500).await,
+        "backlog: at {}",
+        seq()
+    );
+    assert!(
+        eventually(Duration::from_secs(10), || engine.status().state
+            == ConnectionState::Online)
+        .await
+    );
     for i in 0..50 {
         writer.create_incident(&new_incident(10_000 + i)).await.unwrap();
     }
-    assert!(eventually(Duration::from_secs(10), || seq() == 2550).await, "live: at {}", seq());
+    assert!(
+        eventually(Duration::from_secs(10), || seq() == 2550).await,
+        "live: at {}",
+        seq()
+    );
     assert_eq!(cache.lock().unwrap().incident_count().unwrap(), 2550);
     let status = engine.status();
     assert_eq!(status.last_seq, 2550);
@@ -78,7 +100,10 @@ async fn hub_killed_mid_stream_and_restarted_loses_and_duplicates_nothing() {
     let noticed = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
             status.changed().await.unwrap();
-            if !matches!(status.borrow().state, ConnectionState::Online | ConnectionState::Connecting) {
+            if !matches!(
+                status.borrow().state,
+                ConnectionState::Online | ConnectionState::Connecting
+            ) {
                 break;
             }
         }
@@ -93,11 +118,18 @@ async fn hub_killed_mid_stream_and_restarted_loses_and_duplicates_nothing() {
         acked.push(writer2.create_incident(&new_incident(i)).await.unwrap().id);
     }
     let seq = || cache.lock().unwrap().last_seq().unwrap();
-    assert!(eventually(Duration::from_secs(30), || seq() == 300).await, "after restart: at {}", seq());
+    assert!(
+        eventually(Duration::from_secs(30), || seq() == 300).await,
+        "after restart: at {}",
+        seq()
+    );
     let c = cache.lock().unwrap();
     assert_eq!(c.incident_count().unwrap(), 300, "no duplicates, nothing lost");
     for id in &acked {
-        assert!(c.incident(&id.to_string()).unwrap().is_some(), "acked incident {id} missing");
+        assert!(
+            c.incident(&id.to_string()).unwrap().is_some(),
+            "acked incident {id} missing"
+        );
     }
     drop(c);
     engine.stop().await;
@@ -111,9 +143,15 @@ async fn cache_opens_and_reports_offline_when_the_hub_is_unreachable() {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = probe.local_addr().unwrap().port();
     drop(probe);
-    let engine = SyncEngine::spawn(client(&format!("http://127.0.0.1:{port}"), "leader"), cache, fast());
-    let offline = eventually(Duration::from_secs(20), || matches!(engine.status().state, ConnectionState::Offline { .. }))
-        .await;
+    let engine = SyncEngine::spawn(
+        client(&format!("http://127.0.0.1:{port}"), "leader"),
+        cache,
+        fast(),
+    );
+    let offline = eventually(Duration::from_secs(20), || {
+        matches!(engine.status().state, ConnectionState::Offline { .. })
+    })
+    .await;
     assert!(offline, "state: {:?}", engine.status().state);
     engine.stop().await;
 }

@@ -1,1 +1,299 @@
-fn main() {}
+//! `cargo xtask <task>` — every set-up, build and test step of citydeck, in Rust instead of shell scripts.
+//!
+//! - `setup`  install what a fresh Debian machine lacks (apt packages, wasm32 target, wasm-bindgen-cli at the
+//!   Cargo.lock version, tauri-driver, cargo-nextest)
+//! - `data`   fetch the demo city's real data into data/cache (pinned, sha256-checked)
+//! - `ui`     build the Leptos cockpit to ui/dist (wasm32 + wasm-bindgen)
+//! - `demo`   all of the above, then open the cockpit with an embedded hub and the simulator
+//! - `test`   all checks CI runs: fmt, clippy, wasm build, unit + integration + end-to-end window tests
+
+mod data;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+const APT_PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "curl",
+    "file",
+    "libwebkit2gtk-4.1-dev",
+    "libssl-dev",
+    "libxdo-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "xvfb",
+    "xauth",
+    "imagemagick",
+    "xdotool",
+    "webkit2gtk-driver",
+    "fonts-dejavu-core",
+    "fonts-noto-cjk",
+];
+const TAURI_DRIVER_VERSION: &str = "2.1.0";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    let started = Instant::now();
+    let result = match task {
+        "setup" => setup(),
+        "data" => data::ensure(&root()).map(|_| ()),
+        "ui" => build_ui(),
+        "demo" => demo(),
+        "test" => test(),
+        _ => {
+            eprintln!("usage: cargo xtask <setup|data|ui|demo|test>");
+            return ExitCode::from(if task == "help" { 0 } else { 2 });
+        }
+    };
+    match result {
+        Ok(()) => {
+            eprintln!("xtask {task}: done in {:.0} s", started.elapsed().as_secs_f64());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!(
+                "xtask {task}: FAILED after {:.0} s: {e:#}",
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repo root")
+        .to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+fn step(name: &str) {
+    eprintln!("\n==> {name}");
+}
+
+/// Runs a command in the repo root, failing with its command line when it fails.
+fn run(cmd: &mut Command) -> Result<()> {
+    cmd.current_dir(root());
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().with_context(|| format!("cannot run {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn have(cmd: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {cmd} >/dev/null 2>&1")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn output(cmd: &mut Command) -> Option<String> {
+    cmd.output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+/// The version of `package` recorded in Cargo.lock.
+fn locked_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&needle)
+        .with_context(|| format!("{package} is not in Cargo.lock"))?
+        + needle.len();
+    let end = lock[start..].find('"').context("malformed Cargo.lock")?;
+    Ok(lock[start..start + end].to_string())
+}
+
+fn setup() -> Result<()> {
+    step("system packages (apt)");
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| {
+            !output(Command::new("dpkg-query").args(["-W", "-f=${Status}", p]))
+                .is_some_and(|s| s.contains("install ok installed"))
+        })
+        .collect();
+    if missing.is_empty() {
+        eprintln!("all present");
+    } else {
+        eprintln!("installing: {}", missing.join(" "));
+        let sudo: &[&str] = if output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0") {
+            &[]
+        } else {
+            &["sudo"]
+        };
+        let apt = |args: &[&str]| -> Result<()> {
+            let mut all: Vec<&str> = sudo.to_vec();
+            all.push("apt-get");
+            all.extend_from_slice(args);
+            run(Command::new(all[0])
+                .args(&all[1..])
+                .env("DEBIAN_FRONTEND", "noninteractive"))
+        };
+        apt(&["update", "-qq"])?;
+        let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+        args.extend(missing.iter().copied());
+        apt(&args)?;
+    }
+
+    step("rust wasm32 target");
+    let targets = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !targets.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    if !have("cargo-clippy") || !have("rustfmt") {
+        run(Command::new("rustup").args(["component", "add", "clippy", "rustfmt"]))?;
+    }
+
+    step("wasm-bindgen-cli (same version as the wasm-bindgen crate in Cargo.lock)");
+    let want = locked_version("wasm-bindgen")?;
+    let have_v = output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if have_v.split_whitespace().nth(1) != Some(want.as_str()) {
+        // Not --locked: the CLI's own lock file pins crates that no longer build (BUILD.md).
+        run(cargo().args(["install", "wasm-bindgen-cli", "--version", &want]))?;
+    } else {
+        eprintln!("wasm-bindgen {want} present");
+    }
+
+    step("tauri-driver (WebDriver for the end-to-end window test)");
+    let td = output(Command::new("tauri-driver").arg("--version")).unwrap_or_default();
+    if !td.contains(TAURI_DRIVER_VERSION) {
+        run(cargo().args([
+            "install",
+            "tauri-driver",
+            "--version",
+            TAURI_DRIVER_VERSION,
+            "--locked",
+        ]))?;
+    } else {
+        eprintln!("tauri-driver {TAURI_DRIVER_VERSION} present");
+    }
+
+    step("cargo-nextest");
+    if output(cargo().args(["nextest", "--version"])).is_none() {
+        run(cargo().args(["install", "cargo-nextest", "--locked"]))?;
+    } else {
+        eprintln!("present");
+    }
+    Ok(())
+}
+
+fn build_ui() -> Result<()> {
+    step("cockpit UI (Leptos → wasm32)");
+    run(cargo().args([
+        "build",
+        "-p",
+        "ui",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--release",
+    ]))?;
+    let wasm = target_dir().join("wasm32-unknown-unknown/release/ui.wasm");
+    let dist = root().join("ui/dist");
+    std::fs::create_dir_all(&dist)?;
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&dist)
+        .arg(&wasm))?;
+    for f in ["index.html", "style.css"] {
+        std::fs::copy(root().join("ui").join(f), dist.join(f)).with_context(|| format!("copying ui/{f}"))?;
+    }
+    Ok(())
+}
+
+fn build_desktop() -> Result<()> {
+    step("hub and desktop binaries");
+    run(cargo().args([
+        "build",
+        "-p",
+        "citydeck-hub",
+        "-p",
+        "citydeck",
+        "--features",
+        "citydeck/custom-protocol",
+    ]))
+}
+
+fn demo() -> Result<()> {
+    setup()?;
+    data::ensure(&root())?;
+    build_ui()?;
+    build_desktop()?;
+    let bin = target_dir().join("debug/citydeck");
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        eprintln!(
+            "\nNo display found. The cockpit is built; run it on a virtual screen with:\n\n    \
+             xvfb-run -a -s \"-screen 0 1920x1080x24\" {}\n\n\
+             or run this command again from a desktop session.",
+            bin.display()
+        );
+        return Ok(());
+    }
+    step("citydeck (embedded hub + demo-city simulator)");
+    run(&mut Command::new(bin))
+}
+
+fn test() -> Result<()> {
+    setup()?;
+    data::ensure(&root())?;
+
+    step("format");
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+
+    build_ui()?;
+
+    step("clippy (native, all targets)");
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    step("clippy (ui on wasm32)");
+    run(cargo().args([
+        "clippy",
+        "-p",
+        "ui",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+
+    build_desktop()?;
+
+    step("unit and integration tests");
+    run(cargo().args(["nextest", "run", "--workspace", "--no-fail-fast"]))?;
+
+    step("end-to-end: the real cockpit window under Xvfb (tauri-driver + WebKitWebDriver)");
+    std::fs::create_dir_all(root().join("artifacts"))?;
+    run(Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1920x1080x24"])
+        .arg(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "nextest",
+            "run",
+            "-p",
+            "citydeck-tests",
+            "--run-ignored",
+            "only",
+            "--no-fail-fast",
+        ]))?;
+    Ok(())
+}

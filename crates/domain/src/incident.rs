@@ -18,7 +18,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &str, message: impl Into<String>) -> Self {
-        FieldError { field: field.to_string(), message: message.into() }
+        FieldError {
+            field: field.to_string(),
+            message: message.into(),
+        }
     }
 }
 
@@ -30,13 +33,20 @@ fn req_str<'a>(obj: &'a serde_json::Map<String, Value>, field: &str) -> Result<&
     }
 }
 
-fn opt_str(obj: &serde_json::Map<String, Value>, field: &str, max: usize) -> Result<Option<String>, FieldError> {
+fn opt_str(
+    obj: &serde_json::Map<String, Value>,
+    field: &str,
+    max: usize,
+) -> Result<Option<String>, FieldError> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => {
             let s = s.trim();
             if s.chars().count() > max {
-                Err(FieldError::new(field, format!("must be at most {max} characters")))
+                Err(FieldError::new(
+                    field,
+                    format!("must be at most {max} characters"),
+                ))
             } else if s.is_empty() {
                 Ok(None)
             } else {
@@ -55,7 +65,10 @@ fn req_coord(obj: &serde_json::Map<String, Value>, field: &str, limit: f64) -> R
     };
     match v {
         Some(x) if x.is_finite() && (-limit..=limit).contains(&x) => Ok(x),
-        Some(_) => Err(FieldError::new(field, format!("must be between -{limit} and {limit}"))),
+        Some(_) => Err(FieldError::new(
+            field,
+            format!("must be between -{limit} and {limit}"),
+        )),
         None => Err(FieldError::new(field, "must be a number")),
     }
 }
@@ -64,14 +77,19 @@ fn req_coord(obj: &serde_json::Map<String, Value>, field: &str, limit: f64) -> R
 ///
 /// Raw JSON (not a typed struct) so that "unknown class" says `class`, not a serde position.
 pub fn parse_new_incident(body: &Value) -> Result<NewIncident, FieldError> {
-    let obj = body.as_object().ok_or_else(|| FieldError::new("body", "must be a JSON object"))?;
+    let obj = body
+        .as_object()
+        .ok_or_else(|| FieldError::new("body", "must be a JSON object"))?;
 
     let title = req_str(obj, "title")?.trim();
     if title.is_empty() {
         return Err(FieldError::new("title", "must not be empty"));
     }
     if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(FieldError::new("title", format!("must be at most {MAX_TITLE_CHARS} characters")));
+        return Err(FieldError::new(
+            "title",
+            format!("must be at most {MAX_TITLE_CHARS} characters"),
+        ));
     }
     let class_s = req_str(obj, "class")?;
     let class = IncidentClass::parse(class_s).ok_or_else(|| {
@@ -85,7 +103,10 @@ pub fn parse_new_incident(body: &Value) -> Result<NewIncident, FieldError> {
     })?;
     let grade_s = req_str(obj, "grade")?;
     let grade = Grade::parse(grade_s).ok_or_else(|| {
-        FieldError::new("grade", format!("unknown grade {grade_s:?}; expected one of I, II, III, IV"))
+        FieldError::new(
+            "grade",
+            format!("unknown grade {grade_s:?}; expected one of I, II, III, IV"),
+        )
     })?;
     let lon = req_coord(obj, "lon", 180.0)?;
     let lat = req_coord(obj, "lat", 90.0)?;
@@ -94,7 +115,10 @@ pub fn parse_new_incident(body: &Value) -> Result<NewIncident, FieldError> {
         return Err(FieldError::new("source", "must not be empty"));
     }
     if source.chars().count() > MAX_SOURCE_CHARS {
-        return Err(FieldError::new("source", format!("must be at most {MAX_SOURCE_CHARS} characters")));
+        return Err(FieldError::new(
+            "source",
+            format!("must be at most {MAX_SOURCE_CHARS} characters"),
+        ));
     }
     let description = opt_str(obj, "description", MAX_TEXT_CHARS)?;
     let address = opt_str(obj, "address", MAX_TITLE_CHARS)?;

@@ -39,7 +39,12 @@ mod tests {
     #[test]
     fn leader_is_read_only() {
         assert!(Role::Leader.may(Action::Read));
-        for a in [Action::CreateIncident, Action::UpdateIncident, Action::SwitchMode, Action::Administer] {
+        for a in [
+            Action::CreateIncident,
+            Action::UpdateIncident,
+            Action::SwitchMode,
+            Action::Administer,
+        ] {
             assert!(!Role::Leader.may(a), "{a:?}");
         }
     }

@@ -89,14 +89,20 @@ pub async fn login(
         let token = auth::new_token();
         let expires_at = auth::token_expiry(Utc::now());
         db.put_session(&auth::token_hash(&token), &user.username, user.role, expires_at)?;
-        Ok(LoginResponse { token, username: user.username, role: user.role, expires_at })
+        Ok(LoginResponse {
+            token,
+            username: user.username,
+            role: user.role,
+            expires_at,
+        })
     })
     .await??;
     tracing::info!(user = %resp.username, "login");
     Ok(Json(resp))
 }
 
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0uo8yU3BVnv5D/SOi7F0EhKSpKYw2HZ/5G62cDP6bA4";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0uo8yU3BVnv5D/SOi7F0EhKSpKYw2HZ/5G62cDP6bA4";
 
 /// Report an incident. A known `(source, external_id)` returns the existing incident with 200.
 #[utoipa::path(post, path = "/api/v1/incidents", request_body = NewIncident, security(("bearer" = [])),
@@ -116,7 +122,10 @@ pub async fn create_incident(
     let created = tokio::task::spawn_blocking(move || {
         db.create_incident(&caller.username, new, |ev, json| {
             // No receivers is fine (nobody connected).
-            let _ = tx.send(crate::Published { seq: ev.server_seq, json: json.into() });
+            let _ = tx.send(crate::Published {
+                seq: ev.server_seq,
+                json: json.into(),
+            });
         })
     })
     .await??;
@@ -149,7 +158,9 @@ pub async fn list_incidents(
     let Query(q) = q?;
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let db = state.db.clone();
-    Ok(Json(tokio::task::spawn_blocking(move || db.incidents(limit)).await??))
+    Ok(Json(
+        tokio::task::spawn_blocking(move || db.incidents(limit)).await??,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{id}", security(("bearer" = [])),
@@ -163,7 +174,10 @@ pub async fn get_incident(
     caller.require(Action::Read, "read")?;
     let Path(id) = id?;
     let db = state.db.clone();
-    tokio::task::spawn_blocking(move || db.incident(id)).await??.map(Json).ok_or(AppError::NotFound)
+    tokio::task::spawn_blocking(move || db.incident(id))
+        .await??
+        .map(Json)
+        .ok_or(AppError::NotFound)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -204,6 +218,10 @@ pub async fn events(
         }
         body.push_str(json);
     }
-    body.push_str(&format!("],\"head\":{},\"has_more\":{}}}", head.max(last), last < head));
+    body.push_str(&format!(
+        "],\"head\":{},\"has_more\":{}}}",
+        head.max(last),
+        last < head
+    ));
     Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }

@@ -32,7 +32,10 @@ pub const DEMO_PASSWORD_ENV: &str = "CITYDECK_DEMO_PASSWORD";
 pub const DEMO_PASSWORD_DEFAULT: &str = "citydeck-demo";
 
 pub fn demo_password() -> String {
-    std::env::var(DEMO_PASSWORD_ENV).ok().filter(|p| !p.is_empty()).unwrap_or_else(|| DEMO_PASSWORD_DEFAULT.into())
+    std::env::var(DEMO_PASSWORD_ENV)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| DEMO_PASSWORD_DEFAULT.into())
 }
 
 pub fn hash_password(password: &str) -> String {
@@ -88,7 +91,10 @@ impl Caller {
         if self.role.may(action) {
             Ok(())
         } else {
-            Err(AppError::Forbidden { role: self.role.as_str(), action: what })
+            Err(AppError::Forbidden {
+                role: self.role.as_str(),
+                action: what,
+            })
         }
     }
 }
@@ -97,7 +103,10 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or(AppError::Unauthorized)?;
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or(AppError::Unauthorized)?;
         let token = header
             .to_str()
             .ok()

@@ -29,7 +29,10 @@ impl DbError {
         use rusqlite::ErrorCode::*;
         match self {
             DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
-                matches!(e.code, DiskFull | ReadOnly | SystemIoFailure | DatabaseBusy | DatabaseLocked | CannotOpen)
+                matches!(
+                    e.code,
+                    DiskFull | ReadOnly | SystemIoFailure | DatabaseBusy | DatabaseLocked | CannotOpen
+                )
             }
             DbError::Open { .. } => true,
             _ => false,
@@ -65,8 +68,10 @@ struct Inner {
 }
 
 fn open_conn(path: &Path) -> DbResult<Connection> {
-    let conn = Connection::open(path)
-        .map_err(|e| DbError::Open { path: path.to_path_buf(), message: e.to_string() })?;
+    let conn = Connection::open(path).map_err(|e| DbError::Open {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -95,7 +100,9 @@ impl Db {
     pub fn open(path: &Path) -> DbResult<Db> {
         let mut writer = open_conn(path)?;
         migrate(&mut writer)?;
-        let readers = (0..4).map(|_| open_conn(path).map(Mutex::new)).collect::<DbResult<Vec<_>>>()?;
+        let readers = (0..4)
+            .map(|_| open_conn(path).map(Mutex::new))
+            .collect::<DbResult<Vec<_>>>()?;
         Ok(Db {
             inner: Arc::new(Inner {
                 writer: Mutex::new(writer),
@@ -106,7 +113,11 @@ impl Db {
     }
 
     fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> DbResult<T>) -> DbResult<T> {
-        let i = self.inner.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.inner.readers.len();
+        let i = self
+            .inner
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % self.inner.readers.len();
         let conn = self.inner.readers[i].lock().unwrap_or_else(|p| p.into_inner());
         f(&conn)
     }
@@ -121,23 +132,43 @@ impl Db {
 
     pub fn user(&self, username: &str) -> DbResult<Option<User>> {
         self.with_reader(|c| {
-            c.query_row("SELECT username, role, pw_hash FROM users WHERE username = ?1", [username], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-            })
+            c.query_row(
+                "SELECT username, role, pw_hash FROM users WHERE username = ?1",
+                [username],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                },
+            )
             .optional()?
             .map(|(username, role, pw_hash)| {
                 let role = Role::parse(&role).ok_or_else(|| DbError::Corrupt(format!("role {role:?}")))?;
-                Ok(User { username, role, pw_hash })
+                Ok(User {
+                    username,
+                    role,
+                    pw_hash,
+                })
             })
             .transpose()
         })
     }
 
     /// Inserts the user if missing; returns whether it was inserted.
-    pub fn ensure_user(&self, username: &str, role: Role, pw_hash: impl FnOnce() -> String) -> DbResult<bool> {
+    pub fn ensure_user(
+        &self,
+        username: &str,
+        role: Role,
+        pw_hash: impl FnOnce() -> String,
+    ) -> DbResult<bool> {
         let conn = self.writer();
-        let exists: bool =
-            conn.query_row("SELECT EXISTS(SELECT 1 FROM users WHERE username = ?1)", [username], |r| r.get(0))?;
+        let exists: bool = conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM users WHERE username = ?1)",
+            [username],
+            |r| r.get(0),
+        )?;
         if exists {
             return Ok(false);
         }
@@ -148,7 +179,13 @@ impl Db {
         Ok(true)
     }
 
-    pub fn put_session(&self, token_hash: &str, username: &str, role: Role, expires: DateTime<Utc>) -> DbResult<()> {
+    pub fn put_session(
+        &self,
+        token_hash: &str,
+        username: &str,
+        role: Role,
+        expires: DateTime<Utc>,
+    ) -> DbResult<()> {
         let conn = self.writer();
         conn.execute("DELETE FROM sessions WHERE expires_at < ?1", [ts(Utc::now())])?;
         conn.execute(
@@ -164,7 +201,13 @@ impl Db {
                 .query_row(
                     "SELECT username, role, expires_at FROM sessions WHERE token_hash = ?1",
                     [token_hash],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                        ))
+                    },
                 )
                 .optional()?;
             row.map(|(u, role, exp)| {
@@ -210,7 +253,10 @@ impl Db {
             title: new.title,
             class: new.class,
             grade: new.grade,
-            location: citydeck_protocol::GeoPoint { lon: new.lon, lat: new.lat },
+            location: citydeck_protocol::GeoPoint {
+                lon: new.lon,
+                lat: new.lat,
+            },
             source: new.source,
             status: citydeck_protocol::Stage::Collected,
             description: new.description,
@@ -234,7 +280,12 @@ impl Db {
                 inc_json
             ],
         )?;
-        let event = Event { server_seq: seq, at: now, actor: actor.to_string(), body: EventBody::IncidentCreated { incident } };
+        let event = Event {
+            server_seq: seq,
+            at: now,
+            actor: actor.to_string(),
+            body: EventBody::IncidentCreated { incident },
+        };
         let ev_json = append_event(&tx, &event)?;
         tx.commit()?;
         publish(&event, &ev_json);
@@ -247,7 +298,9 @@ impl Db {
             let mut st = c.prepare_cached(
                 "SELECT server_seq, body FROM events WHERE server_seq > ?1 ORDER BY server_seq LIMIT ?2",
             )?;
-            let rows = st.query_map(params![after, limit], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)))?;
+            let rows = st.query_map(params![after, limit], |r| {
+                Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?))
+            })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
@@ -267,7 +320,11 @@ impl Db {
     pub fn incident(&self, id: uuid::Uuid) -> DbResult<Option<Incident>> {
         self.with_reader(|c| {
             let body: Option<String> = c
-                .query_row("SELECT body FROM incidents WHERE id = ?1", [id.to_string()], |r| r.get(0))
+                .query_row(
+                    "SELECT body FROM incidents WHERE id = ?1",
+                    [id.to_string()],
+                    |r| r.get(0),
+                )
                 .optional()?;
             body.map(|b| serde_json::from_str(&b).map_err(|e| DbError::Corrupt(format!("incident: {e}"))))
                 .transpose()
@@ -276,7 +333,11 @@ impl Db {
 }
 
 fn head(c: &Connection) -> DbResult<ServerSeq> {
-    Ok(c.query_row("SELECT COALESCE(MAX(server_seq), 0) FROM events", [], |r| r.get(0))?)
+    Ok(
+        c.query_row("SELECT COALESCE(MAX(server_seq), 0) FROM events", [], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
 fn append_event(tx: &Connection, event: &Event) -> DbResult<String> {

@@ -21,7 +21,10 @@ pub enum AppError {
     #[error("wrong username or password")]
     BadCredentials,
     #[error("role {role} may not {action}")]
-    Forbidden { role: &'static str, action: &'static str },
+    Forbidden {
+        role: &'static str,
+        action: &'static str,
+    },
     #[error("not found")]
     NotFound,
     #[error(transparent)]
@@ -35,12 +38,18 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", None),
             AppError::Rejection { status, .. } => (*status, "bad_request", None),
-            AppError::Invalid(e) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some(e.field.clone())),
+            AppError::Invalid(e) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                Some(e.field.clone()),
+            ),
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None),
             AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials", None),
             AppError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", None),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found", None),
-            AppError::Db(e) if e.is_unavailable() => (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", None),
+            AppError::Db(e) if e.is_unavailable() => {
+                (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", None)
+            }
             AppError::Db(_) | AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", None),
         }
     }
@@ -52,26 +61,39 @@ impl IntoResponse for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let body = ApiError { error: code.to_string(), message: self.to_string(), field };
+        let body = ApiError {
+            error: code.to_string(),
+            message: self.to_string(),
+            field,
+        };
         (status, Json(body)).into_response()
     }
 }
 
 impl From<axum::extract::rejection::JsonRejection> for AppError {
     fn from(r: axum::extract::rejection::JsonRejection) -> Self {
-        AppError::Rejection { status: r.status(), message: r.body_text() }
+        AppError::Rejection {
+            status: r.status(),
+            message: r.body_text(),
+        }
     }
 }
 
 impl From<axum::extract::rejection::QueryRejection> for AppError {
     fn from(r: axum::extract::rejection::QueryRejection) -> Self {
-        AppError::Rejection { status: StatusCode::BAD_REQUEST, message: r.body_text() }
+        AppError::Rejection {
+            status: StatusCode::BAD_REQUEST,
+            message: r.body_text(),
+        }
     }
 }
 
 impl From<axum::extract::rejection::PathRejection> for AppError {
     fn from(r: axum::extract::rejection::PathRejection) -> Self {
-        AppError::Rejection { status: StatusCode::BAD_REQUEST, message: r.body_text() }
+        AppError::Rejection {
+            status: StatusCode::BAD_REQUEST,
+            message: r.body_text(),
+        }
     }
 }
 

@@ -42,7 +42,11 @@ const LIVE_BUFFER: usize = 4096;
 impl AppState {
     pub fn new(db: Db) -> AppState {
         let (events, _) = broadcast::channel(LIVE_BUFFER);
-        AppState { db, events, shutdown: CancellationToken::new() }
+        AppState {
+            db,
+            events,
+            shutdown: CancellationToken::new(),
+        }
     }
 }
 
@@ -51,7 +55,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/health", get(api::health))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/login", post(api::login))
-        .route("/api/v1/incidents", post(api::create_incident).get(api::list_incidents))
+        .route(
+            "/api/v1/incidents",
+            post(api::create_incident).get(api::list_incidents),
+        )
         .route("/api/v1/incidents/{id}", get(api::get_incident))
         .route("/api/v1/events", get(api::events))
         .route("/api/v1/stream", get(stream::stream))
@@ -103,7 +110,10 @@ pub enum StartError {
     #[error(transparent)]
     Db(#[from] db::DbError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Join(#[from] tokio::task::JoinError),
 }
@@ -126,12 +136,20 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartError> {
     let state = AppState::new(db);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|source| StartError::Bind { addr: config.listen, source })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        .map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.listen,
+        source,
+    })?;
     let app = router(state.clone());
     let token = state.shutdown.clone();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app).with_graceful_shutdown(async move { token.cancelled().await }).await
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { token.cancelled().await })
+            .await
     });
     Ok(RunningHub { addr, state, task })
 }

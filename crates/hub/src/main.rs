@@ -8,7 +8,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "citydeck-hub", version, about = "citydeck hub: the command hall's authoritative event log")]
+#[command(
+    name = "citydeck-hub",
+    version,
+    about = "citydeck hub: the command hall's authoritative event log"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     /// SQLite database file (created if missing; WAL mode).
@@ -46,9 +50,13 @@ async fn main() -> anyhow::Result<()> {
         return simulate::run(args).await;
     }
     let db_path = cli.db.context("--db <FILE> is required to run the hub")?;
-    let hub = citydeck_hub::start(citydeck_hub::HubConfig { db_path, listen: cli.listen, demo: cli.demo })
-        .await
-        .context("starting the hub")?;
+    let hub = citydeck_hub::start(citydeck_hub::HubConfig {
+        db_path,
+        listen: cli.listen,
+        demo: cli.demo,
+    })
+    .await
+    .context("starting the hub")?;
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on http://{}", hub.addr)?;

@@ -4,8 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use citydeck_protocol::NewIncident;
-use citydeck_sim::{CityConfig, IncidentSink, SimOptions};
+use citydeck_sim::{CityConfig, SimOptions};
 use citydeck_sync::{Credentials, HubClient};
 
 #[derive(clap::Args, Debug)]
@@ -36,19 +35,16 @@ pub struct SimArgs {
     pub password: Option<String>,
 }
 
-pub struct HubSink(pub HubClient);
-
-impl IncidentSink for HubSink {
-    async fn create(&self, inc: NewIncident) -> anyhow::Result<()> {
-        self.0.create_incident(&inc).await?;
-        Ok(())
-    }
-}
-
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     let city = CityConfig::load(&args.city).with_context(|| format!("city file {}", args.city.display()))?;
     let password = args.password.unwrap_or_else(citydeck_hub::auth::demo_password);
-    let client = HubClient::new(&args.hub, Credentials { username: args.username, password })?;
+    let client = HubClient::new(
+        &args.hub,
+        Credentials {
+            username: args.username,
+            password,
+        },
+    )?;
     let mut opts = SimOptions::from_city(&city);
     opts.rate = args.rate;
     opts.limit = args.limit;
@@ -56,7 +52,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         opts.seed = seed;
     }
     tracing::info!(city = %city.id, rate = opts.rate, "simulating");
-    let stats = citydeck_sim::run(&city, &args.data, &HubSink(client), opts).await?;
+    let stats = citydeck_sim::run(&city, &args.data, &client, opts).await?;
     println!("simulated {} incidents ({} failed)", stats.sent, stats.failed);
     Ok(())
 }

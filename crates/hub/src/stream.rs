@@ -59,7 +59,11 @@ enum StreamEnd {
     App(#[from] AppError),
 }
 
-async fn send_from_db(socket: &mut WebSocket, state: &AppState, last: &mut ServerSeq) -> Result<(), StreamEnd> {
+async fn send_from_db(
+    socket: &mut WebSocket,
+    state: &AppState,
+    last: &mut ServerSeq,
+) -> Result<(), StreamEnd> {
     loop {
         let db = state.db.clone();
         let from = *last;
@@ -69,7 +73,10 @@ async fn send_from_db(socket: &mut WebSocket, state: &AppState, last: &mut Serve
             .map_err(AppError::from)?;
         let n = rows.len();
         for (seq, json) in rows {
-            socket.send(Message::Text(Utf8Bytes::from(json))).await.map_err(|_| StreamEnd::Gone)?;
+            socket
+                .send(Message::Text(Utf8Bytes::from(json)))
+                .await
+                .map_err(|_| StreamEnd::Gone)?;
             *last = seq;
         }
         if n < BACKLOG_PAGE as usize {

@@ -20,7 +20,11 @@ async fn hub() -> T {
     })
     .await
     .unwrap();
-    T { hub, _dir: dir, http: reqwest::Client::new() }
+    T {
+        hub,
+        _dir: dir,
+        http: reqwest::Client::new(),
+    }
 }
 
 impl T {
@@ -36,14 +40,30 @@ impl T {
             .await
             .unwrap();
         assert_eq!(r.status(), 200, "login {user}");
-        r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
     async fn post(&self, token: &str, p: &str, body: Value) -> (u16, Value) {
-        let r = self.http.post(self.url(p)).bearer_auth(token).json(&body).send().await.unwrap();
+        let r = self
+            .http
+            .post(self.url(p))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
     async fn get(&self, token: &str, p: &str) -> (u16, Value) {
-        let r = self.http.get(self.url(p)).bearer_auth(token).send().await.unwrap();
+        let r = self
+            .http
+            .get(self.url(p))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 }
@@ -55,11 +75,32 @@ fn incident(title: &str) -> Value {
 #[tokio::test]
 async fn health_and_openapi_need_no_token() {
     let t = hub().await;
-    let h: Value = t.http.get(t.url("/api/v1/health")).send().await.unwrap().json().await.unwrap();
+    let h: Value = t
+        .http
+        .get(t.url("/api/v1/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(h["status"], "ok");
     assert_eq!(h["head"], 0);
-    let doc: Value = t.http.get(t.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
-    for p in ["/api/v1/incidents", "/api/v1/events", "/api/v1/login", "/api/v1/stream"] {
+    let doc: Value = t
+        .http
+        .get(t.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for p in [
+        "/api/v1/incidents",
+        "/api/v1/events",
+        "/api/v1/login",
+        "/api/v1/stream",
+    ] {
         assert!(doc["paths"][p].is_object(), "openapi lacks {p}");
     }
 }
@@ -68,7 +109,13 @@ async fn health_and_openapi_need_no_token() {
 async fn login_rejects_wrong_password_and_unknown_user() {
     let t = hub().await;
     for (u, p) in [("operator", "nope"), ("nobody", "citydeck-demo")] {
-        let r = t.http.post(t.url("/api/v1/login")).json(&json!({"username": u, "password": p})).send().await.unwrap();
+        let r = t
+            .http
+            .post(t.url("/api/v1/login"))
+            .json(&json!({"username": u, "password": p}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 401);
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["error"], "bad_credentials");
@@ -109,7 +156,13 @@ async fn endpoints_require_a_valid_token() {
         let r = t.http.get(t.url(p)).bearer_auth("forged").send().await.unwrap();
         assert_eq!(r.status(), 401, "{p} with a forged token");
     }
-    let r = t.http.post(t.url("/api/v1/incidents")).json(&incident("x")).send().await.unwrap();
+    let r = t
+        .http
+        .post(t.url("/api/v1/incidents"))
+        .json(&incident("x"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 }
 
@@ -117,7 +170,9 @@ async fn endpoints_require_a_valid_token() {
 async fn leader_is_read_only() {
     let t = hub().await;
     let tok = t.token("leader").await;
-    let (status, body) = t.post(&tok, "/api/v1/incidents", incident("Kamppi 交通事故")).await;
+    let (status, body) = t
+        .post(&tok, "/api/v1/incidents", incident("Kamppi 交通事故"))
+        .await;
     assert_eq!(status, 403);
     assert_eq!(body["error"], "forbidden");
     let (status, _) = t.get(&tok, "/api/v1/events").await;
@@ -130,7 +185,9 @@ async fn create_returns_201_and_appends_a_gap_free_log() {
     let tok = t.token("operator").await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        let (status, body) = t.post(&tok, "/api/v1/incidents", incident(&format!("事故 {i}"))).await;
+        let (status, body) = t
+            .post(&tok, "/api/v1/incidents", incident(&format!("事故 {i}")))
+            .await;
         assert_eq!(status, 201, "{body}");
         assert_eq!(body["status"], "collected");
         assert_eq!(body["class"], "accident");
@@ -141,7 +198,12 @@ async fn create_returns_201_and_appends_a_gap_free_log() {
         ids.push(body["id"].as_str().unwrap().to_string());
     }
     let (_, page) = t.get(&tok, "/api/v1/events?after=0").await;
-    let seqs: Vec<u64> = page["events"].as_array().unwrap().iter().map(|e| e["server_seq"].as_u64().unwrap()).collect();
+    let seqs: Vec<u64> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["server_seq"].as_u64().unwrap())
+        .collect();
     assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
     assert_eq!(page["events"][0]["kind"], "incident_created");
     assert_eq!(page["events"][0]["incident"]["id"], ids[0].as_str());
@@ -205,7 +267,14 @@ async fn invalid_input_is_a_4xx_naming_the_field_never_5xx() {
         .unwrap();
     assert_eq!(r.status(), 400);
     assert!(r.json::<Value>().await.unwrap()["message"].is_string());
-    let r = t.http.post(t.url("/api/v1/incidents")).bearer_auth(&tok).body("title=x").send().await.unwrap();
+    let r = t
+        .http
+        .post(t.url("/api/v1/incidents"))
+        .bearer_auth(&tok)
+        .body("title=x")
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_client_error(), "{}", r.status());
     let (status, _) = t.get(&tok, "/api/v1/events?after=minus-one").await;
     assert_eq!(status, 400);
@@ -225,7 +294,8 @@ async fn open_stream(
 ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
     let url = format!("ws://{}/api/v1/stream?after={after}", t.hub.addr);
     let mut req = url.into_client_request().unwrap();
-    req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
     tokio_tungstenite::connect_async(req).await.unwrap().0
 }
 
@@ -233,7 +303,11 @@ async fn next_seq(
     ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
 ) -> u64 {
     loop {
-        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next()).await.unwrap().unwrap().unwrap();
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
             let v: Value = serde_json::from_str(&t).unwrap();
             return v["server_seq"].as_u64().unwrap();
@@ -246,7 +320,8 @@ async fn stream_sends_backlog_then_live_events_in_order_without_gaps() {
     let t = hub().await;
     let tok = t.token("operator").await;
     for i in 0..3 {
-        t.post(&tok, "/api/v1/incidents", incident(&format!("before {i}"))).await;
+        t.post(&tok, "/api/v1/incidents", incident(&format!("before {i}")))
+            .await;
     }
     let mut ws = open_stream(&t, &tok, 1).await;
     assert_eq!(next_seq(&mut ws).await, 2);
@@ -258,7 +333,13 @@ async fn stream_sends_backlog_then_live_events_in_order_without_gaps() {
         let url = t.url("/api/v1/incidents");
         let tok = tok.clone();
         tasks.push(tokio::spawn(async move {
-            http.post(url).bearer_auth(tok).json(&incident(&format!("live {i}"))).send().await.unwrap().status()
+            http.post(url)
+                .bearer_auth(tok)
+                .json(&incident(&format!("live {i}")))
+                .send()
+                .await
+                .unwrap()
+                .status()
         }));
     }
     for task in tasks {
@@ -282,18 +363,35 @@ async fn stream_refuses_a_missing_token() {
 #[tokio::test]
 async fn state_survives_a_restart_on_the_same_file() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = HubConfig { db_path: dir.path().join("hub.sqlite"), listen: "127.0.0.1:0".parse().unwrap(), demo: true };
+    let cfg = HubConfig {
+        db_path: dir.path().join("hub.sqlite"),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+    };
     let hub1 = start(cfg.clone()).await.unwrap();
-    let t = T { hub: hub1, _dir: tempfile::tempdir().unwrap(), http: reqwest::Client::new() };
+    let t = T {
+        hub: hub1,
+        _dir: tempfile::tempdir().unwrap(),
+        http: reqwest::Client::new(),
+    };
     let tok = t.token("operator").await;
     t.post(&tok, "/api/v1/incidents", incident("persist me")).await;
     t.hub.shutdown().await.unwrap();
     let hub2 = start(cfg).await.unwrap();
-    let t = T { hub: hub2, _dir: tempfile::tempdir().unwrap(), http: reqwest::Client::new() };
+    let t = T {
+        hub: hub2,
+        _dir: tempfile::tempdir().unwrap(),
+        http: reqwest::Client::new(),
+    };
     // the old token still works (sessions are stored), and the log continues at 2
     let (status, _) = t.post(&tok, "/api/v1/incidents", incident("after restart")).await;
     assert_eq!(status, 201);
     let (_, page) = t.get(&tok, "/api/v1/events").await;
-    let seqs: Vec<u64> = page["events"].as_array().unwrap().iter().map(|e| e["server_seq"].as_u64().unwrap()).collect();
+    let seqs: Vec<u64> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["server_seq"].as_u64().unwrap())
+        .collect();
     assert_eq!(seqs, vec![1, 2]);
 }

@@ -271,9 +271,15 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Role::Operator, Role::Commander, Role::Leader, Role::Field, Role::Admin]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            Role::Operator,
+            Role::Commander,
+            Role::Leader,
+            Role::Field,
+            Role::Admin,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 
@@ -333,7 +339,8 @@ mod tests {
 
     #[test]
     fn unknown_event_kind_from_newer_hub_is_tolerated() {
-        let json = r#"{"server_seq":3,"at":"2026-01-01T00:00:00Z","actor":"x","kind":"mode_changed","epoch":4}"#;
+        let json =
+            r#"{"server_seq":3,"at":"2026-01-01T00:00:00Z","actor":"x","kind":"mode_changed","epoch":4}"#;
         let ev: Event = serde_json::from_str(json).unwrap();
         assert_eq!(ev.server_seq, 3);
         assert_eq!(ev.body, EventBody::Unknown);

@@ -44,14 +44,19 @@ fn ts(t: DateTime<Utc>) -> String {
 }
 
 fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| StoreError::Corrupt(e.to_string()))
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// Applies every migration newer than the database's `user_version`.
 pub fn migrate(conn: &mut Connection) -> Result<u32> {
     let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version > latest_version() {
-        return Err(StoreError::TooNew { found: version, supported: latest_version() });
+        return Err(StoreError::TooNew {
+            found: version,
+            supported: latest_version(),
+        });
     }
     for (v, sql) in MIGRATIONS {
         if *v > version {
@@ -89,13 +94,18 @@ impl Cache {
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
     }
 
     pub fn last_seq(&self) -> Result<ServerSeq> {
         match self.meta("last_seq")? {
             None => Ok(0),
-            Some(s) => s.parse().map_err(|_| StoreError::Corrupt(format!("last_seq {s:?}"))),
+            Some(s) => s
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("last_seq {s:?}"))),
         }
     }
 
@@ -129,11 +139,18 @@ impl Cache {
     /// Applies events in one transaction. Returns how many were new. Stops with [`StoreError::Gap`] (having
     /// applied nothing of this batch) if the batch does not continue from the last applied seq.
     pub fn apply_events(&mut self, events: &[Event], received_at: DateTime<Utc>) -> Result<usize> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut last: ServerSeq = tx
-            .query_row("SELECT value FROM meta WHERE key = 'last_seq'", [], |r| r.get::<_, String>(0))
+            .query_row("SELECT value FROM meta WHERE key = 'last_seq'", [], |r| {
+                r.get::<_, String>(0)
+            })
             .optional()?
-            .map(|s| s.parse().map_err(|_| StoreError::Corrupt(format!("last_seq {s:?}"))))
+            .map(|s| {
+                s.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("last_seq {s:?}")))
+            })
             .transpose()?
             .unwrap_or(0);
         let mut applied = 0;
@@ -142,11 +159,15 @@ impl Cache {
                 continue;
             }
             if ev.server_seq != last + 1 {
-                return Err(StoreError::Gap { last, got: ev.server_seq });
+                return Err(StoreError::Gap {
+                    last,
+                    got: ev.server_seq,
+                });
             }
             match &ev.body {
                 EventBody::IncidentCreated { incident } | EventBody::IncidentUpdated { incident } => {
-                    let body = serde_json::to_string(incident).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let body =
+                        serde_json::to_string(incident).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     tx.execute(
                         "INSERT INTO incidents (id, seq, status, class, grade, created_at, body)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -184,20 +205,27 @@ impl Cache {
 
     /// Open incidents, most recently changed first.
     pub fn open_incidents(&self, limit: u32) -> Result<Vec<Incident>> {
-        let mut st =
-            self.conn.prepare_cached("SELECT body FROM incidents WHERE status != 'closed' ORDER BY seq DESC LIMIT ?1")?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT body FROM incidents WHERE status != 'closed' ORDER BY seq DESC LIMIT ?1",
+        )?;
         let rows = st.query_map([limit], |r| r.get::<_, String>(0))?;
-        rows.map(|b| serde_json::from_str(&b?).map_err(|e| StoreError::Corrupt(e.to_string()))).collect()
+        rows.map(|b| serde_json::from_str(&b?).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .collect()
     }
 
     pub fn incident(&self, id: &str) -> Result<Option<Incident>> {
-        let body: Option<String> =
-            self.conn.query_row("SELECT body FROM incidents WHERE id = ?1", [id], |r| r.get(0)).optional()?;
-        body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+        let body: Option<String> = self
+            .conn
+            .query_row("SELECT body FROM incidents WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
     }
 
     pub fn incident_count(&self) -> Result<u64> {
-        Ok(self.conn.query_row("SELECT COUNT(*) FROM incidents", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM incidents", [], |r| r.get(0))?)
     }
 
     /// Counts for the cockpit's summary panels (open incidents only).
@@ -226,7 +254,12 @@ impl Cache {
             [ts(now - Duration::hours(1))],
             |r| r.get(0),
         )?;
-        Ok(Summary { total_open, by_class, by_grade, last_hour })
+        Ok(Summary {
+            total_open,
+            by_class,
+            by_grade,
+            last_hour,
+        })
     }
 }
 

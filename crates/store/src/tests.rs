@@ -8,7 +8,10 @@ fn incident(seq: ServerSeq, class: IncidentClass, grade: Grade, status: Stage) -
         title: format!("incident {seq}"),
         class,
         grade,
-        location: GeoPoint { lon: 24.94, lat: 60.17 },
+        location: GeoPoint {
+            lon: 24.94,
+            lat: 60.17,
+        },
         source: "test".into(),
         status,
         description: None,
@@ -23,7 +26,12 @@ fn incident(seq: ServerSeq, class: IncidentClass, grade: Grade, status: Stage) -
 }
 
 fn created(seq: ServerSeq, inc: Incident) -> Event {
-    Event { server_seq: seq, at: inc.created_at, actor: "operator".into(), body: EventBody::IncidentCreated { incident: inc } }
+    Event {
+        server_seq: seq,
+        at: inc.created_at,
+        actor: "operator".into(),
+        body: EventBody::IncidentCreated { incident: inc },
+    }
 }
 
 fn now() -> DateTime<Utc> {
@@ -33,8 +41,14 @@ fn now() -> DateTime<Utc> {
 #[test]
 fn applies_in_order_and_skips_already_applied_events() {
     let mut c = Cache::open_in_memory().unwrap();
-    let evs: Vec<Event> =
-        (1..=3).map(|s| created(s, incident(s, IncidentClass::Accident, Grade::IV, Stage::Collected))).collect();
+    let evs: Vec<Event> = (1..=3)
+        .map(|s| {
+            created(
+                s,
+                incident(s, IncidentClass::Accident, Grade::IV, Stage::Collected),
+            )
+        })
+        .collect();
     assert_eq!(c.apply_events(&evs[..2], now()).unwrap(), 2);
     // a retried delivery overlapping what was applied: only the new one counts
     assert_eq!(c.apply_events(&evs, now()).unwrap(), 1);
@@ -47,8 +61,14 @@ fn applies_in_order_and_skips_already_applied_events() {
 #[test]
 fn a_gap_is_refused_and_applies_nothing_of_the_batch() {
     let mut c = Cache::open_in_memory().unwrap();
-    let e1 = created(1, incident(1, IncidentClass::Accident, Grade::IV, Stage::Collected));
-    let e3 = created(3, incident(3, IncidentClass::Accident, Grade::IV, Stage::Collected));
+    let e1 = created(
+        1,
+        incident(1, IncidentClass::Accident, Grade::IV, Stage::Collected),
+    );
+    let e3 = created(
+        3,
+        incident(3, IncidentClass::Accident, Grade::IV, Stage::Collected),
+    );
     let err = c.apply_events(&[e1, e3], now()).unwrap_err();
     assert!(matches!(err, StoreError::Gap { last: 1, got: 3 }), "{err}");
     assert_eq!(c.last_seq().unwrap(), 0, "the batch is rolled back whole");
@@ -64,18 +84,31 @@ fn update_replaces_the_incident_and_closed_ones_leave_the_open_list() {
     closed.seq = 2;
     let evs = vec![
         created(1, inc.clone()),
-        Event { server_seq: 2, at: now(), actor: "x".into(), body: EventBody::IncidentUpdated { incident: closed } },
+        Event {
+            server_seq: 2,
+            at: now(),
+            actor: "x".into(),
+            body: EventBody::IncidentUpdated { incident: closed },
+        },
     ];
     c.apply_events(&evs, now()).unwrap();
     assert_eq!(c.incident_count().unwrap(), 1);
     assert!(c.open_incidents(10).unwrap().is_empty());
-    assert_eq!(c.incident(&inc.id.to_string()).unwrap().unwrap().status, Stage::Closed);
+    assert_eq!(
+        c.incident(&inc.id.to_string()).unwrap().unwrap().status,
+        Stage::Closed
+    );
 }
 
 #[test]
 fn unknown_event_kinds_advance_the_seq() {
     let mut c = Cache::open_in_memory().unwrap();
-    let ev = Event { server_seq: 1, at: now(), actor: "x".into(), body: EventBody::Unknown };
+    let ev = Event {
+        server_seq: 1,
+        at: now(),
+        actor: "x".into(),
+        body: EventBody::Unknown,
+    };
     assert_eq!(c.apply_events(&[ev], now()).unwrap(), 1);
     assert_eq!(c.last_seq().unwrap(), 1);
 }
@@ -113,8 +146,14 @@ fn reopening_a_file_keeps_everything() {
     let path = dir.path().join("cache.sqlite");
     {
         let mut c = Cache::open(&path).unwrap();
-        c.apply_events(&[created(1, incident(1, IncidentClass::Accident, Grade::IV, Stage::Collected))], now())
-            .unwrap();
+        c.apply_events(
+            &[created(
+                1,
+                incident(1, IncidentClass::Accident, Grade::IV, Stage::Collected),
+            )],
+            now(),
+        )
+        .unwrap();
         c.set_hub_identity("http://hub").unwrap();
     }
     let c = Cache::open(&path).unwrap();
@@ -129,7 +168,8 @@ fn a_database_from_a_newer_build_is_refused_not_damaged() {
     let path = dir.path().join("cache.sqlite");
     {
         let conn = Connection::open(&path).unwrap();
-        conn.pragma_update(None, "user_version", latest_version() + 1).unwrap();
+        conn.pragma_update(None, "user_version", latest_version() + 1)
+            .unwrap();
     }
     match Cache::open(&path) {
         Err(StoreError::TooNew { found, .. }) => assert_eq!(found, latest_version() + 1),

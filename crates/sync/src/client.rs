@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use citydeck_protocol::{ApiError, EventsPage, Health, Incident, LoginRequest, LoginResponse, NewIncident, ServerSeq};
+use citydeck_protocol::{
+    ApiError, EventsPage, Health, Incident, LoginRequest, LoginResponse, NewIncident, ServerSeq,
+};
 use tokio::sync::RwLock;
 
 #[derive(Clone, Debug)]
@@ -61,7 +63,12 @@ impl HubClient {
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
-        Ok(HubClient { base, http, creds, token: Arc::new(RwLock::new(None)) })
+        Ok(HubClient {
+            base,
+            http,
+            creds,
+            token: Arc::new(RwLock::new(None)),
+        })
     }
 
     pub fn base(&self) -> &str {
@@ -83,17 +90,35 @@ impl HubClient {
             message: text.chars().take(200).collect(),
             field: None,
         });
-        Err(ClientError::Api { status: status.as_u16(), body })
+        Err(ClientError::Api {
+            status: status.as_u16(),
+            body,
+        })
     }
 
     pub async fn health(&self) -> Result<Health, ClientError> {
-        Self::check(self.http.get(format!("{}/api/v1/health", self.base)).send().await?).await
+        Self::check(
+            self.http
+                .get(format!("{}/api/v1/health", self.base))
+                .send()
+                .await?,
+        )
+        .await
     }
 
     pub async fn login(&self) -> Result<LoginResponse, ClientError> {
-        let req = LoginRequest { username: self.creds.username.clone(), password: self.creds.password.clone() };
-        let resp: LoginResponse =
-            Self::check(self.http.post(format!("{}/api/v1/login", self.base)).json(&req).send().await?).await?;
+        let req = LoginRequest {
+            username: self.creds.username.clone(),
+            password: self.creds.password.clone(),
+        };
+        let resp: LoginResponse = Self::check(
+            self.http
+                .post(format!("{}/api/v1/login", self.base))
+                .json(&req)
+                .send()
+                .await?,
+        )
+        .await?;
         *self.token.write().await = Some(resp.token.clone());
         Ok(resp)
     }

@@ -33,7 +33,10 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff { initial: Duration::from_millis(250), max: Duration::from_secs(10) }
+        Backoff {
+            initial: Duration::from_millis(250),
+            max: Duration::from_secs(10),
+        }
     }
 }
 
@@ -41,7 +44,9 @@ impl Backoff {
     /// Delay before attempt `n` (1-based): exponential, capped, with ±20 % jitter so a hall full of screens
     /// does not reconnect in lock-step after a hub restart.
     pub fn delay(&self, attempt: u32) -> Duration {
-        let exp = self.initial.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let exp = self
+            .initial
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
         let capped = exp.min(self.max);
         let jitter = 0.8 + rand::random::<f64>() * 0.4;
         capped.mul_f64(jitter)
@@ -108,9 +113,19 @@ impl SyncEngine {
         };
         let (tx, rx) = watch::channel(info);
         let cancel = CancellationToken::new();
-        let ctx = Ctx { client, cache, status: tx, cancel: cancel.clone(), backoff };
+        let ctx = Ctx {
+            client,
+            cache,
+            status: tx,
+            cancel: cancel.clone(),
+            backoff,
+        };
         let task = tokio::spawn(async move { ctx.run().await });
-        SyncHandle { status: rx, cancel, task }
+        SyncHandle {
+            status: rx,
+            cancel,
+            task,
+        }
     }
 }
 
@@ -140,9 +155,16 @@ impl Ctx {
             tracing::warn!(attempt, error = %err, "sync interrupted");
             let since = self.status.borrow().last_sync_at;
             let state = if attempt >= OFFLINE_AFTER_ATTEMPTS {
-                ConnectionState::Offline { since, last_error: err.to_string() }
+                ConnectionState::Offline {
+                    since,
+                    last_error: err.to_string(),
+                }
             } else {
-                ConnectionState::Reconnecting { since, attempt, last_error: err.to_string() }
+                ConnectionState::Reconnecting {
+                    since,
+                    attempt,
+                    last_error: err.to_string(),
+                }
             };
             self.status.send_modify(|s| s.state = state);
             tokio::select! {
@@ -181,9 +203,11 @@ impl Ctx {
             if page.events.is_empty() {
                 let cache = self.cache.clone();
                 let now = Utc::now();
-                tokio::task::spawn_blocking(move || cache.lock().unwrap_or_else(|p| p.into_inner()).touch_sync(now))
-                    .await
-                    .map_err(|e| SyncError::Stream(e.to_string()))??;
+                tokio::task::spawn_blocking(move || {
+                    cache.lock().unwrap_or_else(|p| p.into_inner()).touch_sync(now)
+                })
+                .await
+                .map_err(|e| SyncError::Stream(e.to_string()))??;
                 self.status.send_modify(|s| s.last_sync_at = Some(now));
             } else {
                 self.apply(page.events).await?;
@@ -201,7 +225,9 @@ impl Ctx {
             .map_err(|e| SyncError::Stream(e.to_string()))?;
         req.headers_mut().insert(
             "authorization",
-            format!("Bearer {token}").parse().map_err(|_| SyncError::Stream("token is not a header value".into()))?,
+            format!("Bearer {token}")
+                .parse()
+                .map_err(|_| SyncError::Stream("token is not a header value".into()))?,
         );
         let config = WebSocketConfig::default().read_buffer_size(4096);
         let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), false)
@@ -274,11 +300,20 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        let b = Backoff { initial: Duration::from_millis(100), max: Duration::from_secs(2) };
+        let b = Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(2),
+        };
         let d1 = b.delay(1);
-        assert!(d1 >= Duration::from_millis(80) && d1 <= Duration::from_millis(120), "{d1:?}");
+        assert!(
+            d1 >= Duration::from_millis(80) && d1 <= Duration::from_millis(120),
+            "{d1:?}"
+        );
         let d3 = b.delay(3);
-        assert!(d3 >= Duration::from_millis(320) && d3 <= Duration::from_millis(480), "{d3:?}");
+        assert!(
+            d3 >= Duration::from_millis(320) && d3 <= Duration::from_millis(480),
+            "{d3:?}"
+        );
         for n in 10..40 {
             assert!(b.delay(n) <= Duration::from_millis(2400));
         }

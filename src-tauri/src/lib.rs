@@ -1,0 +1,68 @@
+//! The citydeck desktop shell. Thin on purpose: it wires the crates together and exposes them to the webview;
+//! no business rule lives here.
+//!
+//! Start-up: read [`settings::Settings`]; with no hub URL configured, start an embedded hub (its own SQLite
+//! file in the data dir, demo accounts) plus the demo-city simulator in-process; open the local cache; start
+//! the sync engine. The window then only ever reads the cache ([`commands::cockpit_snapshot`]) and is told
+//! when to read again (`cockpit://changed`).
+
+mod backend;
+mod commands;
+mod settings;
+
+use tauri::{Emitter, Manager};
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let settings = match settings::Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("citydeck: {e:#}");
+            std::process::exit(2);
+        }
+    };
+    let backend = match tauri::async_runtime::block_on(backend::Backend::start(settings)) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("citydeck: cannot start: {e:#}");
+            std::process::exit(1);
+        }
+    };
+
+    let result = tauri::Builder::default()
+        .manage(backend)
+        .invoke_handler(tauri::generate_handler![commands::cockpit_snapshot])
+        .setup(|app| {
+            let handle = app.handle().clone();
+            let backend = app.state::<backend::Backend>();
+            let mut changes = backend.changes();
+            // Tell the UI when to re-read the cache: on every status change (connection, applied events),
+            // coalesced to at most 5 per second so a burst does not flood the webview.
+            tauri::async_runtime::spawn(async move {
+                while changes.changed().await.is_ok() {
+                    let last_seq = changes.borrow_and_update().last_seq;
+                    let _ = handle.emit(
+                        citydeck_protocol::ipc::EVENT_COCKPIT_CHANGED,
+                        citydeck_protocol::ipc::ChangeHint { last_seq },
+                    );
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+            });
+            Ok(())
+        })
+        .build(tauri::generate_context!("../tauri.conf.json"));
+    match result {
+        Ok(app) => app.run(|_, _| {}),
+        Err(e) => {
+            eprintln!("citydeck: cannot open the window: {e}");
+            std::process::exit(1);
+        }
+    }
+}

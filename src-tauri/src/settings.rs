@@ -1,0 +1,95 @@
+//! Desktop settings: environment first, then `<data dir>/settings.json`, then defaults.
+//!
+//! | env | settings.json | meaning |
+//! |---|---|---|
+//! | `CITYDECK_HUB_URL` | `hub_url` | hub to sync with; unset → embedded hub + simulator |
+//! | `CITYDECK_USER` / `CITYDECK_PASSWORD` | `username` / `password` | account (default `leader` / demo password) |
+//! | `CITYDECK_DATA_DIR` | — | where the cache (and the embedded hub's database) live |
+//! | `CITYDECK_CITY` | `city` | the city file (default `data/city/helsinki.toml` of the source tree) |
+//! | `CITYDECK_SIM_RATE` | `sim_rate` | embedded simulator rate, incidents/s (default 0.5; 0 = off) |
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub hub_url: Option<String>,
+    pub username: String,
+    pub password: String,
+    pub data_dir: PathBuf,
+    pub city_file: PathBuf,
+    pub data_root: PathBuf,
+    pub sim_rate: f64,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    hub_url: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    city: Option<PathBuf>,
+    sim_rate: Option<f64>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn default_data_dir() -> PathBuf {
+    if let Some(d) = env("XDG_DATA_HOME") {
+        return PathBuf::from(d).join("citydeck");
+    }
+    match env("HOME") {
+        Some(h) => PathBuf::from(h).join(".local/share/citydeck"),
+        None => std::env::temp_dir().join("citydeck"),
+    }
+}
+
+/// The source tree's `data/` folder (the demo build runs from the tree).
+fn source_data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("data")
+}
+
+impl Settings {
+    pub fn load() -> anyhow::Result<Settings> {
+        let data_dir = env("CITYDECK_DATA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(default_data_dir);
+        std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+        let file_path = data_dir.join("settings.json");
+        let file: FileSettings = match std::fs::read_to_string(&file_path) {
+            Ok(text) => {
+                serde_json::from_str(&text).with_context(|| format!("reading {}", file_path.display()))?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileSettings::default(),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", file_path.display())),
+        };
+        let city_file = env("CITYDECK_CITY")
+            .map(PathBuf::from)
+            .or(file.city)
+            .unwrap_or_else(|| source_data_dir().join("city").join("helsinki.toml"));
+        let data_root = source_data_dir().join("cache");
+        let sim_rate = match env("CITYDECK_SIM_RATE") {
+            Some(s) => s
+                .parse()
+                .with_context(|| format!("CITYDECK_SIM_RATE={s:?} is not a number"))?,
+            None => file.sim_rate.unwrap_or(0.5),
+        };
+        Ok(Settings {
+            hub_url: env("CITYDECK_HUB_URL").or(file.hub_url),
+            username: env("CITYDECK_USER")
+                .or(file.username)
+                .unwrap_or_else(|| "leader".into()),
+            password: env("CITYDECK_PASSWORD")
+                .or(file.password)
+                .unwrap_or_else(citydeck_hub::auth::demo_password),
+            data_dir,
+            city_file,
+            data_root,
+            sim_rate,
+        })
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Build the cockpit UI into ui/dist: wasm (release) → wasm-bindgen (--target web) → copy index.html + style.css.
+# wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock. Do not run Debian's wasm-opt on it.
+set -euo pipefail
+UI_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$UI_DIR/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+cd "$ROOT"
+want="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')"
+have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')"
+if [ "$want" != "$have" ]; then
+  echo "wasm-bindgen-cli $have != crate $want; run: cargo install wasm-bindgen-cli --version $want" >&2
+  exit 1
+fi
+cargo build -p ui --target wasm32-unknown-unknown --release
+wasm-bindgen --target web --no-typescript --out-dir "$UI_DIR/dist" \
+  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/ui.wasm"
+cp "$UI_DIR/index.html" "$UI_DIR/style.css" "$UI_DIR/dist/"
+ls -l "$UI_DIR/dist"

@@ -1,0 +1,147 @@
+//! Root component: one-screen grid (header / summary · map · feed / status bar).
+
+use leptos::prelude::*;
+
+use crate::feed::IncidentFeed;
+use crate::header::Header;
+use crate::i18n::t;
+use crate::ipc::IpcError;
+use crate::map_placeholder::MapPlaceholder;
+use crate::state::{self, AppState, CockpitMode};
+use crate::summary::SummaryColumn;
+use crate::time;
+
+#[component]
+pub fn App() -> impl IntoView {
+    let state = AppState::new();
+    provide_context(state);
+    state::start(state);
+
+    Effect::new(move |_| {
+        let code = state.lang.get().code();
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("lang", code);
+        }
+    });
+
+    view! {
+        <div
+            id="cockpit"
+            class="cockpit"
+            class=("mode-wartime", move || state.mode.get() == CockpitMode::Wartime)
+            data-connection=move || state.connection_key()
+            data-last-seq=move || state.last_seq().to_string()
+            data-mode=move || state.mode.get().as_str()
+            data-lang=move || state.lang.get().code()
+        >
+            <Header />
+            <SummaryColumn />
+            <main class="col col-centre">
+                <div id="map" class="map">
+                    <MapPlaceholder />
+                </div>
+                <StaleBanner />
+                <StatusOverlay />
+            </main>
+            <IncidentFeed />
+            <StatusBar />
+        </div>
+    }
+}
+
+/// Shown over the map until the first snapshot arrives: loading, or why it cannot.
+#[component]
+fn StatusOverlay() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let visible = move || state.snapshot.with(Option::is_none);
+    view! {
+        <Show when=visible>
+            <div class="overlay" role="status">
+                {move || match state.error.get() {
+                    None => {
+                        view! {
+                            <div class="overlay-card">
+                                <div class="spinner"></div>
+                                <div class="overlay-title">{t(lang.get()).loading}</div>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Some(e) => {
+                        let (title, body) = match &e {
+                            IpcError::NoShell(_) => {
+                                (t(lang.get()).err_no_shell_title, t(lang.get()).err_no_shell_body.to_string())
+                            }
+                            other => (t(lang.get()).err_fetch_title, other.to_string()),
+                        };
+                        view! {
+                            <div class="overlay-card overlay-error" id="ipc-error">
+                                <div class="overlay-icon">"!"</div>
+                                <div class="overlay-title">{title}</div>
+                                <div class="overlay-body">{body}</div>
+                                <code class="overlay-detail">{e.to_string()}</code>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                }}
+            </div>
+        </Show>
+    }
+}
+
+/// Over the map while the link to the hub is down: what the wall shows is the local cache.
+#[component]
+fn StaleBanner() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let key = move || state.connection_key();
+    view! {
+        <Show when=move || matches!(key(), "offline" | "reconnecting")>
+            <div class="stale-banner" data-state=key role="alert">
+                <span class="stale-icon">"!"</span>
+                <span>{move || t(state.lang.get()).stale_banner}</span>
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+fn StatusBar() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let hub = move || {
+        state
+            .snapshot
+            .with(|s| s.as_ref().map(|s| s.connection.hub.clone()).unwrap_or_default())
+    };
+    let generated = move || {
+        let now = state.now_ms.get();
+        state
+            .snapshot
+            .with(|s| {
+                s.as_ref()
+                    .map(|s| time::short_stamp(now, time::epoch_ms(&s.generated_at)))
+            })
+            .unwrap_or_default()
+    };
+    let error = move || state.error.get().map(|e| e.to_string());
+    view! {
+        <footer class="statusbar">
+            <span class="sb-item">
+                <span class="sb-key">{move || t(lang.get()).hub}</span>
+                <span class="sb-val">{hub}</span>
+            </span>
+            <span class="sb-item">
+                <span class="sb-key">{move || t(lang.get()).last_seq}</span>
+                <span class="sb-val" id="last-seq">{move || state.last_seq()}</span>
+            </span>
+            <span class="sb-item">
+                <span class="sb-key">{move || t(lang.get()).generated_at}</span>
+                <span class="sb-val">{generated}</span>
+            </span>
+            <span class="sb-error">{error}</span>
+            <span class="sb-brand">{concat!("citydeck ", env!("CARGO_PKG_VERSION"))}</span>
+        </footer>
+    }
+}

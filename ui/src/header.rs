@@ -1,0 +1,181 @@
+//! Top bar: mode and link state on the left, city + product title in the middle, data age, clock and language
+//! switch on the right.
+
+use citydeck_protocol::ipc::ConnectionState;
+use leptos::prelude::*;
+
+use crate::i18n::{self, t, Lang};
+use crate::state::{AppState, CockpitMode};
+use crate::time;
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+
+    let city = move || {
+        state.snapshot.with(|s| {
+            s.as_ref()
+                .map(|s| match lang.get() {
+                    Lang::Zh => s.city.name_zh.clone(),
+                    Lang::En => s.city.name_en.clone(),
+                })
+                .unwrap_or_default()
+        })
+    };
+
+    view! {
+        <header class="hdr">
+            <div class="hdr-side hdr-left">
+                <ModeBadge mode=state.mode.into() />
+                <ConnectionBadge />
+            </div>
+            <div class="hdr-title">
+                <h1>
+                    <span class="hdr-city">{city}</span>
+                    <span class="hdr-product">{move || t(lang.get()).product}</span>
+                </h1>
+                <div class="hdr-sub">{move || t(lang.get()).product_sub}</div>
+            </div>
+            <div class="hdr-side hdr-right">
+                <DataAge />
+                <Clock />
+                <LangSwitch />
+            </div>
+        </header>
+    }
+}
+
+/// 平时 / 战时 badge. Takes the mode as a signal so the wartime feature can drive it.
+#[component]
+pub fn ModeBadge(mode: Signal<CockpitMode>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let label = move || {
+        let lang = state.lang.get();
+        let (zh, en) = match mode.get() {
+            CockpitMode::Peacetime => (t(Lang::Zh).mode_peacetime, t(Lang::En).mode_peacetime),
+            CockpitMode::Wartime => (t(Lang::Zh).mode_wartime, t(Lang::En).mode_wartime),
+        };
+        match lang {
+            Lang::Zh => format!("{zh} {en}"),
+            Lang::En => en.to_string(),
+        }
+    };
+    view! {
+        <div class="badge mode-badge" data-mode=move || mode.get().as_str()>
+            <span class="badge-dot"></span>
+            <span>{label}</span>
+        </div>
+    }
+}
+
+#[component]
+fn ConnectionBadge() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let text = move || {
+        let lang = state.lang.get();
+        let now = state.now_ms.get();
+        state
+            .snapshot
+            .with(|s| match s.as_deref().map(|s| &s.connection.state) {
+                None | Some(ConnectionState::Connecting) => t(lang).conn_connecting.to_string(),
+                Some(ConnectionState::Online) => t(lang).conn_online.to_string(),
+                Some(ConnectionState::Reconnecting { attempt, .. }) => {
+                    i18n::conn_reconnecting(lang, *attempt)
+                }
+                Some(ConnectionState::Offline { since, .. }) => {
+                    let since = since.as_ref().map(|t| time::short_stamp(now, time::epoch_ms(t)));
+                    i18n::conn_offline(lang, since.as_deref())
+                }
+            })
+    };
+    let tooltip = move || {
+        state.snapshot.with(|s| {
+            s.as_deref()
+                .map(|s| match &s.connection.state {
+                    ConnectionState::Reconnecting { last_error, .. }
+                    | ConnectionState::Offline { last_error, .. } => {
+                        format!("{} — {}", s.connection.hub, last_error)
+                    }
+                    _ => s.connection.hub.clone(),
+                })
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <div class="badge conn-badge" data-state=move || state.connection_key() title=tooltip>
+            <span class="badge-dot"></span>
+            <span>{text}</span>
+        </div>
+    }
+}
+
+/// "数据时效 3 s": now − `connection.last_sync_at`. Turns amber after 30 s and red after 5 min.
+#[component]
+fn DataAge() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let age = move || {
+        let now = state.now_ms.get();
+        state.snapshot.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.connection.last_sync_at)
+                .map(|at| time::age_secs(now, &at))
+        })
+    };
+    let level = move || match age() {
+        None => "none",
+        Some(0..=30) => "fresh",
+        Some(31..=300) => "stale",
+        Some(_) => "old",
+    };
+    view! {
+        <div class="badge age-badge" data-level=level>
+            <span class="age-label">{move || t(state.lang.get()).data_age}</span>
+            <span class="age-value">
+                {move || match age() {
+                    Some(a) => i18n::duration_short(a),
+                    None => t(state.lang.get()).never.to_string(),
+                }}
+            </span>
+        </div>
+    }
+}
+
+#[component]
+fn Clock() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <div class="clock">
+            <span class="clock-time">{move || time::hms(state.now_ms.get())}</span>
+            <span class="clock-date">{move || time::ymd_weekday(state.lang.get(), state.now_ms.get())}</span>
+        </div>
+    }
+}
+
+#[component]
+fn LangSwitch() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let choose = move |l: Lang| {
+        lang.set(l);
+        l.store();
+    };
+    view! {
+        <div class="lang-switch" role="group" title=move || t(lang.get()).lang_switch_title>
+            <button
+                type="button"
+                class=("active", move || lang.get() == Lang::Zh)
+                on:click=move |_| choose(Lang::Zh)
+            >
+                "中文"
+            </button>
+            <button
+                type="button"
+                class=("active", move || lang.get() == Lang::En)
+                on:click=move |_| choose(Lang::En)
+            >
+                "EN"
+            </button>
+        </div>
+    }
+}

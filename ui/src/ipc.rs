@@ -1,0 +1,108 @@
+//! The only module that talks to the Tauri shell (`window.__TAURI__`, enabled by `app.withGlobalTauri`).
+//!
+//! Everything is looked up at call time with `Reflect`, so a page opened outside the desktop app (plain
+//! browser, missing global) yields [`IpcError::NoShell`] instead of a panic or an uncaught exception.
+
+use std::fmt;
+
+use citydeck_protocol::ipc::{ChangeHint, CockpitSnapshot, CMD_COCKPIT_SNAPSHOT, EVENT_COCKPIT_CHANGED};
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum IpcError {
+    /// `window.__TAURI__` (or the `core` / `event` API in it) is not there.
+    NoShell(String),
+    /// The command or listener call failed on the shell side.
+    Call(String),
+    /// The shell answered with something that is not the expected type.
+    Decode(String),
+}
+
+impl fmt::Display for IpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IpcError::NoShell(m) => write!(f, "shell unavailable: {m}"),
+            IpcError::Call(m) => write!(f, "IPC call failed: {m}"),
+            IpcError::Decode(m) => write!(f, "unexpected IPC payload: {m}"),
+        }
+    }
+}
+
+fn js_to_string(v: &JsValue) -> String {
+    if let Some(s) = v.as_string() {
+        return s;
+    }
+    if let Some(e) = v.dyn_ref::<js_sys::Error>() {
+        return String::from(e.message());
+    }
+    js_sys::JSON::stringify(v)
+        .map(String::from)
+        .unwrap_or_else(|_| format!("{v:?}"))
+}
+
+/// `window.__TAURI__[api][func]` as a callable, plus its `this`.
+fn tauri_fn(api: &str, func: &str) -> Result<(Object, Function), IpcError> {
+    let window = web_sys::window().ok_or_else(|| IpcError::NoShell("no window".into()))?;
+    let tauri = Reflect::get(&window, &JsValue::from_str("__TAURI__"))
+        .ok()
+        .filter(|v| v.is_object())
+        .ok_or_else(|| IpcError::NoShell("window.__TAURI__ is missing".into()))?;
+    let api_obj = Reflect::get(&tauri, &JsValue::from_str(api))
+        .ok()
+        .filter(|v| v.is_object())
+        .ok_or_else(|| IpcError::NoShell(format!("window.__TAURI__.{api} is missing")))?;
+    let f = Reflect::get(&api_obj, &JsValue::from_str(func))
+        .ok()
+        .and_then(|v| v.dyn_into::<Function>().ok())
+        .ok_or_else(|| IpcError::NoShell(format!("window.__TAURI__.{api}.{func} is not a function")))?;
+    Ok((api_obj.unchecked_into(), f))
+}
+
+/// True when the global Tauri API is present.
+pub fn shell_available() -> bool {
+    tauri_fn("core", "invoke").is_ok()
+}
+
+async fn call_promise(this: &Object, f: &Function, args: &[JsValue]) -> Result<JsValue, IpcError> {
+    let arr = js_sys::Array::new();
+    for a in args {
+        arr.push(a);
+    }
+    let ret = f
+        .apply(this, &arr)
+        .map_err(|e| IpcError::Call(js_to_string(&e)))?;
+    let promise = Promise::resolve(&ret);
+    JsFuture::from(promise)
+        .await
+        .map_err(|e| IpcError::Call(js_to_string(&e)))
+}
+
+/// `invoke("cockpit_snapshot")`.
+pub async fn cockpit_snapshot() -> Result<CockpitSnapshot, IpcError> {
+    let (this, invoke) = tauri_fn("core", "invoke")?;
+    let value = call_promise(&this, &invoke, &[JsValue::from_str(CMD_COCKPIT_SNAPSHOT)]).await?;
+    serde_wasm_bindgen::from_value(value).map_err(|e| IpcError::Decode(e.to_string()))
+}
+
+/// `listen("cockpit://changed", cb)`. The callback gets the hint when the payload parses, else None (the UI
+/// re-fetches either way). The listener lives for the rest of the page's life.
+pub async fn listen_cockpit_changed(cb: impl Fn(Option<ChangeHint>) + 'static) -> Result<(), IpcError> {
+    let (this, listen) = tauri_fn("event", "listen")?;
+    let handler = Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| {
+        let hint = Reflect::get(&event, &JsValue::from_str("payload"))
+            .ok()
+            .and_then(|p| serde_wasm_bindgen::from_value::<ChangeHint>(p).ok());
+        cb(hint);
+    });
+    let result = call_promise(
+        &this,
+        &listen,
+        &[JsValue::from_str(EVENT_COCKPIT_CHANGED), handler.as_ref().clone()],
+    )
+    .await;
+    // The returned unlisten function is never called: the cockpit listens until the window closes.
+    handler.forget();
+    result.map(|_| ())
+}

@@ -1,0 +1,22 @@
+//! citydeck cockpit UI: a Leptos (CSR) app compiled to wasm and loaded by the Tauri shell.
+//!
+//! Data flow: [`ipc`] (the only code touching `window.__TAURI__`) → [`state::AppState`] signals → components.
+
+pub mod app;
+pub mod feed;
+pub mod header;
+pub mod i18n;
+pub mod ipc;
+pub mod map_placeholder;
+pub mod panel;
+pub mod state;
+pub mod summary;
+pub mod time;
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(start)]
+pub fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,208 @@
+//! Cockpit state shared by all components (provided as context) and the refresh loop that fills it.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use citydeck_protocol::ipc::{CockpitSnapshot, ConnectionState};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use crate::i18n::Lang;
+use crate::ipc::{self, IpcError};
+
+/// 平时 / 战时. Only peacetime exists for now; the wartime feature sets [`AppState::mode`] and the header badge,
+/// the root `data-mode` attribute and the `mode-wartime` CSS class follow it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CockpitMode {
+    #[default]
+    Peacetime,
+    Wartime,
+}
+
+impl CockpitMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CockpitMode::Peacetime => "peacetime",
+            CockpitMode::Wartime => "wartime",
+        }
+    }
+}
+
+/// Minimum spacing of snapshot fetches triggered by change events (≤ 4 per second).
+const MIN_FETCH_SPACING_MS: f64 = 250.0;
+/// Fallback refresh when no event arrives.
+const FALLBACK_REFRESH: Duration = Duration::from_secs(5);
+/// Clock tick: ages and the data-age badge are computed against [`AppState::now_ms`].
+const CLOCK_TICK: Duration = Duration::from_secs(1);
+
+#[derive(Clone, Copy)]
+pub struct AppState {
+    /// Latest snapshot from the shell (None until the first one arrives).
+    pub snapshot: RwSignal<Option<Arc<CockpitSnapshot>>>,
+    /// Last IPC failure; cleared by the next successful fetch. The old snapshot stays on screen meanwhile.
+    pub error: RwSignal<Option<IpcError>>,
+    /// Wall clock (ms since the epoch), ticking every second.
+    pub now_ms: RwSignal<f64>,
+    pub lang: RwSignal<Lang>,
+    /// Operating mode shown in the header. The wartime feature plugs in here.
+    pub mode: RwSignal<CockpitMode>,
+    /// Incidents that appeared in the latest snapshot and were not in the one before (for the row highlight).
+    pub fresh_ids: RwSignal<HashSet<Uuid>>,
+}
+
+impl AppState {
+    pub fn new() -> Self {
+        AppState {
+            snapshot: RwSignal::new(None),
+            error: RwSignal::new(None),
+            now_ms: RwSignal::new(js_sys::Date::now()),
+            lang: RwSignal::new(Lang::load()),
+            mode: RwSignal::new(CockpitMode::Peacetime),
+            fresh_ids: RwSignal::new(HashSet::new()),
+        }
+    }
+
+    /// `online|reconnecting|offline|connecting` for the root `data-connection` attribute.
+    pub fn connection_key(&self) -> &'static str {
+        self.snapshot
+            .with(|s| match s.as_deref().map(|s| &s.connection.state) {
+                None | Some(ConnectionState::Connecting) => "connecting",
+                Some(ConnectionState::Online) => "online",
+                Some(ConnectionState::Reconnecting { .. }) => "reconnecting",
+                Some(ConnectionState::Offline { .. }) => "offline",
+            })
+    }
+
+    pub fn last_seq(&self) -> u64 {
+        self.snapshot
+            .with(|s| s.as_ref().map(|s| s.connection.last_seq).unwrap_or(0))
+    }
+
+    fn apply(&self, result: Result<CockpitSnapshot, IpcError>) {
+        match result {
+            Ok(snap) => {
+                let fresh: HashSet<Uuid> = self.snapshot.with_untracked(|old| match old {
+                    // The first snapshot is the baseline: nothing is "new" on start-up.
+                    None => HashSet::new(),
+                    Some(old) => {
+                        let known: HashSet<Uuid> = old.incidents.iter().map(|i| i.id).collect();
+                        snap.incidents
+                            .iter()
+                            .map(|i| i.id)
+                            .filter(|id| !known.contains(id))
+                            .collect()
+                    }
+                });
+                self.fresh_ids.set(fresh);
+                self.snapshot.set(Some(Arc::new(snap)));
+                if self.error.with_untracked(Option::is_some) {
+                    self.error.set(None);
+                }
+            }
+            Err(e) => {
+                if self.error.with_untracked(|old| old.as_ref() != Some(&e)) {
+                    self.error.set(Some(e));
+                }
+            }
+        }
+    }
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Default)]
+struct FetchCtl {
+    in_flight: bool,
+    /// A request arrived while a fetch was running: fetch once more when it ends.
+    pending: bool,
+    /// A delayed fetch is already scheduled.
+    timer_armed: bool,
+    last_start_ms: f64,
+}
+
+/// Coalescing snapshot fetcher: any number of requests collapse into at most one fetch per
+/// [`MIN_FETCH_SPACING_MS`], and never two at once.
+#[derive(Clone)]
+struct Fetcher {
+    ctl: Rc<RefCell<FetchCtl>>,
+    state: AppState,
+}
+
+impl Fetcher {
+    fn request(&self) {
+        let now = js_sys::Date::now();
+        let mut c = self.ctl.borrow_mut();
+        if c.in_flight {
+            c.pending = true;
+            return;
+        }
+        if c.timer_armed {
+            return;
+        }
+        let wait = c.last_start_ms + MIN_FETCH_SPACING_MS - now;
+        if wait > 0.0 {
+            c.timer_armed = true;
+            drop(c);
+            let this = self.clone();
+            set_timeout(
+                move || {
+                    this.ctl.borrow_mut().timer_armed = false;
+                    this.request();
+                },
+                Duration::from_millis(wait.ceil() as u64),
+            );
+            return;
+        }
+        c.in_flight = true;
+        c.last_start_ms = now;
+        drop(c);
+        let this = self.clone();
+        spawn_local(async move {
+            let result = ipc::cockpit_snapshot().await;
+            this.state.apply(result);
+            let again = {
+                let mut c = this.ctl.borrow_mut();
+                c.in_flight = false;
+                std::mem::take(&mut c.pending)
+            };
+            if again {
+                this.request();
+            }
+        });
+    }
+}
+
+/// Start the clock, the first fetch, the change listener and the fallback refresh.
+pub fn start(state: AppState) {
+    set_interval(move || state.now_ms.set(js_sys::Date::now()), CLOCK_TICK);
+
+    let fetcher = Fetcher {
+        ctl: Rc::new(RefCell::new(FetchCtl::default())),
+        state,
+    };
+    fetcher.request();
+
+    {
+        let fetcher = fetcher.clone();
+        spawn_local(async move {
+            let on_change = {
+                let fetcher = fetcher.clone();
+                move |_hint| fetcher.request()
+            };
+            if let Err(e) = ipc::listen_cockpit_changed(on_change).await {
+                web_sys::console::warn_1(&format!("citydeck: cannot listen for changes: {e}").into());
+                state.apply(Err(e));
+            }
+        });
+    }
+
+    set_interval(move || fetcher.request(), FALLBACK_REFRESH);
+}

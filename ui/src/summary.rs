@@ -1,0 +1,208 @@
+//! Left column: totals, counts by grade, by class and by closed-loop stage.
+
+use citydeck_protocol::{Grade, IncidentClass, Stage};
+use leptos::prelude::*;
+
+use crate::i18n::{self, t};
+use crate::panel::Panel;
+use crate::state::AppState;
+
+pub fn grade_css(g: Grade) -> &'static str {
+    match g {
+        Grade::I => "g1",
+        Grade::II => "g2",
+        Grade::III => "g3",
+        Grade::IV => "g4",
+    }
+}
+
+pub fn class_css(c: IncidentClass) -> &'static str {
+    match c {
+        IncidentClass::NaturalDisaster => "c-natural",
+        IncidentClass::Accident => "c-accident",
+        IncidentClass::PublicHealth => "c-health",
+        IncidentClass::SocialSecurity => "c-social",
+    }
+}
+
+pub fn stage_css(s: Stage) -> &'static str {
+    match s {
+        Stage::Collected => "s-collected",
+        Stage::Identified => "s-identified",
+        Stage::Assigned => "s-assigned",
+        Stage::Handling => "s-handling",
+        Stage::Feedback => "s-feedback",
+        Stage::Supervised => "s-supervised",
+        Stage::Closed => "s-closed",
+    }
+}
+
+#[component]
+pub fn SummaryColumn() -> impl IntoView {
+    view! {
+        <aside class="col col-left">
+            <Overview />
+            <ByGrade />
+            <ByClass />
+            <ByStage />
+        </aside>
+    }
+}
+
+#[component]
+fn Overview() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let total = move || state.snapshot.with(|s| s.as_ref().map(|s| s.summary.total_open));
+    let last_hour = move || state.snapshot.with(|s| s.as_ref().map(|s| s.summary.last_hour));
+    let num = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
+    view! {
+        <Panel title=Signal::derive(move || t(lang.get()).panel_overview) class="panel-overview">
+            <div class="kpis" id="summary-total">
+                <div class="kpi kpi-main">
+                    <div class="kpi-label">{move || t(lang.get()).open_total}</div>
+                    <div class="kpi-value">
+                        <span class="kpi-num" data-value=move || total().unwrap_or(0)>
+                            {move || num(total())}
+                        </span>
+                        <span class="kpi-unit">{move || t(lang.get()).unit_items}</span>
+                    </div>
+                </div>
+                <div class="kpi">
+                    <div class="kpi-label">{move || t(lang.get()).last_hour}</div>
+                    <div class="kpi-value">
+                        <span class="kpi-num" data-value=move || last_hour().unwrap_or(0)>
+                            {move || num(last_hour())}
+                        </span>
+                        <span class="kpi-unit">{move || t(lang.get()).unit_items}</span>
+                    </div>
+                </div>
+            </div>
+        </Panel>
+    }
+}
+
+#[component]
+fn ByGrade() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let count = move |g: Grade| {
+        state.snapshot.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.summary.by_grade.iter().find(|(x, _)| *x == g).map(|(_, n)| *n))
+                .unwrap_or(0)
+        })
+    };
+    let total = move || Grade::ALL.iter().map(|g| count(*g)).sum::<u64>();
+    view! {
+        <Panel title=Signal::derive(move || t(lang.get()).panel_by_grade) class="panel-grade">
+            <div class="grade-tiles" id="summary-grade">
+                {Grade::ALL
+                    .into_iter()
+                    .map(|g| {
+                        view! {
+                            <div class=format!("grade-tile {}", grade_css(g)) data-grade=g.as_str()>
+                                <div class="grade-tile-head">
+                                    <span class="grade-mark">{move || i18n::grade_short(lang.get(), g)}</span>
+                                    <span class="grade-name">{move || i18n::grade_name(lang.get(), g)}</span>
+                                </div>
+                                <div class="grade-tile-num" data-value=move || count(g)>
+                                    {move || count(g)}
+                                </div>
+                                <div class="grade-tile-bar">
+                                    <span style=move || {
+                                        format!("width:{:.1}%", pct(count(g), total()))
+                                    }></span>
+                                </div>
+                            </div>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </Panel>
+    }
+}
+
+fn pct(n: u64, of: u64) -> f64 {
+    if of == 0 {
+        0.0
+    } else {
+        n as f64 * 100.0 / of as f64
+    }
+}
+
+#[component]
+fn ByClass() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let count = move |c: IncidentClass| {
+        state.snapshot.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.summary.by_class.iter().find(|(x, _)| *x == c).map(|(_, n)| *n))
+                .unwrap_or(0)
+        })
+    };
+    let max = move || IncidentClass::ALL.iter().map(|c| count(*c)).max().unwrap_or(0);
+    let total = move || IncidentClass::ALL.iter().map(|c| count(*c)).sum::<u64>();
+    view! {
+        <Panel title=Signal::derive(move || t(lang.get()).panel_by_class) class="panel-class">
+            <div class="class-bars" id="summary-class">
+                {IncidentClass::ALL
+                    .into_iter()
+                    .map(|c| {
+                        view! {
+                            <div class=format!("class-row {}", class_css(c)) data-class=c.as_str()>
+                                <div class="class-row-head">
+                                    <span class="class-swatch"></span>
+                                    <span class="class-name">{move || i18n::class_label(lang.get(), c)}</span>
+                                    <span class="class-share">
+                                        {move || format!("{:.0}%", pct(count(c), total()))}
+                                    </span>
+                                    <span class="class-num" data-value=move || count(c)>
+                                        {move || count(c)}
+                                    </span>
+                                </div>
+                                <div class="class-bar">
+                                    <span style=move || format!("width:{:.1}%", pct(count(c), max()))></span>
+                                </div>
+                            </div>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </Panel>
+    }
+}
+
+/// Where the open incidents are in the closed loop 采集→识别→交办→处置→反馈→督办 (from the incident list).
+#[component]
+fn ByStage() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let count = move |st: Stage| {
+        state.snapshot.with(|s| {
+            s.as_ref()
+                .map(|s| s.incidents.iter().filter(|i| i.status == st).count())
+                .unwrap_or(0)
+        })
+    };
+    let stages = Stage::ALL.into_iter().filter(|s| *s != Stage::Closed);
+    view! {
+        <Panel title=Signal::derive(move || t(lang.get()).panel_by_stage) class="panel-stage">
+            <ol class="stage-flow" id="summary-stage">
+                {stages
+                    .map(|st| {
+                        view! {
+                            <li class=format!("stage-step {}", stage_css(st)) data-stage=st.as_str()>
+                                <span class="stage-name">{move || i18n::stage_label(lang.get(), st)}</span>
+                                <span class="stage-num" class=("zero", move || count(st) == 0)>
+                                    {move || count(st)}
+                                </span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </Panel>
+    }
+}
