@@ -56,8 +56,10 @@ async fn wait_for_text(
     let start = std::time::Instant::now();
     let mut last = String::new();
     while start.elapsed() < timeout {
-        if let Ok(el) = c.find(Locator::Css(css)).await {
-            last = el.text().await.unwrap_or_default();
+        // textContent, not the WebDriver "visible text": a long title is ellipsized on screen but is there.
+        let script = "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';";
+        if let Ok(v) = c.execute(script, vec![serde_json::json!(css)]).await {
+            last = v.as_str().unwrap_or_default().to_string();
             if last.contains(text) {
                 return Ok(());
             }
@@ -116,7 +118,7 @@ async fn cockpit_window_shows_live_incidents_from_the_hub() {
     caps.insert("tauri:options".into(), serde_json::json!({ "application": app }));
     let mut client = None;
     for _ in 0..100 {
-        match ClientBuilder::native()
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps.clone())
             .connect(&format!("http://127.0.0.1:{port}"))
             .await

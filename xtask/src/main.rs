@@ -34,6 +34,9 @@ const APT_PACKAGES: &[&str] = &[
     "fonts-noto-cjk",
 ];
 const TAURI_DRIVER_VERSION: &str = "2.1.0";
+/// Every cargo invocation builds the desktop with the UI embedded, so no step rebuilds `target/debug/citydeck`
+/// without it (a feature change would otherwise overwrite the binary the window test drives).
+const FEATURES: &[&str] = &["--features", "citydeck/custom-protocol"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -223,15 +226,9 @@ fn build_ui() -> Result<()> {
 
 fn build_desktop() -> Result<()> {
     step("hub and desktop binaries");
-    run(cargo().args([
-        "build",
-        "-p",
-        "citydeck-hub",
-        "-p",
-        "citydeck",
-        "--features",
-        "citydeck/custom-protocol",
-    ]))
+    run(cargo()
+        .args(["build", "-p", "citydeck-hub", "-p", "citydeck"])
+        .args(FEATURES))
 }
 
 fn demo() -> Result<()> {
@@ -263,7 +260,10 @@ fn test() -> Result<()> {
     build_ui()?;
 
     step("clippy (native, all targets)");
-    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo()
+        .args(["clippy", "--workspace", "--all-targets"])
+        .args(FEATURES)
+        .args(["--", "-D", "warnings"]))?;
     step("clippy (ui on wasm32)");
     run(cargo().args([
         "clippy",
@@ -279,7 +279,9 @@ fn test() -> Result<()> {
     build_desktop()?;
 
     step("unit and integration tests");
-    run(cargo().args(["nextest", "run", "--workspace", "--no-fail-fast"]))?;
+    run(cargo()
+        .args(["nextest", "run", "--workspace", "--no-fail-fast"])
+        .args(FEATURES))?;
 
     step("end-to-end: the real cockpit window under Xvfb (tauri-driver + WebKitWebDriver)");
     std::fs::create_dir_all(root().join("artifacts"))?;
@@ -294,6 +296,7 @@ fn test() -> Result<()> {
             "--run-ignored",
             "only",
             "--no-fail-fast",
-        ]))?;
+        ])
+        .args(FEATURES))?;
     Ok(())
 }

@@ -437,7 +437,13 @@ mod tests {
             if inc.source == "usgs" {
                 // replayed as news arriving now; the origin time is kept in the description
                 assert!(inc.external_id.is_some() && inc.occurred_at.is_none());
-                assert!(inc.description.as_deref().unwrap().starts_with("USGS 原始发震时间"), "{inc:?}");
+                assert!(
+                    inc.description
+                        .as_deref()
+                        .unwrap()
+                        .starts_with("USGS 原始发震时间"),
+                    "{inc:?}"
+                );
             } else {
                 assert!(city.bbox.contains(inc.lon, inc.lat), "{inc:?}");
                 assert!(inc.external_id.is_none());
