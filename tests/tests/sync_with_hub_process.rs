@@ -123,15 +123,16 @@ async fn hub_killed_mid_stream_and_restarted_loses_and_duplicates_nothing() {
         "after restart: at {}",
         seq()
     );
-    let c = cache.lock().unwrap();
-    assert_eq!(c.incident_count().unwrap(), 300, "no duplicates, nothing lost");
-    for id in &acked {
-        assert!(
-            c.incident(&id.to_string()).unwrap().is_some(),
-            "acked incident {id} missing"
-        );
+    {
+        let c = cache.lock().unwrap();
+        assert_eq!(c.incident_count().unwrap(), 300, "no duplicates, nothing lost");
+        for id in &acked {
+            assert!(
+                c.incident(&id.to_string()).unwrap().is_some(),
+                "acked incident {id} missing"
+            );
+        }
     }
-    drop(c);
     engine.stop().await;
 }
 

@@ -51,7 +51,7 @@ pub struct User {
 /// Result of an incident create.
 pub enum Created {
     /// A new incident and the event that recorded it.
-    New(Event),
+    New(Box<Event>),
     /// `(source, external_id)` was already known: the existing incident, nothing appended.
     Existing(Box<Incident>),
 }
@@ -127,7 +127,7 @@ impl Db {
     }
 
     pub fn head(&self) -> DbResult<ServerSeq> {
-        self.with_reader(|c| head(c))
+        self.with_reader(head)
     }
 
     pub fn user(&self, username: &str) -> DbResult<Option<User>> {
@@ -289,7 +289,7 @@ impl Db {
         let ev_json = append_event(&tx, &event)?;
         tx.commit()?;
         publish(&event, &ev_json);
-        Ok(Created::New(event))
+        Ok(Created::New(Box::new(event)))
     }
 
     /// Events with `server_seq > after`, oldest first, at most `limit`, as stored JSON.

@@ -209,6 +209,14 @@ pub async fn run_feed<S: IncidentSink + Sync>(
     Ok(stats)
 }
 
+/// The production sink: the hub's public HTTP API, as the account the client logged in with.
+impl IncidentSink for citydeck_sync::HubClient {
+    async fn create(&self, inc: NewIncident) -> anyhow::Result<()> {
+        self.create_incident(&inc).await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -458,13 +466,5 @@ mod tests {
         let again = FakeSink::default();
         run(&city, &data, &again, o).await.unwrap();
         assert_eq!(*again.got.lock().unwrap(), got);
-    }
-}
-
-/// The production sink: the hub's public HTTP API, as the account the client logged in with.
-impl IncidentSink for citydeck_sync::HubClient {
-    async fn create(&self, inc: NewIncident) -> anyhow::Result<()> {
-        self.create_incident(&inc).await?;
-        Ok(())
     }
 }
