@@ -174,3 +174,36 @@ async fn acknowledged_write_survives_kill_9_right_after_the_response() {
     assert_eq!(page.events.len(), 1);
     assert_eq!(page.head, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_hub_database_at_the_same_address_resets_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut hub = HubProcess::start(&dir.path().join("hub-a.sqlite"));
+    let addr = hub.addr();
+    let writer = client(&hub.url, "operator");
+    for i in 0..5 {
+        writer.create_incident(&new_incident(i)).await.unwrap();
+    }
+    let cache = Arc::new(Mutex::new(Cache::open(&dir.path().join("cache.sqlite")).unwrap()));
+    let engine = SyncEngine::spawn(client(&hub.url, "leader"), cache.clone(), fast());
+    let count = || cache.lock().unwrap().incident_count().unwrap();
+    assert!(eventually(Duration::from_secs(20), || count() == 5).await);
+    hub.kill9();
+    // A different, fresh database behind the same address: its seqs 1..2 are other events.
+    let hub2 = HubProcess::start_on(&dir.path().join("hub-b.sqlite"), &addr);
+    let writer2 = client(&hub2.url, "operator");
+    let a = writer2.create_incident(&new_incident(100)).await.unwrap();
+    let b = writer2.create_incident(&new_incident(101)).await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(30), || count() == 2).await,
+        "cache holds {}",
+        count()
+    );
+    {
+        let c = cache.lock().unwrap();
+        assert!(c.incident(&a.id.to_string()).unwrap().is_some());
+        assert!(c.incident(&b.id.to_string()).unwrap().is_some());
+        assert_eq!(c.last_seq().unwrap(), 2);
+    }
+    engine.stop().await;
+}

@@ -213,6 +213,10 @@
         total_open: incidents.length,
         by_class: byClass,
         by_grade: byGrade,
+        by_stage: ["collected", "identified", "assigned", "handling", "feedback", "supervised"].map((st) => [
+          st,
+          incidents.filter((i) => i.status === st).length,
+        ]),
         last_hour: incidents.filter((i) => t - Date.parse(i.created_at) < 3600 * 1000).length,
       },
       generated_at: iso(t),

@@ -174,7 +174,7 @@ fn ByClass() -> impl IntoView {
     }
 }
 
-/// Where the open incidents are in the closed loop 采集→识别→交办→处置→反馈→督办 (from the incident list).
+/// Where the open incidents are in the closed loop 采集→识别→交办→处置→反馈→督办 (counted by the cache).
 #[component]
 fn ByStage() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -182,7 +182,7 @@ fn ByStage() -> impl IntoView {
     let count = move |st: Stage| {
         state.snapshot.with(|s| {
             s.as_ref()
-                .map(|s| s.incidents.iter().filter(|i| i.status == st).count())
+                .and_then(|s| s.summary.by_stage.iter().find(|(k, _)| *k == st).map(|(_, n)| *n))
                 .unwrap_or(0)
         })
     };

@@ -291,8 +291,7 @@ fn test() -> Result<()> {
         .args([
             "nextest",
             "run",
-            "-p",
-            "citydeck-tests",
+            "--workspace",
             "--run-ignored",
             "only",
             "--no-fail-fast",

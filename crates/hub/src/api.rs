@@ -60,6 +60,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, AppEr
         version: env!("CARGO_PKG_VERSION").into(),
         head,
         backend: "sqlite".into(),
+        log_id: state.db.log_id().to_string(),
     }))
 }
 

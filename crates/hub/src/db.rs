@@ -11,7 +11,10 @@ use chrono::{DateTime, Utc};
 use citydeck_protocol::{Event, EventBody, Incident, NewIncident, Role, ServerSeq};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_log_id.sql")),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -62,6 +65,7 @@ pub struct Db {
 }
 
 struct Inner {
+    log_id: String,
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: std::sync::atomic::AtomicUsize,
@@ -100,11 +104,18 @@ impl Db {
     pub fn open(path: &Path) -> DbResult<Db> {
         let mut writer = open_conn(path)?;
         migrate(&mut writer)?;
+        writer.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('log_id', ?1)",
+            [uuid::Uuid::new_v4().to_string()],
+        )?;
+        let log_id: String =
+            writer.query_row("SELECT value FROM meta WHERE key = 'log_id'", [], |r| r.get(0))?;
         let readers = (0..4)
             .map(|_| open_conn(path).map(Mutex::new))
             .collect::<DbResult<Vec<_>>>()?;
         Ok(Db {
             inner: Arc::new(Inner {
+                log_id,
                 writer: Mutex::new(writer),
                 readers,
                 next_reader: Default::default(),
@@ -124,6 +135,11 @@ impl Db {
 
     fn writer(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.inner.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The identity of this database's log (created with the database, never changes).
+    pub fn log_id(&self) -> &str {
+        &self.inner.log_id
     }
 
     pub fn head(&self) -> DbResult<ServerSeq> {

@@ -86,6 +86,11 @@ async fn health_and_openapi_need_no_token() {
         .unwrap();
     assert_eq!(h["status"], "ok");
     assert_eq!(h["head"], 0);
+    assert_eq!(
+        h["log_id"].as_str().map(str::len),
+        Some(36),
+        "log_id is a uuid: {h}"
+    );
     let doc: Value = t
         .http
         .get(t.url("/api/v1/openapi.json"))
@@ -376,6 +381,12 @@ async fn state_survives_a_restart_on_the_same_file() {
     };
     let tok = t.token("operator").await;
     t.post(&tok, "/api/v1/incidents", incident("persist me")).await;
+    let health = |t: &T| {
+        let url = t.url("/api/v1/health");
+        let http = t.http.clone();
+        async move { http.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let log_id = health(&t).await["log_id"].clone();
     t.hub.shutdown().await.unwrap();
     let hub2 = start(cfg).await.unwrap();
     let t = T {
@@ -394,4 +405,9 @@ async fn state_survives_a_restart_on_the_same_file() {
         .map(|e| e["server_seq"].as_u64().unwrap())
         .collect();
     assert_eq!(seqs, vec![1, 2]);
+    assert_eq!(
+        health(&t).await["log_id"],
+        log_id,
+        "the log keeps its identity across restarts"
+    );
 }

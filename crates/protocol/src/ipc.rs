@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Grade, Incident, IncidentClass, ServerSeq};
+use crate::{Grade, Incident, IncidentClass, ServerSeq, Stage};
 
 pub const CMD_COCKPIT_SNAPSHOT: &str = "cockpit_snapshot";
 pub const EVENT_COCKPIT_CHANGED: &str = "cockpit://changed";
@@ -52,6 +52,9 @@ pub struct Summary {
     pub total_open: u64,
     pub by_class: Vec<(IncidentClass, u64)>,
     pub by_grade: Vec<(Grade, u64)>,
+    /// Open incidents per closed-loop stage (采集 … 督办).
+    #[serde(default)]
+    pub by_stage: Vec<(Stage, u64)>,
     /// Incidents created in the last hour.
     pub last_hour: u64,
 }

@@ -318,6 +318,10 @@ pub struct Health {
     pub version: String,
     pub head: ServerSeq,
     pub backend: String,
+    /// Identity of this hub's log, fixed when its database was created. A client whose cache was filled from
+    /// another log (a replaced or different hub at the same URL) must start its cache over.
+    #[serde(default)]
+    pub log_id: String,
 }
 
 #[cfg(test)]

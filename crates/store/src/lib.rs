@@ -11,7 +11,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
 use citydeck_protocol::ipc::Summary;
-use citydeck_protocol::{Event, EventBody, Grade, Incident, IncidentClass, ServerSeq};
+use citydeck_protocol::{Event, EventBody, Grade, Incident, IncidentClass, ServerSeq, Stage};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 /// (version, SQL). Append only; never edit a released migration.
@@ -136,6 +136,33 @@ impl Cache {
         Ok(())
     }
 
+    /// Identity of the hub log this cache follows (see `Health::log_id`).
+    pub fn log_id(&self) -> Result<Option<String>> {
+        self.meta("log_id")
+    }
+
+    /// Binds the cache to `log_id`. If it was filled from a different log (the hub's database was replaced),
+    /// the confirmed state is dropped so it can be pulled again from seq 0; returns whether that happened.
+    pub fn bind_log(&mut self, log_id: &str) -> Result<bool> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let old: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key = 'log_id'", [], |r| r.get(0))
+            .optional()?;
+        let reset = matches!(&old, Some(o) if o != log_id);
+        if reset {
+            tx.execute("DELETE FROM incidents", [])?;
+            tx.execute("DELETE FROM meta WHERE key = 'last_seq'", [])?;
+        }
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES ('log_id', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [log_id],
+        )?;
+        tx.commit()?;
+        Ok(reset)
+    }
+
     /// Applies events in one transaction. Returns how many were new. Stops with [`StoreError::Gap`] (having
     /// applied nothing of this batch) if the batch does not continue from the last applied seq.
     pub fn apply_events(&mut self, events: &[Event], received_at: DateTime<Utc>) -> Result<usize> {
@@ -248,6 +275,15 @@ impl Cache {
             )?;
             by_grade.push((g, n));
         }
+        let mut by_stage = Vec::new();
+        for st in Stage::ALL.into_iter().filter(|s| *s != Stage::Closed) {
+            let n: u64 = self.conn.query_row(
+                "SELECT COUNT(*) FROM incidents WHERE status = ?1",
+                [st.as_str()],
+                |r| r.get(0),
+            )?;
+            by_stage.push((st, n));
+        }
         let total_open = by_class.iter().map(|c| c.1).sum();
         let last_hour: u64 = self.conn.query_row(
             "SELECT COUNT(*) FROM incidents WHERE created_at >= ?1",
@@ -258,6 +294,7 @@ impl Cache {
             total_open,
             by_class,
             by_grade,
+            by_stage,
             last_hour,
         })
     }

@@ -138,6 +138,11 @@ fn summary_counts_open_incidents_by_class_and_grade() {
     assert_eq!(grade(Grade::IV), 1);
     assert_eq!(grade(Grade::I), 1);
     assert_eq!(s.last_hour, 4);
+    let stage = |k| s.by_stage.iter().find(|(st, _)| *st == k).unwrap().1;
+    assert_eq!(stage(Stage::Collected), 1);
+    assert_eq!(stage(Stage::Handling), 1);
+    assert_eq!(stage(Stage::Assigned), 1);
+    assert!(s.by_stage.iter().all(|(st, _)| *st != Stage::Closed));
 }
 
 #[test]
@@ -185,4 +190,24 @@ fn every_migration_applies_to_an_empty_file_and_is_recorded() {
     let c = Cache::open(&path).unwrap();
     assert_eq!(c.schema_version().unwrap(), latest_version());
     assert_eq!(c.last_seq().unwrap(), 0);
+}
+
+#[test]
+fn binding_to_another_log_drops_confirmed_state_but_the_same_log_keeps_it() {
+    let mut c = Cache::open_in_memory().unwrap();
+    assert!(!c.bind_log("log-a").unwrap(), "first bind resets nothing");
+    c.apply_events(
+        &[created(
+            1,
+            incident(1, IncidentClass::Accident, Grade::IV, Stage::Collected),
+        )],
+        now(),
+    )
+    .unwrap();
+    assert!(!c.bind_log("log-a").unwrap());
+    assert_eq!(c.last_seq().unwrap(), 1);
+    assert!(c.bind_log("log-b").unwrap(), "a different log resets");
+    assert_eq!(c.last_seq().unwrap(), 0);
+    assert_eq!(c.incident_count().unwrap(), 0);
+    assert_eq!(c.log_id().unwrap().as_deref(), Some("log-b"));
 }

@@ -196,6 +196,21 @@ impl Ctx {
     }
 
     async fn session(&self, online_since: &mut Option<DateTime<Utc>>) -> Result<(), SyncError> {
+        // 0. is this still the log the cache was filled from?
+        let health = self.client.health().await?;
+        if !health.log_id.is_empty() {
+            let cache = self.cache.clone();
+            let log_id = health.log_id.clone();
+            let reset = tokio::task::spawn_blocking(move || {
+                cache.lock().unwrap_or_else(|p| p.into_inner()).bind_log(&log_id)
+            })
+            .await
+            .map_err(|e| SyncError::Stream(e.to_string()))??;
+            if reset {
+                tracing::warn!(hub = self.client.base(), "hub log replaced: cache starts over");
+                self.status.send_modify(|s| s.last_seq = 0);
+            }
+        }
         // 1. pull until caught up
         loop {
             let page = self.client.events(self.last_seq()?, PAGE).await?;
