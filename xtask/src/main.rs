@@ -5,6 +5,8 @@
 //! - `data`   fetch the demo city's real data into data/cache (pinned, sha256-checked)
 //! - `ui`     build the Leptos cockpit to ui/dist (wasm32 + wasm-bindgen)
 //! - `demo`   all of the above, then open the cockpit with an embedded hub and the simulator
+//! - `screenshots` open the cockpit (embedded hub + simulator) on virtual screens of 1920×1080 and 3840×2160
+//!   and save `artifacts/cockpit-<w>x<h>.png`
 //! - `test`   all checks CI runs: fmt, clippy, wasm build, unit + integration + end-to-end window tests
 
 mod data;
@@ -48,8 +50,9 @@ fn main() -> ExitCode {
         "ui" => build_ui(),
         "demo" => demo(),
         "test" => test(),
+        "screenshots" => screenshots(),
         _ => {
-            eprintln!("usage: cargo xtask <setup|data|ui|demo|test>");
+            eprintln!("usage: cargo xtask <setup|data|ui|demo|screenshots|test>");
             return ExitCode::from(if task == "help" { 0 } else { 2 });
         }
     };
@@ -297,5 +300,41 @@ fn test() -> Result<()> {
             "--no-fail-fast",
         ])
         .args(FEATURES))?;
+    Ok(())
+}
+
+/// Runs the real cockpit under Xvfb at both sizes the command hall uses and keeps a screenshot of each.
+/// (Without a window manager the window keeps its configured size, so it is moved and resized with xdotool.)
+fn screenshots() -> Result<()> {
+    data::ensure(&root())?;
+    build_ui()?;
+    build_desktop()?;
+    let bin = target_dir().join("debug/citydeck");
+    let out = root().join("artifacts");
+    std::fs::create_dir_all(&out)?;
+    for (w, h) in [(1920, 1080), (3840, 2160)] {
+        step(&format!("cockpit at {w}x{h}"));
+        let data_dir = std::env::temp_dir().join(format!("citydeck-shot-{w}"));
+        let _ = std::fs::remove_dir_all(&data_dir);
+        let png = out.join(format!("cockpit-{w}x{h}.png"));
+        let script = format!(
+            "CITYDECK_DATA_DIR='{data}' CITYDECK_SIM_RATE=5 '{bin}' >/dev/null 2>&1 & pid=$!; sleep 10; \
+             wid=$(xdotool search --sync --onlyvisible --name citydeck | head -1); \
+             xdotool windowmove \"$wid\" 0 0 windowsize \"$wid\" {w} {h}; sleep 30; \
+             import -window root '{png}'; kill $pid; wait $pid 2>/dev/null; true",
+            data = data_dir.display(),
+            bin = bin.display(),
+            png = png.display(),
+        );
+        run(Command::new("xvfb-run").args([
+            "-a",
+            "-s",
+            &format!("-screen 0 {w}x{h}x24"),
+            "sh",
+            "-c",
+            &script,
+        ]))?;
+        eprintln!("saved {}", png.display());
+    }
     Ok(())
 }
