@@ -79,7 +79,7 @@ pub async fn login(
         let (ok, user) = match user {
             Some(u) => (auth::verify_password(&req.password, &u.pw_hash), Some(u)),
             None => {
-                let _ = auth::verify_password(&req.password, DUMMY_HASH);
+                let _ = auth::verify_password(&req.password, &DUMMY_HASH);
                 (false, None)
             }
         };
@@ -102,8 +102,10 @@ pub async fn login(
     Ok(Json(resp))
 }
 
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$0uo8yU3BVnv5D/SOi7F0EhKSpKYw2HZ/5G62cDP6bA4";
+/// A real argon2 hash (of a random secret) to verify against for unknown users, so a login for a name that
+/// does not exist costs the same as one with a wrong password.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| auth::hash_password(&auth::new_token()));
 
 /// Report an incident. A known `(source, external_id)` returns the existing incident with 200.
 #[utoipa::path(post, path = "/api/v1/incidents", request_body = NewIncident, security(("bearer" = [])),
