@@ -2,7 +2,9 @@
 //! function of its arguments, so the hub enforces exactly what the tests prove.
 
 pub mod incident;
+pub mod mode;
 pub mod roles;
 
 pub use incident::{parse_new_incident, FieldError};
+pub use mode::{check_transition, CityMode, ModeError, Transition};
 pub use roles::{Action, Permission};

@@ -1,0 +1,233 @@
+//! 平战转换: the city's peacetime / wartime mode and its transition rules.
+//!
+//! The hub holds one mode record; a request to change it is checked here and becomes exactly one of
+//! raise / lower / stand down (or is refused with a reason naming the field). Switching *to* level I needs a
+//! second commander's confirmation (two-person rule). No I/O: the hub supplies the current state.
+
+use citydeck_protocol::Grade;
+
+/// Peacetime, or wartime at a response level (I is the most severe).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CityMode {
+    Peacetime,
+    Wartime(Grade),
+}
+
+/// What an accepted request does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transition {
+    /// Peacetime → wartime, or wartime to a more severe level (e.g. III → I).
+    Raise { to: Grade },
+    /// Wartime to a less severe level (e.g. I → III).
+    Lower { to: Grade },
+    /// Wartime → peacetime.
+    StandDown,
+}
+
+impl Transition {
+    /// Whether the two-person rule applies: anything that ends at level I.
+    pub fn needs_confirmation(self) -> bool {
+        matches!(
+            self,
+            Transition::Raise { to: Grade::I } | Transition::Lower { to: Grade::I }
+        )
+    }
+
+    pub fn target(self) -> CityMode {
+        match self {
+            Transition::Raise { to } | Transition::Lower { to } => CityMode::Wartime(to),
+            Transition::StandDown => CityMode::Peacetime,
+        }
+    }
+}
+
+pub const MAX_REASON_CHARS: usize = 1000;
+
+/// Why a mode request is refused. `field` names the request field at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ModeError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn err(field: &'static str, message: impl Into<String>) -> ModeError {
+    ModeError {
+        field,
+        message: message.into(),
+    }
+}
+
+/// Severity rank: I = 4 … IV = 1.
+fn rank(g: Grade) -> u8 {
+    match g {
+        Grade::I => 4,
+        Grade::II => 3,
+        Grade::III => 2,
+        Grade::IV => 1,
+    }
+}
+
+/// Checks a request to move from `current` to (`mode`, `level`) with `reason`.
+///
+/// `mode` is the request's string (`peacetime` | `wartime`), `level` its optional level string, so an unknown
+/// value is refused naming its field. Rules:
+/// - the reason is required (trimmed, non-empty, bounded): nobody switches without saying why;
+/// - wartime needs a level; peacetime takes none;
+/// - asking for the state the city is already in is refused (nothing to switch);
+/// - from peacetime only a raise is possible; standing down is only possible from wartime.
+pub fn check_transition(
+    current: CityMode,
+    mode: &str,
+    level: Option<&str>,
+    reason: &str,
+) -> Result<Transition, ModeError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(err("reason", "a reason is required for every switch"));
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(err(
+            "reason",
+            format!("must be at most {MAX_REASON_CHARS} characters"),
+        ));
+    }
+    let target = match mode {
+        "peacetime" => match level {
+            None => CityMode::Peacetime,
+            Some(_) => return Err(err("level", "peacetime takes no level")),
+        },
+        "wartime" => match level {
+            None => return Err(err("level", "wartime needs a response level I, II, III or IV")),
+            Some(l) => CityMode::Wartime(
+                Grade::parse(l)
+                    .ok_or_else(|| err("level", format!("unknown level {l:?}; expected I, II, III or IV")))?,
+            ),
+        },
+        other => {
+            return Err(err(
+                "mode",
+                format!("unknown mode {other:?}; expected peacetime or wartime"),
+            ))
+        }
+    };
+    match (current, target) {
+        (a, b) if a == b => Err(err("mode", "the city is already in that mode and level")),
+        (CityMode::Peacetime, CityMode::Wartime(to)) => Ok(Transition::Raise { to }),
+        (CityMode::Wartime(_), CityMode::Peacetime) => Ok(Transition::StandDown),
+        (CityMode::Wartime(from), CityMode::Wartime(to)) if rank(to) > rank(from) => {
+            Ok(Transition::Raise { to })
+        }
+        (CityMode::Wartime(_), CityMode::Wartime(to)) => Ok(Transition::Lower { to }),
+        (CityMode::Peacetime, CityMode::Peacetime) => unreachable!("equal states handled above"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LEVELS: [&str; 4] = ["I", "II", "III", "IV"];
+
+    fn states() -> Vec<CityMode> {
+        let mut v = vec![CityMode::Peacetime];
+        v.extend(Grade::ALL.map(CityMode::Wartime));
+        v
+    }
+
+    fn request(target: CityMode) -> (&'static str, Option<&'static str>) {
+        match target {
+            CityMode::Peacetime => ("peacetime", None),
+            CityMode::Wartime(g) => (
+                "wartime",
+                Some(LEVELS[Grade::ALL.iter().position(|x| *x == g).unwrap()]),
+            ),
+        }
+    }
+
+    /// The whole table: every (from, to) pair of the five states.
+    #[test]
+    fn transition_table() {
+        use Grade::*;
+        for from in states() {
+            for to in states() {
+                let (mode, level) = request(to);
+                let got = check_transition(from, mode, level, "暴雨红色预警");
+                let expected = match (from, to) {
+                    (a, b) if a == b => None,
+                    (CityMode::Peacetime, CityMode::Wartime(g)) => Some(Transition::Raise { to: g }),
+                    (CityMode::Wartime(_), CityMode::Peacetime) => Some(Transition::StandDown),
+                    (CityMode::Wartime(a), CityMode::Wartime(b)) => {
+                        let order = [IV, III, II, I];
+                        let (ia, ib) = (
+                            order.iter().position(|x| *x == a).unwrap(),
+                            order.iter().position(|x| *x == b).unwrap(),
+                        );
+                        Some(if ib > ia {
+                            Transition::Raise { to: b }
+                        } else {
+                            Transition::Lower { to: b }
+                        })
+                    }
+                    _ => unreachable!(),
+                };
+                match expected {
+                    Some(t) => {
+                        assert_eq!(got, Ok(t), "{from:?} -> {to:?}");
+                        assert_eq!(t.target(), to);
+                    }
+                    None => assert_eq!(got.unwrap_err().field, "mode", "{from:?} -> {to:?} is a no-op"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_switches_ending_at_level_one_need_a_second_commander() {
+        assert!(Transition::Raise { to: Grade::I }.needs_confirmation());
+        assert!(!Transition::Raise { to: Grade::II }.needs_confirmation());
+        assert!(!Transition::Lower { to: Grade::III }.needs_confirmation());
+        assert!(!Transition::StandDown.needs_confirmation());
+    }
+
+    #[test]
+    fn nobody_skips_the_reason_and_bad_values_name_their_field() {
+        let p = CityMode::Peacetime;
+        assert_eq!(
+            check_transition(p, "wartime", Some("III"), "").unwrap_err().field,
+            "reason"
+        );
+        assert_eq!(
+            check_transition(p, "wartime", Some("III"), "  \n ")
+                .unwrap_err()
+                .field,
+            "reason"
+        );
+        let long = "x".repeat(MAX_REASON_CHARS + 1);
+        assert_eq!(
+            check_transition(p, "wartime", Some("III"), &long)
+                .unwrap_err()
+                .field,
+            "reason"
+        );
+        assert_eq!(
+            check_transition(p, "war", Some("III"), "r").unwrap_err().field,
+            "mode"
+        );
+        assert_eq!(
+            check_transition(p, "wartime", None, "r").unwrap_err().field,
+            "level"
+        );
+        assert_eq!(
+            check_transition(p, "wartime", Some("V"), "r").unwrap_err().field,
+            "level"
+        );
+        let w = CityMode::Wartime(Grade::II);
+        assert_eq!(
+            check_transition(w, "peacetime", Some("II"), "r")
+                .unwrap_err()
+                .field,
+            "level"
+        );
+    }
+}
