@@ -50,6 +50,7 @@ impl Backend {
                     db_path: db_path.clone(),
                     listen: "127.0.0.1:0".parse().expect("loopback address"),
                     demo: true,
+                    confirm_window: None,
                 })
                 .await
                 .context("starting the embedded hub")?;
@@ -89,9 +90,13 @@ impl Backend {
 
     pub async fn snapshot(&self) -> anyhow::Result<CockpitSnapshot> {
         let cache = self.cache.clone();
-        let (incidents, summary) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let (incidents, summary, mode) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let c = cache.lock().unwrap_or_else(|p| p.into_inner());
-            Ok((c.open_incidents(SNAPSHOT_INCIDENTS)?, c.summary(Utc::now())?))
+            Ok((
+                c.open_incidents(SNAPSHOT_INCIDENTS)?,
+                c.summary(Utc::now())?,
+                c.mode()?,
+            ))
         })
         .await??;
         let mut connection = self.sync.status();
@@ -103,6 +108,7 @@ impl Backend {
             connection,
             incidents,
             summary,
+            mode,
             generated_at: Utc::now(),
         })
     }

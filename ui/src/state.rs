@@ -98,6 +98,13 @@ impl AppState {
                     }
                 });
                 self.fresh_ids.set(fresh);
+                let mode = match snap.mode.mode {
+                    citydeck_protocol::ModeKind::Wartime => CockpitMode::Wartime,
+                    citydeck_protocol::ModeKind::Peacetime => CockpitMode::Peacetime,
+                };
+                if self.mode.get_untracked() != mode {
+                    self.mode.set(mode);
+                }
                 self.snapshot.set(Some(Arc::new(snap)));
                 if self.error.with_untracked(Option::is_some) {
                     self.error.set(None);

@@ -25,9 +25,12 @@ pub const DEFAULT_PAGE: u32 = 500;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "citydeck hub", description = "The authoritative event log of a citydeck command hall."),
-    paths(health, login, create_incident, list_incidents, get_incident, events, crate::stream::stream),
+    paths(health, login, create_incident, list_incidents, get_incident, events, crate::stream::stream,
+          crate::mode::get_mode, crate::mode::post_mode, crate::mode::confirm_mode, crate::mode::ack_screen,
+          crate::mode::mode_audit),
     components(schemas(
-        Health, LoginRequest, LoginResponse, NewIncident, Incident, Event, EventsPage, ApiError
+        Health, LoginRequest, LoginResponse, NewIncident, Incident, Event, EventsPage, ApiError,
+        citydeck_protocol::ModeState, citydeck_protocol::ScreenAck, citydeck_protocol::PendingConfirmation
     )),
     modifiers(&BearerAuth)
 )]

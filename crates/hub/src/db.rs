@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use citydeck_protocol::{Event, EventBody, Incident, NewIncident, Role, ServerSeq};
+use citydeck_protocol::{Event, EventBody, Incident, ModeState, NewIncident, Role, ScreenAck, ServerSeq};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_log_id.sql")),
+    (3, include_str!("../migrations/0003_mode.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -363,4 +364,235 @@ fn append_event(tx: &Connection, event: &Event) -> DbResult<String> {
         params![event.server_seq, event.kind(), ts(event.at), event.actor, json],
     )?;
     Ok(json)
+}
+
+/// A level-I switch waiting for a second commander.
+pub struct Proposal {
+    pub id: uuid::Uuid,
+    pub proposer: String,
+    pub request: serde_json::Value,
+    pub expires_at: DateTime<Utc>,
+    pub status: String,
+}
+
+fn parse_ts(s: &str) -> DbResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| DbError::Corrupt(format!("timestamp {s:?}: {e}")))
+}
+
+fn read_mode(c: &Connection) -> DbResult<ModeState> {
+    let body: Option<String> = c
+        .query_row("SELECT body FROM mode WHERE id = 1", [], |r| r.get(0))
+        .optional()?;
+    let mut mode = match body {
+        Some(b) => serde_json::from_str(&b).map_err(|e| DbError::Corrupt(format!("mode: {e}")))?,
+        None => ModeState::initial(),
+    };
+    let mut st = c.prepare_cached("SELECT screen, epoch, by, at FROM screen_acks ORDER BY screen")?;
+    let rows = st.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, u64>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    mode.acks = rows
+        .map(|row| {
+            let (screen, epoch, by, at) = row?;
+            Ok(ScreenAck {
+                screen,
+                epoch,
+                by,
+                at: parse_ts(&at)?,
+            })
+        })
+        .collect::<DbResult<Vec<_>>>()?;
+    Ok(mode)
+}
+
+/// What a mode write decided, computed inside the write transaction from the current state.
+pub enum ModeDecision<T> {
+    /// Write this new mode record (its epoch is set by the database: current + 1).
+    Apply(ModeState),
+    /// Nothing to write; answer with `T`.
+    Answer(T),
+}
+
+impl Db {
+    /// The current mode with every screen's latest acknowledgement.
+    pub fn mode(&self) -> DbResult<ModeState> {
+        self.with_reader(read_mode)
+    }
+
+    /// Reads the current mode inside the write transaction, lets `decide` rule on it, and applies the result:
+    /// a new record gets epoch + 1 and a `mode_changed` event. Concurrent switches are serialised by the writer
+    /// lock, so `decide` always sees the state it changes.
+    pub fn switch_mode<T, E: From<DbError>>(
+        &self,
+        actor: &str,
+        decide: impl FnOnce(&Connection, &ModeState) -> Result<ModeDecision<T>, E>,
+        publish: impl FnOnce(&Event, &str),
+    ) -> Result<Result<ModeState, T>, E> {
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(DbError::from)?;
+        let current = read_mode(&tx)?;
+        let mut next = match decide(&tx, &current)? {
+            ModeDecision::Answer(t) => {
+                tx.commit().map_err(DbError::from)?;
+                return Ok(Err(t));
+            }
+            ModeDecision::Apply(m) => m,
+        };
+        next.epoch = current.epoch + 1;
+        next.acks = Vec::new();
+        let body = serde_json::to_string(&next).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        tx.execute(
+            "INSERT INTO mode (id, body) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+            [&body],
+        )
+        .map_err(DbError::from)?;
+        let seq = head(&tx)? + 1;
+        let event = Event {
+            server_seq: seq,
+            at: next.switched_at.unwrap_or_else(Utc::now),
+            actor: actor.to_string(),
+            body: EventBody::ModeChanged { mode: next.clone() },
+        };
+        let json = append_event(&tx, &event)?;
+        tx.commit().map_err(DbError::from)?;
+        publish(&event, &json);
+        next.acks = current.acks;
+        Ok(Ok(next))
+    }
+
+    pub fn insert_proposal(
+        tx: &Connection,
+        id: uuid::Uuid,
+        proposer: &str,
+        request: &serde_json::Value,
+        expires_at: DateTime<Utc>,
+    ) -> DbResult<()> {
+        tx.execute(
+            "INSERT INTO mode_proposals (id, proposer, request, created_at, expires_at, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'pending')",
+            params![
+                id.to_string(),
+                proposer,
+                request.to_string(),
+                ts(Utc::now()),
+                ts(expires_at)
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn proposal(tx: &Connection, id: uuid::Uuid) -> DbResult<Option<Proposal>> {
+        let row = tx
+            .query_row(
+                "SELECT proposer, request, expires_at, status FROM mode_proposals WHERE id = ?1",
+                [id.to_string()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(|(proposer, request, expires_at, status)| {
+            Ok(Proposal {
+                id,
+                proposer,
+                request: serde_json::from_str(&request)
+                    .map_err(|e| DbError::Corrupt(format!("proposal: {e}")))?,
+                expires_at: parse_ts(&expires_at)?,
+                status,
+            })
+        })
+        .transpose()
+    }
+
+    pub fn set_proposal_status(tx: &Connection, id: uuid::Uuid, status: &str) -> DbResult<()> {
+        tx.execute(
+            "UPDATE mode_proposals SET status = ?2 WHERE id = ?1",
+            params![id.to_string(), status],
+        )?;
+        Ok(())
+    }
+
+    /// Records a switch attempt. Written on its own (not in the switch's transaction) so refusals are kept too.
+    pub fn audit(
+        &self,
+        username: &str,
+        role: Role,
+        action: &str,
+        request: &serde_json::Value,
+        outcome: &str,
+        detail: &str,
+    ) -> DbResult<()> {
+        self.writer().execute(
+            "INSERT INTO mode_audit (at, username, role, action, request, outcome, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                ts(Utc::now()),
+                username,
+                role.as_str(),
+                action,
+                request.to_string(),
+                outcome,
+                detail
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The audit trail, newest first: (at, username, role, action, request, outcome, detail).
+    pub fn audit_trail(&self, limit: u32) -> DbResult<Vec<serde_json::Value>> {
+        self.with_reader(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT at, username, role, action, request, outcome, detail FROM mode_audit ORDER BY id DESC LIMIT ?1",
+            )?;
+            let rows = st.query_map([limit], |r| {
+                Ok(serde_json::json!({
+                    "at": r.get::<_, String>(0)?,
+                    "username": r.get::<_, String>(1)?,
+                    "role": r.get::<_, String>(2)?,
+                    "action": r.get::<_, String>(3)?,
+                    "request": serde_json::from_str::<serde_json::Value>(&r.get::<_, String>(4)?)
+                        .unwrap_or(serde_json::Value::Null),
+                    "outcome": r.get::<_, String>(5)?,
+                    "detail": r.get::<_, String>(6)?,
+                }))
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// Records a screen's acknowledgement of `epoch` and appends a `screen_acked` event.
+    pub fn ack_screen(&self, ack: ScreenAck, publish: impl FnOnce(&Event, &str)) -> DbResult<Event> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO screen_acks (screen, epoch, by, at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(screen) DO UPDATE SET epoch = excluded.epoch, by = excluded.by, at = excluded.at",
+            params![ack.screen, ack.epoch, ack.by, ts(ack.at)],
+        )?;
+        let seq = head(&tx)? + 1;
+        let event = Event {
+            server_seq: seq,
+            at: ack.at,
+            actor: ack.by.clone(),
+            body: EventBody::ScreenAcked { ack },
+        };
+        let json = append_event(&tx, &event)?;
+        tx.commit()?;
+        publish(&event, &json);
+        Ok(event)
+    }
 }

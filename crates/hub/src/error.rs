@@ -27,6 +27,8 @@ pub enum AppError {
     },
     #[error("not found")]
     NotFound,
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("internal error: {0}")]
@@ -47,6 +49,7 @@ impl AppError {
             AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials", None),
             AppError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", None),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found", None),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict", None),
             AppError::Db(e) if e.is_unavailable() => {
                 (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", None)
             }

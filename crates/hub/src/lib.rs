@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod db;
 pub mod error;
+pub mod mode;
 pub mod stream;
 
 use std::net::SocketAddr;
@@ -32,9 +33,14 @@ pub struct Published {
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// How long a level-I proposal waits for a second commander.
+    pub confirm_window: chrono::Duration,
     pub events: broadcast::Sender<Published>,
     pub shutdown: CancellationToken,
 }
+
+/// Default time a level-I proposal waits for the second commander.
+pub const DEFAULT_CONFIRM_WINDOW: chrono::Duration = chrono::Duration::seconds(120);
 
 /// Live fan-out buffer per subscriber; a subscriber further behind than this re-reads from the database.
 const LIVE_BUFFER: usize = 4096;
@@ -46,6 +52,7 @@ impl AppState {
             db,
             events,
             shutdown: CancellationToken::new(),
+            confirm_window: DEFAULT_CONFIRM_WINDOW,
         }
     }
 }
@@ -62,6 +69,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/incidents/{id}", get(api::get_incident))
         .route("/api/v1/events", get(api::events))
         .route("/api/v1/stream", get(stream::stream))
+        .route("/api/v1/mode", get(mode::get_mode).post(mode::post_mode))
+        .route("/api/v1/mode/confirm", post(mode::confirm_mode))
+        .route("/api/v1/mode/audit", get(mode::mode_audit))
+        .route("/api/v1/screens/{name}/ack", post(mode::ack_screen))
         .fallback(|| async { error::AppError::NotFound })
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -73,6 +84,8 @@ pub struct HubConfig {
     pub listen: SocketAddr,
     /// Create the demo accounts if missing.
     pub demo: bool,
+    /// How long a level-I proposal waits for a second commander (None: [`DEFAULT_CONFIRM_WINDOW`]).
+    pub confirm_window: Option<chrono::Duration>,
 }
 
 /// A hub serving on a real socket.
@@ -133,7 +146,10 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartError> {
         Ok(db)
     })
     .await??;
-    let state = AppState::new(db);
+    let mut state = AppState::new(db);
+    if let Some(w) = config.confirm_window {
+        state.confirm_window = w;
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Bind {

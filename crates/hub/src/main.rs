@@ -54,6 +54,7 @@ async fn main() -> anyhow::Result<()> {
         db_path,
         listen: cli.listen,
         demo: cli.demo,
+        confirm_window: None,
     })
     .await
     .context("starting the hub")?;

@@ -1,72 +1,12 @@
 //! The hub's HTTP/WebSocket contract, over a real socket on port 0.
 
-use citydeck_hub::{start, HubConfig, RunningHub};
+mod common;
+
+use citydeck_hub::{start, HubConfig};
+use common::{hub, T};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-struct T {
-    hub: RunningHub,
-    _dir: tempfile::TempDir,
-    http: reqwest::Client,
-}
-
-async fn hub() -> T {
-    let dir = tempfile::tempdir().unwrap();
-    let hub = start(HubConfig {
-        db_path: dir.path().join("hub.sqlite"),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-    })
-    .await
-    .unwrap();
-    T {
-        hub,
-        _dir: dir,
-        http: reqwest::Client::new(),
-    }
-}
-
-impl T {
-    fn url(&self, p: &str) -> String {
-        format!("{}{p}", self.hub.url())
-    }
-    async fn token(&self, user: &str) -> String {
-        let r = self
-            .http
-            .post(self.url("/api/v1/login"))
-            .json(&json!({"username": user, "password": "citydeck-demo"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "login {user}");
-        r.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-    async fn post(&self, token: &str, p: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(self.url(p))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-    }
-    async fn get(&self, token: &str, p: &str) -> (u16, Value) {
-        let r = self
-            .http
-            .get(self.url(p))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-    }
-}
 
 fn incident(title: &str) -> Value {
     json!({"title": title, "class": "accident", "grade": "III", "lon": 24.9384, "lat": 60.1699, "source": "operator"})
@@ -372,6 +312,7 @@ async fn state_survives_a_restart_on_the_same_file() {
         db_path: dir.path().join("hub.sqlite"),
         listen: "127.0.0.1:0".parse().unwrap(),
         demo: true,
+        confirm_window: None,
     };
     let hub1 = start(cfg.clone()).await.unwrap();
     let t = T {

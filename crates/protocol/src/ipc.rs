@@ -76,6 +76,9 @@ pub struct CockpitSnapshot {
     /// Open incidents, newest first (bounded).
     pub incidents: Vec<Incident>,
     pub summary: Summary,
+    /// The city's mode (平战转换) as last received from the hub.
+    #[serde(default = "crate::ModeState::initial")]
+    pub mode: crate::ModeState,
     pub generated_at: DateTime<Utc>,
 }
 

@@ -219,6 +219,14 @@ pub enum EventBody {
     IncidentUpdated {
         incident: Incident,
     },
+    /// The city's mode changed (平战转换): the full new state.
+    ModeChanged {
+        mode: ModeState,
+    },
+    /// A screen acknowledged that it shows mode epoch `ack.epoch`.
+    ScreenAcked {
+        ack: ScreenAck,
+    },
     #[serde(other)]
     Unknown,
 }
@@ -228,9 +236,83 @@ impl EventBody {
         match self {
             EventBody::IncidentCreated { .. } => "incident_created",
             EventBody::IncidentUpdated { .. } => "incident_updated",
+            EventBody::ModeChanged { .. } => "mode_changed",
+            EventBody::ScreenAcked { .. } => "screen_acked",
             EventBody::Unknown => "unknown",
         }
     }
+}
+
+/// Peacetime (平时) or wartime (战时).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ModeKind {
+    Peacetime,
+    Wartime,
+}
+
+/// `GET /api/v1/mode`: the one server-authoritative mode record.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ModeState {
+    pub mode: ModeKind,
+    /// Response level in wartime; null in peacetime.
+    pub level: Option<Grade>,
+    /// Increases by one with every applied switch; 0 is the initial peacetime.
+    pub epoch: u64,
+    pub reason: String,
+    #[serde(default)]
+    pub incident_ids: Vec<Uuid>,
+    pub switched_by: Option<String>,
+    /// The second commander who confirmed a level-I switch.
+    #[serde(default)]
+    pub confirmed_by: Option<String>,
+    pub switched_at: Option<DateTime<Utc>>,
+    /// Drill (exercise) mode. Always false for the real mode.
+    #[serde(default)]
+    pub exercise: bool,
+    /// The latest acknowledgement of each screen that has acknowledged anything.
+    #[serde(default)]
+    pub acks: Vec<ScreenAck>,
+}
+
+impl ModeState {
+    pub fn initial() -> ModeState {
+        ModeState {
+            mode: ModeKind::Peacetime,
+            level: None,
+            epoch: 0,
+            reason: String::new(),
+            incident_ids: Vec::new(),
+            switched_by: None,
+            confirmed_by: None,
+            switched_at: None,
+            exercise: false,
+            acks: Vec::new(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ScreenAck {
+    /// Screen name, e.g. "hall-wall-1", "leader-office".
+    pub screen: String,
+    pub epoch: u64,
+    /// Account the screen is logged in as.
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/mode` answer for a switch that needs a second commander (level I).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PendingConfirmation {
+    /// Always "pending_confirmation".
+    pub status: String,
+    pub proposal_id: Uuid,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// `GET /api/v1/events?after=&limit=`.
@@ -344,7 +426,7 @@ mod tests {
     #[test]
     fn unknown_event_kind_from_newer_hub_is_tolerated() {
         let json =
-            r#"{"server_seq":3,"at":"2026-01-01T00:00:00Z","actor":"x","kind":"mode_changed","epoch":4}"#;
+            r#"{"server_seq":3,"at":"2026-01-01T00:00:00Z","actor":"x","kind":"drill_started","drill":4}"#;
         let ev: Event = serde_json::from_str(json).unwrap();
         assert_eq!(ev.server_seq, 3);
         assert_eq!(ev.body, EventBody::Unknown);

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
 use citydeck_protocol::ipc::Summary;
-use citydeck_protocol::{Event, EventBody, Grade, Incident, IncidentClass, ServerSeq, Stage};
+use citydeck_protocol::{Event, EventBody, Grade, Incident, IncidentClass, ModeState, ServerSeq, Stage};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 /// (version, SQL). Append only; never edit a released migration.
@@ -41,6 +41,16 @@ pub struct Cache {
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn read_mode(c: &Connection) -> Result<ModeState> {
+    let v: Option<String> = c
+        .query_row("SELECT value FROM meta WHERE key = 'mode'", [], |r| r.get(0))
+        .optional()?;
+    match v {
+        None => Ok(ModeState::initial()),
+        Some(b) => serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(format!("mode: {e}"))),
+    }
 }
 
 fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
@@ -211,6 +221,27 @@ impl Cache {
                         ],
                     )?;
                 }
+                EventBody::ModeChanged { mode } => {
+                    let body = serde_json::to_string(mode).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    tx.execute(
+                        "INSERT INTO meta(key, value) VALUES ('mode', ?1)
+                         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        [body],
+                    )?;
+                }
+                EventBody::ScreenAcked { ack } => {
+                    let mut mode = read_mode(&tx)?;
+                    mode.acks.retain(|a| a.screen != ack.screen);
+                    mode.acks.push(ack.clone());
+                    mode.acks.sort_by(|a, b| a.screen.cmp(&b.screen));
+                    let body =
+                        serde_json::to_string(&mode).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    tx.execute(
+                        "INSERT INTO meta(key, value) VALUES ('mode', ?1)
+                         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        [body],
+                    )?;
+                }
                 // A kind this build does not know: its seq still counts as seen.
                 EventBody::Unknown => {}
             }
@@ -228,6 +259,11 @@ impl Cache {
         )?;
         tx.commit()?;
         Ok(applied)
+    }
+
+    /// The city's mode as last received (initial peacetime before any `mode_changed`).
+    pub fn mode(&self) -> Result<ModeState> {
+        read_mode(&self.conn)
     }
 
     /// Open incidents, most recently changed first.

@@ -211,3 +211,60 @@ fn binding_to_another_log_drops_confirmed_state_but_the_same_log_keeps_it() {
     assert_eq!(c.incident_count().unwrap(), 0);
     assert_eq!(c.log_id().unwrap().as_deref(), Some("log-b"));
 }
+
+#[test]
+fn tracks_the_city_mode_and_screen_acks_from_the_log() {
+    use citydeck_protocol::{ModeKind, ModeState, ScreenAck};
+    let mut c = Cache::open_in_memory().unwrap();
+    assert_eq!(c.mode().unwrap(), ModeState::initial());
+    let mut m = ModeState::initial();
+    m.mode = ModeKind::Wartime;
+    m.level = Some(Grade::III);
+    m.epoch = 1;
+    m.reason = "暴雨".into();
+    let ack = |screen: &str, epoch| ScreenAck {
+        screen: screen.into(),
+        epoch,
+        by: "leader".into(),
+        at: now(),
+    };
+    let evs = vec![
+        Event {
+            server_seq: 1,
+            at: now(),
+            actor: "commander".into(),
+            body: EventBody::ModeChanged { mode: m.clone() },
+        },
+        Event {
+            server_seq: 2,
+            at: now(),
+            actor: "leader".into(),
+            body: EventBody::ScreenAcked {
+                ack: ack("wall-2", 1),
+            },
+        },
+        Event {
+            server_seq: 3,
+            at: now(),
+            actor: "leader".into(),
+            body: EventBody::ScreenAcked {
+                ack: ack("wall-1", 1),
+            },
+        },
+        Event {
+            server_seq: 4,
+            at: now(),
+            actor: "leader".into(),
+            body: EventBody::ScreenAcked {
+                ack: ack("wall-2", 1),
+            },
+        },
+    ];
+    c.apply_events(&evs, now()).unwrap();
+    let got = c.mode().unwrap();
+    assert_eq!(got.mode, ModeKind::Wartime);
+    assert_eq!(got.level, Some(Grade::III));
+    assert_eq!(got.epoch, 1);
+    let screens: Vec<&str> = got.acks.iter().map(|a| a.screen.as_str()).collect();
+    assert_eq!(screens, vec!["wall-1", "wall-2"], "one ack per screen, sorted");
+}

@@ -1,0 +1,326 @@
+//! 平战转换 over HTTP: `GET/POST /api/v1/mode`, `POST /api/v1/mode/confirm`, `POST /api/v1/screens/{name}/ack`,
+//! `GET /api/v1/mode/audit`.
+//!
+//! The rules are `citydeck_domain::mode`; this module only applies them inside the hub's write transaction
+//! (so two commanders switching at once are serialised), enforces roles and the two-person rule for level I,
+//! and audits every attempt, accepted or refused.
+
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use citydeck_domain::{check_transition, Action, CityMode, FieldError, ModeError, Permission, Transition};
+use citydeck_protocol::{ModeKind, ModeState, PendingConfirmation, ScreenAck};
+use serde_json::Value;
+
+use crate::auth::Caller;
+use crate::db::{Db, ModeDecision};
+use crate::error::AppError;
+use crate::AppState;
+
+fn city_mode(m: &ModeState) -> CityMode {
+    match (m.mode, m.level) {
+        (ModeKind::Wartime, Some(l)) => CityMode::Wartime(l),
+        _ => CityMode::Peacetime,
+    }
+}
+
+impl From<ModeError> for AppError {
+    fn from(e: ModeError) -> Self {
+        AppError::Invalid(FieldError::new(e.field, e.message))
+    }
+}
+
+/// A parsed switch request.
+struct SwitchRequest {
+    mode: String,
+    level: Option<String>,
+    reason: String,
+    incident_ids: Vec<uuid::Uuid>,
+}
+
+fn parse_request(raw: &Value) -> Result<SwitchRequest, AppError> {
+    let obj = raw
+        .as_object()
+        .ok_or_else(|| FieldError::new("body", "must be a JSON object"))?;
+    let string = |f: &str, required: bool| -> Result<Option<String>, AppError> {
+        match obj.get(f) {
+            None | Some(Value::Null) if required => Err(FieldError::new(f, "is required").into()),
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(FieldError::new(f, "must be a string").into()),
+        }
+    };
+    let mode = string("mode", true)?.unwrap_or_default();
+    let level = string("level", false)?;
+    let reason = string("reason", true)?.unwrap_or_default();
+    let incident_ids = match obj.get("incident_ids") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| FieldError::new("incident_ids", "must be an array of incident ids (UUIDs)"))?,
+        Some(_) => {
+            return Err(FieldError::new("incident_ids", "must be an array of incident ids (UUIDs)").into())
+        }
+    };
+    Ok(SwitchRequest {
+        mode,
+        level,
+        reason,
+        incident_ids,
+    })
+}
+
+fn new_state(t: Transition, req: &SwitchRequest, by: &str, confirmed_by: Option<String>) -> ModeState {
+    let (mode, level) = match t.target() {
+        CityMode::Peacetime => (ModeKind::Peacetime, None),
+        CityMode::Wartime(l) => (ModeKind::Wartime, Some(l)),
+    };
+    ModeState {
+        mode,
+        level,
+        epoch: 0, // set by the database
+        reason: req.reason.trim().to_string(),
+        incident_ids: req.incident_ids.clone(),
+        switched_by: Some(by.to_string()),
+        confirmed_by,
+        switched_at: Some(Utc::now()),
+        exercise: false,
+        acks: Vec::new(),
+    }
+}
+
+fn publisher(state: &AppState) -> impl FnOnce(&citydeck_protocol::Event, &str) {
+    let tx = state.events.clone();
+    move |ev, json| {
+        let _ = tx.send(crate::Published {
+            seq: ev.server_seq,
+            json: json.into(),
+        });
+    }
+}
+
+fn audit(db: &Db, caller: &Caller, action: &str, raw: &Value, result: &Result<Response, AppError>) {
+    let (outcome, detail) = match result {
+        Ok(r) if r.status() == StatusCode::ACCEPTED => ("pending_confirmation", String::new()),
+        Ok(_) => ("applied", String::new()),
+        Err(e) => ("refused", e.to_string()),
+    };
+    if let Err(e) = db.audit(&caller.username, caller.role, action, raw, outcome, &detail) {
+        tracing::error!(error = %e, "could not write the mode audit trail");
+    }
+}
+
+/// The city's current mode and the screens' acknowledgements.
+#[utoipa::path(get, path = "/api/v1/mode", security(("bearer" = [])),
+    responses((status = 200, body = ModeState), (status = 401, body = citydeck_protocol::ApiError)))]
+pub async fn get_mode(State(state): State<AppState>, caller: Caller) -> Result<Json<ModeState>, AppError> {
+    caller.require(Action::Read, "read")?;
+    let db = state.db.clone();
+    Ok(Json(tokio::task::spawn_blocking(move || db.mode()).await??))
+}
+
+/// Switch peacetime/wartime or change the response level. Commanders only; level I needs a second commander
+/// (answers 202 with a proposal id to confirm).
+#[utoipa::path(post, path = "/api/v1/mode", security(("bearer" = [])),
+    responses((status = 200, body = ModeState), (status = 202, body = PendingConfirmation),
+              (status = 403, body = citydeck_protocol::ApiError), (status = 422, body = citydeck_protocol::ApiError)))]
+pub async fn post_mode(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let raw = match body {
+        Ok(Json(v)) => v,
+        Err(e) => return Err(e.into()),
+    };
+    let db = state.db.clone();
+    let window = state.confirm_window;
+    let publish = publisher(&state);
+    tokio::task::spawn_blocking(move || {
+        let result = switch(&db, &caller, &raw, window, publish);
+        audit(&db, &caller, "switch", &raw, &result);
+        result
+    })
+    .await?
+}
+
+fn switch(
+    db: &Db,
+    caller: &Caller,
+    raw: &Value,
+    window: chrono::Duration,
+    publish: impl FnOnce(&citydeck_protocol::Event, &str),
+) -> Result<Response, AppError> {
+    if !caller.role.may(Action::SwitchMode) {
+        return Err(AppError::Forbidden {
+            role: caller.role.as_str(),
+            action: "switch the city's mode",
+        });
+    }
+    let req = parse_request(raw)?;
+    let outcome = db.switch_mode(
+        &caller.username,
+        |tx, current| -> Result<ModeDecision<PendingConfirmation>, AppError> {
+            let t = check_transition(city_mode(current), &req.mode, req.level.as_deref(), &req.reason)?;
+            if t.needs_confirmation() {
+                let id = uuid::Uuid::now_v7();
+                let expires_at = Utc::now() + window;
+                Db::insert_proposal(tx, id, &caller.username, raw, expires_at)?;
+                return Ok(ModeDecision::Answer(PendingConfirmation {
+                    status: "pending_confirmation".into(),
+                    proposal_id: id,
+                    expires_at,
+                }));
+            }
+            Ok(ModeDecision::Apply(new_state(t, &req, &caller.username, None)))
+        },
+        publish,
+    )?;
+    Ok(match outcome {
+        Ok(mode) => (StatusCode::OK, Json(mode)).into_response(),
+        Err(pending) => (StatusCode::ACCEPTED, Json(pending)).into_response(),
+    })
+}
+
+/// Confirm a pending level-I switch. Must be a commander other than the proposer, before the proposal expires.
+#[utoipa::path(post, path = "/api/v1/mode/confirm", security(("bearer" = [])),
+    responses((status = 200, body = ModeState), (status = 403, body = citydeck_protocol::ApiError),
+              (status = 404, body = citydeck_protocol::ApiError), (status = 409, body = citydeck_protocol::ApiError)))]
+pub async fn confirm_mode(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let Json(raw) = body?;
+    let db = state.db.clone();
+    let publish = publisher(&state);
+    tokio::task::spawn_blocking(move || {
+        let result = confirm(&db, &caller, &raw, publish);
+        audit(&db, &caller, "confirm", &raw, &result);
+        result
+    })
+    .await?
+}
+
+fn confirm(
+    db: &Db,
+    caller: &Caller,
+    raw: &Value,
+    publish: impl FnOnce(&citydeck_protocol::Event, &str),
+) -> Result<Response, AppError> {
+    if !caller.role.may(Action::SwitchMode) {
+        return Err(AppError::Forbidden {
+            role: caller.role.as_str(),
+            action: "confirm a mode switch",
+        });
+    }
+    let id = raw
+        .get("proposal_id")
+        .and_then(Value::as_str)
+        .and_then(|s| uuid::Uuid::parse_str(s).ok())
+        .ok_or_else(|| FieldError::new("proposal_id", "is required: the id from the 202 answer"))?;
+    let outcome = db.switch_mode(
+        &caller.username,
+        |tx, current| -> Result<ModeDecision<()>, AppError> {
+            let p = Db::proposal(tx, id)?.ok_or(AppError::NotFound)?;
+            if p.proposer == caller.username {
+                return Err(AppError::Forbidden {
+                    role: caller.role.as_str(),
+                    action: "confirm their own proposal (a second commander must)",
+                });
+            }
+            if p.status != "pending" {
+                return Err(AppError::Conflict(format!(
+                    "proposal {id} was already {}",
+                    p.status
+                )));
+            }
+            if p.expires_at <= Utc::now() {
+                return Err(AppError::Conflict(format!(
+                    "proposal {id} expired at {}",
+                    p.expires_at
+                )));
+            }
+            let req = parse_request(&p.request)?;
+            let t = check_transition(city_mode(current), &req.mode, req.level.as_deref(), &req.reason)
+                .map_err(|e| {
+                    AppError::Conflict(format!("the city's mode changed since the proposal: {e}"))
+                })?;
+            Db::set_proposal_status(tx, id, "applied")?;
+            Ok(ModeDecision::Apply(new_state(
+                t,
+                &req,
+                &p.proposer,
+                Some(caller.username.clone()),
+            )))
+        },
+        publish,
+    )?;
+    match outcome {
+        Ok(mode) => Ok((StatusCode::OK, Json(mode)).into_response()),
+        Err(()) => Err(AppError::Internal("confirmation decided nothing".into())),
+    }
+}
+
+/// A screen acknowledges the mode epoch it now shows: `{"epoch": n}`.
+#[utoipa::path(post, path = "/api/v1/screens/{name}/ack", security(("bearer" = [])),
+    params(("name" = String, Path, description = "screen name, e.g. hall-wall-1")),
+    responses((status = 200, body = ScreenAck), (status = 409, body = citydeck_protocol::ApiError),
+              (status = 422, body = citydeck_protocol::ApiError)))]
+pub async fn ack_screen(
+    State(state): State<AppState>,
+    caller: Caller,
+    name: Result<Path<String>, PathRejection>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<ScreenAck>, AppError> {
+    caller.require(Action::Read, "acknowledge")?;
+    let Path(name) = name?;
+    let Json(raw) = body?;
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(FieldError::new("name", "screen names are 1-64 characters of A-Z a-z 0-9 - _ .").into());
+    }
+    let epoch = raw
+        .get("epoch")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| FieldError::new("epoch", "is required: the mode epoch this screen shows"))?;
+    let db = state.db.clone();
+    let publish = publisher(&state);
+    tokio::task::spawn_blocking(move || {
+        let current = db.mode()?.epoch;
+        if epoch > current {
+            return Err(AppError::Conflict(format!(
+                "epoch {epoch} does not exist yet (current {current})"
+            )));
+        }
+        let ack = ScreenAck {
+            screen: name,
+            epoch,
+            by: caller.username.clone(),
+            at: Utc::now(),
+        };
+        db.ack_screen(ack.clone(), publish)?;
+        Ok(Json(ack))
+    })
+    .await?
+}
+
+/// Every switch attempt, newest first (commanders and admins).
+#[utoipa::path(get, path = "/api/v1/mode/audit", security(("bearer" = [])),
+    responses((status = 200, description = "audit entries"), (status = 403, body = citydeck_protocol::ApiError)))]
+pub async fn mode_audit(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<Value>>, AppError> {
+    caller.require(Action::SwitchMode, "read the mode audit trail")?;
+    let db = state.db.clone();
+    Ok(Json(
+        tokio::task::spawn_blocking(move || db.audit_trail(500)).await??,
+    ))
+}

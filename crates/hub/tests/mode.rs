@@ -1,0 +1,315 @@
+//! 平战转换 over the real HTTP API: roles, every transition kind, the two-person rule with its time window,
+//! audit, and the broadcast reaching 20 connected screens that all acknowledge.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{hub, hub_with, T};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+fn switch(mode: &str, level: Option<&str>, reason: &str) -> Value {
+    json!({"mode": mode, "level": level, "reason": reason, "incident_ids": []})
+}
+
+#[tokio::test]
+async fn initial_mode_is_peacetime_epoch_zero() {
+    let t = hub().await;
+    let tok = t.token("leader").await;
+    let (status, m) = t.get(&tok, "/api/v1/mode").await;
+    assert_eq!(status, 200);
+    assert_eq!(m["mode"], "peacetime");
+    assert_eq!(m["level"], Value::Null);
+    assert_eq!(m["epoch"], 0);
+    assert_eq!(m["exercise"], false);
+    assert_eq!(m["acks"], json!([]));
+}
+
+#[tokio::test]
+async fn only_commanders_switch_and_refusals_are_audited() {
+    let t = hub().await;
+    for user in ["operator", "leader", "field"] {
+        let tok = t.token(user).await;
+        let (status, body) = t
+            .post(&tok, "/api/v1/mode", switch("wartime", Some("III"), "暴雨"))
+            .await;
+        assert_eq!(status, 403, "{user}: {body}");
+    }
+    let cmd = t.token("commander").await;
+    let (_, m) = t.get(&cmd, "/api/v1/mode").await;
+    assert_eq!(m["epoch"], 0, "nothing switched");
+    let (status, trail) = t.get(&cmd, "/api/v1/mode/audit").await;
+    assert_eq!(status, 200);
+    let trail = trail.as_array().unwrap();
+    assert_eq!(trail.len(), 3);
+    assert!(trail
+        .iter()
+        .all(|e| e["outcome"] == "refused" && e["action"] == "switch"));
+    let users: Vec<&str> = trail.iter().map(|e| e["username"].as_str().unwrap()).collect();
+    assert_eq!(users, vec!["field", "leader", "operator"], "newest first");
+    let (status, _) = t.get(&t.token("leader").await, "/api/v1/mode/audit").await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn raise_lower_and_stand_down_each_advance_the_epoch() {
+    let t = hub().await;
+    let cmd = t.token("commander").await;
+    let (status, m) = t
+        .post(
+            &cmd,
+            "/api/v1/mode",
+            switch("wartime", Some("III"), "暴雨橙色预警"),
+        )
+        .await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(
+        (m["mode"].as_str(), m["level"].as_str(), m["epoch"].as_u64()),
+        (Some("wartime"), Some("III"), Some(1))
+    );
+    assert_eq!(m["switched_by"], "commander");
+    assert_eq!(m["reason"], "暴雨橙色预警");
+    let (status, m) = t
+        .post(&cmd, "/api/v1/mode", switch("wartime", Some("II"), "灾情扩大"))
+        .await;
+    assert_eq!(
+        (status, m["level"].as_str(), m["epoch"].as_u64()),
+        (200, Some("II"), Some(2))
+    );
+    let (status, m) = t
+        .post(&cmd, "/api/v1/mode", switch("wartime", Some("IV"), "灾情缓解"))
+        .await;
+    assert_eq!(
+        (status, m["level"].as_str(), m["epoch"].as_u64()),
+        (200, Some("IV"), Some(3))
+    );
+    let (status, m) = t
+        .post(&cmd, "/api/v1/mode", switch("peacetime", None, "响应结束"))
+        .await;
+    assert_eq!(
+        (status, m["mode"].as_str(), m["epoch"].as_u64()),
+        (200, Some("peacetime"), Some(4))
+    );
+    assert_eq!(m["level"], Value::Null);
+    // every applied switch is in the log
+    let (_, page) = t.get(&cmd, "/api/v1/events").await;
+    let epochs: Vec<u64> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "mode_changed")
+        .map(|e| e["mode"]["epoch"].as_u64().unwrap())
+        .collect();
+    assert_eq!(epochs, vec![1, 2, 3, 4]);
+}
+
+#[tokio::test]
+async fn bad_requests_name_their_field_and_change_nothing() {
+    let t = hub().await;
+    let cmd = t.token("commander").await;
+    let cases = [
+        (switch("wartime", Some("III"), ""), "reason"),
+        (json!({"mode": "wartime", "level": "III"}), "reason"),
+        (switch("war", Some("III"), "r"), "mode"),
+        (switch("wartime", Some("V"), "r"), "level"),
+        (switch("wartime", None, "r"), "level"),
+        (switch("peacetime", None, "already peacetime"), "mode"),
+        (
+            json!({"mode": "wartime", "level": "III", "reason": "r", "incident_ids": ["nope"]}),
+            "incident_ids",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, err) = t.post(&cmd, "/api/v1/mode", body.clone()).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(err["field"], field, "{body}");
+    }
+    let (_, m) = t.get(&cmd, "/api/v1/mode").await;
+    assert_eq!(m["epoch"], 0);
+}
+
+#[tokio::test]
+async fn level_one_needs_a_second_commander() {
+    let t = hub().await;
+    let c1 = t.token("commander").await;
+    let c2 = t.token("commander2").await;
+    let (status, p) = t
+        .post(&c1, "/api/v1/mode", switch("wartime", Some("I"), "特大地震"))
+        .await;
+    assert_eq!(status, 202, "{p}");
+    assert_eq!(p["status"], "pending_confirmation");
+    let id = p["proposal_id"].as_str().unwrap().to_string();
+    let (_, m) = t.get(&c1, "/api/v1/mode").await;
+    assert_eq!(m["mode"], "peacetime", "not applied before confirmation");
+    // the proposer cannot confirm their own proposal; an operator cannot confirm at all
+    let (status, _) = t
+        .post(&c1, "/api/v1/mode/confirm", json!({"proposal_id": id}))
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = t
+        .post(
+            &t.token("operator").await,
+            "/api/v1/mode/confirm",
+            json!({"proposal_id": id}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, m) = t
+        .post(&c2, "/api/v1/mode/confirm", json!({"proposal_id": id}))
+        .await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!((m["level"].as_str(), m["epoch"].as_u64()), (Some("I"), Some(1)));
+    assert_eq!(m["switched_by"], "commander");
+    assert_eq!(m["confirmed_by"], "commander2");
+    // used up
+    let (status, _) = t
+        .post(&c2, "/api/v1/mode/confirm", json!({"proposal_id": id}))
+        .await;
+    assert_eq!(status, 409);
+    let (status, _) = t
+        .post(
+            &c2,
+            "/api/v1/mode/confirm",
+            json!({"proposal_id": "0190a0a0-0000-7000-8000-000000000000"}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, err) = t.post(&c2, "/api/v1/mode/confirm", json!({})).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("proposal_id")));
+    let (_, trail) = t.get(&c1, "/api/v1/mode/audit").await;
+    let outcomes: Vec<&str> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert!(
+        outcomes.contains(&"pending_confirmation") && outcomes.contains(&"applied"),
+        "{outcomes:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_proposal_cannot_be_confirmed() {
+    let t = hub_with(Some(chrono::Duration::milliseconds(300))).await;
+    let c1 = t.token("commander").await;
+    let c2 = t.token("commander2").await;
+    let (_, p) = t
+        .post(&c1, "/api/v1/mode", switch("wartime", Some("I"), "特大地震"))
+        .await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (status, err) = t
+        .post(
+            &c2,
+            "/api/v1/mode/confirm",
+            json!({"proposal_id": p["proposal_id"]}),
+        )
+        .await;
+    assert_eq!(status, 409, "{err}");
+    let (_, m) = t.get(&c1, "/api/v1/mode").await;
+    assert_eq!(m["epoch"], 0);
+}
+
+#[tokio::test]
+async fn a_proposal_overtaken_by_another_switch_is_refused() {
+    let t = hub().await;
+    let c1 = t.token("commander").await;
+    let c2 = t.token("commander2").await;
+    let (_, p) = t
+        .post(&c1, "/api/v1/mode", switch("wartime", Some("I"), "特大地震"))
+        .await;
+    // meanwhile the city went to level I by another proposal that was confirmed first
+    let (_, p2) = t
+        .post(&c2, "/api/v1/mode", switch("wartime", Some("I"), "同一地震"))
+        .await;
+    let (status, _) = t
+        .post(
+            &c1,
+            "/api/v1/mode/confirm",
+            json!({"proposal_id": p2["proposal_id"]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, err) = t
+        .post(
+            &c2,
+            "/api/v1/mode/confirm",
+            json!({"proposal_id": p["proposal_id"]}),
+        )
+        .await;
+    assert_eq!(status, 409, "already at level I: {err}");
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn open_stream(t: &T, token: &str) -> Ws {
+    let url = format!("ws://{}/api/v1/stream?after=0", t.hub.addr);
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(req).await.unwrap().0
+}
+
+async fn next_mode_epoch(ws: &mut Ws) -> u64 {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            let v: Value = serde_json::from_str(&t).unwrap();
+            if v["kind"] == "mode_changed" {
+                return v["mode"]["epoch"].as_u64().unwrap();
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_switch_reaches_twenty_screens_and_every_ack_is_collected() {
+    let t = hub().await;
+    let cmd = t.token("commander").await;
+    let viewer = t.token("leader").await;
+    let mut screens = Vec::new();
+    for _ in 0..20 {
+        screens.push(open_stream(&t, &viewer).await);
+    }
+    let (status, _) = t
+        .post(
+            &cmd,
+            "/api/v1/mode",
+            switch("wartime", Some("III"), "暴雨橙色预警"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    for (i, ws) in screens.iter_mut().enumerate() {
+        let epoch = next_mode_epoch(ws).await;
+        assert_eq!(epoch, 1);
+        let (status, ack) = t
+            .post(
+                &viewer,
+                &format!("/api/v1/screens/hall-wall-{i}/ack"),
+                json!({"epoch": epoch}),
+            )
+            .await;
+        assert_eq!(status, 200, "{ack}");
+    }
+    let (_, m) = t.get(&cmd, "/api/v1/mode").await;
+    let acks = m["acks"].as_array().unwrap();
+    assert_eq!(acks.len(), 20);
+    assert!(acks.iter().all(|a| a["epoch"] == 1 && a["by"] == "leader"));
+    // a screen cannot acknowledge an epoch that does not exist; names are checked
+    let (status, _) = t
+        .post(&viewer, "/api/v1/screens/hall-wall-0/ack", json!({"epoch": 9}))
+        .await;
+    assert_eq!(status, 409);
+    let (status, err) = t
+        .post(&viewer, "/api/v1/screens/bad%20name/ack", json!({"epoch": 1}))
+        .await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("name")));
+    let (status, err) = t.post(&viewer, "/api/v1/screens/wall/ack", json!({})).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("epoch")));
+}
