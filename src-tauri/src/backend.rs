@@ -18,6 +18,8 @@ const SNAPSHOT_INCIDENTS: u32 = 500;
 
 pub struct Backend {
     cache: Arc<Mutex<Cache>>,
+    client: HubClient,
+    screen: String,
     sync: SyncHandle,
     city: CityInfo,
     // Kept alive for the life of the window.
@@ -75,13 +77,22 @@ impl Backend {
                 password: settings.password.clone(),
             },
         )?;
-        let sync = SyncEngine::spawn(client, cache.clone(), Backoff::default());
+        let sync = SyncEngine::spawn(client.clone(), cache.clone(), Backoff::default());
         Ok(Backend {
             cache,
+            client,
+            screen: settings.screen.clone(),
             sync,
             city: city_info(&city),
             _embedded: embedded,
         })
+    }
+
+    /// Acknowledges to the hub that this screen now shows mode epoch `epoch`.
+    pub async fn ack_mode(&self, epoch: u64) -> anyhow::Result<()> {
+        self.client.ack_screen(&self.screen, epoch).await?;
+        tracing::info!(screen = %self.screen, epoch, "mode acknowledged");
+        Ok(())
     }
 
     pub fn changes(&self) -> watch::Receiver<ConnectionInfo> {

@@ -38,7 +38,10 @@ pub fn run() {
 
     let result = tauri::Builder::default()
         .manage(backend)
-        .invoke_handler(tauri::generate_handler![commands::cockpit_snapshot])
+        .invoke_handler(tauri::generate_handler![
+            commands::cockpit_snapshot,
+            commands::ack_mode
+        ])
         .setup(|app| {
             let handle = app.handle().clone();
             let backend = app.state::<backend::Backend>();

@@ -7,6 +7,7 @@
 //! | `CITYDECK_DATA_DIR` | — | where the cache (and the embedded hub's database) live |
 //! | `CITYDECK_CITY` | `city` | the city file (default `data/city/helsinki.toml` of the source tree) |
 //! | `CITYDECK_SIM_RATE` | `sim_rate` | embedded simulator rate, incidents/s (default 0.5; 0 = off) |
+//! | `CITYDECK_SCREEN` | `screen` | this screen's name for mode acknowledgements (default `desktop-<host>`) |
 
 use std::path::PathBuf;
 
@@ -22,6 +23,7 @@ pub struct Settings {
     pub city_file: PathBuf,
     pub data_root: PathBuf,
     pub sim_rate: f64,
+    pub screen: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -32,6 +34,7 @@ struct FileSettings {
     password: Option<String>,
     city: Option<PathBuf>,
     sim_rate: Option<f64>,
+    screen: Option<String>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -78,7 +81,27 @@ impl Settings {
                 .with_context(|| format!("CITYDECK_SIM_RATE={s:?} is not a number"))?,
             None => file.sim_rate.unwrap_or(0.5),
         };
+        let host = std::fs::read_to_string("/etc/hostname")
+            .ok()
+            .or_else(|| env("HOSTNAME"))
+            .unwrap_or_default();
+        let screen = env("CITYDECK_SCREEN")
+            .or(file.screen)
+            .unwrap_or_else(|| format!("desktop-{}", host.trim()));
+        // The hub accepts 1-64 of A-Z a-z 0-9 - _ .
+        let screen: String = screen
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .take(64)
+            .collect();
         Ok(Settings {
+            screen,
             hub_url: env("CITYDECK_HUB_URL").or(file.hub_url),
             username: env("CITYDECK_USER")
                 .or(file.username)

@@ -1,5 +1,6 @@
 //! The real `citydeck` window (Tauri + WebKitGTK) under Xvfb, driven through tauri-driver / WebKitWebDriver:
-//! it syncs from a real hub process and the cockpit shows the incidents, live.
+//! it syncs from a real hub process, the cockpit shows the incidents live, and it follows a mode switch and
+//! acknowledges the new epoch to the hub.
 //!
 //! Needs a display, `tauri-driver` and `WebKitWebDriver`: `cargo xtask test` runs it under `xvfb-run` after
 //! building the desktop binary with the UI inside. A screenshot is kept in `artifacts/`.
@@ -108,6 +109,7 @@ async fn cockpit_window_shows_live_incidents_from_the_hub() {
             .env("CITYDECK_USER", "leader")
             .env("CITYDECK_PASSWORD", DEMO_PASSWORD)
             .env("CITYDECK_DATA_DIR", dir.path().join("desktop"))
+            .env("CITYDECK_SCREEN", "e2e-wall")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -171,6 +173,64 @@ async fn cockpit_window_shows_live_incidents_from_the_hub() {
             .map_err(|e| e.to_string())?;
         if rows.len() != 2 {
             return Err(format!("expected 2 feed rows, found {}", rows.len()));
+        }
+        // 平战转换: a commander switches; the window follows and acknowledges the new epoch to the hub.
+        let http = reqwest::Client::new();
+        let login: serde_json::Value = http
+            .post(format!("{}/api/v1/login", hub.url))
+            .json(&serde_json::json!({"username": "commander", "password": DEMO_PASSWORD}))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        let token = login["token"].as_str().unwrap_or_default().to_string();
+        let switched = http
+            .post(format!("{}/api/v1/mode", hub.url))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"mode": "wartime", "level": "III", "reason": "e2e: 暴雨", "incident_ids": []}))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if switched.status() != 200 {
+            return Err(format!("mode switch answered {}", switched.status()));
+        }
+        let start = std::time::Instant::now();
+        loop {
+            let mode = c
+                .execute("return document.querySelector('[data-mode]').getAttribute('data-mode');", vec![])
+                .await
+                .map_err(|e| e.to_string())?;
+            if mode.as_str() == Some("wartime") {
+                break;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                return Err(format!("the window still shows {mode} 30 s after the switch"));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let start = std::time::Instant::now();
+        loop {
+            let mode: serde_json::Value = http
+                .get(format!("{}/api/v1/mode", hub.url))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .json()
+                .await
+                .map_err(|e| e.to_string())?;
+            let acked = mode["acks"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x["screen"] == "e2e-wall" && x["epoch"] == 1));
+            if acked {
+                break;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                return Err(format!("the window did not acknowledge epoch 1: {}", mode["acks"]));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
         tokio::time::sleep(Duration::from_millis(800)).await;
         let png = c.screenshot().await.map_err(|e| e.to_string())?;

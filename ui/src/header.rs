@@ -50,19 +50,32 @@ pub fn Header() -> impl IntoView {
 #[component]
 pub fn ModeBadge(mode: Signal<CockpitMode>) -> impl IntoView {
     let state = expect_context::<AppState>();
+    let level = move || state.snapshot.with(|s| s.as_ref().and_then(|s| s.mode.level));
     let label = move || {
         let lang = state.lang.get();
         let (zh, en) = match mode.get() {
             CockpitMode::Peacetime => (t(Lang::Zh).mode_peacetime, t(Lang::En).mode_peacetime),
             CockpitMode::Wartime => (t(Lang::Zh).mode_wartime, t(Lang::En).mode_wartime),
         };
-        match lang {
+        let base = match lang {
             Lang::Zh => format!("{zh} {en}"),
             Lang::En => en.to_string(),
+        };
+        // In wartime the response level is part of the mode: "战时 Wartime · Ⅱ级响应".
+        match level() {
+            Some(g) if mode.get() == CockpitMode::Wartime => match lang {
+                Lang::Zh => format!("{base} · {}响应", i18n::grade_short(lang, g)),
+                Lang::En => format!("{base} · level {} response", i18n::grade_short(lang, g)),
+            },
+            _ => base,
         }
     };
     view! {
-        <div class="badge mode-badge" data-mode=move || mode.get().as_str()>
+        <div
+            class="badge mode-badge"
+            data-mode=move || mode.get().as_str()
+            data-level=move || level().map(|g| g.as_str()).unwrap_or("")
+        >
             <span class="badge-dot"></span>
             <span>{label}</span>
         </div>

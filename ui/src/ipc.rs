@@ -5,7 +5,9 @@
 
 use std::fmt;
 
-use citydeck_protocol::ipc::{ChangeHint, CockpitSnapshot, CMD_COCKPIT_SNAPSHOT, EVENT_COCKPIT_CHANGED};
+use citydeck_protocol::ipc::{
+    ChangeHint, CockpitSnapshot, CMD_ACK_MODE, CMD_COCKPIT_SNAPSHOT, EVENT_COCKPIT_CHANGED,
+};
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -84,6 +86,21 @@ pub async fn cockpit_snapshot() -> Result<CockpitSnapshot, IpcError> {
     let (this, invoke) = tauri_fn("core", "invoke")?;
     let value = call_promise(&this, &invoke, &[JsValue::from_str(CMD_COCKPIT_SNAPSHOT)]).await?;
     serde_wasm_bindgen::from_value(value).map_err(|e| IpcError::Decode(e.to_string()))
+}
+
+/// `invoke("ack_mode", { epoch })`: this screen now shows mode epoch `epoch`.
+pub async fn ack_mode(epoch: u64) -> Result<(), IpcError> {
+    let (this, invoke) = tauri_fn("core", "invoke")?;
+    let args = Object::new();
+    Reflect::set(
+        &args,
+        &JsValue::from_str("epoch"),
+        &JsValue::from_f64(epoch as f64),
+    )
+    .map_err(|e| IpcError::Call(js_to_string(&e)))?;
+    call_promise(&this, &invoke, &[JsValue::from_str(CMD_ACK_MODE), args.into()])
+        .await
+        .map(|_| ())
 }
 
 /// `listen("cockpit://changed", cb)`. The callback gets the hint when the payload parses, else None (the UI

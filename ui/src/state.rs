@@ -50,6 +50,8 @@ pub struct AppState {
     pub lang: RwSignal<Lang>,
     /// Operating mode shown in the header. The wartime feature plugs in here.
     pub mode: RwSignal<CockpitMode>,
+    /// The newest mode epoch the hub has recorded this screen as showing.
+    pub acked_epoch: RwSignal<u64>,
     /// Incidents that appeared in the latest snapshot and were not in the one before (for the row highlight).
     pub fresh_ids: RwSignal<HashSet<Uuid>>,
 }
@@ -62,6 +64,7 @@ impl AppState {
             now_ms: RwSignal::new(js_sys::Date::now()),
             lang: RwSignal::new(Lang::load()),
             mode: RwSignal::new(CockpitMode::Peacetime),
+            acked_epoch: RwSignal::new(0),
             fresh_ids: RwSignal::new(HashSet::new()),
         }
     }
@@ -104,6 +107,20 @@ impl AppState {
                 };
                 if self.mode.get_untracked() != mode {
                     self.mode.set(mode);
+                }
+                // Acknowledge each new mode epoch once this screen shows it (retried on the next snapshot if
+                // the hub could not be told, e.g. offline).
+                let epoch = snap.mode.epoch;
+                if epoch > 0 && self.acked_epoch.get_untracked() < epoch {
+                    // Marked before sending so one epoch is acknowledged once; put back if it fails.
+                    let acked = self.acked_epoch;
+                    let before = acked.get_untracked();
+                    acked.set(epoch);
+                    spawn_local(async move {
+                        if crate::ipc::ack_mode(epoch).await.is_err() && acked.get_untracked() == epoch {
+                            acked.set(before);
+                        }
+                    });
                 }
                 self.snapshot.set(Some(Arc::new(snap)));
                 if self.error.with_untracked(Option::is_some) {

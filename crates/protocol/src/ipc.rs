@@ -2,6 +2,7 @@
 //!
 //! Commands (invoked from the UI with `window.__TAURI__.core.invoke(name, args)`):
 //! - `cockpit_snapshot` → [`CockpitSnapshot`]
+//! - `ack_mode` `{ epoch }` → the hub has recorded that this screen shows mode epoch `epoch`
 //!
 //! Events (emitted by the shell, `window.__TAURI__.event.listen(name, cb)`):
 //! - [`EVENT_COCKPIT_CHANGED`]: the cache or the connection changed; the payload is a [`ChangeHint`]. The UI
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Grade, Incident, IncidentClass, ServerSeq, Stage};
 
 pub const CMD_COCKPIT_SNAPSHOT: &str = "cockpit_snapshot";
+pub const CMD_ACK_MODE: &str = "ack_mode";
 pub const EVENT_COCKPIT_CHANGED: &str = "cockpit://changed";
 
 /// State of the desktop's link to the hub.

@@ -167,6 +167,17 @@ impl HubClient {
         self.authed(|h, t| h.get(&url).bearer_auth(t)).await
     }
 
+    /// Tells the hub that screen `screen` now shows mode epoch `epoch`.
+    pub async fn ack_screen(
+        &self,
+        screen: &str,
+        epoch: u64,
+    ) -> Result<citydeck_protocol::ScreenAck, ClientError> {
+        let url = format!("{}/api/v1/screens/{screen}/ack", self.base);
+        let body = serde_json::json!({ "epoch": epoch });
+        self.authed(|h, t| h.post(&url).bearer_auth(t).json(&body)).await
+    }
+
     /// WebSocket URL of the live stream after `after`.
     pub fn stream_url(&self, after: ServerSeq) -> String {
         let ws = if let Some(rest) = self.base.strip_prefix("https://") {
