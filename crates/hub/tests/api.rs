@@ -3,10 +3,8 @@
 mod common;
 
 use citydeck_hub::{start, HubConfig};
-use common::{hub, T};
-use futures_util::StreamExt;
+use common::{hub, next_event, open_stream, Ws, T};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 fn incident(title: &str) -> Value {
     json!({"title": title, "class": "accident", "grade": "III", "lon": 24.9384, "lat": 60.1699, "source": "operator"})
@@ -232,32 +230,8 @@ async fn invalid_input_is_a_4xx_naming_the_field_never_5xx() {
     assert_eq!(page["head"], 0, "nothing was appended by bad requests");
 }
 
-async fn open_stream(
-    t: &T,
-    token: &str,
-    after: u64,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    let url = format!("ws://{}/api/v1/stream?after={after}", t.hub.addr);
-    let mut req = url.into_client_request().unwrap();
-    req.headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    tokio_tungstenite::connect_async(req).await.unwrap().0
-}
-
-async fn next_seq(
-    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-) -> u64 {
-    loop {
-        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
-            let v: Value = serde_json::from_str(&t).unwrap();
-            return v["server_seq"].as_u64().unwrap();
-        }
-    }
+async fn next_seq(ws: &mut Ws) -> u64 {
+    next_event(ws).await["server_seq"].as_u64().unwrap()
 }
 
 #[tokio::test]

@@ -5,10 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{hub, hub_with, T};
-use futures_util::StreamExt;
+use common::{hub, hub_with, next_event, open_stream, Ws};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 fn switch(mode: &str, level: Option<&str>, reason: &str) -> Value {
     json!({"mode": mode, "level": level, "reason": reason, "incident_ids": []})
@@ -242,28 +240,11 @@ async fn a_proposal_overtaken_by_another_switch_is_refused() {
     assert_eq!(status, 409, "already at level I: {err}");
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn open_stream(t: &T, token: &str) -> Ws {
-    let url = format!("ws://{}/api/v1/stream?after=0", t.hub.addr);
-    let mut req = url.into_client_request().unwrap();
-    req.headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    tokio_tungstenite::connect_async(req).await.unwrap().0
-}
-
 async fn next_mode_epoch(ws: &mut Ws) -> u64 {
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
-            let v: Value = serde_json::from_str(&t).unwrap();
-            if v["kind"] == "mode_changed" {
-                return v["mode"]["epoch"].as_u64().unwrap();
-            }
+        let v = next_event(ws).await;
+        if v["kind"] == "mode_changed" {
+            return v["mode"]["epoch"].as_u64().unwrap();
         }
     }
 }
@@ -275,7 +256,7 @@ async fn a_switch_reaches_twenty_screens_and_every_ack_is_collected() {
     let viewer = t.token("leader").await;
     let mut screens = Vec::new();
     for _ in 0..20 {
-        screens.push(open_stream(&t, &viewer).await);
+        screens.push(open_stream(&t, &viewer, 0).await);
     }
     let (status, _) = t
         .post(

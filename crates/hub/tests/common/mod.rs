@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 use citydeck_hub::{start, HubConfig, RunningHub};
+use futures_util::StreamExt;
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 pub struct T {
     pub hub: RunningHub,
@@ -69,5 +71,30 @@ impl T {
             .await
             .unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens `/api/v1/stream?after=<after>` with a bearer token.
+pub async fn open_stream(t: &T, token: &str, after: u64) -> Ws {
+    let url = format!("ws://{}/api/v1/stream?after={after}", t.hub.addr);
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(req).await.unwrap().0
+}
+
+/// The next event on the stream (fails the test after 10 s of silence).
+pub async fn next_event(ws: &mut Ws) -> Value {
+    loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .expect("no event within 10 s")
+            .expect("stream ended")
+            .expect("stream error");
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            return serde_json::from_str(&t).unwrap();
+        }
     }
 }
