@@ -28,6 +28,7 @@ pub fn Header() -> impl IntoView {
         <header class="hdr">
             <div class="hdr-side hdr-left">
                 <ModeBadge mode=state.mode.into() />
+                <AckBadge />
                 <ConnectionBadge />
             </div>
             <div class="hdr-title">
@@ -78,6 +79,75 @@ pub fn ModeBadge(mode: Signal<CockpitMode>) -> impl IntoView {
         >
             <span class="badge-dot"></span>
             <span>{label}</span>
+        </div>
+    }
+}
+
+/// After a switch has had this long to reach every screen, the ones that have not acknowledged it are named.
+const ACK_GRACE_MS: f64 = 15_000.0;
+
+/// How many screens have acknowledged the current mode epoch, naming those still behind after the grace time.
+/// Hidden before the first switch.
+#[component]
+fn AckBadge() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    // (epoch, acked, total, lagging names, ms since the switch)
+    let info = move || {
+        let now = state.now_ms.get();
+        state.snapshot.with(|s| {
+            let m = &s.as_ref()?.mode;
+            if m.epoch == 0 {
+                return None;
+            }
+            let acked = m.acks.iter().filter(|a| a.epoch >= m.epoch).count();
+            let lagging: Vec<String> = m
+                .acks
+                .iter()
+                .filter(|a| a.epoch < m.epoch)
+                .map(|a| a.screen.clone())
+                .collect();
+            let since = m
+                .switched_at
+                .map(|t| now - t.timestamp_millis() as f64)
+                .unwrap_or(0.0);
+            Some((acked, m.acks.len(), lagging, since))
+        })
+    };
+    let text = move || {
+        let lang = state.lang.get();
+        info()
+            .map(|(acked, total, lagging, since)| {
+                let late = !lagging.is_empty() && since > ACK_GRACE_MS;
+                let names = lagging.iter().take(2).cloned().collect::<Vec<_>>().join(", ");
+                let more = if lagging.len() > 2 {
+                    format!(" +{}", lagging.len() - 2)
+                } else {
+                    String::new()
+                };
+                match (lang, late) {
+                    (Lang::Zh, false) => format!("屏幕确认 {acked}/{total}"),
+                    (Lang::Zh, true) => format!("屏幕确认 {acked}/{total} · 未确认 {names}{more}"),
+                    (Lang::En, false) => format!("Screens acked {acked}/{total}"),
+                    (Lang::En, true) => format!("Screens acked {acked}/{total} · waiting for {names}{more}"),
+                }
+            })
+            .unwrap_or_default()
+    };
+    let data_state = move || match info() {
+        None => "none",
+        Some((_, _, lagging, since)) if !lagging.is_empty() && since > ACK_GRACE_MS => "lagging",
+        Some((_, _, lagging, _)) if !lagging.is_empty() => "pending",
+        Some(_) => "complete",
+    };
+    view! {
+        <div
+            class="badge ack-badge"
+            id="ack-badge"
+            data-state=data_state
+            title=move || info().map(|i| i.2.join(", ")).unwrap_or_default()
+        >
+            <span class="badge-dot"></span>
+            <span>{text}</span>
         </div>
     }
 }

@@ -222,7 +222,12 @@ impl Cache {
                     )?;
                 }
                 EventBody::ModeChanged { mode } => {
-                    let body = serde_json::to_string(mode).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    // Screens keep their latest acknowledgement across switches (that is how a screen still
+                    // showing the old epoch is seen to lag), as on the hub.
+                    let mut mode = mode.clone();
+                    mode.acks = read_mode(&tx)?.acks;
+                    let body =
+                        serde_json::to_string(&mode).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     tx.execute(
                         "INSERT INTO meta(key, value) VALUES ('mode', ?1)
                          ON CONFLICT(key) DO UPDATE SET value = excluded.value",

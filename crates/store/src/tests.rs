@@ -267,4 +267,19 @@ fn tracks_the_city_mode_and_screen_acks_from_the_log() {
     assert_eq!(got.epoch, 1);
     let screens: Vec<&str> = got.acks.iter().map(|a| a.screen.as_str()).collect();
     assert_eq!(screens, vec!["wall-1", "wall-2"], "one ack per screen, sorted");
+    // the next switch keeps the screens' acknowledgements: both now lag behind epoch 2
+    let mut m2 = m.clone();
+    m2.epoch = 2;
+    m2.level = Some(Grade::II);
+    let ev = Event {
+        server_seq: 5,
+        at: now(),
+        actor: "commander".into(),
+        body: EventBody::ModeChanged { mode: m2 },
+    };
+    c.apply_events(&[ev], now()).unwrap();
+    let got = c.mode().unwrap();
+    assert_eq!(got.epoch, 2);
+    assert_eq!(got.acks.len(), 2);
+    assert!(got.acks.iter().all(|a| a.epoch == 1));
 }

@@ -22,6 +22,7 @@ const PAGE: u32 = 2000;
 const STREAM_BATCH: usize = 500;
 /// A live stream silent for this long is presumed dead (the engine pings every third of it).
 const STALE_AFTER: Duration = Duration::from_secs(30);
+const PING_EVERY: Duration = Duration::from_secs(5);
 /// After this many failed attempts in a row the cockpit says "offline" rather than "reconnecting".
 const OFFLINE_AFTER_ATTEMPTS: u32 = 3;
 
@@ -264,7 +265,8 @@ impl Ctx {
         self.status.send_modify(|s| s.state = ConnectionState::Online);
         tracing::info!(hub = self.client.base(), "live");
 
-        let mut ping = tokio::time::interval(STALE_AFTER / 3);
+        // Ping often enough that the cockpit's data age stays a few seconds on a quiet but healthy link.
+        let mut ping = tokio::time::interval(PING_EVERY);
         let mut last_rx = tokio::time::Instant::now();
         loop {
             tokio::select! {
@@ -283,6 +285,10 @@ impl Ctx {
                             Some(Ok(Message::Close(_))) => {
                                 if !batch.is_empty() { self.apply(batch).await?; }
                                 return Err(SyncError::Stream("hub closed the stream".into()));
+                            }
+                            Some(Ok(Message::Pong(_))) => {
+                                // The hub answered: the cache is current as of now even with no new events.
+                                self.status.send_modify(|s| s.last_sync_at = Some(Utc::now()));
                             }
                             Some(Ok(_)) => {}
                         }
