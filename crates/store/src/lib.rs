@@ -43,6 +43,15 @@ fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
+/// Sets a `meta` key (insert or replace).
+fn put_meta(c: &Connection, key: &str, value: &str) -> Result<()> {
+    c.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
 fn read_mode(c: &Connection) -> Result<ModeState> {
     let v: Option<String> = c
         .query_row("SELECT value FROM meta WHERE key = 'mode'", [], |r| r.get(0))
@@ -125,11 +134,7 @@ impl Cache {
 
     /// Records that the hub was heard from at `at` (also when nothing new arrived).
     pub fn touch_sync(&self, at: DateTime<Utc>) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO meta(key, value) VALUES ('last_sync_at', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [ts(at)],
-        )?;
+        put_meta(&self.conn, "last_sync_at", &ts(at))?;
         Ok(())
     }
 
@@ -139,10 +144,7 @@ impl Cache {
     }
 
     pub fn set_hub_identity(&self, hub: &str) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO meta(key, value) VALUES ('hub', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [hub],
-        )?;
+        put_meta(&self.conn, "hub", hub)?;
         Ok(())
     }
 
@@ -165,10 +167,7 @@ impl Cache {
             tx.execute("DELETE FROM incidents", [])?;
             tx.execute("DELETE FROM meta WHERE key = 'last_seq'", [])?;
         }
-        tx.execute(
-            "INSERT INTO meta(key, value) VALUES ('log_id', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [log_id],
-        )?;
+        put_meta(&tx, "log_id", log_id)?;
         tx.commit()?;
         Ok(reset)
     }
@@ -228,11 +227,7 @@ impl Cache {
                     mode.acks = read_mode(&tx)?.acks;
                     let body =
                         serde_json::to_string(&mode).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    tx.execute(
-                        "INSERT INTO meta(key, value) VALUES ('mode', ?1)
-                         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                        [body],
-                    )?;
+                    put_meta(&tx, "mode", &body)?;
                 }
                 EventBody::ScreenAcked { ack } => {
                     let mut mode = read_mode(&tx)?;
@@ -241,11 +236,7 @@ impl Cache {
                     mode.acks.sort_by(|a, b| a.screen.cmp(&b.screen));
                     let body =
                         serde_json::to_string(&mode).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    tx.execute(
-                        "INSERT INTO meta(key, value) VALUES ('mode', ?1)
-                         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                        [body],
-                    )?;
+                    put_meta(&tx, "mode", &body)?;
                 }
                 // A kind this build does not know: its seq still counts as seen.
                 EventBody::Unknown => {}
@@ -253,15 +244,8 @@ impl Cache {
             last = ev.server_seq;
             applied += 1;
         }
-        tx.execute(
-            "INSERT INTO meta(key, value) VALUES ('last_seq', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [last.to_string()],
-        )?;
-        tx.execute(
-            "INSERT INTO meta(key, value) VALUES ('last_sync_at', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [ts(received_at)],
-        )?;
+        put_meta(&tx, "last_seq", &last.to_string())?;
+        put_meta(&tx, "last_sync_at", &ts(received_at))?;
         tx.commit()?;
         Ok(applied)
     }
