@@ -13,13 +13,7 @@ mod settings;
 use tauri::{Emitter, Manager};
 
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    citydeck_hub::init_logging();
 
     let settings = match settings::Settings::load() {
         Ok(s) => s,

@@ -8,8 +8,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use citydeck_protocol::{Grade, IncidentClass, NewIncident};
-use citydeck_sync::{Credentials, HubClient};
+use citydeck_protocol::{Grade, IncidentClass, ModeKind, NewIncident};
+use citydeck_sync::{Credentials, HubClient, ModeSwitch};
 use citydeck_tests::{binary, repo_root, HubProcess, DEMO_PASSWORD};
 use fantoccini::{ClientBuilder, Locator};
 
@@ -175,31 +175,28 @@ async fn cockpit_window_shows_live_incidents_from_the_hub() {
             return Err(format!("expected 2 feed rows, found {}", rows.len()));
         }
         // 平战转换: a commander switches; the window follows and acknowledges the new epoch to the hub.
-        let http = reqwest::Client::new();
-        let login: serde_json::Value = http
-            .post(format!("{}/api/v1/login", hub.url))
-            .json(&serde_json::json!({"username": "commander", "password": DEMO_PASSWORD}))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
-        let token = login["token"].as_str().unwrap_or_default().to_string();
-        let switched = http
-            .post(format!("{}/api/v1/mode", hub.url))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({"mode": "wartime", "level": "III", "reason": "e2e: 暴雨", "incident_ids": []}))
-            .send()
+        let commander = HubClient::new(
+            &hub.url,
+            Credentials {
+                username: "commander".into(),
+                password: DEMO_PASSWORD.into(),
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        let switched = commander
+            .switch_mode(ModeKind::Wartime, Some(Grade::III), "e2e: 暴雨", &[])
             .await
             .map_err(|e| e.to_string())?;
-        if switched.status() != 200 {
-            return Err(format!("mode switch answered {}", switched.status()));
+        if !matches!(switched, ModeSwitch::Applied(_)) {
+            return Err(format!("mode switch answered {switched:?}"));
         }
         let start = std::time::Instant::now();
         loop {
             let mode = c
-                .execute("return document.querySelector('[data-mode]').getAttribute('data-mode');", vec![])
+                .execute(
+                    "return document.querySelector('[data-mode]').getAttribute('data-mode');",
+                    vec![],
+                )
                 .await
                 .map_err(|e| e.to_string())?;
             if mode.as_str() == Some("wartime") {
@@ -212,23 +209,13 @@ async fn cockpit_window_shows_live_incidents_from_the_hub() {
         }
         let start = std::time::Instant::now();
         loop {
-            let mode: serde_json::Value = http
-                .get(format!("{}/api/v1/mode", hub.url))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?
-                .json()
-                .await
-                .map_err(|e| e.to_string())?;
-            let acked = mode["acks"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|x| x["screen"] == "e2e-wall" && x["epoch"] == 1));
+            let mode = commander.mode().await.map_err(|e| e.to_string())?;
+            let acked = mode.acks.iter().any(|a| a.screen == "e2e-wall" && a.epoch == 1);
             if acked {
                 break;
             }
             if start.elapsed() > Duration::from_secs(30) {
-                return Err(format!("the window did not acknowledge epoch 1: {}", mode["acks"]));
+                return Err(format!("the window did not acknowledge epoch 1: {:?}", mode.acks));
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }

@@ -57,6 +57,18 @@ impl AppState {
     }
 }
 
+/// Logs to stderr, filtered by `RUST_LOG` (default: info, without per-request noise). For the binaries that
+/// embed or run a hub (`citydeck-hub`, `citydeck`).
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/health", get(api::health))

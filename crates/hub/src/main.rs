@@ -38,13 +38,7 @@ mod simulate;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    citydeck_hub::init_logging();
     let cli = Cli::parse();
     if let Some(Command::Simulate(args)) = cli.command {
         return simulate::run(args).await;

@@ -5,11 +5,22 @@ mod common;
 
 use std::time::Duration;
 
-use common::{hub, hub_with, next_event, open_stream, Ws};
+use common::{hub, hub_with, next_event, open_stream, Ws, T};
 use serde_json::{json, Value};
 
 fn switch(mode: &str, level: Option<&str>, reason: &str) -> Value {
     json!({"mode": mode, "level": level, "reason": reason, "incident_ids": []})
+}
+
+/// Logs in both commanders and has the first propose level I: (commander token, commander2 token, the 202 body).
+async fn propose_level_one(t: &T) -> (String, String, Value) {
+    let c1 = t.token("commander").await;
+    let c2 = t.token("commander2").await;
+    let (status, p) = t
+        .post(&c1, "/api/v1/mode", switch("wartime", Some("I"), "特大地震"))
+        .await;
+    assert_eq!(status, 202, "{p}");
+    (c1, c2, p)
 }
 
 #[tokio::test]
@@ -131,12 +142,7 @@ async fn bad_requests_name_their_field_and_change_nothing() {
 #[tokio::test]
 async fn level_one_needs_a_second_commander() {
     let t = hub().await;
-    let c1 = t.token("commander").await;
-    let c2 = t.token("commander2").await;
-    let (status, p) = t
-        .post(&c1, "/api/v1/mode", switch("wartime", Some("I"), "特大地震"))
-        .await;
-    assert_eq!(status, 202, "{p}");
+    let (c1, c2, p) = propose_level_one(&t).await;
     assert_eq!(p["status"], "pending_confirmation");
     let id = p["proposal_id"].as_str().unwrap().to_string();
     let (_, m) = t.get(&c1, "/api/v1/mode").await;
@@ -192,11 +198,7 @@ async fn level_one_needs_a_second_commander() {
 #[tokio::test]
 async fn an_expired_proposal_cannot_be_confirmed() {
     let t = hub_with(Some(chrono::Duration::milliseconds(300))).await;
-    let c1 = t.token("commander").await;
-    let c2 = t.token("commander2").await;
-    let (_, p) = t
-        .post(&c1, "/api/v1/mode", switch("wartime", Some("I"), "特大地震"))
-        .await;
+    let (c1, c2, p) = propose_level_one(&t).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     let (status, err) = t
         .post(
@@ -213,11 +215,7 @@ async fn an_expired_proposal_cannot_be_confirmed() {
 #[tokio::test]
 async fn a_proposal_overtaken_by_another_switch_is_refused() {
     let t = hub().await;
-    let c1 = t.token("commander").await;
-    let c2 = t.token("commander2").await;
-    let (_, p) = t
-        .post(&c1, "/api/v1/mode", switch("wartime", Some("I"), "特大地震"))
-        .await;
+    let (c1, c2, p) = propose_level_one(&t).await;
     // meanwhile the city went to level I by another proposal that was confirmed first
     let (_, p2) = t
         .post(&c2, "/api/v1/mode", switch("wartime", Some("I"), "同一地震"))

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use citydeck_protocol::{
-    ApiError, EventsPage, Health, Incident, LoginRequest, LoginResponse, NewIncident, ServerSeq,
+    ApiError, EventsPage, Grade, Health, Incident, LoginRequest, LoginResponse, ModeKind, ModeState,
+    NewIncident, PendingConfirmation, ServerSeq,
 };
 use tokio::sync::RwLock;
 
@@ -41,6 +42,14 @@ impl From<reqwest::Error> for ClientError {
             ClientError::Unreachable(e.to_string())
         }
     }
+}
+
+/// What `POST /api/v1/mode` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModeSwitch {
+    Applied(Box<ModeState>),
+    /// Level I: waits for a second commander's confirmation.
+    Pending(PendingConfirmation),
 }
 
 #[derive(Clone)]
@@ -165,6 +174,37 @@ impl HubClient {
     pub async fn incidents(&self, limit: u32) -> Result<Vec<Incident>, ClientError> {
         let url = format!("{}/api/v1/incidents?limit={limit}", self.base);
         self.authed(|h, t| h.get(&url).bearer_auth(t)).await
+    }
+
+    /// The city's current mode (平战转换) with the screens' acknowledgements.
+    pub async fn mode(&self) -> Result<ModeState, ClientError> {
+        let url = format!("{}/api/v1/mode", self.base);
+        self.authed(|h, t| h.get(&url).bearer_auth(t)).await
+    }
+
+    /// Asks the hub to switch the city's mode (commanders only). Level I comes back pending a second commander.
+    pub async fn switch_mode(
+        &self,
+        mode: ModeKind,
+        level: Option<Grade>,
+        reason: &str,
+        incident_ids: &[uuid::Uuid],
+    ) -> Result<ModeSwitch, ClientError> {
+        let url = format!("{}/api/v1/mode", self.base);
+        let body = serde_json::json!({
+            "mode": mode, "level": level, "reason": reason, "incident_ids": incident_ids,
+        });
+        let v: serde_json::Value = self
+            .authed(|h, t| h.post(&url).bearer_auth(t).json(&body))
+            .await?;
+        let decode = |e: serde_json::Error| ClientError::Protocol(e.to_string());
+        if v["status"] == "pending_confirmation" {
+            Ok(ModeSwitch::Pending(serde_json::from_value(v).map_err(decode)?))
+        } else {
+            Ok(ModeSwitch::Applied(Box::new(
+                serde_json::from_value(v).map_err(decode)?,
+            )))
+        }
     }
 
     /// Tells the hub that screen `screen` now shows mode epoch `epoch`.

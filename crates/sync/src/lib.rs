@@ -8,5 +8,5 @@
 pub mod client;
 pub mod engine;
 
-pub use client::{ClientError, Credentials, HubClient};
+pub use client::{ClientError, Credentials, HubClient, ModeSwitch};
 pub use engine::{Backoff, SyncEngine, SyncHandle};
