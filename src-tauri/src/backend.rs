@@ -53,6 +53,8 @@ impl Backend {
                     listen: "127.0.0.1:0".parse().expect("loopback address"),
                     demo: true,
                     confirm_window: None,
+                    exercise: false,
+                    screens: Vec::new(),
                 })
                 .await
                 .context("starting the embedded hub")?;

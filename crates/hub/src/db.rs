@@ -15,6 +15,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_log_id.sql")),
     (3, include_str!("../migrations/0003_mode.sql")),
+    (4, include_str!("../migrations/0004_screens_realm.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,15 @@ pub enum DbError {
     Corrupt(String),
     #[error("database file {path}: {message}")]
     Open { path: PathBuf, message: String },
+    #[error(
+        "database file {path} holds {found} data, but the hub was asked to serve {wanted} data; \
+         a drill never runs on the real database (use another --db file for the exercise)"
+    )]
+    Realm {
+        path: PathBuf,
+        found: &'static str,
+        wanted: &'static str,
+    },
 }
 
 impl DbError {
@@ -67,6 +77,8 @@ pub struct Db {
 
 struct Inner {
     log_id: String,
+    /// A drill database (`--exercise`): every mode it reports says so.
+    exercise: bool,
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: std::sync::atomic::AtomicUsize,
@@ -101,14 +113,42 @@ fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
+fn realm_name(exercise: bool) -> &'static str {
+    if exercise {
+        "exercise"
+    } else {
+        "real"
+    }
+}
+
 impl Db {
+    /// Opens (creating and migrating) the real hub's database.
     pub fn open(path: &Path) -> DbResult<Db> {
+        Db::open_realm(path, false)
+    }
+
+    /// Opens a database for the real hub (`exercise = false`) or for a drill. The first open marks the file;
+    /// opening it later for the other realm fails with [`DbError::Realm`].
+    pub fn open_realm(path: &Path, exercise: bool) -> DbResult<Db> {
         let mut writer = open_conn(path)?;
         migrate(&mut writer)?;
         writer.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('log_id', ?1)",
             [uuid::Uuid::new_v4().to_string()],
         )?;
+        writer.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('realm', ?1)",
+            [realm_name(exercise)],
+        )?;
+        let realm: String =
+            writer.query_row("SELECT value FROM meta WHERE key = 'realm'", [], |r| r.get(0))?;
+        if realm != realm_name(exercise) {
+            return Err(DbError::Realm {
+                path: path.to_path_buf(),
+                found: realm_name(!exercise),
+                wanted: realm_name(exercise),
+            });
+        }
         let log_id: String =
             writer.query_row("SELECT value FROM meta WHERE key = 'log_id'", [], |r| r.get(0))?;
         let readers = (0..4)
@@ -117,6 +157,7 @@ impl Db {
         Ok(Db {
             inner: Arc::new(Inner {
                 log_id,
+                exercise,
                 writer: Mutex::new(writer),
                 readers,
                 next_reader: Default::default(),
@@ -136,6 +177,11 @@ impl Db {
 
     fn writer(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.inner.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// True for a drill database.
+    pub fn is_exercise(&self) -> bool {
+        self.inner.exercise
     }
 
     /// The identity of this database's log (created with the database, never changes).
@@ -371,8 +417,38 @@ pub struct Proposal {
     pub id: uuid::Uuid,
     pub proposer: String,
     pub request: serde_json::Value,
+    pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub status: String,
+}
+
+/// A `mode_proposals` row as stored: (id, proposer, request, created_at, expires_at, status).
+struct ProposalRow([String; 6]);
+
+fn proposal_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProposalRow> {
+    Ok(ProposalRow([
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ]))
+}
+
+impl ProposalRow {
+    fn parse(self) -> DbResult<Proposal> {
+        let [id, proposer, request, created_at, expires_at, status] = self.0;
+        Ok(Proposal {
+            id: uuid::Uuid::parse_str(&id).map_err(|e| DbError::Corrupt(format!("proposal id: {e}")))?,
+            proposer,
+            request: serde_json::from_str(&request)
+                .map_err(|e| DbError::Corrupt(format!("proposal: {e}")))?,
+            created_at: parse_ts(&created_at)?,
+            expires_at: parse_ts(&expires_at)?,
+            status,
+        })
+    }
 }
 
 fn parse_ts(s: &str) -> DbResult<DateTime<Utc>> {
@@ -409,6 +485,10 @@ fn read_mode(c: &Connection) -> DbResult<ModeState> {
             })
         })
         .collect::<DbResult<Vec<_>>>()?;
+    let mut st = c.prepare_cached("SELECT name FROM screens ORDER BY name")?;
+    mode.screens = st
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(mode)
 }
 
@@ -418,12 +498,16 @@ pub enum ModeDecision<T> {
     Apply(ModeState),
     /// Nothing to write; answer with `T`.
     Answer(T),
+    /// The mode stays; append this event (a proposal) and answer with `T`.
+    Record(T, EventBody),
 }
 
 impl Db {
     /// The current mode with every screen's latest acknowledgement.
     pub fn mode(&self) -> DbResult<ModeState> {
-        self.with_reader(read_mode)
+        let mut m = self.with_reader(read_mode)?;
+        m.exercise = self.inner.exercise;
+        Ok(m)
     }
 
     /// Reads the current mode inside the write transaction, lets `decide` rule on it, and applies the result:
@@ -439,16 +523,31 @@ impl Db {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(DbError::from)?;
-        let current = read_mode(&tx)?;
+        let mut current = read_mode(&tx)?;
+        current.exercise = self.inner.exercise;
         let mut next = match decide(&tx, &current)? {
             ModeDecision::Answer(t) => {
                 tx.commit().map_err(DbError::from)?;
                 return Ok(Err(t));
             }
+            ModeDecision::Record(t, body) => {
+                let event = Event {
+                    server_seq: head(&tx)? + 1,
+                    at: Utc::now(),
+                    actor: actor.to_string(),
+                    body,
+                };
+                let json = append_event(&tx, &event)?;
+                tx.commit().map_err(DbError::from)?;
+                publish(&event, &json);
+                return Ok(Err(t));
+            }
             ModeDecision::Apply(m) => m,
         };
         next.epoch = current.epoch + 1;
+        next.exercise = self.inner.exercise;
         next.acks = Vec::new();
+        next.screens = Vec::new();
         let body = serde_json::to_string(&next).map_err(|e| DbError::Corrupt(e.to_string()))?;
         tx.execute(
             "INSERT INTO mode (id, body) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET body = excluded.body",
@@ -466,6 +565,7 @@ impl Db {
         tx.commit().map_err(DbError::from)?;
         publish(&event, &json);
         next.acks = current.acks;
+        next.screens = current.screens;
         Ok(Ok(next))
     }
 
@@ -474,6 +574,7 @@ impl Db {
         id: uuid::Uuid,
         proposer: &str,
         request: &serde_json::Value,
+        created_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> DbResult<()> {
         tx.execute(
@@ -483,7 +584,7 @@ impl Db {
                 id.to_string(),
                 proposer,
                 request.to_string(),
-                ts(Utc::now()),
+                ts(created_at),
                 ts(expires_at)
             ],
         )?;
@@ -491,30 +592,13 @@ impl Db {
     }
 
     pub fn proposal(tx: &Connection, id: uuid::Uuid) -> DbResult<Option<Proposal>> {
-        let row = tx
-            .query_row(
-                "SELECT proposer, request, expires_at, status FROM mode_proposals WHERE id = ?1",
-                [id.to_string()],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                    ))
-                },
-            )
-            .optional()?;
-        row.map(|(proposer, request, expires_at, status)| {
-            Ok(Proposal {
-                id,
-                proposer,
-                request: serde_json::from_str(&request)
-                    .map_err(|e| DbError::Corrupt(format!("proposal: {e}")))?,
-                expires_at: parse_ts(&expires_at)?,
-                status,
-            })
-        })
+        tx.query_row(
+            "SELECT id, proposer, request, created_at, expires_at, status FROM mode_proposals WHERE id = ?1",
+            [id.to_string()],
+            proposal_row,
+        )
+        .optional()?
+        .map(ProposalRow::parse)
         .transpose()
     }
 
@@ -583,6 +667,10 @@ impl Db {
              ON CONFLICT(screen) DO UPDATE SET epoch = excluded.epoch, by = excluded.by, at = excluded.at",
             params![ack.screen, ack.epoch, ack.by, ts(ack.at)],
         )?;
+        tx.execute(
+            "INSERT OR IGNORE INTO screens (name, registered_at, registered_by) VALUES (?1, ?2, ?3)",
+            params![ack.screen, ts(ack.at), ack.by],
+        )?;
         let seq = head(&tx)? + 1;
         let event = Event {
             server_seq: seq,
@@ -594,5 +682,51 @@ impl Db {
         tx.commit()?;
         publish(&event, &json);
         Ok(event)
+    }
+}
+
+impl Db {
+    /// Registers a screen the commander expects to follow the mode. Returns the `screen_registered` event, or
+    /// None when the screen was known already (nothing appended).
+    pub fn register_screen(
+        &self,
+        name: &str,
+        by: &str,
+        publish: impl FnOnce(&Event, &str),
+    ) -> DbResult<Option<Event>> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = Utc::now();
+        let added = tx.execute(
+            "INSERT OR IGNORE INTO screens (name, registered_at, registered_by) VALUES (?1, ?2, ?3)",
+            params![name, ts(now), by],
+        )?;
+        if added == 0 {
+            return Ok(None);
+        }
+        let event = Event {
+            server_seq: head(&tx)? + 1,
+            at: now,
+            actor: by.to_string(),
+            body: EventBody::ScreenRegistered {
+                screen: name.to_string(),
+            },
+        };
+        let json = append_event(&tx, &event)?;
+        tx.commit()?;
+        publish(&event, &json);
+        Ok(Some(event))
+    }
+
+    /// Level-I proposals still waiting for a second commander (pending and not expired), oldest first.
+    pub fn pending_proposals(&self, now: DateTime<Utc>) -> DbResult<Vec<Proposal>> {
+        self.with_reader(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT id, proposer, request, created_at, expires_at, status FROM mode_proposals
+                 WHERE status = 'pending' AND expires_at > ?1 ORDER BY created_at",
+            )?;
+            let rows = st.query_map([ts(now)], proposal_row)?;
+            rows.map(|row| row?.parse()).collect()
+        })
     }
 }

@@ -84,6 +84,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/mode", get(mode::get_mode).post(mode::post_mode))
         .route("/api/v1/mode/confirm", post(mode::confirm_mode))
         .route("/api/v1/mode/audit", get(mode::mode_audit))
+        .route("/api/v1/mode/proposals", get(mode::proposals))
+        .route(
+            "/api/v1/screens/{name}",
+            axum::routing::put(mode::register_screen),
+        )
         .route("/api/v1/screens/{name}/ack", post(mode::ack_screen))
         .fallback(|| async { error::AppError::NotFound })
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -98,6 +103,11 @@ pub struct HubConfig {
     pub demo: bool,
     /// How long a level-I proposal waits for a second commander (None: [`DEFAULT_CONFIRM_WINDOW`]).
     pub confirm_window: Option<chrono::Duration>,
+    /// Serve a drill (exercise) on this database: every mode says `exercise: true`, and the file can never be
+    /// opened as the real hub's (nor a real one as a drill's).
+    pub exercise: bool,
+    /// Screens expected to follow the mode (registered at start; listed as lagging until they acknowledge).
+    pub screens: Vec<String>,
 }
 
 /// A hub serving on a real socket.
@@ -141,23 +151,35 @@ pub enum StartError {
     },
     #[error("{0}")]
     Join(#[from] tokio::task::JoinError),
+    #[error("{0}")]
+    Config(String),
 }
 
 /// Opens (and migrates) the database, creates demo accounts if asked, binds, and serves in a task.
 pub async fn start(config: HubConfig) -> Result<RunningHub, StartError> {
     let path = config.db_path.clone();
     let demo = config.demo;
-    let db = tokio::task::spawn_blocking(move || -> Result<Db, db::DbError> {
-        let db = Db::open(&path)?;
+    let exercise = config.exercise;
+    let screens = config.screens.clone();
+    let db = tokio::task::spawn_blocking(move || -> Result<Db, StartError> {
+        let db = Db::open_realm(&path, exercise)?;
         if demo {
             let n = auth::ensure_demo_accounts(&db)?;
             if n > 0 {
                 tracing::info!(created = n, "demo accounts created");
             }
         }
+        for name in &screens {
+            mode::check_screen_name(name)
+                .map_err(|e| StartError::Config(format!("--screen {name:?}: {e}")))?;
+            db.register_screen(name, "config", |_, _| {})?;
+        }
         Ok(db)
     })
     .await??;
+    if exercise {
+        tracing::warn!("EXERCISE hub: this is drill data, kept apart from the real hub");
+    }
     let mut state = AppState::new(db);
     if let Some(w) = config.confirm_window {
         state.confirm_window = w;

@@ -24,6 +24,14 @@ struct Cli {
     /// Create the demo accounts (operator, commander, commander2, leader, field, admin) if missing.
     #[arg(long)]
     demo: bool,
+    /// Run a drill: this hub's data is exercise data (every screen shows an EXERCISE watermark). The database
+    /// file is marked on first use; a real database is refused, and so is a drill database without this flag.
+    #[arg(long)]
+    exercise: bool,
+    /// A screen expected to follow the mode (repeatable), e.g. `--screen hall-wall-1 --screen leader-office`;
+    /// listed to the commander until it acknowledges the current mode.
+    #[arg(long = "screen", value_name = "NAME")]
+    screens: Vec<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -49,12 +57,17 @@ async fn main() -> anyhow::Result<()> {
         listen: cli.listen,
         demo: cli.demo,
         confirm_window: None,
+        exercise: cli.exercise,
+        screens: cli.screens,
     })
     .await
     .context("starting the hub")?;
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on http://{}", hub.addr)?;
+        if cli.exercise {
+            writeln!(out, "EXERCISE: drill data only")?;
+        }
         out.flush()?;
     }
     let state = hub.state.clone();

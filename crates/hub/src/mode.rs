@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
 use citydeck_domain::{check_transition, Action, CityMode, FieldError, ModeError, Permission, Transition};
-use citydeck_protocol::{ModeKind, ModeState, PendingConfirmation, ScreenAck};
+use citydeck_protocol::{EventBody, ModeKind, ModeProposal, ModeState, PendingConfirmation, ScreenAck};
 use serde_json::Value;
 
 use crate::auth::Caller;
@@ -75,11 +75,21 @@ fn parse_request(raw: &Value) -> Result<SwitchRequest, AppError> {
     })
 }
 
-fn new_state(t: Transition, req: &SwitchRequest, by: &str, confirmed_by: Option<String>) -> ModeState {
-    let (mode, level) = match t.target() {
+fn target(t: Transition) -> (ModeKind, Option<citydeck_protocol::Grade>) {
+    match t.target() {
         CityMode::Peacetime => (ModeKind::Peacetime, None),
         CityMode::Wartime(l) => (ModeKind::Wartime, Some(l)),
-    };
+    }
+}
+
+fn new_state(
+    t: Transition,
+    req: &SwitchRequest,
+    by: &str,
+    confirmed: Option<(String, uuid::Uuid)>,
+) -> ModeState {
+    let (mode, level) = target(t);
+    let (confirmed_by, proposal_id) = confirmed.unzip();
     ModeState {
         mode,
         level,
@@ -89,8 +99,10 @@ fn new_state(t: Transition, req: &SwitchRequest, by: &str, confirmed_by: Option<
         switched_by: Some(by.to_string()),
         confirmed_by,
         switched_at: Some(Utc::now()),
-        exercise: false,
+        exercise: false, // set by the database from its realm
         acks: Vec::new(),
+        screens: Vec::new(),
+        proposal_id,
     }
 }
 
@@ -169,13 +181,28 @@ fn switch(
             let t = check_transition(city_mode(current), &req.mode, req.level.as_deref(), &req.reason)?;
             if t.needs_confirmation() {
                 let id = uuid::Uuid::now_v7();
-                let expires_at = Utc::now() + window;
-                Db::insert_proposal(tx, id, &caller.username, raw, expires_at)?;
-                return Ok(ModeDecision::Answer(PendingConfirmation {
-                    status: "pending_confirmation".into(),
+                let created_at = Utc::now();
+                let expires_at = created_at + window;
+                Db::insert_proposal(tx, id, &caller.username, raw, created_at, expires_at)?;
+                let (mode, level) = target(t);
+                let proposal = ModeProposal {
                     proposal_id: id,
+                    proposer: caller.username.clone(),
+                    mode,
+                    level,
+                    reason: req.reason.trim().to_string(),
+                    incident_ids: req.incident_ids.clone(),
+                    created_at,
                     expires_at,
-                }));
+                };
+                return Ok(ModeDecision::Record(
+                    PendingConfirmation {
+                        status: "pending_confirmation".into(),
+                        proposal_id: id,
+                        expires_at,
+                    },
+                    EventBody::ModeProposed { proposal },
+                ));
             }
             Ok(ModeDecision::Apply(new_state(t, &req, &caller.username, None)))
         },
@@ -256,7 +283,7 @@ fn confirm(
                 t,
                 &req,
                 &p.proposer,
-                Some(caller.username.clone()),
+                Some((caller.username.clone(), id)),
             )))
         },
         publish,
@@ -281,14 +308,7 @@ pub async fn ack_screen(
     caller.require(Action::Read, "acknowledge")?;
     let Path(name) = name?;
     let Json(raw) = body?;
-    if name.is_empty()
-        || name.len() > 64
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        return Err(FieldError::new("name", "screen names are 1-64 characters of A-Z a-z 0-9 - _ .").into());
-    }
+    check_screen_name(&name)?;
     let epoch = raw
         .get("epoch")
         .and_then(Value::as_u64)
@@ -312,6 +332,82 @@ pub async fn ack_screen(
         Ok(Json(ack))
     })
     .await?
+}
+
+pub(crate) fn check_screen_name(name: &str) -> Result<(), AppError> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(FieldError::new("name", "screen names are 1-64 characters of A-Z a-z 0-9 - _ .").into());
+    }
+    Ok(())
+}
+
+/// Registers a screen the commander expects to follow the mode (commanders and admins). Until it acknowledges
+/// the current epoch it is listed as lagging. 201 when new, 200 when it was known already.
+#[utoipa::path(put, path = "/api/v1/screens/{name}", security(("bearer" = [])),
+    params(("name" = String, Path, description = "screen name, e.g. hall-wall-1")),
+    responses((status = 201, description = "registered"), (status = 200, description = "known already"),
+              (status = 403, body = citydeck_protocol::ApiError), (status = 422, body = citydeck_protocol::ApiError)))]
+pub async fn register_screen(
+    State(state): State<AppState>,
+    caller: Caller,
+    name: Result<Path<String>, PathRejection>,
+) -> Result<Response, AppError> {
+    caller.require(Action::SwitchMode, "register a screen")?;
+    let Path(name) = name?;
+    check_screen_name(&name)?;
+    let db = state.db.clone();
+    let publish = publisher(&state);
+    let added = tokio::task::spawn_blocking(move || db.register_screen(&name, &caller.username, publish))
+        .await??
+        .is_some();
+    let status = if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(serde_json::json!({ "registered": added }))).into_response())
+}
+
+/// Level-I switches waiting for a second commander (pending, not expired), oldest first.
+#[utoipa::path(get, path = "/api/v1/mode/proposals", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ModeProposal>), (status = 401, body = citydeck_protocol::ApiError)))]
+pub async fn proposals(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ModeProposal>>, AppError> {
+    caller.require(Action::Read, "read")?;
+    let db = state.db.clone();
+    let rows = tokio::task::spawn_blocking(move || db.pending_proposals(Utc::now())).await??;
+    let mut out = Vec::with_capacity(rows.len());
+    for p in rows {
+        let req = parse_request(&p.request)?;
+        // Validated when proposed; read the target without re-checking it against today's mode.
+        let mode = if req.mode == "wartime" {
+            ModeKind::Wartime
+        } else {
+            ModeKind::Peacetime
+        };
+        let level = req
+            .level
+            .as_deref()
+            .and_then(|l| serde_json::from_value(Value::String(l.to_string())).ok());
+        out.push(ModeProposal {
+            proposal_id: p.id,
+            proposer: p.proposer,
+            mode,
+            level,
+            reason: req.reason.trim().to_string(),
+            incident_ids: req.incident_ids,
+            created_at: p.created_at,
+            expires_at: p.expires_at,
+        });
+    }
+    Ok(Json(out))
 }
 
 /// Every switch attempt, newest first (commanders and admins).

@@ -287,6 +287,8 @@ async fn state_survives_a_restart_on_the_same_file() {
         listen: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         confirm_window: None,
+        exercise: false,
+        screens: Vec::new(),
     };
     let hub1 = start(cfg.clone()).await.unwrap();
     let t = T {

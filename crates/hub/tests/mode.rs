@@ -160,6 +160,29 @@ async fn level_one_needs_a_second_commander() {
         )
         .await;
     assert_eq!(status, 403);
+    // every screen can see what waits for confirmation (a leader too), and the log says so
+    let (status, pending) = t.get(&t.token("leader").await, "/api/v1/mode/proposals").await;
+    assert_eq!(status, 200);
+    assert_eq!(pending.as_array().map(Vec::len), Some(1), "{pending}");
+    assert_eq!(pending[0]["proposal_id"].as_str(), Some(id.as_str()));
+    assert_eq!(
+        (
+            pending[0]["proposer"].as_str(),
+            pending[0]["mode"].as_str(),
+            pending[0]["level"].as_str()
+        ),
+        (Some("commander"), Some("wartime"), Some("I"))
+    );
+    assert_eq!(pending[0]["reason"], "特大地震");
+    let (_, page) = t.get(&c1, "/api/v1/events?after=0").await;
+    let proposed: Vec<&Value> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "mode_proposed")
+        .collect();
+    assert_eq!(proposed.len(), 1, "{page}");
+    assert_eq!(proposed[0]["proposal"]["proposal_id"].as_str(), Some(id.as_str()));
     let (status, m) = t
         .post(&c2, "/api/v1/mode/confirm", json!({"proposal_id": id}))
         .await;
@@ -167,6 +190,9 @@ async fn level_one_needs_a_second_commander() {
     assert_eq!((m["level"].as_str(), m["epoch"].as_u64()), (Some("I"), Some(1)));
     assert_eq!(m["switched_by"], "commander");
     assert_eq!(m["confirmed_by"], "commander2");
+    assert_eq!(m["proposal_id"].as_str(), Some(id.as_str()));
+    let (_, pending) = t.get(&c1, "/api/v1/mode/proposals").await;
+    assert_eq!(pending, json!([]), "an applied proposal no longer waits");
     // used up
     let (status, _) = t
         .post(&c2, "/api/v1/mode/confirm", json!({"proposal_id": id}))
@@ -291,4 +317,130 @@ async fn a_switch_reaches_twenty_screens_and_every_ack_is_collected() {
     assert_eq!((status, err["field"].as_str()), (422, Some("name")));
     let (status, err) = t.post(&viewer, "/api/v1/screens/wall/ack", json!({})).await;
     assert_eq!((status, err["field"].as_str()), (422, Some("epoch")));
+}
+
+#[tokio::test]
+async fn registered_screens_that_never_acked_are_listed() {
+    let t = common::hub_config(|c| c.screens = vec!["hall-wall-1".into(), "leader-office".into()]).await;
+    let c1 = t.token("commander").await;
+    let (_, m) = t.get(&c1, "/api/v1/mode").await;
+    assert_eq!(m["screens"], json!(["hall-wall-1", "leader-office"]), "{m}");
+    assert_eq!(m["acks"], json!([]));
+    // registering: commanders only, a bad name names the field, a known name is 200 and appends nothing
+    let put = |tok: String, name: &'static str| {
+        let http = t.http.clone();
+        let url = t.url(&format!("/api/v1/screens/{name}"));
+        async move {
+            http.put(url)
+                .bearer_auth(tok)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(put(t.token("operator").await, "ops-desk").await, 403);
+    assert_eq!(put(t.token("leader").await, "ops-desk").await, 403);
+    assert_eq!(put(c1.clone(), "ops-desk").await, 201);
+    assert_eq!(put(c1.clone(), "ops-desk").await, 200);
+    assert_eq!(put(c1.clone(), "bad%20name").await, 422);
+    let (_, page) = t.get(&c1, "/api/v1/events?after=0").await;
+    let registered: Vec<&str> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "screen_registered")
+        .map(|e| e["screen"].as_str().unwrap())
+        .collect();
+    assert_eq!(registered, ["hall-wall-1", "leader-office", "ops-desk"]);
+    // one screen acks the switch: the other two are the ones the commander must chase
+    let (status, m) = t
+        .post(&c1, "/api/v1/mode", switch("wartime", Some("III"), "暴雨内涝"))
+        .await;
+    assert_eq!(status, 200, "{m}");
+    let (status, _) = t
+        .post(&c1, "/api/v1/screens/hall-wall-1/ack", json!({"epoch": 1}))
+        .await;
+    assert_eq!(status, 200);
+    // a screen nobody registered registers itself by acking
+    let (status, _) = t
+        .post(&c1, "/api/v1/screens/field-laptop-7/ack", json!({"epoch": 1}))
+        .await;
+    assert_eq!(status, 200);
+    let (_, m) = t.get(&c1, "/api/v1/mode").await;
+    let mode: citydeck_protocol::ModeState = serde_json::from_value(m.clone()).unwrap();
+    assert_eq!(
+        mode.screens,
+        ["field-laptop-7", "hall-wall-1", "leader-office", "ops-desk"]
+    );
+    assert_eq!(mode.lagging_screens(), ["leader-office", "ops-desk"], "{m}");
+}
+
+/// A drill hub and the real hub side by side: the drill switches to level I and fills its log, the real hub
+/// does not move; neither database can be opened as the other.
+#[tokio::test]
+async fn a_drill_runs_the_same_switch_on_isolated_data() {
+    let real = hub().await;
+    let drill = common::hub_config(|c| c.exercise = true).await;
+    let (_, health) = drill.get("", "/api/v1/health").await;
+    assert_eq!(health["exercise"], true, "{health}");
+    let (_, health) = real.get("", "/api/v1/health").await;
+    assert_eq!(health["exercise"], false, "{health}");
+    let rc = real.token("commander").await;
+    let (_, before) = real.get(&rc, "/api/v1/mode").await;
+    let (_, real_events_before) = real.get(&rc, "/api/v1/events?after=0").await;
+
+    let (c1, c2, p) = propose_level_one(&drill).await;
+    let (status, m) = drill
+        .post(
+            &c2,
+            "/api/v1/mode/confirm",
+            json!({"proposal_id": p["proposal_id"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(
+        (m["mode"].as_str(), m["level"].as_str()),
+        (Some("wartime"), Some("I"))
+    );
+    assert_eq!(m["exercise"], true, "every drill state says so");
+    let (status, _) = drill
+        .post(
+            &c1,
+            "/api/v1/incidents",
+            json!({"source": "drill", "class": "accident", "grade": "I",
+                   "title": "演练：地铁站火灾", "lon": 24.94, "lat": 60.17}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, page) = drill.get(&c1, "/api/v1/events?after=0").await;
+    let changed: Vec<&Value> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "mode_changed")
+        .collect();
+    assert!(changed.iter().all(|e| e["mode"]["exercise"] == true), "{page}");
+
+    let (_, after) = real.get(&rc, "/api/v1/mode").await;
+    assert_eq!(after, before, "the real mode is untouched");
+    assert_eq!(after["exercise"], false);
+    let (_, real_events_after) = real.get(&rc, "/api/v1/events?after=0").await;
+    assert_eq!(real_events_after, real_events_before, "the real log is untouched");
+
+    // the files are marked: a drill database cannot be served as real, nor the real one as a drill
+    let drill_db = drill.hub.state.db.clone();
+    let drill_path = drill._dir.path().join("hub.sqlite");
+    drop(drill_db);
+    let err = citydeck_hub::Db::open_realm(&drill_path, false)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("exercise"), "{err}");
+    let real_path = real._dir.path().join("hub.sqlite");
+    let err = citydeck_hub::Db::open_realm(&real_path, true)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("real"), "{err}");
+    assert!(citydeck_hub::Db::open_realm(&real_path, false).is_ok());
 }

@@ -227,6 +227,14 @@ pub enum EventBody {
     ScreenAcked {
         ack: ScreenAck,
     },
+    /// A level-I switch waits for a second commander (two-person rule).
+    ModeProposed {
+        proposal: ModeProposal,
+    },
+    /// A screen the commander expects to follow the mode was registered (it has not acknowledged yet).
+    ScreenRegistered {
+        screen: String,
+    },
     #[serde(other)]
     Unknown,
 }
@@ -238,6 +246,8 @@ impl EventBody {
             EventBody::IncidentUpdated { .. } => "incident_updated",
             EventBody::ModeChanged { .. } => "mode_changed",
             EventBody::ScreenAcked { .. } => "screen_acked",
+            EventBody::ModeProposed { .. } => "mode_proposed",
+            EventBody::ScreenRegistered { .. } => "screen_registered",
             EventBody::Unknown => "unknown",
         }
     }
@@ -269,12 +279,20 @@ pub struct ModeState {
     #[serde(default)]
     pub confirmed_by: Option<String>,
     pub switched_at: Option<DateTime<Utc>>,
-    /// Drill (exercise) mode. Always false for the real mode.
+    /// Drill (exercise) mode: true on a hub that runs a drill (`citydeck-hub --exercise`), whose data is kept
+    /// apart from the real hub's. Always false for the real mode.
     #[serde(default)]
     pub exercise: bool,
     /// The latest acknowledgement of each screen that has acknowledged anything.
     #[serde(default)]
     pub acks: Vec<ScreenAck>,
+    /// Every screen the hub knows: registered ones (expected to follow the mode) and any that ever acknowledged.
+    /// A screen here whose ack is missing or older than `epoch` has not switched yet.
+    #[serde(default)]
+    pub screens: Vec<String>,
+    /// The level-I proposal this state applied, when it was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposal_id: Option<Uuid>,
 }
 
 impl ModeState {
@@ -290,8 +308,44 @@ impl ModeState {
             switched_at: None,
             exercise: false,
             acks: Vec::new(),
+            screens: Vec::new(),
+            proposal_id: None,
         }
     }
+
+    /// Screens that do not show this epoch yet: registered but never acked, or acked an older epoch.
+    pub fn lagging_screens(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .screens
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !self.acks.iter().any(|a| a.screen == *s))
+            .collect();
+        out.extend(
+            self.acks
+                .iter()
+                .filter(|a| a.epoch < self.epoch)
+                .map(|a| a.screen.as_str()),
+        );
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// A level-I switch waiting for a second commander (`GET /api/v1/mode/proposals`, `mode_proposed` events).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ModeProposal {
+    pub proposal_id: Uuid,
+    pub proposer: String,
+    pub mode: ModeKind,
+    pub level: Option<Grade>,
+    pub reason: String,
+    #[serde(default)]
+    pub incident_ids: Vec<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -404,6 +458,9 @@ pub struct Health {
     /// another log (a replaced or different hub at the same URL) must start its cache over.
     #[serde(default)]
     pub log_id: String,
+    /// True on a drill hub (`--exercise`): everything it holds is exercise data.
+    #[serde(default)]
+    pub exercise: bool,
 }
 
 #[cfg(test)]

@@ -11,7 +11,9 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
 use citydeck_protocol::ipc::Summary;
-use citydeck_protocol::{Event, EventBody, Grade, Incident, IncidentClass, ModeState, ServerSeq, Stage};
+use citydeck_protocol::{
+    Event, EventBody, Grade, Incident, IncidentClass, ModeProposal, ModeState, ServerSeq, Stage,
+};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 /// (version, SQL). Append only; never edit a released migration.
@@ -60,6 +62,26 @@ fn read_mode(c: &Connection) -> Result<ModeState> {
         None => Ok(ModeState::initial()),
         Some(b) => serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(format!("mode: {e}"))),
     }
+}
+
+fn write_mode(c: &Connection, mode: &ModeState) -> Result<()> {
+    let body = serde_json::to_string(mode).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    put_meta(c, "mode", &body)
+}
+
+fn read_proposals(c: &Connection) -> Result<Vec<ModeProposal>> {
+    let v: Option<String> = c
+        .query_row("SELECT value FROM meta WHERE key = 'proposals'", [], |r| r.get(0))
+        .optional()?;
+    match v {
+        None => Ok(Vec::new()),
+        Some(b) => serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(format!("proposals: {e}"))),
+    }
+}
+
+fn write_proposals(c: &Connection, p: &[ModeProposal]) -> Result<()> {
+    let body = serde_json::to_string(p).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    put_meta(c, "proposals", &body)
 }
 
 fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
@@ -165,7 +187,10 @@ impl Cache {
         let reset = matches!(&old, Some(o) if o != log_id);
         if reset {
             tx.execute("DELETE FROM incidents", [])?;
-            tx.execute("DELETE FROM meta WHERE key = 'last_seq'", [])?;
+            tx.execute(
+                "DELETE FROM meta WHERE key IN ('last_seq', 'mode', 'proposals')",
+                [],
+            )?;
         }
         put_meta(&tx, "log_id", log_id)?;
         tx.commit()?;
@@ -222,21 +247,37 @@ impl Cache {
                 }
                 EventBody::ModeChanged { mode } => {
                     // Screens keep their latest acknowledgement across switches (that is how a screen still
-                    // showing the old epoch is seen to lag), as on the hub.
+                    // showing the old epoch is seen to lag), as on the hub; the event carries neither.
+                    let before = read_mode(&tx)?;
                     let mut mode = mode.clone();
-                    mode.acks = read_mode(&tx)?.acks;
-                    let body =
-                        serde_json::to_string(&mode).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    put_meta(&tx, "mode", &body)?;
+                    mode.acks = before.acks;
+                    mode.screens = before.screens;
+                    write_mode(&tx, &mode)?;
+                    if let Some(id) = mode.proposal_id {
+                        let mut p = read_proposals(&tx)?;
+                        p.retain(|p| p.proposal_id != id);
+                        write_proposals(&tx, &p)?;
+                    }
                 }
                 EventBody::ScreenAcked { ack } => {
                     let mut mode = read_mode(&tx)?;
                     mode.acks.retain(|a| a.screen != ack.screen);
                     mode.acks.push(ack.clone());
                     mode.acks.sort_by(|a, b| a.screen.cmp(&b.screen));
-                    let body =
-                        serde_json::to_string(&mode).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    put_meta(&tx, "mode", &body)?;
+                    add_screen(&mut mode, &ack.screen);
+                    write_mode(&tx, &mode)?;
+                }
+                EventBody::ScreenRegistered { screen } => {
+                    let mut mode = read_mode(&tx)?;
+                    add_screen(&mut mode, screen);
+                    write_mode(&tx, &mode)?;
+                }
+                EventBody::ModeProposed { proposal } => {
+                    let mut p = read_proposals(&tx)?;
+                    // Bounded: drop proposals long expired so the list cannot grow without end.
+                    p.retain(|p| p.expires_at > received_at - Duration::hours(1));
+                    p.push(proposal.clone());
+                    write_proposals(&tx, &p)?;
                 }
                 // A kind this build does not know: its seq still counts as seen.
                 EventBody::Unknown => {}
@@ -253,6 +294,13 @@ impl Cache {
     /// The city's mode as last received (initial peacetime before any `mode_changed`).
     pub fn mode(&self) -> Result<ModeState> {
         read_mode(&self.conn)
+    }
+
+    /// Level-I proposals waiting for a second commander as of `now` (not applied, not expired), oldest first.
+    pub fn pending_proposals(&self, now: DateTime<Utc>) -> Result<Vec<ModeProposal>> {
+        let mut p = read_proposals(&self.conn)?;
+        p.retain(|p| p.expires_at > now);
+        Ok(p)
     }
 
     /// Open incidents, most recently changed first.
@@ -322,6 +370,12 @@ impl Cache {
             by_stage,
             last_hour,
         })
+    }
+}
+
+fn add_screen(mode: &mut ModeState, screen: &str) {
+    if let Err(at) = mode.screens.binary_search_by(|s| s.as_str().cmp(screen)) {
+        mode.screens.insert(at, screen.to_string());
     }
 }
 

@@ -283,3 +283,83 @@ fn tracks_the_city_mode_and_screen_acks_from_the_log() {
     assert_eq!(got.acks.len(), 2);
     assert!(got.acks.iter().all(|a| a.epoch == 1));
 }
+
+#[test]
+fn tracks_registered_screens_and_pending_proposals_and_forgets_them_with_the_log() {
+    use citydeck_protocol::{ModeKind, ModeProposal, ModeState, ScreenAck};
+    let mut c = Cache::open_in_memory().unwrap();
+    c.bind_log("log-a").unwrap();
+    let ev = |seq, body| Event {
+        server_seq: seq,
+        at: now(),
+        actor: "commander".into(),
+        body,
+    };
+    let proposal = |minutes: i64| ModeProposal {
+        proposal_id: uuid::Uuid::now_v7(),
+        proposer: "commander".into(),
+        mode: ModeKind::Wartime,
+        level: Some(Grade::I),
+        reason: "特大地震".into(),
+        incident_ids: vec![],
+        created_at: now(),
+        expires_at: now() + Duration::minutes(minutes),
+    };
+    let (p1, p2) = (proposal(2), proposal(5));
+    c.apply_events(
+        &[
+            ev(
+                1,
+                EventBody::ScreenRegistered {
+                    screen: "wall-2".into(),
+                },
+            ),
+            ev(
+                2,
+                EventBody::ScreenRegistered {
+                    screen: "leader-office".into(),
+                },
+            ),
+            ev(
+                3,
+                EventBody::ScreenAcked {
+                    ack: ScreenAck {
+                        screen: "wall-1".into(),
+                        epoch: 0,
+                        by: "operator".into(),
+                        at: now(),
+                    },
+                },
+            ),
+            ev(4, EventBody::ModeProposed { proposal: p1.clone() }),
+            ev(5, EventBody::ModeProposed { proposal: p2.clone() }),
+        ],
+        now(),
+    )
+    .unwrap();
+    let m = c.mode().unwrap();
+    assert_eq!(m.screens, ["leader-office", "wall-1", "wall-2"]);
+    assert_eq!(m.lagging_screens(), ["leader-office", "wall-2"], "never acked");
+    assert_eq!(c.pending_proposals(now()).unwrap(), vec![p1.clone(), p2.clone()]);
+    assert_eq!(
+        c.pending_proposals(now() + Duration::minutes(3)).unwrap(),
+        vec![p2.clone()],
+        "an expired proposal no longer waits"
+    );
+    // p2 is confirmed: the switch names it, it leaves the list; the screens stay known and now lag
+    let mut m2 = ModeState::initial();
+    m2.mode = ModeKind::Wartime;
+    m2.level = Some(Grade::I);
+    m2.epoch = 1;
+    m2.proposal_id = Some(p2.proposal_id);
+    c.apply_events(&[ev(6, EventBody::ModeChanged { mode: m2 })], now())
+        .unwrap();
+    assert_eq!(c.pending_proposals(now()).unwrap(), vec![p1]);
+    let m = c.mode().unwrap();
+    assert_eq!(m.screens.len(), 3);
+    assert_eq!(m.lagging_screens(), ["leader-office", "wall-1", "wall-2"]);
+    // a replaced hub log: mode, screens and proposals are the old hub's and go with it
+    assert!(c.bind_log("log-b").unwrap());
+    assert_eq!(c.mode().unwrap(), ModeState::initial());
+    assert!(c.pending_proposals(now()).unwrap().is_empty());
+}
