@@ -4,7 +4,10 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use chrono::Utc;
-use citydeck_protocol::ipc::{CityInfo, CockpitSnapshot, ConnectionInfo};
+use citydeck_protocol::ipc::{
+    CityInfo, CockpitSnapshot, ConnectionInfo, Me, SwitchModeRequest, SwitchOutcome, WartimeFocus,
+};
+use citydeck_protocol::{ModeKind, ModeState};
 use citydeck_sim::CityConfig;
 use citydeck_store::Cache;
 use citydeck_sync::{Backoff, Credentials, HubClient, SyncEngine, SyncHandle};
@@ -15,6 +18,8 @@ use crate::settings::Settings;
 
 /// How many open incidents the cockpit receives at most (newest first).
 const SNAPSHOT_INCIDENTS: u32 = 500;
+/// Nearby response resources listed per group (rescue, medical, shelter) around the wartime focus.
+const NEARBY_PER_GROUP: usize = 3;
 
 pub struct Backend {
     cache: Arc<Mutex<Cache>>,
@@ -22,6 +27,8 @@ pub struct Backend {
     screen: String,
     sync: SyncHandle,
     city: CityInfo,
+    /// The city's response facilities (fire/police stations, medical, shelters) from its OSM extract.
+    facilities: Arc<Vec<citydeck_sim::Place>>,
     // Kept alive for the life of the window.
     _embedded: Option<citydeck_hub::RunningHub>,
 }
@@ -47,13 +54,18 @@ impl Backend {
         let (hub_url, identity, embedded) = match &settings.hub_url {
             Some(url) => (url.clone(), url.clone(), None),
             None => {
-                let db_path = settings.data_dir.join("embedded-hub.sqlite");
+                // A drill never touches the real embedded database (the hub also refuses a mismatched file).
+                let db_path = settings.data_dir.join(if settings.exercise {
+                    "embedded-exercise.sqlite"
+                } else {
+                    "embedded-hub.sqlite"
+                });
                 let hub = citydeck_hub::start(citydeck_hub::HubConfig {
                     db_path: db_path.clone(),
                     listen: "127.0.0.1:0".parse().expect("loopback address"),
                     demo: true,
                     confirm_window: None,
-                    exercise: false,
+                    exercise: settings.exercise,
                     screens: Vec::new(),
                 })
                 .await
@@ -80,12 +92,14 @@ impl Backend {
             },
         )?;
         let sync = SyncEngine::spawn(client.clone(), cache.clone(), Backoff::default());
+        let facilities = Arc::new(load_facilities(&city, &settings).await);
         Ok(Backend {
             cache,
             client,
             screen: settings.screen.clone(),
             sync,
             city: city_info(&city),
+            facilities,
             _embedded: embedded,
         })
     }
@@ -97,21 +111,78 @@ impl Backend {
         Ok(())
     }
 
+    /// Asks the hub to switch the city's mode. The hub decides (role, transition rules, two-person rule); its
+    /// refusal comes back as the error, in its own words.
+    pub async fn switch_mode(&self, req: SwitchModeRequest) -> anyhow::Result<SwitchOutcome> {
+        let outcome = self
+            .client
+            .switch_mode(req.mode, req.level, &req.reason, &req.incident_ids)
+            .await
+            .map_err(hub_refusal)?;
+        tracing::info!(?req.mode, ?req.level, ?outcome, "mode switch requested");
+        Ok(match outcome {
+            citydeck_sync::ModeSwitch::Applied(mode) => SwitchOutcome::Applied { mode },
+            citydeck_sync::ModeSwitch::Pending(p) => SwitchOutcome::PendingConfirmation {
+                proposal_id: p.proposal_id,
+                expires_at: p.expires_at,
+            },
+        })
+    }
+
+    /// Confirms another commander's level-I proposal.
+    pub async fn confirm_mode(&self, proposal_id: uuid::Uuid) -> anyhow::Result<ModeState> {
+        let mode = self.client.confirm_mode(proposal_id).await.map_err(hub_refusal)?;
+        tracing::info!(%proposal_id, epoch = mode.epoch, "level-I switch confirmed");
+        Ok(mode)
+    }
+
     pub fn changes(&self) -> watch::Receiver<ConnectionInfo> {
         self.sync.subscribe()
     }
 
     pub async fn snapshot(&self) -> anyhow::Result<CockpitSnapshot> {
         let cache = self.cache.clone();
-        let (incidents, summary, mode) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let c = cache.lock().unwrap_or_else(|p| p.into_inner());
-            Ok((
-                c.open_incidents(SNAPSHOT_INCIDENTS)?,
-                c.summary(Utc::now())?,
-                c.mode()?,
-            ))
-        })
-        .await??;
+        let facilities = self.facilities.clone();
+        let now = Utc::now();
+        let (incidents, summary, mode, proposals, focus) =
+            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let c = cache.lock().unwrap_or_else(|p| p.into_inner());
+                let mode = c.mode()?;
+                // The focus is the first triggering incident the cache knows.
+                let focus = if mode.mode == ModeKind::Wartime {
+                    let mut found = None;
+                    for id in &mode.incident_ids {
+                        if let Some(i) = c.incident(&id.to_string())? {
+                            found = Some(i);
+                            break;
+                        }
+                    }
+                    found.map(|incident| WartimeFocus {
+                        nearby: citydeck_sim::resources::nearby(
+                            &facilities,
+                            incident.location.lon,
+                            incident.location.lat,
+                            NEARBY_PER_GROUP,
+                        ),
+                        incident,
+                    })
+                } else {
+                    None
+                };
+                Ok((
+                    c.open_incidents(SNAPSHOT_INCIDENTS)?,
+                    c.summary(now)?,
+                    mode,
+                    c.pending_proposals(now)?,
+                    focus,
+                ))
+            })
+            .await??;
+        let me = self.client.role().await.map(|role| Me {
+            username: self.client.username().to_string(),
+            role,
+            screen: self.screen.clone(),
+        });
         let mut connection = self.sync.status();
         if connection.hub.starts_with("http://127.0.0.1") && self._embedded.is_some() {
             connection.hub = "embedded".into();
@@ -122,8 +193,38 @@ impl Backend {
             incidents,
             summary,
             mode,
+            proposals,
+            me,
+            focus,
             generated_at: Utc::now(),
         })
+    }
+}
+
+/// The hub's refusal in its own words ("reason: is required", "only commanders …"), else the whole error.
+fn hub_refusal(e: citydeck_sync::ClientError) -> anyhow::Error {
+    match e {
+        citydeck_sync::ClientError::Api { body, .. } => anyhow::anyhow!(body.message),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// The city's response facilities; none (with a warning) when the extract cannot be read: the cockpit still
+/// works, it just lists no nearby resources.
+async fn load_facilities(city: &CityConfig, settings: &Settings) -> Vec<citydeck_sim::Place> {
+    let pbf = settings.data_root.join(&city.data.osm_pbf);
+    let bbox = city.bbox.clone();
+    let loaded = tokio::task::spawn_blocking(move || citydeck_sim::load_places(&pbf, Some(&bbox))).await;
+    match loaded {
+        Ok(Ok((places, _))) => citydeck_sim::resources::response_facilities(&places),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "no response facilities: the city's OSM extract cannot be read");
+            Vec::new()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no response facilities");
+            Vec::new()
+        }
     }
 }
 

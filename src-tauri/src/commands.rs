@@ -1,6 +1,7 @@
 //! Tauri commands: one-line calls into the backend.
 
-use citydeck_protocol::ipc::CockpitSnapshot;
+use citydeck_protocol::ipc::{CockpitSnapshot, SwitchModeRequest, SwitchOutcome};
+use citydeck_protocol::ModeState;
 
 use crate::backend::Backend;
 
@@ -14,4 +15,25 @@ pub async fn cockpit_snapshot(backend: tauri::State<'_, Backend>) -> Result<Cock
 #[tauri::command]
 pub async fn ack_mode(backend: tauri::State<'_, Backend>, epoch: u64) -> Result<(), String> {
     backend.ack_mode(epoch).await.map_err(|e| format!("{e:#}"))
+}
+
+/// Switch the city's mode (commanders; the hub decides and may answer "pending confirmation" for level I).
+#[tauri::command]
+pub async fn switch_mode(
+    backend: tauri::State<'_, Backend>,
+    request: SwitchModeRequest,
+) -> Result<SwitchOutcome, String> {
+    backend.switch_mode(request).await.map_err(|e| format!("{e:#}"))
+}
+
+/// Confirm another commander's level-I switch.
+#[tauri::command]
+pub async fn confirm_mode(
+    backend: tauri::State<'_, Backend>,
+    proposal_id: uuid::Uuid,
+) -> Result<ModeState, String> {
+    backend
+        .confirm_mode(proposal_id)
+        .await
+        .map_err(|e| format!("{e:#}"))
 }

@@ -34,7 +34,9 @@ pub fn run() {
         .manage(backend)
         .invoke_handler(tauri::generate_handler![
             commands::cockpit_snapshot,
-            commands::ack_mode
+            commands::ack_mode,
+            commands::switch_mode,
+            commands::confirm_mode
         ])
         .setup(|app| {
             let handle = app.handle().clone();

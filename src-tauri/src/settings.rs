@@ -8,6 +8,7 @@
 //! | `CITYDECK_CITY` | `city` | the city file (default `data/city/helsinki.toml` of the source tree) |
 //! | `CITYDECK_SIM_RATE` | `sim_rate` | embedded simulator rate, incidents/s (default 0.5; 0 = off) |
 //! | `CITYDECK_SCREEN` | `screen` | this screen's name for mode acknowledgements (default `desktop-<host>`) |
+//! | `CITYDECK_EXERCISE` | `exercise` | `1`: the embedded hub runs a drill on its own database (EXERCISE watermark) |
 
 use std::path::PathBuf;
 
@@ -24,6 +25,8 @@ pub struct Settings {
     pub data_root: PathBuf,
     pub sim_rate: f64,
     pub screen: String,
+    /// Embedded hub only: run a drill (its own `embedded-exercise.sqlite`, never the real one).
+    pub exercise: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -35,6 +38,7 @@ struct FileSettings {
     city: Option<PathBuf>,
     sim_rate: Option<f64>,
     screen: Option<String>,
+    exercise: Option<bool>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -100,7 +104,14 @@ impl Settings {
             })
             .take(64)
             .collect();
+        let exercise = match env("CITYDECK_EXERCISE").as_deref() {
+            Some("1" | "true" | "yes") => true,
+            Some("0" | "false" | "no") => false,
+            Some(other) => anyhow::bail!("CITYDECK_EXERCISE={other:?}: use 1 or 0"),
+            None => file.exercise.unwrap_or(false),
+        };
         Ok(Settings {
+            exercise,
             screen,
             hub_url: env("CITYDECK_HUB_URL").or(file.hub_url),
             username: env("CITYDECK_USER")

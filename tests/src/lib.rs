@@ -49,8 +49,14 @@ impl HubProcess {
     }
 
     pub fn start_on(db: &Path, listen: &str) -> HubProcess {
+        Self::start_with(db, listen, &[])
+    }
+
+    /// Starts the hub with extra command-line flags (e.g. `--exercise`, `--screen hall-wall-1`).
+    pub fn start_with(db: &Path, listen: &str, extra: &[&str]) -> HubProcess {
         let mut child = Command::new(binary("citydeck-hub"))
             .args(["--db", db.to_str().unwrap(), "--listen", listen, "--demo"])
+            .args(extra)
             .env("CITYDECK_DEMO_PASSWORD", DEMO_PASSWORD)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())

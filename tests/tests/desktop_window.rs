@@ -72,28 +72,13 @@ async fn wait_for_text(
     ))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by `cargo xtask test` under xvfb-run"]
-async fn cockpit_window_shows_live_incidents_from_the_hub() {
-    let dir = tempfile::tempdir().unwrap();
-    let hub = HubProcess::start(&dir.path().join("hub.sqlite"));
-    let writer = HubClient::new(
-        &hub.url,
-        Credentials {
-            username: "operator".into(),
-            password: DEMO_PASSWORD.into(),
-        },
-    )
-    .unwrap();
-    writer
-        .create_incident(&incident(
-            "Rautatientori 人群聚集",
-            IncidentClass::SocialSecurity,
-            Grade::II,
-        ))
-        .await
-        .unwrap();
+/// A `citydeck` window opened through tauri-driver, signed in to `hub_url` as `user`, acking as `screen`.
+struct Window {
+    c: fantoccini::Client,
+    _driver: Driver,
+}
 
+async fn open_window(hub_url: &str, user: &str, screen: &str, data_dir: &std::path::Path) -> Window {
     let port = free_port();
     let native_port = free_port();
     let app = binary("citydeck");
@@ -105,11 +90,11 @@ async fn cockpit_window_shows_live_incidents_from_the_hub() {
                 "--native-port",
                 &native_port.to_string(),
             ])
-            .env("CITYDECK_HUB_URL", &hub.url)
-            .env("CITYDECK_USER", "leader")
+            .env("CITYDECK_HUB_URL", hub_url)
+            .env("CITYDECK_USER", user)
             .env("CITYDECK_PASSWORD", DEMO_PASSWORD)
-            .env("CITYDECK_DATA_DIR", dir.path().join("desktop"))
-            .env("CITYDECK_SCREEN", "e2e-wall")
+            .env("CITYDECK_DATA_DIR", data_dir)
+            .env("CITYDECK_SCREEN", screen)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -118,21 +103,72 @@ async fn cockpit_window_shows_live_incidents_from_the_hub() {
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), "wry".into());
     caps.insert("tauri:options".into(), serde_json::json!({ "application": app }));
-    let mut client = None;
     for _ in 0..100 {
         match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps.clone())
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
         {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
+            Ok(c) => return Window { c, _driver: driver },
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }
     }
-    let c = client.expect("could not open a WebDriver session on the citydeck window");
+    panic!("could not open a WebDriver session on the citydeck window");
+}
+
+/// Polls a JavaScript expression in the window until it is true.
+async fn wait_js(c: &fantoccini::Client, expr: &str, what: &str, timeout: Duration) -> Result<(), String> {
+    let start = std::time::Instant::now();
+    let script = format!("return !!({expr});");
+    while start.elapsed() < timeout {
+        if let Ok(v) = c.execute(&script, vec![]).await {
+            if v.as_bool() == Some(true) {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err(format!("{what}: `{expr}` not true within {timeout:?}"))
+}
+
+async fn js(c: &fantoccini::Client, script: &str) -> Result<serde_json::Value, String> {
+    c.execute(script, vec![]).await.map_err(|e| e.to_string())
+}
+
+async fn save_screenshot(c: &fantoccini::Client, name: &str) -> Result<(), String> {
+    let png = c.screenshot().await.map_err(|e| e.to_string())?;
+    let out = repo_root().join("artifacts");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    std::fs::write(out.join(name), png).map_err(|e| e.to_string())
+}
+
+fn client(hub: &HubProcess, user: &str) -> HubClient {
+    HubClient::new(
+        &hub.url,
+        Credentials {
+            username: user.into(),
+            password: DEMO_PASSWORD.into(),
+        },
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by `cargo xtask test` under xvfb-run"]
+async fn cockpit_window_shows_live_incidents_from_the_hub() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = HubProcess::start(&dir.path().join("hub.sqlite"));
+    let writer = client(&hub, "operator");
+    writer
+        .create_incident(&incident(
+            "Rautatientori 人群聚集",
+            IncidentClass::SocialSecurity,
+            Grade::II,
+        ))
+        .await
+        .unwrap();
+    let Window { c, _driver: driver } =
+        open_window(&hub.url, "leader", "e2e-wall", &dir.path().join("desktop")).await;
 
     let result = async {
         // Backlog: the incident created before the window opened.
@@ -175,14 +211,7 @@ async fn cockpit_window_shows_live_incidents_from_the_hub() {
             return Err(format!("expected 2 feed rows, found {}", rows.len()));
         }
         // 平战转换: a commander switches; the window follows and acknowledges the new epoch to the hub.
-        let commander = HubClient::new(
-            &hub.url,
-            Credentials {
-                username: "commander".into(),
-                password: DEMO_PASSWORD.into(),
-            },
-        )
-        .map_err(|e| e.to_string())?;
+        let commander = client(&hub, "commander");
         let switched = commander
             .switch_mode(ModeKind::Wartime, Some(Grade::III), "e2e: 暴雨", &[])
             .await
@@ -219,11 +248,16 @@ async fn cockpit_window_shows_live_incidents_from_the_hub() {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+        // A leader's screen follows but cannot switch: the button is there, disabled, saying why.
+        wait_js(
+            &c,
+            "document.querySelector('#mode-switch-button')?.disabled === true",
+            "switch button disabled for a leader",
+            Duration::from_secs(5),
+        )
+        .await?;
         tokio::time::sleep(Duration::from_millis(800)).await;
-        let png = c.screenshot().await.map_err(|e| e.to_string())?;
-        let out = repo_root().join("artifacts");
-        std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-        std::fs::write(out.join("e2e-cockpit.png"), png).map_err(|e| e.to_string())?;
+        save_screenshot(&c, "e2e-cockpit.png").await?;
         Ok::<(), String>(())
     }
     .await;
@@ -232,4 +266,195 @@ async fn cockpit_window_shows_live_incidents_from_the_hub() {
     if let Err(e) = result {
         panic!("{e}");
     }
+}
+
+/// A commander switches through the dialog: sees the consequences, cannot send without a reason, raises to
+/// level III with a triggering incident (the wartime layout shows its countdowns and nearby resources), then
+/// proposes level I, which only a second commander's confirmation applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by `cargo xtask test` under xvfb-run"]
+async fn commander_switches_through_the_dialog_and_level_one_needs_a_second_commander() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = HubProcess::start_with(
+        &dir.path().join("hub.sqlite"),
+        "127.0.0.1:0",
+        &["--screen", "hall-wall-1"],
+    );
+    let fire = client(&hub, "operator")
+        .create_incident(&incident("Kamppi 地铁站火灾", IncidentClass::Accident, Grade::II))
+        .await
+        .unwrap();
+    let Window { c, _driver: driver } =
+        open_window(&hub.url, "commander", "cmd-desk", &dir.path().join("desktop")).await;
+    let result = async {
+        wait_text_ok(&c, "#incident-feed", "Kamppi 地铁站火灾").await?;
+        wait_js(
+            &c,
+            "document.querySelector('#mode-switch-button') && !document.querySelector('#mode-switch-button').disabled",
+            "switch button enabled for a commander online",
+            Duration::from_secs(30),
+        )
+        .await?;
+        js(&c, "document.querySelector('#mode-switch-button').click(); return true;").await?;
+        wait_js(&c, "document.querySelector('#mode-dialog')", "dialog open", Duration::from_secs(5)).await?;
+        js(&c, "document.querySelector('.target-opt[data-target=\"III\"]').click(); return true;").await?;
+        // no reason yet: nothing can be sent
+        wait_js(
+            &c,
+            "document.querySelector('#switch-submit').disabled === true",
+            "submit disabled without a reason",
+            Duration::from_secs(5),
+        )
+        .await?;
+        let reason = c
+            .find(Locator::Css("#switch-reason"))
+            .await
+            .map_err(|e| e.to_string())?;
+        reason
+            .send_keys("地铁站火灾，多人被困")
+            .await
+            .map_err(|e| e.to_string())?;
+        wait_text_ok(&c, "#switch-consequences", "首报").await?;
+        wait_text_ok(&c, "#switch-consequences", "Ⅲ").await?;
+        let pick = format!(
+            "document.querySelector('.trigger-opt[data-incident-id=\"{}\"] input').click(); return true;",
+            fire.id
+        );
+        js(&c, &pick).await?;
+        wait_js(
+            &c,
+            "document.querySelector('#switch-submit').disabled === false",
+            "submit enabled with a reason",
+            Duration::from_secs(5),
+        )
+        .await?;
+        js(&c, "document.querySelector('#switch-submit').click(); return true;").await?;
+        wait_js(
+            &c,
+            "document.querySelector('#cockpit').dataset.mode === 'wartime' && document.querySelector('#cockpit').dataset.level === 'III'",
+            "window in wartime level III",
+            Duration::from_secs(30),
+        )
+        .await?;
+        let mode = client(&hub, "leader").mode().await.map_err(|e| e.to_string())?;
+        if mode.level != Some(Grade::III)
+            || mode.switched_by.as_deref() != Some("commander")
+            || mode.incident_ids != vec![fire.id]
+            || mode.reason != "地铁站火灾，多人被困"
+        {
+            return Err(format!("the hub recorded {mode:?}"));
+        }
+        // the wartime layout: countdowns for level III, the fire in focus with real nearby resources
+        wait_js(
+            &c,
+            "document.querySelectorAll('#response-clock .deadline-row').length >= 3",
+            "response clock rows",
+            Duration::from_secs(10),
+        )
+        .await?;
+        wait_js(
+            &c,
+            "document.querySelectorAll('#nearby-resources .nearby-row').length >= 3",
+            "nearby resources from the OSM extract",
+            Duration::from_secs(10),
+        )
+        .await?;
+        wait_text_ok(&c, "#task-board", "Kamppi 地铁站火灾").await?;
+        // hall-wall-1 was registered and never acked: the commander sees it named after the grace time
+        wait_js(
+            &c,
+            "document.querySelector('#ack-badge').title.includes('hall-wall-1')",
+            "the never-acked screen is named",
+            Duration::from_secs(20),
+        )
+        .await?;
+        save_screenshot(&c, "e2e-wartime-III.png").await?;
+
+        // level I from the dialog waits for a second commander
+        js(&c, "document.querySelector('#mode-switch-button').click(); return true;").await?;
+        wait_js(&c, "document.querySelector('#mode-dialog')", "dialog open", Duration::from_secs(5)).await?;
+        js(&c, "document.querySelector('.target-opt[data-target=\"I\"]').click(); return true;").await?;
+        let reason = c
+            .find(Locator::Css("#switch-reason"))
+            .await
+            .map_err(|e| e.to_string())?;
+        reason.send_keys("火势蔓延至隧道").await.map_err(|e| e.to_string())?;
+        wait_text_ok(&c, "#switch-consequences", "双人规则").await?;
+        js(&c, "document.querySelector('#switch-submit').click(); return true;").await?;
+        wait_text_ok(&c, "#proposal-banner", "等待另一名指挥长确认").await?;
+        let level = js(&c, "return document.querySelector('#cockpit').dataset.level;").await?;
+        if level.as_str() != Some("III") {
+            return Err(format!("level {level} before the second commander confirmed"));
+        }
+        let second = client(&hub, "commander2");
+        let pending = second.proposals().await.map_err(|e| e.to_string())?;
+        let [p] = pending.as_slice() else {
+            return Err(format!("expected one proposal, hub has {pending:?}"));
+        };
+        second
+            .confirm_mode(p.proposal_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        wait_js(
+            &c,
+            "document.querySelector('#cockpit').dataset.level === 'I'",
+            "window in level I after confirmation",
+            Duration::from_secs(30),
+        )
+        .await?;
+        wait_js(
+            &c,
+            "document.querySelectorAll('#proposal-banner .proposal-row').length === 0",
+            "proposal banner cleared",
+            Duration::from_secs(10),
+        )
+        .await?;
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        save_screenshot(&c, "e2e-wartime-I.png").await?;
+        Ok::<(), String>(())
+    }
+    .await;
+    let _ = c.close().await;
+    drop(driver);
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// A window on a drill hub carries the EXERCISE watermark from the first snapshot, before any switch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by `cargo xtask test` under xvfb-run"]
+async fn a_window_on_a_drill_hub_shows_the_exercise_watermark() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = HubProcess::start_with(&dir.path().join("drill.sqlite"), "127.0.0.1:0", &["--exercise"]);
+    let Window { c, _driver: driver } =
+        open_window(&hub.url, "leader", "drill-wall", &dir.path().join("desktop")).await;
+    let result = async {
+        wait_js(
+            &c,
+            "document.querySelector('#cockpit')?.dataset.connection === 'online'",
+            "online",
+            Duration::from_secs(60),
+        )
+        .await?;
+        wait_js(
+            &c,
+            "(() => { const w = document.querySelector('#exercise-watermark'); return w && w.getBoundingClientRect().width > 0 && w.textContent.includes('EXERCISE'); })()",
+            "the EXERCISE watermark covers the screen",
+            Duration::from_secs(20),
+        )
+        .await?;
+        save_screenshot(&c, "e2e-exercise.png").await?;
+        Ok::<(), String>(())
+    }
+    .await;
+    let _ = c.close().await;
+    drop(driver);
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+async fn wait_text_ok(c: &fantoccini::Client, css: &str, text: &str) -> Result<(), String> {
+    wait_for_text(c, css, text, Duration::from_secs(30)).await
 }

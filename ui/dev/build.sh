@@ -15,5 +15,5 @@ fi
 cargo build -p ui --target wasm32-unknown-unknown --release
 wasm-bindgen --target web --no-typescript --out-dir "$UI_DIR/dist" \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/ui.wasm"
-cp "$UI_DIR/index.html" "$UI_DIR/style.css" "$UI_DIR/dist/"
+cp "$UI_DIR/index.html" "$UI_DIR/style.css" "$UI_DIR/switch.css" "$UI_DIR/dist/"
 ls -l "$UI_DIR/dist"

@@ -5,6 +5,7 @@ use citydeck_protocol::ipc::ConnectionState;
 use leptos::prelude::*;
 
 use crate::i18n::{self, t, Lang};
+use crate::mode_switch::{ProposalBanner, SwitchButton, SwitchDialog, SwitchNotice, SwitchUi};
 use crate::state::{AppState, CockpitMode};
 use crate::time;
 
@@ -24,10 +25,13 @@ pub fn Header() -> impl IntoView {
         })
     };
 
+    SwitchUi::provide();
+
     view! {
         <header class="hdr">
             <div class="hdr-side hdr-left">
                 <ModeBadge mode=state.mode.into() />
+                <SwitchButton />
                 <AckBadge />
                 <ConnectionBadge />
             </div>
@@ -43,6 +47,9 @@ pub fn Header() -> impl IntoView {
                 <Clock />
                 <LangSwitch />
             </div>
+            <ProposalBanner />
+            <SwitchNotice />
+            <SwitchDialog />
         </header>
     }
 }
@@ -91,7 +98,8 @@ const ACK_GRACE_MS: f64 = 15_000.0;
 #[component]
 fn AckBadge() -> impl IntoView {
     let state = expect_context::<AppState>();
-    // (epoch, acked, total, lagging names, ms since the switch)
+    // (acked, total, lagging names, ms since the switch). Total counts every screen the hub knows, so a
+    // registered screen that never acknowledged anything is lagging too.
     let info = move || {
         let now = state.now_ms.get();
         state.snapshot.with(|s| {
@@ -99,18 +107,18 @@ fn AckBadge() -> impl IntoView {
             if m.epoch == 0 {
                 return None;
             }
-            let acked = m.acks.iter().filter(|a| a.epoch >= m.epoch).count();
-            let lagging: Vec<String> = m
-                .acks
-                .iter()
-                .filter(|a| a.epoch < m.epoch)
-                .map(|a| a.screen.clone())
-                .collect();
+            let lagging: Vec<String> = m.lagging_screens().into_iter().map(String::from).collect();
+            let mut total = m.screens.len();
+            // Older hubs list no screens: count the acks.
+            if total == 0 {
+                total = m.acks.len();
+            }
+            let acked = total.saturating_sub(lagging.len());
             let since = m
                 .switched_at
                 .map(|t| now - t.timestamp_millis() as f64)
                 .unwrap_or(0.0);
-            Some((acked, m.acks.len(), lagging, since))
+            Some((acked, total, lagging, since))
         })
     };
     let text = move || {

@@ -6,8 +6,10 @@
 use std::fmt;
 
 use citydeck_protocol::ipc::{
-    ChangeHint, CockpitSnapshot, CMD_ACK_MODE, CMD_COCKPIT_SNAPSHOT, EVENT_COCKPIT_CHANGED,
+    ChangeHint, CockpitSnapshot, SwitchModeRequest, SwitchOutcome, CMD_ACK_MODE, CMD_COCKPIT_SNAPSHOT,
+    CMD_CONFIRM_MODE, CMD_SWITCH_MODE, EVENT_COCKPIT_CHANGED,
 };
+use citydeck_protocol::ModeState;
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -101,6 +103,29 @@ pub async fn ack_mode(epoch: u64) -> Result<(), IpcError> {
     call_promise(&this, &invoke, &[JsValue::from_str(CMD_ACK_MODE), args.into()])
         .await
         .map(|_| ())
+}
+
+/// `invoke(name, args)` where `args` is one object `{ key: value }` serialized with serde.
+async fn invoke_with<T: serde::Serialize + ?Sized>(name: &str, key: &str, value: &T) -> Result<JsValue, IpcError> {
+    let (this, invoke) = tauri_fn("core", "invoke")?;
+    let args = Object::new();
+    let value = value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| IpcError::Call(e.to_string()))?;
+    Reflect::set(&args, &JsValue::from_str(key), &value).map_err(|e| IpcError::Call(js_to_string(&e)))?;
+    call_promise(&this, &invoke, &[JsValue::from_str(name), args.into()]).await
+}
+
+/// `invoke("switch_mode", { request })`: ask the hub to switch the city's mode.
+pub async fn switch_mode(request: &SwitchModeRequest) -> Result<SwitchOutcome, IpcError> {
+    let v = invoke_with(CMD_SWITCH_MODE, "request", request).await?;
+    serde_wasm_bindgen::from_value(v).map_err(|e| IpcError::Decode(e.to_string()))
+}
+
+/// `invoke("confirm_mode", { proposalId })`: confirm another commander's level-I switch.
+pub async fn confirm_mode(proposal_id: uuid::Uuid) -> Result<ModeState, IpcError> {
+    let v = invoke_with(CMD_CONFIRM_MODE, "proposalId", &proposal_id).await?;
+    serde_wasm_bindgen::from_value(v).map_err(|e| IpcError::Decode(e.to_string()))
 }
 
 /// `listen("cockpit://changed", cb)`. The callback gets the hint when the payload parses, else None (the UI

@@ -14,8 +14,8 @@ use uuid::Uuid;
 use crate::i18n::Lang;
 use crate::ipc::{self, IpcError};
 
-/// 平时 / 战时. Only peacetime exists for now; the wartime feature sets [`AppState::mode`] and the header badge,
-/// the root `data-mode` attribute and the `mode-wartime` CSS class follow it.
+/// 平时 / 战时, from the snapshot's mode record; the header badge, the root `data-mode` attribute, the
+/// `mode-wartime` CSS class and the wartime layout follow it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum CockpitMode {
     #[default]
@@ -50,8 +50,9 @@ pub struct AppState {
     pub lang: RwSignal<Lang>,
     /// Operating mode shown in the header. The wartime feature plugs in here.
     pub mode: RwSignal<CockpitMode>,
-    /// The newest mode epoch the hub has recorded this screen as showing.
-    pub acked_epoch: RwSignal<u64>,
+    /// The newest mode epoch the hub has recorded this screen as showing (None: not yet told; the first
+    /// snapshot acknowledges even epoch 0, which registers this screen with the hub).
+    pub acked_epoch: RwSignal<Option<u64>>,
     /// Incidents that appeared in the latest snapshot and were not in the one before (for the row highlight).
     pub fresh_ids: RwSignal<HashSet<Uuid>>,
 }
@@ -64,7 +65,7 @@ impl AppState {
             now_ms: RwSignal::new(js_sys::Date::now()),
             lang: RwSignal::new(Lang::load()),
             mode: RwSignal::new(CockpitMode::Peacetime),
-            acked_epoch: RwSignal::new(0),
+            acked_epoch: RwSignal::new(None),
             fresh_ids: RwSignal::new(HashSet::new()),
         }
     }
@@ -111,13 +112,13 @@ impl AppState {
                 // Acknowledge each new mode epoch once this screen shows it (retried on the next snapshot if
                 // the hub could not be told, e.g. offline).
                 let epoch = snap.mode.epoch;
-                if epoch > 0 && self.acked_epoch.get_untracked() < epoch {
+                if self.acked_epoch.get_untracked().is_none_or(|a| a < epoch) {
                     // Marked before sending so one epoch is acknowledged once; put back if it fails.
                     let acked = self.acked_epoch;
                     let before = acked.get_untracked();
-                    acked.set(epoch);
+                    acked.set(Some(epoch));
                     spawn_local(async move {
-                        if crate::ipc::ack_mode(epoch).await.is_err() && acked.get_untracked() == epoch {
+                        if crate::ipc::ack_mode(epoch).await.is_err() && acked.get_untracked() == Some(epoch) {
                             acked.set(before);
                         }
                     });

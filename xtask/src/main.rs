@@ -221,7 +221,7 @@ fn build_ui() -> Result<()> {
         .args(["--target", "web", "--no-typescript", "--out-dir"])
         .arg(&dist)
         .arg(&wasm))?;
-    for f in ["index.html", "style.css"] {
+    for f in ["index.html", "style.css", "switch.css"] {
         std::fs::copy(root().join("ui").join(f), dist.join(f)).with_context(|| format!("copying ui/{f}"))?;
     }
     Ok(())
@@ -250,7 +250,13 @@ fn demo() -> Result<()> {
         return Ok(());
     }
     step("citydeck (embedded hub + demo-city simulator)");
-    run(&mut Command::new(bin))
+    let mut cmd = Command::new(bin);
+    // The demo signs in as the duty commander, so 平战转换 can be tried (CITYDECK_USER=leader for a
+    // read-only leadership screen).
+    if std::env::var_os("CITYDECK_USER").is_none() {
+        cmd.env("CITYDECK_USER", "commander");
+    }
+    run(&mut cmd)
 }
 
 fn test() -> Result<()> {
@@ -298,6 +304,9 @@ fn test() -> Result<()> {
             "--run-ignored",
             "only",
             "--no-fail-fast",
+            // one window at a time: several WebKit windows on 2 cores only make each other slow
+            "--test-threads",
+            "1",
         ])
         .args(FEATURES))?;
     Ok(())

@@ -3,8 +3,10 @@
 
 pub mod incident;
 pub mod mode;
+pub mod response;
 pub mod roles;
 
 pub use incident::{parse_new_incident, FieldError};
 pub use mode::{check_transition, CityMode, ModeError, Transition};
+pub use response::{deadlines, Deadline, DeadlineStatus};
 pub use roles::{Action, Permission};

@@ -3,6 +3,10 @@
 //! Commands (invoked from the UI with `window.__TAURI__.core.invoke(name, args)`):
 //! - `cockpit_snapshot` → [`CockpitSnapshot`]
 //! - `ack_mode` `{ epoch }` → the hub has recorded that this screen shows mode epoch `epoch`
+//! - `switch_mode` `{ request: SwitchModeRequest }` → [`SwitchOutcome`] (commanders; online only: the hub decides)
+//! - `confirm_mode` `{ proposalId }` → the new [`crate::ModeState`] (a second commander confirms level I)
+//!
+//! A command that fails rejects with a human-readable message (the hub's own message when it refused).
 //!
 //! Events (emitted by the shell, `window.__TAURI__.event.listen(name, cb)`):
 //! - [`EVENT_COCKPIT_CHANGED`]: the cache or the connection changed; the payload is a [`ChangeHint`]. The UI
@@ -11,10 +15,12 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Grade, Incident, IncidentClass, ServerSeq, Stage};
+use crate::{Grade, Incident, IncidentClass, ModeKind, ModeProposal, Role, ServerSeq, Stage};
 
 pub const CMD_COCKPIT_SNAPSHOT: &str = "cockpit_snapshot";
 pub const CMD_ACK_MODE: &str = "ack_mode";
+pub const CMD_SWITCH_MODE: &str = "switch_mode";
+pub const CMD_CONFIRM_MODE: &str = "confirm_mode";
 pub const EVENT_COCKPIT_CHANGED: &str = "cockpit://changed";
 
 /// State of the desktop's link to the hub.
@@ -81,7 +87,70 @@ pub struct CockpitSnapshot {
     /// The city's mode (平战转换) as last received from the hub.
     #[serde(default = "crate::ModeState::initial")]
     pub mode: crate::ModeState,
+    /// Level-I switches waiting for a second commander.
+    #[serde(default)]
+    pub proposals: Vec<ModeProposal>,
+    /// Who this window is logged in as (None until the first login succeeded).
+    #[serde(default)]
+    pub me: Option<Me>,
+    /// In wartime: the triggering incident and the response resources nearest to it.
+    #[serde(default)]
+    pub focus: Option<WartimeFocus>,
     pub generated_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Me {
+    pub username: String,
+    pub role: Role,
+    /// This window's screen name (what it acknowledges mode epochs as).
+    pub screen: String,
+}
+
+/// `switch_mode` arguments: the same fields as `POST /api/v1/mode`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SwitchModeRequest {
+    pub mode: ModeKind,
+    pub level: Option<Grade>,
+    pub reason: String,
+    #[serde(default)]
+    pub incident_ids: Vec<uuid::Uuid>,
+}
+
+/// What `switch_mode` did.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum SwitchOutcome {
+    Applied {
+        mode: Box<crate::ModeState>,
+    },
+    /// Level I: waits for a second commander until `expires_at`.
+    PendingConfirmation {
+        proposal_id: uuid::Uuid,
+        expires_at: DateTime<Utc>,
+    },
+}
+
+/// The wartime focus: the triggering incident and what can respond near it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct WartimeFocus {
+    pub incident: Incident,
+    /// Nearest first.
+    pub nearby: Vec<NearbyResource>,
+}
+
+/// A response resource near the focus incident: a facility from the city's OpenStreetMap extract.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct NearbyResource {
+    pub name: String,
+    /// `fire_station`, `police_station`, `hospital`, `clinic`, `pharmacy`, `metro_station` (civil-defence
+    /// shelter), `railway_station`, `park` / `square` (assembly area), `school`.
+    pub kind: String,
+    /// `rescue` | `medical` | `shelter`.
+    pub group: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub distance_m: f64,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

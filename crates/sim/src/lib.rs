@@ -15,6 +15,7 @@ pub mod config;
 pub mod generator;
 pub mod places;
 pub mod quakes;
+pub mod resources;
 pub mod runner;
 
 pub use config::{CityConfig, ConfigError};

@@ -291,9 +291,17 @@ impl Cache {
         Ok(applied)
     }
 
-    /// The city's mode as last received (initial peacetime before any `mode_changed`).
+    /// The city's mode as last received (initial peacetime before any `mode_changed`). On a drill hub's cache
+    /// it says `exercise` from the first contact, before any switch.
     pub fn mode(&self) -> Result<ModeState> {
-        read_mode(&self.conn)
+        let mut m = read_mode(&self.conn)?;
+        m.exercise |= self.meta("exercise")?.as_deref() == Some("true");
+        Ok(m)
+    }
+
+    /// Records whether the hub this cache follows runs a drill (`Health::exercise`).
+    pub fn set_exercise(&self, exercise: bool) -> Result<()> {
+        put_meta(&self.conn, "exercise", if exercise { "true" } else { "false" })
     }
 
     /// Level-I proposals waiting for a second commander as of `now` (not applied, not expired), oldest first.

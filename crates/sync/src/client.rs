@@ -58,6 +58,7 @@ pub struct HubClient {
     http: reqwest::Client,
     creds: Credentials,
     token: Arc<RwLock<Option<String>>>,
+    role: Arc<RwLock<Option<citydeck_protocol::Role>>>,
 }
 
 impl HubClient {
@@ -77,6 +78,7 @@ impl HubClient {
             http,
             creds,
             token: Arc::new(RwLock::new(None)),
+            role: Arc::new(RwLock::new(None)),
         })
     }
 
@@ -129,6 +131,7 @@ impl HubClient {
         )
         .await?;
         *self.token.write().await = Some(resp.token.clone());
+        *self.role.write().await = Some(resp.role);
         Ok(resp)
     }
 
@@ -205,6 +208,24 @@ impl HubClient {
                 serde_json::from_value(v).map_err(decode)?,
             )))
         }
+    }
+
+    /// Confirms a pending level-I switch (a commander other than the proposer).
+    pub async fn confirm_mode(&self, proposal_id: uuid::Uuid) -> Result<ModeState, ClientError> {
+        let url = format!("{}/api/v1/mode/confirm", self.base);
+        let body = serde_json::json!({ "proposal_id": proposal_id });
+        self.authed(|h, t| h.post(&url).bearer_auth(t).json(&body)).await
+    }
+
+    /// Level-I switches waiting for a second commander.
+    pub async fn proposals(&self) -> Result<Vec<citydeck_protocol::ModeProposal>, ClientError> {
+        let url = format!("{}/api/v1/mode/proposals", self.base);
+        self.authed(|h, t| h.get(&url).bearer_auth(t)).await
+    }
+
+    /// The role the hub gave this account at the last login (None before the first login).
+    pub async fn role(&self) -> Option<citydeck_protocol::Role> {
+        *self.role.read().await
     }
 
     /// Tells the hub that screen `screen` now shows mode epoch `epoch`.

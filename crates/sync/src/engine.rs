@@ -202,8 +202,12 @@ impl Ctx {
         if !health.log_id.is_empty() {
             let cache = self.cache.clone();
             let log_id = health.log_id.clone();
+            let exercise = health.exercise;
             let reset = tokio::task::spawn_blocking(move || {
-                cache.lock().unwrap_or_else(|p| p.into_inner()).bind_log(&log_id)
+                let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+                let reset = c.bind_log(&log_id)?;
+                c.set_exercise(exercise)?;
+                Ok::<_, StoreError>(reset)
             })
             .await
             .map_err(|e| SyncError::Stream(e.to_string()))??;
