@@ -211,3 +211,32 @@ async fn a_replaced_hub_database_at_the_same_address_resets_the_cache() {
     }
     engine.stop().await;
 }
+
+/// The hub binary refuses to serve a real database as a drill (and a drill database as real) with a clear
+/// message and a non-zero exit, instead of mixing exercise data into the real log.
+#[test]
+fn the_hub_binary_never_mixes_drill_and_real_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.sqlite");
+    let drill = dir.path().join("drill.sqlite");
+    let mut hub = HubProcess::start(&real);
+    hub.kill9();
+    let mut hub = HubProcess::start_with(&drill, "127.0.0.1:0", &["--exercise"]);
+    hub.kill9();
+    for (db, flags, found) in [
+        (&real, vec!["--exercise"], "real"),
+        (&drill, vec![], "exercise"),
+    ] {
+        let out = std::process::Command::new(citydeck_tests::binary("citydeck-hub"))
+            .args(["--db", db.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .args(&flags)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{db:?} {flags:?} was served: {err}");
+        assert!(
+            err.contains(&format!("holds {found} data")),
+            "{db:?} {flags:?}: {err}"
+        );
+    }
+}

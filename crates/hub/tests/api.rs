@@ -43,6 +43,12 @@ async fn health_and_openapi_need_no_token() {
         "/api/v1/events",
         "/api/v1/login",
         "/api/v1/stream",
+        "/api/v1/mode",
+        "/api/v1/mode/confirm",
+        "/api/v1/mode/proposals",
+        "/api/v1/mode/audit",
+        "/api/v1/screens/{name}",
+        "/api/v1/screens/{name}/ack",
     ] {
         assert!(doc["paths"][p].is_object(), "openapi lacks {p}");
     }
