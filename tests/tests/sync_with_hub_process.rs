@@ -223,10 +223,7 @@ fn the_hub_binary_never_mixes_drill_and_real_databases() {
     hub.kill9();
     let mut hub = HubProcess::start_with(&drill, "127.0.0.1:0", &["--exercise"]);
     hub.kill9();
-    for (db, flags, found) in [
-        (&real, vec!["--exercise"], "real"),
-        (&drill, vec![], "exercise"),
-    ] {
+    for (db, flags, found) in [(&real, vec!["--exercise"], "real"), (&drill, vec![], "exercise")] {
         let out = std::process::Command::new(citydeck_tests::binary("citydeck-hub"))
             .args(["--db", db.to_str().unwrap(), "--listen", "127.0.0.1:0"])
             .args(&flags)
@@ -239,4 +236,53 @@ fn the_hub_binary_never_mixes_drill_and_real_databases() {
             "{db:?} {flags:?}: {err}"
         );
     }
+}
+
+/// A screen that was offline while the city switched (twice) shows the current epoch after it reconnects, and
+/// its acknowledgement reaches the hub.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_offline_during_switches_catches_up_with_the_current_epoch() {
+    use citydeck_protocol::ModeKind;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.sqlite");
+    let mut hub = HubProcess::start_with(&db, "127.0.0.1:0", &["--screen", "wall-9"]);
+    let addr = hub.addr();
+    let cache = Arc::new(Mutex::new(Cache::open(&dir.path().join("cache.sqlite")).unwrap()));
+    let screen = client(&hub.url, "leader");
+    let engine = SyncEngine::spawn(screen.clone(), cache.clone(), fast());
+    let epoch = || cache.lock().unwrap().mode().unwrap().epoch;
+    let online = || matches!(engine.status().state, ConnectionState::Online);
+    assert!(eventually(Duration::from_secs(20), online).await, "never online");
+    assert_eq!(epoch(), 0);
+
+    // The hub goes away; meanwhile (after it is back, before the screen reconnects) the city switches twice.
+    hub.kill9();
+    assert!(
+        eventually(Duration::from_secs(20), || !online()).await,
+        "engine did not notice the dead hub"
+    );
+    let hub2 = HubProcess::start_on(&db, &addr);
+    let commander = client(&hub2.url, "commander");
+    commander
+        .switch_mode(ModeKind::Wartime, Some(Grade::III), "暴雨", &[])
+        .await
+        .unwrap();
+    commander
+        .switch_mode(ModeKind::Wartime, Some(Grade::II), "内涝扩大", &[])
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(30), || epoch() == 2).await,
+        "cache at epoch {}",
+        epoch()
+    );
+    let m = cache.lock().unwrap().mode().unwrap();
+    assert_eq!((m.mode, m.level), (ModeKind::Wartime, Some(Grade::II)));
+    assert_eq!(m.reason, "内涝扩大");
+    assert!(m.screens.contains(&"wall-9".to_string()), "{m:?}");
+    // the screen acknowledges what it now shows; the hub lists only the never-acked wall-9 as lagging
+    screen.ack_screen("leader-desk", 2).await.unwrap();
+    let on_hub = commander.mode().await.unwrap();
+    assert_eq!(on_hub.lagging_screens(), ["wall-9"]);
+    engine.stop().await;
 }

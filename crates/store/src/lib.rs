@@ -249,10 +249,14 @@ impl Cache {
                     // Screens keep their latest acknowledgement across switches (that is how a screen still
                     // showing the old epoch is seen to lag), as on the hub; the event carries neither.
                     let before = read_mode(&tx)?;
-                    let mut mode = mode.clone();
-                    mode.acks = before.acks;
-                    mode.screens = before.screens;
-                    write_mode(&tx, &mode)?;
+                    // The current mode may have been adopted ahead of the backlog (see `adopt_mode`): an older
+                    // switch replayed later must not take it back.
+                    if mode.epoch > before.epoch {
+                        let mut mode = mode.clone();
+                        mode.acks = before.acks;
+                        mode.screens = before.screens;
+                        write_mode(&tx, &mode)?;
+                    }
                     if let Some(id) = mode.proposal_id {
                         let mut p = read_proposals(&tx)?;
                         p.retain(|p| p.proposal_id != id);
@@ -261,9 +265,16 @@ impl Cache {
                 }
                 EventBody::ScreenAcked { ack } => {
                     let mut mode = read_mode(&tx)?;
-                    mode.acks.retain(|a| a.screen != ack.screen);
-                    mode.acks.push(ack.clone());
-                    mode.acks.sort_by(|a, b| a.screen.cmp(&b.screen));
+                    let newer = mode
+                        .acks
+                        .iter()
+                        .find(|a| a.screen == ack.screen)
+                        .is_none_or(|a| a.epoch <= ack.epoch);
+                    if newer {
+                        mode.acks.retain(|a| a.screen != ack.screen);
+                        mode.acks.push(ack.clone());
+                        mode.acks.sort_by(|a, b| a.screen.cmp(&b.screen));
+                    }
                     add_screen(&mut mode, &ack.screen);
                     write_mode(&tx, &mode)?;
                 }
@@ -297,6 +308,42 @@ impl Cache {
         let mut m = read_mode(&self.conn)?;
         m.exercise |= self.meta("exercise")?.as_deref() == Some("true");
         Ok(m)
+    }
+
+    /// Adopts the hub's current mode record (`GET /api/v1/mode`) ahead of the event backlog, so a screen that was
+    /// offline shows the current mode first thing on reconnect. Only a newer epoch replaces the cached one; acks
+    /// and screens are merged. Returns whether the cached mode changed.
+    pub fn adopt_mode(&mut self, current: &ModeState) -> Result<bool> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let before = read_mode(&tx)?;
+        let mut next = if current.epoch > before.epoch {
+            current.clone()
+        } else {
+            before.clone()
+        };
+        for ack in &current.acks {
+            let newer = next
+                .acks
+                .iter()
+                .find(|a| a.screen == ack.screen)
+                .is_none_or(|a| a.epoch <= ack.epoch);
+            if newer {
+                next.acks.retain(|a| a.screen != ack.screen);
+                next.acks.push(ack.clone());
+            }
+        }
+        next.acks.sort_by(|a, b| a.screen.cmp(&b.screen));
+        for s in before.screens.iter().chain(&current.screens) {
+            add_screen(&mut next, s);
+        }
+        let changed = next != before;
+        if changed {
+            write_mode(&tx, &next)?;
+        }
+        tx.commit()?;
+        Ok(changed)
     }
 
     /// Records whether the hub this cache follows runs a drill (`Health::exercise`).

@@ -363,3 +363,82 @@ fn tracks_registered_screens_and_pending_proposals_and_forgets_them_with_the_log
     assert_eq!(c.mode().unwrap(), ModeState::initial());
     assert!(c.pending_proposals(now()).unwrap().is_empty());
 }
+
+#[test]
+fn the_current_mode_adopted_ahead_of_the_backlog_is_not_taken_back_by_older_events() {
+    use citydeck_protocol::{ModeKind, ModeState, ScreenAck};
+    let mut c = Cache::open_in_memory().unwrap();
+    let ack = |screen: &str, epoch| ScreenAck {
+        screen: screen.into(),
+        epoch,
+        by: "leader".into(),
+        at: now(),
+    };
+    let mode_at = |epoch, level| {
+        let mut m = ModeState::initial();
+        m.mode = ModeKind::Wartime;
+        m.level = Some(level);
+        m.epoch = epoch;
+        m
+    };
+    // the hub says: epoch 2 (level I), wall-1 acked 2, wall-2 registered
+    let mut current = mode_at(2, Grade::I);
+    current.acks = vec![ack("wall-1", 2)];
+    current.screens = vec!["wall-1".into(), "wall-2".into()];
+    assert!(c.adopt_mode(&current).unwrap());
+    assert!(
+        !c.adopt_mode(&current).unwrap(),
+        "adopting the same state changes nothing"
+    );
+    // then the backlog replays epoch 1 and wall-1's old ack of epoch 1
+    let ev = |seq, body| Event {
+        server_seq: seq,
+        at: now(),
+        actor: "commander".into(),
+        body,
+    };
+    c.apply_events(
+        &[
+            ev(
+                1,
+                EventBody::ModeChanged {
+                    mode: mode_at(1, Grade::III),
+                },
+            ),
+            ev(
+                2,
+                EventBody::ScreenAcked {
+                    ack: ack("wall-1", 1),
+                },
+            ),
+            ev(
+                3,
+                EventBody::ScreenAcked {
+                    ack: ack("wall-2", 1),
+                },
+            ),
+        ],
+        now(),
+    )
+    .unwrap();
+    let m = c.mode().unwrap();
+    assert_eq!(
+        (m.epoch, m.level),
+        (2, Some(Grade::I)),
+        "the older switch is ignored"
+    );
+    assert_eq!(m.acks, vec![ack("wall-1", 2), ack("wall-2", 1)]);
+    assert_eq!(m.lagging_screens(), ["wall-2"]);
+    // the next real switch still applies
+    c.apply_events(
+        &[ev(
+            4,
+            EventBody::ModeChanged {
+                mode: mode_at(3, Grade::II),
+            },
+        )],
+        now(),
+    )
+    .unwrap();
+    assert_eq!(c.mode().unwrap().epoch, 3);
+}

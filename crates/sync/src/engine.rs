@@ -216,6 +216,26 @@ impl Ctx {
                 self.status.send_modify(|s| s.last_seq = 0);
             }
         }
+        // 0b. the current mode first: a screen that was offline must show it before replaying the backlog
+        let mode = self.client.mode().await?;
+        {
+            let cache = self.cache.clone();
+            let epoch = mode.epoch;
+            let changed = tokio::task::spawn_blocking(move || {
+                cache.lock().unwrap_or_else(|p| p.into_inner()).adopt_mode(&mode)
+            })
+            .await
+            .map_err(|e| SyncError::Stream(e.to_string()))??;
+            if changed {
+                tracing::info!(
+                    hub = self.client.base(),
+                    epoch,
+                    "current mode adopted ahead of the backlog"
+                );
+                // Wake the window now, not after the backlog.
+                self.status.send_modify(|_| {});
+            }
+        }
         // 1. pull until caught up
         loop {
             let page = self.client.events(self.last_seq()?, PAGE).await?;
