@@ -318,32 +318,24 @@ fn screenshots() -> Result<()> {
     data::ensure(&root())?;
     build_ui()?;
     build_desktop()?;
-    let bin = target_dir().join("debug/citydeck");
+    let bins = target_dir().join("debug");
     let out = root().join("artifacts");
     std::fs::create_dir_all(&out)?;
+    let scenes = ["peacetime", "wartime-III", "wartime-I", "exercise"];
     for (w, h) in [(1920, 1080), (3840, 2160)] {
-        step(&format!("cockpit at {w}x{h}"));
-        let data_dir = std::env::temp_dir().join(format!("citydeck-shot-{w}"));
-        let _ = std::fs::remove_dir_all(&data_dir);
-        let png = out.join(format!("cockpit-{w}x{h}.png"));
-        let script = format!(
-            "CITYDECK_DATA_DIR='{data}' CITYDECK_SIM_RATE=5 '{bin}' >/dev/null 2>&1 & pid=$!; sleep 10; \
-             wid=$(xdotool search --sync --onlyvisible --name citydeck | head -1); \
-             xdotool windowmove \"$wid\" 0 0 windowsize \"$wid\" {w} {h}; sleep 30; \
-             import -window root '{png}'; kill $pid; wait $pid 2>/dev/null; true",
-            data = data_dir.display(),
-            bin = bin.display(),
-            png = png.display(),
-        );
-        run(Command::new("xvfb-run").args([
-            "-a",
-            "-s",
-            &format!("-screen 0 {w}x{h}x24"),
-            "sh",
-            "-c",
-            &script,
-        ]))?;
-        eprintln!("saved {}", png.display());
+        for scene in scenes {
+            step(&format!("cockpit at {w}x{h}: {scene}"));
+            let work = std::env::temp_dir().join(format!("citydeck-shot-{w}-{scene}"));
+            let png = out.join(format!("cockpit-{scene}-{w}x{h}.png"));
+            run(Command::new("xvfb-run")
+                .args(["-a", "-s", &format!("-screen 0 {w}x{h}x24")])
+                .arg(root().join("xtask/screenshot-scene.sh"))
+                .arg(&bins)
+                .arg(&work)
+                .args([w.to_string(), h.to_string(), scene.to_string()])
+                .arg(&png))?;
+            eprintln!("saved {}", png.display());
+        }
     }
     Ok(())
 }
