@@ -213,7 +213,7 @@ fn hub_refusal(e: citydeck_sync::ClientError) -> anyhow::Error {
 /// works, it just lists no nearby resources.
 async fn load_facilities(city: &CityConfig, settings: &Settings) -> Vec<citydeck_sim::Place> {
     let pbf = settings.data_root.join(&city.data.osm_pbf);
-    let bbox = city.bbox.clone();
+    let bbox = city.bbox;
     let loaded = tokio::task::spawn_blocking(move || citydeck_sim::load_places(&pbf, Some(&bbox))).await;
     match loaded {
         Ok(Ok((places, _))) => citydeck_sim::resources::response_facilities(&places),

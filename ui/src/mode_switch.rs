@@ -725,6 +725,9 @@ mod tests {
             updated_at: at,
             created_by: "operator".into(),
             seq: 1,
+            assignee: None,
+            acknowledged_by: Vec::new(),
+            notes: Vec::new(),
         };
         let v = trigger_candidates(&[mk(1, Grade::IV, "a"), mk(2, Grade::I, "b"), mk(3, Grade::III, "c")]);
         let titles: Vec<&str> = v.iter().map(|i| i.title.as_str()).collect();

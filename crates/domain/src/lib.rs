@@ -3,10 +3,12 @@
 
 pub mod incident;
 pub mod mode;
+pub mod ops;
 pub mod response;
 pub mod roles;
 
 pub use incident::{parse_new_incident, FieldError};
 pub use mode::{check_transition, CityMode, ModeError, Transition};
+pub use ops::{apply_update, OpRejection};
 pub use response::{deadlines, Deadline, DeadlineStatus};
 pub use roles::{Action, Permission};

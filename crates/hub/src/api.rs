@@ -27,11 +27,12 @@ pub const DEFAULT_PAGE: u32 = 500;
     info(title = "citydeck hub", description = "The authoritative event log of a citydeck command hall."),
     paths(health, login, create_incident, list_incidents, get_incident, events, crate::stream::stream,
           crate::mode::get_mode, crate::mode::post_mode, crate::mode::confirm_mode, crate::mode::ack_screen,
-          crate::mode::mode_audit, crate::mode::proposals, crate::mode::register_screen),
+          crate::mode::mode_audit, crate::mode::proposals, crate::mode::register_screen,
+          crate::push::push),
     components(schemas(
         Health, LoginRequest, LoginResponse, NewIncident, Incident, Event, EventsPage, ApiError,
         citydeck_protocol::ModeState, citydeck_protocol::ScreenAck, citydeck_protocol::PendingConfirmation,
-        citydeck_protocol::ModeProposal
+        citydeck_protocol::ModeProposal, citydeck_protocol::PushRequest, citydeck_protocol::PushResponse
     )),
     modifiers(&BearerAuth)
 )]

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../migrations/0002_log_id.sql")),
     (3, include_str!("../migrations/0003_mode.sql")),
     (4, include_str!("../migrations/0004_screens_realm.sql")),
+    (5, include_str!("../migrations/0005_push.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -295,64 +296,14 @@ impl Db {
     ) -> DbResult<Created> {
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Some(ext) = &new.external_id {
-            let existing: Option<String> = tx
-                .query_row(
-                    "SELECT body FROM incidents WHERE source = ?1 AND external_id = ?2",
-                    params![new.source, ext],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(body) = existing {
-                let inc: Incident =
-                    serde_json::from_str(&body).map_err(|e| DbError::Corrupt(format!("incident: {e}")))?;
-                return Ok(Created::Existing(Box::new(inc)));
+        match insert_incident(&tx, actor, new, None)? {
+            Err(existing) => Ok(Created::Existing(Box::new(existing))),
+            Ok((event, json)) => {
+                tx.commit()?;
+                publish(&event, &json);
+                Ok(Created::New(Box::new(event)))
             }
         }
-        let seq = head(&tx)? + 1;
-        let now = Utc::now();
-        let incident = Incident {
-            id: uuid::Uuid::now_v7(),
-            title: new.title,
-            class: new.class,
-            grade: new.grade,
-            location: citydeck_protocol::GeoPoint {
-                lon: new.lon,
-                lat: new.lat,
-            },
-            source: new.source,
-            status: citydeck_protocol::Stage::Collected,
-            description: new.description,
-            address: new.address,
-            external_id: new.external_id,
-            occurred_at: new.occurred_at.unwrap_or(now),
-            created_at: now,
-            updated_at: now,
-            created_by: actor.to_string(),
-            seq,
-        };
-        let inc_json = serde_json::to_string(&incident).map_err(|e| DbError::Corrupt(e.to_string()))?;
-        tx.execute(
-            "INSERT INTO incidents (id, source, external_id, status, seq, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                incident.id.to_string(),
-                incident.source,
-                incident.external_id,
-                incident.status.as_str(),
-                seq,
-                inc_json
-            ],
-        )?;
-        let event = Event {
-            server_seq: seq,
-            at: now,
-            actor: actor.to_string(),
-            body: EventBody::IncidentCreated { incident },
-        };
-        let ev_json = append_event(&tx, &event)?;
-        tx.commit()?;
-        publish(&event, &ev_json);
-        Ok(Created::New(Box::new(event)))
     }
 
     /// Events with `server_seq > after`, oldest first, at most `limit`, as stored JSON.
@@ -401,6 +352,109 @@ fn head(c: &Connection) -> DbResult<ServerSeq> {
             r.get(0)
         })?,
     )
+}
+
+/// Inserts a new incident and appends its `incident_created` event inside `tx`; for a known
+/// `(source, external_id)` returns the existing incident and appends nothing. `id`: the client's choice (outbox
+/// creates), else a new UUIDv7.
+fn insert_incident(
+    tx: &Connection,
+    actor: &str,
+    new: NewIncident,
+    id: Option<uuid::Uuid>,
+) -> DbResult<Result<(Event, String), Incident>> {
+    if let Some(ext) = &new.external_id {
+        let existing: Option<String> = tx
+            .query_row(
+                "SELECT body FROM incidents WHERE source = ?1 AND external_id = ?2",
+                params![new.source, ext],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(body) = existing {
+            let inc: Incident =
+                serde_json::from_str(&body).map_err(|e| DbError::Corrupt(format!("incident: {e}")))?;
+            return Ok(Err(inc));
+        }
+    }
+    let seq = head(tx)? + 1;
+    let now = Utc::now();
+    let incident = Incident {
+        id: id.unwrap_or_else(uuid::Uuid::now_v7),
+        title: new.title,
+        class: new.class,
+        grade: new.grade,
+        location: citydeck_protocol::GeoPoint {
+            lon: new.lon,
+            lat: new.lat,
+        },
+        source: new.source,
+        status: citydeck_protocol::Stage::Collected,
+        description: new.description,
+        address: new.address,
+        external_id: new.external_id,
+        occurred_at: new.occurred_at.unwrap_or(now),
+        created_at: now,
+        updated_at: now,
+        created_by: actor.to_string(),
+        seq,
+        assignee: None,
+        acknowledged_by: Vec::new(),
+        notes: Vec::new(),
+    };
+    let inc_json = serde_json::to_string(&incident).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO incidents (id, source, external_id, status, seq, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            incident.id.to_string(),
+            incident.source,
+            incident.external_id,
+            incident.status.as_str(),
+            seq,
+            inc_json
+        ],
+    )?;
+    let event = Event {
+        server_seq: seq,
+        at: now,
+        actor: actor.to_string(),
+        body: EventBody::IncidentCreated { incident },
+    };
+    let ev_json = append_event(tx, &event)?;
+    Ok(Ok((event, ev_json)))
+}
+
+fn read_incident(tx: &Connection, id: uuid::Uuid) -> DbResult<Option<Incident>> {
+    let body: Option<String> = tx
+        .query_row(
+            "SELECT body FROM incidents WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    body.map(|b| serde_json::from_str(&b).map_err(|e| DbError::Corrupt(format!("incident: {e}"))))
+        .transpose()
+}
+
+/// Writes a changed incident with the next seq and appends its `incident_updated` event inside `tx`.
+fn write_update(tx: &Connection, actor: &str, mut incident: Incident) -> DbResult<(Event, String)> {
+    let seq = head(tx)? + 1;
+    let now = Utc::now();
+    incident.seq = seq;
+    incident.updated_at = now;
+    let body = serde_json::to_string(&incident).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    tx.execute(
+        "UPDATE incidents SET status = ?2, seq = ?3, body = ?4 WHERE id = ?1",
+        params![incident.id.to_string(), incident.status.as_str(), seq, body],
+    )?;
+    let event = Event {
+        server_seq: seq,
+        at: now,
+        actor: actor.to_string(),
+        body: EventBody::IncidentUpdated { incident },
+    };
+    let json = append_event(tx, &event)?;
+    Ok((event, json))
 }
 
 fn append_event(tx: &Connection, event: &Event) -> DbResult<String> {
@@ -728,5 +782,172 @@ impl Db {
             let rows = st.query_map([ts(now)], proposal_row)?;
             rows.map(|row| row?.parse()).collect()
         })
+    }
+}
+
+/// One op of a push batch as the handler parsed it: well-formed, or refused with a reason (still recorded, so
+/// a retry gets the same answer).
+pub enum PushItem {
+    Op(citydeck_protocol::PushOp),
+    Bad {
+        op_id: uuid::Uuid,
+        client_seq: u64,
+        reason: String,
+    },
+}
+
+impl PushItem {
+    fn ids(&self) -> (uuid::Uuid, u64) {
+        match self {
+            PushItem::Op(p) => (p.op_id, p.client_seq),
+            PushItem::Bad {
+                op_id, client_seq, ..
+            } => (*op_id, *client_seq),
+        }
+    }
+}
+
+impl Db {
+    /// Applies a push batch exactly once per `(client_id, op_id)`: in one transaction (committed before the
+    /// answer), each op either applied (its event appended), rejected by the rules (recorded with the reason)
+    /// or recognised as a duplicate of an earlier push. `may` rules on the caller's permission per op.
+    pub fn push(
+        &self,
+        client_id: uuid::Uuid,
+        actor: &str,
+        items: Vec<PushItem>,
+        may: impl Fn(&citydeck_protocol::Op) -> Result<(), String>,
+        publish: impl Fn(&Event, &str),
+    ) -> DbResult<Vec<citydeck_protocol::PushResult>> {
+        use citydeck_protocol::{Op, PushResult, PushStatus};
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = Utc::now();
+        let client = client_id.to_string();
+        let mut results = Vec::with_capacity(items.len());
+        let mut events = Vec::new();
+        for item in items {
+            let (op_id, client_seq) = item.ids();
+            // Seen before: repeat the first outcome, apply nothing.
+            let seen: Option<(String, Option<String>, Option<u64>)> = tx
+                .query_row(
+                    "SELECT status, reason, server_seq FROM client_ops WHERE client_id = ?1 AND op_id = ?2",
+                    params![client, op_id.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            if let Some((status, reason, server_seq)) = seen {
+                results.push(PushResult {
+                    op_id,
+                    status: PushStatus::Duplicate,
+                    reason,
+                    server_seq,
+                    first_status: Some(if status == "applied" {
+                        PushStatus::Applied
+                    } else {
+                        PushStatus::Rejected
+                    }),
+                });
+                continue;
+            }
+            let taken: Option<String> = tx
+                .query_row(
+                    "SELECT op_id FROM client_ops WHERE client_id = ?1 AND client_seq = ?2",
+                    params![client, client_seq],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(other) = taken {
+                // Not recorded: the seq belongs to the other op.
+                results.push(PushResult {
+                    op_id,
+                    status: PushStatus::Rejected,
+                    reason: Some(format!("client_seq {client_seq} is already used by op {other}")),
+                    server_seq: None,
+                    first_status: None,
+                });
+                continue;
+            }
+            let outcome: Result<Option<(Event, String)>, String> = match item {
+                PushItem::Bad { reason, .. } => Err(reason),
+                PushItem::Op(p) => match may(&p.op) {
+                    Err(e) => Err(e),
+                    Ok(()) => match p.op {
+                        Op::CreateIncident {
+                            incident_id,
+                            incident,
+                        } => {
+                            let clash = match incident_id {
+                                Some(id) => read_incident(&tx, id)?.is_some(),
+                                None => false,
+                            };
+                            if clash {
+                                Err("an incident with this id exists already".to_string())
+                            } else {
+                                match insert_incident(&tx, actor, incident, incident_id)? {
+                                    Ok(ev) => Ok(Some(ev)),
+                                    Err(existing) => Err(format!(
+                                        "duplicate of incident {} (same source and external_id)",
+                                        existing.id
+                                    )),
+                                }
+                            }
+                        }
+                        ref op => {
+                            let id = citydeck_domain::ops::target(op).unwrap_or_default();
+                            match read_incident(&tx, id)? {
+                                None => Err(format!("unknown incident {id}")),
+                                Some(mut inc) => {
+                                    match citydeck_domain::apply_update(&mut inc, op, actor, now) {
+                                        Err(r) => Err(r.message),
+                                        Ok(false) => Ok(None),
+                                        Ok(true) => Ok(Some(write_update(&tx, actor, inc)?)),
+                                    }
+                                }
+                            }
+                        }
+                    },
+                },
+            };
+            let (status, reason, server_seq) = match outcome {
+                Ok(Some((event, json))) => {
+                    let seq = event.server_seq;
+                    events.push((event, json));
+                    (PushStatus::Applied, None, Some(seq))
+                }
+                // Applied, nothing to change (e.g. acknowledged twice): no event.
+                Ok(None) => (PushStatus::Applied, None, None),
+                Err(reason) => (PushStatus::Rejected, Some(reason), None),
+            };
+            tx.execute(
+                "INSERT INTO client_ops (client_id, op_id, client_seq, status, reason, server_seq, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    client,
+                    op_id.to_string(),
+                    client_seq,
+                    if status == PushStatus::Applied {
+                        "applied"
+                    } else {
+                        "rejected"
+                    },
+                    reason,
+                    server_seq,
+                    ts(now)
+                ],
+            )?;
+            results.push(PushResult {
+                op_id,
+                status,
+                reason,
+                server_seq,
+                first_status: None,
+            });
+        }
+        tx.commit()?;
+        for (event, json) in &events {
+            publish(event, json);
+        }
+        Ok(results)
     }
 }

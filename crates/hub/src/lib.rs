@@ -9,6 +9,7 @@ pub mod auth;
 pub mod db;
 pub mod error;
 pub mod mode;
+pub mod push;
 pub mod stream;
 
 use std::net::SocketAddr;
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/mode/confirm", post(mode::confirm_mode))
         .route("/api/v1/mode/audit", get(mode::mode_audit))
         .route("/api/v1/mode/proposals", get(mode::proposals))
+        .route("/api/v1/push", post(push::push))
         .route(
             "/api/v1/screens/{name}",
             axum::routing::put(mode::register_screen),

@@ -188,6 +188,109 @@ pub struct Incident {
     pub created_by: String,
     /// `server_seq` of the last change to this incident.
     pub seq: ServerSeq,
+    /// Who the incident is assigned to (交办), if anyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    /// Accounts that acknowledged the incident, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledged_by: Vec<String>,
+    /// Notes and photo references added by operators and field staff, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<IncidentNote>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct IncidentNote {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub text: String,
+    /// A reference to a photo kept elsewhere (file name or URL); the hub stores the reference only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo_ref: Option<String>,
+}
+
+/// One user action, queued offline in the desktop's outbox and pushed to `POST /api/v1/push`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Op {
+    /// `incident_id` is chosen by the client (UUIDv7) so its later offline ops can name the new incident.
+    CreateIncident {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        incident_id: Option<Uuid>,
+        #[serde(flatten)]
+        incident: NewIncident,
+    },
+    /// Move an incident along the closed loop; `from` is the stage the user saw (a conflict if the hub's differs).
+    ChangeStage {
+        incident_id: Uuid,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<Stage>,
+        to: Stage,
+    },
+    AddNote {
+        incident_id: Uuid,
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        photo_ref: Option<String>,
+    },
+    Acknowledge {
+        incident_id: Uuid,
+    },
+    Assign {
+        incident_id: Uuid,
+        assignee: String,
+    },
+}
+
+/// An outbox entry as pushed: `{"op_id", "client_seq", "op": {...}}`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PushOp {
+    pub op_id: Uuid,
+    pub client_seq: u64,
+    pub op: Op,
+}
+
+/// `POST /api/v1/push`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PushRequest {
+    pub client_id: Uuid,
+    pub ops: Vec<PushOp>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PushStatus {
+    /// Applied now, in the event with `server_seq`.
+    Applied,
+    /// Seen before (same client and op_id): not applied again; the first outcome is repeated.
+    Duplicate,
+    /// Refused by the rules (`reason`); it will never apply. The ops after it are not blocked.
+    Rejected,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PushResult {
+    pub op_id: Uuid,
+    pub status: PushStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_seq: Option<ServerSeq>,
+    /// For a duplicate: what the first push of this op did (`applied` or `rejected`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_status: Option<PushStatus>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PushResponse {
+    pub results: Vec<PushResult>,
 }
 
 /// One entry of the hub's log as clients see it: `{"server_seq", "kind", "at", "actor", ...payload}`.

@@ -22,6 +22,9 @@ fn incident(seq: ServerSeq, class: IncidentClass, grade: Grade, status: Stage) -
         updated_at: t,
         created_by: "operator".into(),
         seq,
+        assignee: None,
+        acknowledged_by: Vec::new(),
+        notes: Vec::new(),
     }
 }
 

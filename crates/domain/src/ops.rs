@@ -1,0 +1,224 @@
+//! Offline actions (`Op`) applied to an incident: the rules a pushed op must pass on the hub, whatever the
+//! client believed when it queued it. A refusal says why in words the conflict view shows as they are.
+
+use chrono::{DateTime, Utc};
+use citydeck_protocol::{Incident, IncidentNote, Op, Stage};
+
+use crate::incident::can_transition;
+
+pub const MAX_NOTE_CHARS: usize = 2000;
+pub const MAX_ASSIGNEE_CHARS: usize = 64;
+
+/// Why an op is refused. `conflict` marks a refusal caused by someone else's change in the meantime (the
+/// conflict view offers re-apply or drop); otherwise the op is invalid in itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct OpRejection {
+    pub conflict: bool,
+    pub message: String,
+}
+
+fn invalid(message: impl Into<String>) -> OpRejection {
+    OpRejection {
+        conflict: false,
+        message: message.into(),
+    }
+}
+
+fn conflict(message: impl Into<String>) -> OpRejection {
+    OpRejection {
+        conflict: true,
+        message: message.into(),
+    }
+}
+
+/// The incident an update op names (None for `create_incident`).
+pub fn target(op: &Op) -> Option<uuid::Uuid> {
+    match op {
+        Op::CreateIncident { .. } => None,
+        Op::ChangeStage { incident_id, .. }
+        | Op::AddNote { incident_id, .. }
+        | Op::Acknowledge { incident_id }
+        | Op::Assign { incident_id, .. } => Some(*incident_id),
+    }
+}
+
+/// Applies an update op to `incident` (the hub's current state) as `actor` at `now`. Returns whether anything
+/// changed (acknowledging twice changes nothing). `create_incident` is not an update: refused here.
+pub fn apply_update(
+    incident: &mut Incident,
+    op: &Op,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, OpRejection> {
+    match op {
+        Op::CreateIncident { .. } => Err(invalid("create_incident is not an update")),
+        Op::ChangeStage { from, to, .. } => {
+            if let Some(from) = from {
+                if *from != incident.status {
+                    return Err(conflict(format!(
+                        "conflict: the incident is now at stage {} (you saw {}); it was changed meanwhile",
+                        incident.status.as_str(),
+                        from.as_str()
+                    )));
+                }
+            }
+            if !can_transition(incident.status, *to) {
+                return Err(conflict(format!(
+                    "stage change {} → {} is not allowed",
+                    incident.status.as_str(),
+                    to.as_str()
+                )));
+            }
+            incident.status = *to;
+            Ok(true)
+        }
+        Op::AddNote { text, photo_ref, .. } => {
+            let text = text.trim();
+            if text.is_empty() && photo_ref.as_deref().is_none_or(|p| p.trim().is_empty()) {
+                return Err(invalid("a note needs text or a photo reference"));
+            }
+            if text.chars().count() > MAX_NOTE_CHARS {
+                return Err(invalid(format!("a note is at most {MAX_NOTE_CHARS} characters")));
+            }
+            incident.notes.push(IncidentNote {
+                at: now,
+                by: actor.to_string(),
+                text: text.to_string(),
+                photo_ref: photo_ref.clone().filter(|p| !p.trim().is_empty()),
+            });
+            Ok(true)
+        }
+        Op::Acknowledge { .. } => {
+            if incident.acknowledged_by.iter().any(|a| a == actor) {
+                return Ok(false);
+            }
+            incident.acknowledged_by.push(actor.to_string());
+            Ok(true)
+        }
+        Op::Assign { assignee, .. } => {
+            let assignee = assignee.trim();
+            if assignee.is_empty() || assignee.chars().count() > MAX_ASSIGNEE_CHARS {
+                return Err(invalid(format!(
+                    "assignee must be 1-{MAX_ASSIGNEE_CHARS} characters"
+                )));
+            }
+            if incident.status == Stage::Closed {
+                return Err(conflict("the incident was closed meanwhile"));
+            }
+            incident.assignee = Some(assignee.to_string());
+            Ok(true)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use citydeck_protocol::{GeoPoint, Grade, IncidentClass};
+
+    fn incident(status: Stage) -> Incident {
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        Incident {
+            id: uuid::Uuid::from_u128(1),
+            title: "t".into(),
+            class: IncidentClass::Accident,
+            grade: Grade::III,
+            location: GeoPoint { lon: 24.9, lat: 60.1 },
+            source: "operator".into(),
+            status,
+            description: None,
+            address: None,
+            external_id: None,
+            occurred_at: at,
+            created_at: at,
+            updated_at: at,
+            created_by: "operator".into(),
+            seq: 1,
+            assignee: None,
+            acknowledged_by: vec![],
+            notes: vec![],
+        }
+    }
+
+    fn stage(from: Option<Stage>, to: Stage) -> Op {
+        Op::ChangeStage {
+            incident_id: uuid::Uuid::from_u128(1),
+            from,
+            to,
+        }
+    }
+
+    #[test]
+    fn stage_changes_follow_the_loop_and_a_stale_view_is_a_conflict() {
+        let now = Utc::now();
+        let mut i = incident(Stage::Collected);
+        assert_eq!(
+            apply_update(
+                &mut i,
+                &stage(Some(Stage::Collected), Stage::Identified),
+                "op",
+                now
+            ),
+            Ok(true)
+        );
+        assert_eq!(i.status, Stage::Identified);
+        let e = apply_update(
+            &mut i,
+            &stage(Some(Stage::Collected), Stage::Identified),
+            "op",
+            now,
+        )
+        .unwrap_err();
+        assert!(e.conflict && e.message.contains("identified"), "{e:?}");
+        let e = apply_update(&mut i, &stage(None, Stage::Feedback), "op", now).unwrap_err();
+        assert!(e.message.contains("not allowed"), "{e:?}");
+        assert_eq!(i.status, Stage::Identified, "a refused op changes nothing");
+    }
+
+    #[test]
+    fn notes_acks_and_assignment() {
+        let now = Utc::now();
+        let id = uuid::Uuid::from_u128(1);
+        let mut i = incident(Stage::Assigned);
+        let note = |text: &str, photo: Option<&str>| Op::AddNote {
+            incident_id: id,
+            text: text.into(),
+            photo_ref: photo.map(String::from),
+        };
+        assert!(apply_update(&mut i, &note("  ", None), "f", now).is_err());
+        assert_eq!(
+            apply_update(&mut i, &note("", Some("IMG_0042.jpg")), "f", now),
+            Ok(true)
+        );
+        assert_eq!(
+            apply_update(&mut i, &note("现场已封控", None), "f", now),
+            Ok(true)
+        );
+        assert_eq!(i.notes.len(), 2);
+        assert_eq!(i.notes[1].text, "现场已封控");
+        let long = "x".repeat(MAX_NOTE_CHARS + 1);
+        assert!(apply_update(&mut i, &note(&long, None), "f", now).is_err());
+        let ack = Op::Acknowledge { incident_id: id };
+        assert_eq!(apply_update(&mut i, &ack, "f", now), Ok(true));
+        assert_eq!(
+            apply_update(&mut i, &ack, "f", now),
+            Ok(false),
+            "twice changes nothing"
+        );
+        assert_eq!(i.acknowledged_by, ["f"]);
+        let assign = |who: &str| Op::Assign {
+            incident_id: id,
+            assignee: who.into(),
+        };
+        assert!(apply_update(&mut i, &assign(" "), "op", now).is_err());
+        assert_eq!(apply_update(&mut i, &assign("消防一中队"), "op", now), Ok(true));
+        assert_eq!(i.assignee.as_deref(), Some("消防一中队"));
+        let mut closed = incident(Stage::Closed);
+        assert!(
+            apply_update(&mut closed, &assign("x"), "op", now)
+                .unwrap_err()
+                .conflict
+        );
+    }
+}
