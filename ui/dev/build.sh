@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Build the cockpit UI into ui/dist: wasm (release) → wasm-bindgen (--target web) → copy index.html + style.css.
 # wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock. Do not run Debian's wasm-opt on it.
+#   DIST=/some/dir ui/dev/build.sh     builds there instead (e.g. to screenshot without touching ui/dist);
+#                                      ui/dev/screenshot.sh takes the same DIST.
 set -euo pipefail
 UI_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROOT="$(cd "$UI_DIR/.." && pwd)"
+DIST="${DIST:-$UI_DIR/dist}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 cd "$ROOT"
 want="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')"
@@ -13,7 +16,8 @@ if [ "$want" != "$have" ]; then
   exit 1
 fi
 cargo build -p ui --target wasm32-unknown-unknown --release
-wasm-bindgen --target web --no-typescript --out-dir "$UI_DIR/dist" \
+mkdir -p "$DIST"
+wasm-bindgen --target web --no-typescript --out-dir "$DIST" \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/ui.wasm"
-cp "$UI_DIR/index.html" "$UI_DIR/style.css" "$UI_DIR/switch.css" "$UI_DIR/dist/"
-ls -l "$UI_DIR/dist"
+cp "$UI_DIR/index.html" "$UI_DIR"/*.css "$DIST/"
+ls -l "$DIST"

@@ -9,6 +9,21 @@
 //   lang=en|zh-CN                                 preset the stored language choice
 //   still=1                                       no CSS transitions (headless --virtual-time-budget screenshots
 //                                                 freeze them at their start value)
+// 平战转换 (issue 7):
+//   mode=peacetime|wartime                        the city's mode (default peacetime, epoch 0)
+//   level=I|II|III|IV                             response level in wartime (default I)
+//   exercise=1                                    a drill hub (watermark + strip in either mode)
+//   since=MIN                                     minutes since the switch (default: so that one deadline is
+//                                                 overdue, one due within 5 min and the rest running)
+//   reason=TEXT                                   the switch's reason (default 地铁站火灾，多人被困)
+//   focus=0                                       wartime without a triggering incident (no focus)
+//   me=NAME  role=ROLE  screen=NAME               who this window is (default commander / commander /
+//                                                 hall-wall-1)
+//   proposal=1                                    a pending level-I proposal by commander2 (so "commander" can
+//                                                 confirm it)
+// Commands: cockpit_snapshot, ack_mode {epoch}, switch_mode {request:{mode,level,reason,incident_ids}} (level I →
+// {status:"pending_confirmation", proposal_id, expires_at}; others → {status:"applied", mode}), confirm_mode
+// {proposalId} (refused for the proposer, as the hub does). Refusals reject with the hub's kind of message.
 (function () {
   "use strict";
   const params = new URLSearchParams(location.search);
@@ -179,6 +194,161 @@
     incidents.reverse();
   }
 
+  // ───── 平战转换 scenario ─────
+  const MODE = params.get("mode") === "wartime" ? "wartime" : "peacetime";
+  const LEVEL = ["I", "II", "III", "IV"].includes(params.get("level")) ? params.get("level") : "I";
+  // Default minutes since the switch: 3 minutes before the level's second deadline, so the first deadline is
+  // overdue, the second one is "soon" and the rest still run.
+  const DEFAULT_SINCE = { I: 57, II: 57, III: 117, IV: 237 };
+  const SINCE_MIN = params.get("since") !== null ? +params.get("since") : DEFAULT_SINCE[LEVEL];
+  const REASON = params.get("reason") || "地铁站火灾，多人被困";
+  const ME = {
+    username: params.get("me") || "commander",
+    role: params.get("role") || "commander",
+    screen: params.get("screen") || "hall-wall-1",
+  };
+  const SECOND_COMMANDER = ME.username === "commander2" ? "commander" : "commander2";
+  const CONFIRM_WINDOW_MS = 120 * 1000;
+
+  // Response resources around central Helsinki: real names and positions from the city's OSM extract
+  // (data/cache/Helsinki.osm.pbf). [name, kind, group, lon, lat]
+  const RESOURCES = [
+    ["Erottajan paloasema", "fire_station", "rescue", 24.94517, 60.16513],
+    ["Diacor Keskusta", "clinic", "medical", 24.9435, 60.16956],
+    ["Mehiläinen", "clinic", "medical", 24.9381, 60.16946],
+    ["Apteekki Eliel", "pharmacy", "medical", 24.94054, 60.17171],
+    ["Helsingin yliopisto", "metro_station", "shelter", 24.9486, 60.17276],
+    ["Kaisaniemen puisto", "park", "shelter", 24.9461, 60.17455],
+    ["Esplanadinpuisto", "park", "shelter", 24.94837, 60.1674],
+    ["Lasipalatsinaukio", "square", "shelter", 24.93632, 60.17017],
+    ["Ressun lukio", "school", "shelter", 24.9383, 60.16715],
+    ["Senaatintori", "square", "shelter", 24.95222, 60.1695],
+  ];
+  function distanceM(lon1, lat1, lon2, lat2) {
+    const r = 6371008.8;
+    const rad = Math.PI / 180;
+    const dlat = (lat2 - lat1) * rad;
+    const dlon = (lon2 - lon1) * rad;
+    const a = Math.sin(dlat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dlon / 2) ** 2;
+    return 2 * r * Math.asin(Math.sqrt(a));
+  }
+  // The 9 nearest resources within 3 km, nearest first (what the shell computes from the OSM extract).
+  function nearby(inc) {
+    return RESOURCES.map(([name, kind, group, lon, lat]) => ({
+      name,
+      kind,
+      group,
+      lon,
+      lat,
+      distance_m: Math.round(distanceM(inc.location.lon, inc.location.lat, lon, lat) * 10) / 10,
+    }))
+      .filter((r) => r.distance_m <= 3000)
+      .sort((a, b) => a.distance_m - b.distance_m)
+      .slice(0, 9);
+  }
+
+  // The incident that triggers the response, and what follows from it.
+  const sceneMin = MODE === "wartime" ? SINCE_MIN + 4 : 6;
+  function sceneIncident(title, cls, grade, stage, lon, lat, address, source, minutesAgo) {
+    const t = now - minutesAgo * 60 * 1000;
+    seq += 1;
+    return {
+      id: uuid(),
+      title,
+      class: cls,
+      grade,
+      location: { lon, lat },
+      source,
+      status: stage,
+      address,
+      description: title,
+      occurred_at: iso(t),
+      created_at: iso(t + 40 * 1000),
+      updated_at: iso(now - 60 * 1000),
+      created_by: "zhiban01",
+      seq,
+    };
+  }
+  let trigger = null;
+  if (params.get("empty") !== "1") {
+    trigger = sceneIncident(
+      "Rautatientori 地铁站火灾，多人被困",
+      "accident",
+      "I",
+      "handling",
+      24.94,
+      60.17045,
+      "Rautatientori metro, Kaivokatu 1, Helsinki",
+      "112 接警",
+      sceneMin,
+    );
+    const follow = [
+      ["Kaivokatu 地铁疏散人员聚集，需分流", "social_security", "II", "assigned", 24.9425, 60.17, "Kaivokatu 8, Kluuvi", "客流监测", sceneMin - 6],
+      ["Rautatientori 周边浓烟扩散，居民楼告警", "public_health", "II", "collected", 24.9447, 60.1718, "Vilhonkatu 4, Kluuvi", "物联感知", sceneMin - 9],
+      ["Kaisaniemenkatu 消防车通道受阻", "accident", "II", "supervised", 24.9463, 60.1722, "Kaisaniemenkatu 3, Kluuvi", "视频 AI 识别", sceneMin - 12],
+      ["Ylioppilasaukio 伤员转运完成，待评估", "public_health", "II", "feedback", 24.9404, 60.1692, "Ylioppilasaukio, Kluuvi", "120 急救", sceneMin - 20],
+    ]
+      .filter((f) => f[8] > 0)
+      .map((f) => sceneIncident(...f));
+    incidents = [...follow.reverse(), trigger, ...incidents];
+  }
+
+  const SCREENS = ["duty-desk", "hall-wall-1", "hall-wall-2", "leader-office"];
+  let modeState = {
+    mode: "peacetime",
+    level: null,
+    epoch: 0,
+    reason: "",
+    incident_ids: [],
+    switched_by: null,
+    confirmed_by: null,
+    switched_at: null,
+    exercise: params.get("exercise") === "1",
+    acks: [],
+    screens: SCREENS.slice(),
+  };
+  if (MODE === "wartime") {
+    const epoch = 7;
+    const at = now - SINCE_MIN * 60 * 1000;
+    Object.assign(modeState, {
+      mode: "wartime",
+      level: LEVEL,
+      epoch,
+      reason: REASON,
+      incident_ids: trigger && params.get("focus") !== "0" ? [trigger.id] : [],
+      switched_by: LEVEL === "I" ? "commander" : ME.username,
+      confirmed_by: LEVEL === "I" ? SECOND_COMMANDER : null,
+      switched_at: iso(at),
+      // hall-wall-1 (this window) acknowledges itself; leader-office is still on the previous epoch.
+      acks: [
+        { screen: "duty-desk", epoch, by: "zhiban01", at: iso(at + 2100) },
+        { screen: "hall-wall-2", epoch, by: "commander", at: iso(at + 1800) },
+        { screen: "leader-office", epoch: epoch - 1, by: "leader", at: iso(at - 3 * 3600 * 1000) },
+      ],
+    });
+  }
+  let proposals = [];
+  if (params.get("proposal") === "1") {
+    proposals.push({
+      proposal_id: uuid(),
+      proposer: SECOND_COMMANDER,
+      mode: "wartime",
+      level: "I",
+      reason: REASON,
+      incident_ids: trigger ? [trigger.id] : [],
+      created_at: iso(now - 20 * 1000),
+      expires_at: iso(now - 20 * 1000 + CONFIRM_WINDOW_MS),
+    });
+  }
+
+  function focus() {
+    if (modeState.mode !== "wartime") return null;
+    const inc = modeState.incident_ids
+      .map((id) => incidents.find((i) => i.id === id) || (trigger && trigger.id === id ? trigger : null))
+      .find(Boolean);
+    return inc ? { incident: inc, nearby: nearby(inc) } : null;
+  }
+
   const conn = params.get("conn") || "online";
   const lastOnline = now - 7 * 60 * 1000;
   function connection() {
@@ -219,6 +389,10 @@
         ]),
         last_hour: incidents.filter((i) => t - Date.parse(i.created_at) < 3600 * 1000).length,
       },
+      mode: modeState,
+      proposals: proposals.filter((p) => Date.parse(p.expires_at) > t),
+      me: ME,
+      focus: focus(),
       generated_at: iso(t),
     };
   }
@@ -235,13 +409,118 @@
     }
   }
 
+  // ───── mode commands (as the shell answers them, with the hub's rules) ─────
+  const RANK = { I: 4, II: 3, III: 2, IV: 1 };
+  function checkTransition(req) {
+    const reason = String(req.reason || "").trim();
+    if (!reason) throw "hub refused the switch: reason: a reason is required for every switch";
+    if (req.mode === "peacetime" && req.level) throw "hub refused the switch: level: peacetime takes no level";
+    if (req.mode === "wartime" && !RANK[req.level])
+      throw "hub refused the switch: level: wartime needs a response level I, II, III or IV";
+    if (req.mode !== "peacetime" && req.mode !== "wartime")
+      throw `hub refused the switch: mode: unknown mode ${JSON.stringify(req.mode)}; expected peacetime or wartime`;
+    if (req.mode === modeState.mode && (req.level || null) === modeState.level)
+      throw "hub refused the switch: mode: the city is already in that mode and level";
+    return reason;
+  }
+  function mayCommand(action) {
+    if (ME.role !== "commander" && ME.role !== "admin")
+      throw `hub refused (403 forbidden): role ${ME.role} may not ${action}`;
+    if (conn !== "online") throw "cannot reach the hub: switching the city's mode needs the hub (the cache cannot decide)";
+  }
+  function applySwitch(req, by, confirmedBy, proposalId) {
+    const epoch = modeState.epoch + 1;
+    modeState = Object.assign({}, modeState, {
+      mode: req.mode,
+      level: req.mode === "wartime" ? req.level : null,
+      epoch,
+      reason: String(req.reason).trim(),
+      incident_ids: (req.incident_ids || []).slice(),
+      switched_by: by,
+      confirmed_by: confirmedBy,
+      switched_at: iso(Date.now()),
+      proposal_id: proposalId || undefined,
+    });
+    seq += 1;
+    // The other screens follow within seconds; leader-office stays behind (to show a lagging screen).
+    setTimeout(() => {
+      for (const screen of ["hall-wall-2", "duty-desk"]) ack(screen, epoch, screen === "duty-desk" ? "zhiban01" : by);
+      emit("cockpit://changed", { last_seq: seq });
+    }, 2500);
+    setTimeout(() => emit("cockpit://changed", { last_seq: seq }), 30);
+    return modeState;
+  }
+  function ack(screen, epoch, by) {
+    const acks = modeState.acks.filter((a) => a.screen !== screen);
+    acks.push({ screen, epoch, by, at: iso(Date.now()) });
+    acks.sort((a, b) => a.screen.localeCompare(b.screen));
+    modeState = Object.assign({}, modeState, { acks });
+    if (!modeState.screens.includes(screen)) modeState.screens = [...modeState.screens, screen].sort();
+  }
+  const COMMANDS = {
+    cockpit_snapshot: () => snapshot(),
+    ack_mode(args) {
+      const epoch = Number(args && args.epoch);
+      if (epoch > modeState.epoch) throw `hub refused the ack (409 conflict): epoch ${epoch} is newer than ${modeState.epoch}`;
+      ack(ME.screen, epoch, ME.username);
+      return null;
+    },
+    switch_mode(args) {
+      mayCommand("switch the city's mode");
+      const req = (args && args.request) || {};
+      const reason = checkTransition(req);
+      if (req.mode === "wartime" && req.level === "I") {
+        const created = Date.now();
+        const p = {
+          proposal_id: uuid(),
+          proposer: ME.username,
+          mode: "wartime",
+          level: "I",
+          reason,
+          incident_ids: (req.incident_ids || []).slice(),
+          created_at: iso(created),
+          expires_at: iso(created + CONFIRM_WINDOW_MS),
+        };
+        proposals.push(p);
+        seq += 1;
+        setTimeout(() => emit("cockpit://changed", { last_seq: seq }), 30);
+        return { status: "pending_confirmation", proposal_id: p.proposal_id, expires_at: p.expires_at };
+      }
+      return { status: "applied", mode: applySwitch(req, ME.username, null) };
+    },
+    confirm_mode(args) {
+      mayCommand("confirm a mode switch");
+      const id = args && (args.proposalId || args.proposal_id);
+      const p = proposals.find((x) => x.proposal_id === id);
+      if (!p) throw `hub refused the confirmation (404 not found): no proposal ${id}`;
+      if (p.proposer === ME.username)
+        throw `hub refused (403 forbidden): role ${ME.role} may not confirm their own proposal (a second commander must)`;
+      if (Date.parse(p.expires_at) <= Date.now())
+        throw `hub refused the confirmation (409 conflict): proposal ${id} expired at ${p.expires_at}`;
+      try {
+        checkTransition(p);
+      } catch (e) {
+        throw `hub refused the confirmation (409 conflict): the city's mode changed since the proposal: ${e}`;
+      }
+      proposals = proposals.filter((x) => x !== p);
+      return applySwitch(p, p.proposer, ME.username, p.proposal_id);
+    },
+  };
+
   window.__TAURI__ = {
     core: {
-      invoke(cmd, _args) {
-        if (cmd === "cockpit_snapshot") {
-          return new Promise((resolve) => setTimeout(() => resolve(JSON.parse(JSON.stringify(snapshot()))), 15));
-        }
-        return Promise.reject(`unknown command ${cmd}`);
+      invoke(cmd, args) {
+        const f = COMMANDS[cmd];
+        if (!f) return Promise.reject(`unknown command ${cmd}`);
+        return new Promise((resolve, reject) =>
+          setTimeout(() => {
+            try {
+              resolve(JSON.parse(JSON.stringify(f(args) ?? null)));
+            } catch (e) {
+              reject(typeof e === "string" ? e : String(e));
+            }
+          }, 15),
+        );
       },
     },
     event: {

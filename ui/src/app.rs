@@ -1,4 +1,6 @@
-//! Root component: one-screen grid (header / summary · map · feed / status bar).
+//! Root component: one-screen grid (header / summary · map · feed / status bar). In wartime (平战转换) a banner
+//! in the response level's colour runs under the header, the response clock and command chain replace the
+//! summary, and the task board tops the feed (see [`crate::wartime`]); a drill hub adds the exercise marks.
 
 use leptos::prelude::*;
 
@@ -10,6 +12,9 @@ use crate::map_placeholder::MapPlaceholder;
 use crate::state::{self, AppState, CockpitMode};
 use crate::summary::SummaryColumn;
 use crate::time;
+use crate::wartime::{
+    self, ExerciseStrip, ExerciseWatermark, NearbyResources, TaskBoard, WartimeBanner, WartimeLeft,
+};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -24,27 +29,58 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    let wartime = wartime::wartime_signal(state);
+    let level = wartime::level_memo(state);
+    let exercise = wartime::exercise_memo(state);
+    let strips = move || wartime.get() || exercise.get();
+
     view! {
         <div
             id="cockpit"
             class="cockpit"
             class=("mode-wartime", move || state.mode.get() == CockpitMode::Wartime)
+            class=("has-strips", strips)
             data-connection=move || state.connection_key()
             data-last-seq=move || state.last_seq().to_string()
             data-mode=move || state.mode.get().as_str()
+            data-level=move || level.get().map(|g| g.as_str()).unwrap_or("")
+            data-exercise=move || if exercise.get() { "true" } else { "false" }
             data-lang=move || state.lang.get().code()
         >
             <Header />
-            <SummaryColumn />
+            <Show when=strips>
+                <div class="cockpit-strips">
+                    <Show when=move || exercise.get()>
+                        <ExerciseStrip />
+                    </Show>
+                    <Show when=move || wartime.get()>
+                        <WartimeBanner />
+                    </Show>
+                </div>
+            </Show>
+            <Show when=move || wartime.get() fallback=|| view! { <SummaryColumn /> }>
+                <WartimeLeft />
+            </Show>
             <main class="col col-centre">
                 <div id="map" class="map">
                     <MapPlaceholder />
                 </div>
+                <Show when=move || wartime.get()>
+                    <NearbyResources />
+                </Show>
                 <StaleBanner />
                 <StatusOverlay />
             </main>
-            <IncidentFeed />
+            <aside class="col col-right">
+                <Show when=move || wartime.get()>
+                    <TaskBoard />
+                </Show>
+                <IncidentFeed />
+            </aside>
             <StatusBar />
+            <Show when=move || exercise.get()>
+                <ExerciseWatermark />
+            </Show>
         </div>
     }
 }

@@ -1,4 +1,5 @@
-//! Right column: live feed of open incidents, newest first (the snapshot's order).
+//! Live feed of open incidents, newest first (the snapshot's order): the right column in peacetime, below the
+//! task board (compacted by CSS) in wartime. The column itself is `app.rs`'s.
 
 use citydeck_protocol::Incident;
 use leptos::prelude::*;
@@ -31,22 +32,16 @@ pub fn IncidentFeed() -> impl IntoView {
     };
 
     view! {
-        <aside class="col col-right">
-            <Panel
-                title=Signal::derive(move || t(lang.get()).panel_feed)
-                class="panel-feed"
-                aside=Signal::derive(count)
-            >
-                <div class="feed" id="incident-feed">
-                    <Show when=empty>
-                        <div class="feed-empty">{move || t(lang.get()).feed_empty}</div>
-                    </Show>
-                    <For each=incidents key=|i| (i.id, i.seq) let:inc>
-                        <FeedRow inc=inc />
-                    </For>
-                </div>
-            </Panel>
-        </aside>
+        <Panel title=Signal::derive(move || t(lang.get()).panel_feed) class="panel-feed" aside=Signal::derive(count)>
+            <div class="feed" id="incident-feed">
+                <Show when=empty>
+                    <div class="feed-empty">{move || t(lang.get()).feed_empty}</div>
+                </Show>
+                <For each=incidents key=|i| (i.id, i.seq) let:inc>
+                    <FeedRow inc=inc />
+                </For>
+            </div>
+        </Panel>
     }
 }
 

@@ -32,8 +32,8 @@ pub fn Header() -> impl IntoView {
             <div class="hdr-side hdr-left">
                 <ModeBadge mode=state.mode.into() />
                 <SwitchButton />
-                <AckBadge />
                 <ConnectionBadge />
+                <AckBadge />
             </div>
             <div class="hdr-title">
                 <h1>
@@ -65,9 +65,11 @@ pub fn ModeBadge(mode: Signal<CockpitMode>) -> impl IntoView {
             CockpitMode::Peacetime => (t(Lang::Zh).mode_peacetime, t(Lang::En).mode_peacetime),
             CockpitMode::Wartime => (t(Lang::Zh).mode_wartime, t(Lang::En).mode_wartime),
         };
-        let base = match lang {
-            Lang::Zh => format!("{zh} {en}"),
-            Lang::En => en.to_string(),
+        // Bilingual in peacetime; in wartime the level follows and space in the header is short.
+        let base = match (lang, mode.get()) {
+            (Lang::Zh, CockpitMode::Peacetime) => format!("{zh} {en}"),
+            (Lang::Zh, CockpitMode::Wartime) => zh.to_string(),
+            (Lang::En, _) => en.to_string(),
         };
         // In wartime the response level is part of the mode: "战时 Wartime · Ⅱ级响应".
         match level() {

@@ -291,6 +291,218 @@ pub fn conn_offline(lang: Lang, since: Option<&str>) -> String {
     }
 }
 
+// ───────────────────────── wartime layout (issue 7, 平战转换) ─────────────────────────
+// Strings of the wartime banner, response clock, command chain, task board, nearby resources and the exercise
+// (drill) marks. Kept together in this block; `tw(lang)` is their `t(lang)`.
+
+/// Fixed strings of the wartime layout.
+pub struct WarStrings {
+    pub started: &'static str,
+    pub elapsed: &'static str,
+    pub commander: &'static str,
+    pub confirmed_by: &'static str,
+    pub not_confirmed: &'static str,
+    pub panel_clock: &'static str,
+    pub panel_chain: &'static str,
+    pub no_level: &'static str,
+    pub overdue: &'static str,
+    pub limit: &'static str,
+    pub due_at: &'static str,
+    pub chain_screens: &'static str,
+    pub chain_waiting: &'static str,
+    pub chain_all_acked: &'static str,
+    pub chain_reason: &'static str,
+    pub chain_started: &'static str,
+    pub chain_this_screen: &'static str,
+    pub panel_board: &'static str,
+    pub board_unassigned: &'static str,
+    pub board_trigger: &'static str,
+    pub nearby_title: &'static str,
+    pub nearby_empty: &'static str,
+    pub no_focus_title: &'static str,
+    pub no_focus_body: &'static str,
+    pub map_focus_title: &'static str,
+    pub legend_focus: &'static str,
+    pub legend_rescue: &'static str,
+    pub legend_medical: &'static str,
+    pub legend_shelter: &'static str,
+    pub legend_other: &'static str,
+    pub legend_rings: &'static str,
+    pub exercise_strip: &'static str,
+    pub exercise_strip_sub: &'static str,
+}
+
+static WAR_ZH: WarStrings = WarStrings {
+    started: "启动",
+    elapsed: "已持续",
+    commander: "指挥长",
+    confirmed_by: "确认",
+    not_confirmed: "未确认",
+    panel_clock: "响应时限",
+    panel_chain: "指挥链路",
+    no_level: "未设定响应级别",
+    overdue: "已超时",
+    limit: "时限",
+    due_at: "截止",
+    chain_screens: "屏幕确认",
+    chain_waiting: "未确认",
+    chain_all_acked: "全部已确认",
+    chain_reason: "触发原因",
+    chain_started: "启动时间",
+    chain_this_screen: "本屏",
+    panel_board: "任务看板",
+    board_unassigned: "待分派",
+    board_trigger: "触发事件",
+    nearby_title: "周边应急资源",
+    nearby_empty: "周边暂无可调用资源",
+    no_focus_title: "未指定触发事件",
+    no_focus_body: "本次切换未关联事件，无法定位事发地与周边资源",
+    map_focus_title: "事发地周边态势",
+    legend_focus: "事发点",
+    legend_rescue: "救援力量",
+    legend_medical: "医疗资源",
+    legend_shelter: "避难安置",
+    legend_other: "其他事件",
+    legend_rings: "范围圈",
+    exercise_strip: "演习 EXERCISE",
+    exercise_strip_sub: "非真实事件 · 演练数据与实战数据隔离",
+};
+
+static WAR_EN: WarStrings = WarStrings {
+    started: "Started",
+    elapsed: "Elapsed",
+    commander: "Commander",
+    confirmed_by: "Confirmed by",
+    not_confirmed: "not confirmed",
+    panel_clock: "Response deadlines",
+    panel_chain: "Command chain",
+    no_level: "No response level set",
+    overdue: "Overdue",
+    limit: "Limit",
+    due_at: "due",
+    chain_screens: "Screens acked",
+    chain_waiting: "waiting for",
+    chain_all_acked: "all acknowledged",
+    chain_reason: "Trigger",
+    chain_started: "Started at",
+    chain_this_screen: "This screen",
+    panel_board: "Task board",
+    board_unassigned: "To dispatch",
+    board_trigger: "Trigger",
+    nearby_title: "Nearby resources",
+    nearby_empty: "No resources nearby",
+    no_focus_title: "No triggering incident set",
+    no_focus_body: "The switch named no incident: the scene and its nearby resources cannot be located",
+    map_focus_title: "Incident area",
+    legend_focus: "Incident",
+    legend_rescue: "Rescue",
+    legend_medical: "Medical",
+    legend_shelter: "Shelter",
+    legend_other: "Other incidents",
+    legend_rings: "Range rings",
+    exercise_strip: "EXERCISE 演习",
+    exercise_strip_sub: "Not a real event · drill data kept apart from live data",
+};
+
+pub fn tw(lang: Lang) -> &'static WarStrings {
+    match lang {
+        Lang::Zh => &WAR_ZH,
+        Lang::En => &WAR_EN,
+    }
+}
+
+/// "Ⅰ级响应" / "Level I response".
+pub fn level_response(lang: Lang, grade: Grade) -> String {
+    match lang {
+        Lang::Zh => format!("{}响应", grade_short(lang, grade)),
+        Lang::En => format!("Level {} response", grade_short(lang, grade)),
+    }
+}
+
+/// Label of a response deadline by its id (`citydeck_domain::Deadline::id`); unknown ids show as they are.
+pub fn deadline_label(lang: Lang, id: &str) -> &str {
+    match (lang, id) {
+        (Lang::Zh, "first_report") => "首报",
+        (Lang::Zh, "written_report") => "书面报告",
+        (Lang::Zh, "command_post") => "现场指挥部开设",
+        (Lang::Zh, "follow_up") => "续报",
+        (Lang::Zh, "info_release") => "权威信息发布",
+        (Lang::Zh, "press_conference") => "新闻发布会",
+        (Lang::En, "first_report") => "First report",
+        (Lang::En, "written_report") => "Written report",
+        (Lang::En, "command_post") => "Field command post",
+        (Lang::En, "follow_up") => "Follow-up report",
+        (Lang::En, "info_release") => "Official information",
+        (Lang::En, "press_conference") => "Press conference",
+        (_, other) => other,
+    }
+}
+
+/// Which occurrence of a recurring deadline: "第2次" / "#2".
+pub fn occurrence(lang: Lang, n: u32) -> String {
+    match lang {
+        Lang::Zh => format!("第{n}次"),
+        Lang::En => format!("#{n}"),
+    }
+}
+
+/// A deadline's allowance: "30 分钟", "1 小时", "24 小时" / "30 min", "1 h".
+pub fn minutes_label(lang: Lang, min: u32) -> String {
+    match (lang, min.is_multiple_of(60) && min >= 60) {
+        (Lang::Zh, true) => format!("{} 小时", min / 60),
+        (Lang::Zh, false) => format!("{min} 分钟"),
+        (Lang::En, true) => format!("{} h", min / 60),
+        (Lang::En, false) => format!("{min} min"),
+    }
+}
+
+/// Kind of a nearby response resource (`NearbyResource::kind`); unknown kinds show as they are.
+pub fn resource_kind(lang: Lang, kind: &str) -> &str {
+    match (lang, kind) {
+        (Lang::Zh, "fire_station") => "消防站",
+        (Lang::Zh, "police_station") => "派出所",
+        (Lang::Zh, "hospital") => "医院",
+        (Lang::Zh, "clinic") => "诊所",
+        (Lang::Zh, "pharmacy") => "药店",
+        (Lang::Zh, "metro_station") => "地铁站（人防）",
+        (Lang::Zh, "railway_station") => "火车站",
+        (Lang::Zh, "park") => "公园（避难场所）",
+        (Lang::Zh, "square") => "广场（集结点）",
+        (Lang::Zh, "school") => "学校（安置点）",
+        (Lang::En, "fire_station") => "Fire station",
+        (Lang::En, "police_station") => "Police station",
+        (Lang::En, "hospital") => "Hospital",
+        (Lang::En, "clinic") => "Clinic",
+        (Lang::En, "pharmacy") => "Pharmacy",
+        (Lang::En, "metro_station") => "Metro (civil defence)",
+        (Lang::En, "railway_station") => "Railway station",
+        (Lang::En, "park") => "Park (shelter area)",
+        (Lang::En, "square") => "Square (assembly point)",
+        (Lang::En, "school") => "School (shelter)",
+        (_, other) => other,
+    }
+}
+
+/// Rough travel time at 30 km/h: "约 3 分钟" / "~3 min".
+pub fn eta(lang: Lang, minutes: u32) -> String {
+    match lang {
+        Lang::Zh => format!("约 {minutes} 分钟"),
+        Lang::En => format!("~{minutes} min"),
+    }
+}
+
+/// Distance: "320 m", "1.4 km" (SI units in both languages).
+pub fn distance(m: f64) -> String {
+    let m = m.max(0.0);
+    if m < 950.0 {
+        format!("{:.0} m", (m / 10.0).round() * 10.0)
+    } else {
+        format!("{:.1} km", m / 1000.0)
+    }
+}
+
+// ───────────────────────── end of the wartime layout block ─────────────────────────
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,6 +520,19 @@ mod tests {
     fn grade_labels() {
         assert_eq!(grade_label(Lang::Zh, Grade::I), "Ⅰ级 特别重大");
         assert_eq!(grade_label(Lang::Zh, Grade::IV), "Ⅳ级 一般");
+    }
+
+    #[test]
+    fn wartime_labels() {
+        assert_eq!(deadline_label(Lang::Zh, "command_post"), "现场指挥部开设");
+        assert_eq!(deadline_label(Lang::En, "something_new"), "something_new");
+        assert_eq!(resource_kind(Lang::Zh, "metro_station"), "地铁站（人防）");
+        assert_eq!(minutes_label(Lang::Zh, 30), "30 分钟");
+        assert_eq!(minutes_label(Lang::Zh, 1440), "24 小时");
+        assert_eq!(minutes_label(Lang::En, 90), "90 min");
+        assert_eq!(level_response(Lang::Zh, Grade::I), "Ⅰ级响应");
+        assert_eq!(distance(344.0), "340 m");
+        assert_eq!(distance(1449.0), "1.4 km");
     }
 
     #[test]

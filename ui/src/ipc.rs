@@ -106,7 +106,11 @@ pub async fn ack_mode(epoch: u64) -> Result<(), IpcError> {
 }
 
 /// `invoke(name, args)` where `args` is one object `{ key: value }` serialized with serde.
-async fn invoke_with<T: serde::Serialize + ?Sized>(name: &str, key: &str, value: &T) -> Result<JsValue, IpcError> {
+async fn invoke_with<T: serde::Serialize + ?Sized>(
+    name: &str,
+    key: &str,
+    value: &T,
+) -> Result<JsValue, IpcError> {
     let (this, invoke) = tauri_fn("core", "invoke")?;
     let args = Object::new();
     let value = value

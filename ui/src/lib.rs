@@ -8,10 +8,12 @@ pub mod header;
 pub mod i18n;
 pub mod ipc;
 pub mod map_placeholder;
+pub mod mode_switch;
 pub mod panel;
 pub mod state;
 pub mod summary;
 pub mod time;
+pub mod wartime;
 
 use wasm_bindgen::prelude::*;
 

@@ -1,17 +1,30 @@
 //! Stand-in for the real map (MapLibre GL JS goes into `#map` later): the city's bbox as a framed, true-aspect
 //! area with a graticule and range rings, and every open incident as a dot placed by lon/lat in grade colour.
 //!
+//! In wartime with a focus (`snapshot.focus`), the view zooms onto the triggering incident instead: a square
+//! around it with 500 m / 1 km range rings, the incident as a large pulsing marker, and the nearby response
+//! resources as small icons (rescue: red square with a cross, medical: green, shelter: blue triangle).
+//!
 //! Self-contained: swapping it out means replacing `<MapPlaceholder/>` inside `#map` in `app.rs`.
 
-use citydeck_protocol::ipc::CityInfo;
+use citydeck_protocol::ipc::{CityInfo, WartimeFocus};
 use citydeck_protocol::{Grade, Incident};
 use leptos::prelude::*;
 
-use crate::i18n::{self, t};
+use crate::i18n::{self, t, tw};
 use crate::state::AppState;
 use crate::summary::grade_css;
+use crate::wartime::focus_memo;
 
 const KM_PER_DEG_LAT: f64 = 111.32;
+/// Range rings around a wartime focus, in km.
+const FOCUS_RINGS_KM: [f64; 2] = [0.5, 1.0];
+/// The focus view shows at least the 1 km ring with a margin, and at most this far (farther resources are only
+/// listed).
+const FOCUS_MIN_HALF_KM: f64 = 1.1;
+const FOCUS_MAX_HALF_KM: f64 = 3.0;
+/// How much farther the focus view reaches to the south-west than to the north-east (see [`Frame::around`]).
+const FOCUS_SW_STRETCH: f64 = 1.45;
 
 /// Equirectangular projection of the city bbox, corrected for latitude.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -45,6 +58,40 @@ impl Frame {
 
     fn height_km(&self) -> f64 {
         (self.north - self.south) * KM_PER_DEG_LAT
+    }
+
+    /// A square around a point: `half_km` to the north and east, `half_km * FOCUS_SW_STRETCH` to the south and
+    /// west, so the point sits up and right of the centre and the nearby-resources card over the bottom-left of
+    /// the map covers the far side (None for a point that is not a coordinate).
+    fn around(lon: f64, lat: f64, half_km: f64) -> Option<Self> {
+        if !(lon.is_finite() && lat.is_finite() && lat.abs() < 89.0 && half_km > 0.0) {
+            return None;
+        }
+        let dlat = half_km / KM_PER_DEG_LAT;
+        let dlon = half_km / (KM_PER_DEG_LAT * lat.to_radians().cos().max(0.05));
+        Some(Frame {
+            west: lon - dlon * FOCUS_SW_STRETCH,
+            south: lat - dlat * FOCUS_SW_STRETCH,
+            east: lon + dlon,
+            north: lat + dlat,
+        })
+    }
+
+    /// The square around a wartime focus: its 1 km ring and every nearby resource within [`FOCUS_MAX_HALF_KM`].
+    fn around_focus(f: &WartimeFocus) -> Option<Self> {
+        let (lon0, lat0) = (f.incident.location.lon, f.incident.location.lat);
+        let cos = lat0.to_radians().cos().max(0.05);
+        let far = f
+            .nearby
+            .iter()
+            .filter(|r| r.lon.is_finite() && r.lat.is_finite())
+            .map(|r| ((r.lon - lon0).abs() * KM_PER_DEG_LAT * cos).max((r.lat - lat0).abs() * KM_PER_DEG_LAT))
+            .fold(0.0, f64::max);
+        Frame::around(
+            lon0,
+            lat0,
+            (far * 1.15).clamp(FOCUS_MIN_HALF_KM, FOCUS_MAX_HALF_KM),
+        )
     }
 
     /// Width / height of the frame on screen.
@@ -93,15 +140,41 @@ fn decimals(step: f64) -> usize {
     (-step.log10().floor()).max(0.0) as usize
 }
 
+/// What the map area shows: the city, or the square around a wartime focus.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct View {
+    frame: Frame,
+    /// The focus incident's lon/lat in the focus view.
+    focus_at: Option<(f64, f64)>,
+}
+
 #[component]
 pub fn MapPlaceholder() -> impl IntoView {
     let state = expect_context::<AppState>();
     let lang = state.lang;
-    let frame = Memo::new(move |_| {
-        state
-            .snapshot
-            .with(|s| s.as_ref().and_then(|s| Frame::from_city(&s.city)))
+    let focus = focus_memo(state);
+    let view_memo = Memo::new(move |_| {
+        let focused = focus.with(|f| {
+            f.as_ref().and_then(|f| {
+                let at = (f.incident.location.lon, f.incident.location.lat);
+                Frame::around_focus(f).map(|frame| View {
+                    frame,
+                    focus_at: Some(at),
+                })
+            })
+        });
+        focused.or_else(|| {
+            state.snapshot.with(|s| {
+                s.as_ref()
+                    .and_then(|s| Frame::from_city(&s.city))
+                    .map(|frame| View {
+                        frame,
+                        focus_at: None,
+                    })
+            })
+        })
     });
+    let focused = move || view_memo.with(|v| v.is_some_and(|v| v.focus_at.is_some()));
     let city_name = move || {
         state.snapshot.with(|s| {
             s.as_ref()
@@ -112,6 +185,25 @@ pub fn MapPlaceholder() -> impl IntoView {
                 .unwrap_or_default()
         })
     };
+    let title = move || {
+        if focused() {
+            tw(lang.get()).map_focus_title
+        } else {
+            t(lang.get()).map_title
+        }
+    };
+    let subtitle = move || {
+        focus
+            .with(|f| {
+                f.as_ref()
+                    .filter(|_| focused())
+                    .map(|f| match &f.incident.address {
+                        Some(a) => format!("{} · {a}", f.incident.title),
+                        None => f.incident.title.clone(),
+                    })
+            })
+            .unwrap_or_else(city_name)
+    };
     let grade_count = move |g: Grade| {
         state.snapshot.with(|s| {
             s.as_ref()
@@ -121,37 +213,91 @@ pub fn MapPlaceholder() -> impl IntoView {
     };
 
     view! {
-        <div class="map-ph">
+        <div class="map-ph" class=("map-ph--focus", focused)>
             <div class="map-ph-stage">
-                {move || frame.get().map(|f| view! { <MapFrame frame=f /> })}
+                {move || view_memo.get().map(|v| view! { <MapFrame frame=v.frame focus_at=v.focus_at /> })}
             </div>
             <div class="map-ph-title">
-                <div class="map-ph-title-main">{move || t(lang.get()).map_title}</div>
-                <div class="map-ph-title-sub">{city_name}</div>
+                <div class="map-ph-title-main">{title}</div>
+                <div class="map-ph-title-sub">{subtitle}</div>
                 <div class="map-ph-note">{move || t(lang.get()).map_placeholder_note}</div>
             </div>
-            <div class="map-ph-legend">
-                <div class="map-ph-legend-title">{move || t(lang.get()).map_legend}</div>
-                {Grade::ALL
-                    .into_iter()
-                    .map(|g| {
-                        view! {
-                            <div class=format!("legend-item {}", grade_css(g))>
-                                <span class="legend-dot"></span>
-                                <span class="legend-label">{move || i18n::grade_label(lang.get(), g)}</span>
-                                <span class="legend-num">{move || grade_count(g)}</span>
-                            </div>
-                        }
-                    })
-                    .collect_view()}
+            <Show
+                when=focused
+                fallback=move || {
+                    view! {
+                        <div class="map-ph-legend">
+                            <div class="map-ph-legend-title">{move || t(lang.get()).map_legend}</div>
+                            {Grade::ALL
+                                .into_iter()
+                                .map(|g| {
+                                    view! {
+                                        <div class=format!("legend-item {}", grade_css(g))>
+                                            <span class="legend-dot"></span>
+                                            <span class="legend-label">{move || i18n::grade_label(lang.get(), g)}</span>
+                                            <span class="legend-num">{move || grade_count(g)}</span>
+                                        </div>
+                                    }
+                                })
+                                .collect_view()}
+                        </div>
+                    }
+                }
+            >
+                <FocusLegend />
+            </Show>
+        </div>
+    }
+}
+
+/// Key to the focus view's symbols (top right of the map area).
+#[component]
+fn FocusLegend() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let item = move |icon: &'static str, label: fn(&'static i18n::WarStrings) -> &'static str| {
+        view! {
+            <div class="mfl-item">
+                <span class=icon aria-hidden="true"></span>
+                <span>{move || label(tw(lang.get()))}</span>
+            </div>
+        }
+    };
+    view! {
+        <div class="map-focus-legend" id="map-focus-legend">
+            {item("mfl-focus", |s| s.legend_focus)}
+            {item("res-icon res-rescue", |s| s.legend_rescue)}
+            {item("res-icon res-medical", |s| s.legend_medical)}
+            {item("res-icon res-shelter", |s| s.legend_shelter)}
+            {item("mfl-dot", |s| s.legend_other)}
+            <div class="mfl-item">
+                <span class="mfl-ring" aria-hidden="true"></span>
+                <span>{move || format!("{} 500 m / 1 km", tw(lang.get()).legend_rings)}</span>
             </div>
         </div>
     }
 }
 
+/// Short label of a resource on the map (the list has the full name).
+fn short_name(name: &str) -> String {
+    const MAX: usize = 18;
+    if name.chars().count() <= MAX {
+        name.to_string()
+    } else {
+        let mut s: String = name.chars().take(MAX - 1).collect();
+        s.push('…');
+        s
+    }
+}
+
 #[component]
-fn MapFrame(frame: Frame) -> impl IntoView {
+fn MapFrame(frame: Frame, focus_at: Option<(f64, f64)>) -> impl IntoView {
     let state = expect_context::<AppState>();
+    let focus = focus_memo(state);
+    let focused = focus_at.is_some();
+    // Where the rings are centred, in percent of the frame: the focus, or the frame's centre.
+    let (cx_pct, cy_pct) = focus_at
+        .and_then(|(lon, lat)| frame.place(lon, lat))
+        .unwrap_or((50.0, 50.0));
     let vb_w = 1000.0;
     let vb_h = vb_w / frame.aspect();
     let lon_step = nice_step(frame.east - frame.west, 8.0);
@@ -160,16 +306,28 @@ fn MapFrame(frame: Frame) -> impl IntoView {
     let lat_ticks = ticks(frame.south, frame.north, lat_step);
     let (lon_dec, lat_dec) = (decimals(lon_step), decimals(lat_step));
     let px_per_km = vb_w / frame.width_km();
-    // Range rings every 1, 2 or 5 km, up to the frame's half-diagonal.
+    // Range rings every 1, 2 or 5 km, up to the frame's half-diagonal; around a focus (which is the frame's
+    // centre) 500 m and 1 km.
     let ring_step = nice_step(frame.width_km().min(frame.height_km()) / 2.0, 2.0);
     let half_diag = (frame.width_km().powi(2) + frame.height_km().powi(2)).sqrt() / 2.0;
-    let rings: Vec<f64> = (1..=8)
-        .map(|k| k as f64 * ring_step)
-        .filter(|r| *r < half_diag)
-        .collect();
-    let (cx, cy) = (vb_w / 2.0, vb_h / 2.0);
-    let scale_km = ring_step;
+    let rings: Vec<f64> = if focused {
+        FOCUS_RINGS_KM.to_vec()
+    } else {
+        (1..=8)
+            .map(|k| k as f64 * ring_step)
+            .filter(|r| *r < half_diag)
+            .collect()
+    };
+    let (cx, cy) = (vb_w * cx_pct / 100.0, vb_h * cy_pct / 100.0);
+    let scale_km = if focused { FOCUS_RINGS_KM[0] } else { ring_step };
     let scale_pct = scale_km / frame.width_km() * 100.0;
+    let km_label = |km: f64| {
+        if km < 1.0 {
+            format!("{:.0} m", km * 1000.0)
+        } else {
+            format!("{km} km")
+        }
+    };
 
     let grid = {
         let mut lines = Vec::new();
@@ -187,17 +345,21 @@ fn MapFrame(frame: Frame) -> impl IntoView {
         .iter()
         .map(|r| {
             let rr = r * px_per_km;
-            view! { <circle class="ring" cx=cx cy=cy r=rr /> }
+            view! { <circle class="ring" class=("ring--focus", focused) cx=cx cy=cy r=rr /> }
         })
         .collect_view();
     let ring_labels = rings
         .iter()
         .filter_map(|r| {
-            let x = 50.0 + r * px_per_km / vb_w * 100.0;
+            let x = cx_pct + r * px_per_km / vb_w * 100.0;
             (x < 97.0).then(|| {
                 view! {
-                    <span class="ring-label" style=format!("left:{x:.2}%;top:50%")>
-                        {format!("{r} km")}
+                    <span
+                        class="ring-label"
+                        class=("ring-label--focus", focused)
+                        style=format!("left:{x:.2}%;top:{cy_pct:.2}%")
+                    >
+                        {km_label(*r)}
                     </span>
                 }
             })
@@ -226,12 +388,67 @@ fn MapFrame(frame: Frame) -> impl IntoView {
         })
         .collect_view();
 
-    // Most severe last so they are drawn on top.
+    // Most severe last so they are drawn on top. The focus incident has its own marker.
+    let focus_id = move || focus.with(|f| f.as_ref().filter(|_| focused).map(|f| f.incident.id));
     let dots = move || {
+        let skip = focus_id();
         state.snapshot.with(|s| {
-            let mut v: Vec<Incident> = s.as_ref().map(|s| s.incidents.clone()).unwrap_or_default();
+            let mut v: Vec<Incident> = s
+                .as_ref()
+                .map(|s| {
+                    s.incidents
+                        .iter()
+                        .filter(|i| Some(i.id) != skip)
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
             v.sort_by_key(|i| std::cmp::Reverse(i.grade));
             v
+        })
+    };
+    // The focus marker and the nearby resources, farthest first so the nearest are drawn on top.
+    let focus_layer = move || {
+        if !focused {
+            return None;
+        }
+        let f = focus.get()?;
+        let (x, y) = frame.place(f.incident.location.lon, f.incident.location.lat)?;
+        let mut nearby = f.nearby.clone();
+        nearby.sort_by(|a, b| b.distance_m.total_cmp(&a.distance_m));
+        let resources = nearby
+            .into_iter()
+            .filter_map(|r| {
+                let (rx, ry) = frame.place(r.lon, r.lat)?;
+                // Labels point away from the focus (and stay inside the frame near its east edge).
+                let side = if rx < x || rx > 82.0 { "map-res--west" } else { "" };
+                Some(view! {
+                    <div
+                        class=format!("map-res map-res--{} {side}", r.group)
+                        data-group=r.group.clone()
+                        style=format!("left:{rx:.3}%;top:{ry:.3}%")
+                        data-kind=r.kind.clone()
+                        title=r.name.clone()
+                    >
+                        <span class=format!("res-icon res-{}", r.group)></span>
+                        <span class="map-res-label">{short_name(&r.name)}</span>
+                    </div>
+                })
+            })
+            .collect_view();
+        Some(view! {
+            {resources}
+            <div
+                class=format!("map-focus {}", grade_css(f.incident.grade))
+                style=format!("left:{x:.3}%;top:{y:.3}%")
+                data-focus-incident-id=f.incident.id.to_string()
+                title=f.incident.title.clone()
+            >
+                <span class="map-focus-ring"></span>
+                <span class="map-focus-ring map-focus-ring--late"></span>
+                <span class="map-focus-core"></span>
+                <span class="map-focus-label">{f.incident.title.clone()}</span>
+            </div>
         })
     };
 
@@ -256,13 +473,14 @@ fn MapFrame(frame: Frame) -> impl IntoView {
             {lat_labels}
             {ring_labels}
             <div class="map-scale" style=format!("width:{scale_pct:.2}%")>
-                <span>{format!("{scale_km} km")}</span>
+                <span>{km_label(scale_km)}</span>
             </div>
             <For each=dots key=|i| (i.id, i.seq) let:inc>
                 {frame
                     .place(inc.location.lon, inc.location.lat)
                     .map(|(x, y)| {
-                        let label = (inc.grade == Grade::I).then(|| inc.title.clone());
+                        // Around a focus only the focus is labelled.
+                        let label = (inc.grade == Grade::I && !focused).then(|| inc.title.clone());
                         let is_new = state.fresh_ids.with_untracked(|f| f.contains(&inc.id));
                         view! {
                             <div
@@ -278,6 +496,7 @@ fn MapFrame(frame: Frame) -> impl IntoView {
                         }
                     })}
             </For>
+            {focus_layer}
         </div>
     }
 }
@@ -298,6 +517,20 @@ mod tests {
         let (x, y) = f.place(24.945, 60.17).unwrap();
         assert!((x - 50.0).abs() < 1e-6 && (y - 50.0).abs() < 1e-6);
         assert_eq!(f.place(25.5, 60.17), None);
+    }
+
+    #[test]
+    fn focus_frame_is_a_square_with_the_incident_up_and_right() {
+        let f = Frame::around(24.94, 60.17, 1.2).unwrap();
+        assert!((f.aspect() - 1.0).abs() < 1e-3, "{}", f.aspect());
+        let (x, y) = f.place(24.94, 60.17).unwrap();
+        let share = FOCUS_SW_STRETCH / (1.0 + FOCUS_SW_STRETCH) * 100.0;
+        assert!(
+            (x - share).abs() < 1e-6 && (y - (100.0 - share)).abs() < 1e-6,
+            "{x} {y}"
+        );
+        assert!((f.width_km() - 1.2 * (1.0 + FOCUS_SW_STRETCH)).abs() < 0.01);
+        assert_eq!(Frame::around(f64::NAN, 60.17, 1.0), None);
     }
 
     #[test]

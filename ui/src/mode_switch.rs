@@ -56,8 +56,13 @@ pub fn preview(current: &ModeState, target: Target, reason: &str) -> Result<Tran
         ModeKind::Peacetime => "peacetime",
         ModeKind::Wartime => "wartime",
     };
-    check_transition(city_mode(current), mode, target.level().map(|g| g.as_str()), reason)
-        .map_err(|e| e.to_string())
+    check_transition(
+        city_mode(current),
+        mode,
+        target.level().map(|g| g.as_str()),
+        reason,
+    )
+    .map_err(|e| e.to_string())
 }
 
 fn minutes_text(lang: Lang, m: u32) -> String {
@@ -104,17 +109,19 @@ pub fn consequences(
             if zh {
                 format!("启动战时 {}响应（{}）", lvl(to), i18n::grade_name(lang, to))
             } else {
-                format!("Go to wartime, level {} response ({})", lvl(to), i18n::grade_name(lang, to))
+                format!(
+                    "Go to wartime, level {} response ({})",
+                    lvl(to),
+                    i18n::grade_name(lang, to)
+                )
             }
         }
         (Transition::Raise { to }, Some(f)) if zh => format!("响应升级：{} → {}", lvl(f), lvl(to)),
         (Transition::Raise { to }, Some(f)) => format!("Raise the response: {} → {}", lvl(f), lvl(to)),
         (Transition::Lower { to }, Some(f)) if zh => format!("响应降级：{} → {}", lvl(f), lvl(to)),
-        (Transition::Lower { to }, f) => format!(
-            "Lower the response: {} → {}",
-            f.map(lvl).unwrap_or("-"),
-            lvl(to)
-        ),
+        (Transition::Lower { to }, f) => {
+            format!("Lower the response: {} → {}", f.map(lvl).unwrap_or("-"), lvl(to))
+        }
         (Transition::StandDown, _) if zh => "解除战时状态，回到平时".to_string(),
         (Transition::StandDown, _) => "Stand down: back to peacetime".to_string(),
     });
@@ -137,10 +144,22 @@ pub fn consequences(
             .map(|d| {
                 let every = d.repeat_min.is_some();
                 match (zh, every) {
-                    (true, false) => format!("{} {}", deadline_label(lang, d.id), minutes_text(lang, d.due_min)),
-                    (true, true) => format!("{} 每 {}", deadline_label(lang, d.id), minutes_text(lang, d.due_min)),
-                    (false, false) => format!("{} {}", deadline_label(lang, d.id), minutes_text(lang, d.due_min)),
-                    (false, true) => format!("{} every {}", deadline_label(lang, d.id), minutes_text(lang, d.due_min)),
+                    (true, false) => {
+                        format!("{} {}", deadline_label(lang, d.id), minutes_text(lang, d.due_min))
+                    }
+                    (true, true) => format!(
+                        "{} 每 {}",
+                        deadline_label(lang, d.id),
+                        minutes_text(lang, d.due_min)
+                    ),
+                    (false, false) => {
+                        format!("{} {}", deadline_label(lang, d.id), minutes_text(lang, d.due_min))
+                    }
+                    (false, true) => format!(
+                        "{} every {}",
+                        deadline_label(lang, d.id),
+                        minutes_text(lang, d.due_min)
+                    ),
                 }
             })
             .collect::<Vec<_>>()
@@ -178,7 +197,13 @@ fn may_switch(state: &AppState) -> Result<(), String> {
         .snapshot
         .with(|s| s.as_ref().and_then(|s| s.me.as_ref().map(|m| m.role)));
     match role {
-        None => return Err(if zh { "尚未登录指挥中心".into() } else { "not signed in to the hub yet".into() }),
+        None => {
+            return Err(if zh {
+                "尚未登录指挥中心".into()
+            } else {
+                "not signed in to the hub yet".into()
+            })
+        }
         Some(r) if !r.may(Action::SwitchMode) => {
             return Err(if zh {
                 format!("仅指挥长可切换（当前角色：{}）", role_zh(r))
@@ -281,9 +306,11 @@ pub fn SwitchDialog() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
 
     let current = move || {
-        state
-            .snapshot
-            .with(|s| s.as_ref().map(|s| s.mode.clone()).unwrap_or_else(ModeState::initial))
+        state.snapshot.with(|s| {
+            s.as_ref()
+                .map(|s| s.mode.clone())
+                .unwrap_or_else(ModeState::initial)
+        })
     };
     let me = move || {
         state.snapshot.with(|s| {
@@ -405,9 +432,11 @@ pub fn SwitchDialog() -> impl IntoView {
     };
 
     let trigger_list = move || {
-        let candidates = state
-            .snapshot
-            .with(|s| s.as_ref().map(|s| trigger_candidates(&s.incidents)).unwrap_or_default());
+        let candidates = state.snapshot.with(|s| {
+            s.as_ref()
+                .map(|s| trigger_candidates(&s.incidents))
+                .unwrap_or_default()
+        });
         let l = lang.get();
         candidates
             .into_iter()
@@ -450,8 +479,12 @@ pub fn SwitchDialog() -> impl IntoView {
     let rule_error = move || match check() {
         // An empty reason is the normal state of a fresh form: say what is needed, not that it is wrong.
         Some(Err(_)) if reason.with(|r| r.trim().is_empty()) => Some(
-            if lang.get() == Lang::Zh { "请填写切换理由（必填，将记入审计）" } else { "Give the reason (required, audited)" }
-                .to_string(),
+            if lang.get() == Lang::Zh {
+                "请填写切换理由（必填，将记入审计）"
+            } else {
+                "Give the reason (required, audited)"
+            }
+            .to_string(),
         ),
         Some(Err(e)) => Some(e),
         _ => None,
@@ -577,11 +610,15 @@ pub fn ProposalBanner() -> impl IntoView {
                 let text = if zh {
                     format!("待确认：{} 提议启动 {}响应 —— {}", p.proposer, level, p.reason)
                 } else {
-                    format!("Awaiting confirmation: {} proposes level {} — {}", p.proposer, level, p.reason)
+                    format!(
+                        "Awaiting confirmation: {} proposes level {} — {}",
+                        p.proposer, level, p.reason
+                    )
                 };
-                let can_confirm = me.as_ref().is_some_and(|m| {
-                    m.role.may(Action::SwitchMode) && m.username != p.proposer
-                }) && online;
+                let can_confirm = me
+                    .as_ref()
+                    .is_some_and(|m| m.role.may(Action::SwitchMode) && m.username != p.proposer)
+                    && online;
                 let own = me.as_ref().is_some_and(|m| m.username == p.proposer);
                 let confirm = move |_| {
                     if busy.get_untracked().is_some() {
@@ -674,8 +711,14 @@ mod tests {
     #[test]
     fn preview_applies_the_hub_rules() {
         let peace = ModeState::initial();
-        assert!(preview(&peace, Target::Level(Grade::III), "").is_err(), "reason required");
-        assert!(preview(&peace, Target::Peacetime, "x").is_err(), "already peacetime");
+        assert!(
+            preview(&peace, Target::Level(Grade::III), "").is_err(),
+            "reason required"
+        );
+        assert!(
+            preview(&peace, Target::Peacetime, "x").is_err(),
+            "already peacetime"
+        );
         assert_eq!(
             preview(&peace, Target::Level(Grade::II), "暴雨"),
             Ok(Transition::Raise { to: Grade::II })
@@ -693,7 +736,13 @@ mod tests {
     #[test]
     fn consequences_name_the_screens_the_deadlines_and_the_two_person_rule() {
         let cur = wartime(Grade::III);
-        let c = consequences(Lang::Zh, &cur, Transition::Raise { to: Grade::I }, 120, "commander");
+        let c = consequences(
+            Lang::Zh,
+            &cur,
+            Transition::Raise { to: Grade::I },
+            120,
+            "commander",
+        );
         let all = c.join("\n");
         assert!(all.contains("响应升级：Ⅲ级 → Ⅰ级") || all.contains("→"), "{all}");
         assert!(all.contains("全部 2 块屏幕"), "{all}");
@@ -714,7 +763,10 @@ mod tests {
             title: title.into(),
             class: citydeck_protocol::IncidentClass::Accident,
             grade: g,
-            location: citydeck_protocol::GeoPoint { lon: 24.94, lat: 60.17 },
+            location: citydeck_protocol::GeoPoint {
+                lon: 24.94,
+                lat: 60.17,
+            },
             source: "operator".into(),
             status: citydeck_protocol::Stage::Collected,
             description: None,
@@ -729,7 +781,11 @@ mod tests {
             acknowledged_by: Vec::new(),
             notes: Vec::new(),
         };
-        let v = trigger_candidates(&[mk(1, Grade::IV, "a"), mk(2, Grade::I, "b"), mk(3, Grade::III, "c")]);
+        let v = trigger_candidates(&[
+            mk(1, Grade::IV, "a"),
+            mk(2, Grade::I, "b"),
+            mk(3, Grade::III, "c"),
+        ]);
         let titles: Vec<&str> = v.iter().map(|i| i.title.as_str()).collect();
         assert_eq!(titles, ["b", "c", "a"]);
     }

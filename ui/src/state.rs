@@ -118,7 +118,8 @@ impl AppState {
                     let before = acked.get_untracked();
                     acked.set(Some(epoch));
                     spawn_local(async move {
-                        if crate::ipc::ack_mode(epoch).await.is_err() && acked.get_untracked() == Some(epoch) {
+                        if crate::ipc::ack_mode(epoch).await.is_err() && acked.get_untracked() == Some(epoch)
+                        {
                             acked.set(before);
                         }
                     });
