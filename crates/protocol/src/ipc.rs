@@ -157,3 +157,37 @@ pub struct NearbyResource {
 pub struct ChangeHint {
     pub last_seq: ServerSeq,
 }
+
+/// Where an action stands.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Written here, not yet confirmed by the hub.
+    Pending,
+    /// The hub applied it (now or in an earlier push).
+    Applied,
+    /// The hub refused it; `reason` says why.
+    Rejected,
+    /// Rejected, and the user chose to drop it (kept for the record, no longer shown as needing attention).
+    Dropped,
+}
+
+/// One action as the UI lists it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct OutboxEntry {
+    pub client_seq: u64,
+    pub op_id: uuid::Uuid,
+    pub op: crate::Op,
+    pub created_at: DateTime<Utc>,
+    pub state: OutboxState,
+    pub reason: Option<String>,
+    pub conflict: bool,
+    pub server_seq: Option<crate::ServerSeq>,
+}
+
+/// Counts for the outbox badge.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct OutboxCounts {
+    pub pending: u64,
+    pub rejected: u64,
+}

@@ -16,8 +16,14 @@ use citydeck_protocol::{
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
+mod outbox;
+pub use citydeck_protocol::ipc::{OutboxCounts, OutboxEntry, OutboxState};
+
 /// (version, SQL). Append only; never edit a released migration.
-pub const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_outbox.sql")),
+];
 
 pub fn latest_version() -> u32 {
     MIGRATIONS.last().map(|m| m.0).unwrap_or(0)
@@ -122,10 +128,10 @@ impl Cache {
 
     fn init(mut conn: Connection) -> Result<Cache> {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        // WAL + NORMAL: the cache is re-pullable from the hub, so losing the last commit on power loss is
-        // harmless; it is never torn.
+        // WAL + FULL: the confirmed state could be pulled again, but the outbox holds user actions that exist
+        // nowhere else, so a commit must survive a power cut.
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
         migrate(&mut conn)?;
         Ok(Cache { conn })
     }
@@ -177,6 +183,7 @@ impl Cache {
 
     /// Binds the cache to `log_id`. If it was filled from a different log (the hub's database was replaced),
     /// the confirmed state is dropped so it can be pulled again from seq 0; returns whether that happened.
+    /// The outbox is kept: pending actions are the user's and go to whatever hub this is.
     pub fn bind_log(&mut self, log_id: &str) -> Result<bool> {
         let tx = self
             .conn

@@ -445,3 +445,126 @@ fn the_current_mode_adopted_ahead_of_the_backlog_is_not_taken_back_by_older_even
     .unwrap();
     assert_eq!(c.mode().unwrap().epoch, 3);
 }
+
+fn note_op(n: u128) -> citydeck_protocol::Op {
+    citydeck_protocol::Op::AddNote {
+        incident_id: uuid::Uuid::from_u128(n),
+        text: format!("note {n}"),
+        photo_ref: None,
+    }
+}
+
+#[test]
+fn the_outbox_queues_in_order_and_settles_each_answer() {
+    use citydeck_protocol::{PushResult, PushStatus};
+    let mut c = Cache::open_in_memory().unwrap();
+    let client = c.client_id().unwrap();
+    assert_eq!(c.client_id().unwrap(), client, "stable");
+    let ids: Vec<_> = (1..=4).map(|n| c.enqueue(&note_op(n), now()).unwrap()).collect();
+    assert_eq!(ids.iter().map(|x| x.1).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    let pending = c.pending_ops(3).unwrap();
+    assert_eq!(pending.len(), 3);
+    assert_eq!(pending[0].op, note_op(1));
+    let result = |i: usize, status, first, reason: Option<&str>| PushResult {
+        op_id: ids[i].0,
+        status,
+        reason: reason.map(String::from),
+        server_seq: (status == PushStatus::Applied).then_some(7),
+        first_status: first,
+    };
+    c.settle(
+        &[
+            result(0, PushStatus::Applied, None, None),
+            result(
+                1,
+                PushStatus::Rejected,
+                None,
+                Some("conflict: the incident is now at stage identified"),
+            ),
+            result(2, PushStatus::Duplicate, Some(PushStatus::Applied), None),
+            result(
+                3,
+                PushStatus::Duplicate,
+                Some(PushStatus::Rejected),
+                Some("unknown incident"),
+            ),
+        ],
+        now(),
+    )
+    .unwrap();
+    assert!(
+        c.pending_ops(10).unwrap().is_empty(),
+        "a rejected action leaves the queue"
+    );
+    let counts = c.outbox_counts().unwrap();
+    assert_eq!((counts.pending, counts.rejected), (0, 2));
+    assert_eq!(c.outbox_applied_count().unwrap(), 2);
+    let open = c.outbox_open(10).unwrap();
+    assert_eq!(open.len(), 2);
+    assert!(open[0].conflict && !open[1].conflict);
+    assert!(c.drop_rejected(ids[1].0).unwrap());
+    assert!(!c.drop_rejected(ids[1].0).unwrap(), "once");
+    assert!(
+        !c.drop_rejected(ids[0].0).unwrap(),
+        "an applied action cannot be dropped"
+    );
+    assert_eq!(c.outbox_counts().unwrap().rejected, 1);
+}
+
+#[test]
+fn pending_actions_survive_a_replaced_hub_log_reopening_and_a_later_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sqlite");
+    let client;
+    {
+        let mut c = Cache::open(&path).unwrap();
+        c.bind_log("log-a").unwrap();
+        client = c.client_id().unwrap();
+        for n in 0..100 {
+            c.enqueue(&note_op(n), now()).unwrap();
+        }
+        assert!(c.bind_log("log-b").unwrap(), "replaced hub log");
+        assert_eq!(
+            c.pending_ops(1000).unwrap().len(),
+            100,
+            "bind_log keeps the outbox"
+        );
+    }
+    // A future schema change rebuilding the outbox table must carry every pending op over.
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    let future = "CREATE TABLE outbox_new AS SELECT * FROM outbox; DROP TABLE outbox;
+                  ALTER TABLE outbox_new RENAME TO outbox; ALTER TABLE outbox ADD COLUMN device TEXT;";
+    let tx = conn.transaction().unwrap();
+    tx.execute_batch(future).unwrap();
+    tx.commit().unwrap();
+    drop(conn);
+    let c = Cache::open(&path).unwrap();
+    assert_eq!(c.client_id().unwrap(), client, "same desktop identity");
+    let pending = c.pending_ops(1000).unwrap();
+    assert_eq!(pending.len(), 100);
+    assert!(pending
+        .iter()
+        .enumerate()
+        .all(|(i, p)| p.client_seq == i as u64 + 1 && p.op == note_op(i as u128)));
+}
+
+#[test]
+fn a_version_one_cache_upgrades_and_keeps_its_incidents() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0].1).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO incidents (id, seq, status, class, grade, created_at, body) VALUES ('x', 1, 'collected', 'accident', 'IV', '2026-01-01T00:00:00Z', '{}')",
+            [],
+        )
+        .unwrap();
+    }
+    let mut c = Cache::open(&path).unwrap();
+    assert_eq!(c.schema_version().unwrap(), latest_version());
+    assert_eq!(c.incident_count().unwrap(), 1);
+    c.enqueue(&note_op(1), now()).unwrap();
+    assert_eq!(c.outbox_counts().unwrap().pending, 1);
+}

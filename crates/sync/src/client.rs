@@ -210,6 +210,17 @@ impl HubClient {
         }
     }
 
+    /// Pushes outbox actions; the hub applies each `(client_id, op_id)` once and answers after commit.
+    pub async fn push(
+        &self,
+        client_id: uuid::Uuid,
+        ops: &[citydeck_protocol::PushOp],
+    ) -> Result<citydeck_protocol::PushResponse, ClientError> {
+        let url = format!("{}/api/v1/push", self.base);
+        let body = serde_json::json!({ "client_id": client_id, "ops": ops });
+        self.authed(|h, t| h.post(&url).bearer_auth(t).json(&body)).await
+    }
+
     /// Confirms a pending level-I switch (a commander other than the proposer).
     pub async fn confirm_mode(&self, proposal_id: uuid::Uuid) -> Result<ModeState, ClientError> {
         let url = format!("{}/api/v1/mode/confirm", self.base);

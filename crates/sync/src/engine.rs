@@ -22,6 +22,8 @@ const PAGE: u32 = 2000;
 const STREAM_BATCH: usize = 500;
 /// A live stream silent for this long is presumed dead (the engine pings every third of it).
 const STALE_AFTER: Duration = Duration::from_secs(30);
+/// Outbox actions per push (the hub takes at most 1,000).
+const PUSH_BATCH: u32 = 500;
 const PING_EVERY: Duration = Duration::from_secs(5);
 /// After this many failed attempts in a row the cockpit says "offline" rather than "reconnecting".
 const OFFLINE_AFTER_ATTEMPTS: u32 = 3;
@@ -73,6 +75,7 @@ pub struct SyncHandle {
     status: watch::Receiver<ConnectionInfo>,
     cancel: CancellationToken,
     task: JoinHandle<()>,
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 impl SyncHandle {
@@ -82,6 +85,12 @@ impl SyncHandle {
 
     pub fn subscribe(&self) -> watch::Receiver<ConnectionInfo> {
         self.status.clone()
+    }
+
+    /// Tells the engine that the outbox has new actions: while online they are pushed right away (offline, the
+    /// next session pushes them first thing).
+    pub fn outbox_changed(&self) {
+        self.outbox.notify_one();
     }
 
     pub async fn stop(self) {
@@ -96,12 +105,24 @@ struct Ctx {
     status: watch::Sender<ConnectionInfo>,
     cancel: CancellationToken,
     backoff: Backoff,
+    outbox: Arc<tokio::sync::Notify>,
+    push_batch: u32,
 }
 
 impl SyncEngine {
     /// Starts syncing `cache` with the hub behind `client`. The status channel changes on every state change
     /// and every applied batch (so a UI can listen to it alone).
     pub fn spawn(client: HubClient, cache: Arc<Mutex<Cache>>, backoff: Backoff) -> SyncHandle {
+        Self::spawn_with_push_batch(client, cache, backoff, PUSH_BATCH)
+    }
+
+    /// [`SyncEngine::spawn`] pushing at most `push_batch` outbox actions per request (1..=1000).
+    pub fn spawn_with_push_batch(
+        client: HubClient,
+        cache: Arc<Mutex<Cache>>,
+        backoff: Backoff,
+        push_batch: u32,
+    ) -> SyncHandle {
         let (last_seq, last_sync_at) = {
             let c = cache.lock().unwrap_or_else(|p| p.into_inner());
             (c.last_seq().unwrap_or(0), c.last_sync_at().ok().flatten())
@@ -114,23 +135,85 @@ impl SyncEngine {
         };
         let (tx, rx) = watch::channel(info);
         let cancel = CancellationToken::new();
+        let outbox = Arc::new(tokio::sync::Notify::new());
         let ctx = Ctx {
             client,
             cache,
             status: tx,
             cancel: cancel.clone(),
             backoff,
+            outbox: outbox.clone(),
+            push_batch: push_batch.clamp(1, 1000),
         };
         let task = tokio::spawn(async move { ctx.run().await });
         SyncHandle {
             status: rx,
             cancel,
             task,
+            outbox,
         }
     }
 }
 
 impl Ctx {
+    /// Pushes the pending outbox in `client_seq` order, a batch at a time, recording each answer, until nothing
+    /// is pending. A rejected action is settled (it leaves the queue) and never blocks the ones behind it.
+    async fn push_outbox(&self) -> Result<(), SyncError> {
+        let self_batch = self.push_batch;
+        loop {
+            let cache = self.cache.clone();
+            let (client_id, ops) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
+                let c = cache.lock().unwrap_or_else(|p| p.into_inner());
+                Ok((c.client_id()?, c.pending_ops(self_batch)?))
+            })
+            .await
+            .map_err(|e| SyncError::Stream(e.to_string()))??;
+            if ops.is_empty() {
+                return Ok(());
+            }
+            let n = ops.len();
+            let answer = match self.client.push(client_id, &ops).await {
+                Ok(a) => a,
+                // The hub refuses the whole batch for good (this account may not act, or it cannot read it):
+                // settle these as rejected with its words, so the queue drains and syncing goes on.
+                Err(ClientError::Api { status, body }) if matches!(status, 403 | 413 | 422) => {
+                    tracing::warn!(status, message = %body.message, "outbox batch refused by the hub");
+                    citydeck_protocol::PushResponse {
+                        results: ops
+                            .iter()
+                            .map(|o| citydeck_protocol::PushResult {
+                                op_id: o.op_id,
+                                status: citydeck_protocol::PushStatus::Rejected,
+                                reason: Some(body.message.clone()),
+                                server_seq: None,
+                                first_status: None,
+                            })
+                            .collect(),
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if answer.results.len() != n {
+                return Err(SyncError::Stream(format!(
+                    "push of {n} ops answered {} results",
+                    answer.results.len()
+                )));
+            }
+            let cache = self.cache.clone();
+            let now = Utc::now();
+            tokio::task::spawn_blocking(move || {
+                cache
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .settle(&answer.results, now)
+            })
+            .await
+            .map_err(|e| SyncError::Stream(e.to_string()))??;
+            tracing::debug!(hub = self.client.base(), ops = n, "outbox pushed");
+            self.status.send_modify(|_| {});
+        }
+    }
+
     async fn run(self) {
         let mut attempt: u32 = 0;
         let mut online_since: Option<DateTime<Utc>> = None;
@@ -236,6 +319,8 @@ impl Ctx {
                 self.status.send_modify(|_| {});
             }
         }
+        // 0c. push what this desktop did while offline, before pulling (the pull then brings its effects back)
+        self.push_outbox().await?;
         // 1. pull until caught up
         loop {
             let page = self.client.events(self.last_seq()?, PAGE).await?;
@@ -327,6 +412,9 @@ impl Ctx {
                     if !batch.is_empty() {
                         self.apply(batch).await?;
                     }
+                }
+                _ = self.outbox.notified() => {
+                    self.push_outbox().await?;
                 }
                 _ = ping.tick() => {
                     if last_rx.elapsed() > STALE_AFTER {
