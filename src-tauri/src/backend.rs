@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use chrono::Utc;
 use citydeck_protocol::ipc::{
-    CityInfo, CockpitSnapshot, ConnectionInfo, Me, SwitchModeRequest, SwitchOutcome, WartimeFocus,
+    CityInfo, CockpitSnapshot, Conflict, ConnectionInfo, Me, OutboxEntry, OutboxState, SwitchModeRequest,
+    SwitchOutcome, WartimeFocus,
 };
 use citydeck_protocol::{ModeKind, ModeState};
 use citydeck_sim::CityConfig;
@@ -18,6 +19,8 @@ use crate::settings::Settings;
 
 /// How many open incidents the cockpit receives at most (newest first).
 const SNAPSHOT_INCIDENTS: u32 = 500;
+/// Outbox actions listed in the snapshot at most (the counts are exact).
+const SNAPSHOT_OUTBOX: u32 = 200;
 /// Nearby response resources listed per group (rescue, medical, shelter) around the wartime focus.
 const NEARBY_PER_GROUP: usize = 3;
 
@@ -136,6 +139,68 @@ impl Backend {
         Ok(mode)
     }
 
+    /// Records a user action in the outbox (durably, before answering) and wakes the sync engine. Obvious
+    /// mistakes (an empty note, a stage change the loop does not allow from the state this desktop knows) are
+    /// refused here so they never queue; the hub still decides.
+    pub async fn submit_action(&self, op: citydeck_protocol::Op) -> anyhow::Result<OutboxEntry> {
+        let cache = self.cache.clone();
+        let user = self.client.username().to_string();
+        let entry = tokio::task::spawn_blocking(move || -> anyhow::Result<OutboxEntry> {
+            let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+            precheck(&c, &op, &user)?;
+            let (op_id, _) = c.enqueue(&op, Utc::now())?;
+            c.outbox_entry(op_id)?
+                .ok_or_else(|| anyhow::anyhow!("the outbox lost action {op_id}"))
+        })
+        .await??;
+        tracing::info!(op_id = %entry.op_id, client_seq = entry.client_seq, "action queued");
+        self.sync.outbox_changed();
+        Ok(entry)
+    }
+
+    /// The user drops a rejected action.
+    pub async fn drop_action(&self, op_id: uuid::Uuid) -> anyhow::Result<bool> {
+        let cache = self.cache.clone();
+        Ok(tokio::task::spawn_blocking(move || {
+            cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .drop_rejected(op_id)
+        })
+        .await??)
+    }
+
+    /// Queues a rejected action again against the hub's current state (a stage change starts from the stage
+    /// the hub has now); the rejected one is dropped.
+    pub async fn reapply_action(&self, op_id: uuid::Uuid) -> anyhow::Result<OutboxEntry> {
+        let cache = self.cache.clone();
+        let user = self.client.username().to_string();
+        let entry = tokio::task::spawn_blocking(move || -> anyhow::Result<OutboxEntry> {
+            let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+            let old = c
+                .outbox_entry(op_id)?
+                .filter(|e| e.state == OutboxState::Rejected)
+                .ok_or_else(|| anyhow::anyhow!("action {op_id} is not a rejected action"))?;
+            let mut op = old.op.clone();
+            if let citydeck_protocol::Op::ChangeStage {
+                incident_id, from, ..
+            } = &mut op
+            {
+                if let Some(current) = c.incident(&incident_id.to_string())? {
+                    *from = Some(current.status);
+                }
+            }
+            precheck(&c, &op, &user)?;
+            c.drop_rejected(op_id)?;
+            let (new_id, _) = c.enqueue(&op, Utc::now())?;
+            c.outbox_entry(new_id)?
+                .ok_or_else(|| anyhow::anyhow!("the outbox lost action {new_id}"))
+        })
+        .await??;
+        self.sync.outbox_changed();
+        Ok(entry)
+    }
+
     pub fn changes(&self) -> watch::Receiver<ConnectionInfo> {
         self.sync.subscribe()
     }
@@ -144,7 +209,7 @@ impl Backend {
         let cache = self.cache.clone();
         let facilities = self.facilities.clone();
         let now = Utc::now();
-        let (incidents, summary, mode, proposals, focus) =
+        let (incidents, summary, mode, proposals, focus, outbox) =
             tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let c = cache.lock().unwrap_or_else(|p| p.into_inner());
                 let mode = c.mode()?;
@@ -169,12 +234,25 @@ impl Backend {
                 } else {
                     None
                 };
+                let open = c.outbox_open(SNAPSHOT_OUTBOX)?;
+                let mut conflicts = Vec::new();
+                for entry in open.iter().filter(|e| e.conflict) {
+                    let current = match citydeck_domain::ops::target(&entry.op) {
+                        Some(id) => c.incident(&id.to_string())?,
+                        None => None,
+                    };
+                    conflicts.push(Conflict {
+                        entry: entry.clone(),
+                        current,
+                    });
+                }
                 Ok((
                     c.open_incidents(SNAPSHOT_INCIDENTS)?,
                     c.summary(now)?,
                     mode,
                     c.pending_proposals(now)?,
                     focus,
+                    (c.outbox_counts()?, open, conflicts),
                 ))
             })
             .await??;
@@ -196,9 +274,50 @@ impl Backend {
             proposals,
             me,
             focus,
+            outbox: outbox.0,
+            outbox_open: outbox.1,
+            conflicts: outbox.2,
             generated_at: Utc::now(),
         })
     }
+}
+
+/// Refuses what the hub would certainly refuse, against what this desktop knows (pending actions of its own
+/// included: a stage change queued after another one starts where that one ends).
+fn precheck(c: &Cache, op: &citydeck_protocol::Op, user: &str) -> anyhow::Result<()> {
+    use citydeck_protocol::Op;
+    match op {
+        Op::CreateIncident { incident, .. } => {
+            let raw = serde_json::to_value(incident)?;
+            citydeck_domain::parse_new_incident(&raw).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        other => {
+            let id = citydeck_domain::ops::target(other).unwrap_or_default();
+            let created_here = c
+                .pending_ops(10_000)?
+                .iter()
+                .any(|p| matches!(&p.op, Op::CreateIncident { incident_id: Some(i), .. } if *i == id));
+            match c.incident(&id.to_string())? {
+                Some(mut inc) => {
+                    // Replay this desktop's pending actions on it first (the pending overlay).
+                    for p in c.pending_ops(10_000)? {
+                        if citydeck_domain::ops::target(&p.op) == Some(id) {
+                            let _ = citydeck_domain::apply_update(&mut inc, &p.op, user, Utc::now());
+                        }
+                    }
+                    let mut check = op.clone();
+                    if let Op::ChangeStage { from, .. } = &mut check {
+                        *from = None; // `from` is what the user saw; the hub compares it, not this check
+                    }
+                    citydeck_domain::apply_update(&mut inc, &check, user, Utc::now())
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
+                None if created_here => {}
+                None => anyhow::bail!("unknown incident {id}"),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The hub's refusal in its own words ("reason: is required", "only commanders …"), else the whole error.

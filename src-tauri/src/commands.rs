@@ -1,6 +1,6 @@
 //! Tauri commands: one-line calls into the backend.
 
-use citydeck_protocol::ipc::{CockpitSnapshot, SwitchModeRequest, SwitchOutcome};
+use citydeck_protocol::ipc::{CockpitSnapshot, OutboxEntry, SwitchModeRequest, SwitchOutcome};
 use citydeck_protocol::ModeState;
 
 use crate::backend::Backend;
@@ -36,4 +36,28 @@ pub async fn confirm_mode(
         .confirm_mode(proposal_id)
         .await
         .map_err(|e| format!("{e:#}"))
+}
+
+/// Record a user action in the outbox (works offline); the sync engine delivers it exactly once.
+#[tauri::command]
+pub async fn submit_action(
+    backend: tauri::State<'_, Backend>,
+    op: citydeck_protocol::Op,
+) -> Result<OutboxEntry, String> {
+    backend.submit_action(op).await.map_err(|e| format!("{e:#}"))
+}
+
+/// Drop a rejected action.
+#[tauri::command]
+pub async fn drop_action(backend: tauri::State<'_, Backend>, op_id: uuid::Uuid) -> Result<bool, String> {
+    backend.drop_action(op_id).await.map_err(|e| format!("{e:#}"))
+}
+
+/// Queue a rejected action again against the hub's current state.
+#[tauri::command]
+pub async fn reapply_action(
+    backend: tauri::State<'_, Backend>,
+    op_id: uuid::Uuid,
+) -> Result<OutboxEntry, String> {
+    backend.reapply_action(op_id).await.map_err(|e| format!("{e:#}"))
 }

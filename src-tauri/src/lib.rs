@@ -36,7 +36,10 @@ pub fn run() {
             commands::cockpit_snapshot,
             commands::ack_mode,
             commands::switch_mode,
-            commands::confirm_mode
+            commands::confirm_mode,
+            commands::submit_action,
+            commands::drop_action,
+            commands::reapply_action
         ])
         .setup(|app| {
             let handle = app.handle().clone();

@@ -182,3 +182,190 @@ async fn the_hub_killed_mid_push_loses_no_acknowledged_action() {
     );
     check_hub(&hub.url, "hub-crash", 500, 2000).await;
 }
+
+/// Ten desktops on a real hub, each cut off and reconnected at seeded random times while its staff keep
+/// working on twenty shared incidents (notes, acknowledgements, stage changes that may conflict), plus one
+/// `kill -9` of the hub for everybody: in the end every outbox is empty (nothing stuck; conflicts rejected
+/// with a reason, not retried forever) and every cache equals the hub's state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_desktops_with_partitions_converge_to_the_hub() {
+    use std::sync::{Arc, Mutex};
+
+    use citydeck_sync::{Backoff, SyncEngine, SyncHandle};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.sqlite");
+    let mut hub = HubProcess::start(&db);
+    let addr = hub.addr();
+    let url = hub.url.clone();
+    let backoff = Backoff {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(300),
+    };
+    let client = |user: &str| {
+        HubClient::new(
+            &url,
+            Credentials {
+                username: user.into(),
+                password: DEMO_PASSWORD.into(),
+            },
+        )
+        .unwrap()
+    };
+    // twenty shared incidents, reported by the operator
+    let ops = shift(20, "shared");
+    let seed_cache = Arc::new(Mutex::new(Cache::open(&dir.path().join("seed.sqlite")).unwrap()));
+    seed_cache
+        .lock()
+        .unwrap()
+        .enqueue_batch(&ops[..20], chrono::Utc::now())
+        .unwrap();
+    let seeder = SyncEngine::spawn(client("operator"), seed_cache.clone(), backoff);
+    assert!(
+        citydeck_tests::eventually(Duration::from_secs(30), || seed_cache
+            .lock()
+            .unwrap()
+            .outbox_counts()
+            .unwrap()
+            .pending
+            == 0)
+        .await
+    );
+    seeder.stop().await;
+    let ids: Vec<uuid::Uuid> = ops[..20]
+        .iter()
+        .map(|o| match o {
+            Op::CreateIncident { incident_id, .. } => incident_id.unwrap(),
+            _ => unreachable!(),
+        })
+        .collect();
+
+    let users = ["field", "operator", "commander"];
+    let caches: Vec<Arc<Mutex<Cache>>> = (0..10)
+        .map(|i| {
+            Arc::new(Mutex::new(
+                Cache::open(&dir.path().join(format!("desk-{i}.sqlite"))).unwrap(),
+            ))
+        })
+        .collect();
+    let mut engines: Vec<Option<SyncHandle>> = (0..10)
+        .map(|i| {
+            Some(SyncEngine::spawn(
+                client(users[i % 3]),
+                caches[i].clone(),
+                backoff,
+            ))
+        })
+        .collect();
+    let mut seed = 0x5EED_0010;
+    for round in 0..6 {
+        for (i, engine) in engines.iter_mut().enumerate() {
+            // partition or heal this desktop
+            let cut = rand(&mut seed) % 3 == 0;
+            match (cut, engine.is_some()) {
+                (true, true) => engine.take().unwrap().stop().await,
+                (false, false) => {
+                    *engine = Some(SyncEngine::spawn(
+                        client(users[i % 3]),
+                        caches[i].clone(),
+                        backoff,
+                    ))
+                }
+                _ => {}
+            }
+            // staff keep working, online or not
+            let mut c = caches[i].lock().unwrap();
+            for _ in 0..8 {
+                let id = ids[(rand(&mut seed) % 20) as usize];
+                let op = match rand(&mut seed) % 4 {
+                    0 => Op::AddNote {
+                        incident_id: id,
+                        text: format!("desk {i} round {round}"),
+                        photo_ref: None,
+                    },
+                    1 => Op::Acknowledge { incident_id: id },
+                    _ => {
+                        // move it on from the stage this desktop sees (stale views make conflicts)
+                        let seen = c
+                            .incident(&id.to_string())
+                            .unwrap()
+                            .map(|x| x.status)
+                            .unwrap_or(Stage::Collected);
+                        let next = citydeck_domain_next(seen);
+                        Op::ChangeStage {
+                            incident_id: id,
+                            from: Some(seen),
+                            to: next,
+                        }
+                    }
+                };
+                c.enqueue(&op, chrono::Utc::now()).unwrap();
+            }
+            drop(c);
+            if let Some(e) = engine {
+                e.outbox_changed();
+            }
+        }
+        if round == 2 {
+            hub.kill9();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            hub = HubProcess::start_on(&db, &addr);
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    // everybody back online
+    for (i, engine) in engines.iter_mut().enumerate() {
+        if engine.is_none() {
+            *engine = Some(SyncEngine::spawn(
+                client(users[i % 3]),
+                caches[i].clone(),
+                backoff,
+            ));
+        }
+    }
+    let leader = client("leader");
+    let settled = citydeck_tests::eventually(Duration::from_secs(60), || {
+        caches
+            .iter()
+            .all(|c| c.lock().unwrap().outbox_counts().unwrap().pending == 0)
+    })
+    .await;
+    assert!(settled, "stuck outboxes");
+    let head = leader.events(0, 1).await.unwrap().head;
+    let caught_up = citydeck_tests::eventually(Duration::from_secs(30), || {
+        caches
+            .iter()
+            .all(|c| c.lock().unwrap().last_seq().unwrap() == head)
+    })
+    .await;
+    assert!(caught_up, "caches behind the hub head {head}");
+    let mut on_hub = leader.incidents(5000).await.unwrap();
+    on_hub.sort_by_key(|i| i.id);
+    let mut rejected = 0;
+    for (i, c) in caches.iter().enumerate() {
+        let c = c.lock().unwrap();
+        let mut mine: Vec<_> = ids
+            .iter()
+            .map(|id| c.incident(&id.to_string()).unwrap().expect("cached"))
+            .collect();
+        mine.sort_by_key(|x| x.id);
+        assert_eq!(mine, on_hub, "desk {i} differs from the hub");
+        rejected += c.outbox_counts().unwrap().rejected;
+    }
+    eprintln!("converged at head {head}; {rejected} actions rejected (conflicts) across 10 desktops");
+    for e in engines.into_iter().flatten() {
+        e.stop().await;
+    }
+}
+
+fn citydeck_domain_next(s: Stage) -> Stage {
+    match s {
+        Stage::Collected => Stage::Identified,
+        Stage::Identified => Stage::Assigned,
+        Stage::Assigned => Stage::Handling,
+        Stage::Handling => Stage::Feedback,
+        Stage::Feedback => Stage::Closed,
+        Stage::Supervised => Stage::Handling,
+        Stage::Closed => Stage::Closed,
+    }
+}

@@ -6,6 +6,12 @@
 //! - `switch_mode` `{ request: SwitchModeRequest }` → [`SwitchOutcome`] (commanders; online only: the hub decides)
 //! - `confirm_mode` `{ proposalId }` → the new [`crate::ModeState`] (a second commander confirms level I)
 //!
+//! - `submit_action` `{ op: Op }` → [`OutboxEntry`] (pending): the action is in the outbox, durably, before
+//!   this answers; the sync engine pushes it (now if online, first thing on reconnect otherwise)
+//! - `drop_action` `{ opId }` → bool: the user drops a rejected action
+//! - `reapply_action` `{ opId }` → [`OutboxEntry`]: a rejected (conflicting) action queued again against the
+//!   hub's current state (a stage change takes the incident's current stage as its `from`)
+//!
 //! A command that fails rejects with a human-readable message (the hub's own message when it refused).
 //!
 //! Events (emitted by the shell, `window.__TAURI__.event.listen(name, cb)`):
@@ -21,6 +27,9 @@ pub const CMD_COCKPIT_SNAPSHOT: &str = "cockpit_snapshot";
 pub const CMD_ACK_MODE: &str = "ack_mode";
 pub const CMD_SWITCH_MODE: &str = "switch_mode";
 pub const CMD_CONFIRM_MODE: &str = "confirm_mode";
+pub const CMD_SUBMIT_ACTION: &str = "submit_action";
+pub const CMD_DROP_ACTION: &str = "drop_action";
+pub const CMD_REAPPLY_ACTION: &str = "reapply_action";
 pub const EVENT_COCKPIT_CHANGED: &str = "cockpit://changed";
 
 /// State of the desktop's link to the hub.
@@ -96,6 +105,14 @@ pub struct CockpitSnapshot {
     /// In wartime: the triggering incident and the response resources nearest to it.
     #[serde(default)]
     pub focus: Option<WartimeFocus>,
+    /// This desktop's outbox: counts, and the actions that need an eye (pending, then rejected), oldest first.
+    #[serde(default)]
+    pub outbox: OutboxCounts,
+    #[serde(default)]
+    pub outbox_open: Vec<OutboxEntry>,
+    /// Rejected actions that conflict with someone else's change: what you did and what the hub has now.
+    #[serde(default)]
+    pub conflicts: Vec<Conflict>,
     pub generated_at: DateTime<Utc>,
 }
 
@@ -190,4 +207,12 @@ pub struct OutboxEntry {
 pub struct OutboxCounts {
     pub pending: u64,
     pub rejected: u64,
+}
+
+/// A conflict for the conflict view: the rejected action and the incident as the hub has it now (None if the
+/// desktop has not received it).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Conflict {
+    pub entry: OutboxEntry,
+    pub current: Option<Incident>,
 }
