@@ -261,7 +261,7 @@ async fn ten_desktops_with_partitions_converge_to_the_hub() {
     for round in 0..6 {
         for (i, engine) in engines.iter_mut().enumerate() {
             // partition or heal this desktop
-            let cut = rand(&mut seed) % 3 == 0;
+            let cut = rand(&mut seed).is_multiple_of(3);
             match (cut, engine.is_some()) {
                 (true, true) => engine.take().unwrap().stop().await,
                 (false, false) => {
