@@ -51,8 +51,9 @@ fn main() -> ExitCode {
         "demo" => demo(),
         "test" => test(),
         "screenshots" => screenshots(),
+        "bench" => bench(args.get(1).map(String::as_str)),
         _ => {
-            eprintln!("usage: cargo xtask <setup|data|ui|demo|screenshots|test>");
+            eprintln!("usage: cargo xtask <setup|data|ui|demo|screenshots|test|bench sync>");
             return ExitCode::from(if task == "help" { 0 } else { 2 });
         }
     };
@@ -310,6 +311,36 @@ fn test() -> Result<()> {
         ])
         .args(FEATURES))?;
     Ok(())
+}
+
+/// `cargo xtask bench sync`: release builds of the hub and the headless sync process, then
+/// `citydeck-bench-sync`, which prints each measurement with its same-run baseline and ratio.
+fn bench(which: Option<&str>) -> Result<()> {
+    match which {
+        Some("sync") => {
+            step("release build: hub, sync agent, bench");
+            run(cargo().args([
+                "build",
+                "--release",
+                "-p",
+                "citydeck-hub",
+                "-p",
+                "citydeck-tests",
+                "--bin",
+                "citydeck-hub",
+                "--bin",
+                "citydeck-sync-agent",
+                "--bin",
+                "citydeck-bench-sync",
+            ]))?;
+            let bins = target_dir().join("release");
+            step("bench sync");
+            run(Command::new(bins.join("citydeck-bench-sync"))
+                .arg(&bins)
+                .arg(std::env::temp_dir().join("citydeck-bench-sync")))
+        }
+        other => anyhow::bail!("usage: cargo xtask bench sync (got {other:?})"),
+    }
 }
 
 /// Runs the real cockpit under Xvfb at both sizes the command hall uses and keeps a screenshot of each.

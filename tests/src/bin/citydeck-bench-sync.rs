@@ -1,0 +1,195 @@
+//! `cargo xtask bench sync`: offline-first sync measured against baselines taken in the same run.
+//!
+//! `citydeck-bench-sync <dir with citydeck-hub and citydeck-sync-agent> <work dir>` prints one line per
+//! measurement:
+//! - drain: 10,000 queued actions pushed to a real hub after reconnect (the agent process, start to `drained`)
+//!   vs a raw SQLite bulk insert of the same 10,000 rows (one transaction, WAL, synchronous=FULL);
+//! - bootstrap: 100,000 incidents pulled into an empty cache vs reading the same events over HTTP only;
+//! - memory: the sync process's peak RSS holding a cache of 100,000 incidents.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use citydeck_protocol::{Grade, IncidentClass, NewIncident, Op, PushOp};
+use citydeck_store::Cache;
+use citydeck_sync::{Credentials, HubClient};
+
+fn hub(bin: &Path, db: &Path) -> anyhow::Result<(std::process::Child, String)> {
+    let mut child = Command::new(bin.join("citydeck-hub"))
+        .args(["--db", db.to_str().unwrap(), "--listen", "127.0.0.1:0", "--demo"])
+        .env("CITYDECK_DEMO_PASSWORD", citydeck_tests::DEMO_PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line)?;
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .ok_or_else(|| anyhow::anyhow!("hub said {line:?}"))?
+        .to_string();
+    Ok((child, url))
+}
+
+fn ops(n: usize, tag: &str) -> Vec<Op> {
+    (0..n)
+        .map(|i| Op::CreateIncident {
+            incident_id: Some(uuid::Uuid::now_v7()),
+            incident: NewIncident {
+                title: format!("{tag} 道路积水 #{i}"),
+                class: IncidentClass::NaturalDisaster,
+                grade: Grade::IV,
+                lon: 24.94,
+                lat: 60.17,
+                source: tag.into(),
+                description: Some("bench".into()),
+                address: None,
+                external_id: None,
+                occurred_at: None,
+            },
+        })
+        .collect()
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [bin, work] = args.as_slice() else {
+        anyhow::bail!("usage: citydeck-bench-sync <bin dir> <work dir>");
+    };
+    let bin = PathBuf::from(bin);
+    let work = PathBuf::from(work);
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+
+    // ---- drain of 10,000 queued actions vs a raw bulk insert of the same rows
+    let actions = ops(10_000, "bench-drain");
+    let raw = {
+        let conn = rusqlite::Connection::open(work.join("raw.sqlite"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(
+            "CREATE TABLE rows (client_seq INTEGER PRIMARY KEY, op_id TEXT NOT NULL UNIQUE, op TEXT NOT NULL)",
+        )?;
+        let jsons: Vec<String> = actions.iter().map(serde_json::to_string).collect::<Result<_, _>>()?;
+        let start = Instant::now();
+        let mut conn = conn;
+        let tx = conn.transaction()?;
+        {
+            let mut st = tx.prepare("INSERT INTO rows (client_seq, op_id, op) VALUES (?1, ?2, ?3)")?;
+            for (i, j) in jsons.iter().enumerate() {
+                st.execute(rusqlite::params![i as i64 + 1, uuid::Uuid::now_v7().to_string(), j])?;
+            }
+        }
+        tx.commit()?;
+        start.elapsed()
+    };
+    let (mut h, url) = hub(&bin, &work.join("hub.sqlite"))?;
+    let cache_path = work.join("drain-cache.sqlite");
+    Cache::open(&cache_path)?.enqueue_batch(&actions, chrono::Utc::now())?;
+    let start = Instant::now();
+    let out = Command::new(bin.join("citydeck-sync-agent"))
+        .args([url.as_str(), cache_path.to_str().unwrap(), "field", "1000"])
+        .env("RUST_LOG", "off")
+        .output()?;
+    let drain = start.elapsed();
+    anyhow::ensure!(
+        String::from_utf8_lossy(&out.stdout).trim() == "drained 10000 0",
+        "drain: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    println!(
+        "drain 10000 actions: {} (target < 5 s) | raw SQLite bulk insert of the same rows: {} | throughput ratio drain/raw = {:.3}×",
+        secs(drain),
+        secs(raw),
+        raw.as_secs_f64() / drain.as_secs_f64()
+    );
+
+    // ---- cold bootstrap of 100,000 incidents
+    let client = HubClient::new(
+        &url,
+        Credentials {
+            username: "field".into(),
+            password: citydeck_tests::DEMO_PASSWORD.into(),
+        },
+    )?;
+    let seeder = uuid::Uuid::new_v4();
+    let mut seq = 0;
+    for chunk in ops(90_000, "bench-boot").chunks(1000) {
+        let batch: Vec<PushOp> = chunk
+            .iter()
+            .map(|op| {
+                seq += 1;
+                PushOp {
+                    op_id: uuid::Uuid::now_v7(),
+                    client_seq: seq,
+                    op: op.clone(),
+                }
+            })
+            .collect();
+        client.push(seeder, &batch).await?;
+    }
+    let head = client.events(0, 1).await?.head;
+    // baseline: the same events over HTTP, pages of 2,000, parsed, not stored
+    let start = Instant::now();
+    let mut after = 0;
+    loop {
+        let page = client.events(after, 2000).await?;
+        match page.events.last() {
+            Some(e) => after = e.server_seq,
+            None => break,
+        }
+        if !page.has_more {
+            break;
+        }
+    }
+    let fetch_only = start.elapsed();
+    let boot_cache = work.join("boot-cache.sqlite");
+    let start = Instant::now();
+    let mut agent = Command::new(bin.join("citydeck-sync-agent"))
+        .args([url.as_str(), boot_cache.to_str().unwrap(), "leader", "1000", "--follow", &head.to_string()])
+        .env("RUST_LOG", "off")
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let pid = agent.id();
+    let mut rss = 0;
+    loop {
+        if let Some(r) = peak_rss_kib(pid) {
+            rss = rss.max(r);
+        }
+        if agent.try_wait()?.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let boot = start.elapsed();
+    let cached = Cache::open(&boot_cache)?.incident_count()?;
+    anyhow::ensure!(cached == head, "bootstrap cached {cached} of {head}");
+    println!(
+        "cold bootstrap of {cached} incidents: {} (target < 10 s) | fetching the same events without storing: {} | ratio fetch/bootstrap = {:.3}×",
+        secs(boot),
+        secs(fetch_only),
+        fetch_only.as_secs_f64() / boot.as_secs_f64()
+    );
+    println!(
+        "sync process peak RSS with {cached} cached incidents: {:.1} MB (target < 300 MB)",
+        rss as f64 / 1024.0
+    );
+    let _ = h.kill();
+    let _ = h.wait();
+    Ok(())
+}
