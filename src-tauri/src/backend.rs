@@ -256,8 +256,31 @@ impl Backend {
                 ))
             })
             .await??;
-        let me = self.client.role().await.map(|role| Me {
-            username: self.client.username().to_string(),
+        // The role from this run's login, else the one remembered from the last (a window opened offline).
+        let username = self.client.username().to_string();
+        let role = match self.client.role().await {
+            Some(role) => {
+                let cache = self.cache.clone();
+                let user = username.clone();
+                tokio::task::spawn_blocking(move || {
+                    let c = cache.lock().unwrap_or_else(|p| p.into_inner());
+                    if c.account().ok().flatten() != Some((user.clone(), role)) {
+                        let _ = c.set_account(&user, role);
+                    }
+                })
+                .await?;
+                Some(role)
+            }
+            None => {
+                let cache = self.cache.clone();
+                tokio::task::spawn_blocking(move || cache.lock().unwrap_or_else(|p| p.into_inner()).account())
+                    .await??
+                    .filter(|(u, _)| *u == username)
+                    .map(|(_, r)| r)
+            }
+        };
+        let me = role.map(|role| Me {
+            username,
             role,
             screen: self.screen.clone(),
         });

@@ -458,3 +458,91 @@ async fn a_window_on_a_drill_hub_shows_the_exercise_watermark() {
 async fn wait_text_ok(c: &fantoccini::Client, css: &str, text: &str) -> Result<(), String> {
     wait_for_text(c, css, text, Duration::from_secs(30)).await
 }
+
+/// Never dark, and offline work lands once: a window that synced once reopens with the hub gone and shows the
+/// cached incidents under an offline banner; a field worker adds a note there; when the hub is back the note
+/// reaches it exactly once and the outbox empties.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by `cargo xtask test` under xvfb-run"]
+async fn offline_window_opens_from_the_cache_and_its_actions_land_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.sqlite");
+    let mut hub = HubProcess::start(&db);
+    let addr = hub.addr();
+    let flood = client(&hub, "operator")
+        .create_incident(&incident(
+            "Kauppatori 积水",
+            IncidentClass::NaturalDisaster,
+            Grade::III,
+        ))
+        .await
+        .unwrap();
+    let desktop = dir.path().join("desktop");
+    // 1. online once: the cache fills
+    {
+        let Window { c, _driver: driver } = open_window(&hub.url, "field", "field-laptop", &desktop).await;
+        let r = wait_for_text(&c, "#incident-feed", "Kauppatori 积水", Duration::from_secs(60)).await;
+        let _ = c.close().await;
+        drop(driver);
+        r.unwrap();
+    }
+    // 2. the hub is gone; the window still opens, from the cache
+    hub.kill9();
+    let Window { c, _driver: driver } = open_window(&hub.url, "field", "field-laptop", &desktop).await;
+    let result = async {
+        wait_text_ok(&c, "#incident-feed", "Kauppatori 积水").await?;
+        wait_js(
+            &c,
+            "['offline', 'reconnecting'].includes(document.querySelector('#cockpit').dataset.connection) && document.querySelector('.stale-banner')",
+            "offline banner over the cached cockpit",
+            Duration::from_secs(30),
+        )
+        .await?;
+        // 3. work offline: open the incident, add a note
+        let row = format!(".feed-row[data-incident-id=\"{}\"]", flood.id);
+        js(&c, &format!("document.querySelector('{row}').click(); return true;")).await?;
+        wait_js(&c, "document.querySelector('#incident-detail')", "detail panel", Duration::from_secs(10)).await?;
+        let input = c
+            .find(Locator::Css("#note-text"))
+            .await
+            .map_err(|e| e.to_string())?;
+        input.send_keys("沙袋已就位").await.map_err(|e| e.to_string())?;
+        js(&c, "document.querySelector('[data-action=\"note\"]').click(); return true;").await?;
+        wait_js(
+            &c,
+            "document.querySelector('#outbox-badge')?.dataset.pending === '1'",
+            "one action pending in the outbox",
+            Duration::from_secs(10),
+        )
+        .await?;
+        save_screenshot(&c, "e2e-offline.png").await?;
+        // 4. the hub is back: the note lands once, the outbox empties
+        let hub2 = HubProcess::start_on(&db, &addr);
+        wait_js(
+            &c,
+            "document.querySelector('#outbox-badge')?.dataset.pending === '0'",
+            "outbox drained after reconnect",
+            Duration::from_secs(60),
+        )
+        .await?;
+        let on_hub = client(&hub2, "leader")
+            .incidents(100)
+            .await
+            .map_err(|e| e.to_string())?;
+        let inc = on_hub
+            .iter()
+            .find(|i| i.id == flood.id)
+            .ok_or("incident gone")?;
+        let notes: Vec<&str> = inc.notes.iter().map(|n| n.text.as_str()).collect();
+        if notes != ["沙袋已就位"] || inc.notes[0].by != "field" {
+            return Err(format!("the hub has notes {:?}", inc.notes));
+        }
+        Ok::<(), String>(())
+    }
+    .await;
+    let _ = c.close().await;
+    drop(driver);
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}

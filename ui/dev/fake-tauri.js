@@ -18,12 +18,25 @@
 //   reason=TEXT                                   the switch's reason (default 地铁站火灾，多人被困)
 //   focus=0                                       wartime without a triggering incident (no focus)
 //   me=NAME  role=ROLE  screen=NAME               who this window is (default commander / commander /
-//                                                 hall-wall-1)
+//                                                 hall-wall-1); me=none: not signed in this run (no `me`)
 //   proposal=1                                    a pending level-I proposal by commander2 (so "commander" can
 //                                                 confirm it)
+// Offline actions (issue 6):
+//   offline=1                                     the hub is unreachable: actions stay pending (the connection
+//                                                 defaults to offline unless conn= is given)
+//   apply_ms=MS                                   how long the fake hub takes to apply a pushed action (default 3000)
+//   pending=N                                     start with N (≤ 4) pending actions: a note with a photo, a stage
+//                                                 change, a new incident, an acknowledgement
+//   conflict=1                                    two rejected conflicting actions: a stage change someone overtook
+//                                                 (re-applicable) and an assignment of an incident closed meanwhile
+//   steps=S1;S2;…                                 dev automation once the feed is drawn (screenshots cannot click):
+//                                                 click:SELECTOR, clickat:SELECTOR@X,Y (percent of its box),
+//                                                 input:SELECTOR=>VALUE, key:KEY, wait:MS
 // Commands: cockpit_snapshot, ack_mode {epoch}, switch_mode {request:{mode,level,reason,incident_ids}} (level I →
 // {status:"pending_confirmation", proposal_id, expires_at}; others → {status:"applied", mode}), confirm_mode
-// {proposalId} (refused for the proposer, as the hub does). Refusals reject with the hub's kind of message.
+// {proposalId} (refused for the proposer, as the hub does), submit_action {op} (checked like the shell's precheck,
+// queued pending, applied by the fake hub after apply_ms when reachable), drop_action {opId}, reapply_action
+// {opId}. Refusals reject with the hub's kind of message.
 (function () {
   "use strict";
   const params = new URLSearchParams(location.search);
@@ -202,8 +215,10 @@
   const DEFAULT_SINCE = { I: 57, II: 57, III: 117, IV: 237 };
   const SINCE_MIN = params.get("since") !== null ? +params.get("since") : DEFAULT_SINCE[LEVEL];
   const REASON = params.get("reason") || "地铁站火灾，多人被困";
+  // me=none: the window opened offline and has not signed in this run (the snapshot has no `me`).
+  const ME_KNOWN = params.get("me") !== "none";
   const ME = {
-    username: params.get("me") || "commander",
+    username: (ME_KNOWN && params.get("me")) || (ME_KNOWN ? "commander" : "field"),
     role: params.get("role") || "commander",
     screen: params.get("screen") || "hall-wall-1",
   };
@@ -349,7 +364,8 @@
     return inc ? { incident: inc, nearby: nearby(inc) } : null;
   }
 
-  const conn = params.get("conn") || "online";
+  const OFFLINE = params.get("offline") === "1";
+  const conn = params.get("conn") || (OFFLINE ? "offline" : "online");
   const lastOnline = now - 7 * 60 * 1000;
   function connection() {
     const base = { hub: "https://hub.citydeck.local:8443", last_seq: seq };
@@ -391,8 +407,16 @@
       },
       mode: modeState,
       proposals: proposals.filter((p) => Date.parse(p.expires_at) > t),
-      me: ME,
+      me: ME_KNOWN ? ME : null,
       focus: focus(),
+      outbox: {
+        pending: outbox.filter((e) => e.state === "pending").length,
+        rejected: outbox.filter((e) => e.state === "rejected").length,
+      },
+      outbox_open: outboxOpen(),
+      conflicts: outboxOpen()
+        .filter((e) => e.state === "rejected" && e.conflict)
+        .map((e) => ({ entry: e, current: findIncident(e.op.incident_id) })),
       generated_at: iso(t),
     };
   }
@@ -457,6 +481,226 @@
     modeState = Object.assign({}, modeState, { acks });
     if (!modeState.screens.includes(screen)) modeState.screens = [...modeState.screens, screen].sort();
   }
+  // ───── offline actions (issue 6): the desktop's outbox and a hub that applies what is pushed ─────
+  const APPLY_MS = params.get("apply_ms") !== null ? +params.get("apply_ms") : 3000;
+  // Some history on the incidents: assignments, acknowledgements, notes.
+  const ASSIGNEES = ["消防救援支队", "Kamppi 网格站", "交警三大队", "120 调度", "水务抢修队"];
+  incidents.forEach((inc, k) => {
+    inc.notes = [];
+    inc.acknowledged_by = [];
+    if (["assigned", "handling", "feedback", "supervised"].includes(inc.status)) inc.assignee = ASSIGNEES[k % ASSIGNEES.length];
+    if (k % 3 === 0) inc.acknowledged_by.push("zhiban01");
+    if (k % 4 === 1 && inc.status !== "collected")
+      inc.notes.push({ at: inc.updated_at, by: "zhiban02", text: "已电话联系报警人，现场情况属实" });
+  });
+  if (trigger) {
+    trigger.assignee = "消防救援支队";
+    trigger.acknowledged_by = ["zhiban01", "commander2"];
+    trigger.notes = [
+      { at: iso(now - (sceneMin - 2) * 60000), by: "zhiban01", text: "112 接警：站台浓烟，约 20 人被困" },
+      { at: iso(now - (sceneMin - 5) * 60000), by: "field07", text: "消防已到场，开始疏散", photo_ref: "IMG_20260321_0912.jpg" },
+    ];
+  }
+  const closedIncidents = [];
+  let outbox = []; // open entries: pending and rejected
+  let clientSeq = 40;
+  function opId() {
+    // v7-like: time in the first 48 bits.
+    const t = Date.now().toString(16).padStart(12, "0");
+    const u = uuid();
+    return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${u.slice(15)}`;
+  }
+  const NEXT = {
+    collected: ["identified", "closed"],
+    identified: ["assigned", "supervised", "closed"],
+    assigned: ["handling", "supervised"],
+    handling: ["feedback", "supervised"],
+    feedback: ["closed", "handling", "supervised"],
+    supervised: ["handling", "closed"],
+    closed: [],
+  };
+  function findIncident(id) {
+    return incidents.find((i) => i.id === id) || closedIncidents.find((i) => i.id === id) || null;
+  }
+  // The hub's rules (crates/domain/src/ops.rs); returns an error {conflict, message} or applies the op to `inc`.
+  function applyOp(inc, op, actor, at) {
+    switch (op.kind) {
+      case "change_stage":
+        if (op.from && op.from !== inc.status)
+          return { conflict: true, message: `conflict: the incident is now at stage ${inc.status} (you saw ${op.from}); it was changed meanwhile` };
+        if (!NEXT[inc.status].includes(op.to)) return { conflict: true, message: `stage change ${inc.status} → ${op.to} is not allowed` };
+        inc.status = op.to;
+        return null;
+      case "add_note": {
+        const text = String(op.text || "").trim();
+        const photo = op.photo_ref && String(op.photo_ref).trim() ? String(op.photo_ref).trim() : null;
+        if (!text && !photo) return { conflict: false, message: "a note needs text or a photo reference" };
+        const n = { at, by: actor, text };
+        if (photo) n.photo_ref = photo;
+        inc.notes = [...(inc.notes || []), n];
+        return null;
+      }
+      case "acknowledge":
+        if (!(inc.acknowledged_by || []).includes(actor)) inc.acknowledged_by = [...(inc.acknowledged_by || []), actor];
+        return null;
+      case "assign": {
+        const who = String(op.assignee || "").trim();
+        if (!who || who.length > 64) return { conflict: false, message: "assignee must be 1-64 characters" };
+        if (inc.status === "closed") return { conflict: true, message: "the incident was closed meanwhile" };
+        inc.assignee = who;
+        return null;
+      }
+      default:
+        return { conflict: false, message: `unknown op kind ${op.kind}` };
+    }
+  }
+  function newIncidentFrom(op, at) {
+    seq += 1;
+    return {
+      id: op.incident_id || uuid(),
+      title: op.title,
+      class: op.class,
+      grade: op.grade,
+      location: { lon: op.lon, lat: op.lat },
+      source: op.source,
+      status: "collected",
+      description: op.description,
+      address: op.address,
+      occurred_at: op.occurred_at || at,
+      created_at: at,
+      updated_at: at,
+      created_by: ME.username,
+      seq,
+      notes: [],
+      acknowledged_by: [],
+    };
+  }
+  // What the shell refuses before queueing (src-tauri precheck): replays this desktop's pending actions first.
+  function precheck(op) {
+    if (op.kind === "create_incident") {
+      if (!String(op.title || "").trim()) throw "title: must not be empty";
+      if (!(Math.abs(op.lon) <= 180)) throw "lon: must be between -180 and 180";
+      if (!(Math.abs(op.lat) <= 90)) throw "lat: must be between -90 and 90";
+      return;
+    }
+    const id = op.incident_id;
+    const pendingCreate = outbox.find((e) => e.state === "pending" && e.op.kind === "create_incident" && e.op.incident_id === id);
+    let inc = findIncident(id);
+    if (!inc && pendingCreate) inc = newIncidentFrom(pendingCreate.op, pendingCreate.created_at);
+    if (!inc) throw `unknown incident ${id}`;
+    inc = JSON.parse(JSON.stringify(inc));
+    for (const e of outbox) {
+      if (e.state === "pending" && e.op.incident_id === id && e.op.kind !== "create_incident") applyOp(inc, e.op, ME.username, e.created_at);
+    }
+    const err = applyOp(inc, Object.assign({}, op, { from: null }), ME.username, iso(Date.now()));
+    if (err) throw err.message;
+  }
+  function enqueue(op, createdMs) {
+    const e = {
+      client_seq: ++clientSeq,
+      op_id: opId(),
+      op,
+      created_at: iso(createdMs || Date.now()),
+      state: "pending",
+      reason: null,
+      conflict: false,
+      server_seq: null,
+    };
+    outbox.push(e);
+    return e;
+  }
+  function hubReachable() {
+    return conn === "online" && !OFFLINE;
+  }
+  // The sync engine's push: every pending action in order, each applied or rejected alone.
+  let pushTimer = null;
+  function schedulePush() {
+    if (!hubReachable() || pushTimer) return;
+    pushTimer = setTimeout(() => {
+      pushTimer = null;
+      const at = iso(Date.now());
+      for (const e of outbox.filter((x) => x.state === "pending")) {
+        let err = null;
+        if (e.op.kind === "create_incident") {
+          if (!findIncident(e.op.incident_id)) incidents.unshift(newIncidentFrom(e.op, at));
+        } else {
+          const inc = findIncident(e.op.incident_id);
+          err = inc ? applyOp(inc, e.op, ME.username, at) : { conflict: false, message: `unknown incident ${e.op.incident_id}` };
+          if (!err) {
+            seq += 1;
+            inc.seq = seq;
+            inc.updated_at = at;
+            if (inc.status === "closed") {
+              incidents = incidents.filter((i) => i !== inc);
+              closedIncidents.push(inc);
+            } else {
+              // The cache lists by last change, newest first.
+              incidents = [inc, ...incidents.filter((i) => i !== inc)];
+            }
+          }
+        }
+        if (err) Object.assign(e, { state: "rejected", reason: err.message, conflict: err.conflict });
+        else Object.assign(e, { state: "applied", server_seq: seq });
+      }
+      outbox = outbox.filter((x) => x.state !== "applied");
+      emit("cockpit://changed", { last_seq: seq });
+    }, APPLY_MS);
+  }
+  function outboxOpen() {
+    const pend = outbox.filter((e) => e.state === "pending").sort((a, b) => a.client_seq - b.client_seq);
+    const rej = outbox.filter((e) => e.state === "rejected").sort((a, b) => a.client_seq - b.client_seq);
+    return [...pend, ...rej];
+  }
+
+  // pending=N: actions queued a few minutes ago that have not reached the hub.
+  const PENDING_N = Math.min(4, +(params.get("pending") || 0));
+  if (PENDING_N > 0 && incidents.length) {
+    const kamppi = incidents.find((i) => i.grade === "I" && i.title.startsWith("Kamppi")) || incidents[0];
+    const assigned = incidents.find((i) => i.status === "assigned" && i !== kamppi) || incidents[1];
+    const seeds = [
+      [{ kind: "add_note", incident_id: (trigger || kamppi).id, text: "现场已拉警戒线，等待消防到场", photo_ref: "IMG_20260321_1402.jpg" }, 6],
+      [{ kind: "change_stage", incident_id: assigned.id, from: assigned.status, to: "handling" }, 4],
+      [
+        {
+          kind: "create_incident",
+          incident_id: opId(),
+          title: "Hakaniemi 地下通道积水，行人绕行",
+          class: "natural_disaster",
+          grade: "III",
+          lon: 24.9512,
+          lat: 60.179,
+          source: "现场上报",
+          address: "Hakaniemen tori, Siltasaari",
+          description: "积水约 30 cm，已设置临时围挡",
+          occurred_at: iso(now - 3 * 60000),
+        },
+        3,
+      ],
+      [{ kind: "acknowledge", incident_id: kamppi.id }, 1],
+    ];
+    for (const [op, min] of seeds.slice(0, PENDING_N)) enqueue(op, now - min * 60000);
+  }
+  // conflict=1: two actions the hub refused because someone else changed the incident first.
+  if (params.get("conflict") === "1" && incidents.length) {
+    const a = incidents.find((i) => i.status === "supervised") || incidents[2];
+    a.status = "supervised";
+    a.assignee = "交警三大队";
+    a.updated_at = iso(now - 5 * 60000);
+    a.notes = [...(a.notes || []), { at: iso(now - 5 * 60000), by: "commander2", text: "逾期未反馈，转督办" }];
+    const e1 = enqueue({ kind: "change_stage", incident_id: a.id, from: "feedback", to: "closed" }, now - 12 * 60000);
+    Object.assign(e1, {
+      state: "rejected",
+      conflict: true,
+      reason: "conflict: the incident is now at stage supervised (you saw feedback); it was changed meanwhile",
+    });
+    const b = makeIncident(now - 50 * 60000, { class: "social_security", grade: "III", place: PLACES[4], stage: "closed" });
+    Object.assign(b, { title: "Kallio 夜间噪声扰民", updated_at: iso(now - 8 * 60000), assignee: "Kallio 网格站", notes: [], acknowledged_by: ["zhiban02"] });
+    closedIncidents.push(b);
+    const e2 = enqueue({ kind: "assign", incident_id: b.id, assignee: "交警三大队" }, now - 10 * 60000);
+    Object.assign(e2, { state: "rejected", conflict: true, reason: "the incident was closed meanwhile" });
+  }
+  schedulePush();
+
   const COMMANDS = {
     cockpit_snapshot: () => snapshot(),
     ack_mode(args) {
@@ -505,6 +749,38 @@
       proposals = proposals.filter((x) => x !== p);
       return applySwitch(p, p.proposer, ME.username, p.proposal_id);
     },
+    submit_action(args) {
+      const op = args && args.op;
+      if (!op || !op.kind) throw "op: is required";
+      precheck(op);
+      const e = enqueue(op);
+      schedulePush();
+      setTimeout(() => emit("cockpit://changed", { last_seq: seq }), 30);
+      return e;
+    },
+    drop_action(args) {
+      const id = args && (args.opId || args.op_id);
+      const before = outbox.length;
+      outbox = outbox.filter((e) => !(e.op_id === id && e.state === "rejected"));
+      setTimeout(() => emit("cockpit://changed", { last_seq: seq }), 30);
+      return outbox.length !== before;
+    },
+    reapply_action(args) {
+      const id = args && (args.opId || args.op_id);
+      const old = outbox.find((e) => e.op_id === id && e.state === "rejected");
+      if (!old) throw `action ${id} is not a rejected action`;
+      const op = JSON.parse(JSON.stringify(old.op));
+      if (op.kind === "change_stage") {
+        const cur = findIncident(op.incident_id);
+        if (cur) op.from = cur.status;
+      }
+      precheck(op);
+      outbox = outbox.filter((e) => e !== old);
+      const e = enqueue(op);
+      schedulePush();
+      setTimeout(() => emit("cockpit://changed", { last_seq: seq }), 30);
+      return e;
+    },
   };
 
   window.__TAURI__ = {
@@ -552,5 +828,51 @@
       // A burst of hints, as the shell may send; the UI must coalesce them.
       for (let k = 0; k < 5; k++) emit("cockpit://changed", { last_seq: seq });
     }, 3000);
+  }
+
+  // steps=…: click / type / press keys once the feed is drawn (for screenshots of dialogs and panels).
+  if (params.get("steps")) {
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    async function until(find, ms) {
+      for (let t = 0; t < ms; t += 50) {
+        const el = find();
+        if (el) return el;
+        await sleep(50);
+      }
+      throw new Error("steps: timed out");
+    }
+    (async () => {
+      await until(() => document.querySelector("#incident-feed .feed-row"), 6000);
+      await sleep(200);
+      for (const step of params.get("steps").split(";").filter(Boolean)) {
+        const i = step.indexOf(":");
+        const verb = step.slice(0, i);
+        const arg = step.slice(i + 1);
+        try {
+          if (verb === "wait") await sleep(+arg);
+          else if (verb === "click") (await until(() => document.querySelector(arg), 3000)).click();
+          else if (verb === "clickat") {
+            // clickat:SELECTOR@X,Y — a click at X %, Y % of the element's box
+            const [sel, pos] = arg.split("@");
+            const [px, py] = pos.split(",").map(Number);
+            const el = await until(() => document.querySelector(sel), 3000);
+            const r = el.getBoundingClientRect();
+            const x = r.left + (r.width * px) / 100;
+            const y = r.top + (r.height * py) / 100;
+            const target = document.elementFromPoint(x, y) || el;
+            target.dispatchEvent(new MouseEvent("click", { bubbles: true, clientX: x, clientY: y }));
+          }
+          else if (verb === "input") {
+            const [sel, value] = arg.split("=>");
+            const el = await until(() => document.querySelector(sel), 3000);
+            el.value = value;
+            el.dispatchEvent(new Event("input", { bubbles: true }));
+          } else if (verb === "key") window.dispatchEvent(new KeyboardEvent("keydown", { key: arg, bubbles: true }));
+        } catch (e) {
+          console.error("steps:", step, e);
+        }
+        await sleep(150);
+      }
+    })();
   }
 })();

@@ -5,7 +5,13 @@
 # SET base writes ui-1080.png, ui-2160.png, ui-1080-en.png, ui-1080-offline.png, ui-1080-reconnecting.png,
 # ui-1080-noshell.png. SET wartime (平战转换) writes ui-wartime-{peacetime,level1,level3,level1-exercise}-{1080,2160}.png,
 # ui-wartime-level1-en-1080.png, ui-wartime-nofocus-1080.png, ui-wartime-peacetime-exercise-1080.png,
-# ui-wartime-level2-1080.png, ui-wartime-level4-offline-1080.png. SET all: both.
+# ui-wartime-level2-1080.png, ui-wartime-level4-offline-1080.png. SET offline (issue 6, offline-first actions) writes
+# ui-offline-detail-{1080,2160}.png (online, detail panel with a pending note + stage change),
+# ui-offline-detail-confirmed-1080.png (the same after the hub applied them), ui-offline-pending-{1080,2160}.png
+# (offline, 3 pending actions, the banner), ui-offline-drawer-{1080,2160}.png (outbox drawer with conflicts),
+# ui-offline-drawer-en-1080.png, ui-offline-form-1080.png (report form, location picked on the map),
+# ui-offline-leader-1080.png (read-only detail), ui-offline-unverified-1080.png (opened offline, not signed in:
+# actions allowed, the hub checks the role), ui-offline-wartime-1080.png. SET all: every set.
 set -euo pipefail
 UI_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-/tmp}"
@@ -46,6 +52,24 @@ if [ "$SET" = base ] || [ "$SET" = all ]; then
   shot ui-1080-offline 1920 1080 "lang=zh-CN&conn=offline"
   shot ui-1080-reconnecting 1920 1080 "lang=en&conn=reconnecting"
   shot ui-1080-noshell 1920 1080 "lang=zh-CN&shell=none"
+fi
+if [ "$SET" = offline ] || [ "$SET" = all ]; then
+  # Spaces in step values are %20; the fake shell's `steps` automation clicks and types (see fake-tauri.js).
+  NOTE="input:%23note-text=>%E5%B7%B2%E5%88%B0%E8%BE%BE%E7%8E%B0%E5%9C%BA%EF%BC%8C%E6%AD%A3%E5%9C%A8%E7%96%8F%E6%95%A3%E7%AB%99%E5%8F%B0%E4%B9%98%E5%AE%A2"
+  PHOTO="input:%23note-photo=>IMG_20260321_1415.jpg"
+  DETAIL_STEPS="click:.feed-row[data-grade=I];$NOTE;$PHOTO;click:[data-action=note];wait:300;click:[data-action=stage][data-to=feedback]"
+  for size in "1080 1920 1080" "2160 3840 2160"; do
+    set -- $size
+    shot "ui-offline-detail-$1" "$2" "$3" "lang=zh-CN&live=0&apply_ms=600000&steps=$DETAIL_STEPS"
+    shot "ui-offline-pending-$1" "$2" "$3" "lang=zh-CN&live=0&offline=1&pending=3"
+    shot "ui-offline-drawer-$1" "$2" "$3" "lang=zh-CN&live=0&offline=1&pending=3&conflict=1&steps=click:%23outbox-badge"
+  done
+  shot ui-offline-detail-confirmed-1080 1920 1080 "lang=zh-CN&live=0&apply_ms=1500&steps=$DETAIL_STEPS"
+  shot ui-offline-drawer-en-1080 1920 1080 "lang=en&live=0&offline=1&pending=3&conflict=1&steps=click:%23outbox-badge"
+  shot ui-offline-form-1080 1920 1080 "lang=zh-CN&live=0&offline=1&steps=click:%23new-incident-button;input:%23ni-title=>Hakaniemi%20%E5%9C%B0%E4%B8%8B%E9%80%9A%E9%81%93%E7%A7%AF%E6%B0%B4;click:%23ni-class%20[data-class=natural_disaster];click:%23ni-grade%20[data-grade=III];clickat:.map-ph-frame@62,30"
+  shot ui-offline-unverified-1080 1920 1080 "lang=zh-CN&live=0&offline=1&me=none&role=field&pending=1&steps=click:.feed-row[data-grade=I]"
+  shot ui-offline-leader-1080 1920 1080 "lang=zh-CN&live=0&role=leader&me=leader&steps=click:.feed-row[data-grade=I]"
+  shot ui-offline-wartime-1080 1920 1080 "lang=zh-CN&live=0&mode=wartime&level=II&offline=1&pending=3&steps=click:.task-card[data-grade=II]"
 fi
 if [ "$SET" = wartime ] || [ "$SET" = all ]; then
   for size in "1080 1920 1080" "2160 3840 2160"; do

@@ -1,14 +1,18 @@
 //! Root component: one-screen grid (header / summary · map · feed / status bar). In wartime (平战转换) a banner
 //! in the response level's colour runs under the header, the response clock and command chain replace the
 //! summary, and the task board tops the feed (see [`crate::wartime`]); a drill hub adds the exercise marks.
+//! The incident detail panel and the report form dock over the left column (the map moves over); the outbox
+//! drawer slides over the right column (offline actions, [`crate::outbox`]).
 
 use leptos::prelude::*;
 
+use crate::detail::{self, IncidentDetail, NewIncidentForm};
 use crate::feed::IncidentFeed;
 use crate::header::Header;
-use crate::i18n::t;
+use crate::i18n::{self, t};
 use crate::ipc::IpcError;
 use crate::map_placeholder::MapPlaceholder;
+use crate::outbox::OutboxDrawer;
 use crate::state::{self, AppState, CockpitMode};
 use crate::summary::SummaryColumn;
 use crate::time;
@@ -21,6 +25,15 @@ pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
     state::start(state);
+    detail::install_escape(state);
+    // The detail panel and the report form share the dock over the left column: selecting an incident closes
+    // the form.
+    Effect::new(move |_| {
+        if state.selected.get().is_some() && state.form_open.get_untracked() {
+            state.form_open.set(false);
+            state.picked.set(None);
+        }
+    });
 
     Effect::new(move |_| {
         let code = state.lang.get().code();
@@ -46,6 +59,7 @@ pub fn App() -> impl IntoView {
             data-level=move || level.get().map(|g| g.as_str()).unwrap_or("")
             data-exercise=move || if exercise.get() { "true" } else { "false" }
             data-lang=move || state.lang.get().code()
+            data-selected=move || state.selected.get().map(|id| id.to_string()).unwrap_or_default()
         >
             <Header />
             <Show when=strips>
@@ -61,6 +75,9 @@ pub fn App() -> impl IntoView {
             <Show when=move || wartime.get() fallback=|| view! { <SummaryColumn /> }>
                 <WartimeLeft />
             </Show>
+            // Docked over the left column (and the map's left edge) while open: the map and the feed stay visible.
+            <IncidentDetail />
+            <NewIncidentForm />
             <main class="col col-centre">
                 <div id="map" class="map">
                     <MapPlaceholder />
@@ -78,6 +95,7 @@ pub fn App() -> impl IntoView {
                 <IncidentFeed />
             </aside>
             <StatusBar />
+            <OutboxDrawer />
             <Show when=move || exercise.get()>
                 <ExerciseWatermark />
             </Show>
@@ -127,16 +145,27 @@ fn StatusOverlay() -> impl IntoView {
     }
 }
 
-/// Over the map while the link to the hub is down: what the wall shows is the local cache.
+/// Over the map while the link to the hub is down: what the wall shows is the local cache, and actions keep
+/// working (they wait in the outbox; the count of pending ones is shown).
 #[component]
 fn StaleBanner() -> impl IntoView {
     let state = expect_context::<AppState>();
     let key = move || state.connection_key();
+    let pending = move || {
+        state
+            .snapshot
+            .with(|s| s.as_ref().map(|s| s.outbox.pending).unwrap_or(0))
+    };
     view! {
         <Show when=move || matches!(key(), "offline" | "reconnecting")>
-            <div class="stale-banner" data-state=key role="alert">
+            <div class="stale-banner" data-state=key data-pending=move || pending().to_string() role="alert">
                 <span class="stale-icon">"!"</span>
-                <span>{move || t(state.lang.get()).stale_banner}</span>
+                <span class="stale-text">
+                    <span class="stale-main">{move || t(state.lang.get()).stale_banner}</span>
+                    <span class="stale-sub" id="stale-outbox">
+                        {move || i18n::offline_actions(state.lang.get(), pending())}
+                    </span>
+                </span>
             </div>
         </Show>
     }

@@ -503,6 +503,289 @@ pub fn distance(m: f64) -> String {
 
 // ───────────────────────── end of the wartime layout block ─────────────────────────
 
+// ───────────────────────── offline actions (issue 6) ─────────────────────────
+// Strings of the incident detail panel, the report form, the outbox badge and drawer and the conflict view;
+// `to(lang)` is their `t(lang)`.
+
+/// Fixed strings of the offline actions.
+pub struct OfflineStrings {
+    pub detail_title: &'static str,
+    pub close: &'static str,
+    pub chip_pending: &'static str,
+    pub chip_applied: &'static str,
+    pub chip_rejected: &'static str,
+    pub chip_dropped: &'static str,
+    pub unconfirmed: &'static str,
+    pub unconfirmed_short: &'static str,
+    pub this_desktop: &'static str,
+    pub gone: &'static str,
+    pub readonly: &'static str,
+    pub not_signed_in: &'static str,
+    pub f_stage: &'static str,
+    pub f_location: &'static str,
+    pub f_address: &'static str,
+    pub f_occurred: &'static str,
+    pub f_created: &'static str,
+    pub f_updated: &'static str,
+    pub f_assignee: &'static str,
+    pub f_acked: &'static str,
+    pub f_description: &'static str,
+    pub f_version: &'static str,
+    pub f_title: &'static str,
+    pub f_class: &'static str,
+    pub f_grade: &'static str,
+    pub unassigned: &'static str,
+    pub none: &'static str,
+    pub notes: &'static str,
+    pub no_notes: &'static str,
+    pub photo: &'static str,
+    pub last_note: &'static str,
+    pub local_ops: &'static str,
+    pub no_next: &'static str,
+    pub ack: &'static str,
+    pub acked: &'static str,
+    pub next_stage: &'static str,
+    pub assign: &'static str,
+    pub assign_placeholder: &'static str,
+    pub add_note: &'static str,
+    pub note_placeholder: &'static str,
+    pub photo_placeholder: &'static str,
+    pub err_assignee: &'static str,
+    pub err_note: &'static str,
+    pub err_title: &'static str,
+    pub err_lonlat: &'static str,
+    pub saved: &'static str,
+    pub sending: &'static str,
+    pub new_button: &'static str,
+    pub new_title: &'static str,
+    pub title_placeholder: &'static str,
+    pub address_placeholder: &'static str,
+    pub city_centre: &'static str,
+    pub pick_hint: &'static str,
+    pub picked_hint: &'static str,
+    pub cancel: &'static str,
+    pub submit_report: &'static str,
+    pub form_offline: &'static str,
+    pub op_create: &'static str,
+    pub op_stage: &'static str,
+    pub op_note: &'static str,
+    pub op_note_photo: &'static str,
+    pub op_ack: &'static str,
+    pub op_assign: &'static str,
+    pub incident_word: &'static str,
+    pub badge_pending: &'static str,
+    pub badge_rejected: &'static str,
+    pub outbox_title: &'static str,
+    pub drawer_offline: &'static str,
+    pub conflicts_title: &'static str,
+    pub queue_title: &'static str,
+    pub outbox_empty: &'static str,
+    pub outbox_footer: &'static str,
+    pub conflict_yours: &'static str,
+    pub conflict_hub: &'static str,
+    pub conflict_unknown: &'static str,
+    pub conflict_reapply: &'static str,
+    pub conflict_drop: &'static str,
+}
+
+static OFFLINE_ZH: OfflineStrings = OfflineStrings {
+    detail_title: "事件详情",
+    close: "关闭（Esc）",
+    chip_pending: "待同步",
+    chip_applied: "已同步",
+    chip_rejected: "已被拒",
+    chip_dropped: "已放弃",
+    unconfirmed: "本机新建 · 待中枢确认",
+    unconfirmed_short: "本机新建",
+    this_desktop: "本机",
+    gone: "该事件已不在在办列表（可能已结案），显示的是最后已知状态",
+    readonly: "只读：当前账号仅可查看，不能处置",
+    not_signed_in: "尚未连上中枢确认身份：操作照常保存在本机，同步时由中枢校验权限",
+    f_stage: "环节",
+    f_location: "位置",
+    f_address: "地址",
+    f_occurred: "发生时间",
+    f_created: "创建",
+    f_updated: "更新",
+    f_assignee: "交办对象",
+    f_acked: "已确认",
+    f_description: "描述",
+    f_version: "版本",
+    f_title: "事件标题",
+    f_class: "事件分类",
+    f_grade: "事件等级",
+    unassigned: "未交办",
+    none: "无",
+    notes: "现场备注",
+    no_notes: "暂无备注",
+    photo: "照片",
+    last_note: "最近备注",
+    local_ops: "本机操作",
+    no_next: "已结案，无后续环节",
+    ack: "确认",
+    acked: "已确认",
+    next_stage: "下一环节",
+    assign: "交办",
+    assign_placeholder: "交办对象，如 消防救援支队",
+    add_note: "添加备注",
+    note_placeholder: "现场情况、处置进展…",
+    photo_placeholder: "照片编号或文件名（可选）",
+    err_assignee: "请填写交办对象",
+    err_note: "请填写备注内容或照片编号",
+    err_title: "请填写事件标题",
+    err_lonlat: "经纬度无效（经度 −180…180，纬度 −90…90）",
+    saved: "已保存在本机，待同步",
+    sending: "保存中…",
+    new_button: "＋ 上报事件",
+    new_title: "上报事件",
+    title_placeholder: "地点 + 事件，如 Hakaniemi 地下通道积水",
+    address_placeholder: "街道门牌或地名（可选）",
+    city_centre: "城市中心",
+    pick_hint: "点击地图可选取事发位置",
+    picked_hint: "已从地图选取位置 · 再次点击地图可修改",
+    cancel: "取消",
+    submit_report: "保存并上报",
+    form_offline: "当前离线：事件先保存在本机，恢复连接后自动上报",
+    op_create: "上报事件",
+    op_stage: "推进环节",
+    op_note: "添加备注",
+    op_note_photo: "添加备注（附照片）",
+    op_ack: "确认",
+    op_assign: "交办",
+    incident_word: "事件",
+    badge_pending: "待同步",
+    badge_rejected: "被拒",
+    outbox_title: "本机操作队列",
+    drawer_offline: "当前离线：操作已保存在本机，恢复连接后按顺序自动同步",
+    conflicts_title: "冲突 · 需要处理",
+    queue_title: "待同步与被拒操作",
+    outbox_empty: "所有操作均已同步",
+    outbox_footer: "操作先写入本机，恢复连接后按顺序推送，中枢对每条操作只执行一次。",
+    conflict_yours: "你的操作",
+    conflict_hub: "中心现状",
+    conflict_unknown: "本机尚未收到该事件的最新状态",
+    conflict_reapply: "重新提交",
+    conflict_drop: "放弃",
+};
+
+static OFFLINE_EN: OfflineStrings = OfflineStrings {
+    detail_title: "Incident details",
+    close: "Close (Esc)",
+    chip_pending: "Pending",
+    chip_applied: "Synced",
+    chip_rejected: "Rejected",
+    chip_dropped: "Dropped",
+    unconfirmed: "Created here · awaiting the hub",
+    unconfirmed_short: "New here",
+    this_desktop: "this desktop",
+    gone: "No longer among the open incidents (probably closed): last known state",
+    readonly: "Read-only: this account can view, not act",
+    not_signed_in:
+        "Not signed in to the hub yet: actions are saved here and the hub checks the role when they sync",
+    f_stage: "Stage",
+    f_location: "Location",
+    f_address: "Address",
+    f_occurred: "Occurred",
+    f_created: "Created",
+    f_updated: "Updated",
+    f_assignee: "Assignee",
+    f_acked: "Acknowledged by",
+    f_description: "Description",
+    f_version: "Version",
+    f_title: "Title",
+    f_class: "Class",
+    f_grade: "Grade",
+    unassigned: "not assigned",
+    none: "none",
+    notes: "Notes",
+    no_notes: "No notes yet",
+    photo: "Photo",
+    last_note: "Last note",
+    local_ops: "Actions from this desktop",
+    no_next: "Closed: no further stage",
+    ack: "Acknowledge",
+    acked: "Acknowledged",
+    next_stage: "Next stage",
+    assign: "Assign",
+    assign_placeholder: "Assignee, e.g. Fire & Rescue",
+    add_note: "Add note",
+    note_placeholder: "What is happening, what was done…",
+    photo_placeholder: "Photo reference (optional)",
+    err_assignee: "Name who to assign it to",
+    err_note: "Write a note or give a photo reference",
+    err_title: "Give the incident a title",
+    err_lonlat: "Invalid coordinates (lon −180…180, lat −90…90)",
+    saved: "Saved on this desktop, pending sync",
+    sending: "Saving…",
+    new_button: "＋ Report incident",
+    new_title: "Report an incident",
+    title_placeholder: "Place + what, e.g. Hakaniemi underpass flooded",
+    address_placeholder: "Street address or place (optional)",
+    city_centre: "City centre",
+    pick_hint: "Click the map to pick the location",
+    picked_hint: "Location picked on the map · click again to change",
+    cancel: "Cancel",
+    submit_report: "Save & report",
+    form_offline: "Offline: the report is saved here and sent when the link is back",
+    op_create: "Report incident",
+    op_stage: "Stage",
+    op_note: "Add note",
+    op_note_photo: "Add note (with photo)",
+    op_ack: "Acknowledge",
+    op_assign: "Assign to",
+    incident_word: "incident",
+    badge_pending: "Pending",
+    badge_rejected: "Rejected",
+    outbox_title: "Outbox",
+    drawer_offline: "Offline: actions are kept here and sent in order when the link is back",
+    conflicts_title: "Conflicts · your decision",
+    queue_title: "Pending and rejected actions",
+    outbox_empty: "Everything is synced",
+    outbox_footer: "Actions are written here first and pushed in order; the hub applies each exactly once.",
+    conflict_yours: "Your action",
+    conflict_hub: "At the hub now",
+    conflict_unknown: "This desktop has not received the incident's current state",
+    conflict_reapply: "Submit again",
+    conflict_drop: "Drop",
+};
+
+pub fn to(lang: Lang) -> &'static OfflineStrings {
+    match lang {
+        Lang::Zh => &OFFLINE_ZH,
+        Lang::En => &OFFLINE_EN,
+    }
+}
+
+/// The offline banner's second line: actions keep working and wait in the outbox.
+pub fn offline_actions(lang: Lang, pending: u64) -> String {
+    match (lang, pending) {
+        (Lang::Zh, 0) => "离线：操作将保存在本机，恢复连接后自动同步".to_string(),
+        (Lang::Zh, n) => format!("离线：操作将保存在本机，恢复连接后自动同步（待同步 {n} 条）"),
+        (Lang::En, 0) => "Offline: actions are saved here and sync when the link is back".to_string(),
+        (Lang::En, n) => {
+            format!("Offline: actions are saved here and sync when the link is back ({n} pending)")
+        }
+    }
+}
+
+/// A field over the hub's length limit.
+pub fn too_long(lang: Lang, max: usize) -> String {
+    match lang {
+        Lang::Zh => format!("不能超过 {max} 个字符"),
+        Lang::En => format!("at most {max} characters"),
+    }
+}
+
+/// More open actions than the drawer lists.
+pub fn outbox_unlisted(lang: Lang, n: u64) -> String {
+    match lang {
+        Lang::Zh => format!("另有 {n} 条未列出"),
+        Lang::En => format!("{n} more not listed"),
+    }
+}
+
+// ───────────────────────── end of the offline actions block ─────────────────────────
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -533,6 +816,20 @@ mod tests {
         assert_eq!(level_response(Lang::Zh, Grade::I), "Ⅰ级响应");
         assert_eq!(distance(344.0), "340 m");
         assert_eq!(distance(1449.0), "1.4 km");
+    }
+
+    #[test]
+    fn offline_banner_counts_pending_actions() {
+        assert_eq!(
+            offline_actions(Lang::Zh, 3),
+            "离线：操作将保存在本机，恢复连接后自动同步（待同步 3 条）"
+        );
+        assert_eq!(
+            offline_actions(Lang::Zh, 0),
+            "离线：操作将保存在本机，恢复连接后自动同步"
+        );
+        assert!(offline_actions(Lang::En, 2).ends_with("(2 pending)"));
+        assert_eq!(outbox_unlisted(Lang::Zh, 4), "另有 4 条未列出");
     }
 
     #[test]

@@ -6,10 +6,11 @@
 use std::fmt;
 
 use citydeck_protocol::ipc::{
-    ChangeHint, CockpitSnapshot, SwitchModeRequest, SwitchOutcome, CMD_ACK_MODE, CMD_COCKPIT_SNAPSHOT,
-    CMD_CONFIRM_MODE, CMD_SWITCH_MODE, EVENT_COCKPIT_CHANGED,
+    ChangeHint, CockpitSnapshot, OutboxEntry, SwitchModeRequest, SwitchOutcome, CMD_ACK_MODE,
+    CMD_COCKPIT_SNAPSHOT, CMD_CONFIRM_MODE, CMD_DROP_ACTION, CMD_REAPPLY_ACTION, CMD_SUBMIT_ACTION,
+    CMD_SWITCH_MODE, EVENT_COCKPIT_CHANGED,
 };
-use citydeck_protocol::ModeState;
+use citydeck_protocol::{ModeState, Op};
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -22,6 +23,16 @@ pub enum IpcError {
     Call(String),
     /// The shell answered with something that is not the expected type.
     Decode(String),
+}
+
+impl IpcError {
+    /// The message alone (e.g. the shell's or the hub's refusal in its own words), for showing next to the
+    /// control that caused it.
+    pub fn message(&self) -> &str {
+        match self {
+            IpcError::NoShell(m) | IpcError::Call(m) | IpcError::Decode(m) => m,
+        }
+    }
 }
 
 impl fmt::Display for IpcError {
@@ -129,6 +140,26 @@ pub async fn switch_mode(request: &SwitchModeRequest) -> Result<SwitchOutcome, I
 /// `invoke("confirm_mode", { proposalId })`: confirm another commander's level-I switch.
 pub async fn confirm_mode(proposal_id: uuid::Uuid) -> Result<ModeState, IpcError> {
     let v = invoke_with(CMD_CONFIRM_MODE, "proposalId", &proposal_id).await?;
+    serde_wasm_bindgen::from_value(v).map_err(|e| IpcError::Decode(e.to_string()))
+}
+
+/// `invoke("submit_action", { op })`: put a user action into the local outbox (works offline). Rejects with the
+/// shell's message when the action is invalid against what this desktop knows (empty note, stage not allowed).
+pub async fn submit_action(op: &Op) -> Result<OutboxEntry, IpcError> {
+    let v = invoke_with(CMD_SUBMIT_ACTION, "op", op).await?;
+    serde_wasm_bindgen::from_value(v).map_err(|e| IpcError::Decode(e.to_string()))
+}
+
+/// `invoke("drop_action", { opId })`: give up a rejected action. True when there was one to drop.
+pub async fn drop_action(op_id: uuid::Uuid) -> Result<bool, IpcError> {
+    let v = invoke_with(CMD_DROP_ACTION, "opId", &op_id).await?;
+    serde_wasm_bindgen::from_value(v).map_err(|e| IpcError::Decode(e.to_string()))
+}
+
+/// `invoke("reapply_action", { opId })`: queue a rejected (conflicting) action again against the hub's current
+/// state; answers the new pending entry.
+pub async fn reapply_action(op_id: uuid::Uuid) -> Result<OutboxEntry, IpcError> {
+    let v = invoke_with(CMD_REAPPLY_ACTION, "opId", &op_id).await?;
     serde_wasm_bindgen::from_value(v).map_err(|e| IpcError::Decode(e.to_string()))
 }
 

@@ -3,12 +3,14 @@
 //! Data flow: [`ipc`] (the only code touching `window.__TAURI__`) → [`state::AppState`] signals → components.
 
 pub mod app;
+pub mod detail;
 pub mod feed;
 pub mod header;
 pub mod i18n;
 pub mod ipc;
 pub mod map_placeholder;
 pub mod mode_switch;
+pub mod outbox;
 pub mod panel;
 pub mod state;
 pub mod summary;

@@ -5,13 +5,21 @@
 //! around it with 500 m / 1 km range rings, the incident as a large pulsing marker, and the nearby response
 //! resources as small icons (rescue: red square with a cross, medical: green, shelter: blue triangle).
 //!
+//! Clicking a dot (or the focus marker) selects its incident for the detail panel, and the selected one is
+//! ringed; while the report form is open, a click picks the new incident's location instead. Incidents created
+//! here and not yet confirmed by the hub are drawn hollow.
+//!
 //! Self-contained: swapping it out means replacing `<MapPlaceholder/>` inside `#map` in `app.rs`.
 
 use citydeck_protocol::ipc::{CityInfo, WartimeFocus};
-use citydeck_protocol::{Grade, Incident};
+use citydeck_protocol::Grade;
 use leptos::prelude::*;
+use uuid::Uuid;
 
+use crate::detail::target_closest;
+use crate::feed::feed_memo;
 use crate::i18n::{self, t, tw};
+use crate::outbox::IncidentView;
 use crate::state::AppState;
 use crate::summary::grade_css;
 use crate::wartime::focus_memo;
@@ -97,6 +105,14 @@ impl Frame {
     /// Width / height of the frame on screen.
     fn aspect(&self) -> f64 {
         self.width_km() / self.height_km()
+    }
+
+    /// The coordinate at a position in percent of the frame (the inverse of [`Frame::place`]).
+    fn unplace(&self, x_pct: f64, y_pct: f64) -> (f64, f64) {
+        (
+            self.west + x_pct / 100.0 * (self.east - self.west),
+            self.north - y_pct / 100.0 * (self.north - self.south),
+        )
     }
 
     /// Position in percent of the frame (x from the west edge, y from the north edge), None outside the bbox.
@@ -388,24 +404,19 @@ fn MapFrame(frame: Frame, focus_at: Option<(f64, f64)>) -> impl IntoView {
         })
         .collect_view();
 
-    // Most severe last so they are drawn on top. The focus incident has its own marker.
+    // Most severe last so they are drawn on top. The focus incident has its own marker. With the pending overlay:
+    // incidents created here lead, hollow.
+    let feed = feed_memo(state);
     let focus_id = move || focus.with(|f| f.as_ref().filter(|_| focused).map(|f| f.incident.id));
     let dots = move || {
         let skip = focus_id();
-        state.snapshot.with(|s| {
-            let mut v: Vec<Incident> = s
-                .as_ref()
-                .map(|s| {
-                    s.incidents
-                        .iter()
-                        .filter(|i| Some(i.id) != skip)
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default();
-            v.sort_by_key(|i| std::cmp::Reverse(i.grade));
-            v
-        })
+        let mut v: Vec<IncidentView> = feed
+            .get()
+            .into_iter()
+            .filter(|v| Some(v.incident.id) != skip)
+            .collect();
+        v.sort_by_key(|v| std::cmp::Reverse(v.incident.grade));
+        v
     };
     // The focus marker and the nearby resources, farthest first so the nearest are drawn on top.
     let focus_layer = move || {
@@ -413,6 +424,7 @@ fn MapFrame(frame: Frame, focus_at: Option<(f64, f64)>) -> impl IntoView {
             return None;
         }
         let f = focus.get()?;
+        let fid = f.incident.id;
         let (x, y) = frame.place(f.incident.location.lon, f.incident.location.lat)?;
         let mut nearby = f.nearby.clone();
         nearby.sort_by(|a, b| b.distance_m.total_cmp(&a.distance_m));
@@ -440,6 +452,7 @@ fn MapFrame(frame: Frame, focus_at: Option<(f64, f64)>) -> impl IntoView {
             {resources}
             <div
                 class=format!("map-focus {}", grade_css(f.incident.grade))
+                class=("map-focus--selected", move || state.selected.get() == Some(fid))
                 style=format!("left:{x:.3}%;top:{y:.3}%")
                 data-focus-incident-id=f.incident.id.to_string()
                 title=f.incident.title.clone()
@@ -452,8 +465,55 @@ fn MapFrame(frame: Frame, focus_at: Option<(f64, f64)>) -> impl IntoView {
         })
     };
 
+    // A click on a dot selects its incident; with the report form open, a click picks a location.
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        if state.form_open.get_untracked() {
+            let Some(el) = target_closest(&ev, ".map-ph-frame") else {
+                return;
+            };
+            let r = el.get_bounding_client_rect();
+            if r.width() <= 0.0 || r.height() <= 0.0 {
+                return;
+            }
+            let x = (f64::from(ev.client_x()) - r.left()) / r.width() * 100.0;
+            let y = (f64::from(ev.client_y()) - r.top()) / r.height() * 100.0;
+            state
+                .picked
+                .set(Some(frame.unplace(x.clamp(0.0, 100.0), y.clamp(0.0, 100.0))));
+            return;
+        }
+        let id = target_closest(&ev, "[data-map-incident-id],[data-focus-incident-id]")
+            .and_then(|el| {
+                el.get_attribute("data-map-incident-id")
+                    .or_else(|| el.get_attribute("data-focus-incident-id"))
+            })
+            .and_then(|s| Uuid::parse_str(&s).ok());
+        if let Some(id) = id {
+            state.selected.set(Some(id));
+        }
+    };
+    let picked = move || {
+        state
+            .picked
+            .get()
+            .filter(|_| state.form_open.get())
+            .and_then(|(lon, lat)| frame.place(lon, lat))
+            .map(|(x, y)| {
+                view! {
+                    <div class="map-pick" id="map-pick" style=format!("left:{x:.3}%;top:{y:.3}%")>
+                        <span class="map-pick-cross"></span>
+                    </div>
+                }
+            })
+    };
+
     view! {
-        <div class="map-ph-frame" style=format!("--ar:{:.5}", frame.aspect())>
+        <div
+            class="map-ph-frame"
+            class=("map-ph-frame--picking", move || state.form_open.get())
+            style=format!("--ar:{:.5}", frame.aspect())
+            on:click=on_click
+        >
             <svg
                 class="map-ph-svg"
                 viewBox=format!("0 0 {vb_w} {vb_h:.3}")
@@ -475,19 +535,30 @@ fn MapFrame(frame: Frame, focus_at: Option<(f64, f64)>) -> impl IntoView {
             <div class="map-scale" style=format!("width:{scale_pct:.2}%")>
                 <span>{km_label(scale_km)}</span>
             </div>
-            <For each=dots key=|i| (i.id, i.seq) let:inc>
+            <For
+                each=dots
+                key=|v| (v.incident.id, v.incident.seq, v.unconfirmed(), v.is_pending())
+                let:v
+            >
                 {frame
-                    .place(inc.location.lon, inc.location.lat)
+                    .place(v.incident.location.lon, v.incident.location.lat)
                     .map(|(x, y)| {
+                        let inc = &v.incident;
+                        let id = inc.id;
                         // Around a focus only the focus is labelled.
                         let label = (inc.grade == Grade::I && !focused).then(|| inc.title.clone());
-                        let is_new = state.fresh_ids.with_untracked(|f| f.contains(&inc.id));
+                        let is_new = state.fresh_ids.with_untracked(|f| f.contains(&id));
+                        let selected = move || state.selected.get() == Some(id);
                         view! {
                             <div
                                 class=format!("map-dot {}", grade_css(inc.grade))
                                 class=("map-dot--new", is_new)
+                                class=("map-dot--pending", v.is_pending())
+                                class=("map-dot--unconfirmed", v.unconfirmed())
+                                class=("map-dot--selected", selected)
                                 style=format!("left:{x:.3}%;top:{y:.3}%")
-                                data-map-incident-id=inc.id.to_string()
+                                data-map-incident-id=id.to_string()
+                                data-selected=move || if selected() { "true" } else { "false" }
                                 title=inc.title.clone()
                             >
                                 <span class="map-dot-core"></span>
@@ -496,6 +567,7 @@ fn MapFrame(frame: Frame, focus_at: Option<(f64, f64)>) -> impl IntoView {
                         }
                     })}
             </For>
+            {picked}
             {focus_layer}
         </div>
     }
@@ -531,6 +603,20 @@ mod tests {
         );
         assert!((f.width_km() - 1.2 * (1.0 + FOCUS_SW_STRETCH)).abs() < 0.01);
         assert_eq!(Frame::around(f64::NAN, 60.17, 1.0), None);
+    }
+
+    #[test]
+    fn a_click_position_maps_back_to_the_coordinate() {
+        let f = Frame {
+            west: 24.90,
+            south: 60.15,
+            east: 24.99,
+            north: 60.19,
+        };
+        let (x, y) = f.place(24.9512, 60.179).unwrap();
+        let (lon, lat) = f.unplace(x, y);
+        assert!((lon - 24.9512).abs() < 1e-9 && (lat - 60.179).abs() < 1e-9);
+        assert_eq!(f.unplace(0.0, 0.0), (24.90, 60.19));
     }
 
     #[test]

@@ -1,18 +1,20 @@
 //! Cockpit state shared by all components (provided as context) and the refresh loop that fills it.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use citydeck_protocol::ipc::{CockpitSnapshot, ConnectionState};
+use citydeck_protocol::Op;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use crate::i18n::Lang;
 use crate::ipc::{self, IpcError};
+use crate::outbox::{self, Carried};
 
 /// 平时 / 战时, from the snapshot's mode record; the header badge, the root `data-mode` attribute, the
 /// `mode-wartime` CSS class and the wartime layout follow it.
@@ -55,6 +57,21 @@ pub struct AppState {
     pub acked_epoch: RwSignal<Option<u64>>,
     /// Incidents that appeared in the latest snapshot and were not in the one before (for the row highlight).
     pub fresh_ids: RwSignal<HashSet<Uuid>>,
+    /// The incident shown in the detail panel (feed row, task card and map dot of it are highlighted).
+    pub selected: RwSignal<Option<Uuid>>,
+    /// The "report an incident" form is open.
+    pub form_open: RwSignal<bool>,
+    /// A point picked on the map while the form is open (lon, lat).
+    pub picked: RwSignal<Option<(f64, f64)>>,
+    /// The outbox drawer is open.
+    pub drawer_open: RwSignal<bool>,
+    /// Pending actions this window knows of that the latest snapshot does not list (just submitted, or just
+    /// applied by the hub but not yet in the cache): kept in the pending overlay until the cache shows them.
+    pub carried: RwSignal<Vec<Carried>>,
+    /// Every incident title seen this session (outbox rows name incidents that left the open list).
+    pub titles: RwSignal<HashMap<Uuid, String>>,
+    /// Bumped to ask for a fresh snapshot now (after an action was submitted).
+    pub refresh: RwSignal<u64>,
 }
 
 impl AppState {
@@ -67,7 +84,56 @@ impl AppState {
             mode: RwSignal::new(CockpitMode::Peacetime),
             acked_epoch: RwSignal::new(None),
             fresh_ids: RwSignal::new(HashSet::new()),
+            selected: RwSignal::new(None),
+            form_open: RwSignal::new(false),
+            picked: RwSignal::new(None),
+            drawer_open: RwSignal::new(false),
+            carried: RwSignal::new(Vec::new()),
+            titles: RwSignal::new(HashMap::new()),
+            refresh: RwSignal::new(0),
         }
+    }
+
+    /// Fetch a snapshot as soon as the coalescing allows.
+    pub fn request_refresh(&self) {
+        self.refresh.update(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Who this window is logged in as.
+    pub fn me(&self) -> Option<citydeck_protocol::ipc::Me> {
+        self.snapshot.with(|s| s.as_ref().and_then(|s| s.me.clone()))
+    }
+
+    /// Pending actions in queue order: the snapshot's plus the carried ones (the pending overlay's input).
+    pub fn pending_entries(&self) -> Vec<citydeck_protocol::ipc::OutboxEntry> {
+        self.carried.with(|c| {
+            self.snapshot.with(|s| {
+                s.as_deref()
+                    .map(|s| outbox::pending_entries(s, c))
+                    .unwrap_or_default()
+            })
+        })
+    }
+
+    /// Remember an action the shell just accepted, so the overlay shows it before the next snapshot.
+    pub fn remember_submitted(&self, entry: citydeck_protocol::ipc::OutboxEntry) {
+        if let Op::CreateIncident {
+            incident_id: Some(id),
+            incident,
+        } = &entry.op
+        {
+            let (id, title) = (*id, incident.title.clone());
+            self.titles.update(|t| {
+                t.insert(id, title);
+            });
+        }
+        let now = js_sys::Date::now();
+        self.carried.update(|c| {
+            if !c.iter().any(|x| x.entry.op_id == entry.op_id) {
+                c.push(Carried { entry, since_ms: now });
+            }
+        });
+        self.request_refresh();
     }
 
     /// `online|reconnecting|offline|connecting` for the root `data-connection` attribute.
@@ -102,6 +168,24 @@ impl AppState {
                     }
                 });
                 self.fresh_ids.set(fresh);
+                // Pending overlay: carry actions the new snapshot does not list until the cache shows them.
+                let now = js_sys::Date::now();
+                let prev_open = self
+                    .snapshot
+                    .with_untracked(|old| old.as_ref().map(|o| o.outbox_open.clone()).unwrap_or_default());
+                let carried = self
+                    .carried
+                    .with_untracked(|c| outbox::carry_forward(c, &prev_open, &snap, now));
+                if self.carried.with_untracked(|c| *c != carried) {
+                    self.carried.set(carried);
+                }
+                let learned = self
+                    .titles
+                    .try_update_untracked(|t| outbox::learn_titles(t, &snap))
+                    .unwrap_or(false);
+                if learned {
+                    self.titles.notify();
+                }
                 let mode = match snap.mode.mode {
                     citydeck_protocol::ModeKind::Wartime => CockpitMode::Wartime,
                     citydeck_protocol::ModeKind::Peacetime => CockpitMode::Peacetime,
@@ -227,6 +311,18 @@ pub fn start(state: AppState) {
                 web_sys::console::warn_1(&format!("citydeck: cannot listen for changes: {e}").into());
                 state.apply(Err(e));
             }
+        });
+    }
+
+    {
+        let fetcher = fetcher.clone();
+        // An action was submitted: show its outbox entry (and the counts) at once.
+        Effect::new(move |prev: Option<u64>| {
+            let n = state.refresh.get();
+            if prev.is_some_and(|p| p != n) {
+                fetcher.request();
+            }
+            n
         });
     }
 

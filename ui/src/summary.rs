@@ -57,7 +57,7 @@ fn Overview() -> impl IntoView {
     let last_hour = move || state.snapshot.with(|s| s.as_ref().map(|s| s.summary.last_hour));
     let num = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
     view! {
-        <Panel title=Signal::derive(move || t(lang.get()).panel_overview) class="panel-overview">
+        <Panel title=Signal::derive(move || t(lang.get()).panel_overview) class="panel-overview" age=true>
             <div class="kpis" id="summary-total">
                 <div class="kpi kpi-main">
                     <div class="kpi-label">{move || t(lang.get()).open_total}</div>
@@ -95,7 +95,7 @@ fn ByGrade() -> impl IntoView {
     };
     let total = move || Grade::ALL.iter().map(|g| count(*g)).sum::<u64>();
     view! {
-        <Panel title=Signal::derive(move || t(lang.get()).panel_by_grade) class="panel-grade">
+        <Panel title=Signal::derive(move || t(lang.get()).panel_by_grade) class="panel-grade" age=true>
             <div class="grade-tiles" id="summary-grade">
                 {Grade::ALL
                     .into_iter()
@@ -145,7 +145,7 @@ fn ByClass() -> impl IntoView {
     let max = move || IncidentClass::ALL.iter().map(|c| count(*c)).max().unwrap_or(0);
     let total = move || IncidentClass::ALL.iter().map(|c| count(*c)).sum::<u64>();
     view! {
-        <Panel title=Signal::derive(move || t(lang.get()).panel_by_class) class="panel-class">
+        <Panel title=Signal::derive(move || t(lang.get()).panel_by_class) class="panel-class" age=true>
             <div class="class-bars" id="summary-class">
                 {IncidentClass::ALL
                     .into_iter()
@@ -188,7 +188,7 @@ fn ByStage() -> impl IntoView {
     };
     let stages = Stage::ALL.into_iter().filter(|s| *s != Stage::Closed);
     view! {
-        <Panel title=Signal::derive(move || t(lang.get()).panel_by_stage) class="panel-stage">
+        <Panel title=Signal::derive(move || t(lang.get()).panel_by_stage) class="panel-stage" age=true>
             <ol class="stage-flow" id="summary-stage">
                 {stages
                     .map(|st| {

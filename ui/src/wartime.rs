@@ -533,7 +533,7 @@ pub fn TaskBoard() -> impl IntoView {
         }
     });
     view! {
-        <Panel title=Signal::derive(move || tw(lang.get()).panel_board) class="panel-board" aside=aside>
+        <Panel title=Signal::derive(move || tw(lang.get()).panel_board) class="panel-board" aside=aside age=true>
             <div class="task-board" id="task-board">
                 {BOARD_COLUMNS
                     .iter()
@@ -573,19 +573,37 @@ fn TaskCardView(c: TaskCard) -> impl IntoView {
     let lang = state.lang;
     let occurred = c.occurred_at;
     let grade = c.grade;
+    let id = c.id;
+    let selected = move || state.selected.get() == Some(id);
+    // This desktop has actions on it that the hub has not confirmed yet.
+    let pending = move || {
+        state
+            .pending_entries()
+            .iter()
+            .any(|e| crate::outbox::subject(&e.op) == Some(id))
+    };
     view! {
         <div
             class=format!("task-card {} {}", grade_css(grade), stage_css(c.stage))
             class=("task-card--trigger", c.trigger)
+            class=("task-card--selected", selected)
+            class=("task-card--pending", pending)
             data-incident-id=c.id.to_string()
             data-stage=c.stage.as_str()
             data-grade=grade.as_str()
+            data-selected=move || if selected() { "true" } else { "false" }
             title=c.title.clone()
+            role="button"
+            tabindex="0"
+            on:click=move |_| state.selected.set(Some(id))
         >
             <div class="tc-top">
                 <span class=format!("grade-badge tc-grade {}", grade_css(grade))>
                     {move || i18n::grade_short(lang.get(), grade)}
                 </span>
+                <Show when=pending>
+                    <span class="pending-chip tc-pending">{move || crate::i18n::to(lang.get()).chip_pending}</span>
+                </Show>
                 <span class="tc-age">
                     {move || i18n::age_ago(lang.get(), time::age_secs(state.now_ms.get(), &occurred))}
                 </span>
@@ -769,6 +787,9 @@ mod tests {
             proposals: Vec::new(),
             me: None,
             focus: None,
+            outbox: Default::default(),
+            outbox_open: Vec::new(),
+            conflicts: Vec::new(),
             generated_at: Utc::now(),
         }
     }

@@ -353,6 +353,20 @@ impl Cache {
         Ok(changed)
     }
 
+    /// Remembers the account this desktop last signed in as, and its role, so a window opened offline still
+    /// knows what its user may do (the hub checks again when the actions are pushed).
+    pub fn set_account(&self, username: &str, role: citydeck_protocol::Role) -> Result<()> {
+        put_meta(&self.conn, "account", &format!("{username}\t{}", role.as_str()))
+    }
+
+    /// The account and role last signed in as (see [`Cache::set_account`]).
+    pub fn account(&self) -> Result<Option<(String, citydeck_protocol::Role)>> {
+        Ok(self.meta("account")?.and_then(|v| {
+            let (user, role) = v.split_once('\t')?;
+            Some((user.to_string(), citydeck_protocol::Role::parse(role)?))
+        }))
+    }
+
     /// Records whether the hub this cache follows runs a drill (`Health::exercise`).
     pub fn set_exercise(&self, exercise: bool) -> Result<()> {
         put_meta(&self.conn, "exercise", if exercise { "true" } else { "false" })

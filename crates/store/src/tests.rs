@@ -568,3 +568,14 @@ fn a_version_one_cache_upgrades_and_keeps_its_incidents() {
     c.enqueue(&note_op(1), now()).unwrap();
     assert_eq!(c.outbox_counts().unwrap().pending, 1);
 }
+
+#[test]
+fn remembers_the_last_account_and_role_for_offline_starts() {
+    use citydeck_protocol::Role;
+    let c = Cache::open_in_memory().unwrap();
+    assert_eq!(c.account().unwrap(), None);
+    c.set_account("field", Role::Field).unwrap();
+    assert_eq!(c.account().unwrap(), Some(("field".into(), Role::Field)));
+    c.set_account("leader", Role::Leader).unwrap();
+    assert_eq!(c.account().unwrap(), Some(("leader".into(), Role::Leader)));
+}

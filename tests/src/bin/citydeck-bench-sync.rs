@@ -85,14 +85,21 @@ async fn main() -> anyhow::Result<()> {
         conn.execute_batch(
             "CREATE TABLE rows (client_seq INTEGER PRIMARY KEY, op_id TEXT NOT NULL UNIQUE, op TEXT NOT NULL)",
         )?;
-        let jsons: Vec<String> = actions.iter().map(serde_json::to_string).collect::<Result<_, _>>()?;
+        let jsons: Vec<String> = actions
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<_, _>>()?;
         let start = Instant::now();
         let mut conn = conn;
         let tx = conn.transaction()?;
         {
             let mut st = tx.prepare("INSERT INTO rows (client_seq, op_id, op) VALUES (?1, ?2, ?3)")?;
             for (i, j) in jsons.iter().enumerate() {
-                st.execute(rusqlite::params![i as i64 + 1, uuid::Uuid::now_v7().to_string(), j])?;
+                st.execute(rusqlite::params![
+                    i as i64 + 1,
+                    uuid::Uuid::now_v7().to_string(),
+                    j
+                ])?;
             }
         }
         tx.commit()?;
@@ -161,7 +168,14 @@ async fn main() -> anyhow::Result<()> {
     let boot_cache = work.join("boot-cache.sqlite");
     let start = Instant::now();
     let mut agent = Command::new(bin.join("citydeck-sync-agent"))
-        .args([url.as_str(), boot_cache.to_str().unwrap(), "leader", "1000", "--follow", &head.to_string()])
+        .args([
+            url.as_str(),
+            boot_cache.to_str().unwrap(),
+            "leader",
+            "1000",
+            "--follow",
+            &head.to_string(),
+        ])
         .env("RUST_LOG", "off")
         .stdout(Stdio::piped())
         .spawn()?;

@@ -1,0 +1,1124 @@
+//! The incident detail panel (`#incident-detail`) and the "report an incident" form (`#new-incident-form`), both
+//! docked over the left column and the map's left edge (the map moves over so every dot stays visible, and the
+//! feed on the right keeps its highlighted row).
+//!
+//! The panel shows the selected incident ([`AppState::selected`]: a feed row, a task card, a map dot) with this
+//! desktop's pending actions on top (see [`crate::outbox`]): whatever is not confirmed by the hub yet carries a
+//! "待同步" chip, the expected stage is marked on the closed-loop track. Operators, commanders, field staff and
+//! admins act from here (acknowledge, next stage, assign, note); leaders read only. Every action goes to the
+//! local outbox through `submit_action`, so all of it works offline.
+
+use chrono::{DateTime, Utc};
+use citydeck_domain::incident::{allowed_next, MAX_SOURCE_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS};
+use citydeck_protocol::{Grade, IncidentClass, NewIncident, Op, Role, Stage};
+use leptos::ev;
+use leptos::prelude::*;
+use uuid::Uuid;
+use wasm_bindgen::JsCast;
+
+use crate::i18n::{self, to, Lang};
+use crate::outbox::{self, incident_view, IncidentView};
+use crate::state::AppState;
+use crate::summary::{class_css, grade_css, stage_css};
+use crate::time;
+
+// ───────────────────────── pure helpers ─────────────────────────
+
+/// Where a step of the closed-loop track stands: `done` (before the confirmed stage), `current` (confirmed),
+/// `expected` (where a pending stage change takes it), `todo`.
+pub fn step_state(step: Stage, confirmed: Option<Stage>, expected: Stage) -> &'static str {
+    let idx = |s: Stage| Stage::ALL.iter().position(|x| *x == s).unwrap_or(0);
+    match confirmed {
+        Some(c) if step == c => "current",
+        _ if step == expected && confirmed != Some(expected) => "expected",
+        Some(c) if idx(step) < idx(c) => "done",
+        _ => "todo",
+    }
+}
+
+/// The raw fields of the report form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IncidentForm {
+    pub title: String,
+    pub class: IncidentClass,
+    pub grade: Grade,
+    pub lon: String,
+    pub lat: String,
+    pub address: String,
+    pub description: String,
+}
+
+/// The new incident the form describes, checked against the hub's rules (`citydeck_domain::incident`'s limits);
+/// the error names the field (`title`, `lon`, `lat`, …) and says what is wrong in the UI's language.
+pub fn build_new_incident(
+    lang: Lang,
+    f: &IncidentForm,
+    source: &str,
+    occurred_at: Option<DateTime<Utc>>,
+) -> Result<NewIncident, (String, String)> {
+    let s = to(lang);
+    let bad = |field: &str, msg: &str| Err((field.to_string(), msg.to_string()));
+    if f.title.trim().is_empty() {
+        return bad("title", s.err_title);
+    }
+    let num = |v: &str| v.trim().parse::<f64>().ok().filter(|x| x.is_finite());
+    let Some(lon) = num(&f.lon).filter(|x| (-180.0..=180.0).contains(x)) else {
+        return bad("lon", s.err_lonlat);
+    };
+    let Some(lat) = num(&f.lat).filter(|x| (-90.0..=90.0).contains(x)) else {
+        return bad("lat", s.err_lonlat);
+    };
+    let opt = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    // The hub's limits (`citydeck_domain::incident`), checked here so the form names the field at once.
+    let too_long = |v: &str, max: usize| v.trim().chars().count() > max;
+    if too_long(&f.title, MAX_TITLE_CHARS) {
+        return Err(("title".into(), i18n::too_long(lang, MAX_TITLE_CHARS)));
+    }
+    if too_long(&f.address, MAX_TITLE_CHARS) {
+        return Err(("address".into(), i18n::too_long(lang, MAX_TITLE_CHARS)));
+    }
+    if too_long(&f.description, MAX_TEXT_CHARS) {
+        return Err(("description".into(), i18n::too_long(lang, MAX_TEXT_CHARS)));
+    }
+    if source.trim().is_empty() || too_long(source, MAX_SOURCE_CHARS) {
+        return Err(("source".into(), i18n::too_long(lang, MAX_SOURCE_CHARS)));
+    }
+    Ok(NewIncident {
+        title: f.title.trim().to_string(),
+        class: f.class,
+        grade: f.grade,
+        lon,
+        lat,
+        source: source.trim().to_string(),
+        description: opt(&f.description),
+        address: opt(&f.address),
+        external_id: None,
+        occurred_at,
+    })
+}
+
+/// `source` of an incident reported from this desktop: field staff report from the scene.
+pub fn report_source(role: Option<Role>) -> &'static str {
+    match role {
+        Some(Role::Field) => "现场上报",
+        _ => "指挥舱上报",
+    }
+}
+
+fn now_utc() -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64)
+}
+
+// ───────────────────────── keyboard ─────────────────────────
+
+/// Esc closes the topmost of: the outbox drawer, the report form, the detail panel (the mode switch dialog
+/// handles its own keys).
+pub fn install_escape(state: AppState) {
+    // The cockpit listens for the life of the window (dropping the handle keeps the listener).
+    _ = window_event_listener(ev::keydown, move |e| {
+        if e.key() != "Escape" {
+            return;
+        }
+        let modal = document()
+            .query_selector(".modal-backdrop")
+            .ok()
+            .flatten()
+            .is_some();
+        if modal {
+            return;
+        }
+        if state.drawer_open.get_untracked() {
+            state.drawer_open.set(false);
+        } else if state.form_open.get_untracked() {
+            state.form_open.set(false);
+            state.picked.set(None);
+        } else if state.selected.get_untracked().is_some() {
+            state.selected.set(None);
+        }
+    });
+}
+
+// ───────────────────────── detail panel ─────────────────────────
+
+/// The selected incident with the pending overlay, and whether it has left the open incidents.
+fn detail_memo(state: AppState) -> Memo<Option<(IncidentView, bool)>> {
+    Memo::new(move |prev: Option<&Option<(IncidentView, bool)>>| {
+        let id = state.selected.get()?;
+        let pending = state.pending_entries();
+        let found = state.snapshot.with(|s| {
+            let s = s.as_deref()?;
+            let me = s.me.as_ref().map(|m| m.username.as_str()).unwrap_or("");
+            let confirmed = s
+                .incidents
+                .iter()
+                .find(|i| i.id == id)
+                .or_else(|| s.focus.as_ref().map(|f| &f.incident).filter(|i| i.id == id))
+                .or_else(|| {
+                    s.conflicts
+                        .iter()
+                        .filter_map(|c| c.current.as_ref())
+                        .find(|i| i.id == id)
+                });
+            incident_view(confirmed, id, &pending, me)
+        });
+        match found {
+            Some(v) => Some((v, false)),
+            // Gone from the open list (closed, most likely): keep showing what was last known.
+            None => prev
+                .and_then(|p| p.clone())
+                .filter(|(v, _)| v.incident.id == id)
+                .map(|(v, _)| (v, true)),
+        }
+    })
+}
+
+#[component]
+pub fn IncidentDetail() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let view_memo = detail_memo(state);
+    let open = move || view_memo.with(Option::is_some);
+
+    view! {
+        <Show when=open>
+            <DetailPanel view_memo=view_memo />
+        </Show>
+    }
+}
+
+/// What the bottom of the detail panel offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PanelMode {
+    /// The incident left the open list.
+    Hidden,
+    /// `verified`: the hub told this run who we are; otherwise the role is checked when the actions arrive.
+    Act { verified: bool },
+    /// A leader.
+    ReadOnly,
+}
+
+#[component]
+fn DetailPanel(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let v = move || view_memo.get().map(|(v, _)| v);
+    let gone = move || view_memo.with(|m| m.as_ref().is_some_and(|(_, g)| *g));
+    let inc_field = move |f: fn(&IncidentView) -> String| move || v().map(|v| f(&v)).unwrap_or_default();
+
+    let id_attr = inc_field(|v| v.incident.id.to_string());
+    let stage_attr = move || {
+        v().and_then(|v| v.confirmed_stage.map(|s| s.as_str().to_string()))
+            .unwrap_or_default()
+    };
+    let expected_attr = inc_field(|v| v.incident.status.as_str().to_string());
+    let grade = move || v().map(|v| v.incident.grade).unwrap_or(Grade::IV);
+    let class = move || v().map(|v| v.incident.class).unwrap_or(IncidentClass::Accident);
+    let pending_n = move || v().map(|v| v.pending_ops).unwrap_or(0);
+    let unconfirmed = move || v().is_some_and(|v| v.unconfirmed());
+
+    // Memoised, so a new snapshot does not rebuild the action form (and lose what is being typed).
+    let panel_mode = Memo::new(move |_| {
+        let me = state.me();
+        if gone() {
+            PanelMode::Hidden
+        } else if outbox::may_update(me.as_ref()) {
+            PanelMode::Act {
+                verified: me.is_some(),
+            }
+        } else {
+            PanelMode::ReadOnly
+        }
+    });
+
+    view! {
+        <aside
+            class="detail"
+            id="incident-detail"
+            data-incident-id=id_attr
+            data-stage=stage_attr
+            data-expected-stage=expected_attr
+            data-pending=move || pending_n().to_string()
+            data-unconfirmed=move || if unconfirmed() { "true" } else { "false" }
+            data-gone=move || if gone() { "true" } else { "false" }
+            role="dialog"
+            aria-label=move || to(lang.get()).detail_title
+        >
+            <header class=move || format!("dt-head {}", grade_css(grade()))>
+                <span class=move || format!("grade-badge {}", grade_css(grade()))>
+                    {move || i18n::grade_short(lang.get(), grade())}
+                </span>
+                <h2 class="dt-title" title=inc_field(|v| v.incident.title.clone())>
+                    {inc_field(|v| v.incident.title.clone())}
+                </h2>
+                <button
+                    type="button"
+                    class="x-btn"
+                    id="detail-close"
+                    title=move || to(lang.get()).close
+                    on:click=move |_| state.selected.set(None)
+                >
+                    "×"
+                </button>
+            </header>
+            <div class="dt-sub">
+                <span class=move || format!("feed-class {}", class_css(class()))>
+                    {move || i18n::class_label(lang.get(), class())}
+                </span>
+                <span class="dt-grade-name">{move || i18n::grade_name(lang.get(), grade())}</span>
+                <Show when=unconfirmed>
+                    <span class="pending-chip" id="detail-unconfirmed">{move || to(lang.get()).unconfirmed}</span>
+                </Show>
+                <Show when=move || !unconfirmed() && pending_n() != 0>
+                    <span class="pending-chip" id="detail-pending">
+                        {move || format!("{} {}", to(lang.get()).chip_pending, pending_n())}
+                    </span>
+                </Show>
+                <span class="dt-id" title=id_attr>{inc_field(|v| outbox::short_id(v.incident.id))}</span>
+            </div>
+            <Show when=gone>
+                <div class="dt-gone" id="detail-gone">{move || to(lang.get()).gone}</div>
+            </Show>
+            <div class="dt-body">
+                <StageTrack view_memo=view_memo />
+                <Facts view_memo=view_memo />
+                <Notes view_memo=view_memo />
+                <LocalActions view_memo=view_memo />
+            </div>
+            {move || match panel_mode.get() {
+                PanelMode::Hidden => ().into_any(),
+                PanelMode::Act { verified: true } => view! { <Actions view_memo=view_memo /> }.into_any(),
+                PanelMode::Act { verified: false } => {
+                    view! {
+                        <div class="dt-unverified" id="detail-unverified">
+                            {move || to(lang.get()).not_signed_in}
+                        </div>
+                        <Actions view_memo=view_memo />
+                    }
+                        .into_any()
+                }
+                PanelMode::ReadOnly => {
+                    view! {
+                        <div class="dt-readonly" id="detail-readonly">
+                            {move || to(lang.get()).readonly}
+                        </div>
+                    }
+                        .into_any()
+                }
+            }}
+        </aside>
+    }
+}
+
+/// 采集→识别→交办→处置→反馈→督办→结案 with the confirmed stage lit and the expected one marked pending.
+#[component]
+fn StageTrack(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let stages = move || {
+        view_memo.with(|m| {
+            m.as_ref()
+                .map(|(v, _)| (v.confirmed_stage, v.incident.status))
+                .unwrap_or((None, Stage::Collected))
+        })
+    };
+    view! {
+        <ol class="dt-stages" id="detail-stages">
+            {Stage::ALL
+                .into_iter()
+                .map(|st| {
+                    let state_of = move || {
+                        let (c, e) = stages();
+                        step_state(st, c, e)
+                    };
+                    view! {
+                        <li class=format!("dt-step {}", stage_css(st)) data-stage=st.as_str() data-state=state_of>
+                            <span class="dt-step-dot"></span>
+                            <span class="dt-step-name">{move || i18n::stage_label(lang.get(), st)}</span>
+                            <Show when=move || state_of() == "expected">
+                                <span class="dt-step-pending">{move || to(lang.get()).chip_pending}</span>
+                            </Show>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ol>
+    }
+}
+
+#[component]
+fn Facts(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let facts = move || {
+        let l = lang.get();
+        let s = to(l);
+        let now = state.now_ms.get();
+        let Some((v, _)) = view_memo.get() else {
+            return ().into_any();
+        };
+        let i = &v.incident;
+        let stamp = |t: &DateTime<Utc>| {
+            format!(
+                "{} · {}",
+                time::short_stamp(now, time::epoch_ms(t)),
+                i18n::age_ago(l, time::age_secs(now, t))
+            )
+        };
+        let pending_chip =
+            |on: bool| on.then(|| view! { <span class="pending-chip">{s.chip_pending}</span> });
+        let acked = if i.acknowledged_by.is_empty() {
+            s.none.to_string()
+        } else {
+            i.acknowledged_by.join("、")
+        };
+        let updated = if v.unconfirmed() {
+            "—".to_string()
+        } else {
+            format!("{} · #{}", stamp(&i.updated_at), i.seq)
+        };
+        view! {
+            <dl class="dt-facts" id="detail-facts">
+                <dt>{s.f_location}</dt>
+                <dd class="num" id="detail-location">
+                    {format!("{:.5}°E, {:.5}°N", i.location.lon, i.location.lat)}
+                </dd>
+                <dt>{s.f_address}</dt>
+                <dd id="detail-address">{i.address.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>{s.f_occurred}</dt>
+                <dd class="num">{stamp(&i.occurred_at)}</dd>
+                <dt>{s.f_created}</dt>
+                <dd class="num">
+                    {format!(
+                        "{} · {}",
+                        stamp(&i.created_at),
+                        if i.created_by.is_empty() { s.this_desktop } else { &i.created_by },
+                    )}
+                </dd>
+                <dt>{s.f_updated}</dt>
+                <dd class="num">{updated}</dd>
+                <dt>{s.f_assignee}</dt>
+                <dd id="detail-assignee-value" data-pending=v.assignee_pending.to_string()>
+                    <span>{i.assignee.clone().unwrap_or_else(|| s.unassigned.to_string())}</span>
+                    {pending_chip(v.assignee_pending)}
+                </dd>
+                <dt>{s.f_acked}</dt>
+                <dd id="detail-acked" data-pending=v.ack_pending.to_string()>
+                    <span>{acked}</span>
+                    {pending_chip(v.ack_pending)}
+                </dd>
+                <dt>{i18n::t(l).source}</dt>
+                <dd>{i.source.clone()}</dd>
+                {i.description
+                    .clone()
+                    .filter(|d| d != &i.title)
+                    .map(|d| {
+                        view! {
+                            <dt>{s.f_description}</dt>
+                            <dd class="dt-desc">{d}</dd>
+                        }
+                    })}
+            </dl>
+        }
+        .into_any()
+    };
+    view! { {facts} }
+}
+
+#[component]
+fn Notes(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let notes = move || {
+        view_memo
+            .with(|m| {
+                m.as_ref().map(|(v, _)| {
+                    let n = v.incident.notes.len();
+                    let first_pending = n.saturating_sub(v.pending_notes);
+                    v.incident
+                        .notes
+                        .iter()
+                        .enumerate()
+                        .map(|(k, note)| (note.clone(), k >= first_pending))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .unwrap_or_default()
+    };
+    view! {
+        <section class="dt-section">
+            <h3 class="dt-h">
+                {move || to(lang.get()).notes}
+                <span class="dt-h-n">{move || notes().len()}</span>
+            </h3>
+            <ul class="dt-notes" id="detail-notes">
+                {move || {
+                    let l = lang.get();
+                    let now = state.now_ms.get();
+                    let list = notes();
+                    if list.is_empty() {
+                        return view! { <li class="dt-empty">{to(l).no_notes}</li> }.into_any();
+                    }
+                    list.into_iter()
+                        .rev()
+                        .map(|(n, pending)| {
+                            view! {
+                                <li class="dt-note" data-pending=pending.to_string()>
+                                    <div class="dt-note-head">
+                                        <span class="dt-note-by">
+                                            {if n.by.is_empty() { to(l).this_desktop.to_string() } else { n.by.clone() }}
+                                        </span>
+                                        <span class="dt-note-at num">
+                                            {format!(
+                                                "{} · {}",
+                                                time::short_stamp(now, time::epoch_ms(&n.at)),
+                                                i18n::age_ago(l, time::age_secs(now, &n.at)),
+                                            )}
+                                        </span>
+                                        {pending.then(|| view! { <span class="pending-chip">{to(l).chip_pending}</span> })}
+                                    </div>
+                                    {(!n.text.is_empty()).then(|| view! { <div class="dt-note-text">{n.text.clone()}</div> })}
+                                    {n.photo_ref
+                                        .clone()
+                                        .map(|p| {
+                                            view! {
+                                                <div class="dt-photo">
+                                                    <span class="dt-photo-icon" aria-hidden="true"></span>
+                                                    <span class="dt-photo-label">{to(l).photo}</span>
+                                                    <span class="dt-photo-ref">{p}</span>
+                                                </div>
+                                            }
+                                        })}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                        .into_any()
+                }}
+            </ul>
+        </section>
+    }
+}
+
+/// This desktop's open actions on the incident: pending ones and the hub's refusals.
+#[component]
+fn LocalActions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let entries = move || {
+        let Some(id) = view_memo.with(|m| m.as_ref().map(|(v, _)| v.incident.id)) else {
+            return Vec::new();
+        };
+        let mut out = state.pending_entries();
+        state.snapshot.with(|s| {
+            if let Some(s) = s.as_deref() {
+                out.extend(
+                    s.outbox_open
+                        .iter()
+                        .filter(|e| e.state == citydeck_protocol::ipc::OutboxState::Rejected)
+                        .cloned(),
+                );
+            }
+        });
+        out.retain(|e| outbox::subject(&e.op) == Some(id));
+        out
+    };
+    view! {
+        <Show when=move || !entries().is_empty()>
+            <section class="dt-section">
+                <h3 class="dt-h">{move || to(lang.get()).local_ops}</h3>
+                <ul class="dt-local" id="detail-local-ops">
+                    {move || {
+                        let l = lang.get();
+                        let now = state.now_ms.get();
+                        entries()
+                            .into_iter()
+                            .map(|e| {
+                                let key = outbox::state_key(e.state);
+                                view! {
+                                    <li class="dt-local-row" data-state=key data-op-id=e.op_id.to_string()>
+                                        <span class="dt-local-what">{outbox::op_label(l, &e.op)}</span>
+                                        <span class="dt-local-age num">
+                                            {i18n::age_ago(l, outbox::age_s(now, &e.created_at))}
+                                        </span>
+                                        <span class="ob-chip" data-state=key>{outbox::state_label(l, e.state)}</span>
+                                        {e.reason.clone().map(|r| view! { <span class="dt-local-reason">{r}</span> })}
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </ul>
+            </section>
+        </Show>
+    }
+}
+
+/// 确认 · 下一环节 · 交办 · 添加备注. Each goes to the outbox; refusals show under the buttons.
+#[component]
+fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let saved = RwSignal::new(None::<Op>);
+    let assignee = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let photo = RwSignal::new(String::new());
+
+    // A fresh form for every incident.
+    Effect::new(move |prev: Option<Option<Uuid>>| {
+        let id = state.selected.get();
+        if prev.is_some_and(|p| p != id) {
+            assignee.set(String::new());
+            note.set(String::new());
+            photo.set(String::new());
+            error.set(None);
+            saved.set(None);
+        }
+        id
+    });
+
+    let current = move || view_memo.with(|m| m.as_ref().map(|(v, _)| v.incident.clone()));
+    let me = move || state.me().map(|m| m.username).unwrap_or_default();
+    let send = move |op: Op, after: fn(RwSignal<String>, RwSignal<String>, RwSignal<String>)| {
+        let shown = op.clone();
+        outbox::submit(state, op, busy, error, move |_| {
+            after(assignee, note, photo);
+            saved.set(Some(shown));
+        });
+    };
+    let keep = |_: RwSignal<String>, _: RwSignal<String>, _: RwSignal<String>| {};
+
+    let acked = move || {
+        let me = me();
+        current().is_some_and(|i| i.acknowledged_by.contains(&me))
+    };
+    let ack = move |_| {
+        if let Some(i) = current() {
+            send(Op::Acknowledge { incident_id: i.id }, keep);
+        }
+    };
+    let next = move || {
+        current()
+            .map(|i| allowed_next(i.status).to_vec())
+            .unwrap_or_default()
+    };
+    let stage_buttons = move || {
+        let l = lang.get();
+        let list = next();
+        if list.is_empty() {
+            return view! { <span class="dt-none">{to(l).no_next}</span> }.into_any();
+        }
+        list.into_iter()
+            .map(|to_stage| {
+                view! {
+                    <button
+                        type="button"
+                        class=format!("act-btn act-stage {}", stage_css(to_stage))
+                        data-action="stage"
+                        data-to=to_stage.as_str()
+                        disabled=move || busy.get()
+                        on:click=move |_| {
+                            if let Some(i) = current() {
+                                send(
+                                    Op::ChangeStage {
+                                        incident_id: i.id,
+                                        from: Some(i.status),
+                                        to: to_stage,
+                                    },
+                                    keep,
+                                );
+                            }
+                        }
+                    >
+                        {i18n::stage_label(l, to_stage)}
+                    </button>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    let assign = move || {
+        let who = assignee.get_untracked();
+        if who.trim().is_empty() {
+            error.set(Some(to(lang.get_untracked()).err_assignee.to_string()));
+            return;
+        }
+        if let Some(i) = current() {
+            send(
+                Op::Assign {
+                    incident_id: i.id,
+                    assignee: who.trim().to_string(),
+                },
+                |a, _, _| a.set(String::new()),
+            );
+        }
+    };
+    let add_note = move || {
+        let (text, p) = (note.get_untracked(), photo.get_untracked());
+        if text.trim().is_empty() && p.trim().is_empty() {
+            error.set(Some(to(lang.get_untracked()).err_note.to_string()));
+            return;
+        }
+        if let Some(i) = current() {
+            send(
+                Op::AddNote {
+                    incident_id: i.id,
+                    text: text.trim().to_string(),
+                    photo_ref: Some(p.trim().to_string()).filter(|p| !p.is_empty()),
+                },
+                |_, n, p| {
+                    n.set(String::new());
+                    p.set(String::new());
+                },
+            );
+        }
+    };
+
+    view! {
+        <section class="dt-actions" id="detail-actions">
+            <div class="dt-act-row">
+                <button
+                    type="button"
+                    class="act-btn act-ack"
+                    class=("act-done", acked)
+                    data-action="ack"
+                    disabled=move || busy.get() || acked()
+                    on:click=ack
+                >
+                    {move || if acked() { to(lang.get()).acked } else { to(lang.get()).ack }}
+                </button>
+                <span class="dt-act-label">{move || to(lang.get()).next_stage}</span>
+                <div class="dt-stage-btns" id="detail-next-stages">{stage_buttons}</div>
+            </div>
+            <div class="dt-act-row">
+                <input
+                    id="assignee-text"
+                    class="dt-input"
+                    type="text"
+                    maxlength="64"
+                    placeholder=move || to(lang.get()).assign_placeholder
+                    prop:value=move || assignee.get()
+                    on:input=move |ev| assignee.set(event_target_value(&ev))
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" {
+                            assign();
+                        }
+                    }
+                />
+                <button
+                    type="button"
+                    class="act-btn"
+                    data-action="assign"
+                    disabled=move || busy.get()
+                    on:click=move |_| assign()
+                >
+                    {move || to(lang.get()).assign}
+                </button>
+            </div>
+            <div class="dt-act-note">
+                <textarea
+                    id="note-text"
+                    class="dt-input"
+                    rows="2"
+                    maxlength="2000"
+                    placeholder=move || to(lang.get()).note_placeholder
+                    prop:value=move || note.get()
+                    on:input=move |ev| note.set(event_target_value(&ev))
+                ></textarea>
+                <div class="dt-act-row">
+                    <input
+                        id="note-photo"
+                        class="dt-input"
+                        type="text"
+                        maxlength="200"
+                        placeholder=move || to(lang.get()).photo_placeholder
+                        prop:value=move || photo.get()
+                        on:input=move |ev| photo.set(event_target_value(&ev))
+                    />
+                    <button
+                        type="button"
+                        class="act-btn"
+                        data-action="note"
+                        disabled=move || busy.get()
+                        on:click=move |_| add_note()
+                    >
+                        {move || to(lang.get()).add_note}
+                    </button>
+                </div>
+            </div>
+            <div class="dt-feedback" aria-live="polite">
+                <Show when=move || error.with(Option::is_some)>
+                    <div class="dt-error" id="detail-error">{move || error.get()}</div>
+                </Show>
+                <Show when=move || error.with(Option::is_none) && saved.with(Option::is_some)>
+                    <div class="dt-saved" id="detail-saved">
+                        {move || {
+                            let l = lang.get();
+                            saved
+                                .get()
+                                .map(|op| format!("{}：{}", to(l).saved, outbox::op_label(l, &op)))
+                                .unwrap_or_default()
+                        }}
+                    </div>
+                </Show>
+            </div>
+        </section>
+    }
+}
+
+// ───────────────────────── report form ─────────────────────────
+
+/// "＋ 上报事件" in the feed's title bar (hidden for read-only roles).
+#[component]
+pub fn NewIncidentButton() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let allowed = move || outbox::may_create(state.me().as_ref());
+    view! {
+        <Show when=allowed>
+            <button
+                type="button"
+                class="new-incident-btn"
+                id="new-incident-button"
+                class=("active", move || state.form_open.get())
+                on:click=move |_| {
+                    state.selected.set(None);
+                    state.picked.set(None);
+                    state.form_open.set(true);
+                }
+            >
+                {move || to(lang.get()).new_button}
+            </button>
+        </Show>
+    }
+}
+
+#[component]
+pub fn NewIncidentForm() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <Show when=move || state.form_open.get()>
+            <FormPanel />
+        </Show>
+    }
+}
+
+#[component]
+fn FormPanel() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let centre = state
+        .snapshot
+        .with_untracked(|s| s.as_ref().map(|s| s.city.center))
+        .unwrap_or([0.0, 0.0]);
+    let title = RwSignal::new(String::new());
+    let class = RwSignal::new(IncidentClass::Accident);
+    let grade = RwSignal::new(Grade::IV);
+    let lon = RwSignal::new(format!("{:.5}", centre[0]));
+    let lat = RwSignal::new(format!("{:.5}", centre[1]));
+    let address = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let bad_field = RwSignal::new(None::<String>);
+
+    // A point picked on the map fills the location.
+    Effect::new(move |_| {
+        if let Some((x, y)) = state.picked.get() {
+            lon.set(format!("{x:.5}"));
+            lat.set(format!("{y:.5}"));
+        }
+    });
+    let close = move || {
+        state.form_open.set(false);
+        state.picked.set(None);
+    };
+    let submit = move || {
+        let form = IncidentForm {
+            title: title.get_untracked(),
+            class: class.get_untracked(),
+            grade: grade.get_untracked(),
+            lon: lon.get_untracked(),
+            lat: lat.get_untracked(),
+            address: address.get_untracked(),
+            description: description.get_untracked(),
+        };
+        let role = state.me().map(|m| m.role);
+        match build_new_incident(lang.get_untracked(), &form, report_source(role), now_utc()) {
+            Err((field, msg)) => {
+                bad_field.set(Some(field));
+                error.set(Some(msg));
+            }
+            Ok(incident) => {
+                bad_field.set(None);
+                let id = Uuid::now_v7();
+                let op = Op::CreateIncident {
+                    incident_id: Some(id),
+                    incident,
+                };
+                outbox::submit(state, op, busy, error, move |_| {
+                    state.form_open.set(false);
+                    state.picked.set(None);
+                    state.selected.set(Some(id));
+                });
+            }
+        }
+    };
+    let invalid = move |f: &'static str| move || bad_field.with(|b| b.as_deref() == Some(f));
+    let pick_state = move || {
+        if state.picked.with(Option::is_some) {
+            "picked"
+        } else {
+            "default"
+        }
+    };
+    let offline = move || matches!(state.connection_key(), "offline" | "reconnecting");
+
+    view! {
+        <form
+            class="detail ni-form"
+            id="new-incident-form"
+            novalidate=true
+            on:submit=move |ev| {
+                ev.prevent_default();
+                submit();
+            }
+        >
+            <header class="dt-head">
+                <span class="ni-plus" aria-hidden="true">"＋"</span>
+                <h2 class="dt-title">{move || to(lang.get()).new_title}</h2>
+                <button
+                    type="button"
+                    class="x-btn"
+                    id="ni-close"
+                    title=move || to(lang.get()).close
+                    on:click=move |_| close()
+                >
+                    "×"
+                </button>
+            </header>
+            <div class="dt-body ni-body">
+                <Show when=offline>
+                    <div class="ni-offline" id="ni-offline">{move || to(lang.get()).form_offline}</div>
+                </Show>
+                <label class="ni-label" for="ni-title">{move || to(lang.get()).f_title}</label>
+                <input
+                    id="ni-title"
+                    class="dt-input"
+                    class=("invalid", invalid("title"))
+                    type="text"
+                    maxlength="200"
+                    placeholder=move || to(lang.get()).title_placeholder
+                    prop:value=move || title.get()
+                    on:input=move |ev| title.set(event_target_value(&ev))
+                />
+                <div class="ni-label">{move || to(lang.get()).f_class}</div>
+                <div class="ni-opts ni-opts-4" id="ni-class" role="radiogroup">
+                    {IncidentClass::ALL
+                        .into_iter()
+                        .map(|c| {
+                            view! {
+                                <button
+                                    type="button"
+                                    class=format!("ni-opt {}", class_css(c))
+                                    class=("selected", move || class.get() == c)
+                                    data-class=c.as_str()
+                                    aria-pressed=move || if class.get() == c { "true" } else { "false" }
+                                    on:click=move |_| class.set(c)
+                                >
+                                    {move || i18n::class_label(lang.get(), c)}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+                <div class="ni-label">{move || to(lang.get()).f_grade}</div>
+                <div class="ni-opts ni-opts-4" id="ni-grade" role="radiogroup">
+                    {Grade::ALL
+                        .into_iter()
+                        .map(|g| {
+                            view! {
+                                <button
+                                    type="button"
+                                    class=format!("ni-opt ni-grade {}", grade_css(g))
+                                    class=("selected", move || grade.get() == g)
+                                    data-grade=g.as_str()
+                                    aria-pressed=move || if grade.get() == g { "true" } else { "false" }
+                                    on:click=move |_| grade.set(g)
+                                >
+                                    <span class="ni-grade-mark">{move || i18n::grade_short(lang.get(), g)}</span>
+                                    <span class="ni-grade-name">{move || i18n::grade_name(lang.get(), g)}</span>
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+                <div class="ni-label">{move || to(lang.get()).f_location}</div>
+                <div class="ni-loc" id="ni-location" data-source=pick_state>
+                    <input
+                        id="ni-lon"
+                        class="dt-input num"
+                        class=("invalid", invalid("lon"))
+                        type="text"
+                        inputmode="decimal"
+                        aria-label="lon"
+                        prop:value=move || lon.get()
+                        on:input=move |ev| lon.set(event_target_value(&ev))
+                    />
+                    <span class="ni-unit">"°E"</span>
+                    <input
+                        id="ni-lat"
+                        class="dt-input num"
+                        class=("invalid", invalid("lat"))
+                        type="text"
+                        inputmode="decimal"
+                        aria-label="lat"
+                        prop:value=move || lat.get()
+                        on:input=move |ev| lat.set(event_target_value(&ev))
+                    />
+                    <span class="ni-unit">"°N"</span>
+                    <button
+                        type="button"
+                        class="sm-btn"
+                        id="ni-center"
+                        on:click=move |_| {
+                            state.picked.set(None);
+                            lon.set(format!("{:.5}", centre[0]));
+                            lat.set(format!("{:.5}", centre[1]));
+                        }
+                    >
+                        {move || to(lang.get()).city_centre}
+                    </button>
+                </div>
+                <div class="ni-hint">
+                    {move || {
+                        if state.picked.with(Option::is_some) {
+                            to(lang.get()).picked_hint
+                        } else {
+                            to(lang.get()).pick_hint
+                        }
+                    }}
+                </div>
+                <label class="ni-label" for="ni-address">{move || to(lang.get()).f_address}</label>
+                <input
+                    id="ni-address"
+                    class="dt-input"
+                    type="text"
+                    maxlength="200"
+                    placeholder=move || to(lang.get()).address_placeholder
+                    prop:value=move || address.get()
+                    on:input=move |ev| address.set(event_target_value(&ev))
+                />
+                <label class="ni-label" for="ni-description">{move || to(lang.get()).f_description}</label>
+                <textarea
+                    id="ni-description"
+                    class="dt-input"
+                    rows="3"
+                    maxlength="4000"
+                    prop:value=move || description.get()
+                    on:input=move |ev| description.set(event_target_value(&ev))
+                ></textarea>
+            </div>
+            <footer class="dt-actions ni-actions">
+                <Show when=move || error.with(Option::is_some)>
+                    <div class="dt-error" id="ni-error">{move || error.get()}</div>
+                </Show>
+                <div class="ni-buttons">
+                    <button type="button" class="act-btn" id="ni-cancel" on:click=move |_| close()>
+                        {move || to(lang.get()).cancel}
+                    </button>
+                    <button
+                        type="submit"
+                        class="act-btn act-primary"
+                        id="ni-submit"
+                        data-action="create"
+                        disabled=move || busy.get()
+                    >
+                        {move || if busy.get() { to(lang.get()).sending } else { to(lang.get()).submit_report }}
+                    </button>
+                </div>
+            </footer>
+        </form>
+    }
+}
+
+/// True when the event's target is inside an element matching `selector` (delegated clicks).
+pub fn target_closest(ev: &web_sys::Event, selector: &str) -> Option<web_sys::Element> {
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|el| el.closest(selector).ok().flatten())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_track_lights_the_confirmed_stage_and_marks_the_expected_one() {
+        use Stage::*;
+        let states: Vec<&str> = Stage::ALL
+            .iter()
+            .map(|s| step_state(*s, Some(Handling), Feedback))
+            .collect();
+        assert_eq!(
+            states,
+            vec!["done", "done", "done", "current", "expected", "todo", "todo"]
+        );
+        assert_eq!(step_state(Handling, Some(Handling), Handling), "current");
+        // Created here, unconfirmed: only the expected first stage.
+        assert_eq!(step_state(Collected, None, Collected), "expected");
+        assert_eq!(step_state(Identified, None, Collected), "todo");
+    }
+
+    fn form() -> IncidentForm {
+        IncidentForm {
+            title: "  Hakaniemi 地下通道积水 ".into(),
+            class: IncidentClass::NaturalDisaster,
+            grade: Grade::III,
+            lon: "24.95120".into(),
+            lat: " 60.17900".into(),
+            address: "  ".into(),
+            description: "行人绕行".into(),
+        }
+    }
+
+    #[test]
+    fn the_report_form_is_checked_by_the_hub_rules() {
+        let n = build_new_incident(Lang::Zh, &form(), "现场上报", None).unwrap();
+        assert_eq!(n.title, "Hakaniemi 地下通道积水");
+        assert_eq!((n.lon, n.lat), (24.9512, 60.179));
+        assert_eq!(n.address, None);
+        assert_eq!(n.description.as_deref(), Some("行人绕行"));
+        assert_eq!(n.source, "现场上报");
+
+        let mut f = form();
+        f.title = " ".into();
+        assert_eq!(
+            build_new_incident(Lang::Zh, &f, "x", None).unwrap_err().0,
+            "title"
+        );
+        let mut f = form();
+        f.lat = "91".into();
+        assert_eq!(build_new_incident(Lang::En, &f, "x", None).unwrap_err().0, "lat");
+        let mut f = form();
+        f.lon = "east".into();
+        assert_eq!(build_new_incident(Lang::En, &f, "x", None).unwrap_err().0, "lon");
+        let mut f = form();
+        f.title = "x".repeat(201);
+        let (field, msg) = build_new_incident(Lang::En, &f, "x", None).unwrap_err();
+        assert_eq!(field, "title");
+        assert!(msg.contains("200"), "{msg}");
+        let mut f = form();
+        f.description = "x".repeat(4001);
+        assert_eq!(
+            build_new_incident(Lang::Zh, &f, "x", None).unwrap_err(),
+            ("description".to_string(), "不能超过 4000 个字符".to_string())
+        );
+    }
+
+    #[test]
+    fn field_staff_report_from_the_scene() {
+        assert_eq!(report_source(Some(Role::Field)), "现场上报");
+        assert_eq!(report_source(Some(Role::Operator)), "指挥舱上报");
+        assert_eq!(report_source(None), "指挥舱上报");
+    }
+}
