@@ -131,6 +131,45 @@ async fn wait_js(c: &fantoccini::Client, expr: &str, what: &str, timeout: Durati
     Err(format!("{what}: `{expr}` not true within {timeout:?}"))
 }
 
+/// Closes the session and the driver, then fails the test with `result`'s error, if any.
+async fn finish(c: fantoccini::Client, driver: Driver, result: Result<(), String>) {
+    let _ = c.close().await;
+    drop(driver);
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// Opens the 平战转换 dialog, picks `target` (peacetime, I..IV) and types `reason` (unless empty).
+async fn dialog_with(c: &fantoccini::Client, target: &str, reason: &str) -> Result<(), String> {
+    js(
+        c,
+        "document.querySelector('#mode-switch-button').click(); return true;",
+    )
+    .await?;
+    wait_js(
+        c,
+        "document.querySelector('#mode-dialog')",
+        "dialog open",
+        Duration::from_secs(5),
+    )
+    .await?;
+    js(
+        c,
+        &format!("document.querySelector('.target-opt[data-target=\"{target}\"]').click(); return true;"),
+    )
+    .await?;
+    if reason.is_empty() {
+        return Ok(());
+    }
+    c.find(Locator::Css("#switch-reason"))
+        .await
+        .map_err(|e| e.to_string())?
+        .send_keys(reason)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 async fn js(c: &fantoccini::Client, script: &str) -> Result<serde_json::Value, String> {
     c.execute(script, vec![]).await.map_err(|e| e.to_string())
 }
@@ -261,11 +300,7 @@ async fn cockpit_window_shows_live_incidents_from_the_hub() {
         Ok::<(), String>(())
     }
     .await;
-    let _ = c.close().await;
-    drop(driver);
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+    finish(c, driver, result).await;
 }
 
 /// A commander switches through the dialog: sees the consequences, cannot send without a reason, raises to
@@ -295,10 +330,8 @@ async fn commander_switches_through_the_dialog_and_level_one_needs_a_second_comm
             Duration::from_secs(30),
         )
         .await?;
-        js(&c, "document.querySelector('#mode-switch-button').click(); return true;").await?;
-        wait_js(&c, "document.querySelector('#mode-dialog')", "dialog open", Duration::from_secs(5)).await?;
-        js(&c, "document.querySelector('.target-opt[data-target=\"III\"]').click(); return true;").await?;
         // no reason yet: nothing can be sent
+        dialog_with(&c, "III", "").await?;
         wait_js(
             &c,
             "document.querySelector('#switch-submit').disabled === true",
@@ -306,11 +339,9 @@ async fn commander_switches_through_the_dialog_and_level_one_needs_a_second_comm
             Duration::from_secs(5),
         )
         .await?;
-        let reason = c
-            .find(Locator::Css("#switch-reason"))
+        c.find(Locator::Css("#switch-reason"))
             .await
-            .map_err(|e| e.to_string())?;
-        reason
+            .map_err(|e| e.to_string())?
             .send_keys("地铁站火灾，多人被困")
             .await
             .map_err(|e| e.to_string())?;
@@ -371,14 +402,7 @@ async fn commander_switches_through_the_dialog_and_level_one_needs_a_second_comm
         save_screenshot(&c, "e2e-wartime-III.png").await?;
 
         // level I from the dialog waits for a second commander
-        js(&c, "document.querySelector('#mode-switch-button').click(); return true;").await?;
-        wait_js(&c, "document.querySelector('#mode-dialog')", "dialog open", Duration::from_secs(5)).await?;
-        js(&c, "document.querySelector('.target-opt[data-target=\"I\"]').click(); return true;").await?;
-        let reason = c
-            .find(Locator::Css("#switch-reason"))
-            .await
-            .map_err(|e| e.to_string())?;
-        reason.send_keys("火势蔓延至隧道").await.map_err(|e| e.to_string())?;
+        dialog_with(&c, "I", "火势蔓延至隧道").await?;
         wait_text_ok(&c, "#switch-consequences", "双人规则").await?;
         js(&c, "document.querySelector('#switch-submit').click(); return true;").await?;
         wait_text_ok(&c, "#proposal-banner", "等待另一名指挥长确认").await?;
@@ -414,11 +438,7 @@ async fn commander_switches_through_the_dialog_and_level_one_needs_a_second_comm
         Ok::<(), String>(())
     }
     .await;
-    let _ = c.close().await;
-    drop(driver);
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+    finish(c, driver, result).await;
 }
 
 /// A window on a drill hub carries the EXERCISE watermark from the first snapshot, before any switch.
@@ -448,11 +468,7 @@ async fn a_window_on_a_drill_hub_shows_the_exercise_watermark() {
         Ok::<(), String>(())
     }
     .await;
-    let _ = c.close().await;
-    drop(driver);
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+    finish(c, driver, result).await;
 }
 
 async fn wait_text_ok(c: &fantoccini::Client, css: &str, text: &str) -> Result<(), String> {
@@ -540,9 +556,5 @@ async fn offline_window_opens_from_the_cache_and_its_actions_land_once() {
         Ok::<(), String>(())
     }
     .await;
-    let _ = c.close().await;
-    drop(driver);
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+    finish(c, driver, result).await;
 }

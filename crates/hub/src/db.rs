@@ -332,17 +332,7 @@ impl Db {
     }
 
     pub fn incident(&self, id: uuid::Uuid) -> DbResult<Option<Incident>> {
-        self.with_reader(|c| {
-            let body: Option<String> = c
-                .query_row(
-                    "SELECT body FROM incidents WHERE id = ?1",
-                    [id.to_string()],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            body.map(|b| serde_json::from_str(&b).map_err(|e| DbError::Corrupt(format!("incident: {e}"))))
-                .transpose()
-        })
+        self.with_reader(|c| read_incident(c, id))
     }
 }
 

@@ -2,7 +2,7 @@
 
 mod common;
 
-use citydeck_hub::{start, HubConfig};
+use citydeck_hub::start;
 use common::{hub, next_event, open_stream, Ws, T};
 use serde_json::{json, Value};
 
@@ -288,14 +288,7 @@ async fn stream_refuses_a_missing_token() {
 #[tokio::test]
 async fn state_survives_a_restart_on_the_same_file() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = HubConfig {
-        db_path: dir.path().join("hub.sqlite"),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        confirm_window: None,
-        exercise: false,
-        screens: Vec::new(),
-    };
+    let cfg = common::config(dir.path());
     let hub1 = start(cfg.clone()).await.unwrap();
     let t = T {
         hub: hub1,

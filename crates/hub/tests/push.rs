@@ -297,14 +297,7 @@ async fn a_stage_change_made_stale_by_someone_else_is_a_conflict_not_an_overwrit
 #[tokio::test]
 async fn an_applied_push_is_remembered_across_a_hub_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = citydeck_hub::HubConfig {
-        db_path: dir.path().join("hub.sqlite"),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        confirm_window: None,
-        exercise: false,
-        screens: Vec::new(),
-    };
+    let cfg = common::config(dir.path());
     let inc = uuid(8);
     let t = T {
         hub: citydeck_hub::start(cfg.clone()).await.unwrap(),

@@ -20,17 +20,22 @@ pub async fn hub_with(confirm_window: Option<chrono::Duration>) -> T {
     hub_config(|c| c.confirm_window = confirm_window).await
 }
 
-/// A demo hub on a fresh database in a temp dir, with `tweak` applied to its config.
-pub async fn hub_config(tweak: impl FnOnce(&mut HubConfig)) -> T {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = HubConfig {
-        db_path: dir.path().join("hub.sqlite"),
+/// The config of a demo hub on `dir/hub.sqlite`, on a free loopback port.
+pub fn config(dir: &std::path::Path) -> HubConfig {
+    HubConfig {
+        db_path: dir.join("hub.sqlite"),
         listen: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         confirm_window: None,
         exercise: false,
         screens: Vec::new(),
-    };
+    }
+}
+
+/// A demo hub on a fresh database in a temp dir, with `tweak` applied to its config.
+pub async fn hub_config(tweak: impl FnOnce(&mut HubConfig)) -> T {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
     tweak(&mut config);
     let hub = start(config).await.unwrap();
     T {
