@@ -64,6 +64,11 @@ async fn pulls_backlog_then_follows_live_events() {
             == ConnectionState::Online)
         .await
     );
+    assert_eq!(
+        engine.status().hub_head,
+        Some(2500),
+        "the pull reports the hub's head (the UI's bootstrap progress)"
+    );
     for i in 0..50 {
         writer.create_incident(&new_incident(10_000 + i)).await.unwrap();
     }

@@ -368,7 +368,9 @@
   const conn = params.get("conn") || (OFFLINE ? "offline" : "online");
   const lastOnline = now - 7 * 60 * 1000;
   function connection() {
-    const base = { hub: "https://hub.citydeck.local:8443", last_seq: seq };
+    // ?bootstrap=N: the cache is catching up with a hub log of N events (progress bar over the map)
+    const head = params.get("bootstrap") ? Number(params.get("bootstrap")) : null;
+    const base = { hub: "https://hub.citydeck.local:8443", last_seq: head ? Math.floor(head * 0.45) : seq, hub_head: head };
     switch (conn) {
       case "reconnecting":
         return Object.assign(base, {

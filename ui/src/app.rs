@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <NearbyResources />
                 </Show>
                 <StaleBanner />
+                <SyncProgress />
                 <StatusOverlay />
             </main>
             <aside class="col col-right">
@@ -171,6 +172,47 @@ fn StaleBanner() -> impl IntoView {
     }
 }
 
+/// Below this many events behind the hub, catching up is not worth a progress bar.
+const PROGRESS_MIN_BEHIND: u64 = 500;
+
+/// `(applied, head)` while the cache is far behind the hub's log (a cold bootstrap or a long absence).
+pub fn catch_up(last_seq: u64, hub_head: Option<u64>) -> Option<(u64, u64)> {
+    let head = hub_head?;
+    (head > last_seq && head - last_seq >= PROGRESS_MIN_BEHIND).then_some((last_seq, head))
+}
+
+/// "正在从中枢同步 45,000 / 100,000": shown over the map while the cache catches up with the hub.
+#[component]
+fn SyncProgress() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let progress = move || {
+        state.snapshot.with(|s| {
+            s.as_ref()
+                .and_then(|s| catch_up(s.connection.last_seq, s.connection.hub_head))
+        })
+    };
+    view! {
+        <Show when=move || progress().is_some()>
+            <div class="sync-progress" id="sync-progress" role="status">
+                {move || {
+                    let (done, head) = progress().unwrap_or((0, 1));
+                    let pct = done as f64 * 100.0 / head.max(1) as f64;
+                    let text = match state.lang.get() {
+                        crate::i18n::Lang::Zh => format!("正在从中枢同步 {done} / {head}（{pct:.0}%）"),
+                        crate::i18n::Lang::En => format!("Syncing from the hub {done} / {head} ({pct:.0}%)"),
+                    };
+                    view! {
+                        <span class="sync-progress-text">{text}</span>
+                        <span class="sync-progress-bar">
+                            <span class="sync-progress-fill" style=format!("width: {pct:.1}%")></span>
+                        </span>
+                    }
+                }}
+            </div>
+        </Show>
+    }
+}
+
 #[component]
 fn StatusBar() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -208,5 +250,26 @@ fn StatusBar() -> impl IntoView {
             <span class="sb-error">{error}</span>
             <span class="sb-brand">{concat!("citydeck ", env!("CARGO_PKG_VERSION"))}</span>
         </footer>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::catch_up;
+
+    #[test]
+    fn progress_only_while_far_behind_the_hub() {
+        assert_eq!(catch_up(0, None), None, "head unknown");
+        assert_eq!(catch_up(45_000, Some(100_000)), Some((45_000, 100_000)));
+        assert_eq!(
+            catch_up(99_800, Some(100_000)),
+            None,
+            "a few events behind: no bar"
+        );
+        assert_eq!(
+            catch_up(100_200, Some(100_000)),
+            None,
+            "live events beyond the last page"
+        );
     }
 }

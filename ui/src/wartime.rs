@@ -780,6 +780,7 @@ mod tests {
                 hub: "embedded".into(),
                 last_seq: 1,
                 last_sync_at: None,
+                hub_head: None,
             },
             incidents,
             summary: Summary::default(),

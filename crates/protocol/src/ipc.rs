@@ -62,6 +62,10 @@ pub struct ConnectionInfo {
     pub last_seq: ServerSeq,
     /// When the cache last received anything from the hub (data age is now − this).
     pub last_sync_at: Option<DateTime<Utc>>,
+    /// The hub's log head as of the last page pulled: while `last_seq < hub_head` the cache is catching up
+    /// (the UI shows the progress of a cold bootstrap).
+    #[serde(default)]
+    pub hub_head: Option<ServerSeq>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]

@@ -132,6 +132,7 @@ impl SyncEngine {
             hub: client.base().to_string(),
             last_seq,
             last_sync_at,
+            hub_head: None,
         };
         let (tx, rx) = watch::channel(info);
         let cancel = CancellationToken::new();
@@ -325,6 +326,8 @@ impl Ctx {
         loop {
             let page = self.client.events(self.last_seq()?, PAGE).await?;
             let more = page.has_more;
+            let head = page.head;
+            self.status.send_modify(|s| s.hub_head = Some(head));
             if page.events.is_empty() {
                 let cache = self.cache.clone();
                 let now = Utc::now();
