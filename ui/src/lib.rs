@@ -5,6 +5,8 @@
 pub mod app;
 pub mod detail;
 pub mod feed;
+#[cfg(test)]
+mod fixtures;
 pub mod header;
 pub mod i18n;
 pub mod ipc;

@@ -815,7 +815,7 @@ fn ConflictCard(c: Conflict) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use citydeck_protocol::ipc::{CityInfo, ConnectionInfo, ConnectionState, OutboxCounts, Summary};
+    use citydeck_protocol::ipc::OutboxCounts;
     use citydeck_protocol::{Grade, IncidentClass, IncidentNote, ModeState, NewIncident, Role};
 
     fn at(min: i64) -> DateTime<Utc> {
@@ -896,38 +896,20 @@ mod tests {
     }
 
     fn snap(incidents: Vec<Incident>, open: Vec<OutboxEntry>) -> CockpitSnapshot {
-        CockpitSnapshot {
-            city: CityInfo {
-                name_zh: "赫尔辛基".into(),
-                name_en: "Helsinki".into(),
-                center: [24.94, 60.17],
-                bbox: [24.9, 60.15, 24.99, 60.19],
-            },
-            connection: ConnectionInfo {
-                state: ConnectionState::Online,
-                hub: "embedded".into(),
-                last_seq: 1,
-                last_sync_at: None,
-                hub_head: None,
-            },
-            incidents,
-            summary: Summary::default(),
-            mode: ModeState::initial(),
-            proposals: Vec::new(),
-            me: Some(Me {
-                username: "field1".into(),
-                role: Role::Field,
-                screen: "tablet".into(),
-            }),
-            focus: None,
-            outbox: OutboxCounts {
-                pending: open.iter().filter(|e| e.state == OutboxState::Pending).count() as u64,
-                rejected: open.iter().filter(|e| e.state == OutboxState::Rejected).count() as u64,
-            },
-            outbox_open: open,
-            conflicts: Vec::new(),
-            generated_at: at(10),
-        }
+        let mut s = crate::fixtures::snapshot(incidents, ModeState::initial());
+        s.city.bbox = [24.9, 60.15, 24.99, 60.19];
+        s.me = Some(Me {
+            username: "field1".into(),
+            role: Role::Field,
+            screen: "tablet".into(),
+        });
+        s.outbox = OutboxCounts {
+            pending: open.iter().filter(|e| e.state == OutboxState::Pending).count() as u64,
+            rejected: open.iter().filter(|e| e.state == OutboxState::Rejected).count() as u64,
+        };
+        s.outbox_open = open;
+        s.generated_at = at(10);
+        s
     }
 
     #[test]
