@@ -209,9 +209,23 @@ impl Backend {
         let cache = self.cache.clone();
         let facilities = self.facilities.clone();
         let now = Utc::now();
-        let (incidents, summary, mode, proposals, focus, outbox) =
+        let username = self.client.username().to_string();
+        let live_role = self.client.role().await;
+        let (incidents, summary, mode, proposals, focus, outbox, role) =
             tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let c = cache.lock().unwrap_or_else(|p| p.into_inner());
+                // The role from this run's login (remembered when it changes), else the one remembered from
+                // the last login (a window opened offline).
+                let stored = c.account()?;
+                let role = match live_role {
+                    Some(role) => {
+                        if stored != Some((username.clone(), role)) {
+                            c.set_account(&username, role)?;
+                        }
+                        Some(role)
+                    }
+                    None => stored.filter(|(u, _)| *u == username).map(|(_, r)| r),
+                };
                 let mode = c.mode()?;
                 // The focus is the first triggering incident the cache knows.
                 let focus = if mode.mode == ModeKind::Wartime {
@@ -253,34 +267,12 @@ impl Backend {
                     c.pending_proposals(now)?,
                     focus,
                     (c.outbox_counts()?, open, conflicts),
+                    role,
                 ))
             })
             .await??;
-        // The role from this run's login, else the one remembered from the last (a window opened offline).
-        let username = self.client.username().to_string();
-        let role = match self.client.role().await {
-            Some(role) => {
-                let cache = self.cache.clone();
-                let user = username.clone();
-                tokio::task::spawn_blocking(move || {
-                    let c = cache.lock().unwrap_or_else(|p| p.into_inner());
-                    if c.account().ok().flatten() != Some((user.clone(), role)) {
-                        let _ = c.set_account(&user, role);
-                    }
-                })
-                .await?;
-                Some(role)
-            }
-            None => {
-                let cache = self.cache.clone();
-                tokio::task::spawn_blocking(move || cache.lock().unwrap_or_else(|p| p.into_inner()).account())
-                    .await??
-                    .filter(|(u, _)| *u == username)
-                    .map(|(_, r)| r)
-            }
-        };
         let me = role.map(|role| Me {
-            username,
+            username: self.client.username().to_string(),
             role,
             screen: self.screen.clone(),
         });
@@ -316,14 +308,14 @@ fn precheck(c: &Cache, op: &citydeck_protocol::Op, user: &str) -> anyhow::Result
         }
         other => {
             let id = citydeck_domain::ops::target(other).unwrap_or_default();
-            let created_here = c
-                .pending_ops(10_000)?
+            let pending = c.pending_ops(10_000)?;
+            let created_here = pending
                 .iter()
                 .any(|p| matches!(&p.op, Op::CreateIncident { incident_id: Some(i), .. } if *i == id));
             match c.incident(&id.to_string())? {
                 Some(mut inc) => {
                     // Replay this desktop's pending actions on it first (the pending overlay).
-                    for p in c.pending_ops(10_000)? {
+                    for p in &pending {
                         if citydeck_domain::ops::target(&p.op) == Some(id) {
                             let _ = citydeck_domain::apply_update(&mut inc, &p.op, user, Utc::now());
                         }

@@ -54,7 +54,12 @@ impl HubProcess {
 
     /// Starts the hub with extra command-line flags (e.g. `--exercise`, `--screen hall-wall-1`).
     pub fn start_with(db: &Path, listen: &str, extra: &[&str]) -> HubProcess {
-        let mut child = Command::new(binary("citydeck-hub"))
+        Self::launch(&binary("citydeck-hub"), db, listen, extra)
+    }
+
+    /// Starts the hub binary at `bin` (e.g. a release build) and waits for its `listening on` line.
+    pub fn launch(bin: &Path, db: &Path, listen: &str, extra: &[&str]) -> HubProcess {
+        let mut child = Command::new(bin)
             .args(["--db", db.to_str().unwrap(), "--listen", listen, "--demo"])
             .args(extra)
             .env("CITYDECK_DEMO_PASSWORD", DEMO_PASSWORD)

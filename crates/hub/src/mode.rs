@@ -12,11 +12,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
 use citydeck_domain::{check_transition, Action, CityMode, FieldError, ModeError, Permission, Transition};
-use citydeck_protocol::{EventBody, ModeKind, ModeProposal, ModeState, PendingConfirmation, ScreenAck};
+use citydeck_protocol::{
+    EventBody, Grade, ModeKind, ModeProposal, ModeState, PendingConfirmation, ScreenAck,
+};
 use serde_json::Value;
 
 use crate::auth::Caller;
-use crate::db::{Db, ModeDecision};
+use crate::db::{Db, ModeDecision, Proposal};
 use crate::error::AppError;
 use crate::AppState;
 
@@ -75,7 +77,7 @@ fn parse_request(raw: &Value) -> Result<SwitchRequest, AppError> {
     })
 }
 
-fn target(t: Transition) -> (ModeKind, Option<citydeck_protocol::Grade>) {
+fn target(t: Transition) -> (ModeKind, Option<Grade>) {
     match t.target() {
         CityMode::Peacetime => (ModeKind::Peacetime, None),
         CityMode::Wartime(l) => (ModeKind::Wartime, Some(l)),
@@ -184,17 +186,15 @@ fn switch(
                 let created_at = Utc::now();
                 let expires_at = created_at + window;
                 Db::insert_proposal(tx, id, &caller.username, raw, created_at, expires_at)?;
-                let (mode, level) = target(t);
-                let proposal = ModeProposal {
-                    proposal_id: id,
+                let proposal = Proposal {
+                    id,
                     proposer: caller.username.clone(),
-                    mode,
-                    level,
-                    reason: req.reason.trim().to_string(),
-                    incident_ids: req.incident_ids.clone(),
+                    request: raw.clone(),
                     created_at,
                     expires_at,
+                    status: "pending".into(),
                 };
+                let proposal = as_mode_proposal(proposal, target(t))?;
                 return Ok(ModeDecision::Record(
                     PendingConfirmation {
                         status: "pending_confirmation".into(),
@@ -294,6 +294,21 @@ fn confirm(
     }
 }
 
+/// A stored proposal as clients see it (`mode_proposed` events, `GET /mode/proposals`).
+fn as_mode_proposal(p: Proposal, (mode, level): (ModeKind, Option<Grade>)) -> Result<ModeProposal, AppError> {
+    let req = parse_request(&p.request)?;
+    Ok(ModeProposal {
+        proposal_id: p.id,
+        proposer: p.proposer,
+        mode,
+        level,
+        reason: req.reason.trim().to_string(),
+        incident_ids: req.incident_ids,
+        created_at: p.created_at,
+        expires_at: p.expires_at,
+    })
+}
+
 /// A screen acknowledges the mode epoch it now shows: `{"epoch": n}`.
 #[utoipa::path(post, path = "/api/v1/screens/{name}/ack", security(("bearer" = [])),
     params(("name" = String, Path, description = "screen name, e.g. hall-wall-1")),
@@ -385,27 +400,17 @@ pub async fn proposals(
     let rows = tokio::task::spawn_blocking(move || db.pending_proposals(Utc::now())).await??;
     let mut out = Vec::with_capacity(rows.len());
     for p in rows {
+        // Validated when proposed: read its target without re-checking it against today's mode.
         let req = parse_request(&p.request)?;
-        // Validated when proposed; read the target without re-checking it against today's mode.
-        let mode = if req.mode == "wartime" {
+        let level = Grade::ALL
+            .into_iter()
+            .find(|g| Some(g.as_str()) == req.level.as_deref());
+        let mode = if level.is_some() {
             ModeKind::Wartime
         } else {
             ModeKind::Peacetime
         };
-        let level = req
-            .level
-            .as_deref()
-            .and_then(|l| serde_json::from_value(Value::String(l.to_string())).ok());
-        out.push(ModeProposal {
-            proposal_id: p.id,
-            proposer: p.proposer,
-            mode,
-            level,
-            reason: req.reason.trim().to_string(),
-            incident_ids: req.incident_ids,
-            created_at: p.created_at,
-            expires_at: p.expires_at,
-        });
+        out.push(as_mode_proposal(p, (mode, level))?);
     }
     Ok(Json(out))
 }

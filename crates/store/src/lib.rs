@@ -272,17 +272,7 @@ impl Cache {
                 }
                 EventBody::ScreenAcked { ack } => {
                     let mut mode = read_mode(&tx)?;
-                    let newer = mode
-                        .acks
-                        .iter()
-                        .find(|a| a.screen == ack.screen)
-                        .is_none_or(|a| a.epoch <= ack.epoch);
-                    if newer {
-                        mode.acks.retain(|a| a.screen != ack.screen);
-                        mode.acks.push(ack.clone());
-                        mode.acks.sort_by(|a, b| a.screen.cmp(&b.screen));
-                    }
-                    add_screen(&mut mode, &ack.screen);
+                    merge_ack(&mut mode, ack);
                     write_mode(&tx, &mode)?;
                 }
                 EventBody::ScreenRegistered { screen } => {
@@ -331,17 +321,8 @@ impl Cache {
             before.clone()
         };
         for ack in &current.acks {
-            let newer = next
-                .acks
-                .iter()
-                .find(|a| a.screen == ack.screen)
-                .is_none_or(|a| a.epoch <= ack.epoch);
-            if newer {
-                next.acks.retain(|a| a.screen != ack.screen);
-                next.acks.push(ack.clone());
-            }
+            merge_ack(&mut next, ack);
         }
-        next.acks.sort_by(|a, b| a.screen.cmp(&b.screen));
         for s in before.screens.iter().chain(&current.screens) {
             add_screen(&mut next, s);
         }
@@ -447,6 +428,22 @@ impl Cache {
             last_hour,
         })
     }
+}
+
+/// Keeps `ack` as its screen's latest unless the cache already has a newer epoch for that screen (an ack
+/// replayed from the backlog must not take back one adopted ahead of it); the screen becomes known.
+fn merge_ack(mode: &mut ModeState, ack: &citydeck_protocol::ScreenAck) {
+    let newer = mode
+        .acks
+        .iter()
+        .find(|a| a.screen == ack.screen)
+        .is_none_or(|a| a.epoch <= ack.epoch);
+    if newer {
+        mode.acks.retain(|a| a.screen != ack.screen);
+        mode.acks.push(ack.clone());
+        mode.acks.sort_by(|a, b| a.screen.cmp(&b.screen));
+    }
+    add_screen(mode, &ack.screen);
 }
 
 fn add_screen(mode: &mut ModeState, screen: &str) {

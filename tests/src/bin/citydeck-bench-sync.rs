@@ -7,31 +7,13 @@
 //! - bootstrap: 100,000 incidents pulled into an empty cache vs reading the same events over HTTP only;
 //! - memory: the sync process's peak RSS holding a cache of 100,000 incidents.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use citydeck_protocol::{Grade, IncidentClass, NewIncident, Op, PushOp};
 use citydeck_store::Cache;
 use citydeck_sync::{Credentials, HubClient};
-
-fn hub(bin: &Path, db: &Path) -> anyhow::Result<(std::process::Child, String)> {
-    let mut child = Command::new(bin.join("citydeck-hub"))
-        .args(["--db", db.to_str().unwrap(), "--listen", "127.0.0.1:0", "--demo"])
-        .env("CITYDECK_DEMO_PASSWORD", citydeck_tests::DEMO_PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()?;
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut out, &mut line)?;
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .ok_or_else(|| anyhow::anyhow!("hub said {line:?}"))?
-        .to_string();
-    Ok((child, url))
-}
 
 fn ops(n: usize, tag: &str) -> Vec<Op> {
     (0..n)
@@ -105,7 +87,13 @@ async fn main() -> anyhow::Result<()> {
         tx.commit()?;
         start.elapsed()
     };
-    let (mut h, url) = hub(&bin, &work.join("hub.sqlite"))?;
+    let hub = citydeck_tests::HubProcess::launch(
+        &bin.join("citydeck-hub"),
+        &work.join("hub.sqlite"),
+        "127.0.0.1:0",
+        &[],
+    );
+    let url = hub.url.clone();
     let cache_path = work.join("drain-cache.sqlite");
     Cache::open(&cache_path)?.enqueue_batch(&actions, chrono::Utc::now())?;
     let start = Instant::now();
@@ -203,7 +191,6 @@ async fn main() -> anyhow::Result<()> {
         "sync process peak RSS with {cached} cached incidents: {:.1} MB (target < 300 MB)",
         rss as f64 / 1024.0
     );
-    let _ = h.kill();
-    let _ = h.wait();
+    drop(hub);
     Ok(())
 }
