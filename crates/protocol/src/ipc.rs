@@ -12,6 +12,9 @@
 //! - `reapply_action` `{ opId }` → [`OutboxEntry`]: a rejected (conflicting) action queued again against the
 //!   hub's current state (a stage change takes the incident's current stage as its `from`)
 //!
+//! - `map_delta` `{ after }` → [`MapDelta`]: what the map must change since it last drew the incidents as of
+//!   `server_seq` `after` (0 = everything); the map applies it as a diff instead of reloading its sources
+//!
 //! A command that fails rejects with a human-readable message (the hub's own message when it refused).
 //!
 //! Events (emitted by the shell, `window.__TAURI__.event.listen(name, cb)`):
@@ -30,6 +33,7 @@ pub const CMD_CONFIRM_MODE: &str = "confirm_mode";
 pub const CMD_SUBMIT_ACTION: &str = "submit_action";
 pub const CMD_DROP_ACTION: &str = "drop_action";
 pub const CMD_REAPPLY_ACTION: &str = "reapply_action";
+pub const CMD_MAP_DELTA: &str = "map_delta";
 pub const EVENT_COCKPIT_CHANGED: &str = "cockpit://changed";
 
 /// State of the desktop's link to the hub.
@@ -219,4 +223,68 @@ pub struct OutboxCounts {
 pub struct Conflict {
     pub entry: OutboxEntry,
     pub current: Option<Incident>,
+}
+
+/// One incident as the map draws it: just what a marker, its colour/size, its cluster and its tooltip need
+/// (the detail panel reads the full [`Incident`] from the snapshot or the cache).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct MapPoint {
+    pub id: uuid::Uuid,
+    pub lon: f64,
+    pub lat: f64,
+    pub grade: Grade,
+    pub class: IncidentClass,
+    pub stage: Stage,
+    pub title: String,
+    /// `server_seq` of the last change.
+    pub seq: ServerSeq,
+}
+
+/// `map_delta { after }`: the incidents changed since `after`. `full` = the map must drop everything it has
+/// and take `upserts` as the whole set (first call, or the cache was reset). Closed incidents come as
+/// `removed`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct MapDelta {
+    /// Pass this as `after` next time.
+    pub seq: ServerSeq,
+    pub full: bool,
+    pub upserts: Vec<MapPoint>,
+    pub removed: Vec<uuid::Uuid>,
+    /// Response teams and vehicles with their status (whole list each time: tens to hundreds).
+    pub resources: Vec<MapResource>,
+    /// Sensors with their latest reading (whole list each time).
+    pub sensors: Vec<MapSensor>,
+}
+
+/// A response team or vehicle.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct MapResource {
+    pub id: String,
+    pub name: String,
+    /// `team` | `vehicle`.
+    pub kind: String,
+    /// `rescue` | `medical` | `police` | `utility`.
+    pub group: String,
+    /// `available` | `dispatched` | `on_scene` | `returning` | `out_of_service`.
+    pub status: String,
+    pub lon: f64,
+    pub lat: f64,
+    /// The incident it is dispatched to, if any.
+    #[serde(default)]
+    pub incident_id: Option<uuid::Uuid>,
+}
+
+/// A sensor and its latest reading.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct MapSensor {
+    pub id: String,
+    pub name: String,
+    /// e.g. `water_level`, `air_quality`, `traffic_flow`, `gas`.
+    pub kind: String,
+    pub value: f64,
+    pub unit: String,
+    /// `normal` | `warning` | `alarm` (over its threshold).
+    pub state: String,
+    pub lon: f64,
+    pub lat: f64,
 }
