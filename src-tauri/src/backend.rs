@@ -5,10 +5,11 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use chrono::Utc;
 use citydeck_protocol::ipc::{
+    MapDelta,
     CityInfo, CockpitSnapshot, Conflict, ConnectionInfo, Me, OutboxEntry, OutboxState, SwitchModeRequest,
     SwitchOutcome, WartimeFocus,
 };
-use citydeck_protocol::{ModeKind, ModeState};
+use citydeck_protocol::{ModeKind, ModeState, ServerSeq};
 use citydeck_sim::CityConfig;
 use citydeck_store::Cache;
 use citydeck_sync::{Backoff, Credentials, HubClient, SyncEngine, SyncHandle};
@@ -23,6 +24,8 @@ const SNAPSHOT_INCIDENTS: u32 = 500;
 const SNAPSHOT_OUTBOX: u32 = 200;
 /// Nearby response resources listed per group (rescue, medical, shelter) around the wartime focus.
 const NEARBY_PER_GROUP: usize = 3;
+/// Sensor sites on the map (the most recently reporting).
+const SENSOR_SITES: u32 = 500;
 
 pub struct Backend {
     cache: Arc<Mutex<Cache>>,
@@ -32,6 +35,8 @@ pub struct Backend {
     city: CityInfo,
     /// The city's response facilities (fire/police stations, medical, shelters) from its OSM extract.
     facilities: Arc<Vec<citydeck_sim::Place>>,
+    /// The city's response teams (stationed at those facilities; where they are follows their assignments).
+    teams: Arc<Vec<citydeck_sim::teams::Team>>,
     // Kept alive for the life of the window.
     _embedded: Option<citydeck_hub::RunningHub>,
 }
@@ -96,6 +101,10 @@ impl Backend {
         )?;
         let sync = SyncEngine::spawn(client.clone(), cache.clone(), Backoff::default());
         let facilities = Arc::new(load_facilities(&city, &settings).await);
+        let teams = Arc::new(citydeck_sim::teams::roster(&facilities));
+        if embedded.is_some() && settings.sim_rate > 0.0 {
+            spawn_dispatcher(&hub_url, &teams);
+        }
         Ok(Backend {
             cache,
             client,
@@ -103,6 +112,7 @@ impl Backend {
             sync,
             city: city_info(&city),
             facilities,
+            teams,
             _embedded: embedded,
         })
     }
@@ -199,6 +209,21 @@ impl Backend {
         .await??;
         self.sync.outbox_changed();
         Ok(entry)
+    }
+
+    /// What the map must change since it drew the cache as of `after` (see [`MapDelta`]), with the teams'
+    /// positions and the sensor sites as of now.
+    pub async fn map_delta(&self, after: ServerSeq) -> anyhow::Result<MapDelta> {
+        let cache = self.cache.clone();
+        let teams = self.teams.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<MapDelta> {
+            let c = cache.lock().unwrap_or_else(|p| p.into_inner());
+            let mut delta = c.map_delta(after)?;
+            delta.resources = citydeck_sim::teams::positions(&teams, &c.assigned_open_incidents()?);
+            delta.sensors = c.sensor_sites(SENSOR_SITES)?;
+            Ok(delta)
+        })
+        .await?
     }
 
     pub fn changes(&self) -> watch::Receiver<ConnectionInfo> {
@@ -363,6 +388,30 @@ async fn load_facilities(city: &CityConfig, settings: &Settings) -> Vec<citydeck
 }
 
 /// The demo city, fed into the embedded hub as the operator account would.
+/// The demo city's duty dispatcher: moves the simulator's incidents round the closed loop and assigns them to
+/// the city's teams, through the hub's push API like any operator.
+fn spawn_dispatcher(hub_url: &str, teams: &[citydeck_sim::teams::Team]) {
+    let Ok(client) = HubClient::new(
+        hub_url,
+        Credentials {
+            username: "operator".into(),
+            password: citydeck_hub::auth::demo_password(),
+        },
+    ) else {
+        return;
+    };
+    let teams = teams.to_vec();
+    tauri::async_runtime::spawn(async move {
+        citydeck_sim::teams::run_dispatcher(
+            &client,
+            teams,
+            citydeck_sim::teams::Pace::default(),
+            std::time::Duration::from_secs(5),
+        )
+        .await
+    });
+}
+
 fn spawn_simulator(hub_url: &str, city: &CityConfig, settings: &Settings) {
     let Ok(client) = HubClient::new(
         hub_url,

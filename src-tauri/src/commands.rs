@@ -1,6 +1,6 @@
 //! Tauri commands: one-line calls into the backend.
 
-use citydeck_protocol::ipc::{CockpitSnapshot, OutboxEntry, SwitchModeRequest, SwitchOutcome};
+use citydeck_protocol::ipc::{CockpitSnapshot, MapDelta, OutboxEntry, SwitchModeRequest, SwitchOutcome};
 use citydeck_protocol::ModeState;
 
 use crate::backend::Backend;
@@ -60,4 +60,10 @@ pub async fn reapply_action(
     op_id: uuid::Uuid,
 ) -> Result<OutboxEntry, String> {
     backend.reapply_action(op_id).await.map_err(|e| format!("{e:#}"))
+}
+
+/// What the map must change since it drew the cache as of `after` (0 = everything).
+#[tauri::command]
+pub async fn map_delta(backend: tauri::State<'_, Backend>, after: u64) -> Result<MapDelta, String> {
+    backend.map_delta(after).await.map_err(|e| format!("{e:#}"))
 }

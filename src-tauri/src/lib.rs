@@ -39,7 +39,8 @@ pub fn run() {
             commands::confirm_mode,
             commands::submit_action,
             commands::drop_action,
-            commands::reapply_action
+            commands::reapply_action,
+            commands::map_delta
         ])
         .setup(|app| {
             let handle = app.handle().clone();

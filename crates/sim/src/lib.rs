@@ -17,6 +17,7 @@ pub mod places;
 pub mod quakes;
 pub mod resources;
 pub mod runner;
+pub mod teams;
 
 pub use config::{CityConfig, ConfigError};
 pub use generator::Generator;

@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
-use citydeck_protocol::ipc::Summary;
+use citydeck_protocol::ipc::{MapDelta, MapPoint, MapSensor, Summary};
 use citydeck_protocol::{
     Event, EventBody, Grade, Incident, IncidentClass, ModeProposal, ModeState, ServerSeq, Stage,
 };
@@ -368,6 +368,89 @@ impl Cache {
         let rows = st.query_map([limit], |r| r.get::<_, String>(0))?;
         rows.map(|b| serde_json::from_str(&b?).map_err(|e| StoreError::Corrupt(e.to_string())))
             .collect()
+    }
+
+    /// What the map must change since it drew the cache as of `after`: incidents changed after it (open ones as
+    /// points, closed ones as removals), plus the cache's `last_seq` to ask from next time. `after` beyond the
+    /// cache's head (the cache was reset onto another hub log) or 0 gives everything with `full = true`.
+    pub fn map_delta(&self, after: ServerSeq) -> Result<MapDelta> {
+        let last = self.last_seq()?;
+        let full = after == 0 || after > last;
+        let from = if full { 0 } else { after };
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, status, body FROM incidents WHERE seq > ?1 ORDER BY seq",
+        )?;
+        let mut rows = st.query([from])?;
+        let mut delta = MapDelta {
+            seq: last,
+            full,
+            ..MapDelta::default()
+        };
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            let status: String = row.get(1)?;
+            let corrupt = |e: String| StoreError::Corrupt(format!("incident {id}: {e}"));
+            if status == Stage::Closed.as_str() {
+                if !full {
+                    delta
+                        .removed
+                        .push(id.parse().map_err(|e: uuid::Error| corrupt(e.to_string()))?);
+                }
+                continue;
+            }
+            let body: String = row.get(2)?;
+            let i: Incident = serde_json::from_str(&body).map_err(|e| corrupt(e.to_string()))?;
+            delta.upserts.push(MapPoint {
+                id: i.id,
+                lon: i.location.lon,
+                lat: i.location.lat,
+                grade: i.grade,
+                class: i.class,
+                stage: i.status,
+                title: i.title,
+                seq: i.seq,
+            });
+        }
+        Ok(delta)
+    }
+
+    /// Open incidents assigned to someone (where the response teams are follows from these).
+    pub fn assigned_open_incidents(&self) -> Result<Vec<Incident>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT body FROM incidents WHERE status != 'closed' AND json_extract(body, '$.assignee') IS NOT NULL",
+        )?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|b| serde_json::from_str(&b?).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .collect()
+    }
+
+    /// The city sensors that have reported (incidents from the `iot-sensor` source), one site per location,
+    /// the `limit` most recently reporting: `alarm` while a report of the site is open (value = open reports),
+    /// else `normal`.
+    pub fn sensor_sites(&self, limit: u32) -> Result<Vec<MapSensor>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT json_extract(body, '$.location.lon') AS lon, json_extract(body, '$.location.lat') AS lat,
+                    COALESCE(json_extract(body, '$.address'), json_extract(body, '$.title')),
+                    class, SUM(status != 'closed'), MAX(seq) AS last
+             FROM incidents WHERE json_extract(body, '$.source') = 'iot-sensor'
+             GROUP BY lon, lat ORDER BY last DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map([limit], |r| {
+            let lon: f64 = r.get(0)?;
+            let lat: f64 = r.get(1)?;
+            let open: u32 = r.get(4)?;
+            Ok(MapSensor {
+                id: format!("iot-{lon:.5}-{lat:.5}"),
+                name: r.get(2)?,
+                kind: r.get(3)?,
+                value: f64::from(open),
+                unit: "open alerts".into(),
+                state: if open > 0 { "alarm" } else { "normal" }.into(),
+                lon,
+                lat,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn incident(&self, id: &str) -> Result<Option<Incident>> {

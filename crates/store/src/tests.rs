@@ -579,3 +579,81 @@ fn remembers_the_last_account_and_role_for_offline_starts() {
     c.set_account("leader", Role::Leader).unwrap();
     assert_eq!(c.account().unwrap(), Some(("leader".into(), Role::Leader)));
 }
+
+#[test]
+fn map_delta_gives_everything_first_then_only_what_changed() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let a = incident(1, IncidentClass::PublicHealth, Grade::I, Stage::Collected);
+    let b = incident(2, IncidentClass::PublicHealth, Grade::III, Stage::Collected);
+    let gone = incident(3, IncidentClass::PublicHealth, Grade::IV, Stage::Collected);
+    c.apply_events(&[created(1, a.clone()), created(2, b.clone()), created(3, gone.clone())], now())
+        .unwrap();
+
+    let first = c.map_delta(0).unwrap();
+    assert!(first.full);
+    assert_eq!(first.seq, 3);
+    let ids: Vec<_> = first.upserts.iter().map(|p| p.id).collect();
+    assert_eq!(ids, vec![a.id, b.id, gone.id]);
+    assert_eq!(first.upserts[0].grade, Grade::I);
+    assert_eq!((first.upserts[0].lon, first.upserts[0].lat), (24.94, 60.17));
+    assert!(first.removed.is_empty());
+
+    assert_eq!(c.map_delta(3).unwrap(), MapDelta { seq: 3, ..MapDelta::default() });
+
+    let mut moved = b.clone();
+    moved.status = Stage::Assigned;
+    moved.seq = 4;
+    let mut closed = gone.clone();
+    closed.status = Stage::Closed;
+    closed.seq = 5;
+    let update = |seq, incident| Event {
+        server_seq: seq,
+        at: now(),
+        actor: "x".into(),
+        body: EventBody::IncidentUpdated { incident },
+    };
+    c.apply_events(&[update(4, moved), update(5, closed)], now()).unwrap();
+    let next = c.map_delta(3).unwrap();
+    assert!(!next.full);
+    assert_eq!(next.seq, 5);
+    assert_eq!(next.upserts.len(), 1);
+    assert_eq!((next.upserts[0].id, next.upserts[0].stage), (b.id, Stage::Assigned));
+    assert_eq!(next.removed, vec![gone.id]);
+
+    // A map that is ahead of the cache (the cache was reset onto another hub log) starts over.
+    let reset = c.map_delta(99).unwrap();
+    assert!(reset.full);
+    assert_eq!(reset.upserts.len(), 2);
+    assert!(reset.removed.is_empty());
+}
+
+#[test]
+fn sensor_sites_and_assigned_incidents_for_the_map() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let mut a = incident(1, IncidentClass::Accident, Grade::II, Stage::Collected);
+    a.source = "iot-sensor".into();
+    a.address = Some("Kauppatori".into());
+    let mut b = a.clone();
+    b.id = uuid::Uuid::now_v7();
+    b.seq = 2;
+    b.status = Stage::Closed;
+    let mut elsewhere = incident(3, IncidentClass::NaturalDisaster, Grade::IV, Stage::Closed);
+    elsewhere.source = "iot-sensor".into();
+    elsewhere.location.lon = 24.95;
+    let mut assigned = incident(4, IncidentClass::Accident, Grade::III, Stage::Handling);
+    assigned.assignee = Some("rescue-x-1".into());
+    c.apply_events(
+        &[created(1, a), created(2, b), created(3, elsewhere), created(4, assigned.clone())],
+        now(),
+    )
+    .unwrap();
+    let sites = c.sensor_sites(10).unwrap();
+    assert_eq!(sites.len(), 2, "{sites:?}");
+    let market = sites.iter().find(|s| s.lon == 24.94).unwrap();
+    assert_eq!((market.state.as_str(), market.value), ("alarm", 1.0));
+    assert_eq!(market.name, "Kauppatori");
+    assert_eq!(sites.iter().find(|s| s.lon == 24.95).unwrap().state, "normal");
+    let busy = c.assigned_open_incidents().unwrap();
+    assert_eq!(busy.len(), 1);
+    assert_eq!(busy[0].id, assigned.id);
+}

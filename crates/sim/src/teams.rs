@@ -1,0 +1,366 @@
+//! The demo city's response teams and the duty dispatcher that drives incidents round the closed loop.
+//!
+//! Teams are stationed at the real facilities of the city's OSM extract (a rescue crew per fire station, an
+//! ambulance per hospital or clinic, a patrol car per police station). Who is where is never stored apart:
+//! a team is *dispatched* while an open incident is assigned to it (交办) and *on scene* while that incident is
+//! being handled (处置); otherwise it is available at its station. So every desktop derives the same picture
+//! from the hub's log ([`positions`]), and the dispatcher ([`plan`], [`run_dispatcher`]) moves incidents along
+//! 采集→识别→交办→处置→反馈→结案 through the hub's ordinary `push` API, as a duty operator would.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use citydeck_protocol::ipc::MapResource;
+use citydeck_protocol::{Incident, IncidentClass, Op, PushOp, Stage};
+
+use crate::places::{Place, PlaceKind};
+use crate::resources::distance_m;
+
+/// A response team or vehicle of the demo city.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Team {
+    /// Stable id; incidents are assigned to it (`Incident::assignee`).
+    pub id: String,
+    pub name: String,
+    /// `team` | `vehicle`.
+    pub kind: &'static str,
+    /// `rescue` | `medical` | `police`.
+    pub group: &'static str,
+    /// Its station.
+    pub lon: f64,
+    pub lat: f64,
+}
+
+/// The teams of a city: one per response facility, in the facilities' order (deterministic).
+pub fn roster(facilities: &[Place]) -> Vec<Team> {
+    let mut seen = HashMap::<String, usize>::new();
+    facilities
+        .iter()
+        .filter_map(|p| {
+            let (group, kind, prefix, suffix) = match p.kind {
+                PlaceKind::FireStation => ("rescue", "vehicle", "rescue", "救援队"),
+                PlaceKind::Hospital => ("medical", "vehicle", "ambulance", "救护车"),
+                PlaceKind::Clinic => ("medical", "team", "medic", "医疗队"),
+                PlaceKind::PoliceStation => ("police", "vehicle", "patrol", "巡逻车"),
+                _ => return None,
+            };
+            let n = seen.entry(format!("{prefix}-{}", slug(&p.name))).or_default();
+            *n += 1;
+            Some(Team {
+                id: format!("{prefix}-{}-{n}", slug(&p.name)),
+                name: format!("{} {suffix}", p.name),
+                kind,
+                group,
+                lon: p.lon,
+                lat: p.lat,
+            })
+        })
+        .collect()
+}
+
+fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
+}
+
+/// Which team group answers an incident class first.
+pub fn group_for(class: IncidentClass) -> &'static str {
+    match class {
+        IncidentClass::PublicHealth => "medical",
+        IncidentClass::SocialSecurity => "police",
+        IncidentClass::NaturalDisaster | IncidentClass::Accident => "rescue",
+    }
+}
+
+/// Where every team is and what it is doing, from the incidents it is assigned to (open ones only). A team
+/// assigned to several open incidents follows the most recently changed one.
+pub fn positions(teams: &[Team], incidents: &[Incident]) -> Vec<MapResource> {
+    let mut by_team: HashMap<&str, &Incident> = HashMap::new();
+    for i in incidents.iter().filter(|i| i.status != Stage::Closed) {
+        if let Some(a) = i.assignee.as_deref() {
+            let e = by_team.entry(a).or_insert(i);
+            if i.seq > e.seq {
+                *e = i;
+            }
+        }
+    }
+    teams
+        .iter()
+        .map(|t| {
+            let job = by_team.get(t.id.as_str());
+            let (status, lon, lat) = match job.map(|i| i.status) {
+                // On the way: drawn halfway between the station and the scene.
+                Some(Stage::Assigned) | Some(Stage::Identified) | Some(Stage::Collected) => {
+                    let i = job.expect("matched Some");
+                    (
+                        "dispatched",
+                        (t.lon + i.location.lon) / 2.0,
+                        (t.lat + i.location.lat) / 2.0,
+                    )
+                }
+                Some(Stage::Handling) | Some(Stage::Supervised) => {
+                    let i = job.expect("matched Some");
+                    ("on_scene", i.location.lon, i.location.lat)
+                }
+                Some(Stage::Feedback) => {
+                    let i = job.expect("matched Some");
+                    (
+                        "returning",
+                        (t.lon + i.location.lon) / 2.0,
+                        (t.lat + i.location.lat) / 2.0,
+                    )
+                }
+                Some(Stage::Closed) | None => ("available", t.lon, t.lat),
+            };
+            MapResource {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                kind: t.kind.to_string(),
+                group: t.group.to_string(),
+                status: status.to_string(),
+                lon,
+                lat,
+                incident_id: job.map(|i| i.id),
+            }
+        })
+        .collect()
+}
+
+/// How long an incident stays in a stage before the demo dispatcher moves it on.
+#[derive(Clone, Debug)]
+pub struct Pace {
+    pub identify_after: chrono::Duration,
+    pub dispatch_after: chrono::Duration,
+    pub arrive_after: chrono::Duration,
+    pub handle_for: chrono::Duration,
+    pub close_after: chrono::Duration,
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Pace {
+            identify_after: chrono::Duration::seconds(20),
+            dispatch_after: chrono::Duration::seconds(40),
+            arrive_after: chrono::Duration::seconds(60),
+            handle_for: chrono::Duration::seconds(150),
+            close_after: chrono::Duration::seconds(60),
+        }
+    }
+}
+
+/// The dispatcher's next actions for the open `incidents` at `now`: each incident that has been long enough in
+/// its stage moves one stage on; an incident is assigned to the nearest available team of the group its class
+/// needs (none free → it waits, unassigned). Every stage change names the stage it saw (`from`), so a change
+/// someone else made meanwhile is a conflict on the hub, never overwritten.
+pub fn plan(now: DateTime<Utc>, incidents: &[Incident], teams: &[Team], pace: &Pace) -> Vec<Op> {
+    let mut busy: HashSet<&str> = incidents
+        .iter()
+        .filter(|i| i.status != Stage::Closed)
+        .filter_map(|i| i.assignee.as_deref())
+        .collect();
+    let mut ops = Vec::new();
+    let mut open: Vec<&Incident> = incidents.iter().filter(|i| i.status != Stage::Closed).collect();
+    // Most urgent first: grade I before IV, then oldest.
+    open.sort_by_key(|i| (i.grade, i.created_at));
+    for i in open {
+        let waited = now - i.updated_at;
+        let stage = |to| Op::ChangeStage {
+            incident_id: i.id,
+            from: Some(i.status),
+            to,
+        };
+        match i.status {
+            Stage::Collected if waited >= pace.identify_after => ops.push(stage(Stage::Identified)),
+            Stage::Identified if waited >= pace.dispatch_after => {
+                let group = group_for(i.class);
+                let nearest = teams
+                    .iter()
+                    .filter(|t| t.group == group && !busy.contains(t.id.as_str()))
+                    .min_by(|a, b| {
+                        distance_m(a.lon, a.lat, i.location.lon, i.location.lat)
+                            .total_cmp(&distance_m(b.lon, b.lat, i.location.lon, i.location.lat))
+                    });
+                if let Some(t) = nearest {
+                    busy.insert(t.id.as_str());
+                    ops.push(Op::Assign {
+                        incident_id: i.id,
+                        assignee: t.id.clone(),
+                    });
+                    ops.push(stage(Stage::Assigned));
+                }
+            }
+            Stage::Assigned if waited >= pace.arrive_after => ops.push(stage(Stage::Handling)),
+            Stage::Handling if waited >= pace.handle_for => ops.push(stage(Stage::Feedback)),
+            Stage::Feedback | Stage::Supervised if waited >= pace.close_after => {
+                ops.push(stage(Stage::Closed))
+            }
+            _ => {}
+        }
+    }
+    ops
+}
+
+/// Runs the duty dispatcher against the hub until the future is dropped: every `every`, read the open
+/// incidents, [`plan`], push the actions (as client `client_id`). Errors are logged and retried next round.
+pub async fn run_dispatcher(
+    client: &citydeck_sync::HubClient,
+    teams: Vec<Team>,
+    pace: Pace,
+    every: Duration,
+) {
+    let client_id = uuid::Uuid::now_v7();
+    let mut seq = 0u64;
+    loop {
+        tokio::time::sleep(every).await;
+        let incidents = match client.incidents(2_000).await {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::debug!(error = %e, "dispatcher: cannot read incidents");
+                continue;
+            }
+        };
+        let ops = plan(Utc::now(), &incidents, &teams, &pace);
+        if ops.is_empty() {
+            continue;
+        }
+        let batch: Vec<PushOp> = ops
+            .into_iter()
+            .map(|op| {
+                seq += 1;
+                PushOp {
+                    op_id: uuid::Uuid::now_v7(),
+                    client_seq: seq,
+                    op,
+                }
+            })
+            .collect();
+        if let Err(e) = client.push(client_id, &batch).await {
+            tracing::debug!(error = %e, "dispatcher: push failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use citydeck_protocol::{Grade, GeoPoint};
+
+    fn place(name: &str, kind: PlaceKind, lon: f64, lat: f64) -> Place {
+        Place {
+            name: name.into(),
+            kind,
+            lon,
+            lat,
+        }
+    }
+
+    fn incident(n: u64, class: IncidentClass, status: Stage, age_s: i64, now: DateTime<Utc>) -> Incident {
+        let t = now - chrono::Duration::seconds(age_s);
+        Incident {
+            id: uuid::Uuid::from_u128(n as u128),
+            title: format!("i{n}"),
+            class,
+            grade: Grade::III,
+            location: GeoPoint { lon: 24.95, lat: 60.17 },
+            source: "test".into(),
+            status,
+            description: None,
+            address: None,
+            external_id: None,
+            occurred_at: t,
+            created_at: t,
+            updated_at: t,
+            created_by: "operator".into(),
+            seq: n,
+            assignee: None,
+            acknowledged_by: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    fn city() -> Vec<Team> {
+        roster(&[
+            place("Erottajan paloasema", PlaceKind::FireStation, 24.944, 60.165),
+            place("Far Fire", PlaceKind::FireStation, 25.10, 60.30),
+            place("Hospital", PlaceKind::Hospital, 24.93, 60.18),
+            place("Police", PlaceKind::PoliceStation, 24.94, 60.17),
+            place("Cafe", PlaceKind::Restaurant, 24.94, 60.17),
+        ])
+    }
+
+    #[test]
+    fn one_team_per_response_facility_with_stable_ids() {
+        let teams = city();
+        let ids: Vec<&str> = teams.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["rescue-erottajan-paloasema-1", "rescue-far-fire-1", "ambulance-hospital-1", "patrol-police-1"]
+        );
+        assert_eq!(teams[0].name, "Erottajan paloasema 救援队");
+        assert_eq!(teams, city(), "deterministic");
+    }
+
+    #[test]
+    fn the_loop_goes_one_stage_at_a_time_and_waits_its_turn() {
+        let now = Utc::now();
+        let teams = city();
+        let pace = Pace::default();
+        let fresh = incident(1, IncidentClass::Accident, Stage::Collected, 5, now);
+        let old = incident(2, IncidentClass::Accident, Stage::Collected, 30, now);
+        let ops = plan(now, &[fresh, old.clone()], &teams, &pace);
+        assert_eq!(
+            ops,
+            vec![Op::ChangeStage { incident_id: old.id, from: Some(Stage::Collected), to: Stage::Identified }]
+        );
+        let handled = incident(3, IncidentClass::Accident, Stage::Handling, 200, now);
+        let fed = incident(4, IncidentClass::Accident, Stage::Feedback, 61, now);
+        let ops = plan(now, &[handled.clone(), fed.clone()], &teams, &pace);
+        assert!(ops.contains(&Op::ChangeStage { incident_id: handled.id, from: Some(Stage::Handling), to: Stage::Feedback }));
+        assert!(ops.contains(&Op::ChangeStage { incident_id: fed.id, from: Some(Stage::Feedback), to: Stage::Closed }));
+    }
+
+    #[test]
+    fn dispatch_takes_the_nearest_free_team_of_the_right_group() {
+        let now = Utc::now();
+        let teams = city();
+        let pace = Pace::default();
+        let mut busy = incident(1, IncidentClass::Accident, Stage::Handling, 1, now);
+        busy.assignee = Some("rescue-erottajan-paloasema-1".into());
+        let fire = incident(2, IncidentClass::Accident, Stage::Identified, 60, now);
+        let sick = incident(3, IncidentClass::PublicHealth, Stage::Identified, 60, now);
+        let ops = plan(now, &[busy, fire.clone(), sick.clone()], &teams, &pace);
+        assert!(ops.contains(&Op::Assign { incident_id: fire.id, assignee: "rescue-far-fire-1".into() }), "{ops:?}");
+        assert!(ops.contains(&Op::Assign { incident_id: sick.id, assignee: "ambulance-hospital-1".into() }));
+        assert!(ops.contains(&Op::ChangeStage { incident_id: fire.id, from: Some(Stage::Identified), to: Stage::Assigned }));
+
+        // No free rescue team left: the next accident waits unassigned.
+        let mut all_busy = incident(4, IncidentClass::Accident, Stage::Assigned, 1, now);
+        all_busy.assignee = Some("rescue-far-fire-1".into());
+        let mut first = incident(1, IncidentClass::Accident, Stage::Handling, 1, now);
+        first.assignee = Some("rescue-erottajan-paloasema-1".into());
+        let waiting = incident(5, IncidentClass::Accident, Stage::Identified, 60, now);
+        assert!(plan(now, &[first, all_busy, waiting], &teams, &pace).is_empty());
+    }
+
+    #[test]
+    fn positions_follow_the_assigned_incident() {
+        let now = Utc::now();
+        let teams = city();
+        let mut on_scene = incident(1, IncidentClass::Accident, Stage::Handling, 1, now);
+        on_scene.assignee = Some("rescue-erottajan-paloasema-1".into());
+        let mut done = incident(2, IncidentClass::PublicHealth, Stage::Closed, 1, now);
+        done.assignee = Some("ambulance-hospital-1".into());
+        let r = positions(&teams, &[on_scene.clone(), done]);
+        assert_eq!(r.len(), 4);
+        assert_eq!(r[0].status, "on_scene");
+        assert_eq!((r[0].lon, r[0].lat), (24.95, 60.17));
+        assert_eq!(r[0].incident_id, Some(on_scene.id));
+        assert_eq!(r[2].status, "available", "its incident is closed");
+        assert_eq!((r[2].lon, r[2].lat), (24.93, 60.18));
+        assert_eq!(r[2].incident_id, None);
+    }
+}
