@@ -5,9 +5,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use chrono::Utc;
 use citydeck_protocol::ipc::{
-    MapDelta,
-    CityInfo, CockpitSnapshot, Conflict, ConnectionInfo, Me, OutboxEntry, OutboxState, SwitchModeRequest,
-    SwitchOutcome, WartimeFocus,
+    CityInfo, CockpitSnapshot, Conflict, ConnectionInfo, MapDelta, Me, OutboxEntry, OutboxState,
+    SwitchModeRequest, SwitchOutcome, WartimeFocus,
 };
 use citydeck_protocol::{ModeKind, ModeState, ServerSeq};
 use citydeck_sim::CityConfig;

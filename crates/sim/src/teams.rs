@@ -62,9 +62,18 @@ pub fn roster(facilities: &[Place]) -> Vec<Team> {
 fn slug(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
-    s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
+    s.split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Which team group answers an incident class first.
@@ -181,8 +190,12 @@ pub fn plan(now: DateTime<Utc>, incidents: &[Incident], teams: &[Team], pace: &P
                     .iter()
                     .filter(|t| t.group == group && !busy.contains(t.id.as_str()))
                     .min_by(|a, b| {
-                        distance_m(a.lon, a.lat, i.location.lon, i.location.lat)
-                            .total_cmp(&distance_m(b.lon, b.lat, i.location.lon, i.location.lat))
+                        distance_m(a.lon, a.lat, i.location.lon, i.location.lat).total_cmp(&distance_m(
+                            b.lon,
+                            b.lat,
+                            i.location.lon,
+                            i.location.lat,
+                        ))
                     });
                 if let Some(t) = nearest {
                     busy.insert(t.id.as_str());
@@ -247,7 +260,7 @@ pub async fn run_dispatcher(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use citydeck_protocol::{Grade, GeoPoint};
+    use citydeck_protocol::{GeoPoint, Grade};
 
     fn place(name: &str, kind: PlaceKind, lon: f64, lat: f64) -> Place {
         Place {
@@ -265,7 +278,10 @@ mod tests {
             title: format!("i{n}"),
             class,
             grade: Grade::III,
-            location: GeoPoint { lon: 24.95, lat: 60.17 },
+            location: GeoPoint {
+                lon: 24.95,
+                lat: 60.17,
+            },
             source: "test".into(),
             status,
             description: None,
@@ -298,7 +314,12 @@ mod tests {
         let ids: Vec<&str> = teams.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["rescue-erottajan-paloasema-1", "rescue-far-fire-1", "ambulance-hospital-1", "patrol-police-1"]
+            [
+                "rescue-erottajan-paloasema-1",
+                "rescue-far-fire-1",
+                "ambulance-hospital-1",
+                "patrol-police-1"
+            ]
         );
         assert_eq!(teams[0].name, "Erottajan paloasema 救援队");
         assert_eq!(teams, city(), "deterministic");
@@ -314,13 +335,25 @@ mod tests {
         let ops = plan(now, &[fresh, old.clone()], &teams, &pace);
         assert_eq!(
             ops,
-            vec![Op::ChangeStage { incident_id: old.id, from: Some(Stage::Collected), to: Stage::Identified }]
+            vec![Op::ChangeStage {
+                incident_id: old.id,
+                from: Some(Stage::Collected),
+                to: Stage::Identified
+            }]
         );
         let handled = incident(3, IncidentClass::Accident, Stage::Handling, 200, now);
         let fed = incident(4, IncidentClass::Accident, Stage::Feedback, 61, now);
         let ops = plan(now, &[handled.clone(), fed.clone()], &teams, &pace);
-        assert!(ops.contains(&Op::ChangeStage { incident_id: handled.id, from: Some(Stage::Handling), to: Stage::Feedback }));
-        assert!(ops.contains(&Op::ChangeStage { incident_id: fed.id, from: Some(Stage::Feedback), to: Stage::Closed }));
+        assert!(ops.contains(&Op::ChangeStage {
+            incident_id: handled.id,
+            from: Some(Stage::Handling),
+            to: Stage::Feedback
+        }));
+        assert!(ops.contains(&Op::ChangeStage {
+            incident_id: fed.id,
+            from: Some(Stage::Feedback),
+            to: Stage::Closed
+        }));
     }
 
     #[test]
@@ -333,9 +366,22 @@ mod tests {
         let fire = incident(2, IncidentClass::Accident, Stage::Identified, 60, now);
         let sick = incident(3, IncidentClass::PublicHealth, Stage::Identified, 60, now);
         let ops = plan(now, &[busy, fire.clone(), sick.clone()], &teams, &pace);
-        assert!(ops.contains(&Op::Assign { incident_id: fire.id, assignee: "rescue-far-fire-1".into() }), "{ops:?}");
-        assert!(ops.contains(&Op::Assign { incident_id: sick.id, assignee: "ambulance-hospital-1".into() }));
-        assert!(ops.contains(&Op::ChangeStage { incident_id: fire.id, from: Some(Stage::Identified), to: Stage::Assigned }));
+        assert!(
+            ops.contains(&Op::Assign {
+                incident_id: fire.id,
+                assignee: "rescue-far-fire-1".into()
+            }),
+            "{ops:?}"
+        );
+        assert!(ops.contains(&Op::Assign {
+            incident_id: sick.id,
+            assignee: "ambulance-hospital-1".into()
+        }));
+        assert!(ops.contains(&Op::ChangeStage {
+            incident_id: fire.id,
+            from: Some(Stage::Identified),
+            to: Stage::Assigned
+        }));
 
         // No free rescue team left: the next accident waits unassigned.
         let mut all_busy = incident(4, IncidentClass::Accident, Stage::Assigned, 1, now);

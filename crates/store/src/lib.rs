@@ -377,9 +377,9 @@ impl Cache {
         let last = self.last_seq()?;
         let full = after == 0 || after > last;
         let from = if full { 0 } else { after };
-        let mut st = self.conn.prepare_cached(
-            "SELECT id, status, body FROM incidents WHERE seq > ?1 ORDER BY seq",
-        )?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT id, status, body FROM incidents WHERE seq > ?1 ORDER BY seq")?;
         let mut rows = st.query([from])?;
         let mut delta = MapDelta {
             seq: last,

@@ -586,8 +586,15 @@ fn map_delta_gives_everything_first_then_only_what_changed() {
     let a = incident(1, IncidentClass::PublicHealth, Grade::I, Stage::Collected);
     let b = incident(2, IncidentClass::PublicHealth, Grade::III, Stage::Collected);
     let gone = incident(3, IncidentClass::PublicHealth, Grade::IV, Stage::Collected);
-    c.apply_events(&[created(1, a.clone()), created(2, b.clone()), created(3, gone.clone())], now())
-        .unwrap();
+    c.apply_events(
+        &[
+            created(1, a.clone()),
+            created(2, b.clone()),
+            created(3, gone.clone()),
+        ],
+        now(),
+    )
+    .unwrap();
 
     let first = c.map_delta(0).unwrap();
     assert!(first.full);
@@ -598,7 +605,13 @@ fn map_delta_gives_everything_first_then_only_what_changed() {
     assert_eq!((first.upserts[0].lon, first.upserts[0].lat), (24.94, 60.17));
     assert!(first.removed.is_empty());
 
-    assert_eq!(c.map_delta(3).unwrap(), MapDelta { seq: 3, ..MapDelta::default() });
+    assert_eq!(
+        c.map_delta(3).unwrap(),
+        MapDelta {
+            seq: 3,
+            ..MapDelta::default()
+        }
+    );
 
     let mut moved = b.clone();
     moved.status = Stage::Assigned;
@@ -612,12 +625,16 @@ fn map_delta_gives_everything_first_then_only_what_changed() {
         actor: "x".into(),
         body: EventBody::IncidentUpdated { incident },
     };
-    c.apply_events(&[update(4, moved), update(5, closed)], now()).unwrap();
+    c.apply_events(&[update(4, moved), update(5, closed)], now())
+        .unwrap();
     let next = c.map_delta(3).unwrap();
     assert!(!next.full);
     assert_eq!(next.seq, 5);
     assert_eq!(next.upserts.len(), 1);
-    assert_eq!((next.upserts[0].id, next.upserts[0].stage), (b.id, Stage::Assigned));
+    assert_eq!(
+        (next.upserts[0].id, next.upserts[0].stage),
+        (b.id, Stage::Assigned)
+    );
     assert_eq!(next.removed, vec![gone.id]);
 
     // A map that is ahead of the cache (the cache was reset onto another hub log) starts over.
@@ -643,7 +660,12 @@ fn sensor_sites_and_assigned_incidents_for_the_map() {
     let mut assigned = incident(4, IncidentClass::Accident, Grade::III, Stage::Handling);
     assigned.assignee = Some("rescue-x-1".into());
     c.apply_events(
-        &[created(1, a), created(2, b), created(3, elsewhere), created(4, assigned.clone())],
+        &[
+            created(1, a),
+            created(2, b),
+            created(3, elsewhere),
+            created(4, assigned.clone()),
+        ],
         now(),
     )
     .unwrap();
