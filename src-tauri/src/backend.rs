@@ -21,6 +21,8 @@ use crate::settings::Settings;
 const SNAPSHOT_INCIDENTS: u32 = 500;
 /// Outbox actions listed in the snapshot at most (the counts are exact).
 const SNAPSHOT_OUTBOX: u32 = 200;
+/// Recently applied actions listed in the outbox drawer.
+const SNAPSHOT_APPLIED: u32 = 20;
 /// Nearby response resources listed per group (rescue, medical, shelter) around the wartime focus.
 const NEARBY_PER_GROUP: usize = 3;
 /// Sensor sites on the map (the most recently reporting).
@@ -290,7 +292,12 @@ impl Backend {
                     mode,
                     c.pending_proposals(now)?,
                     focus,
-                    (c.outbox_counts()?, open, conflicts),
+                    (
+                        c.outbox_counts()?,
+                        open,
+                        conflicts,
+                        c.outbox_recent_applied(SNAPSHOT_APPLIED)?,
+                    ),
                     role,
                 ))
             })
@@ -316,6 +323,7 @@ impl Backend {
             outbox: outbox.0,
             outbox_open: outbox.1,
             conflicts: outbox.2,
+            outbox_applied: outbox.3,
             generated_at: Utc::now(),
         })
     }

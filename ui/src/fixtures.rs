@@ -28,6 +28,7 @@ pub fn snapshot(incidents: Vec<Incident>, mode: ModeState) -> CockpitSnapshot {
         focus: None,
         outbox: Default::default(),
         outbox_open: Vec::new(),
+        outbox_applied: Vec::new(),
         conflicts: Vec::new(),
         generated_at: Utc::now(),
     }

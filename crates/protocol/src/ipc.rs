@@ -118,6 +118,9 @@ pub struct CockpitSnapshot {
     pub outbox: OutboxCounts,
     #[serde(default)]
     pub outbox_open: Vec<OutboxEntry>,
+    /// The actions of this desktop the hub applied most recently, newest first (what landed).
+    #[serde(default)]
+    pub outbox_applied: Vec<OutboxEntry>,
     /// Rejected actions that conflict with someone else's change: what you did and what the hub has now.
     #[serde(default)]
     pub conflicts: Vec<Conflict>,

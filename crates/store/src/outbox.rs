@@ -147,27 +147,29 @@ impl Cache {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for r in results {
-            let outcome = match (r.status, r.first_status) {
-                (PushStatus::Applied, _) | (PushStatus::Duplicate, Some(PushStatus::Applied) | None) => {
-                    OutboxState::Applied
-                }
-                (PushStatus::Rejected, _) | (PushStatus::Duplicate, Some(_)) => OutboxState::Rejected,
-            };
-            let conflict = outcome == OutboxState::Rejected
-                && r.reason.as_deref().is_some_and(|m| m.starts_with("conflict"));
-            tx.execute(
+        {
+            let mut update = tx.prepare_cached(
                 "UPDATE outbox SET state = ?2, reason = ?3, conflict = ?4, server_seq = ?5, settled_at = ?6
-                 WHERE op_id = ?1 AND state = 'pending'",
-                params![
+             WHERE op_id = ?1 AND state = 'pending'",
+            )?;
+            for r in results {
+                let outcome = match (r.status, r.first_status) {
+                    (PushStatus::Applied, _) | (PushStatus::Duplicate, Some(PushStatus::Applied) | None) => {
+                        OutboxState::Applied
+                    }
+                    (PushStatus::Rejected, _) | (PushStatus::Duplicate, Some(_)) => OutboxState::Rejected,
+                };
+                let conflict = outcome == OutboxState::Rejected
+                    && r.reason.as_deref().is_some_and(|m| m.starts_with("conflict"));
+                update.execute(params![
                     r.op_id.to_string(),
                     state_str(outcome),
                     r.reason,
                     conflict,
                     r.server_seq,
                     ts(now)
-                ],
-            )?;
+                ])?;
+            }
         }
         put_meta(&tx, "last_push_at", &ts(now))?;
         tx.commit()?;
@@ -201,6 +203,15 @@ impl Cache {
     pub fn outbox_open(&self, limit: u32) -> Result<Vec<OutboxEntry>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM outbox WHERE state IN ('pending', 'rejected') ORDER BY client_seq LIMIT ?1"
+        ))?;
+        let rows = st.query_map([limit], entry)?;
+        rows.map(|r| parse_entry(r?)).collect()
+    }
+
+    /// The `limit` actions the hub applied most recently (newest first), so the user sees what landed.
+    pub fn outbox_recent_applied(&self, limit: u32) -> Result<Vec<OutboxEntry>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM outbox WHERE state = 'applied' ORDER BY client_seq DESC LIMIT ?1"
         ))?;
         let rows = st.query_map([limit], entry)?;
         rows.map(|r| parse_entry(r?)).collect()

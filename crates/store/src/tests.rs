@@ -499,6 +499,14 @@ fn the_outbox_queues_in_order_and_settles_each_answer() {
     let counts = c.outbox_counts().unwrap();
     assert_eq!((counts.pending, counts.rejected), (0, 2));
     assert_eq!(c.outbox_applied_count().unwrap(), 2);
+    let landed: Vec<_> = c
+        .outbox_recent_applied(10)
+        .unwrap()
+        .iter()
+        .map(|e| e.op_id)
+        .collect();
+    assert_eq!(landed, vec![ids[2].0, ids[0].0], "what landed, newest first");
+    assert_eq!(c.outbox_recent_applied(1).unwrap().len(), 1);
     let open = c.outbox_open(10).unwrap();
     assert_eq!(open.len(), 2);
     assert!(open[0].conflict && !open[1].conflict);
