@@ -14,6 +14,7 @@ pub mod map_placeholder;
 pub mod mode_switch;
 pub mod outbox;
 pub mod panel;
+pub mod reasons;
 pub mod state;
 pub mod summary;
 pub mod time;

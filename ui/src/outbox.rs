@@ -299,7 +299,7 @@ pub fn learn_titles(titles: &mut HashMap<Uuid, String>, snap: &CockpitSnapshot) 
     if let Some(f) = &snap.focus {
         learn(f.incident.id, &f.incident.title);
     }
-    for e in &snap.outbox_open {
+    for e in snap.outbox_open.iter().chain(&snap.outbox_applied) {
         if let Op::CreateIncident {
             incident_id: Some(id),
             incident,
@@ -511,6 +511,12 @@ pub fn OutboxDrawer() -> impl IntoView {
             .with(|s| s.as_ref().is_none_or(|s| s.outbox_open.is_empty()))
     };
     let offline = move || matches!(state.connection_key(), "offline" | "reconnecting");
+    // What landed: the hub applied these (newest first).
+    let landed = move || {
+        state
+            .snapshot
+            .with(|s| s.as_ref().map(|s| s.outbox_applied.clone()).unwrap_or_default())
+    };
 
     view! {
         <Show when=move || state.drawer_open.get()>
@@ -564,6 +570,19 @@ pub fn OutboxDrawer() -> impl IntoView {
                     <Show when=move || unlisted() != 0>
                         <div class="od-more">{move || i18n::outbox_unlisted(lang.get(), unlisted())}</div>
                     </Show>
+                    <Show when=move || !landed().is_empty()>
+                        <h3 class="od-section">
+                            {move || match lang.get() {
+                                Lang::Zh => "最近已送达中枢",
+                                Lang::En => "Recently landed on the hub",
+                            }}
+                        </h3>
+                    </Show>
+                    <div class="od-list od-landed" id="outbox-landed">
+                        <For each=landed key=|e| e.op_id let:e>
+                            <OutboxRow e=e />
+                        </For>
+                    </div>
                 </div>
                 <footer class="od-foot">{move || to(lang.get()).outbox_footer}</footer>
             </aside>
@@ -624,7 +643,12 @@ fn OutboxRow(e: OutboxEntry) -> impl IntoView {
             {(st == OutboxState::Rejected)
                 .then(|| {
                     view! {
-                        <div class="or-reason">{reason.clone()}</div>
+                        <div class="or-reason">
+                            {
+                                let r = reason.clone().unwrap_or_default();
+                                move || crate::reasons::hub_reason(lang.get(), &r)
+                            }
+                        </div>
                         <button
                             type="button"
                             class="sm-btn"
@@ -784,7 +808,9 @@ fn ConflictCard(c: Conflict) -> impl IntoView {
                             )
                         }}
                     </div>
-                    <div class="cf-reason">{reason}</div>
+                    <div class="cf-reason">
+                        {move || crate::reasons::hub_reason(lang.get(), &reason)}
+                    </div>
                 </div>
                 <div class="cf-side cf-hub">
                     <div class="cf-label">{move || to(lang.get()).conflict_hub}</div>
