@@ -8,6 +8,7 @@
 
 mod backend;
 mod commands;
+mod map_protocol;
 mod settings;
 
 use tauri::{Emitter, Manager};
@@ -32,6 +33,7 @@ pub fn run() {
 
     let result = tauri::Builder::default()
         .manage(backend)
+        .register_asynchronous_uri_scheme_protocol(map_protocol::SCHEME, map_protocol::handler())
         .invoke_handler(tauri::generate_handler![
             commands::cockpit_snapshot,
             commands::ack_mode,

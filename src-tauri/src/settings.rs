@@ -9,6 +9,8 @@
 //! | `CITYDECK_SIM_RATE` | `sim_rate` | embedded simulator rate, incidents/s (default 0.5; 0 = off) |
 //! | `CITYDECK_SCREEN` | `screen` | this screen's name for mode acknowledgements (default `desktop-<host>`) |
 //! | `CITYDECK_EXERCISE` | `exercise` | `1`: the embedded hub runs a drill on its own database (EXERCISE watermark) |
+//! | `CITYDECK_MAP_MBTILES` | `map_mbtiles` | the offline basemap served on `citydeck-map:` (default `data/cache/helsinki.mbtiles` of the source tree) |
+//! | `CITYDECK_MAP_ASSETS` | `map_assets` | the map's glyphs and districts (default `data/cache/map` of the source tree) |
 
 use std::path::PathBuf;
 
@@ -39,6 +41,43 @@ struct FileSettings {
     sim_rate: Option<f64>,
     screen: Option<String>,
     exercise: Option<bool>,
+    map_mbtiles: Option<PathBuf>,
+    map_assets: Option<PathBuf>,
+}
+
+/// Where the offline map comes from (read by the `citydeck-map` protocol on its first request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapSettings {
+    pub mbtiles: PathBuf,
+    pub assets: PathBuf,
+}
+
+impl MapSettings {
+    pub fn load() -> anyhow::Result<MapSettings> {
+        let data_dir = env("CITYDECK_DATA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(default_data_dir);
+        let file = read_file_settings(&data_dir)?;
+        Ok(MapSettings {
+            mbtiles: env("CITYDECK_MAP_MBTILES")
+                .map(PathBuf::from)
+                .or(file.map_mbtiles)
+                .unwrap_or_else(|| source_data_dir().join("cache").join("helsinki.mbtiles")),
+            assets: env("CITYDECK_MAP_ASSETS")
+                .map(PathBuf::from)
+                .or(file.map_assets)
+                .unwrap_or_else(|| source_data_dir().join("cache").join("map")),
+        })
+    }
+}
+
+fn read_file_settings(data_dir: &std::path::Path) -> anyhow::Result<FileSettings> {
+    let file_path = data_dir.join("settings.json");
+    match std::fs::read_to_string(&file_path) {
+        Ok(text) => serde_json::from_str(&text).with_context(|| format!("reading {}", file_path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileSettings::default()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", file_path.display())),
+    }
 }
 
 fn env(name: &str) -> Option<String> {
@@ -66,14 +105,7 @@ impl Settings {
             .map(PathBuf::from)
             .unwrap_or_else(default_data_dir);
         std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
-        let file_path = data_dir.join("settings.json");
-        let file: FileSettings = match std::fs::read_to_string(&file_path) {
-            Ok(text) => {
-                serde_json::from_str(&text).with_context(|| format!("reading {}", file_path.display()))?
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileSettings::default(),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", file_path.display())),
-        };
+        let file = read_file_settings(&data_dir)?;
         let city_file = env("CITYDECK_CITY")
             .map(PathBuf::from)
             .or(file.city)

@@ -3,6 +3,8 @@
 //! The binaries under test are the ones `cargo build` put next to this test executable
 //! (`target/<profile>/citydeck-hub`, `target/<profile>/citydeck`); `cargo xtask test` builds them first.
 
+pub mod window;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -59,8 +61,30 @@ impl HubProcess {
 
     /// Starts the hub binary at `bin` (e.g. a release build) and waits for its `listening on` line.
     pub fn launch(bin: &Path, db: &Path, listen: &str, extra: &[&str]) -> HubProcess {
+        Self::spawn(bin, &["--db", db.to_str().unwrap()], db, listen, extra)
+    }
+
+    /// Starts a hub replica on the PostgreSQL database `url` (e.g. from
+    /// `citydeck_hub::test_support::new_database`); any number of replicas may share it. `db` is empty.
+    pub fn start_postgres(url: &str) -> HubProcess {
+        Self::start_postgres_with(url, "127.0.0.1:0", &[])
+    }
+
+    /// [`HubProcess::start_postgres`] with a listen address and extra command-line flags.
+    pub fn start_postgres_with(url: &str, listen: &str, extra: &[&str]) -> HubProcess {
+        Self::spawn(
+            &binary("citydeck-hub"),
+            &["--postgres", url],
+            Path::new(""),
+            listen,
+            extra,
+        )
+    }
+
+    fn spawn(bin: &Path, storage: &[&str], db: &Path, listen: &str, extra: &[&str]) -> HubProcess {
         let mut child = Command::new(bin)
-            .args(["--db", db.to_str().unwrap(), "--listen", listen, "--demo"])
+            .args(storage)
+            .args(["--listen", listen, "--demo"])
             .args(extra)
             .env("CITYDECK_DEMO_PASSWORD", DEMO_PASSWORD)
             .env("RUST_LOG", "warn")

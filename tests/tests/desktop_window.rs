@@ -5,33 +5,13 @@
 //! Needs a display, `tauri-driver` and `WebKitWebDriver`: `cargo xtask test` runs it under `xvfb-run` after
 //! building the desktop binary with the UI inside. A screenshot is kept in `artifacts/`.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use citydeck_protocol::{Grade, IncidentClass, ModeKind, NewIncident};
 use citydeck_sync::{Credentials, HubClient, ModeSwitch};
-use citydeck_tests::{binary, repo_root, HubProcess, DEMO_PASSWORD};
-use fantoccini::{ClientBuilder, Locator};
-
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        // SIGTERM, not SIGKILL: after SIGKILL WebKitWebDriver keeps the pipes open and the run hangs (BUILD.md).
-        unsafe {
-            libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM);
-        }
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use citydeck_tests::window::{finish, js, open_window, save_screenshot, wait_for_text, wait_js, Window};
+use citydeck_tests::{HubProcess, DEMO_PASSWORD};
+use fantoccini::Locator;
 
 fn incident(title: &str, class: IncidentClass, grade: Grade) -> NewIncident {
     NewIncident {
@@ -45,98 +25,6 @@ fn incident(title: &str, class: IncidentClass, grade: Grade) -> NewIncident {
         address: Some("Rautatientori".into()),
         external_id: None,
         occurred_at: None,
-    }
-}
-
-async fn wait_for_text(
-    c: &fantoccini::Client,
-    css: &str,
-    text: &str,
-    timeout: Duration,
-) -> Result<(), String> {
-    let start = std::time::Instant::now();
-    let mut last = String::new();
-    while start.elapsed() < timeout {
-        // textContent, not the WebDriver "visible text": a long title is ellipsized on screen but is there.
-        let script = "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';";
-        if let Ok(v) = c.execute(script, vec![serde_json::json!(css)]).await {
-            last = v.as_str().unwrap_or_default().to_string();
-            if last.contains(text) {
-                return Ok(());
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    Err(format!(
-        "{text:?} did not appear in {css} within {timeout:?}; it showed: {last:.400}"
-    ))
-}
-
-/// A `citydeck` window opened through tauri-driver, signed in to `hub_url` as `user`, acking as `screen`.
-struct Window {
-    c: fantoccini::Client,
-    _driver: Driver,
-}
-
-async fn open_window(hub_url: &str, user: &str, screen: &str, data_dir: &std::path::Path) -> Window {
-    let port = free_port();
-    let native_port = free_port();
-    let app = binary("citydeck");
-    let driver = Driver(
-        Command::new("tauri-driver")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .env("CITYDECK_HUB_URL", hub_url)
-            .env("CITYDECK_USER", user)
-            .env("CITYDECK_PASSWORD", DEMO_PASSWORD)
-            .env("CITYDECK_DATA_DIR", data_dir)
-            .env("CITYDECK_SCREEN", screen)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tauri-driver not found: `cargo xtask setup` installs it"),
-    );
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), "wry".into());
-    caps.insert("tauri:options".into(), serde_json::json!({ "application": app }));
-    for _ in 0..100 {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => return Window { c, _driver: driver },
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    panic!("could not open a WebDriver session on the citydeck window");
-}
-
-/// Polls a JavaScript expression in the window until it is true.
-async fn wait_js(c: &fantoccini::Client, expr: &str, what: &str, timeout: Duration) -> Result<(), String> {
-    let start = std::time::Instant::now();
-    let script = format!("return !!({expr});");
-    while start.elapsed() < timeout {
-        if let Ok(v) = c.execute(&script, vec![]).await {
-            if v.as_bool() == Some(true) {
-                return Ok(());
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    Err(format!("{what}: `{expr}` not true within {timeout:?}"))
-}
-
-/// Closes the session and the driver, then fails the test with `result`'s error, if any.
-async fn finish(c: fantoccini::Client, driver: Driver, result: Result<(), String>) {
-    let _ = c.close().await;
-    drop(driver);
-    if let Err(e) = result {
-        panic!("{e}");
     }
 }
 
@@ -168,17 +56,6 @@ async fn dialog_with(c: &fantoccini::Client, target: &str, reason: &str) -> Resu
         .send_keys(reason)
         .await
         .map_err(|e| e.to_string())
-}
-
-async fn js(c: &fantoccini::Client, script: &str) -> Result<serde_json::Value, String> {
-    c.execute(script, vec![]).await.map_err(|e| e.to_string())
-}
-
-async fn save_screenshot(c: &fantoccini::Client, name: &str) -> Result<(), String> {
-    let png = c.screenshot().await.map_err(|e| e.to_string())?;
-    let out = repo_root().join("artifacts");
-    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    std::fs::write(out.join(name), png).map_err(|e| e.to_string())
 }
 
 fn client(hub: &HubProcess, user: &str) -> HubClient {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the cockpit UI into ui/dist: wasm (release) → wasm-bindgen (--target web) → copy index.html + style.css.
+# Build the cockpit UI into ui/dist: wasm (release) → wasm-bindgen (--target web) → copy index.html + style.css
+# + the vendored MapLibre GL JS (dist/vendor/).
 # wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock. Do not run Debian's wasm-opt on it.
 #   DIST=/some/dir ui/dev/build.sh     builds there instead (e.g. to screenshot without touching ui/dist);
 #                                      ui/dev/screenshot.sh takes the same DIST.
@@ -20,4 +21,11 @@ mkdir -p "$DIST"
 wasm-bindgen --target web --no-typescript --out-dir "$DIST" \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/ui.wasm"
 cp "$UI_DIR/index.html" "$UI_DIR"/*.css "$DIST/"
+# MapLibre GL JS from ui/vendor (npm ci when node_modules is missing or older than the lock), as xtask does.
+if [ ! -d "$UI_DIR/vendor/node_modules/maplibre-gl" ] || [ "$UI_DIR/vendor/package-lock.json" -nt "$UI_DIR/vendor/node_modules/.package-lock.json" ]; then
+  npm ci --prefix "$UI_DIR/vendor" --no-audit --no-fund
+fi
+mkdir -p "$DIST/vendor"
+cp "$UI_DIR/vendor/node_modules/maplibre-gl/dist/maplibre-gl.js" "$UI_DIR/vendor/node_modules/maplibre-gl/dist/maplibre-gl.css" "$DIST/vendor/"
+cp "$UI_DIR/vendor/node_modules/maplibre-gl/LICENSE.txt" "$DIST/vendor/maplibre-gl.LICENSE.txt"
 ls -l "$DIST"

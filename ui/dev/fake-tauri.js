@@ -31,8 +31,14 @@
 //                                                 (re-applicable) and an assignment of an incident closed meanwhile
 //   steps=S1;S2;…                                 dev automation once the feed is drawn (screenshots cannot click):
 //                                                 click:SELECTOR, clickat:SELECTOR@X,Y (percent of its box),
-//                                                 input:SELECTOR=>VALUE, key:KEY, wait:MS
-// Commands: cockpit_snapshot, ack_mode {epoch}, switch_mode {request:{mode,level,reason,incident_ids}} (level I →
+//                                                 input:SELECTOR=>VALUE, key:KEY, wait:MS,
+//                                                 zoom:Z@LON,LAT (MapLibre map), hovermarker:GRADE
+// The map (issue "map cockpit"):
+//   mappoints=N  mapupdates=R  mapdelta=0         see map_delta below (10,000 points / 100 updates a second)
+//   map=schematic                                 the schematic fallback map instead of MapLibre
+//   mapbase=URL                                   where style.json / glyphs / districts.geojson are served
+//                                                 (ui/dev/screenshot.sh serves ui/dev/mapbase.js's output)
+// Commands: cockpit_snapshot, map_delta {after}, ack_mode {epoch}, switch_mode {request:{mode,level,reason,incident_ids}} (level I →
 // {status:"pending_confirmation", proposal_id, expires_at}; others → {status:"applied", mode}), confirm_mode
 // {proposalId} (refused for the proposer, as the hub does), submit_action {op} (checked like the shell's precheck,
 // queued pending, applied by the fake hub after apply_ms when reachable), drop_action {opId}, reapply_action
@@ -703,6 +709,198 @@
   }
   schedulePush();
 
+  // ───── the map's diff feed (map_delta; the cockpit map keeps its own copy keyed by id) ─────
+  // mappoints=N: N more incidents spread over the city (e.g. 10000); mapupdates=R: R changes a second to them
+  // (moves, grade/stage changes, new and closed ones; 100 for the benchmark), one cockpit://changed per 50 ms;
+  // mapdelta=0: the shell has no map_delta (the map falls back to the snapshot's incidents).
+  const mapPoints = new Map(); // id → MapPoint
+  const mapChanges = []; // {seq, id} in seq order; an id no longer in mapPoints was removed
+  let mapFloor = 0; // changes at or below this seq were dropped: older clients get a full reload
+  const mapFromIncidents = new Set();
+  function mapTouch(p) {
+    mapPoints.set(p.id, p);
+    mapChanges.push({ seq: p.seq, id: p.id });
+  }
+  function mapRemove(id) {
+    seq += 1;
+    mapPoints.delete(id);
+    mapChanges.push({ seq, id });
+  }
+  function mapPointOf(inc) {
+    return {
+      id: inc.id,
+      lon: inc.location.lon,
+      lat: inc.location.lat,
+      grade: inc.grade,
+      class: inc.class,
+      stage: inc.status,
+      title: inc.title,
+      seq: inc.seq,
+    };
+  }
+  // The cockpit's own incidents (live changes included) as map points.
+  function mapSyncIncidents() {
+    const ids = new Set();
+    const all = trigger && !incidents.includes(trigger) ? [trigger, ...incidents] : incidents;
+    for (const inc of all) {
+      ids.add(inc.id);
+      const p = mapPoints.get(inc.id);
+      if (!p || p.seq !== inc.seq || p.stage !== inc.status || p.grade !== inc.grade) {
+        const q = mapPointOf(inc);
+        if (p && q.seq <= p.seq) q.seq = ++seq;
+        mapTouch(q);
+        mapFromIncidents.add(inc.id);
+      }
+    }
+    for (const id of [...mapFromIncidents]) {
+      if (!ids.has(id)) {
+        mapFromIncidents.delete(id);
+        mapRemove(id);
+      }
+    }
+  }
+  const MAP_BOX = [24.83, 60.145, 25.08, 60.245];
+  const synthIds = [];
+  function synthPoint() {
+    const cls = weighted(CLASSES, CLASS_WEIGHTS);
+    const place = pick(PLACES);
+    return {
+      id: uuid(),
+      lon: +(MAP_BOX[0] + rnd() * (MAP_BOX[2] - MAP_BOX[0])).toFixed(5),
+      lat: +(MAP_BOX[1] + rnd() * rnd() * (MAP_BOX[3] - MAP_BOX[1])).toFixed(5),
+      grade: weighted(GRADE_WEIGHTS.map((g) => g[0]), GRADE_WEIGHTS.map((g) => g[1])),
+      class: cls,
+      stage: weighted(STAGES, STAGE_WEIGHTS),
+      title: pick(TITLES[cls]).replace("{p}", place[0]),
+      seq,
+    };
+  }
+  const MAP_N = Math.min(100000, +(params.get("mappoints") || 0));
+  for (let k = 0; k < MAP_N; k++) {
+    const p = synthPoint();
+    synthIds.push(p.id);
+    mapTouch(p);
+  }
+  function mapUpdate() {
+    const r = rnd();
+    if (r < 0.12 || !synthIds.length) {
+      seq += 1;
+      const p = Object.assign(synthPoint(), { seq });
+      synthIds.push(p.id);
+      mapTouch(p);
+    } else if (r < 0.24) {
+      const k = Math.floor(rnd() * synthIds.length);
+      const id = synthIds[k];
+      synthIds[k] = synthIds[synthIds.length - 1];
+      synthIds.pop();
+      mapRemove(id);
+    } else {
+      const old = mapPoints.get(synthIds[Math.floor(rnd() * synthIds.length)]);
+      seq += 1;
+      const p = Object.assign({}, old, {
+        lon: +(old.lon + (rnd() - 0.5) * 0.002).toFixed(5),
+        lat: +(old.lat + (rnd() - 0.5) * 0.001).toFixed(5),
+        seq,
+      });
+      if (rnd() < 0.3) p.stage = weighted(STAGES, STAGE_WEIGHTS);
+      if (rnd() < 0.1) p.grade = weighted(GRADE_WEIGHTS.map((g) => g[0]), GRADE_WEIGHTS.map((g) => g[1]));
+      mapTouch(p);
+    }
+  }
+  const MAP_RATE = +(params.get("mapupdates") || 0);
+  if (MAP_RATE > 0) {
+    let owed = 0;
+    setInterval(() => {
+      owed += MAP_RATE / 20;
+      let n = Math.floor(owed);
+      owed -= n;
+      while (n-- > 0) mapUpdate();
+      mapUnitsTick();
+      emit("cockpit://changed", { last_seq: seq });
+    }, 50);
+  }
+  // Response teams and vehicles (the simulator's), and sensors with their latest reading.
+  const UNIT_GROUPS = [
+    ["rescue", "消防", "Pelastus"],
+    ["medical", "急救", "Ensihoito"],
+    ["police", "警务", "Poliisi"],
+    ["utility", "抢修", "Kunnossapito"],
+  ];
+  const UNIT_STATUS = ["available", "available", "dispatched", "on_scene", "returning", "out_of_service"];
+  const units = [];
+  for (let k = 0; k < 36; k++) {
+    const [group, zh, fi] = UNIT_GROUPS[k % 4];
+    const place = PLACES[(k * 7) % PLACES.length];
+    const kind = k % 3 === 0 ? "team" : "vehicle";
+    units.push({
+      id: `unit-${k + 1}`,
+      name: `${fi} ${kind === "team" ? "T" : "V"}${10 + k} · ${zh}${kind === "team" ? "小队" : "车"}`,
+      kind,
+      group,
+      status: UNIT_STATUS[(k * 5) % UNIT_STATUS.length],
+      lon: +(place[1] + (rnd() - 0.5) * 0.012).toFixed(5),
+      lat: +(place[2] + (rnd() - 0.5) * 0.006).toFixed(5),
+      incident_id: null,
+    });
+  }
+  function mapUnitsTick() {
+    for (const u of units) {
+      if (u.status === "dispatched" || u.status === "returning") {
+        u.lon = +(u.lon + (rnd() - 0.5) * 0.0004).toFixed(5);
+        u.lat = +(u.lat + (rnd() - 0.5) * 0.0002).toFixed(5);
+      }
+    }
+  }
+  const SENSOR_KINDS = [
+    ["water_level", "cm", 40, 180, "水位站"],
+    ["air_quality", "AQI", 20, 160, "空气站"],
+    ["traffic_flow", "veh/h", 200, 2400, "卡口"],
+    ["gas", "%LEL", 0, 30, "燃气监测"],
+  ];
+  const sensors = [];
+  for (let k = 0; k < 28; k++) {
+    const [kind, unit, lo, hi, zh] = SENSOR_KINDS[k % 4];
+    const place = PLACES[(k * 3 + 1) % PLACES.length];
+    const v = lo + rnd() * (hi - lo);
+    const state = k === 5 ? "alarm" : k % 9 === 2 ? "warning" : "normal";
+    sensors.push({
+      id: `sensor-${k + 1}`,
+      name: `${place[0]} ${zh} ${k + 1}`,
+      kind,
+      value: +v.toFixed(1),
+      unit,
+      state,
+      lon: +(place[1] + (rnd() - 0.5) * 0.01).toFixed(5),
+      lat: +(place[2] + (rnd() - 0.5) * 0.005).toFixed(5),
+    });
+  }
+  function mapDelta(args) {
+    mapSyncIncidents();
+    const after = Number(args && args.after) || 0;
+    const full = after <= 0 || after < mapFloor;
+    const upserts = [];
+    const removed = [];
+    if (full) {
+      for (const p of mapPoints.values()) upserts.push(p);
+    } else {
+      const seen = new Set();
+      for (let k = mapChanges.length - 1; k >= 0 && mapChanges[k].seq > after; k--) {
+        const id = mapChanges[k].id;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const p = mapPoints.get(id);
+        if (p) upserts.push(p);
+        else removed.push(id);
+      }
+    }
+    if (mapChanges.length > 200000) {
+      const cut = mapChanges.length - 100000;
+      mapFloor = mapChanges[cut - 1].seq;
+      mapChanges.splice(0, cut);
+    }
+    return { seq, full, upserts, removed, resources: units, sensors };
+  }
+
   const COMMANDS = {
     cockpit_snapshot: () => snapshot(),
     ack_mode(args) {
@@ -785,6 +983,8 @@
     },
   };
 
+  if (params.get("mapdelta") !== "0") COMMANDS.map_delta = mapDelta;
+
   window.__TAURI__ = {
     core: {
       invoke(cmd, args) {
@@ -864,7 +1064,22 @@
             const target = document.elementFromPoint(x, y) || el;
             target.dispatchEvent(new MouseEvent("click", { bubbles: true, clientX: x, clientY: y }));
           }
-          else if (verb === "input") {
+          else if (verb === "zoom") {
+            // zoom:Z@LON,LAT — jump the MapLibre map there (window.citydeckMap.map)
+            const [z, at] = arg.split("@");
+            const m = await until(() => window.citydeckMap && window.citydeckMap.ready() && window.citydeckMap.map, 8000);
+            m.jumpTo({ zoom: +z, center: at.split(",").map(Number) });
+          } else if (verb === "hovermarker") {
+            // hovermarker:GRADE — move the pointer over a drawn incident marker of that grade (tooltip)
+            const cm = window.citydeckMap;
+            const m = cm.map;
+            const f = m.queryRenderedFeatures({ layers: ["cd-points"] }).find((x) => x.properties.grade === arg);
+            if (f) {
+              const p = cm.markerPosition(f.properties.id);
+              const canvas = m.getCanvas();
+              canvas.dispatchEvent(new MouseEvent("mousemove", { bubbles: true, clientX: p.x, clientY: p.y }));
+            }
+          } else if (verb === "input") {
             const [sel, value] = arg.split("=>");
             const el = await until(() => document.querySelector(sel), 3000);
             el.value = value;

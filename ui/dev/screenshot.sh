@@ -11,7 +11,11 @@
 # (offline, 3 pending actions, the banner), ui-offline-drawer-{1080,2160}.png (outbox drawer with conflicts),
 # ui-offline-drawer-en-1080.png, ui-offline-form-1080.png (report form, location picked on the map),
 # ui-offline-leader-1080.png (read-only detail), ui-offline-unverified-1080.png (opened offline, not signed in:
-# actions allowed, the hub checks the role), ui-offline-wartime-1080.png. SET all: every set.
+# actions allowed, the hub checks the role), ui-offline-wartime-1080.png. SET map (the MapLibre cockpit map, WebGL
+# through SwiftShader, base map from ui/dev/mapbase.js) writes ui-map-{1080,2160}.png, ui-map-10k-{1080,2160}.png
+# (10,000 incidents, clustered), ui-map-en-1080.png, ui-map-heat-1080.png, ui-map-zoom-1080.png (zoomed in, hover
+# tooltip), ui-map-selected-1080.png (feed row clicked: the map flew there, detail panel),
+# ui-map-wartime-{1080,2160}.png, ui-map-form-1080.png (report form, location picked on the map). SET all: every set.
 set -euo pipefail
 UI_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-/tmp}"
@@ -33,6 +37,28 @@ for _ in $(seq 50); do
   curl -fsS "http://127.0.0.1:$PORT/dev/index.html" >/dev/null 2>&1 && break
   sleep 0.1
 done
+
+# Base map stand-in (style.json, glyphs, districts.geojson) for the MapLibre map, as the desktop's map protocol.
+node "$UI_DIR/dev/mapbase.js" "$ROOT_DIR/mapbase" "http://127.0.0.1:$PORT/mapbase/" >/dev/null
+
+mapshot() { # name width height query [seconds] — real time over DevTools (ui/dev/cdp.py), WebGL via SwiftShader
+  python3 "$UI_DIR/dev/cdp.py" "$2" "$3" \
+    "http://127.0.0.1:$PORT/dev/index.html?still=1&mapbase=http://127.0.0.1:$PORT/mapbase/&$4" \
+    "until:window.citydeckMap&&citydeckMap.ready&&citydeckMap.ready()&&citydeckMap.stats().pending===0" \
+    "wait:${5:-4}" "shot:$OUT/$1.png"
+}
+
+shot() { # name width height query — with WebGL (SwiftShader) for MapLibre
+  local profile
+  profile="$(mktemp -d)"
+  "$CHROMIUM" --headless --no-sandbox --use-gl=angle --use-angle=swiftshader --enable-unsafe-swiftshader \
+    --ignore-gpu-blocklist --disable-background-networking --disable-component-update \
+    --disable-sync --no-first-run --hide-scrollbars --user-data-dir="$profile" \
+    --window-size="$2,$3" --virtual-time-budget="${BUDGET:-20000}" --screenshot="$OUT/$1.png" \
+    "http://127.0.0.1:$PORT/dev/index.html?still=1&mapbase=http://127.0.0.1:$PORT/mapbase/&$4" >/dev/null 2>&1
+  rm -rf "$profile"
+  echo "$OUT/$1.png"
+}
 
 shot() { # name width height query
   local profile
@@ -84,4 +110,17 @@ if [ "$SET" = wartime ] || [ "$SET" = all ]; then
   shot ui-wartime-level4-offline-1080 1920 1080 "lang=zh-CN&mode=wartime&level=IV&conn=offline"
   shot ui-wartime-nofocus-1080 1920 1080 "lang=zh-CN&mode=wartime&level=II&focus=0"
   shot ui-wartime-peacetime-exercise-1080 1920 1080 "lang=zh-CN&exercise=1"
+fi
+if [ "$SET" = map ] || [ "$SET" = all ]; then
+  for size in "1080 1920 1080" "2160 3840 2160"; do
+    set -- $size
+    mapshot "ui-map-$1" "$2" "$3" "lang=zh-CN&live=0"
+    mapshot "ui-map-10k-$1" "$2" "$3" "lang=zh-CN&live=0&mappoints=10000"
+    mapshot "ui-map-wartime-$1" "$2" "$3" "lang=zh-CN&live=0&mode=wartime&level=I"
+  done
+  mapshot ui-map-en-1080 1920 1080 "lang=en&live=0&mappoints=3000"
+  mapshot ui-map-heat-1080 1920 1080 "lang=zh-CN&live=0&mappoints=3000&steps=click:[data-layer=heat];click:[data-layer=incidents]"
+  mapshot ui-map-zoom-1080 1920 1080 "lang=zh-CN&live=0&mappoints=10000&steps=wait:1500;zoom:15.2@24.9436,60.1712;wait:2500;hovermarker:I" 8
+  mapshot ui-map-selected-1080 1920 1080 "lang=zh-CN&live=0&mappoints=2000&steps=wait:1500;click:.feed-row[data-grade=I]" 7
+  mapshot ui-map-form-1080 1920 1080 "lang=zh-CN&live=0&offline=1&steps=wait:1500;click:%23new-incident-button;input:%23ni-title=>Hakaniemi%20%E5%9C%B0%E4%B8%8B%E9%80%9A%E9%81%93%E7%A7%AF%E6%B0%B4;click:%23ni-grade%20[data-grade=III];clickat:.mapx-canvas%20canvas@62,30" 7
 fi

@@ -11,7 +11,7 @@ use crate::feed::IncidentFeed;
 use crate::header::Header;
 use crate::i18n::{self, t};
 use crate::ipc::IpcError;
-use crate::map_placeholder::MapPlaceholder;
+use crate::map::MapView;
 use crate::outbox::OutboxDrawer;
 use crate::state::{self, AppState, CockpitMode};
 use crate::summary::SummaryColumn;
@@ -80,7 +80,7 @@ pub fn App() -> impl IntoView {
             <NewIncidentForm />
             <main class="col col-centre">
                 <div id="map" class="map">
-                    <MapPlaceholder />
+                    <MapView />
                 </div>
                 <Show when=move || wartime.get()>
                     <NearbyResources />

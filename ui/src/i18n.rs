@@ -786,6 +786,135 @@ pub fn outbox_unlisted(lang: Lang, n: u64) -> String {
 
 // ───────────────────────── end of the offline actions block ─────────────────────────
 
+/// Strings of the interactive map (layer switcher, legend, tooltips).
+pub struct MapStrings {
+    pub layers: &'static str,
+    pub layer_incidents: &'static str,
+    pub layer_resources: &'static str,
+    pub layer_sensors: &'static str,
+    pub layer_districts: &'static str,
+    pub layer_heat: &'static str,
+    pub legend_resources: &'static str,
+    pub legend_sensors: &'static str,
+    pub cluster_hint: &'static str,
+    pub basemap_fallback: &'static str,
+    pub pick_hint: &'static str,
+    pub team: &'static str,
+    pub vehicle: &'static str,
+}
+
+static MAP_ZH: MapStrings = MapStrings {
+    layers: "图层",
+    layer_incidents: "事件",
+    layer_resources: "救援力量",
+    layer_sensors: "感知设备",
+    layer_districts: "行政区划",
+    layer_heat: "事件热力",
+    legend_resources: "力量",
+    legend_sensors: "设备",
+    cluster_hint: "点击放大",
+    basemap_fallback: "底图不可用 · 仅显示叠加图层",
+    pick_hint: "在地图上点击选择事发位置",
+    team: "队伍",
+    vehicle: "车辆",
+};
+
+static MAP_EN: MapStrings = MapStrings {
+    layers: "Layers",
+    layer_incidents: "Incidents",
+    layer_resources: "Response units",
+    layer_sensors: "Sensors",
+    layer_districts: "Districts",
+    layer_heat: "Incident heat",
+    legend_resources: "Units",
+    legend_sensors: "Sensors",
+    cluster_hint: "click to zoom in",
+    basemap_fallback: "Basemap unavailable · overlays only",
+    pick_hint: "Click the map to pick the location",
+    team: "team",
+    vehicle: "vehicle",
+};
+
+pub fn tm(lang: Lang) -> &'static MapStrings {
+    match lang {
+        Lang::Zh => &MAP_ZH,
+        Lang::En => &MAP_EN,
+    }
+}
+
+/// "23 起事件" / "23 incidents" (a cluster's tooltip).
+pub fn cluster_count(lang: Lang, n: u64) -> String {
+    match lang {
+        Lang::Zh => format!("{n} 起事件"),
+        Lang::En if n == 1 => "1 incident".to_string(),
+        Lang::En => format!("{n} incidents"),
+    }
+}
+
+/// A response unit's status (`available`, `dispatched`, `on_scene`, `returning`, `out_of_service`).
+pub fn unit_status(lang: Lang, status: &str) -> String {
+    let s = match (lang, status) {
+        (Lang::Zh, "available") => "待命",
+        (Lang::Zh, "dispatched") => "出动中",
+        (Lang::Zh, "on_scene") => "已到场",
+        (Lang::Zh, "returning") => "返回中",
+        (Lang::Zh, "out_of_service") => "停用",
+        (Lang::En, "available") => "Available",
+        (Lang::En, "dispatched") => "Dispatched",
+        (Lang::En, "on_scene") => "On scene",
+        (Lang::En, "returning") => "Returning",
+        (Lang::En, "out_of_service") => "Out of service",
+        (_, other) => return other.to_string(),
+    };
+    s.to_string()
+}
+
+/// A response unit's group (`rescue`, `medical`, `police`, `utility`).
+pub fn unit_group(lang: Lang, group: &str) -> String {
+    let s = match (lang, group) {
+        (Lang::Zh, "rescue") => "消防救援",
+        (Lang::Zh, "medical") => "医疗急救",
+        (Lang::Zh, "police") => "公安",
+        (Lang::Zh, "utility") => "市政抢修",
+        (Lang::En, "rescue") => "Fire & rescue",
+        (Lang::En, "medical") => "Medical",
+        (Lang::En, "police") => "Police",
+        (Lang::En, "utility") => "Utilities",
+        (_, other) => return other.to_string(),
+    };
+    s.to_string()
+}
+
+/// A sensor's state (`normal`, `warning`, `alarm`).
+pub fn sensor_state(lang: Lang, state: &str) -> String {
+    let s = match (lang, state) {
+        (Lang::Zh, "normal") => "正常",
+        (Lang::Zh, "warning") => "预警",
+        (Lang::Zh, "alarm") => "告警",
+        (Lang::En, "normal") => "Normal",
+        (Lang::En, "warning") => "Warning",
+        (Lang::En, "alarm") => "Alarm",
+        (_, other) => return other.to_string(),
+    };
+    s.to_string()
+}
+
+/// A sensor's kind (`water_level`, `air_quality`, `traffic_flow`, `gas`, …).
+pub fn sensor_kind(lang: Lang, kind: &str) -> String {
+    let s = match (lang, kind) {
+        (Lang::Zh, "water_level") => "水位",
+        (Lang::Zh, "air_quality") => "空气质量",
+        (Lang::Zh, "traffic_flow") => "交通流量",
+        (Lang::Zh, "gas") => "燃气",
+        (Lang::En, "water_level") => "Water level",
+        (Lang::En, "air_quality") => "Air quality",
+        (Lang::En, "traffic_flow") => "Traffic flow",
+        (Lang::En, "gas") => "Gas",
+        (_, other) => return other.replace('_', " "),
+    };
+    s.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

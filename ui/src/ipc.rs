@@ -6,9 +6,9 @@
 use std::fmt;
 
 use citydeck_protocol::ipc::{
-    ChangeHint, CockpitSnapshot, OutboxEntry, SwitchModeRequest, SwitchOutcome, CMD_ACK_MODE,
-    CMD_COCKPIT_SNAPSHOT, CMD_CONFIRM_MODE, CMD_DROP_ACTION, CMD_REAPPLY_ACTION, CMD_SUBMIT_ACTION,
-    CMD_SWITCH_MODE, EVENT_COCKPIT_CHANGED,
+    ChangeHint, CockpitSnapshot, MapDelta, OutboxEntry, SwitchModeRequest, SwitchOutcome, CMD_ACK_MODE,
+    CMD_COCKPIT_SNAPSHOT, CMD_CONFIRM_MODE, CMD_DROP_ACTION, CMD_MAP_DELTA, CMD_REAPPLY_ACTION,
+    CMD_SUBMIT_ACTION, CMD_SWITCH_MODE, EVENT_COCKPIT_CHANGED,
 };
 use citydeck_protocol::{ModeState, Op};
 use js_sys::{Function, Object, Promise, Reflect};
@@ -160,6 +160,12 @@ pub async fn drop_action(op_id: uuid::Uuid) -> Result<bool, IpcError> {
 /// state; answers the new pending entry.
 pub async fn reapply_action(op_id: uuid::Uuid) -> Result<OutboxEntry, IpcError> {
     let v = invoke_with(CMD_REAPPLY_ACTION, "opId", &op_id).await?;
+    serde_wasm_bindgen::from_value(v).map_err(|e| IpcError::Decode(e.to_string()))
+}
+
+/// `invoke("map_delta", { after })`: what the map must change since it drew the incidents as of `after`.
+pub async fn map_delta(after: u64) -> Result<MapDelta, IpcError> {
+    let v = invoke_with(CMD_MAP_DELTA, "after", &after).await?;
     serde_wasm_bindgen::from_value(v).map_err(|e| IpcError::Decode(e.to_string()))
 }
 

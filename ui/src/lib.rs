@@ -10,6 +10,7 @@ mod fixtures;
 pub mod header;
 pub mod i18n;
 pub mod ipc;
+pub mod map;
 pub mod map_placeholder;
 pub mod mode_switch;
 pub mod outbox;

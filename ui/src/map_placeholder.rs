@@ -1,4 +1,4 @@
-//! Stand-in for the real map (MapLibre GL JS goes into `#map` later): the city's bbox as a framed, true-aspect
+//! Schematic map (used where MapLibre GL JS cannot run): the city's bbox as a framed, true-aspect
 //! area with a graticule and range rings, and every open incident as a dot placed by lon/lat in grade colour.
 //!
 //! In wartime with a focus (`snapshot.focus`), the view zooms onto the triggering incident instead: a square
@@ -9,7 +9,7 @@
 //! ringed; while the report form is open, a click picks the new incident's location instead. Incidents created
 //! here and not yet confirmed by the hub are drawn hollow.
 //!
-//! Self-contained: swapping it out means replacing `<MapPlaceholder/>` inside `#map` in `app.rs`.
+//! The fallback engine of [`crate::map`] (no WebGL, no vendored MapLibre, or `?map=schematic`).
 
 use citydeck_protocol::ipc::{CityInfo, WartimeFocus};
 use citydeck_protocol::Grade;
@@ -154,6 +154,12 @@ fn ticks(lo: f64, hi: f64, step: f64) -> Vec<f64> {
 
 fn decimals(step: f64) -> usize {
     (-step.log10().floor()).max(0.0) as usize
+}
+
+/// The area around a wartime focus the map shows (west, south, east, north): the 1 km ring and the nearby
+/// resources, the incident up and right of the centre (the nearby-resources card covers the bottom left).
+pub(crate) fn focus_bounds(f: &WartimeFocus) -> Option<[f64; 4]> {
+    Frame::around_focus(f).map(|fr| [fr.west, fr.south, fr.east, fr.north])
 }
 
 /// What the map area shows: the city, or the square around a wartime focus.

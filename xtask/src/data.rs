@@ -8,6 +8,17 @@
 //! - `earthquakes.json` — a real USGS GeoJSON feed (one week, 1,707 events), shipped in the npm package
 //!   `vega-datasets` as `data/earthquakes.json`. Fetched with `npm pack` and taken out with `tar`.
 //!
+//! Built from those (when missing) for the map (see `basemap.rs`):
+//!
+//! - `helsinki.mbtiles` — the offline vector basemap (`cargo xtask basemap` on the extract), rebuilt when
+//!   `helsinki.mbtiles.recipe` shows it was built another way.
+//! - `map/glyphs/Noto Sans Regular/{start}-{end}.pbf` — label glyphs (all 256 ranges), copied from the npm
+//!   package `tileserver-gl-styles` pinned in `ui/vendor/package.json` (`npm ci --prefix ui/vendor`).
+//! - `map/districts.geojson` — district polygons, property `name`. The extract's admin_level 10/11 boundary
+//!   relations (Kluuvi, Kaartinkaupunki, Kamppi, …) are all cut off at its edge, so none closes into a polygon;
+//!   the districts are instead the Voronoi cells of its `place=suburb` nodes, clipped to the extract's bounding
+//!   box (`method: "voronoi-of-place-suburb"` in each feature's properties).
+//!
 //! Idempotent: a file already present with the right hash is left alone. Needs `python3` (with pip), `npm` and
 //! `tar` on PATH; `PYTHON` overrides the python command.
 //!
@@ -41,7 +52,16 @@ pub const EARTHQUAKES_SHA256: &str = "a42702a83ffbae679f95d1fa53e2cae0bae13b21e5
 pub struct DataPaths {
     pub helsinki_pbf: PathBuf,
     pub earthquakes: PathBuf,
+    /// The offline basemap built from `helsinki_pbf`.
+    pub mbtiles: PathBuf,
+    /// The map's other assets: `glyphs/…`, `districts.geojson`.
+    pub map_assets: PathBuf,
 }
+
+pub const HELSINKI_MBTILES: &str = "helsinki.mbtiles";
+pub const MAP_ASSETS: &str = "map";
+pub const GLYPH_FONT: &str = "Noto Sans Regular";
+const GLYPHS_IN_NPM: &str = "ui/vendor/node_modules/tileserver-gl-styles/fonts/Noto Sans Regular";
 
 /// The cache folder under a repository root.
 pub fn cache_dir(repo_root: &Path) -> PathBuf {
@@ -59,9 +79,32 @@ pub fn ensure(repo_root: &Path) -> anyhow::Result<DataPaths> {
     let earthquakes = cache.join(EARTHQUAKES);
     ensure_file(&earthquakes, EARTHQUAKES_SHA256, &cache, fetch_earthquakes)?;
 
+    let mbtiles = cache.join(HELSINKI_MBTILES);
+    // `<name>.recipe` holds the recipe the basemap was built with; another recipe (or none) → rebuild
+    let stamp = cache.join(format!("{HELSINKI_MBTILES}.recipe"));
+    let recipe = format!("{} {HELSINKI_PBF_SHA256}", crate::basemap::recipe_id());
+    let built = std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == recipe);
+    if mbtiles.exists() && built {
+        println!("data: {HELSINKI_MBTILES}: present ({})", mbtiles.display());
+    } else {
+        crate::basemap::build(&helsinki_pbf, &mbtiles)?;
+        std::fs::write(&stamp, format!("{recipe}\n"))
+            .with_context(|| format!("writing {}", stamp.display()))?;
+    }
+    let map_assets = cache.join(MAP_ASSETS);
+    ensure_glyphs(repo_root, &map_assets.join("glyphs").join(GLYPH_FONT))?;
+    let districts = map_assets.join("districts.geojson");
+    if districts.exists() {
+        println!("data: districts.geojson: present ({})", districts.display());
+    } else {
+        write_districts(&helsinki_pbf, &districts)?;
+    }
+
     Ok(DataPaths {
         helsinki_pbf,
         earthquakes,
+        mbtiles,
+        map_assets,
     })
 }
 
@@ -229,6 +272,257 @@ fn fetch_earthquakes(tmp: &Path, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Copies the 256 glyph ranges of Noto Sans Regular out of the npm package (installing `ui/vendor` first if
+/// needed) unless all are present.
+fn ensure_glyphs(repo_root: &Path, dest: &Path) -> anyhow::Result<()> {
+    let ranges: Vec<String> = (0..256)
+        .map(|i| format!("{}-{}.pbf", i * 256, i * 256 + 255))
+        .collect();
+    if ranges.iter().all(|r| dest.join(r).is_file()) {
+        println!("data: glyphs: present ({})", dest.display());
+        return Ok(());
+    }
+    let src = repo_root.join(GLYPHS_IN_NPM);
+    if !src.is_dir() {
+        run(
+            Command::new("npm")
+                .args([
+                    "ci",
+                    "--silent",
+                    "--ignore-scripts",
+                    "--no-audit",
+                    "--no-fund",
+                    "--prefix",
+                ])
+                .arg(repo_root.join("ui/vendor")),
+            "npm ci --prefix ui/vendor (needs npm)",
+        )?;
+    }
+    std::fs::create_dir_all(dest).with_context(|| format!("creating {}", dest.display()))?;
+    for r in &ranges {
+        std::fs::copy(src.join(r), dest.join(r))
+            .with_context(|| format!("copying glyphs {}", src.join(r).display()))?;
+    }
+    println!(
+        "data: glyphs: {} ranges of {GLYPH_FONT} ({})",
+        ranges.len(),
+        dest.display()
+    );
+    Ok(())
+}
+
+/// A named point of the extract.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seed {
+    pub name: String,
+    pub osm_id: String,
+    pub lon: f64,
+    pub lat: f64,
+}
+
+/// Decodes an OPL tag value (`%20%` escapes).
+fn opl_unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        match after.find('%') {
+            Some(j) => {
+                if let Some(c) = u32::from_str_radix(&after[..j], 16).ok().and_then(char::from_u32) {
+                    out.push(c);
+                }
+                rest = &after[j + 1..];
+            }
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The `place=suburb` nodes with a `name` in OPL text (`osmium cat -f opl`), sorted by name.
+pub fn suburb_seeds(opl: &str) -> Vec<Seed> {
+    let mut seeds = Vec::new();
+    for line in opl.lines().filter(|l| l.starts_with('n')) {
+        let mut id = "";
+        let (mut name, mut place, mut lon, mut lat) = (None, None, None, None);
+        for (i, field) in line.split(' ').enumerate() {
+            if i == 0 {
+                id = field;
+            } else if let Some(tags) = field.strip_prefix('T') {
+                for kv in tags.split(',') {
+                    if let Some((k, v)) = kv.split_once('=') {
+                        match k {
+                            "name" => name = Some(opl_unescape(v)),
+                            "place" => place = Some(v.to_owned()),
+                            _ => {}
+                        }
+                    }
+                }
+            } else if let Some(x) = field.strip_prefix('x') {
+                lon = x.parse::<f64>().ok();
+            } else if let Some(y) = field.strip_prefix('y') {
+                lat = y.parse::<f64>().ok();
+            }
+        }
+        if let (Some(name), Some("suburb"), Some(lon), Some(lat)) = (name, place.as_deref(), lon, lat) {
+            seeds.push(Seed {
+                name,
+                osm_id: format!("node/{}", &id[1..]),
+                lon,
+                lat,
+            });
+        }
+    }
+    seeds.sort_by(|a, b| a.name.cmp(&b.name));
+    seeds
+}
+
+/// The Voronoi cell of each seed inside `bbox` (min lon, min lat, max lon, max lat) as a closed ring of
+/// (lon, lat). Distances are measured on a local equirectangular projection (x scaled by cos(lat)).
+pub fn voronoi_cells(seeds: &[Seed], bbox: [f64; 4]) -> Vec<Vec<(f64, f64)>> {
+    let k = ((bbox[1] + bbox[3]) / 2.0).to_radians().cos();
+    let p = |lon: f64, lat: f64| (lon * k, lat);
+    seeds
+        .iter()
+        .map(|s| {
+            let si = p(s.lon, s.lat);
+            let mut poly = vec![
+                p(bbox[0], bbox[1]),
+                p(bbox[2], bbox[1]),
+                p(bbox[2], bbox[3]),
+                p(bbox[0], bbox[3]),
+            ];
+            for o in seeds.iter().filter(|o| !std::ptr::eq(*o, s)) {
+                let sj = p(o.lon, o.lat);
+                // keep q with (sj - si)·q <= (|sj|² - |si|²) / 2
+                let (a, b) = (sj.0 - si.0, sj.1 - si.1);
+                let c = (sj.0 * sj.0 + sj.1 * sj.1 - si.0 * si.0 - si.1 * si.1) / 2.0;
+                poly = clip_half_plane(&poly, a, b, c);
+            }
+            let mut ring: Vec<(f64, f64)> = poly.into_iter().map(|(x, y)| (x / k, y)).collect();
+            if let Some(&first) = ring.first() {
+                ring.push(first);
+            }
+            ring
+        })
+        .collect()
+}
+
+/// Sutherland–Hodgman: the part of convex `poly` where `a*x + b*y <= c`.
+fn clip_half_plane(poly: &[(f64, f64)], a: f64, b: f64, c: f64) -> Vec<(f64, f64)> {
+    let inside = |q: (f64, f64)| a * q.0 + b * q.1 <= c;
+    let mut out = Vec::new();
+    for i in 0..poly.len() {
+        let cur = poly[i];
+        let prev = poly[(i + poly.len() - 1) % poly.len()];
+        let cross = |p1: (f64, f64), p2: (f64, f64)| {
+            let d1 = a * p1.0 + b * p1.1 - c;
+            let d2 = a * p2.0 + b * p2.1 - c;
+            let t = d1 / (d1 - d2);
+            (p1.0 + t * (p2.0 - p1.0), p1.1 + t * (p2.1 - p1.1))
+        };
+        match (inside(prev), inside(cur)) {
+            (true, true) => out.push(cur),
+            (true, false) => out.push(cross(prev, cur)),
+            (false, true) => {
+                out.push(cross(prev, cur));
+                out.push(cur);
+            }
+            (false, false) => {}
+        }
+    }
+    out
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// GeoJSON FeatureCollection of the districts (one Polygon per seed, property `name`).
+pub fn districts_geojson(seeds: &[Seed], bbox: [f64; 4]) -> String {
+    let cells = voronoi_cells(seeds, bbox);
+    let features: Vec<String> = seeds
+        .iter()
+        .zip(cells)
+        .filter(|(_, ring)| ring.len() >= 4)
+        .map(|(s, ring)| {
+            let coords: Vec<String> = ring.iter().map(|(x, y)| format!("[{x:.7},{y:.7}]")).collect();
+            format!(
+                "{{\"type\":\"Feature\",\"properties\":{{\"name\":{},\"osm_id\":{},\"method\":\"voronoi-of-place-suburb\"}},\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":[[{}]]}}}}",
+                json_string(&s.name),
+                json_string(&s.osm_id),
+                coords.join(",")
+            )
+        })
+        .collect();
+    format!(
+        "{{\"type\":\"FeatureCollection\",\"features\":[\n{}\n]}}\n",
+        features.join(",\n")
+    )
+}
+
+/// Parses `osmium fileinfo -g header.boxes` output: `(minlon,minlat,maxlon,maxlat)`.
+fn parse_box(s: &str) -> Option<[f64; 4]> {
+    let inner = s.split_whitespace().next()?;
+    let inner = inner.trim_start_matches('(').trim_end_matches(')');
+    let v: Vec<f64> = inner.split(',').filter_map(|x| x.parse().ok()).collect();
+    (v.len() == 4 && v[0] < v[2] && v[1] < v[3]).then(|| [v[0], v[1], v[2], v[3]])
+}
+
+fn write_districts(pbf: &Path, out: &Path) -> anyhow::Result<()> {
+    let boxes = Command::new("osmium")
+        .args(["fileinfo", "-g", "header.boxes"])
+        .arg(pbf)
+        .output()
+        .context("osmium fileinfo (Debian osmium-tool)")?;
+    let bbox = parse_box(&String::from_utf8_lossy(&boxes.stdout))
+        .with_context(|| format!("{} has no bounding box in its header", pbf.display()))?;
+    let opl = Command::new("osmium")
+        .args(["tags-filter", "--no-progress", "-f", "opl", "-o", "-"])
+        .arg(pbf)
+        .arg("n/place=suburb")
+        .output()
+        .context("osmium tags-filter")?;
+    if !opl.status.success() {
+        bail!(
+            "osmium tags-filter failed: {}",
+            String::from_utf8_lossy(&opl.stderr)
+        );
+    }
+    let seeds = suburb_seeds(&String::from_utf8_lossy(&opl.stdout));
+    if seeds.is_empty() {
+        bail!("{} has no place=suburb nodes to make districts of", pbf.display());
+    }
+    std::fs::create_dir_all(out.parent().unwrap_or(Path::new(".")))?;
+    let part = out.with_extension("geojson.part");
+    std::fs::write(&part, districts_geojson(&seeds, bbox))?;
+    std::fs::rename(&part, out)?;
+    println!(
+        "data: districts.geojson: {} districts ({})",
+        seeds.len(),
+        seeds
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,5 +572,32 @@ mod tests {
         assert!(format!("{err:#}").contains("sha256 mismatch"), "{err:#}");
         assert_eq!(std::fs::read(&f).unwrap(), b"abc");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn suburb_seeds_come_from_opl_and_voronoi_cells_tile_the_box() {
+        let opl = "n2 v1 dV c0 t2019-01-01T00:00:00Z i0 u Tname=B%20%b,place=suburb x1.5 y0.5\n\
+                   n1 v1 dV c0 t2019-01-01T00:00:00Z i0 u Tplace=suburb,name=A x0.5 y0.5\n\
+                   n3 v1 dV c0 t2019-01-01T00:00:00Z i0 u Tname=C,place=square x0.1 y0.1\n";
+        let seeds = suburb_seeds(opl);
+        assert_eq!(seeds.len(), 2);
+        assert_eq!(seeds[0].name, "A");
+        assert_eq!(seeds[1].name, "B b");
+        assert_eq!(seeds[1].osm_id, "node/2");
+        let cells = voronoi_cells(&seeds, [0.0, 0.0, 2.0, 1.0]);
+        // near the equator the bisector is x = 1
+        let max_x_a = cells[0].iter().map(|p| p.0).fold(f64::MIN, f64::max);
+        let min_x_b = cells[1].iter().map(|p| p.0).fold(f64::MAX, f64::min);
+        assert!(
+            (max_x_a - 1.0).abs() < 1e-9 && (min_x_b - 1.0).abs() < 1e-9,
+            "{cells:?}"
+        );
+        assert_eq!(cells[0].first(), cells[0].last());
+        let gj = districts_geojson(&seeds, [0.0, 0.0, 2.0, 1.0]);
+        assert!(gj.contains("\"name\":\"B b\"") && gj.contains("\"type\":\"Polygon\""));
+        assert_eq!(
+            parse_box("(24.9351762,60.164155,24.9534145,60.179113)\n"),
+            Some([24.9351762, 60.164155, 24.9534145, 60.179113])
+        );
     }
 }

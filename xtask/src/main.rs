@@ -2,13 +2,16 @@
 //!
 //! - `setup`  install what a fresh Debian machine lacks (apt packages, wasm32 target, wasm-bindgen-cli at the
 //!   Cargo.lock version, tauri-driver, cargo-nextest)
-//! - `data`   fetch the demo city's real data into data/cache (pinned, sha256-checked)
+//! - `data`   fetch the demo city's real data into data/cache (pinned, sha256-checked), and build the offline
+//!   basemap, glyphs and districts of the map from it
+//! - `basemap --pbf <file.osm.pbf> --out <file.mbtiles>` build vector tiles (OpenMapTiles schema, z0–14)
 //! - `ui`     build the Leptos cockpit to ui/dist (wasm32 + wasm-bindgen)
 //! - `demo`   all of the above, then open the cockpit with an embedded hub and the simulator
 //! - `screenshots` open the cockpit (embedded hub + simulator) on virtual screens of 1920×1080 and 3840×2160
 //!   and save `artifacts/cockpit-<w>x<h>.png`
 //! - `test`   all checks CI runs: fmt, clippy, wasm build, unit + integration + end-to-end window tests
 
+mod basemap;
 mod data;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +37,12 @@ const APT_PACKAGES: &[&str] = &[
     "webkit2gtk-driver",
     "fonts-dejavu-core",
     "fonts-noto-cjk",
+    // the zero-network window test traces every connect() of the desktop
+    "strace",
+    "osmium-tool",
+    "tilemaker",
+    // the hub's PostgreSQL backend tests start a throwaway server (initdb, pg_ctl)
+    "postgresql",
 ];
 const TAURI_DRIVER_VERSION: &str = "2.1.0";
 /// Every cargo invocation builds the desktop with the UI embedded, so no step rebuilds `target/debug/citydeck`
@@ -47,13 +56,14 @@ fn main() -> ExitCode {
     let result = match task {
         "setup" => setup(),
         "data" => data::ensure(&root()).map(|_| ()),
+        "basemap" => basemap::task(&args[1..]),
         "ui" => build_ui(),
         "demo" => demo(),
         "test" => test(),
         "screenshots" => screenshots(),
         "bench" => bench(args.get(1).map(String::as_str)),
         _ => {
-            eprintln!("usage: cargo xtask <setup|data|ui|demo|screenshots|test|bench sync>");
+            eprintln!("usage: cargo xtask <setup|data|basemap --pbf X --out Y|ui|demo|screenshots|test|bench sync|bench map>");
             return ExitCode::from(if task == "help" { 0 } else { 2 });
         }
     };
@@ -225,6 +235,34 @@ fn build_ui() -> Result<()> {
     for f in ["index.html", "style.css", "switch.css"] {
         std::fs::copy(root().join("ui").join(f), dist.join(f)).with_context(|| format!("copying ui/{f}"))?;
     }
+    // MapLibre GL JS for the cockpit map, vendored from the npm registry at build time (never a CDN at run
+    // time): `npm ci` when ui/vendor/node_modules is missing or older than the committed lock.
+    let vendor = root().join("ui/vendor");
+    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let installed = vendor.join("node_modules/.package-lock.json");
+    let stale = !vendor
+        .join("node_modules/maplibre-gl/dist/maplibre-gl.js")
+        .exists()
+        || match (mtime(&vendor.join("package-lock.json")), mtime(&installed)) {
+            (Some(lock), Some(done)) => lock > done,
+            _ => true,
+        };
+    if stale {
+        step("vendored front-end assets (npm ci --prefix ui/vendor)");
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&vendor))?;
+    }
+    let maplibre = vendor.join("node_modules/maplibre-gl");
+    std::fs::create_dir_all(dist.join("vendor"))?;
+    for (from, to) in [
+        ("dist/maplibre-gl.js", "maplibre-gl.js"),
+        ("dist/maplibre-gl.css", "maplibre-gl.css"),
+        ("LICENSE.txt", "maplibre-gl.LICENSE.txt"),
+    ] {
+        std::fs::copy(maplibre.join(from), dist.join("vendor").join(to))
+            .with_context(|| format!("copying maplibre-gl/{from}"))?;
+    }
     Ok(())
 }
 
@@ -337,9 +375,42 @@ fn bench(which: Option<&str>) -> Result<()> {
             step("bench sync");
             run(Command::new(bins.join("citydeck-bench-sync"))
                 .arg(&bins)
-                .arg(std::env::temp_dir().join("citydeck-bench-sync")))
+                .arg(std::env::temp_dir().join("citydeck-bench-sync")))?;
+            // The whole desktop (shell + WebKit processes) with 100,000 incidents in its cache, in the real window.
+            data::ensure(&root())?;
+            build_ui()?;
+            build_desktop()?;
+            run(cargo()
+                .args(["build", "-p", "citydeck-tests", "--bin", "citydeck-bench-map"])
+                .args(FEATURES))?;
+            let debug = target_dir().join("debug");
+            step("bench sync: desktop memory with 100,000 cached incidents (real window under Xvfb)");
+            run(Command::new("xvfb-run")
+                .args(["-a", "-s", "-screen 0 1920x1080x24"])
+                .arg(debug.join("citydeck-bench-map"))
+                .arg(&debug)
+                .arg(std::env::temp_dir().join("citydeck-bench-memory"))
+                .args(["memory", "100000"]))
         }
-        other => anyhow::bail!("usage: cargo xtask bench sync (got {other:?})"),
+        Some("map") => {
+            data::ensure(&root())?;
+            build_ui()?;
+            build_desktop()?;
+            step("build: map benchmark");
+            run(cargo()
+                .args(["build", "-p", "citydeck-tests", "--bin", "citydeck-bench-map"])
+                .args(FEATURES))?;
+            let bins = target_dir().join("debug");
+            step(
+                "bench map: the real window under Xvfb at 1920x1080, empty vs 10,000 markers + 100 updates/s",
+            );
+            run(Command::new("xvfb-run")
+                .args(["-a", "-s", "-screen 0 1920x1080x24"])
+                .arg(bins.join("citydeck-bench-map"))
+                .arg(&bins)
+                .arg(std::env::temp_dir().join("citydeck-bench-map")))
+        }
+        other => anyhow::bail!("usage: cargo xtask bench <sync|map> (got {other:?})"),
     }
 }
 

@@ -57,17 +57,21 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 
 /// Liveness and the log head.
 #[utoipa::path(get, path = "/api/v1/health", responses((status = 200, body = Health)))]
-pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
+/// Besides [`Health`]: `replica`, this process's id among the replicas serving one PostgreSQL database.
+pub async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
     let db = state.db.clone();
     let head = tokio::task::spawn_blocking(move || db.head()).await??;
-    Ok(Json(Health {
+    let health = Health {
         status: "ok".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         head,
-        backend: "sqlite".into(),
+        backend: state.db.backend().into(),
         log_id: state.db.log_id().to_string(),
         exercise: state.db.is_exercise(),
-    }))
+    };
+    let mut body = serde_json::to_value(health).map_err(|e| AppError::Internal(e.to_string()))?;
+    body["replica"] = state.db.replica().into();
+    Ok(Json(body))
 }
 
 /// Exchange a username and password for a bearer token.

@@ -9,8 +9,12 @@ pub mod auth;
 pub mod db;
 pub mod error;
 pub mod mode;
+pub mod pg;
 pub mod push;
+pub mod sql;
 pub mod stream;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,12 +51,18 @@ pub const DEFAULT_CONFIRM_WINDOW: chrono::Duration = chrono::Duration::seconds(1
 const LIVE_BUFFER: usize = 4096;
 
 impl AppState {
+    /// On PostgreSQL this also starts the replica's event feed (events of every replica, read back from the
+    /// database into `events`); it stops with `shutdown` or when the database is dropped.
     pub fn new(db: Db) -> AppState {
         let (events, _) = broadcast::channel(LIVE_BUFFER);
+        let shutdown = CancellationToken::new();
+        if let Some(pg) = db.postgres() {
+            pg.start_feed(events.clone(), shutdown.clone());
+        }
         AppState {
             db,
             events,
-            shutdown: CancellationToken::new(),
+            shutdown,
             confirm_window: DEFAULT_CONFIRM_WINDOW,
         }
     }
@@ -95,6 +105,16 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { error::AppError::NotFound })
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Where the hub keeps its log.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// Embedded SQLite: one process, this file (the default: [`HubConfig::db_path`]).
+    Sqlite(PathBuf),
+    /// PostgreSQL: any number of hub replicas share this database (a connection string:
+    /// `postgres://user@host:5432/db` or `host=/run/postgresql dbname=citydeck`).
+    Postgres(String),
 }
 
 #[derive(Clone, Debug)]
@@ -157,14 +177,23 @@ pub enum StartError {
     Config(String),
 }
 
-/// Opens (and migrates) the database, creates demo accounts if asked, binds, and serves in a task.
+/// Opens (and migrates) the SQLite database `config.db_path`, creates demo accounts if asked, binds, and
+/// serves in a task.
 pub async fn start(config: HubConfig) -> Result<RunningHub, StartError> {
-    let path = config.db_path.clone();
+    let backend = Backend::Sqlite(config.db_path.clone());
+    start_with(config, backend).await
+}
+
+/// [`start`] on the given backend (`config.db_path` is not used for [`Backend::Postgres`]).
+pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHub, StartError> {
     let demo = config.demo;
     let exercise = config.exercise;
     let screens = config.screens.clone();
     let db = tokio::task::spawn_blocking(move || -> Result<Db, StartError> {
-        let db = Db::open_realm(&path, exercise)?;
+        let db = match &backend {
+            Backend::Sqlite(path) => Db::open_realm(path, exercise)?,
+            Backend::Postgres(url) => Db::open_postgres(url, exercise)?,
+        };
         if demo {
             let n = auth::ensure_demo_accounts(&db)?;
             if n > 0 {
@@ -179,6 +208,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, StartError> {
         Ok(db)
     })
     .await??;
+    tracing::info!(backend = db.backend(), replica = db.replica(), "storage open");
     if exercise {
         tracing::warn!("EXERCISE hub: this is drill data, kept apart from the real hub");
     }

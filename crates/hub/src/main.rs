@@ -18,6 +18,10 @@ struct Cli {
     /// SQLite database file (created if missing; WAL mode).
     #[arg(long, value_name = "FILE")]
     db: Option<PathBuf>,
+    /// Run on PostgreSQL instead of SQLite, as one of any number of replicas sharing that database (scale-out),
+    /// e.g. `postgres://citydeck@localhost:5432/citydeck` or `host=/run/postgresql dbname=citydeck`.
+    #[arg(long, value_name = "URL", conflicts_with = "db")]
+    postgres: Option<String>,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8640")]
     listen: SocketAddr,
@@ -51,17 +55,26 @@ async fn main() -> anyhow::Result<()> {
     if let Some(Command::Simulate(args)) = cli.command {
         return simulate::run(args).await;
     }
-    let db_path = cli.db.context("--db <FILE> is required to run the hub")?;
-    let hub = citydeck_hub::start(citydeck_hub::HubConfig {
+    let backend = match (cli.postgres, cli.db) {
+        (Some(url), _) => citydeck_hub::Backend::Postgres(url),
+        (None, Some(path)) => citydeck_hub::Backend::Sqlite(path),
+        (None, None) => anyhow::bail!("--db <FILE> (or --postgres <URL>) is required to run the hub"),
+    };
+    let db_path = match &backend {
+        citydeck_hub::Backend::Sqlite(path) => path.clone(),
+        citydeck_hub::Backend::Postgres(_) => PathBuf::new(),
+    };
+    let config = citydeck_hub::HubConfig {
         db_path,
         listen: cli.listen,
         demo: cli.demo,
         confirm_window: None,
         exercise: cli.exercise,
         screens: cli.screens,
-    })
-    .await
-    .context("starting the hub")?;
+    };
+    let hub = citydeck_hub::start_with(config, backend)
+        .await
+        .context("starting the hub")?;
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on http://{}", hub.addr)?;

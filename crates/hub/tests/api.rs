@@ -2,17 +2,16 @@
 
 mod common;
 
-use citydeck_hub::start;
-use common::{hub, next_event, open_stream, Ws, T};
+use citydeck_hub::start_with;
+use common::{hub, next_event, open_stream, Ws, B, T};
 use serde_json::{json, Value};
 
 fn incident(title: &str) -> Value {
     json!({"title": title, "class": "accident", "grade": "III", "lon": 24.9384, "lat": 60.1699, "source": "operator"})
 }
 
-#[tokio::test]
-async fn health_and_openapi_need_no_token() {
-    let t = hub().await;
+async fn health_and_openapi_need_no_token(b: B) {
+    let t = hub(b).await;
     let h: Value = t
         .http
         .get(t.url("/api/v1/health"))
@@ -24,6 +23,12 @@ async fn health_and_openapi_need_no_token() {
         .unwrap();
     assert_eq!(h["status"], "ok");
     assert_eq!(h["head"], 0);
+    let backend = match b {
+        B::Sqlite => "sqlite",
+        B::Postgres => "postgres",
+    };
+    assert_eq!(h["backend"], backend, "{h}");
+    assert!(h["replica"].is_string(), "{h}");
     assert_eq!(
         h["log_id"].as_str().map(str::len),
         Some(36),
@@ -54,9 +59,8 @@ async fn health_and_openapi_need_no_token() {
     }
 }
 
-#[tokio::test]
-async fn login_rejects_wrong_password_and_unknown_user() {
-    let t = hub().await;
+async fn login_rejects_wrong_password_and_unknown_user(b: B) {
+    let t = hub(b).await;
     for (u, p) in [("operator", "nope"), ("nobody", "citydeck-demo")] {
         let r = t
             .http
@@ -71,9 +75,8 @@ async fn login_rejects_wrong_password_and_unknown_user() {
     }
 }
 
-#[tokio::test]
-async fn every_demo_account_logs_in_with_its_role() {
-    let t = hub().await;
+async fn every_demo_account_logs_in_with_its_role(b: B) {
+    let t = hub(b).await;
     for (u, role) in [
         ("operator", "operator"),
         ("commander", "commander"),
@@ -96,9 +99,8 @@ async fn every_demo_account_logs_in_with_its_role() {
     }
 }
 
-#[tokio::test]
-async fn endpoints_require_a_valid_token() {
-    let t = hub().await;
+async fn endpoints_require_a_valid_token(b: B) {
+    let t = hub(b).await;
     for p in ["/api/v1/events", "/api/v1/incidents"] {
         let r = t.http.get(t.url(p)).send().await.unwrap();
         assert_eq!(r.status(), 401, "{p} without token");
@@ -115,9 +117,8 @@ async fn endpoints_require_a_valid_token() {
     assert_eq!(r.status(), 401);
 }
 
-#[tokio::test]
-async fn leader_is_read_only() {
-    let t = hub().await;
+async fn leader_is_read_only(b: B) {
+    let t = hub(b).await;
     let tok = t.token("leader").await;
     let (status, body) = t
         .post(&tok, "/api/v1/incidents", incident("Kamppi 交通事故"))
@@ -128,9 +129,8 @@ async fn leader_is_read_only() {
     assert_eq!(status, 200);
 }
 
-#[tokio::test]
-async fn create_returns_201_and_appends_a_gap_free_log() {
-    let t = hub().await;
+async fn create_returns_201_and_appends_a_gap_free_log(b: B) {
+    let t = hub(b).await;
     let tok = t.token("operator").await;
     let mut ids = Vec::new();
     for i in 0..5 {
@@ -169,9 +169,8 @@ async fn create_returns_201_and_appends_a_gap_free_log() {
     assert_eq!(one["title"], "事故 2");
 }
 
-#[tokio::test]
-async fn same_source_event_is_not_duplicated() {
-    let t = hub().await;
+async fn same_source_event_is_not_duplicated(b: B) {
+    let t = hub(b).await;
     let tok = t.token("operator").await;
     let mut b = incident("M5.1 地震");
     b["source"] = json!("usgs");
@@ -184,9 +183,8 @@ async fn same_source_event_is_not_duplicated() {
     assert_eq!(page["events"].as_array().unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn invalid_input_is_a_4xx_naming_the_field_never_5xx() {
-    let t = hub().await;
+async fn invalid_input_is_a_4xx_naming_the_field_never_5xx(b: B) {
+    let t = hub(b).await;
     let tok = t.token("operator").await;
     let cases = [
         ("class", json!("earthquake")),
@@ -240,9 +238,8 @@ async fn next_seq(ws: &mut Ws) -> u64 {
     next_event(ws).await["server_seq"].as_u64().unwrap()
 }
 
-#[tokio::test]
-async fn stream_sends_backlog_then_live_events_in_order_without_gaps() {
-    let t = hub().await;
+async fn stream_sends_backlog_then_live_events_in_order_without_gaps(b: B) {
+    let t = hub(b).await;
     let tok = t.token("operator").await;
     for i in 0..3 {
         t.post(&tok, "/api/v1/incidents", incident(&format!("before {i}")))
@@ -275,9 +272,8 @@ async fn stream_sends_backlog_then_live_events_in_order_without_gaps() {
     }
 }
 
-#[tokio::test]
-async fn stream_refuses_a_missing_token() {
-    let t = hub().await;
+async fn stream_refuses_a_missing_token(b: B) {
+    let t = hub(b).await;
     let url = format!("ws://{}/api/v1/stream?after=0", t.hub.addr);
     match tokio_tungstenite::connect_async(url).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 401),
@@ -285,15 +281,16 @@ async fn stream_refuses_a_missing_token() {
     }
 }
 
-#[tokio::test]
-async fn state_survives_a_restart_on_the_same_file() {
+async fn state_survives_a_restart_on_the_same_file(b: B) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = common::config(dir.path());
-    let hub1 = start(cfg.clone()).await.unwrap();
+    let backend = common::backend(b, dir.path());
+    let hub1 = start_with(cfg.clone(), backend.clone()).await.unwrap();
     let t = T {
         hub: hub1,
         _dir: tempfile::tempdir().unwrap(),
         http: reqwest::Client::new(),
+        backend: backend.clone(),
     };
     let tok = t.token("operator").await;
     t.post(&tok, "/api/v1/incidents", incident("persist me")).await;
@@ -304,11 +301,12 @@ async fn state_survives_a_restart_on_the_same_file() {
     };
     let log_id = health(&t).await["log_id"].clone();
     t.hub.shutdown().await.unwrap();
-    let hub2 = start(cfg).await.unwrap();
+    let hub2 = start_with(cfg, backend.clone()).await.unwrap();
     let t = T {
         hub: hub2,
         _dir: tempfile::tempdir().unwrap(),
         http: reqwest::Client::new(),
+        backend,
     };
     // the old token still works (sessions are stored), and the log continues at 2
     let (status, _) = t.post(&tok, "/api/v1/incidents", incident("after restart")).await;
@@ -326,4 +324,18 @@ async fn state_survives_a_restart_on_the_same_file() {
         log_id,
         "the log keeps its identity across restarts"
     );
+}
+
+crate::backends! {
+    #[tokio::test] health_and_openapi_need_no_token;
+    #[tokio::test] login_rejects_wrong_password_and_unknown_user;
+    #[tokio::test] every_demo_account_logs_in_with_its_role;
+    #[tokio::test] endpoints_require_a_valid_token;
+    #[tokio::test] leader_is_read_only;
+    #[tokio::test] create_returns_201_and_appends_a_gap_free_log;
+    #[tokio::test] same_source_event_is_not_duplicated;
+    #[tokio::test] invalid_input_is_a_4xx_naming_the_field_never_5xx;
+    #[tokio::test] stream_sends_backlog_then_live_events_in_order_without_gaps;
+    #[tokio::test] stream_refuses_a_missing_token;
+    #[tokio::test] state_survives_a_restart_on_the_same_file;
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{hub, hub_with, next_event, open_stream, Ws, T};
+use common::{hub, hub_with, next_event, open_stream, Ws, B, T};
 use serde_json::{json, Value};
 
 fn switch(mode: &str, level: Option<&str>, reason: &str) -> Value {
@@ -23,9 +23,8 @@ async fn propose_level_one(t: &T) -> (String, String, Value) {
     (c1, c2, p)
 }
 
-#[tokio::test]
-async fn initial_mode_is_peacetime_epoch_zero() {
-    let t = hub().await;
+async fn initial_mode_is_peacetime_epoch_zero(b: B) {
+    let t = hub(b).await;
     let tok = t.token("leader").await;
     let (status, m) = t.get(&tok, "/api/v1/mode").await;
     assert_eq!(status, 200);
@@ -36,9 +35,8 @@ async fn initial_mode_is_peacetime_epoch_zero() {
     assert_eq!(m["acks"], json!([]));
 }
 
-#[tokio::test]
-async fn only_commanders_switch_and_refusals_are_audited() {
-    let t = hub().await;
+async fn only_commanders_switch_and_refusals_are_audited(b: B) {
+    let t = hub(b).await;
     for user in ["operator", "leader", "field"] {
         let tok = t.token(user).await;
         let (status, body) = t
@@ -62,9 +60,8 @@ async fn only_commanders_switch_and_refusals_are_audited() {
     assert_eq!(status, 403);
 }
 
-#[tokio::test]
-async fn raise_lower_and_stand_down_each_advance_the_epoch() {
-    let t = hub().await;
+async fn raise_lower_and_stand_down_each_advance_the_epoch(b: B) {
+    let t = hub(b).await;
     let cmd = t.token("commander").await;
     let (status, m) = t
         .post(
@@ -114,9 +111,8 @@ async fn raise_lower_and_stand_down_each_advance_the_epoch() {
     assert_eq!(epochs, vec![1, 2, 3, 4]);
 }
 
-#[tokio::test]
-async fn bad_requests_name_their_field_and_change_nothing() {
-    let t = hub().await;
+async fn bad_requests_name_their_field_and_change_nothing(b: B) {
+    let t = hub(b).await;
     let cmd = t.token("commander").await;
     let cases = [
         (switch("wartime", Some("III"), ""), "reason"),
@@ -139,9 +135,8 @@ async fn bad_requests_name_their_field_and_change_nothing() {
     assert_eq!(m["epoch"], 0);
 }
 
-#[tokio::test]
-async fn level_one_needs_a_second_commander() {
-    let t = hub().await;
+async fn level_one_needs_a_second_commander(b: B) {
+    let t = hub(b).await;
     let (c1, c2, p) = propose_level_one(&t).await;
     assert_eq!(p["status"], "pending_confirmation");
     let id = p["proposal_id"].as_str().unwrap().to_string();
@@ -221,9 +216,8 @@ async fn level_one_needs_a_second_commander() {
     );
 }
 
-#[tokio::test]
-async fn an_expired_proposal_cannot_be_confirmed() {
-    let t = hub_with(Some(chrono::Duration::milliseconds(300))).await;
+async fn an_expired_proposal_cannot_be_confirmed(b: B) {
+    let t = hub_with(b, Some(chrono::Duration::milliseconds(300))).await;
     let (c1, c2, p) = propose_level_one(&t).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     let (status, err) = t
@@ -238,9 +232,8 @@ async fn an_expired_proposal_cannot_be_confirmed() {
     assert_eq!(m["epoch"], 0);
 }
 
-#[tokio::test]
-async fn a_proposal_overtaken_by_another_switch_is_refused() {
-    let t = hub().await;
+async fn a_proposal_overtaken_by_another_switch_is_refused(b: B) {
+    let t = hub(b).await;
     let (c1, c2, p) = propose_level_one(&t).await;
     // meanwhile the city went to level I by another proposal that was confirmed first
     let (_, p2) = t
@@ -273,9 +266,8 @@ async fn next_mode_epoch(ws: &mut Ws) -> u64 {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_switch_reaches_twenty_screens_and_every_ack_is_collected() {
-    let t = hub().await;
+async fn a_switch_reaches_twenty_screens_and_every_ack_is_collected(b: B) {
+    let t = hub(b).await;
     let cmd = t.token("commander").await;
     let viewer = t.token("leader").await;
     let mut screens = Vec::new();
@@ -319,9 +311,11 @@ async fn a_switch_reaches_twenty_screens_and_every_ack_is_collected() {
     assert_eq!((status, err["field"].as_str()), (422, Some("epoch")));
 }
 
-#[tokio::test]
-async fn registered_screens_that_never_acked_are_listed() {
-    let t = common::hub_config(|c| c.screens = vec!["hall-wall-1".into(), "leader-office".into()]).await;
+async fn registered_screens_that_never_acked_are_listed(b: B) {
+    let t = common::hub_config(b, |c| {
+        c.screens = vec!["hall-wall-1".into(), "leader-office".into()]
+    })
+    .await;
     let c1 = t.token("commander").await;
     let (_, m) = t.get(&c1, "/api/v1/mode").await;
     assert_eq!(m["screens"], json!(["hall-wall-1", "leader-office"]), "{m}");
@@ -379,10 +373,9 @@ async fn registered_screens_that_never_acked_are_listed() {
 
 /// A drill hub and the real hub side by side: the drill switches to level I and fills its log, the real hub
 /// does not move; neither database can be opened as the other.
-#[tokio::test]
-async fn a_drill_runs_the_same_switch_on_isolated_data() {
-    let real = hub().await;
-    let drill = common::hub_config(|c| c.exercise = true).await;
+async fn a_drill_runs_the_same_switch_on_isolated_data(b: B) {
+    let real = hub(b).await;
+    let drill = common::hub_config(b, |c| c.exercise = true).await;
     let (_, health) = drill.get("", "/api/v1/health").await;
     assert_eq!(health["exercise"], true, "{health}");
     let (_, health) = real.get("", "/api/v1/health").await;
@@ -429,18 +422,27 @@ async fn a_drill_runs_the_same_switch_on_isolated_data() {
     let (_, real_events_after) = real.get(&rc, "/api/v1/events?after=0").await;
     assert_eq!(real_events_after, real_events_before, "the real log is untouched");
 
-    // the files are marked: a drill database cannot be served as real, nor the real one as a drill
-    let drill_db = drill.hub.state.db.clone();
-    let drill_path = drill._dir.path().join("hub.sqlite");
-    drop(drill_db);
-    let err = citydeck_hub::Db::open_realm(&drill_path, false)
-        .err()
-        .expect("refused");
-    assert!(err.to_string().contains("exercise"), "{err}");
-    let real_path = real._dir.path().join("hub.sqlite");
-    let err = citydeck_hub::Db::open_realm(&real_path, true)
-        .err()
-        .expect("refused");
-    assert!(err.to_string().contains("real"), "{err}");
-    assert!(citydeck_hub::Db::open_realm(&real_path, false).is_ok());
+    // the stores are marked: a drill database cannot be served as real, nor the real one as a drill
+    let err = common::open_store(&drill.backend, false)
+        .await
+        .expect_err("refused");
+    assert!(err.contains("exercise"), "{err}");
+    let err = common::open_store(&real.backend, true)
+        .await
+        .expect_err("refused");
+    assert!(err.contains("real"), "{err}");
+    assert_eq!(common::open_store(&real.backend, false).await, Ok(()));
+}
+
+crate::backends! {
+    #[tokio::test] initial_mode_is_peacetime_epoch_zero;
+    #[tokio::test] only_commanders_switch_and_refusals_are_audited;
+    #[tokio::test] raise_lower_and_stand_down_each_advance_the_epoch;
+    #[tokio::test] bad_requests_name_their_field_and_change_nothing;
+    #[tokio::test] level_one_needs_a_second_commander;
+    #[tokio::test] an_expired_proposal_cannot_be_confirmed;
+    #[tokio::test] a_proposal_overtaken_by_another_switch_is_refused;
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)] a_switch_reaches_twenty_screens_and_every_ack_is_collected;
+    #[tokio::test] registered_screens_that_never_acked_are_listed;
+    #[tokio::test] a_drill_runs_the_same_switch_on_isolated_data;
 }

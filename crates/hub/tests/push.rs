@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{hub, T};
+use common::{hub, B, T};
 use serde_json::{json, Value};
 
 const CLIENT: &str = "0192f000-0000-7000-8000-0000000000c1";
@@ -70,9 +70,8 @@ fn afternoon(inc: &str) -> Vec<Value> {
     ]
 }
 
-#[tokio::test]
-async fn a_batch_applies_in_order_and_a_retry_applies_nothing_again() {
-    let t = hub().await;
+async fn a_batch_applies_in_order_and_a_retry_applies_nothing_again(b: B) {
+    let t = hub(b).await;
     let tok = t.token("field").await;
     let inc = uuid(1);
     let (status, r) = push(&t, &tok, CLIENT, afternoon(&inc)).await;
@@ -102,9 +101,8 @@ async fn a_batch_applies_in_order_and_a_retry_applies_nothing_again() {
     assert_eq!(head(&t, &tok).await, 7, "nothing appended by the retry");
 }
 
-#[tokio::test]
-async fn the_same_batch_pushed_ten_times_at_once_applies_once() {
-    let t = hub().await;
+async fn the_same_batch_pushed_ten_times_at_once_applies_once(b: B) {
+    let t = hub(b).await;
     let tok = t.token("field").await;
     let inc = uuid(2);
     let tasks: Vec<_> = (0..10)
@@ -137,9 +135,8 @@ async fn the_same_batch_pushed_ten_times_at_once_applies_once() {
     assert_eq!(head(&t, &tok).await, 7);
 }
 
-#[tokio::test]
-async fn a_bad_op_is_rejected_with_its_reason_and_the_good_ones_still_apply() {
-    let t = hub().await;
+async fn a_bad_op_is_rejected_with_its_reason_and_the_good_ones_still_apply(b: B) {
+    let t = hub(b).await;
     let tok = t.token("operator").await;
     let inc = uuid(3);
     let ops = vec![
@@ -212,9 +209,8 @@ async fn a_bad_op_is_rejected_with_its_reason_and_the_good_ones_still_apply() {
         .contains("client_seq 1"));
 }
 
-#[tokio::test]
-async fn a_malformed_batch_is_a_422_naming_the_field_and_applies_nothing() {
-    let t = hub().await;
+async fn a_malformed_batch_is_a_422_naming_the_field_and_applies_nothing(b: B) {
+    let t = hub(b).await;
     let tok = t.token("field").await;
     let cases = [
         (json!({"ops": []}), "client_id"),
@@ -253,9 +249,8 @@ async fn a_malformed_batch_is_a_422_naming_the_field_and_applies_nothing() {
     assert_eq!(status, 403);
 }
 
-#[tokio::test]
-async fn a_stage_change_made_stale_by_someone_else_is_a_conflict_not_an_overwrite() {
-    let t = hub().await;
+async fn a_stage_change_made_stale_by_someone_else_is_a_conflict_not_an_overwrite(b: B) {
+    let t = hub(b).await;
     let a = t.token("operator").await;
     let b = t.token("field").await;
     let inc = uuid(6);
@@ -294,26 +289,39 @@ async fn a_stage_change_made_stale_by_someone_else_is_a_conflict_not_an_overwrit
     assert_eq!(i["status"], "identified", "not silently overwritten");
 }
 
-#[tokio::test]
-async fn an_applied_push_is_remembered_across_a_hub_restart() {
+async fn an_applied_push_is_remembered_across_a_hub_restart(b: B) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = common::config(dir.path());
+    let backend = common::backend(b, dir.path());
     let inc = uuid(8);
     let t = T {
-        hub: citydeck_hub::start(cfg.clone()).await.unwrap(),
+        hub: citydeck_hub::start_with(cfg.clone(), backend.clone())
+            .await
+            .unwrap(),
         _dir: tempfile::tempdir().unwrap(),
         http: reqwest::Client::new(),
+        backend: backend.clone(),
     };
     let tok = t.token("field").await;
     let (_, r) = push(&t, &tok, CLIENT, afternoon(&inc)).await;
     assert_eq!(statuses(&r), vec!["applied"; 7]);
     t.hub.shutdown().await.unwrap();
     let t = T {
-        hub: citydeck_hub::start(cfg).await.unwrap(),
+        hub: citydeck_hub::start_with(cfg, backend.clone()).await.unwrap(),
         _dir: tempfile::tempdir().unwrap(),
         http: reqwest::Client::new(),
+        backend,
     };
     let (_, r) = push(&t, &tok, CLIENT, afternoon(&inc)).await;
     assert_eq!(statuses(&r), vec!["duplicate"; 7], "{r}");
     assert_eq!(head(&t, &tok).await, 7);
+}
+
+crate::backends! {
+    #[tokio::test] a_batch_applies_in_order_and_a_retry_applies_nothing_again;
+    #[tokio::test] the_same_batch_pushed_ten_times_at_once_applies_once;
+    #[tokio::test] a_bad_op_is_rejected_with_its_reason_and_the_good_ones_still_apply;
+    #[tokio::test] a_malformed_batch_is_a_422_naming_the_field_and_applies_nothing;
+    #[tokio::test] a_stage_change_made_stale_by_someone_else_is_a_conflict_not_an_overwrite;
+    #[tokio::test] an_applied_push_is_remembered_across_a_hub_restart;
 }

@@ -1,23 +1,32 @@
 //! Shared helpers of the hub's HTTP tests: a hub on a real socket (port 0) and a small JSON client.
 #![allow(dead_code)]
 
-use citydeck_hub::{start, HubConfig, RunningHub};
+use citydeck_hub::{start_with, Backend, HubConfig, RunningHub};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// The storage a test hub runs on. Every behaviour test runs on both (see [`backends!`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum B {
+    Sqlite,
+    Postgres,
+}
 
 pub struct T {
     pub hub: RunningHub,
     pub _dir: tempfile::TempDir,
     pub http: reqwest::Client,
+    /// Where this hub keeps its log (a restart on the same backend reopens it).
+    pub backend: Backend,
 }
 
-pub async fn hub() -> T {
-    hub_with(None).await
+pub async fn hub(b: B) -> T {
+    hub_with(b, None).await
 }
 
-pub async fn hub_with(confirm_window: Option<chrono::Duration>) -> T {
-    hub_config(|c| c.confirm_window = confirm_window).await
+pub async fn hub_with(b: B, confirm_window: Option<chrono::Duration>) -> T {
+    hub_config(b, |c| c.confirm_window = confirm_window).await
 }
 
 /// The config of a demo hub on `dir/hub.sqlite`, on a free loopback port.
@@ -32,17 +41,56 @@ pub fn config(dir: &std::path::Path) -> HubConfig {
     }
 }
 
-/// A demo hub on a fresh database in a temp dir, with `tweak` applied to its config.
-pub async fn hub_config(tweak: impl FnOnce(&mut HubConfig)) -> T {
+/// A fresh store of kind `b`: `dir/hub.sqlite`, or a new database on the test process's PostgreSQL cluster.
+pub fn backend(b: B, dir: &std::path::Path) -> Backend {
+    match b {
+        B::Sqlite => Backend::Sqlite(dir.join("hub.sqlite")),
+        B::Postgres => Backend::Postgres(citydeck_hub::test_support::new_database()),
+    }
+}
+
+/// A demo hub on a fresh store of kind `b`, with `tweak` applied to its config.
+pub async fn hub_config(b: B, tweak: impl FnOnce(&mut HubConfig)) -> T {
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(dir.path());
     tweak(&mut config);
-    let hub = start(config).await.unwrap();
+    let backend = backend(b, dir.path());
+    let hub = start_with(config, backend.clone()).await.unwrap();
     T {
         hub,
         _dir: dir,
         http: reqwest::Client::new(),
+        backend,
     }
+}
+
+/// Opens `backend` for the real hub or a drill, as a second process would (off the async threads).
+pub async fn open_store(backend: &Backend, exercise: bool) -> Result<(), String> {
+    let backend = backend.clone();
+    tokio::task::spawn_blocking(move || {
+        match &backend {
+            Backend::Sqlite(path) => citydeck_hub::Db::open_realm(path, exercise),
+            Backend::Postgres(url) => citydeck_hub::Db::open_postgres(url, exercise),
+        }
+        .map(drop)
+        .map_err(|e| e.to_string())
+    })
+    .await
+    .unwrap()
+}
+
+/// Runs each listed `async fn name(b: B)` as two tests, `sqlite::name` and `postgres::name`, each with its
+/// `#[tokio::test…]` attribute: `backends! { #[tokio::test] name; … }`.
+#[macro_export]
+macro_rules! backends {
+    ($( #[$attr:meta] $name:ident; )*) => {
+        mod sqlite {
+            $( #[$attr] async fn $name() { super::$name($crate::common::B::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[$attr] async fn $name() { super::$name($crate::common::B::Postgres).await } )*
+        }
+    };
 }
 
 impl T {

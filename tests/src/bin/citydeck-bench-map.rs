@@ -1,0 +1,314 @@
+//! `cargo xtask bench map`: frame times of the cockpit map in the real desktop window (Tauri + WebKitGTK under
+//! Xvfb), synced from a real hub process: first with no incidents, then with 10,000 live markers while 100
+//! incident updates a second arrive. Each run pans the map a little every animation frame (so every frame
+//! repaints) and reads the frame intervals from the map's probe (`window.citydeckMap`). Prints both runs and
+//! the ratio loaded / empty (target ≤ 1.5×).
+//!
+//! `citydeck-bench-map <bin dir> <work dir> memory [n]` measures instead the whole desktop's resident memory
+//! with `n` (100,000) incidents synced into its cache and on the map.
+//!
+//! `citydeck-bench-map <bin dir> <work dir> [seconds] [points] [updates per second]`; `<bin dir>` holds
+//! `citydeck-hub` and `citydeck` (built with the UI inside).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use citydeck_protocol::{Grade, IncidentClass, NewIncident, Op, PushOp};
+use citydeck_sync::{Credentials, HubClient};
+use citydeck_tests::window::{finish, js, open_app, wait_js};
+use citydeck_tests::{HubProcess, DEMO_PASSWORD};
+use rand::{Rng, SeedableRng};
+
+/// Central Helsinki, where the demo city's basemap is.
+const BBOX: [f64; 4] = [24.925, 60.160, 24.960, 60.178];
+
+fn client(url: &str, user: &str) -> anyhow::Result<HubClient> {
+    Ok(HubClient::new(
+        url,
+        Credentials {
+            username: user.into(),
+            password: DEMO_PASSWORD.into(),
+        },
+    )?)
+}
+
+/// Pushes `n` incidents spread over the city (deterministic) and returns their ids.
+async fn seed(hub: &HubClient, n: usize) -> anyhow::Result<Vec<uuid::Uuid>> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let client_id = uuid::Uuid::new_v4();
+    let mut ids = Vec::with_capacity(n);
+    let mut seq = 0;
+    while ids.len() < n {
+        let take = (n - ids.len()).min(1000);
+        let batch: Vec<PushOp> = (0..take)
+            .map(|_| {
+                seq += 1;
+                let id = uuid::Uuid::now_v7();
+                ids.push(id);
+                PushOp {
+                    op_id: uuid::Uuid::now_v7(),
+                    client_seq: seq,
+                    op: Op::CreateIncident {
+                        incident_id: Some(id),
+                        incident: NewIncident {
+                            title: format!("基准测试 事件 #{seq}"),
+                            class: IncidentClass::ALL[rng.gen_range(0..IncidentClass::ALL.len())],
+                            grade: Grade::ALL[rng.gen_range(0..4)],
+                            lon: rng.gen_range(BBOX[0]..BBOX[2]),
+                            lat: rng.gen_range(BBOX[1]..BBOX[3]),
+                            source: "bench".into(),
+                            description: None,
+                            address: None,
+                            external_id: None,
+                            occurred_at: None,
+                        },
+                    },
+                }
+            })
+            .collect();
+        hub.push(client_id, &batch).await?;
+    }
+    Ok(ids)
+}
+
+/// Re-assigns random incidents at `rate` per second (each one a new event the map must apply) until `stop`.
+async fn updates(
+    hub: HubClient,
+    ids: Vec<uuid::Uuid>,
+    rate: u32,
+    stop: Arc<AtomicBool>,
+    sent: Arc<AtomicU64>,
+) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let client_id = uuid::Uuid::new_v4();
+    let per_tick = (rate / 10).max(1);
+    let mut seq = 0u64;
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    while !stop.load(Ordering::Relaxed) {
+        tick.tick().await;
+        let batch: Vec<PushOp> = (0..per_tick)
+            .map(|_| {
+                seq += 1;
+                PushOp {
+                    op_id: uuid::Uuid::now_v7(),
+                    client_seq: seq,
+                    op: Op::Assign {
+                        incident_id: ids[rng.gen_range(0..ids.len())],
+                        assignee: format!("bench-team-{seq}"),
+                    },
+                }
+            })
+            .collect();
+        if hub.push(client_id, &batch).await.is_ok() {
+            sent.fetch_add(u64::from(per_tick), Ordering::Relaxed);
+        }
+    }
+}
+
+const PAN: &str = "const m = window.citydeckMap.map; let k = 0; window.__pan = true;
+    (function f() { if (!window.__pan) return; m.panBy([(k++ % 240 < 120 ? 3 : -3), 0], { duration: 0 });
+      requestAnimationFrame(f); })();
+    window.citydeckMap.startFrameProbe(); return true;";
+const STOP: &str = "window.__pan = false; const r = window.citydeckMap.stopFrameProbe();
+    r.stats = window.citydeckMap.stats(); r.features = window.citydeckMap.featureCount(); return r;";
+
+struct Run {
+    label: String,
+    result: serde_json::Value,
+}
+
+async fn run(bins: &Path, work: &Path, points: usize, rate: u32, secs: u64) -> anyhow::Result<Run> {
+    let dir = work.join(format!("run-{points}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let hub = HubProcess::launch(
+        &bins.join("citydeck-hub"),
+        &dir.join("hub.sqlite"),
+        "127.0.0.1:0",
+        &[],
+    );
+    let writer = client(&hub.url, "operator")?;
+    let ids = seed(&writer, points).await?;
+    let app = bins.join("citydeck");
+    let w = open_app(&app, &hub.url, "leader", "bench", &dir.join("desktop")).await;
+    let c = w.c.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicU64::new(0));
+    let outcome: Result<serde_json::Value, String> = async {
+        wait_js(
+            &c,
+            &format!(
+                "window.citydeckMap && window.citydeckMap.engine === 'maplibre' && window.citydeckMap.ready() \
+                 && window.citydeckMap.featureCount() >= {points} && window.citydeckMap.stats().pending === 0"
+            ),
+            "map loaded with every incident",
+            Duration::from_secs(180),
+        )
+        .await?;
+        if rate > 0 && !ids.is_empty() {
+            tokio::spawn(updates(
+                writer.clone(),
+                ids.clone(),
+                rate,
+                stop.clone(),
+                sent.clone(),
+            ));
+        }
+        // Let the live updates reach steady state before measuring.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        js(&c, PAN).await?;
+        let started = Instant::now();
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+        let mut r = js(&c, STOP).await?;
+        let took = started.elapsed().as_secs_f64();
+        r["updates_per_s"] = serde_json::json!(sent.load(Ordering::Relaxed) as f64 / (took + 3.0));
+        Ok(r)
+    }
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    let label = if points == 0 {
+        "empty map".to_string()
+    } else {
+        format!("{points} markers + {rate} updates/s")
+    };
+    let result = outcome.clone().unwrap_or_default();
+    finish(w.c, w._driver, outcome.map(|_| ())).await;
+    Ok(Run { label, result })
+}
+
+/// Resident memory (current, peak) in KiB of every process whose name starts with one of `names`.
+fn rss_kib(names: &[&str]) -> Vec<(String, u64, u64)> {
+    let mut found = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for e in dir.flatten() {
+        let Ok(status) = std::fs::read_to_string(e.path().join("status")) else {
+            continue;
+        };
+        let field = |k: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(k))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        let name = status
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("Name:"))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        if names.iter().any(|n| name.starts_with(n)) {
+            found.push((name, field("VmRSS:").unwrap_or(0), field("VmHWM:").unwrap_or(0)));
+        }
+    }
+    found
+}
+
+/// The whole desktop's memory (the shell process and WebKit's web and network processes) with `n` incidents
+/// in its cache, after it synced them all and the map holds them.
+async fn memory(bins: &Path, work: &Path, n: usize) -> anyhow::Result<()> {
+    let dir = work.join(format!("memory-{n}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let hub = HubProcess::launch(
+        &bins.join("citydeck-hub"),
+        &dir.join("hub.sqlite"),
+        "127.0.0.1:0",
+        &[],
+    );
+    seed(&client(&hub.url, "operator")?, n).await?;
+    let w = open_app(
+        &bins.join("citydeck"),
+        &hub.url,
+        "leader",
+        "bench",
+        &dir.join("desktop"),
+    )
+    .await;
+    let started = Instant::now();
+    let outcome = wait_js(
+        &w.c,
+        &format!(
+            "window.citydeckMap && window.citydeckMap.ready && window.citydeckMap.ready() \
+             && window.citydeckMap.featureCount() >= {n} && window.citydeckMap.stats().pending === 0"
+        ),
+        "every incident synced and on the map",
+        Duration::from_secs(600),
+    )
+    .await;
+    let synced = started.elapsed();
+    // Settle: let the allocators give back what the bootstrap used.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let procs = rss_kib(&["citydeck", "WebKitWebProces", "WebKitNetworkPr"]);
+    let procs: Vec<_> = procs
+        .into_iter()
+        .filter(|p| !p.0.starts_with("citydeck-"))
+        .collect();
+    let total: u64 = procs.iter().map(|p| p.1).sum();
+    let peak: u64 = procs.iter().map(|p| p.2).sum();
+    println!(
+        "desktop memory with {n} cached incidents (synced and drawn in {:.1} s): {:.0} MB RSS now, {:.0} MB summed peaks (target < 300 MB) — {}",
+        synced.as_secs_f64(),
+        total as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        procs
+            .iter()
+            .map(|(name, rss, hwm)| format!("{name} {:.0}/{:.0} MB", *rss as f64 / 1024.0, *hwm as f64 / 1024.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    finish(w.c, w._driver, outcome).await;
+    anyhow::ensure!(total > 0, "no desktop process found");
+    Ok(())
+}
+
+fn ms(v: &serde_json::Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or(f64::NAN)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (bins, work) = match args.as_slice() {
+        [b, w, ..] => (PathBuf::from(b), PathBuf::from(w)),
+        _ => anyhow::bail!("usage: citydeck-bench-map <bin dir> <work dir> [seconds] [points] [updates/s]"),
+    };
+    let secs: u64 = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(10);
+    let points: usize = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(10_000);
+    let rate: u32 = args.get(4).map(|s| s.parse()).transpose()?.unwrap_or(100);
+    std::fs::create_dir_all(&work)?;
+    if args.get(2).map(String::as_str) == Some("memory") {
+        let n = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(100_000);
+        return memory(&bins, &work, n).await;
+    }
+
+    let empty = run(&bins, &work, 0, 0, secs).await?;
+    let loaded = run(&bins, &work, points, rate, secs).await?;
+    for r in [&empty, &loaded] {
+        println!(
+            "{:<32} frame time mean {:6.2} ms  p95 {:6.2} ms  p99 {:6.2} ms  ({:.1} fps, {} frames, {} map repaints, {} features, {:.0} updates/s)",
+            r.label,
+            ms(&r.result, "meanMs"),
+            ms(&r.result, "p95Ms"),
+            ms(&r.result, "p99Ms"),
+            ms(&r.result, "fps"),
+            r.result["frames"],
+            r.result["renders"],
+            r.result["features"],
+            r.result["updates_per_s"].as_f64().unwrap_or(0.0),
+        );
+    }
+    let ratio = ms(&loaded.result, "meanMs") / ms(&empty.result, "meanMs");
+    let ratio95 = ms(&loaded.result, "p95Ms") / ms(&empty.result, "p95Ms");
+    println!(
+        "ratio {} / empty: mean {ratio:.2}×, p95 {ratio95:.2}× (target ≤ 1.5×)",
+        loaded.label
+    );
+    anyhow::ensure!(ratio.is_finite(), "no frame times measured");
+    Ok(())
+}

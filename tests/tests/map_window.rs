@@ -1,0 +1,243 @@
+//! The cockpit map in the real `citydeck` window (Tauri + WebKitGTK, MapLibre GL JS, basemap from the offline
+//! MBTiles through the `citydeck-map` custom protocol) under Xvfb, driven through tauri-driver:
+//! a click on a marker opens its detail panel and selects its feed row; a click on a feed row flies the map
+//! to it; and nothing the desktop does leaves the machine (every socket it opens is traced with strace).
+//!
+//! Run by `cargo xtask test` under xvfb-run, after building the desktop with the UI inside.
+
+use std::time::Duration;
+
+use fantoccini::actions::InputSource;
+
+use citydeck_protocol::{Grade, IncidentClass, NewIncident};
+use citydeck_sync::{Credentials, HubClient};
+use citydeck_tests::window::{
+    finish, js, open_app_traced, open_window, save_screenshot, wait_for_text, wait_js,
+};
+use citydeck_tests::{binary, HubProcess, DEMO_PASSWORD};
+
+fn writer(hub: &HubProcess) -> HubClient {
+    HubClient::new(
+        &hub.url,
+        Credentials {
+            username: "operator".into(),
+            password: DEMO_PASSWORD.into(),
+        },
+    )
+    .unwrap()
+}
+
+fn incident(title: &str, grade: Grade, lon: f64, lat: f64) -> NewIncident {
+    NewIncident {
+        title: title.into(),
+        class: IncidentClass::Accident,
+        grade,
+        lon,
+        lat,
+        source: "operator".into(),
+        description: None,
+        address: None,
+        external_id: None,
+        occurred_at: None,
+    }
+}
+
+/// Incidents spread over central Helsinki (deterministic), plus the one the test clicks.
+async fn seed(hub: &HubProcess, n: usize) -> uuid::Uuid {
+    let w = writer(hub);
+    for i in 0..n {
+        let lon = 24.925 + 0.035 * ((i * 37 % 100) as f64 / 100.0);
+        let lat = 60.160 + 0.018 * ((i * 61 % 100) as f64 / 100.0);
+        w.create_incident(&incident(&format!("背景事件 {i}"), Grade::ALL[i % 4], lon, lat))
+            .await
+            .unwrap();
+    }
+    w.create_incident(&incident("地图点击目标 Kauppatori", Grade::I, 24.9525, 60.1675))
+        .await
+        .unwrap()
+        .id
+}
+
+const MAP_READY: &str = "window.citydeckMap && window.citydeckMap.engine === 'maplibre' \
+    && window.citydeckMap.ready() && window.citydeckMap.stats().pending === 0";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by `cargo xtask test` under xvfb-run"]
+async fn clicking_a_marker_opens_its_detail_and_a_feed_row_flies_the_map_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = HubProcess::start(&dir.path().join("hub.sqlite"));
+    let target = seed(&hub, 40).await;
+    let w = open_window(&hub.url, "operator", "map-test", &dir.path().join("desktop")).await;
+    let c = &w.c;
+    let result: Result<(), String> = async {
+        wait_js(
+            c,
+            &format!("{MAP_READY} && window.citydeckMap.featureCount() >= 41"),
+            "the map drew every incident",
+            Duration::from_secs(60),
+        )
+        .await?;
+        // Bring the marker out of its cluster, then click it where WebKit drew it, as a user would.
+        let pos = c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 window.citydeckMap.revealMarker(arguments[0]).then(done, e => done({ error: String(e) }));",
+                vec![serde_json::json!(target.to_string())],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let (x, y) = match (pos["x"].as_f64(), pos["y"].as_f64()) {
+            (Some(x), Some(y)) if pos["visible"] == true => (x, y),
+            _ => return Err(format!("the marker was not drawn: {pos}")),
+        };
+        let click = fantoccini::actions::MouseActions::new("mouse".into())
+            .then(fantoccini::actions::PointerAction::MoveTo {
+                duration: None,
+                x,
+                y,
+            })
+            .then(fantoccini::actions::PointerAction::Down {
+                button: fantoccini::actions::MOUSE_BUTTON_LEFT,
+            })
+            .then(fantoccini::actions::PointerAction::Up {
+                button: fantoccini::actions::MOUSE_BUTTON_LEFT,
+            });
+        c.perform_actions(click).await.map_err(|e| e.to_string())?;
+        wait_for_text(c, "#incident-detail", "地图点击目标 Kauppatori", Duration::from_secs(10)).await?;
+        wait_js(
+            c,
+            &format!(
+                "document.querySelector('.feed-row[data-incident-id=\"{target}\"]')?.dataset.selected === 'true' \
+                 && window.citydeckMap.selected() === '{target}'"
+            ),
+            "the feed row and the map agree on the selection",
+            Duration::from_secs(5),
+        )
+        .await?;
+        save_screenshot(c, "e2e-map-selected.png").await?;
+
+        // A feed row picked in the feed: the map selects it and flies there.
+        let other = js(
+            c,
+            "const r = [...document.querySelectorAll('.feed-row')].find(r => r.dataset.selected !== 'true');
+             r.click(); return r.dataset.incidentId;",
+        )
+        .await?;
+        let other = other.as_str().unwrap_or_default().to_string();
+        wait_js(
+            c,
+            &format!(
+                "window.citydeckMap.selected() === '{other}' && (() => {{
+                   const p = window.citydeckMap.markerPosition('{other}');
+                   const r = window.citydeckMap.map.getCanvas().getBoundingClientRect();
+                   return p && p.visible && Math.abs(p.x - (r.left + r.width / 2)) < r.width / 4
+                     && Math.abs(p.y - (r.top + r.height / 2)) < r.height / 4;
+                 }})()"
+            ),
+            "the map flew to the incident picked in the feed",
+            Duration::from_secs(10),
+        )
+        .await
+    }
+    .await;
+    finish(w.c, w._driver, result).await;
+}
+
+/// Where a traced `connect()` went, if it left this machine: `None` for loopback, Unix and netlink sockets.
+fn remote(line: &str) -> Option<String> {
+    if !line.contains("connect(") || line.contains("AF_UNIX") || line.contains("AF_NETLINK") {
+        return None;
+    }
+    let local = [
+        "inet_addr(\"127.",
+        "inet_pton(AF_INET6, \"::1\"",
+        "inet_pton(AF_INET6, \"::ffff:127.",
+    ];
+    if local.iter().any(|l| line.contains(l)) {
+        return None;
+    }
+    // A connect without an address (e.g. AF_UNSPEC to disconnect a UDP socket) goes nowhere.
+    if line.contains("AF_UNSPEC") {
+        return None;
+    }
+    Some(line.to_string())
+}
+
+#[test]
+fn the_trace_parser_tells_loopback_from_the_outside_world() {
+    let lines = [
+        r#"1234 connect(5, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}, 16) = 0"#,
+        r#"1234 connect(7, {sa_family=AF_UNIX, sun_path="/tmp/.X11-unix/X99"}, 20) = 0"#,
+        r#"1234 connect(9, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = 0"#,
+        r#"1234 connect(5, {sa_family=AF_UNSPEC, sa_data="\0\0\0\0\0\0\0\0\0\0\0\0\0\0"}, 16) = 0"#,
+    ];
+    assert!(lines.iter().all(|l| remote(l).is_none()));
+    let out = [
+        r#"99 connect(12, {sa_family=AF_INET, sin_port=htons(443), sin_addr=inet_addr("151.101.1.140")}, 16) = -1 ENETUNREACH"#,
+        r#"99 connect(3, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.0.0.2")}, 16) = 0"#,
+    ];
+    assert!(out.iter().all(|l| remote(l).is_some()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver, WebKitWebDriver and strace: run by `cargo xtask test` under xvfb-run"]
+async fn the_cockpit_and_its_map_make_no_request_beyond_this_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = HubProcess::start(&dir.path().join("hub.sqlite"));
+    seed(&hub, 20).await;
+    let trace = dir.path().join("connect.trace");
+    let w = open_app_traced(
+        &binary("citydeck"),
+        &hub.url,
+        "leader",
+        "no-network",
+        &dir.path().join("desktop"),
+        Some(&trace),
+    )
+    .await;
+    let c = &w.c;
+    let result: Result<(), String> = async {
+        wait_js(c, MAP_READY, "map ready", Duration::from_secs(60)).await?;
+        // The basemap really drew from the offline tiles: features of the OpenMapTiles layers are on screen,
+        // with labels (glyphs) among them.
+        wait_js(
+            c,
+            "(() => { const f = window.citydeckMap.map.queryRenderedFeatures();
+                      const layers = new Set(f.map(x => x.sourceLayer).filter(Boolean));
+                      return layers.has('transportation') && layers.has('building') && f.some(x => x.layer.type === 'symbol'); })()",
+            "the offline basemap is drawn (roads, buildings, labels)",
+            Duration::from_secs(30),
+        )
+        .await?;
+        // Zoom and pan around so every zoom level's tiles and glyph ranges are asked for.
+        js(c, "const m = window.citydeckMap.map; m.jumpTo({ zoom: 11 }); setTimeout(() => m.jumpTo({ zoom: 16 }), 1500); return true;").await?;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        // What the page itself fetched: only the app's own schemes.
+        let foreign = js(
+            c,
+            "return performance.getEntriesByType('resource').map(e => e.name)
+               .filter(u => !/^(tauri|citydeck-map|ipc|data|blob):/.test(u)
+                 && !/^https?:\\/\\/(tauri|citydeck-map|ipc)\\.localhost\\//.test(u));",
+        )
+        .await?;
+        if foreign.as_array().is_none_or(|a| !a.is_empty()) {
+            return Err(format!("the page fetched from outside the app: {foreign}"));
+        }
+        Ok(())
+    }
+    .await;
+    finish(w.c, w._driver, result).await;
+    let traced = std::fs::read_to_string(&trace).expect("strace wrote its trace");
+    let connects = traced.lines().filter(|l| l.contains("connect(")).count();
+    assert!(
+        connects > 0,
+        "strace saw no connect() at all: the trace is not working"
+    );
+    let left: Vec<String> = traced.lines().filter_map(remote).collect();
+    assert!(
+        left.is_empty(),
+        "{} of {connects} connections left the machine:\n{}",
+        left.len(),
+        left.join("\n")
+    );
+}

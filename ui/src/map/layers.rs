@@ -1,0 +1,391 @@
+//! The cockpit's own sources and layers, drawn over whatever base style loaded (pure data: MapLibre style-spec
+//! JSON). Sizes are in CSS px at 1920×1080 and multiplied by the UI scale (the root font size / 16), so a
+//! 3840×2160 wall draws markers twice as large, like the rest of the cockpit.
+
+use serde_json::{json, Value};
+
+use super::MapLayer;
+
+pub const SRC_INCIDENTS: &str = "cd-incidents";
+pub const SRC_RESOURCES: &str = "cd-resources";
+pub const SRC_SENSORS: &str = "cd-sensors";
+pub const SRC_DISTRICTS: &str = "cd-districts";
+pub const SRC_FOCUS: &str = "cd-focus";
+pub const SRC_SELECTED: &str = "cd-selected";
+pub const SRC_PICK: &str = "cd-pick";
+
+pub const L_POINTS: &str = "cd-points";
+pub const L_CLUSTERS: &str = "cd-clusters";
+pub const L_PULSE: &str = "cd-pulse";
+pub const L_FOCUS_PULSE: &str = "cd-focus-pulse";
+pub const L_FOCUS_POINT: &str = "cd-focus-point";
+pub const L_RESOURCES: &str = "cd-resources";
+pub const L_SENSORS: &str = "cd-sensors";
+pub const L_FACILITIES: &str = "cd-facilities";
+
+/// Layers a pointer can hit (hover tooltip, click), top first.
+pub const INTERACTIVE: [&str; 6] = [
+    L_FOCUS_POINT,
+    L_POINTS,
+    L_CLUSTERS,
+    L_FACILITIES,
+    L_RESOURCES,
+    L_SENSORS,
+];
+
+/// Incidents stop clustering above this zoom (one more on a 4K wall, which shows the same area one zoom level
+/// deeper).
+pub fn cluster_max_zoom(s: f64) -> u32 {
+    14 + s.max(1.0).log2().round() as u32
+}
+
+/// Flying to an incident zooms at least this far in (past the clusters).
+pub fn fly_zoom(s: f64) -> f64 {
+    f64::from(cluster_max_zoom(s)) + 1.5
+}
+
+/// The filter of the single-incident layers: not a cluster, and not the wartime focus (drawn by its own layer).
+pub fn point_filter(extra: Option<Value>, focus_id: Option<&str>) -> Value {
+    let mut all = vec![json!("all"), json!(["!", ["has", "point_count"]])];
+    all.extend(extra);
+    if let Some(id) = focus_id {
+        all.push(json!(["!=", ["get", "id"], id]));
+    }
+    Value::Array(all)
+}
+
+/// The single-incident layers and their own extra filter condition.
+pub fn point_layers() -> [(&'static str, Option<Value>); 3] {
+    let grade1 = || Some(json!(["==", ["get", "grade"], "I"]));
+    [
+        (L_POINTS, None),
+        (L_PULSE, grade1()),
+        ("cd-points-label", grade1()),
+    ]
+}
+
+pub const FONT: &str = "Noto Sans Regular";
+
+pub const G1: &str = "#ff3b30";
+pub const G2: &str = "#ff8c1a";
+pub const G3: &str = "#ffd21f";
+pub const G4: &str = "#3d8bff";
+
+/// Colour of an incident by its `grade` property.
+fn grade_colour() -> Value {
+    json!(["match", ["get", "grade"], "I", G1, "II", G2, "III", G3, G4])
+}
+
+/// Marker radius by grade (I largest).
+fn grade_radius(s: f64) -> Value {
+    json!([
+        "match",
+        ["get", "grade"],
+        "I",
+        9.5 * s,
+        "II",
+        8.0 * s,
+        "III",
+        6.5 * s,
+        5.5 * s
+    ])
+}
+
+/// The sources, empty (filled by the engine). `districts` is fetched by MapLibre from the map protocol.
+pub fn sources(districts_url: &str, s: f64) -> Vec<(&'static str, Value)> {
+    let empty = json!({"type": "FeatureCollection", "features": []});
+    let count = |g: &str| json!(["+", ["case", ["==", ["get", "grade"], g], 1, 0]]);
+    vec![
+        (SRC_DISTRICTS, json!({"type": "geojson", "data": districts_url})),
+        (
+            SRC_INCIDENTS,
+            json!({
+                "type": "geojson",
+                "data": empty,
+                "promoteId": "id",
+                "cluster": true,
+                "clusterRadius": (40.0 * s).round(),
+                "clusterMinPoints": 3,
+                "clusterMaxZoom": cluster_max_zoom(s),
+                "clusterProperties": {"g1": count("I"), "g2": count("II"), "g3": count("III")},
+                "buffer": 32,
+            }),
+        ),
+        (SRC_RESOURCES, json!({"type": "geojson", "data": empty})),
+        (SRC_SENSORS, json!({"type": "geojson", "data": empty})),
+        (SRC_FOCUS, json!({"type": "geojson", "data": empty})),
+        (SRC_SELECTED, json!({"type": "geojson", "data": empty})),
+        (SRC_PICK, json!({"type": "geojson", "data": empty})),
+    ]
+}
+
+/// Which switchable group a layer belongs to (None: always shown).
+pub fn group_of(layer_id: &str) -> Option<MapLayer> {
+    Some(match layer_id {
+        "cd-district-fill" | "cd-district-line" | "cd-district-label" => MapLayer::Districts,
+        "cd-heat" => MapLayer::Heat,
+        L_SENSORS => MapLayer::Sensors,
+        L_RESOURCES => MapLayer::Resources,
+        L_CLUSTERS | "cd-cluster-count" | L_PULSE | L_POINTS | "cd-points-label" => MapLayer::Incidents,
+        _ => return None,
+    })
+}
+
+/// Every cockpit layer, bottom to top, for UI scale `s`.
+pub fn layers(s: f64) -> Vec<Value> {
+    let text = |size: f64| json!(size * s);
+    vec![
+        json!({
+            "id": "cd-district-fill", "type": "fill", "source": SRC_DISTRICTS,
+            "paint": {"fill-color": "#2a6fd1", "fill-opacity": 0.06},
+        }),
+        json!({
+            "id": "cd-district-line", "type": "line", "source": SRC_DISTRICTS,
+            "paint": {"line-color": "#5aafff", "line-opacity": 0.55, "line-width": 1.3 * s,
+                      "line-dasharray": [3, 2]},
+        }),
+        json!({
+            "id": "cd-district-label", "type": "symbol", "source": SRC_DISTRICTS,
+            "layout": {"text-field": ["get", "name"], "text-font": [FONT], "text-size": text(13.0),
+                       "text-letter-spacing": 0.08, "symbol-placement": "point"},
+            "paint": {"text-color": "#8fb6e6", "text-opacity": 0.8, "text-halo-color": "#030913",
+                      "text-halo-width": 1.4 * s},
+        }),
+        json!({
+            "id": "cd-heat", "type": "heatmap", "source": SRC_INCIDENTS, "maxzoom": 17,
+            "layout": {"visibility": "none"},
+            "paint": {
+                "heatmap-weight": ["case", ["has", "point_count"],
+                    ["min", 6, ["*", 0.35, ["get", "point_count"]]],
+                    ["match", ["get", "grade"], "I", 1.0, "II", 0.7, "III", 0.45, 0.3]],
+                "heatmap-intensity": ["interpolate", ["linear"], ["zoom"], 10, 0.7, 15, 1.6],
+                "heatmap-radius": ["interpolate", ["linear"], ["zoom"], 10, 22.0 * s, 15, 42.0 * s],
+                "heatmap-opacity": 0.72,
+                "heatmap-color": ["interpolate", ["linear"], ["heatmap-density"],
+                    0, "rgba(0,0,0,0)", 0.15, "rgba(35,90,200,0.55)", 0.35, "#2de2e6", 0.55, "#f5c518",
+                    0.8, "#ff8c1a", 1, "#ff3b30"],
+            },
+        }),
+        json!({
+            "id": L_SENSORS, "type": "symbol", "source": SRC_SENSORS,
+            "layout": {"icon-image": "cd-diamond", "icon-size": 0.62 * s, "icon-allow-overlap": true,
+                       "icon-ignore-placement": true},
+            "paint": {
+                "icon-color": ["match", ["get", "state"], "alarm", "#ff4d4f", "warning", "#f5a524", "#2de2e6"],
+                "icon-halo-color": "#030913", "icon-halo-width": 1.5 * s,
+                "icon-opacity": ["match", ["get", "state"], "normal", 0.75, 1.0],
+            },
+        }),
+        json!({
+            "id": L_RESOURCES, "type": "symbol", "source": SRC_RESOURCES,
+            "layout": {"icon-image": "cd-square", "icon-size": 0.7 * s, "icon-allow-overlap": true,
+                       "icon-ignore-placement": true,
+                       "symbol-sort-key": ["match", ["get", "status"], "available", 1, 2]},
+            "paint": {
+                "icon-color": ["match", ["get", "group"], "rescue", "#ff6a3d", "medical", "#2fd38a",
+                               "police", "#7aa2ff", "#c9a227"],
+                "icon-halo-color": ["match", ["get", "status"], "available", "#030913",
+                                    "out_of_service", "#030913", "#ffffff"],
+                "icon-halo-width": ["match", ["get", "status"], "available", 1.5 * s,
+                                    "out_of_service", 1.0 * s, 2.0 * s],
+                "icon-opacity": ["match", ["get", "status"], "out_of_service", 0.35, 0.95],
+            },
+        }),
+        json!({
+            "id": L_CLUSTERS, "type": "circle", "source": SRC_INCIDENTS,
+            "filter": ["has", "point_count"],
+            "paint": {
+                // A dark bubble ringed in the colour of the most severe incident inside it.
+                "circle-color": ["case", [">", ["get", "g1"], 0], "#4a0f17", [">", ["get", "g2"], 0], "#4a2608",
+                                 [">", ["get", "g3"], 0], "#3f3508", "#0c2a55"],
+                "circle-opacity": 0.9,
+                "circle-radius": ["step", ["get", "point_count"], 13.0 * s, 10, 16.0 * s, 100, 20.0 * s,
+                                  1000, 25.0 * s],
+                "circle-stroke-color": ["case", [">", ["get", "g1"], 0], G1, [">", ["get", "g2"], 0], G2,
+                                        [">", ["get", "g3"], 0], G3, G4],
+                "circle-stroke-width": 2.5 * s,
+            },
+        }),
+        json!({
+            "id": "cd-cluster-count", "type": "symbol", "source": SRC_INCIDENTS,
+            "filter": ["has", "point_count"],
+            "layout": {"text-field": ["get", "point_count_abbreviated"], "text-font": [FONT],
+                       "text-size": text(14.0), "text-allow-overlap": true, "text-ignore-placement": true},
+            "paint": {"text-color": "#ffffff", "text-halo-color": "rgba(3,9,19,0.85)",
+                      "text-halo-width": 1.6 * s},
+        }),
+        json!({
+            "id": L_PULSE, "type": "circle", "source": SRC_INCIDENTS,
+            "filter": point_filter(point_layers()[1].1.clone(), None),
+            "paint": {"circle-color": G1, "circle-opacity": 0.0, "circle-radius": 12.0 * s,
+                      "circle-stroke-color": G1, "circle-stroke-width": 2.5 * s, "circle-stroke-opacity": 0.8,
+                      "circle-pitch-alignment": "map"},
+        }),
+        json!({
+            "id": L_POINTS, "type": "circle", "source": SRC_INCIDENTS,
+            "filter": point_filter(None, None),
+            "layout": {"circle-sort-key": ["-", 5, ["get", "g"]]},
+            "paint": {"circle-color": grade_colour(), "circle-radius": grade_radius(s),
+                      "circle-stroke-color": "rgba(255,255,255,0.9)", "circle-stroke-width": 1.6 * s},
+        }),
+        json!({
+            "id": "cd-points-label", "type": "symbol", "source": SRC_INCIDENTS,
+            "minzoom": f64::from(cluster_max_zoom(s)) - 1.0,
+            "filter": point_filter(point_layers()[2].1.clone(), None),
+            "layout": {"text-field": ["get", "title"], "text-font": [FONT], "text-size": text(13.0),
+                       "text-anchor": "left", "text-offset": [1.1, 0], "text-max-width": 18,
+                       "text-optional": true},
+            "paint": {"text-color": "#ffffff", "text-halo-color": "rgba(120,10,10,0.9)",
+                      "text-halo-width": 2.0 * s},
+        }),
+        json!({
+            "id": "cd-selected", "type": "circle", "source": SRC_SELECTED,
+            "paint": {"circle-color": "rgba(45,226,230,0.12)", "circle-radius": 17.0 * s,
+                      "circle-stroke-color": "#2de2e6", "circle-stroke-width": 3.0 * s},
+        }),
+        json!({
+            "id": "cd-focus-rings", "type": "line", "source": SRC_FOCUS,
+            "filter": ["==", ["get", "kind"], "ring"],
+            "paint": {"line-color": "#2de2e6", "line-opacity": 0.75, "line-width": 1.6 * s,
+                      "line-dasharray": [4, 3]},
+        }),
+        json!({
+            "id": "cd-focus-ring-labels", "type": "symbol", "source": SRC_FOCUS,
+            "filter": ["==", ["get", "kind"], "ring_label"],
+            "layout": {"text-field": ["get", "label"], "text-font": [FONT], "text-size": text(13.0),
+                       "text-anchor": "bottom", "text-offset": [0, -0.3], "text-allow-overlap": true},
+            "paint": {"text-color": "#2de2e6", "text-halo-color": "#030913", "text-halo-width": 1.4 * s},
+        }),
+        json!({
+            "id": L_FACILITIES, "type": "symbol", "source": SRC_FOCUS,
+            "filter": ["==", ["get", "kind"], "facility"],
+            "layout": {
+                "icon-image": ["match", ["get", "group"], "shelter", "cd-triangle", "cd-square"],
+                "icon-size": 0.8 * s, "icon-allow-overlap": true,
+                "text-field": ["get", "name"], "text-font": [FONT], "text-size": text(12.5),
+                "text-anchor": "left", "text-offset": [1.0, 0], "text-optional": true,
+            },
+            "paint": {
+                "icon-color": ["match", ["get", "group"], "rescue", "#ff5a4e", "medical", "#2fd38a", "#3fa0ff"],
+                "icon-halo-color": "#ffffff", "icon-halo-width": 1.2 * s,
+                "text-color": ["match", ["get", "group"], "rescue", "#ffb3ab", "medical", "#9ff0c8", "#a9d2ff"],
+                "text-halo-color": "#030913", "text-halo-width": 1.5 * s,
+            },
+        }),
+        json!({
+            "id": L_FOCUS_PULSE, "type": "circle", "source": SRC_FOCUS,
+            "filter": ["==", ["get", "kind"], "focus"],
+            "paint": {"circle-opacity": 0.0, "circle-radius": 20.0 * s, "circle-stroke-color": G1,
+                      "circle-stroke-width": 3.0 * s, "circle-stroke-opacity": 0.8},
+        }),
+        json!({
+            "id": L_FOCUS_POINT, "type": "circle", "source": SRC_FOCUS,
+            "filter": ["==", ["get", "kind"], "focus"],
+            "paint": {"circle-color": grade_colour(), "circle-radius": 13.0 * s,
+                      "circle-stroke-color": "#ffffff", "circle-stroke-width": 3.0 * s},
+        }),
+        json!({
+            "id": "cd-focus-label", "type": "symbol", "source": SRC_FOCUS,
+            "filter": ["==", ["get", "kind"], "focus"],
+            "layout": {"text-field": ["get", "title"], "text-font": [FONT], "text-size": text(15.0),
+                       "text-anchor": "left", "text-offset": [1.6, 0], "text-allow-overlap": true},
+            "paint": {"text-color": "#ffffff", "text-halo-color": "rgba(140,12,12,0.95)",
+                      "text-halo-width": 2.4 * s},
+        }),
+        json!({
+            "id": "cd-pick", "type": "circle", "source": SRC_PICK,
+            "paint": {"circle-color": "rgba(45,226,230,0.25)", "circle-radius": 11.0 * s,
+                      "circle-stroke-color": "#2de2e6", "circle-stroke-width": 3.0 * s},
+        }),
+    ]
+}
+
+/// The style used when the desktop's map protocol does not answer: a dark background, the cockpit's glyphs.
+pub fn fallback_style(glyphs_url: &str) -> Value {
+    json!({
+        "version": 8,
+        "name": "citydeck-fallback",
+        "glyphs": glyphs_url,
+        "sources": {},
+        "layers": [{"id": "cd-background", "type": "background", "paint": {"background-color": "#07142a"}}],
+    })
+}
+
+/// Signed-distance-field icons (recoloured per feature with `icon-color`): `(name, size, rgba)`.
+pub fn sdf_icons() -> Vec<(&'static str, u32, Vec<u8>)> {
+    const N: u32 = 48;
+    const BUF: f64 = 8.0;
+    let half = (N as f64) / 2.0 - BUF;
+    type Sdf = fn(f64, f64, f64) -> f64;
+    let shapes: [(&str, Sdf); 3] = [
+        ("cd-square", |x, y, h| (x.abs().max(y.abs())) - h * 0.8),
+        ("cd-diamond", |x, y, h| {
+            (x.abs() + y.abs()) / std::f64::consts::SQRT_2 - h * 0.72
+        }),
+        ("cd-triangle", |x, y, h| {
+            // Upward equilateral triangle (y grows downwards on screen).
+            let k = 3f64.sqrt();
+            let (x, y) = (x.abs(), -y + h * 0.25);
+            let a = (k * x + y) / 2.0 - h * 0.55;
+            a.max(-y - h * 0.55)
+        }),
+    ];
+    shapes
+        .iter()
+        .map(|(name, sdf)| {
+            let mut data = Vec::with_capacity((N * N * 4) as usize);
+            for j in 0..N {
+                for i in 0..N {
+                    let x = i as f64 + 0.5 - N as f64 / 2.0;
+                    let y = j as f64 + 0.5 - N as f64 / 2.0;
+                    let d = sdf(x, y, half);
+                    // TinySDF convention: 0.75 at the edge, falling off over `BUF` px.
+                    let a = (255.0 * (0.75 - d / BUF * 0.75)).clamp(0.0, 255.0) as u8;
+                    data.extend_from_slice(&[0, 0, 0, a]);
+                }
+            }
+            (*name, N, data)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_layer_has_a_known_source_and_the_interactive_ones_exist() {
+        let srcs: Vec<&str> = sources("x", 2.0).into_iter().map(|(id, _)| id).collect();
+        let all = layers(2.0);
+        for l in &all {
+            assert!(srcs.contains(&l["source"].as_str().unwrap()), "{l}");
+        }
+        for id in INTERACTIVE {
+            assert!(all.iter().any(|l| l["id"] == id), "{id}");
+        }
+        assert_eq!(group_of("cd-heat"), Some(MapLayer::Heat));
+        // Data-driven layout properties must not sit in `paint` (the style would refuse the layer).
+        for l in &all {
+            for k in l["paint"].as_object().into_iter().flat_map(|m| m.keys()) {
+                assert!(!k.ends_with("sort-key") && !k.starts_with("text-field"), "{k}");
+            }
+        }
+        assert_eq!(cluster_max_zoom(1.0), 14);
+        assert_eq!(cluster_max_zoom(2.0), 15);
+        assert_eq!(
+            point_filter(None, Some("x")),
+            serde_json::json!(["all", ["!", ["has", "point_count"]], ["!=", ["get", "id"], "x"]])
+        );
+        assert_eq!(group_of("cd-selected"), None);
+    }
+
+    #[test]
+    fn icons_are_opaque_inside_and_clear_outside() {
+        for (name, n, data) in sdf_icons() {
+            assert_eq!(data.len(), (n * n * 4) as usize);
+            let at = |i: u32, j: u32| data[((j * n + i) * 4 + 3) as usize];
+            assert!(at(n / 2, n / 2 + 2) > 200, "{name} centre");
+            assert_eq!(at(0, 0), 0, "{name} corner");
+        }
+    }
+}

@@ -1,0 +1,1266 @@
+//! MapLibre GL JS engine: the ONLY module with bindings to `maplibregl` (the UMD script vendored from npm into
+//! `dist/vendor/` at build time and loaded by `index.html`; nothing is fetched from the internet).
+//!
+//! Base map: `style.json`, tiles and glyphs from the desktop's map protocol ([`map_base`]: one place builds
+//! every URL); if the style does not load, a plain dark background (the overlays still work). The cockpit's
+//! sources and layers ([`super::layers`]) go on top. Every wish of the cockpit is recorded and applied in one
+//! pass per animation frame ([`Inner::frame`]): the incident diff as one `updateData` (or one `setData` after a
+//! full reload), the unit / sensor lists and the overlays as `setData` only when they changed.
+//!
+//! Test hook `window.citydeckMap` (WebDriver end-to-end test, frame-time benchmark), see [`install_hook`].
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use citydeck_protocol::ipc::{MapDelta, WartimeFocus};
+use citydeck_protocol::{Grade, IncidentClass, Stage};
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use super::layers::{self, *};
+use super::store::{self, Flush, PointStore};
+use super::{Hover, HoverBody, MapEngine, MapLayer, MapUi};
+use crate::state::AppState;
+
+#[wasm_bindgen(js_namespace = maplibregl)]
+extern "C" {
+    #[wasm_bindgen(js_name = Map)]
+    pub type MlMap;
+    #[wasm_bindgen(constructor, js_class = "Map", catch)]
+    fn new(options: &JsValue) -> Result<MlMap, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = addSource)]
+    fn add_source(this: &MlMap, id: &str, source: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, js_name = getSource)]
+    fn get_source(this: &MlMap, id: &str) -> JsValue;
+    #[wasm_bindgen(method, catch, js_name = addLayer)]
+    fn add_layer(this: &MlMap, layer: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = setFilter)]
+    fn set_filter(this: &MlMap, layer: &str, filter: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, js_name = getLayer)]
+    fn get_layer(this: &MlMap, id: &str) -> JsValue;
+    #[wasm_bindgen(method, catch, js_name = setLayoutProperty)]
+    fn set_layout_property(this: &MlMap, layer: &str, name: &str, value: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = setPaintProperty)]
+    fn set_paint_property(this: &MlMap, layer: &str, name: &str, value: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = addImage)]
+    fn add_image(this: &MlMap, id: &str, image: &JsValue, options: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method)]
+    fn on(this: &MlMap, event: &str, cb: &Function);
+    #[wasm_bindgen(method)]
+    fn once(this: &MlMap, event: &str, cb: &Function);
+    #[wasm_bindgen(method, catch, js_name = queryRenderedFeatures)]
+    fn query_rendered_features(this: &MlMap, geometry: &JsValue, options: &JsValue)
+        -> Result<Array, JsValue>;
+    #[wasm_bindgen(method)]
+    fn project(this: &MlMap, lnglat: &JsValue) -> JsValue;
+    #[wasm_bindgen(method, js_name = flyTo)]
+    fn fly_to(this: &MlMap, options: &JsValue);
+    #[wasm_bindgen(method, js_name = easeTo)]
+    fn ease_to(this: &MlMap, options: &JsValue);
+    #[wasm_bindgen(method, js_name = jumpTo)]
+    fn jump_to(this: &MlMap, options: &JsValue);
+    #[wasm_bindgen(method, js_name = fitBounds)]
+    fn fit_bounds(this: &MlMap, bounds: &JsValue, options: &JsValue);
+    #[wasm_bindgen(method, js_name = getZoom)]
+    fn get_zoom(this: &MlMap) -> f64;
+    #[wasm_bindgen(method, js_name = addControl)]
+    fn add_control(this: &MlMap, control: &JsValue, position: &str);
+    #[wasm_bindgen(method)]
+    fn remove(this: &MlMap);
+
+    #[wasm_bindgen(js_name = GeoJSONSource)]
+    pub type GeoJsonSource;
+    #[wasm_bindgen(method, js_name = setData)]
+    fn set_data(this: &GeoJsonSource, data: &JsValue);
+    #[wasm_bindgen(method, js_name = updateData)]
+    fn update_data(this: &GeoJsonSource, diff: &JsValue);
+    #[wasm_bindgen(method, js_name = getClusterExpansionZoom)]
+    fn get_cluster_expansion_zoom(this: &GeoJsonSource, cluster_id: f64) -> Promise;
+
+    pub type ScaleControl;
+    #[wasm_bindgen(constructor)]
+    fn new(options: &JsValue) -> ScaleControl;
+
+    pub type NavigationControl;
+    #[wasm_bindgen(constructor)]
+    fn new(options: &JsValue) -> NavigationControl;
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn set(o: &Object, key: &str, v: impl Into<JsValue>) {
+    let _ = Reflect::set(o, &JsValue::from_str(key), &v.into());
+}
+
+fn parse(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).unwrap_or(JsValue::NULL)
+}
+
+fn js(v: &serde_json::Value) -> JsValue {
+    parse(&v.to_string())
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .map(|w| get(&w, "performance"))
+        .and_then(|p| {
+            get(&p, "now")
+                .dyn_into::<Function>()
+                .ok()
+                .and_then(|f| f.call0(&p).ok())
+        })
+        .and_then(|v| v.as_f64())
+        .unwrap_or_else(js_sys::Date::now)
+}
+
+fn warn(msg: &str) {
+    web_sys::console::warn_1(&msg.into());
+}
+
+/// True when the vendored `maplibregl` script is loaded and this webview can give it WebGL.
+pub fn available() -> bool {
+    let Some(w) = web_sys::window() else { return false };
+    if !get(&w, "maplibregl").is_object() {
+        return false;
+    }
+    let Some(canvas) = w.document().and_then(|d| d.create_element("canvas").ok()) else {
+        return false;
+    };
+    let Ok(get_context) = get(&canvas, "getContext").dyn_into::<Function>() else {
+        return false;
+    };
+    ["webgl2", "webgl"].iter().any(|kind| {
+        get_context
+            .call1(&canvas, &JsValue::from_str(kind))
+            .is_ok_and(|c| c.is_object())
+    })
+}
+
+/// Where the desktop serves the base map: `?mapbase=` (dev harness), else the `citydeck-map` protocol
+/// (`http://citydeck-map.localhost/` on Windows' WebView2, `citydeck-map://localhost/` elsewhere).
+pub fn map_base() -> String {
+    if let Some(mut b) = super::query_param("mapbase").filter(|b| !b.is_empty()) {
+        if !b.ends_with('/') {
+            b.push('/');
+        }
+        return b;
+    }
+    let ua = web_sys::window()
+        .and_then(|w| w.navigator().user_agent().ok())
+        .unwrap_or_default();
+    if ua.contains("Windows") {
+        "http://citydeck-map.localhost/".into()
+    } else {
+        "citydeck-map://localhost/".into()
+    }
+}
+
+/// Every URL of the base map (the single place they are made).
+pub fn map_url(path: &str) -> String {
+    format!("{}{path}", map_base())
+}
+
+/// The UI scale: root font size / 16 (1 at 1920×1080, 2 at 3840×2160).
+fn ui_scale() -> f64 {
+    let px = web_sys::window()
+        .and_then(|w| {
+            let root = w.document()?.document_element()?;
+            let cs = w.get_computed_style(&root).ok()??;
+            cs.get_property_value("font-size").ok()
+        })
+        .and_then(|s| s.trim_end_matches("px").parse::<f64>().ok())
+        .unwrap_or(16.0);
+    (px / 16.0).clamp(0.75, 3.0)
+}
+
+/// `window.citydeckMap = { engine: "schematic" }` (the fallback engine has no MapLibre to probe).
+pub fn install_schematic_hook() {
+    if let Some(w) = web_sys::window() {
+        let o = Object::new();
+        set(&o, "engine", "schematic");
+        let _ = Reflect::set(&w, &JsValue::from_str("citydeckMap"), &o);
+    }
+}
+
+enum Camera {
+    Fit([f64; 4], f64),
+    Fly(f64, f64),
+}
+
+#[derive(Default)]
+struct Stats {
+    /// Pushes into the incident source (`updateData` / `setData`).
+    pushes: u64,
+    /// Main-thread time of the last / the slowest per-frame pass (ms).
+    last_frame_ms: f64,
+    max_frame_ms: f64,
+    full_loads: u64,
+}
+
+#[derive(Default)]
+struct Probe {
+    running: bool,
+    last: Option<f64>,
+    deltas: Vec<f64>,
+    renders: u64,
+}
+
+type FrameCallback = Closure<dyn FnMut(f64)>;
+
+struct Inner {
+    state: AppState,
+    ui: MapUi,
+    host: web_sys::Element,
+    me: Weak<Inner>,
+    map: RefCell<Option<MlMap>>,
+    loaded: Cell<bool>,
+    destroyed: Cell<bool>,
+    scale: Cell<f64>,
+    store: RefCell<PointStore>,
+    /// Overlay sources to set this frame (source id → FeatureCollection JSON).
+    dirty: RefCell<HashMap<&'static str, String>>,
+    /// What each overlay source was last set to.
+    last: RefCell<HashMap<&'static str, String>>,
+    visibility: RefCell<HashMap<MapLayer, bool>>,
+    vis_dirty: Cell<bool>,
+    filter_dirty: Cell<bool>,
+    last_push: Cell<f64>,
+    camera: RefCell<Option<Camera>>,
+    focus_id: RefCell<Option<uuid::Uuid>>,
+    has_focus: Cell<bool>,
+    map_click: Cell<Option<uuid::Uuid>>,
+    frame_scheduled: Cell<bool>,
+    frame_cb: RefCell<Option<FrameCallback>>,
+    probe_cb: RefCell<Option<FrameCallback>>,
+    probe: RefCell<Probe>,
+    stats: RefCell<Stats>,
+    pulse_timer: Cell<Option<i32>>,
+    warned: RefCell<Vec<String>>,
+}
+
+pub struct MapLibreEngine {
+    inner: Rc<Inner>,
+}
+
+impl MapLibreEngine {
+    /// Draw into `host` (the style is fetched first; the map appears when it has loaded).
+    pub fn new(host: web_sys::Element, state: AppState, ui: MapUi) -> Self {
+        let inner = Rc::new_cyclic(|me| Inner {
+            state,
+            ui,
+            host,
+            me: me.clone(),
+            map: RefCell::new(None),
+            loaded: Cell::new(false),
+            destroyed: Cell::new(false),
+            scale: Cell::new(ui_scale()),
+            store: RefCell::new(PointStore::default()),
+            dirty: RefCell::new(HashMap::new()),
+            last: RefCell::new(HashMap::new()),
+            visibility: RefCell::new(HashMap::new()),
+            vis_dirty: Cell::new(false),
+            filter_dirty: Cell::new(false),
+            last_push: Cell::new(0.0),
+            camera: RefCell::new(None),
+            focus_id: RefCell::new(None),
+            has_focus: Cell::new(false),
+            map_click: Cell::new(None),
+            frame_scheduled: Cell::new(false),
+            frame_cb: RefCell::new(None),
+            probe_cb: RefCell::new(None),
+            probe: RefCell::new(Probe::default()),
+            stats: RefCell::new(Stats::default()),
+            pulse_timer: Cell::new(None),
+            warned: RefCell::new(Vec::new()),
+        });
+        {
+            let weak = inner.me.clone();
+            *inner.frame_cb.borrow_mut() = Some(Closure::new(move |_t: f64| {
+                if let Some(i) = weak.upgrade() {
+                    i.frame();
+                }
+            }));
+        }
+        install_hook(&inner);
+        let weak = inner.me.clone();
+        leptos::task::spawn_local(async move {
+            let (style, fallback) = load_style().await;
+            if let Some(i) = weak.upgrade() {
+                if fallback {
+                    i.ui.fallback_basemap.set(true);
+                }
+                i.create_map(style);
+            }
+        });
+        MapLibreEngine { inner }
+    }
+}
+
+/// The desktop's style, or the fallback (true) when it cannot be fetched within a few seconds.
+async fn load_style() -> (JsValue, bool) {
+    let glyphs = map_url("glyphs/{fontstack}/{range}.pbf");
+    let fallback = || (js(&layers::fallback_style(&glyphs)), true);
+    let Some(w) = web_sys::window() else {
+        return fallback();
+    };
+    let url = map_url("style.json");
+    let (w2, url2) = (w.clone(), url.clone());
+    let fetch = async move {
+        let f = get(&w2, "fetch").dyn_into::<Function>().ok()?;
+        let p = f.call1(&w2, &JsValue::from_str(&url2)).ok()?;
+        let resp = JsFuture::from(Promise::resolve(&p)).await.ok()?;
+        if !get(&resp, "ok").as_bool().unwrap_or(false) {
+            return None;
+        }
+        let json = get(&resp, "json")
+            .dyn_into::<Function>()
+            .ok()?
+            .call0(&resp)
+            .ok()?;
+        JsFuture::from(Promise::resolve(&json)).await.ok()
+    };
+    let timeout = Promise::new(&mut |resolve, _| {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 4000);
+    });
+    let fetch =
+        wasm_bindgen_futures::future_to_promise(async move { Ok(fetch.await.unwrap_or(JsValue::UNDEFINED)) });
+    let race = Promise::race(&Array::of2(&fetch, &timeout));
+    match JsFuture::from(race).await {
+        Ok(style) if get(&style, "version").as_f64() == Some(8.0) => {
+            if !get(&style, "glyphs").is_string() {
+                let _ = Reflect::set(&style, &"glyphs".into(), &JsValue::from_str(&glyphs));
+            }
+            (style, false)
+        }
+        _ => {
+            warn(&format!("citydeck map: no base style at {url}; plain background"));
+            fallback()
+        }
+    }
+}
+
+impl Inner {
+    fn map(&self) -> Option<std::cell::Ref<'_, MlMap>> {
+        std::cell::Ref::filter_map(self.map.borrow(), Option::as_ref).ok()
+    }
+
+    fn listen(&self, map: &MlMap, event: &str, f: impl Fn(&Inner, JsValue) + 'static) {
+        let weak = self.me.clone();
+        let cb = Closure::<dyn Fn(JsValue)>::new(move |e: JsValue| {
+            if let Some(i) = weak.upgrade() {
+                if !i.destroyed.get() {
+                    f(&i, e);
+                }
+            }
+        });
+        map.on(event, cb.as_ref().unchecked_ref());
+        cb.forget();
+    }
+
+    fn create_map(&self, style: JsValue) {
+        if self.destroyed.get() {
+            return;
+        }
+        let opts = Object::new();
+        set(&opts, "container", self.host.clone());
+        set(&opts, "style", style);
+        set(&opts, "center", Array::of2(&24.94.into(), &60.17.into()));
+        set(&opts, "zoom", 12.0);
+        set(&opts, "fadeDuration", 0.0);
+        set(&opts, "dragRotate", false);
+        set(&opts, "pitchWithRotate", false);
+        set(&opts, "maxPitch", 0.0);
+        set(
+            &opts,
+            "localIdeographFontFamily",
+            "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', sans-serif",
+        );
+        let attribution = Object::new();
+        set(&attribution, "compact", true);
+        set(&opts, "attributionControl", attribution);
+        let map = match MlMap::new(&opts) {
+            Ok(m) => m,
+            Err(e) => {
+                warn(&format!("citydeck map: MapLibre failed to start: {e:?}"));
+                return;
+            }
+        };
+        self.listen(&map, "load", |i, _| i.on_load());
+        self.listen(&map, "click", |i, e| i.on_click(&e));
+        self.listen(&map, "mousemove", |i, e| i.on_move(&e));
+        self.listen(&map, "mouseout", |i, _| {
+            if i.ui.hover.with_untracked(Option::is_some) {
+                i.ui.hover.set(None);
+            }
+        });
+        self.listen(&map, "render", |i, _| {
+            let mut p = i.probe.borrow_mut();
+            if p.running {
+                p.renders += 1;
+            }
+        });
+        self.listen(&map, "error", |i, e| {
+            let msg = get(&get(&e, "error"), "message")
+                .as_string()
+                .unwrap_or_else(|| "map error".into());
+            let mut w = i.warned.borrow_mut();
+            if w.len() < 20 && !w.contains(&msg) {
+                warn(&format!("citydeck map: {msg}"));
+                w.push(msg);
+            }
+        });
+        *self.map.borrow_mut() = Some(map);
+        // Follow the wall's size (the root font size scales with the viewport).
+        if let Some(w) = web_sys::window() {
+            let weak = self.me.clone();
+            let cb = Closure::<dyn Fn()>::new(move || {
+                if let Some(i) = weak.upgrade() {
+                    i.rescale();
+                }
+            });
+            let _ = w.add_event_listener_with_callback("resize", cb.as_ref().unchecked_ref());
+            cb.forget();
+        }
+    }
+
+    fn on_load(&self) {
+        let Some(map) = self.map() else { return };
+        for (name, size, data) in layers::sdf_icons() {
+            let img = Object::new();
+            set(&img, "width", size);
+            set(&img, "height", size);
+            set(&img, "data", js_sys::Uint8Array::from(data.as_slice()));
+            let opts = Object::new();
+            set(&opts, "sdf", true);
+            set(&opts, "pixelRatio", 2);
+            if let Err(e) = map.add_image(name, &img, &opts) {
+                warn(&format!("citydeck map: icon {name}: {e:?}"));
+            }
+        }
+        for (id, spec) in layers::sources(&map_url("districts.geojson"), self.scale.get()) {
+            if let Err(e) = map.add_source(id, &js(&spec)) {
+                warn(&format!("citydeck map: source {id}: {e:?}"));
+            }
+        }
+        for spec in layers::layers(self.scale.get()) {
+            if let Err(e) = map.add_layer(&js(&spec)) {
+                warn(&format!("citydeck map: layer {}: {e:?}", spec["id"]));
+            }
+        }
+        let scale_opts = Object::new();
+        set(&scale_opts, "maxWidth", 160.0 * self.scale.get());
+        set(&scale_opts, "unit", "metric");
+        map.add_control(&ScaleControl::new(&scale_opts), "bottom-right");
+        let nav = Object::new();
+        set(&nav, "showCompass", false);
+        map.add_control(&NavigationControl::new(&nav), "bottom-right");
+        drop(map);
+        self.loaded.set(true);
+        self.vis_dirty.set(true);
+        self.ui.ready.set(true);
+        self.start_pulse();
+        if let Some(c) = self.camera.borrow_mut().take() {
+            self.camera_now(c);
+        }
+        self.schedule();
+    }
+
+    fn rescale(&self) {
+        let s = ui_scale();
+        if (s - self.scale.get()).abs() < 0.01 {
+            return;
+        }
+        self.scale.set(s);
+        if !self.loaded.get() {
+            return;
+        }
+        let Some(map) = self.map() else { return };
+        for spec in layers::layers(s) {
+            let id = spec["id"].as_str().unwrap_or_default();
+            type Setter = fn(&MlMap, &str, &str, &JsValue) -> Result<(), JsValue>;
+            let setters: [(&str, Setter); 2] = [
+                ("paint", MlMap::set_paint_property),
+                ("layout", MlMap::set_layout_property),
+            ];
+            for (kind, setter) in setters {
+                if let Some(props) = spec[kind].as_object() {
+                    for (k, v) in props.iter().filter(|(k, _)| *k != "visibility") {
+                        let _ = setter(&map, id, k, &js(v));
+                    }
+                }
+            }
+        }
+    }
+
+    fn schedule(&self) {
+        if self.frame_scheduled.get() || self.destroyed.get() {
+            return;
+        }
+        let Some(w) = web_sys::window() else { return };
+        if let Some(cb) = self.frame_cb.borrow().as_ref() {
+            if w.request_animation_frame(cb.as_ref().unchecked_ref()).is_ok() {
+                self.frame_scheduled.set(true);
+            }
+        }
+    }
+
+    fn source(&self, map: &MlMap, id: &str) -> Option<GeoJsonSource> {
+        let s = map.get_source(id);
+        s.is_object().then(|| s.unchecked_into())
+    }
+
+    /// One pass per animation frame: everything the cockpit asked for since the last one.
+    fn frame(&self) {
+        self.frame_scheduled.set(false);
+        if !self.loaded.get() || self.destroyed.get() {
+            return;
+        }
+        let Some(map) = self.map() else { return };
+        let t0 = now_ms();
+        // Each push makes MapLibre's worker re-cluster the whole source and reload its tiles: with many
+        // incidents, push at most every `len / 40` ms (250 ms at 10,000), batching everything in between.
+        let flush = {
+            let mut store = self.store.borrow_mut();
+            let gap = (store.len() as f64 / 40.0).min(300.0);
+            if store.pending() > 0 && !store.resetting() && t0 - self.last_push.get() < gap {
+                self.frame_scheduled.set(false);
+                drop(store);
+                drop(map);
+                self.schedule();
+                return self.frame_rest(t0);
+            }
+            store.flush()
+        };
+        if flush.is_some() {
+            self.last_push.set(t0);
+            self.stats.borrow_mut().pushes += 1;
+        }
+        if let Some(flush) = flush {
+            if let Some(src) = self.source(&map, SRC_INCIDENTS) {
+                match flush {
+                    Flush::Full(fc) => {
+                        src.set_data(&parse(&fc));
+                        self.stats.borrow_mut().full_loads += 1;
+                    }
+                    Flush::Diff(diff) => src.update_data(&parse(&diff)),
+                }
+            }
+            let (counts, n, seq) = {
+                let s = self.store.borrow();
+                (s.counts(), s.len(), s.seq)
+            };
+            if self.ui.counts.get_untracked() != counts {
+                self.ui.counts.set(counts);
+            }
+            let _ = self.host.set_attribute("data-map-features", &n.to_string());
+            let _ = self.host.set_attribute("data-map-seq", &seq.to_string());
+        }
+        drop(map);
+        self.frame_rest(t0);
+    }
+
+    /// The overlays, visibility and filters part of [`Inner::frame`] (cheap: every frame).
+    fn frame_rest(&self, t0: f64) {
+        let Some(map) = self.map() else { return };
+        let dirty: Vec<(&'static str, String)> = self.dirty.borrow_mut().drain().collect();
+        for (id, json) in dirty {
+            if let Some(src) = self.source(&map, id) {
+                src.set_data(&parse(&json));
+            }
+        }
+        if self.vis_dirty.replace(false) {
+            let vis = self.visibility.borrow();
+            for spec in layers::layers(1.0) {
+                let id = spec["id"].as_str().unwrap_or_default();
+                if let Some(group) = layers::group_of(id) {
+                    let on = vis.get(&group).copied().unwrap_or(group.default_on());
+                    let _ = map.set_layout_property(
+                        id,
+                        "visibility",
+                        &JsValue::from_str(if on { "visible" } else { "none" }),
+                    );
+                }
+            }
+        }
+        if self.filter_dirty.replace(false) {
+            let focus = self.focus_id.borrow().map(|id| id.to_string());
+            for (id, extra) in layers::point_layers() {
+                let _ = map.set_filter(id, &js(&layers::point_filter(extra, focus.as_deref())));
+            }
+        }
+        let dt = now_ms() - t0;
+        let mut st = self.stats.borrow_mut();
+        st.last_frame_ms = dt;
+        st.max_frame_ms = st.max_frame_ms.max(dt);
+    }
+
+    /// Record an overlay source's new content (pushed next frame if it changed).
+    fn set_overlay(&self, id: &'static str, json: String) {
+        if self.last.borrow().get(id) == Some(&json) {
+            return;
+        }
+        self.last.borrow_mut().insert(id, json.clone());
+        self.dirty.borrow_mut().insert(id, json);
+        self.schedule();
+    }
+
+    /// Grade-I incidents and the wartime focus pulse (a ring growing and fading, ~14 updates a second).
+    fn start_pulse(&self) {
+        let Some(w) = web_sys::window() else { return };
+        let weak = self.me.clone();
+        let cb = Closure::<dyn Fn()>::new(move || {
+            let Some(i) = weak.upgrade() else { return };
+            if !i.loaded.get() || i.destroyed.get() {
+                return;
+            }
+            let grade1 = i.store.borrow().counts()[0] > 0
+                && i.visibility
+                    .borrow()
+                    .get(&MapLayer::Incidents)
+                    .copied()
+                    .unwrap_or(true);
+            let focus = i.has_focus.get();
+            if !grade1 && !focus {
+                return;
+            }
+            let Some(map) = i.map() else { return };
+            let s = i.scale.get();
+            let phase = (now_ms() % 1600.0) / 1600.0;
+            let fade = JsValue::from_f64(0.9 * (1.0 - phase));
+            if grade1 {
+                let _ = map.set_paint_property(
+                    L_PULSE,
+                    "circle-radius",
+                    &JsValue::from_f64((10.0 + 16.0 * phase) * s),
+                );
+                let _ = map.set_paint_property(L_PULSE, "circle-stroke-opacity", &fade);
+            }
+            if focus {
+                let _ = map.set_paint_property(
+                    L_FOCUS_PULSE,
+                    "circle-radius",
+                    &JsValue::from_f64((14.0 + 30.0 * phase) * s),
+                );
+                let _ = map.set_paint_property(L_FOCUS_PULSE, "circle-stroke-opacity", &fade);
+            }
+        });
+        if let Ok(id) =
+            w.set_interval_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), 70)
+        {
+            self.pulse_timer.set(Some(id));
+        }
+        cb.forget();
+    }
+
+    fn camera_now(&self, c: Camera) {
+        let Some(map) = self.map() else {
+            *self.camera.borrow_mut() = Some(c);
+            return;
+        };
+        if !self.loaded.get() {
+            drop(map);
+            *self.camera.borrow_mut() = Some(c);
+            return;
+        }
+        match c {
+            Camera::Fit([w, s, e, n], pad) => {
+                let b = Array::of2(
+                    &Array::of2(&w.into(), &s.into()),
+                    &Array::of2(&e.into(), &n.into()),
+                );
+                let o = Object::new();
+                set(&o, "padding", pad * self.scale.get());
+                set(&o, "duration", 900);
+                map.fit_bounds(&b, &o);
+            }
+            Camera::Fly(lon, lat) => {
+                let o = Object::new();
+                set(&o, "center", Array::of2(&lon.into(), &lat.into()));
+                set(&o, "zoom", map.get_zoom().max(layers::fly_zoom(self.scale.get())));
+                set(&o, "duration", 1200);
+                // Centre it in the part of the map the docked detail panel leaves visible.
+                let pad = Object::new();
+                set(&pad, "left", self.docked_over());
+                set(&o, "padding", pad);
+                set(&o, "essential", true);
+                map.fly_to(&o);
+            }
+        }
+    }
+
+    /// How far the docked detail panel / report form reaches over the map's left edge, px.
+    fn docked_over(&self) -> f64 {
+        let Some(dock) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector(".cockpit > .detail").ok().flatten())
+        else {
+            return 0.0;
+        };
+        let (d, m) = (
+            dock.get_bounding_client_rect(),
+            self.host.get_bounding_client_rect(),
+        );
+        (d.right() - m.left()).clamp(0.0, m.width() * 0.6)
+    }
+
+    /// Features under a pointer position (a small box, scaled), top layer first.
+    fn features_at(&self, point: &JsValue) -> Vec<JsValue> {
+        let Some(map) = self.map() else { return Vec::new() };
+        let (x, y) = (
+            get(point, "x").as_f64().unwrap_or(0.0),
+            get(point, "y").as_f64().unwrap_or(0.0),
+        );
+        let r = 4.0 * self.scale.get();
+        let bbox = Array::of2(
+            &Array::of2(&(x - r).into(), &(y - r).into()),
+            &Array::of2(&(x + r).into(), &(y + r).into()),
+        );
+        let opts = Object::new();
+        let ids = Array::new();
+        // (a layer the style refused would make the whole query throw)
+        for l in INTERACTIVE.iter().filter(|l| map.get_layer(l).is_object()) {
+            ids.push(&JsValue::from_str(l));
+        }
+        set(&opts, "layers", ids);
+        let found = map
+            .query_rendered_features(&bbox, &opts)
+            .map(|a| a.to_vec())
+            .unwrap_or_default();
+        let rank = |f: &JsValue| {
+            let id = get(&get(f, "layer"), "id").as_string().unwrap_or_default();
+            INTERACTIVE.iter().position(|l| *l == id).unwrap_or(99)
+        };
+        let mut found: Vec<(usize, JsValue)> = found.into_iter().map(|f| (rank(&f), f)).collect();
+        found.sort_by_key(|(r, _)| *r);
+        found.into_iter().map(|(_, f)| f).collect()
+    }
+
+    fn on_click(&self, e: &JsValue) {
+        if self.state.form_open.get_untracked() {
+            let ll = get(e, "lngLat");
+            if let (Some(lon), Some(lat)) = (get(&ll, "lng").as_f64(), get(&ll, "lat").as_f64()) {
+                self.state.picked.set(Some((lon, lat)));
+            }
+            return;
+        }
+        let Some(f) = self.features_at(&get(e, "point")).into_iter().next() else {
+            return;
+        };
+        let layer = get(&get(&f, "layer"), "id").as_string().unwrap_or_default();
+        let props = get(&f, "properties");
+        if layer == L_CLUSTERS {
+            let Some(cid) = get(&props, "cluster_id").as_f64() else {
+                return;
+            };
+            let coords = get(&get(&f, "geometry"), "coordinates");
+            let Some(map) = self.map() else { return };
+            let Some(src) = self.source(&map, SRC_INCIDENTS) else {
+                return;
+            };
+            let p = src.get_cluster_expansion_zoom(cid);
+            let weak = self.me.clone();
+            leptos::task::spawn_local(async move {
+                if let (Ok(z), Some(i)) = (JsFuture::from(p).await, weak.upgrade()) {
+                    if let Some(map) = i.map() {
+                        let o = Object::new();
+                        set(&o, "center", coords);
+                        set(&o, "zoom", z.as_f64().unwrap_or(14.0) + 0.2);
+                        set(&o, "duration", 600);
+                        map.ease_to(&o);
+                    }
+                }
+            });
+            return;
+        }
+        if layer == L_POINTS || layer == L_FOCUS_POINT {
+            if let Some(id) = get(&props, "id")
+                .as_string()
+                .and_then(|s| uuid::Uuid::parse_str(&s).ok())
+            {
+                self.select_from_map(id);
+            }
+        }
+    }
+
+    fn select_from_map(&self, id: uuid::Uuid) {
+        self.map_click.set(Some(id));
+        self.state.selected.set(Some(id));
+    }
+
+    fn on_move(&self, e: &JsValue) {
+        let point = get(e, "point");
+        let hover = self.features_at(&point).into_iter().next().and_then(|f| {
+            let body = hover_body(&f)?;
+            Some(Hover {
+                x: get(&point, "x").as_f64().unwrap_or(0.0),
+                y: get(&point, "y").as_f64().unwrap_or(0.0),
+                body,
+            })
+        });
+        if self.ui.hover.with_untracked(|h| *h != hover) {
+            self.ui.hover.set(hover);
+        }
+    }
+
+    /// Client (viewport) position of an incident marker, and whether it is drawn on its own (not in a cluster).
+    fn marker_position(&self, id: uuid::Uuid) -> Option<(f64, f64, bool, bool)> {
+        let (lon, lat) = self.position(id)?;
+        let map = self.map()?;
+        let p = map.project(&Array::of2(&lon.into(), &lat.into()));
+        let (x, y) = (get(&p, "x").as_f64()?, get(&p, "y").as_f64()?);
+        let rect = self.host.get_bounding_client_rect();
+        let inside = x >= 0.0 && y >= 0.0 && x <= rect.width() && y <= rect.height();
+        drop(map);
+        let single = inside
+            && self
+                .features_at(&parse(&format!(r#"{{"x":{x},"y":{y}}}"#)))
+                .iter()
+                .any(|f| get(&get(f, "properties"), "id").as_string() == Some(id.to_string()));
+        Some((rect.left() + x, rect.top() + y, inside, single))
+    }
+
+    fn position(&self, id: uuid::Uuid) -> Option<(f64, f64)> {
+        self.store.borrow().get(&id).map(|p| (p.lon, p.lat))
+    }
+}
+
+fn hover_body(f: &JsValue) -> Option<HoverBody> {
+    let layer = get(&get(f, "layer"), "id").as_string()?;
+    let p = get(f, "properties");
+    let s = |k: &str| get(&p, k).as_string().unwrap_or_default();
+    Some(match layer.as_str() {
+        L_POINTS | L_FOCUS_POINT => HoverBody::Incident {
+            title: s("title"),
+            grade: Grade::parse(&s("grade")).unwrap_or(Grade::IV),
+            class: IncidentClass::parse(&s("class")),
+            stage: Stage::parse(&s("stage")),
+        },
+        L_CLUSTERS => {
+            let n = |k: &str| get(&p, k).as_f64().unwrap_or(0.0);
+            let worst = if n("g1") > 0.0 {
+                Grade::I
+            } else if n("g2") > 0.0 {
+                Grade::II
+            } else if n("g3") > 0.0 {
+                Grade::III
+            } else {
+                Grade::IV
+            };
+            HoverBody::Cluster {
+                count: n("point_count") as u64,
+                worst,
+            }
+        }
+        L_RESOURCES => HoverBody::Unit {
+            name: s("name"),
+            group: s("group"),
+            status: s("status"),
+            kind: s("kind"),
+        },
+        L_SENSORS => {
+            let v = get(&p, "value").as_f64().unwrap_or(f64::NAN);
+            HoverBody::Sensor {
+                name: s("name"),
+                kind: s("kind"),
+                reading: format!("{} {}", (v * 10.0).round() / 10.0, s("unit"))
+                    .trim()
+                    .to_string(),
+                state: s("state"),
+            }
+        }
+        L_FACILITIES => HoverBody::Facility {
+            name: s("full_name"),
+            kind: s("facility_kind"),
+            distance_m: get(&p, "distance_m").as_f64().unwrap_or(0.0),
+        },
+        _ => return None,
+    })
+}
+
+impl MapEngine for MapLibreEngine {
+    fn apply_delta(&self, delta: MapDelta) {
+        let i = &self.inner;
+        if !delta.resources.is_empty() || delta.full {
+            i.set_overlay(SRC_RESOURCES, store::resources_json(&delta.resources));
+        }
+        if !delta.sensors.is_empty() || delta.full {
+            i.set_overlay(SRC_SENSORS, store::sensors_json(&delta.sensors));
+        }
+        i.store.borrow_mut().apply(delta);
+        i.schedule();
+    }
+
+    fn set_selection(&self, id: Option<uuid::Uuid>, at: Option<(f64, f64)>) {
+        let at = id.and(at);
+        self.inner.set_overlay(SRC_SELECTED, store::single_point_json(at));
+    }
+
+    fn fly_to(&self, lon: f64, lat: f64) {
+        self.inner.camera_now(Camera::Fly(lon, lat));
+    }
+
+    fn fit_city(&self, bbox: [f64; 4]) {
+        if bbox.iter().all(|v| v.is_finite()) && bbox[2] > bbox[0] && bbox[3] > bbox[1] {
+            self.inner.camera_now(Camera::Fit(bbox, 36.0));
+        }
+    }
+
+    fn set_focus(&self, focus: Option<&WartimeFocus>) {
+        let i = &self.inner;
+        i.has_focus.set(focus.is_some());
+        i.set_overlay(
+            SRC_FOCUS,
+            focus
+                .map(store::focus_json)
+                .unwrap_or_else(|| store::single_point_json(None)),
+        );
+        let id = focus.map(|f| f.incident.id);
+        if *i.focus_id.borrow() != id {
+            *i.focus_id.borrow_mut() = id;
+            i.filter_dirty.set(true);
+            i.schedule();
+            if let Some(b) = focus.and_then(crate::map_placeholder::focus_bounds) {
+                i.camera_now(Camera::Fit(b, 24.0));
+            }
+        }
+    }
+
+    fn set_picking(&self, picking: bool, picked: Option<(f64, f64)>) {
+        let _ = self
+            .inner
+            .host
+            .set_attribute("data-picking", if picking { "true" } else { "false" });
+        self.inner.set_overlay(SRC_PICK, store::single_point_json(picked));
+    }
+
+    fn set_layer_visible(&self, layer: MapLayer, visible: bool) {
+        let i = &self.inner;
+        if i.visibility.borrow().get(&layer) != Some(&visible) {
+            i.visibility.borrow_mut().insert(layer, visible);
+            i.vis_dirty.set(true);
+            i.schedule();
+        }
+    }
+
+    fn position_of(&self, id: uuid::Uuid) -> Option<(f64, f64)> {
+        self.inner.position(id)
+    }
+
+    fn take_map_click(&self, id: uuid::Uuid) -> bool {
+        self.inner.map_click.take() == Some(id)
+    }
+
+    fn destroy(&self) {
+        let i = &self.inner;
+        i.destroyed.set(true);
+        if let (Some(t), Some(w)) = (i.pulse_timer.take(), web_sys::window()) {
+            w.clear_interval_with_handle(t);
+        }
+        if let Some(m) = i.map.borrow_mut().take() {
+            m.remove();
+        }
+    }
+}
+
+fn func<F>(f: F) -> JsValue
+where
+    F: Fn(JsValue) -> JsValue + 'static,
+{
+    Closure::<dyn Fn(JsValue) -> JsValue>::new(f).into_js_value()
+}
+
+fn position_js(p: Option<(f64, f64, bool, bool)>) -> JsValue {
+    match p {
+        None => JsValue::NULL,
+        Some((x, y, inside, single)) => {
+            let o = Object::new();
+            set(&o, "x", x);
+            set(&o, "y", y);
+            set(&o, "visible", inside);
+            set(&o, "unclustered", single);
+            o.into()
+        }
+    }
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let k = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[k.min(sorted.len() - 1)]
+}
+
+/// `window.citydeckMap`, for the end-to-end test (WebDriver) and the frame-time benchmark:
+///
+/// - `engine` — `"maplibre"` (or `"schematic"` for the fallback), `map` — the `maplibregl.Map`
+/// - `ready()` — the style and the cockpit layers are loaded
+/// - `featureCount()` — incidents the map holds; `seq()` — the `map_delta` seq it has applied
+/// - `renderedCount()` — `{points, clusters, clustered}` drawn now (single markers, cluster bubbles, incidents
+///   inside those bubbles)
+/// - `markerPosition(id)` — `{x, y, visible, unclustered}` in viewport px (WebDriver pointer coordinates), or null
+/// - `revealMarker(id)` — jump to it zoomed in past the clusters; a Promise of `markerPosition(id)` once drawn
+/// - `select(id)` — as a click on its marker; `selected()` — the selected incident id or null
+/// - `startFrameProbe()` / `stopFrameProbe()` — animation-frame intervals in between:
+///   `{frames, renders, meanMs, p50Ms, p95Ms, p99Ms, maxMs, fps}` (`renders`: MapLibre repaints)
+/// - `stats()` — `{features, pending, pushes, fullLoads, lastFrameMs, maxFrameMs}`: incidents held, changes not
+///   yet pushed, pushes into the source (one per frame at most, at most every `features / 40` ms), whole
+///   reloads, main-thread time of the last / slowest per-frame pass
+fn install_hook(inner: &Rc<Inner>) {
+    let Some(w) = web_sys::window() else { return };
+    let o = Object::new();
+    set(&o, "engine", "maplibre");
+    let weak = Rc::downgrade(inner);
+    let with = move |f: &dyn Fn(&Inner) -> JsValue| weak.upgrade().map(|i| f(&i)).unwrap_or(JsValue::NULL);
+    let id_of = |v: &JsValue| v.as_string().and_then(|s| uuid::Uuid::parse_str(&s).ok());
+
+    {
+        let with = with.clone();
+        set(&o, "ready", func(move |_| with(&|i| (i.loaded.get()).into())));
+    }
+    {
+        let with = with.clone();
+        set(
+            &o,
+            "featureCount",
+            func(move |_| with(&|i| (i.store.borrow().len() as f64).into())),
+        );
+    }
+    {
+        let with = with.clone();
+        set(
+            &o,
+            "seq",
+            func(move |_| with(&|i| (i.store.borrow().seq as f64).into())),
+        );
+    }
+    {
+        let with = with.clone();
+        set(
+            &o,
+            "renderedCount",
+            func(move |_| {
+                with(&|i| {
+                    let Some(map) = i.map() else { return JsValue::NULL };
+                    let opts = Object::new();
+                    set(&opts, "layers", Array::of2(&L_POINTS.into(), &L_CLUSTERS.into()));
+                    let found = map
+                        .query_rendered_features(&JsValue::UNDEFINED, &opts)
+                        .map(|a| a.to_vec())
+                        .unwrap_or_default();
+                    let (mut points, mut clusters, mut clustered) = (0u32, 0u32, 0f64);
+                    for f in &found {
+                        let n = get(&get(f, "properties"), "point_count").as_f64();
+                        match n {
+                            Some(n) => {
+                                clusters += 1;
+                                clustered += n;
+                            }
+                            None => points += 1,
+                        }
+                    }
+                    let r = Object::new();
+                    set(&r, "points", points);
+                    set(&r, "clusters", clusters);
+                    set(&r, "clustered", clustered);
+                    r.into()
+                })
+            }),
+        );
+    }
+    {
+        let with = with.clone();
+        set(
+            &o,
+            "markerPosition",
+            func(move |id| with(&|i| position_js(id_of(&id).and_then(|id| i.marker_position(id))))),
+        );
+    }
+    {
+        let with = with.clone();
+        set(
+            &o,
+            "revealMarker",
+            func(move |id| {
+                with(&|i| {
+                    let Some(id) = id_of(&id) else {
+                        return JsValue::NULL;
+                    };
+                    let (Some((lon, lat)), Some(map)) = (i.position(id), i.map()) else {
+                        return JsValue::NULL;
+                    };
+                    let o = Object::new();
+                    set(&o, "center", Array::of2(&lon.into(), &lat.into()));
+                    set(
+                        &o,
+                        "zoom",
+                        map.get_zoom().max(layers::fly_zoom(i.scale.get()) + 0.5),
+                    );
+                    map.jump_to(&o);
+                    let weak = i.me.clone();
+                    let map_ref: MlMap = (**map).clone().unchecked_into();
+                    drop(map);
+                    Promise::new(&mut |resolve, _| {
+                        let weak = weak.clone();
+                        let done = Closure::<dyn Fn()>::new(move || {
+                            let pos = weak.upgrade().and_then(|i| i.marker_position(id));
+                            let _ = resolve.call1(&JsValue::NULL, &position_js(pos));
+                        })
+                        .into_js_value();
+                        let f: &Function = done.unchecked_ref();
+                        map_ref.once("idle", f);
+                        // Under a stream of updates the map may never be idle: answer after 1.5 s anyway.
+                        if let Some(w) = web_sys::window() {
+                            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(f, 1500);
+                        }
+                    })
+                    .into()
+                })
+            }),
+        );
+    }
+    {
+        let with = with.clone();
+        set(
+            &o,
+            "select",
+            func(move |id| {
+                with(&|i| match id_of(&id) {
+                    Some(id) => {
+                        i.select_from_map(id);
+                        true.into()
+                    }
+                    None => false.into(),
+                })
+            }),
+        );
+    }
+    {
+        let with = with.clone();
+        set(
+            &o,
+            "selected",
+            func(move |_| {
+                with(&|i| {
+                    i.state
+                        .selected
+                        .get_untracked()
+                        .map(|id| JsValue::from_str(&id.to_string()))
+                        .unwrap_or(JsValue::NULL)
+                })
+            }),
+        );
+    }
+    {
+        let with = with.clone();
+        set(
+            &o,
+            "startFrameProbe",
+            func(move |_| {
+                with(&|i| {
+                    *i.probe.borrow_mut() = Probe {
+                        running: true,
+                        ..Probe::default()
+                    };
+                    if i.probe_cb.borrow().is_none() {
+                        let weak = i.me.clone();
+                        *i.probe_cb.borrow_mut() = Some(Closure::new(move |t: f64| {
+                            let Some(i) = weak.upgrade() else { return };
+                            let mut p = i.probe.borrow_mut();
+                            if !p.running {
+                                return;
+                            }
+                            if let Some(last) = p.last {
+                                p.deltas.push(t - last);
+                            }
+                            p.last = Some(t);
+                            drop(p);
+                            let cb = i.probe_cb.borrow();
+                            if let (Some(w), Some(cb)) = (web_sys::window(), cb.as_ref()) {
+                                let _ = w.request_animation_frame(cb.as_ref().unchecked_ref());
+                            }
+                        }));
+                    }
+                    let cb = i.probe_cb.borrow();
+                    if let (Some(w), Some(cb)) = (web_sys::window(), cb.as_ref()) {
+                        let _ = w.request_animation_frame(cb.as_ref().unchecked_ref());
+                    }
+                    true.into()
+                })
+            }),
+        );
+    }
+    {
+        let with = with.clone();
+        set(
+            &o,
+            "stopFrameProbe",
+            func(move |_| {
+                with(&|i| {
+                    let mut p = i.probe.borrow_mut();
+                    p.running = false;
+                    let mut d = std::mem::take(&mut p.deltas);
+                    d.sort_by(f64::total_cmp);
+                    let n = d.len().max(1) as f64;
+                    let mean = d.iter().sum::<f64>() / n;
+                    let r = Object::new();
+                    set(&r, "frames", d.len() as f64);
+                    set(&r, "renders", p.renders as f64);
+                    set(&r, "meanMs", mean);
+                    set(&r, "p50Ms", percentile(&d, 0.5));
+                    set(&r, "p95Ms", percentile(&d, 0.95));
+                    set(&r, "p99Ms", percentile(&d, 0.99));
+                    set(&r, "maxMs", d.last().copied().unwrap_or(0.0));
+                    set(&r, "fps", if mean > 0.0 { 1000.0 / mean } else { 0.0 });
+                    r.into()
+                })
+            }),
+        );
+    }
+    {
+        let with = with.clone();
+        set(
+            &o,
+            "stats",
+            func(move |_| {
+                with(&|i| {
+                    let st = i.stats.borrow();
+                    let s = i.store.borrow();
+                    let r = Object::new();
+                    set(&r, "features", s.len() as f64);
+                    set(&r, "pending", s.pending() as f64);
+                    set(&r, "pushes", st.pushes as f64);
+                    set(&r, "fullLoads", st.full_loads as f64);
+                    set(&r, "lastFrameMs", st.last_frame_ms);
+                    set(&r, "maxFrameMs", st.max_frame_ms);
+                    r.into()
+                })
+            }),
+        );
+    }
+    {
+        let weak = Rc::downgrade(inner);
+        // `map` as a getter: the map is created once the style has loaded.
+        let getter = Closure::<dyn Fn() -> JsValue>::new(move || {
+            weak.upgrade()
+                .and_then(|i| {
+                    i.map
+                        .borrow()
+                        .as_ref()
+                        .map(|m| AsRef::<JsValue>::as_ref(m).clone())
+                })
+                .unwrap_or(JsValue::NULL)
+        })
+        .into_js_value();
+        let desc = Object::new();
+        set(&desc, "get", getter);
+        let _ = Reflect::define_property(&o, &JsValue::from_str("map"), &desc);
+    }
+    let _ = Reflect::set(&w, &JsValue::from_str("citydeckMap"), &o);
+}

@@ -1,0 +1,647 @@
+//! The cockpit map behind a small seam ([`MapEngine`]): the cockpit tells an engine what to show (the incident
+//! diff from `map_delta`, response units and sensors, the selection, the wartime focus, the report form's
+//! pick mode, layer visibility) and the engine reports back through [`AppState`] (`selected`, `picked`) and
+//! [`MapUi`] (hover tooltip, counts, readiness). The cockpit does not care which engine draws.
+//!
+//! Engines: [`maplibre::MapLibreEngine`] (MapLibre GL JS in the webview, the only code binding `maplibregl`),
+//! and the schematic [`crate::map_placeholder::MapPlaceholder`] when WebGL or the vendored script is missing
+//! (or `?map=schematic`).
+//!
+//! Data flow: `map_delta { after: 0 }` on start, again after each `cockpit://changed` (one call in flight,
+//! extra events coalesce into one follow-up) with the last `seq` → [`store::PointStore`] (id → point) → once
+//! per animation frame one `updateData({add, remove})` (or one `setData` after a full reload). A shell
+//! without `map_delta` is fed from the snapshot's incidents instead.
+
+pub mod layers;
+pub mod maplibre;
+pub mod store;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use citydeck_protocol::ipc::{MapDelta, WartimeFocus};
+use citydeck_protocol::{Grade, IncidentClass, Stage};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use crate::i18n::{self, t, tm, tw};
+use crate::ipc;
+use crate::map_placeholder::MapPlaceholder;
+use crate::state::AppState;
+use crate::summary::grade_css;
+use crate::wartime::focus_memo;
+
+/// Switchable layer groups (the layer switcher).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MapLayer {
+    Incidents,
+    Resources,
+    Sensors,
+    Districts,
+    Heat,
+}
+
+impl MapLayer {
+    pub const ALL: [MapLayer; 5] = [
+        MapLayer::Incidents,
+        MapLayer::Resources,
+        MapLayer::Sensors,
+        MapLayer::Districts,
+        MapLayer::Heat,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            MapLayer::Incidents => "incidents",
+            MapLayer::Resources => "resources",
+            MapLayer::Sensors => "sensors",
+            MapLayer::Districts => "districts",
+            MapLayer::Heat => "heat",
+        }
+    }
+
+    fn label(self, lang: i18n::Lang) -> &'static str {
+        let s = tm(lang);
+        match self {
+            MapLayer::Incidents => s.layer_incidents,
+            MapLayer::Resources => s.layer_resources,
+            MapLayer::Sensors => s.layer_sensors,
+            MapLayer::Districts => s.layer_districts,
+            MapLayer::Heat => s.layer_heat,
+        }
+    }
+
+    /// Shown when the cockpit opens (the heat layer is opt-in).
+    pub fn default_on(self) -> bool {
+        !matches!(self, MapLayer::Heat)
+    }
+}
+
+/// What the cockpit asks of a map engine. Calls are cheap: an engine records the wish and applies it on its
+/// next animation frame.
+pub trait MapEngine {
+    /// Take in one `map_delta` answer (incidents diff, whole lists of units and sensors).
+    fn apply_delta(&self, delta: MapDelta);
+    /// Ring the selected incident (None: nothing selected).
+    fn set_selection(&self, id: Option<Uuid>, at: Option<(f64, f64)>);
+    /// Bring a point into view (a feed row was clicked).
+    fn fly_to(&self, lon: f64, lat: f64);
+    /// Show the city (its bbox: west, south, east, north).
+    fn fit_city(&self, bbox: [f64; 4]);
+    /// Wartime: zoom onto the triggering incident, 500 m / 1 km rings, the nearby facilities (None: clear).
+    fn set_focus(&self, focus: Option<&WartimeFocus>);
+    /// Report form open: a click picks a location (drawn at `picked`) instead of selecting.
+    fn set_picking(&self, picking: bool, picked: Option<(f64, f64)>);
+    fn set_layer_visible(&self, layer: MapLayer, visible: bool);
+    /// Where an incident the map holds is (lon, lat).
+    fn position_of(&self, id: Uuid) -> Option<(f64, f64)>;
+    /// True when the last selection came from a click on the map itself (no need to fly).
+    fn take_map_click(&self, id: Uuid) -> bool;
+    /// Tear down (the component unmounts).
+    fn destroy(&self);
+}
+
+/// Hover tooltip content, built by the engine from the feature under the pointer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HoverBody {
+    Incident {
+        title: String,
+        grade: Grade,
+        class: Option<IncidentClass>,
+        stage: Option<Stage>,
+    },
+    Cluster {
+        count: u64,
+        worst: Grade,
+    },
+    Unit {
+        name: String,
+        group: String,
+        status: String,
+        kind: String,
+    },
+    Sensor {
+        name: String,
+        kind: String,
+        reading: String,
+        state: String,
+    },
+    Facility {
+        name: String,
+        kind: String,
+        distance_m: f64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hover {
+    /// Pointer position in the map container, px.
+    pub x: f64,
+    pub y: f64,
+    pub body: HoverBody,
+}
+
+/// Signals the engine writes for the map's own overlays.
+#[derive(Clone, Copy)]
+pub struct MapUi {
+    pub hover: RwSignal<Option<Hover>>,
+    /// Open incidents on the map per grade (I…IV).
+    pub counts: RwSignal<[usize; 4]>,
+    pub ready: RwSignal<bool>,
+    /// The desktop's base style did not load: overlays on a plain background.
+    pub fallback_basemap: RwSignal<bool>,
+    pub layers: RwSignal<HashMap<MapLayer, bool>>,
+}
+
+impl MapUi {
+    fn new() -> Self {
+        MapUi {
+            hover: RwSignal::new(None),
+            counts: RwSignal::new([0; 4]),
+            ready: RwSignal::new(false),
+            fallback_basemap: RwSignal::new(false),
+            layers: RwSignal::new(MapLayer::ALL.into_iter().map(|l| (l, l.default_on())).collect()),
+        }
+    }
+}
+
+fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    let search = search.trim_start_matches('?');
+    search.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        (k == name).then(|| {
+            js_sys::decode_uri_component(v)
+                .ok()
+                .map(String::from)
+                .unwrap_or_default()
+        })
+    })
+}
+
+/// The map area: MapLibre when it can run here, the schematic view otherwise.
+#[component]
+pub fn MapView() -> impl IntoView {
+    let schematic = query_param("map").as_deref() == Some("schematic");
+    if !schematic && maplibre::available() {
+        view! { <CockpitMap /> }.into_any()
+    } else {
+        maplibre::install_schematic_hook();
+        view! { <MapPlaceholder /> }.into_any()
+    }
+}
+
+#[component]
+fn CockpitMap() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let ui = MapUi::new();
+    let host = NodeRef::<leptos::html::Div>::new();
+    let engine: Rc<RefCell<Option<Rc<dyn MapEngine>>>> = Rc::new(RefCell::new(None));
+    let focus = focus_memo(state);
+
+    {
+        let engine = engine.clone();
+        Effect::new(move |_| {
+            let Some(el) = host.get() else { return };
+            if engine.borrow().is_some() {
+                return;
+            }
+            let e: Rc<dyn MapEngine> = Rc::new(maplibre::MapLibreEngine::new(el.into(), state, ui));
+            *engine.borrow_mut() = Some(e.clone());
+            start_feed(e, state);
+        });
+    }
+    let with = {
+        let engine = engine.clone();
+        move |f: &dyn Fn(&dyn MapEngine)| {
+            if let Some(e) = engine.borrow().as_ref() {
+                f(e.as_ref());
+            }
+        }
+    };
+
+    // Selection: ring it; fly to it unless it was clicked on the map.
+    {
+        let with = with.clone();
+        Effect::new(move |_| {
+            let id = state.selected.get();
+            let _ = ui.ready.get();
+            with(&|e| {
+                let at = id.and_then(|id| e.position_of(id).or_else(|| snapshot_position(state, id)));
+                e.set_selection(id, at);
+                if let (Some(id), Some((lon, lat))) = (id, at) {
+                    if !e.take_map_click(id) {
+                        e.fly_to(lon, lat);
+                    }
+                }
+            });
+        });
+    }
+    // Wartime focus, else the city (once per city / when the focus ends).
+    {
+        let with = with.clone();
+        Effect::new(move |prev: Option<(bool, Option<[u64; 4]>, bool)>| {
+            let bbox = state.snapshot.with(|s| s.as_ref().map(|s| s.city.bbox));
+            let ready = ui.ready.get();
+            let f = focus.get();
+            let key = (f.is_some(), bbox.map(|b| b.map(f64::to_bits)), ready);
+            with(&|e| {
+                e.set_focus(f.as_ref());
+                if f.is_none() && prev.as_ref() != Some(&key) {
+                    if let Some(b) = bbox {
+                        e.fit_city(b);
+                    }
+                }
+            });
+            key
+        });
+    }
+    {
+        let with = with.clone();
+        Effect::new(move |_| {
+            let picking = state.form_open.get();
+            let picked = state.picked.get();
+            let _ = ui.ready.get();
+            with(&|e| e.set_picking(picking, picked.filter(|_| picking)));
+        });
+    }
+    {
+        let with = with.clone();
+        Effect::new(move |_| {
+            let layers = ui.layers.get();
+            let _ = ui.ready.get();
+            with(&|e| {
+                for (l, on) in &layers {
+                    e.set_layer_visible(*l, *on);
+                }
+            });
+        });
+    }
+
+    let focused = move || focus.with(Option::is_some);
+    let title = move || {
+        if focused() {
+            tw(lang.get()).map_focus_title
+        } else {
+            t(lang.get()).map_title
+        }
+    };
+    let subtitle = move || {
+        focus
+            .with(|f| {
+                f.as_ref().map(|f| match &f.incident.address {
+                    Some(a) => format!("{} · {a}", f.incident.title),
+                    None => f.incident.title.clone(),
+                })
+            })
+            .unwrap_or_else(|| {
+                state.snapshot.with(|s| {
+                    s.as_ref()
+                        .map(|s| match lang.get() {
+                            i18n::Lang::Zh => format!("{} · {}", s.city.name_zh, s.city.name_en),
+                            i18n::Lang::En => s.city.name_en.clone(),
+                        })
+                        .unwrap_or_default()
+                })
+            })
+    };
+
+    view! {
+        <div
+            class="mapx"
+            class=("mapx--focus", focused)
+            class=("mapx--picking", move || state.form_open.get())
+            class=("mapx--hover", move || ui.hover.with(Option::is_some))
+            data-map-engine="maplibre"
+            data-map-ready=move || if ui.ready.get() { "true" } else { "false" }
+        >
+            <div class="mapx-canvas" id="map-canvas" node_ref=host></div>
+            <div class="map-ph-title mapx-title">
+                <div class="map-ph-title-main">{title}</div>
+                <div class="map-ph-title-sub">{subtitle}</div>
+                <Show when=move || ui.fallback_basemap.get()>
+                    <div class="map-ph-note">{move || tm(lang.get()).basemap_fallback}</div>
+                </Show>
+                <Show when=move || state.form_open.get()>
+                    <div class="mapx-pick-hint">{move || tm(lang.get()).pick_hint}</div>
+                </Show>
+            </div>
+            <LayerSwitcher ui=ui />
+            <Show when=focused fallback=move || view! { <Legend ui=ui /> }>
+                <FocusLegend />
+            </Show>
+            <Tooltip ui=ui />
+        </div>
+    }
+}
+
+/// Where the snapshot has an incident (the feed's rows, the wartime focus).
+fn snapshot_position(state: AppState, id: Uuid) -> Option<(f64, f64)> {
+    state.snapshot.with(|s| {
+        let s = s.as_ref()?;
+        s.incidents
+            .iter()
+            .chain(s.focus.iter().map(|f| &f.incident))
+            .find(|i| i.id == id)
+            .map(|i| (i.location.lon, i.location.lat))
+    })
+}
+
+#[component]
+fn LayerSwitcher(ui: MapUi) -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    view! {
+        <div class="mapx-layers" id="map-layers" role="group">
+            <div class="mapx-panel-title">{move || tm(lang.get()).layers}</div>
+            {MapLayer::ALL
+                .into_iter()
+                .map(|l| {
+                    let on = move || ui.layers.with(|m| m.get(&l).copied().unwrap_or(false));
+                    view! {
+                        <button
+                            class="mapx-layer"
+                            class=("mapx-layer--on", on)
+                            data-layer=l.key()
+                            aria-pressed=move || if on() { "true" } else { "false" }
+                            on:click=move |_| {
+                                ui.layers
+                                    .update(|m| {
+                                        let v = m.entry(l).or_insert(false);
+                                        *v = !*v;
+                                    })
+                            }
+                        >
+                            <span class=format!("mapx-swatch mapx-swatch--{}", l.key())></span>
+                            <span>{move || l.label(lang.get())}</span>
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+#[component]
+fn Legend(ui: MapUi) -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    view! {
+        <div class="map-ph-legend mapx-legend" id="map-legend">
+            <div class="map-ph-legend-title">{move || t(lang.get()).map_legend}</div>
+            {Grade::ALL
+                .into_iter()
+                .enumerate()
+                .map(|(k, g)| {
+                    view! {
+                        <div class=format!("legend-item {}", grade_css(g)) data-grade=g.as_str()>
+                            <span class="legend-dot"></span>
+                            <span class="legend-label">{move || i18n::grade_label(lang.get(), g)}</span>
+                            <span class="legend-num">{move || ui.counts.with(|c| c[k])}</span>
+                        </div>
+                    }
+                })
+                .collect_view()}
+            <span class="mapx-legend-sep"></span>
+            <div class="legend-item">
+                <span class="mapx-key mapx-key--unit"></span>
+                <span class="legend-label">{move || tm(lang.get()).legend_resources}</span>
+            </div>
+            <div class="legend-item">
+                <span class="mapx-key mapx-key--sensor"></span>
+                <span class="legend-label">{move || tm(lang.get()).legend_sensors}</span>
+            </div>
+        </div>
+    }
+}
+
+/// Key to the focus view's symbols (as the schematic view has it).
+#[component]
+fn FocusLegend() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let item = move |icon: &'static str, label: fn(&'static i18n::WarStrings) -> &'static str| {
+        view! {
+            <div class="mfl-item">
+                <span class=icon aria-hidden="true"></span>
+                <span>{move || label(tw(lang.get()))}</span>
+            </div>
+        }
+    };
+    view! {
+        <div class="map-focus-legend mapx-focus-legend" id="map-focus-legend">
+            {item("mfl-focus", |s| s.legend_focus)}
+            {item("res-icon res-rescue", |s| s.legend_rescue)}
+            {item("res-icon res-medical", |s| s.legend_medical)}
+            {item("res-icon res-shelter", |s| s.legend_shelter)}
+            {item("mfl-dot", |s| s.legend_other)}
+            <div class="mfl-item">
+                <span class="mfl-ring" aria-hidden="true"></span>
+                <span>{move || format!("{} 500 m / 1 km", tw(lang.get()).legend_rings)}</span>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn Tooltip(ui: MapUi) -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    move || {
+        let h = ui.hover.get()?;
+        let l = lang.get();
+        let (cls, head, lines): (String, String, Vec<String>) = match &h.body {
+            HoverBody::Incident {
+                title,
+                grade,
+                class,
+                stage,
+            } => (
+                format!("mapx-tip--incident {}", grade_css(*grade)),
+                title.clone(),
+                vec![[
+                    Some(i18n::grade_label(l, *grade)),
+                    class.map(|c| i18n::class_label(l, c).to_string()),
+                    stage.map(|s| i18n::stage_label(l, s).to_string()),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · ")],
+            ),
+            HoverBody::Cluster { count, worst } => (
+                format!("mapx-tip--cluster {}", grade_css(*worst)),
+                i18n::cluster_count(l, *count),
+                vec![format!(
+                    "{} {} · {}",
+                    tw(l).legend_other,
+                    i18n::grade_label(l, *worst),
+                    tm(l).cluster_hint
+                )],
+            ),
+            HoverBody::Unit {
+                name,
+                group,
+                status,
+                kind,
+            } => (
+                format!("mapx-tip--unit mapx-status--{status}"),
+                name.clone(),
+                vec![format!(
+                    "{} {} · {}",
+                    i18n::unit_group(l, group),
+                    if kind == "vehicle" {
+                        tm(l).vehicle
+                    } else {
+                        tm(l).team
+                    },
+                    i18n::unit_status(l, status)
+                )],
+            ),
+            HoverBody::Sensor {
+                name,
+                kind,
+                reading,
+                state,
+            } => (
+                format!("mapx-tip--sensor mapx-state--{state}"),
+                name.clone(),
+                vec![format!(
+                    "{} {reading} · {}",
+                    i18n::sensor_kind(l, kind),
+                    i18n::sensor_state(l, state)
+                )],
+            ),
+            HoverBody::Facility {
+                name,
+                kind,
+                distance_m,
+            } => (
+                "mapx-tip--facility".to_string(),
+                name.clone(),
+                vec![format!(
+                    "{} · {}",
+                    i18n::resource_kind(l, kind),
+                    i18n::distance(*distance_m)
+                )],
+            ),
+        };
+        Some(view! {
+            <div
+                class=format!("mapx-tip {cls}")
+                id="map-tooltip"
+                style=format!("left:{:.0}px;top:{:.0}px", h.x, h.y)
+            >
+                <div class="mapx-tip-head">{head}</div>
+                {lines.into_iter().map(|s| view! { <div class="mapx-tip-line">{s}</div> }).collect_view()}
+            </div>
+        })
+    }
+}
+
+type Request = Rc<dyn Fn()>;
+
+#[derive(Default)]
+struct FeedCtl {
+    in_flight: bool,
+    pending: bool,
+    after: u64,
+    /// `map_delta` answered at least once.
+    delta_ok: bool,
+    /// The shell has no usable `map_delta`: the snapshot feeds the map.
+    from_snapshot: bool,
+}
+
+/// Keep an engine fed: `map_delta` after every change event (coalesced), or the snapshot as a fallback.
+fn start_feed(engine: Rc<dyn MapEngine>, state: AppState) {
+    let ctl = Rc::new(RefCell::new(FeedCtl::default()));
+    let request: Rc<dyn Fn()> = {
+        let ctl = ctl.clone();
+        let engine = engine.clone();
+        let slot: Rc<RefCell<Option<Request>>> = Rc::new(RefCell::new(None));
+        let me = slot.clone();
+        let f: Rc<dyn Fn()> = Rc::new(move || {
+            let after = {
+                let mut c = ctl.borrow_mut();
+                if c.in_flight {
+                    c.pending = true;
+                    return;
+                }
+                c.in_flight = true;
+                c.after
+            };
+            let (ctl, engine, me) = (ctl.clone(), engine.clone(), me.clone());
+            spawn_local(async move {
+                let result = ipc::map_delta(after).await;
+                let again = {
+                    let mut c = ctl.borrow_mut();
+                    c.in_flight = false;
+                    match result {
+                        Ok(d) => {
+                            c.after = d.seq;
+                            c.delta_ok = true;
+                            c.from_snapshot = false;
+                            drop(c);
+                            engine.apply_delta(d);
+                            c = ctl.borrow_mut();
+                        }
+                        Err(e) => {
+                            if !c.delta_ok && !c.from_snapshot {
+                                web_sys::console::warn_1(
+                                    &format!("citydeck map: map_delta unavailable ({e}); drawing the snapshot's incidents")
+                                        .into(),
+                                );
+                                c.from_snapshot = true;
+                                c.after = 0;
+                                state.request_refresh();
+                            }
+                        }
+                    }
+                    std::mem::take(&mut c.pending)
+                };
+                if again {
+                    if let Some(f) = me.borrow().as_ref() {
+                        f();
+                    }
+                }
+            });
+        });
+        *slot.borrow_mut() = Some(f.clone());
+        f
+    };
+    request();
+    {
+        let request = request.clone();
+        spawn_local(async move {
+            let r = ipc::listen_cockpit_changed(move |_| request()).await;
+            if let Err(e) = r {
+                web_sys::console::warn_1(&format!("citydeck map: no change events: {e}").into());
+            }
+        });
+    }
+    {
+        let request = request.clone();
+        set_interval(move || request(), Duration::from_secs(5));
+    }
+    // Fallback feed: the snapshot's (bounded) incident list, diffed against what the map holds.
+    let known: Rc<RefCell<HashMap<Uuid, u64>>> = Rc::default();
+    let first = Rc::new(Cell::new(true));
+    Effect::new(move |_| {
+        let seq = state.snapshot.with(|s| s.as_ref().map(|s| s.connection.last_seq));
+        let Some(seq) = seq else { return };
+        if !ctl.borrow().from_snapshot {
+            if !first.get() {
+                known.borrow_mut().clear();
+                first.set(true);
+            }
+            return;
+        }
+        let mut d = state.snapshot.with_untracked(|s| {
+            s.as_ref()
+                .map(|s| store::delta_from_incidents(&mut known.borrow_mut(), &s.incidents, seq))
+                .unwrap_or_default()
+        });
+        d.full = first.replace(false);
+        engine.apply_delta(d);
+    });
+}

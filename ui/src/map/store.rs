@@ -1,0 +1,495 @@
+//! The map's own copy of the incidents (keyed by id) and the diff it still owes its GeoJSON source.
+//!
+//! `map_delta` answers are applied here as they arrive (any number per frame); once per animation frame the
+//! engine takes [`PointStore::flush`]: the whole set after a reset, otherwise only what changed since the last
+//! frame (`{add, remove}` for `GeoJSONSource.updateData`, features keyed by `properties.id`). Pure Rust, no
+//! JavaScript: unit-tested natively.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+
+use citydeck_protocol::ipc::{MapDelta, MapPoint, MapResource, MapSensor, WartimeFocus};
+use citydeck_protocol::{Grade, Incident};
+use uuid::Uuid;
+
+/// What the source must be told this frame.
+#[derive(Debug, PartialEq)]
+pub enum Flush {
+    /// `setData(FeatureCollection)` (first load, or the shell said `full`).
+    Full(String),
+    /// `updateData({add, remove})`.
+    Diff(String),
+}
+
+#[derive(Default)]
+pub struct PointStore {
+    points: HashMap<Uuid, MapPoint>,
+    /// The next flush replaces the source wholesale.
+    reset: bool,
+    /// Upserted since the last flush.
+    dirty: HashSet<Uuid>,
+    /// Removed since the last flush, and present in the source.
+    gone: HashSet<Uuid>,
+    /// Ids the source holds (as of the last flush).
+    in_source: HashSet<Uuid>,
+    /// The `seq` to pass as `after` next time.
+    pub seq: u64,
+    counts: [usize; 4],
+}
+
+pub fn grade_rank(g: Grade) -> usize {
+    match g {
+        Grade::I => 0,
+        Grade::II => 1,
+        Grade::III => 2,
+        Grade::IV => 3,
+    }
+}
+
+impl PointStore {
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    pub fn get(&self, id: &Uuid) -> Option<&MapPoint> {
+        self.points.get(id)
+    }
+
+    /// Open incidents per grade (I, II, III, IV).
+    pub fn counts(&self) -> [usize; 4] {
+        self.counts
+    }
+
+    /// The next flush is a whole reload.
+    pub fn resetting(&self) -> bool {
+        self.reset
+    }
+
+    /// Changes not yet handed to the source.
+    pub fn pending(&self) -> usize {
+        self.dirty.len() + self.gone.len() + usize::from(self.reset)
+    }
+
+    fn count(&mut self, p: &MapPoint, delta: isize) {
+        let c = &mut self.counts[grade_rank(p.grade)];
+        *c = c.saturating_add_signed(delta);
+    }
+
+    /// Take in one `map_delta` answer. Upserts older than what is held (by `seq`) are ignored.
+    pub fn apply(&mut self, delta: MapDelta) {
+        if delta.full {
+            self.points.clear();
+            self.dirty.clear();
+            self.gone.clear();
+            self.counts = [0; 4];
+            self.reset = true;
+        }
+        for p in delta.upserts {
+            if !(p.lon.is_finite() && p.lat.is_finite()) {
+                continue;
+            }
+            if self.points.get(&p.id).is_some_and(|old| old.seq > p.seq) {
+                continue;
+            }
+            self.gone.remove(&p.id);
+            if !self.reset {
+                self.dirty.insert(p.id);
+            }
+            self.count(&p, 1);
+            if let Some(old) = self.points.insert(p.id, p) {
+                self.count(&old, -1);
+            }
+        }
+        for id in delta.removed {
+            if let Some(old) = self.points.remove(&id) {
+                self.count(&old, -1);
+            }
+            self.dirty.remove(&id);
+            if !self.reset && self.in_source.contains(&id) {
+                self.gone.insert(id);
+            }
+        }
+        self.seq = self.seq.max(delta.seq);
+        if delta.full {
+            self.seq = delta.seq;
+        }
+    }
+
+    /// What the source needs this frame (None: nothing changed).
+    pub fn flush(&mut self) -> Option<Flush> {
+        if self.reset {
+            self.reset = false;
+            self.dirty.clear();
+            self.gone.clear();
+            self.in_source = self.points.keys().copied().collect();
+            let mut s = String::with_capacity(self.points.len() * 220 + 64);
+            s.push_str(r#"{"type":"FeatureCollection","features":["#);
+            let mut first = true;
+            for p in self.points.values() {
+                if !first {
+                    s.push(',');
+                }
+                first = false;
+                feature_json(&mut s, p);
+            }
+            s.push_str("]}");
+            return Some(Flush::Full(s));
+        }
+        if self.dirty.is_empty() && self.gone.is_empty() {
+            return None;
+        }
+        let mut s = String::with_capacity(self.dirty.len() * 220 + self.gone.len() * 40 + 32);
+        s.push_str(r#"{"add":["#);
+        let mut first = true;
+        for id in self.dirty.drain() {
+            if let Some(p) = self.points.get(&id) {
+                if !first {
+                    s.push(',');
+                }
+                first = false;
+                feature_json(&mut s, p);
+                self.in_source.insert(id);
+            }
+        }
+        s.push_str(r#"],"remove":["#);
+        let mut first = true;
+        for id in self.gone.drain() {
+            if !first {
+                s.push(',');
+            }
+            first = false;
+            let _ = write!(s, "\"{id}\"");
+            self.in_source.remove(&id);
+        }
+        s.push_str("]}");
+        Some(Flush::Diff(s))
+    }
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// One incident as a GeoJSON feature: `id` (promoted), `grade`, `g` (1 = most severe … 4), `class`, `stage`,
+/// `title`, `seq`.
+fn feature_json(s: &mut String, p: &MapPoint) {
+    let _ = write!(
+        s,
+        r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{},{}]}},"properties":{{"id":"{}","grade":"{}","g":{},"class":"{}","stage":"{}","title":{},"seq":{}}}}}"#,
+        p.lon,
+        p.lat,
+        p.id,
+        p.grade.as_str(),
+        grade_rank(p.grade) + 1,
+        p.class.as_str(),
+        p.stage.as_str(),
+        json_str(&p.title),
+        p.seq
+    );
+}
+
+fn point_feature(lon: f64, lat: f64, props: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": props,
+    })
+}
+
+fn collection(features: Vec<serde_json::Value>) -> String {
+    serde_json::json!({"type": "FeatureCollection", "features": features}).to_string()
+}
+
+/// The response units as a FeatureCollection.
+pub fn resources_json(list: &[MapResource]) -> String {
+    collection(
+        list.iter()
+            .filter(|r| r.lon.is_finite() && r.lat.is_finite())
+            .map(|r| {
+                point_feature(
+                    r.lon,
+                    r.lat,
+                    serde_json::json!({
+                        "id": r.id, "name": r.name, "kind": r.kind, "group": r.group, "status": r.status,
+                    }),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The sensors as a FeatureCollection.
+pub fn sensors_json(list: &[MapSensor]) -> String {
+    collection(
+        list.iter()
+            .filter(|r| r.lon.is_finite() && r.lat.is_finite())
+            .map(|r| {
+                point_feature(
+                    r.lon,
+                    r.lat,
+                    serde_json::json!({
+                        "id": r.id, "name": r.name, "kind": r.kind, "value": r.value, "unit": r.unit,
+                        "state": r.state,
+                    }),
+                )
+            })
+            .collect(),
+    )
+}
+
+const KM_PER_DEG_LAT: f64 = 111.32;
+/// Range rings around a wartime focus, in km.
+pub const FOCUS_RINGS_KM: [f64; 2] = [0.5, 1.0];
+
+/// A circle of `radius_km` around a point as a closed ring of `n` vertices (lon/lat).
+pub fn circle_ring(lon: f64, lat: f64, radius_km: f64, n: usize) -> Vec<[f64; 2]> {
+    let cos = lat.to_radians().cos().max(0.05);
+    let (dlat, dlon) = (radius_km / KM_PER_DEG_LAT, radius_km / (KM_PER_DEG_LAT * cos));
+    let mut v: Vec<[f64; 2]> = (0..n)
+        .map(|k| {
+            let a = k as f64 / n as f64 * std::f64::consts::TAU;
+            [lon + dlon * a.cos(), lat + dlat * a.sin()]
+        })
+        .collect();
+    if let Some(first) = v.first().copied() {
+        v.push(first);
+    }
+    v
+}
+
+/// The wartime focus as one FeatureCollection: `kind` = `ring` (500 m / 1 km lines), `ring_label`, `facility`
+/// (nearby resources with `group`, `name`, `distance_m`), `focus` (the incident).
+pub fn focus_json(f: &WartimeFocus) -> String {
+    let (lon, lat) = (f.incident.location.lon, f.incident.location.lat);
+    let mut features = Vec::new();
+    let cos = lat.to_radians().cos().max(0.05);
+    for r in FOCUS_RINGS_KM {
+        features.push(serde_json::json!({
+            "type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": circle_ring(lon, lat, r, 96)},
+            "properties": {"kind": "ring"},
+        }));
+        let label = if r < 1.0 {
+            format!("{:.0} m", r * 1000.0)
+        } else {
+            format!("{r} km")
+        };
+        features.push(point_feature(
+            lon + r / (KM_PER_DEG_LAT * cos),
+            lat,
+            serde_json::json!({"kind": "ring_label", "label": label}),
+        ));
+    }
+    // Farthest first so the nearest are drawn on top.
+    let mut nearby: Vec<_> = f
+        .nearby
+        .iter()
+        .filter(|r| r.lon.is_finite() && r.lat.is_finite())
+        .collect();
+    nearby.sort_by(|a, b| b.distance_m.total_cmp(&a.distance_m));
+    for r in nearby {
+        features.push(point_feature(
+            r.lon,
+            r.lat,
+            serde_json::json!({
+                "kind": "facility", "group": r.group, "name": short_name(&r.name), "full_name": r.name,
+                "facility_kind": r.kind, "distance_m": r.distance_m,
+            }),
+        ));
+    }
+    features.push(point_feature(
+        lon,
+        lat,
+        serde_json::json!({
+            "kind": "focus", "id": f.incident.id.to_string(), "grade": f.incident.grade.as_str(),
+            "title": f.incident.title,
+        }),
+    ));
+    collection(features)
+}
+
+/// Short label of a facility on the map (the list has the full name).
+pub fn short_name(name: &str) -> String {
+    const MAX: usize = 18;
+    if name.chars().count() <= MAX {
+        name.to_string()
+    } else {
+        let mut s: String = name.chars().take(MAX - 1).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// A single point (selection ring, picked location), or an empty collection.
+pub fn single_point_json(at: Option<(f64, f64)>) -> String {
+    collection(
+        at.into_iter()
+            .filter(|(lon, lat)| lon.is_finite() && lat.is_finite())
+            .map(|(lon, lat)| point_feature(lon, lat, serde_json::json!({})))
+            .collect(),
+    )
+}
+
+/// The map delta implied by a list of incidents against what the map holds (`known`: id → seq), for a shell
+/// without `map_delta`: upserts for new or changed incidents, removals for the ones no longer listed.
+pub fn delta_from_incidents(known: &mut HashMap<Uuid, u64>, incidents: &[Incident], seq: u64) -> MapDelta {
+    let mut d = MapDelta {
+        seq,
+        ..MapDelta::default()
+    };
+    let mut seen = HashSet::with_capacity(incidents.len());
+    for i in incidents {
+        seen.insert(i.id);
+        if known.get(&i.id) != Some(&i.seq) {
+            known.insert(i.id, i.seq);
+            d.upserts.push(MapPoint {
+                id: i.id,
+                lon: i.location.lon,
+                lat: i.location.lat,
+                grade: i.grade,
+                class: i.class,
+                stage: i.status,
+                title: i.title.clone(),
+                seq: i.seq,
+            });
+        }
+    }
+    known.retain(|id, _| {
+        let keep = seen.contains(id);
+        if !keep {
+            d.removed.push(*id);
+        }
+        keep
+    });
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use citydeck_protocol::{IncidentClass, Stage};
+
+    fn pt(n: u128, seq: u64, grade: Grade) -> MapPoint {
+        MapPoint {
+            id: Uuid::from_u128(n),
+            lon: 24.94,
+            lat: 60.17,
+            grade,
+            class: IncidentClass::Accident,
+            stage: Stage::Handling,
+            title: format!("火灾 \"{n}\""),
+            seq,
+        }
+    }
+
+    fn delta(full: bool, seq: u64, upserts: Vec<MapPoint>, removed: Vec<u128>) -> MapDelta {
+        MapDelta {
+            seq,
+            full,
+            upserts,
+            removed: removed.into_iter().map(Uuid::from_u128).collect(),
+            ..MapDelta::default()
+        }
+    }
+
+    #[test]
+    fn a_full_load_is_one_set_data_and_then_only_diffs() {
+        let mut s = PointStore::default();
+        s.apply(delta(
+            true,
+            10,
+            vec![pt(1, 5, Grade::I), pt(2, 6, Grade::IV)],
+            vec![],
+        ));
+        let Some(Flush::Full(fc)) = s.flush() else {
+            panic!("full first")
+        };
+        let v: serde_json::Value = serde_json::from_str(&fc).unwrap();
+        assert_eq!(v["features"].as_array().unwrap().len(), 2);
+        assert_eq!(s.flush(), None, "nothing changed");
+        assert_eq!(s.counts(), [1, 0, 0, 1]);
+        assert_eq!(s.seq, 10);
+
+        // Several deltas between two frames collapse into one diff.
+        s.apply(delta(false, 11, vec![pt(3, 11, Grade::II)], vec![]));
+        s.apply(delta(false, 12, vec![pt(1, 12, Grade::II)], vec![2]));
+        s.apply(delta(false, 13, vec![pt(4, 13, Grade::III)], vec![4]));
+        assert_eq!(s.pending(), 3);
+        let Some(Flush::Diff(d)) = s.flush() else {
+            panic!("diff")
+        };
+        let v: serde_json::Value = serde_json::from_str(&d).unwrap();
+        let mut added: Vec<String> = v["add"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["id"].as_str().unwrap().to_string())
+            .collect();
+        added.sort();
+        assert_eq!(
+            added,
+            vec![Uuid::from_u128(1).to_string(), Uuid::from_u128(3).to_string()]
+        );
+        assert_eq!(
+            v["remove"],
+            serde_json::json!([Uuid::from_u128(2).to_string()]),
+            "4 never reached the source"
+        );
+        assert!(v["add"][0]["properties"]["title"].as_str().unwrap().contains('"'));
+        assert_eq!(s.counts(), [0, 2, 0, 0]);
+        assert_eq!(s.len(), 2);
+    }
+
+    #[test]
+    fn stale_upserts_are_ignored_and_full_resets() {
+        let mut s = PointStore::default();
+        s.apply(delta(true, 10, vec![pt(1, 9, Grade::I)], vec![]));
+        s.flush();
+        s.apply(delta(false, 10, vec![pt(1, 3, Grade::IV)], vec![]));
+        assert_eq!(s.get(&Uuid::from_u128(1)).unwrap().grade, Grade::I);
+        s.apply(delta(true, 4, vec![pt(7, 2, Grade::III)], vec![]));
+        assert!(matches!(s.flush(), Some(Flush::Full(_))));
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.seq, 4, "a reset takes the shell's seq");
+        assert_eq!(s.counts(), [0, 0, 1, 0]);
+    }
+
+    #[test]
+    fn incidents_become_deltas_for_a_shell_without_map_delta() {
+        let mut known = HashMap::new();
+        let inc = |n: u128, seq: u64| {
+            let mut i: Incident = serde_json::from_value(serde_json::json!({
+                "id": Uuid::from_u128(n), "title": "t", "class": "accident", "grade": "II",
+                "location": {"lon": 24.9, "lat": 60.1}, "source": "s", "status": "collected",
+                "occurred_at": "2026-03-21T10:00:00Z", "created_at": "2026-03-21T10:00:00Z",
+                "updated_at": "2026-03-21T10:00:00Z", "created_by": "x", "seq": seq
+            }))
+            .unwrap();
+            i.seq = seq;
+            i
+        };
+        let d = delta_from_incidents(&mut known, &[inc(1, 1), inc(2, 2)], 2);
+        assert_eq!(d.upserts.len(), 2);
+        let d = delta_from_incidents(&mut known, &[inc(2, 5)], 5);
+        assert_eq!(d.upserts.len(), 1);
+        assert_eq!(d.removed, vec![Uuid::from_u128(1)]);
+    }
+
+    #[test]
+    fn rings_close_and_have_the_right_radius() {
+        let r = circle_ring(24.94, 60.17, 1.0, 64);
+        assert_eq!(r.len(), 65);
+        assert_eq!(r[0], r[64]);
+        let north = r[16];
+        assert!(((north[1] - 60.17) * KM_PER_DEG_LAT - 1.0).abs() < 1e-6);
+        let empty: serde_json::Value = serde_json::from_str(&single_point_json(None)).unwrap();
+        assert_eq!(
+            empty,
+            serde_json::json!({"type": "FeatureCollection", "features": []})
+        );
+    }
+}
