@@ -85,6 +85,24 @@ pub async fn open_app_traced(
     data_dir: &std::path::Path,
     trace: Option<&std::path::Path>,
 ) -> Window {
+    let env: [(&str, &std::ffi::OsStr); 5] = [
+        ("CITYDECK_HUB_URL", hub_url.as_ref()),
+        ("CITYDECK_USER", user.as_ref()),
+        ("CITYDECK_PASSWORD", DEMO_PASSWORD.as_ref()),
+        ("CITYDECK_DATA_DIR", data_dir.as_os_str()),
+        ("CITYDECK_SCREEN", screen.as_ref()),
+    ];
+    open_app_env(app, &env, trace).await
+}
+
+/// Opens the desktop at `app` with exactly the `CITYDECK_*` settings in `env` (any other `CITYDECK_*` variable
+/// of this process is removed, so e.g. no `CITYDECK_HUB_URL` means the embedded hub), optionally traced (see
+/// [`open_app_traced`]).
+pub async fn open_app_env(
+    app: &std::path::Path,
+    env: &[(&str, &std::ffi::OsStr)],
+    trace: Option<&std::path::Path>,
+) -> Window {
     let port = free_port();
     let native_port = free_port();
     let mut cmd = match trace {
@@ -97,6 +115,12 @@ pub async fn open_app_traced(
         }
         None => Command::new("tauri-driver"),
     };
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("CITYDECK_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.envs(env.iter().copied());
     let driver = Driver(
         cmd.args([
             "--port",
@@ -104,11 +128,6 @@ pub async fn open_app_traced(
             "--native-port",
             &native_port.to_string(),
         ])
-        .env("CITYDECK_HUB_URL", hub_url)
-        .env("CITYDECK_USER", user)
-        .env("CITYDECK_PASSWORD", DEMO_PASSWORD)
-        .env("CITYDECK_DATA_DIR", data_dir)
-        .env("CITYDECK_SCREEN", screen)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

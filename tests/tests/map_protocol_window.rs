@@ -7,32 +7,10 @@
 //! Needs a display, `tauri-driver`, `WebKitWebDriver`, the desktop built with the UI inside and the map data
 //! (`cargo xtask data`): `cargo xtask test` runs it under `xvfb-run`.
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
+use citydeck_tests::window::{open_app_env, Driver};
 use citydeck_tests::{binary, repo_root};
 use citydeck_tiles::MapServer;
-use fantoccini::ClientBuilder;
-
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        // SIGTERM, not SIGKILL: after SIGKILL WebKitWebDriver keeps the pipes open and the run hangs (BUILD.md).
-        unsafe {
-            libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM);
-        }
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 const BASE: &str = "citydeck-map://localhost";
 
@@ -89,50 +67,20 @@ async fn open_window(
     mbtiles: &std::path::Path,
     assets: &std::path::Path,
 ) -> (fantoccini::Client, Driver) {
-    let port = free_port();
-    let native_port = free_port();
-    let driver = Driver(
-        Command::new("tauri-driver")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
+    let w = open_app_env(
+        &binary("citydeck"),
+        &[
             // embedded hub, no simulator: this test is about the map protocol only
-            .env_remove("CITYDECK_HUB_URL")
-            .env("CITYDECK_SIM_RATE", "0")
-            .env("CITYDECK_DATA_DIR", data_dir)
-            .env("CITYDECK_SCREEN", "e2e-map")
-            .env("CITYDECK_MAP_MBTILES", mbtiles)
-            .env("CITYDECK_MAP_ASSETS", assets)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tauri-driver not found: `cargo xtask setup` installs it"),
-    );
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), "wry".into());
-    caps.insert(
-        "tauri:options".into(),
-        serde_json::json!({ "application": binary("citydeck") }),
-    );
-    let mut client = None;
-    for _ in 0..100 {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let c = client.expect("could not open a WebDriver session on the citydeck window");
-    (c, driver)
+            ("CITYDECK_SIM_RATE", "0".as_ref()),
+            ("CITYDECK_DATA_DIR", data_dir.as_os_str()),
+            ("CITYDECK_SCREEN", "e2e-map".as_ref()),
+            ("CITYDECK_MAP_MBTILES", mbtiles.as_os_str()),
+            ("CITYDECK_MAP_ASSETS", assets.as_os_str()),
+        ],
+        None,
+    )
+    .await;
+    (w.c, w._driver)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
