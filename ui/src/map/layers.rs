@@ -155,11 +155,13 @@ pub fn layers(s: f64) -> Vec<Value> {
             "id": "cd-heat", "type": "heatmap", "source": SRC_INCIDENTS, "maxzoom": 17,
             "layout": {"visibility": "none"},
             "paint": {
+                // The source is clustered: a bubble weighs (sub-linearly) what it holds; wide kernels blend the
+                // bubbles into one density surface.
                 "heatmap-weight": ["case", ["has", "point_count"],
-                    ["min", 6, ["*", 0.35, ["get", "point_count"]]],
+                    ["min", 3, ["*", 0.4, ["sqrt", ["get", "point_count"]]]],
                     ["match", ["get", "grade"], "I", 1.0, "II", 0.7, "III", 0.45, 0.3]],
-                "heatmap-intensity": ["interpolate", ["linear"], ["zoom"], 10, 0.7, 15, 1.6],
-                "heatmap-radius": ["interpolate", ["linear"], ["zoom"], 10, 22.0 * s, 15, 42.0 * s],
+                "heatmap-intensity": ["interpolate", ["linear"], ["zoom"], 10, 0.5, 15, 1.2],
+                "heatmap-radius": ["interpolate", ["linear"], ["zoom"], 10, 45.0 * s, 15, 80.0 * s],
                 "heatmap-opacity": 0.72,
                 "heatmap-color": ["interpolate", ["linear"], ["heatmap-density"],
                     0, "rgba(0,0,0,0)", 0.15, "rgba(35,90,200,0.55)", 0.35, "#2de2e6", 0.55, "#f5c518",
