@@ -105,16 +105,25 @@ pub async fn open_app_env(
 ) -> Window {
     let port = free_port();
     let native_port = free_port();
-    let mut cmd = match trace {
+    // Traced: the application WebKitWebDriver starts is a wrapper running the desktop under strace (tracing
+    // tauri-driver itself makes WebKitWebDriver lose the application).
+    let app = match trace {
         Some(file) => {
-            let mut c = Command::new("strace");
-            c.args(["-f", "-qq", "-e", "trace=connect", "-o"])
-                .arg(file)
-                .arg("tauri-driver");
-            c
+            let wrapper = file.with_extension("sh");
+            let script = format!(
+                "#!/bin/sh\nexec strace -f -qq --seccomp-bpf -e trace=connect -o '{}' '{}' \"$@\"\n",
+                file.display(),
+                app.display()
+            );
+            std::fs::write(&wrapper, script).expect("writing the strace wrapper");
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755))
+                .expect("chmod the strace wrapper");
+            wrapper
         }
-        None => Command::new("tauri-driver"),
+        None => app.to_path_buf(),
     };
+    let mut cmd = Command::new("tauri-driver");
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("CITYDECK_") {
             cmd.env_remove(k);
