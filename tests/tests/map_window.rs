@@ -103,7 +103,20 @@ async fn clicking_a_marker_opens_its_detail_and_a_feed_row_flies_the_map_to_it()
                 button: fantoccini::actions::MOUSE_BUTTON_LEFT,
             });
         c.perform_actions(click).await.map_err(|e| e.to_string())?;
-        wait_for_text(c, "#incident-detail", "地图点击目标 Kauppatori", Duration::from_secs(10)).await?;
+        if let Err(e) =
+            wait_for_text(c, "#incident-detail", "地图点击目标 Kauppatori", Duration::from_secs(10)).await
+        {
+            let diag = js(
+                c,
+                &format!(
+                    "const m = window.citydeckMap; return JSON.stringify({{ selected: m.selected(), now: m.markerPosition('{target}'),
+                       at: m.map.queryRenderedFeatures([{x}, {y}]).map(f => f.layer.id + ':' + (f.properties.id || '')),
+                       dpr: window.devicePixelRatio, canvas: m.map.getCanvas().getBoundingClientRect() }});"
+                ),
+            )
+            .await?;
+            return Err(format!("{e}; clicked at {x},{y} ({pos}); map: {diag}"));
+        }
         wait_js(
             c,
             &format!(
@@ -111,6 +124,15 @@ async fn clicking_a_marker_opens_its_detail_and_a_feed_row_flies_the_map_to_it()
                  && window.citydeckMap.selected() === '{target}'"
             ),
             "the feed row and the map agree on the selection",
+            Duration::from_secs(5),
+        )
+        .await?;
+        wait_js(
+            c,
+            "(() => { const d = document.querySelector('#incident-detail');
+                      const r = d && d.getBoundingClientRect();
+                      return r && r.width > 100 && r.height > 100; })()",
+            "the detail panel is on screen",
             Duration::from_secs(5),
         )
         .await?;
