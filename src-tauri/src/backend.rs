@@ -212,6 +212,16 @@ impl Backend {
         Ok(entry)
     }
 
+    /// One incident from the cache.
+    pub async fn incident(&self, id: uuid::Uuid) -> anyhow::Result<Option<citydeck_protocol::Incident>> {
+        let cache = self.cache.clone();
+        tokio::task::spawn_blocking(move || {
+            let c = cache.lock().unwrap_or_else(|p| p.into_inner());
+            Ok(c.incident(&id.to_string())?)
+        })
+        .await?
+    }
+
     /// What the map must change since it drew the cache as of `after` (see [`MapDelta`]), with the teams'
     /// positions and the sensor sites as of now.
     pub async fn map_delta(&self, after: ServerSeq) -> anyhow::Result<MapDelta> {

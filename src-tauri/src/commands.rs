@@ -62,6 +62,15 @@ pub async fn reapply_action(
     backend.reapply_action(op_id).await.map_err(|e| format!("{e:#}"))
 }
 
+/// One incident from the cache, if it knows it.
+#[tauri::command]
+pub async fn incident(
+    backend: tauri::State<'_, Backend>,
+    id: uuid::Uuid,
+) -> Result<Option<citydeck_protocol::Incident>, String> {
+    backend.incident(id).await.map_err(|e| format!("{e:#}"))
+}
+
 /// What the map must change since it drew the cache as of `after` (0 = everything).
 #[tauri::command]
 pub async fn map_delta(backend: tauri::State<'_, Backend>, after: u64) -> Result<MapDelta, String> {

@@ -42,7 +42,8 @@ pub fn run() {
             commands::submit_action,
             commands::drop_action,
             commands::reapply_action,
-            commands::map_delta
+            commands::map_delta,
+            commands::incident
         ])
         .setup(|app| {
             let handle = app.handle().clone();

@@ -903,6 +903,7 @@
 
   const COMMANDS = {
     cockpit_snapshot: () => snapshot(),
+    incident: (args) => incidents.find((i) => i.id === (args && args.id)) || null,
     ack_mode(args) {
       const epoch = Number(args && args.epoch);
       if (epoch > modeState.epoch) throw `hub refused the ack (409 conflict): epoch ${epoch} is newer than ${modeState.epoch}`;

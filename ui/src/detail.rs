@@ -159,7 +159,12 @@ fn detail_memo(state: AppState) -> Memo<Option<(IncidentView, bool)>> {
                         .filter_map(|c| c.current.as_ref())
                         .find(|i| i.id == id)
                 });
-            incident_view(confirmed, id, &pending, me)
+            match confirmed {
+                Some(c) => incident_view(Some(c), id, &pending, me),
+                None => state
+                    .looked_up
+                    .with(|l| incident_view(l.as_ref().filter(|i| i.id == id), id, &pending, me)),
+            }
         });
         match found {
             Some(v) => Some((v, false)),
@@ -175,6 +180,30 @@ fn detail_memo(state: AppState) -> Memo<Option<(IncidentView, bool)>> {
 #[component]
 pub fn IncidentDetail() -> impl IntoView {
     let state = expect_context::<AppState>();
+    // A selected incident the snapshot does not list (the map holds every open incident, the snapshot a
+    // bounded newest-first list): read it from the cache, again on every snapshot so it stays current.
+    Effect::new(move |_| {
+        let Some(id) = state.selected.get() else {
+            state.looked_up.set(None);
+            return;
+        };
+        let listed = state.snapshot.with(|s| {
+            s.as_ref().is_some_and(|s| {
+                s.incidents.iter().any(|i| i.id == id)
+                    || s.focus.as_ref().is_some_and(|f| f.incident.id == id)
+            })
+        });
+        if listed {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            if let Ok(found) = crate::ipc::incident(id).await {
+                if state.selected.get_untracked() == Some(id) {
+                    state.looked_up.set(found);
+                }
+            }
+        });
+    });
     let view_memo = detail_memo(state);
     let open = move || view_memo.with(Option::is_some);
 

@@ -163,6 +163,12 @@ pub async fn reapply_action(op_id: uuid::Uuid) -> Result<OutboxEntry, IpcError> 
     serde_wasm_bindgen::from_value(v).map_err(|e| IpcError::Decode(e.to_string()))
 }
 
+/// `invoke("incident", { id })`: one incident from the desktop's cache (None: it does not know it).
+pub async fn incident(id: uuid::Uuid) -> Result<Option<citydeck_protocol::Incident>, IpcError> {
+    let v = invoke_with(citydeck_protocol::ipc::CMD_INCIDENT, "id", &id).await?;
+    serde_wasm_bindgen::from_value(v).map_err(|e| IpcError::Decode(e.to_string()))
+}
+
 /// `invoke("map_delta", { after })`: what the map must change since it drew the incidents as of `after`.
 pub async fn map_delta(after: u64) -> Result<MapDelta, IpcError> {
     let v = invoke_with(CMD_MAP_DELTA, "after", &after).await?;

@@ -59,6 +59,9 @@ pub struct AppState {
     pub fresh_ids: RwSignal<HashSet<Uuid>>,
     /// The incident shown in the detail panel (feed row, task card and map dot of it are highlighted).
     pub selected: RwSignal<Option<Uuid>>,
+    /// The selected incident as read from the cache when the snapshot's bounded list does not hold it (a marker
+    /// among thousands on the map).
+    pub looked_up: RwSignal<Option<citydeck_protocol::Incident>>,
     /// The "report an incident" form is open.
     pub form_open: RwSignal<bool>,
     /// A point picked on the map while the form is open (lon, lat).
@@ -85,6 +88,7 @@ impl AppState {
             acked_epoch: RwSignal::new(None),
             fresh_ids: RwSignal::new(HashSet::new()),
             selected: RwSignal::new(None),
+            looked_up: RwSignal::new(None),
             form_open: RwSignal::new(false),
             picked: RwSignal::new(None),
             drawer_open: RwSignal::new(false),

@@ -12,6 +12,8 @@
 //! - `reapply_action` `{ opId }` → [`OutboxEntry`]: a rejected (conflicting) action queued again against the
 //!   hub's current state (a stage change takes the incident's current stage as its `from`)
 //!
+//! - `incident` `{ id }` → `Option<Incident>`: one incident from the cache (the detail panel of a marker that is
+//!   not among the snapshot's bounded list)
 //! - `map_delta` `{ after }` → [`MapDelta`]: what the map must change since it last drew the incidents as of
 //!   `server_seq` `after` (0 = everything); the map applies it as a diff instead of reloading its sources
 //!
@@ -34,6 +36,7 @@ pub const CMD_SUBMIT_ACTION: &str = "submit_action";
 pub const CMD_DROP_ACTION: &str = "drop_action";
 pub const CMD_REAPPLY_ACTION: &str = "reapply_action";
 pub const CMD_MAP_DELTA: &str = "map_delta";
+pub const CMD_INCIDENT: &str = "incident";
 pub const EVENT_COCKPIT_CHANGED: &str = "cockpit://changed";
 
 /// State of the desktop's link to the hub.
