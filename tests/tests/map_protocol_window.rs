@@ -7,7 +7,6 @@
 //! Needs a display, `tauri-driver`, `WebKitWebDriver`, the desktop built with the UI inside and the map data
 //! (`cargo xtask data`): `cargo xtask test` runs it under `xvfb-run`.
 
-
 use citydeck_tests::window::{open_app_env, Driver};
 use citydeck_tests::{binary, repo_root};
 use citydeck_tiles::MapServer;

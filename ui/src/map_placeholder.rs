@@ -272,9 +272,9 @@ pub fn MapPlaceholder() -> impl IntoView {
     }
 }
 
-/// Key to the focus view's symbols (top right of the map area).
+/// Key to the focus view's symbols (top right of the map area); `class` adds the engine's own placement class.
 #[component]
-fn FocusLegend() -> impl IntoView {
+pub fn FocusLegend(#[prop(optional)] class: &'static str) -> impl IntoView {
     let lang = expect_context::<AppState>().lang;
     let item = move |icon: &'static str, label: fn(&'static i18n::WarStrings) -> &'static str| {
         view! {
@@ -285,7 +285,7 @@ fn FocusLegend() -> impl IntoView {
         }
     };
     view! {
-        <div class="map-focus-legend" id="map-focus-legend">
+        <div class=format!("map-focus-legend {class}") id="map-focus-legend">
             {item("mfl-focus", |s| s.legend_focus)}
             {item("res-icon res-rescue", |s| s.legend_rescue)}
             {item("res-icon res-medical", |s| s.legend_medical)}

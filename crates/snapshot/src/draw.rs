@@ -3,7 +3,7 @@
 use image::{Rgba, RgbaImage};
 
 use crate::geo::Viewport;
-use crate::incidents::{Grade, Incident};
+use crate::incidents::{Grade, GradeColour, Incident};
 
 /// The plain background used when there is no basemap: the cockpit's dark navy.
 pub const BACKGROUND: [u8; 4] = [0x1b, 0x23, 0x30, 0xff];

@@ -8,33 +8,16 @@ use std::fmt;
 
 use serde_json::Value;
 
-/// Response grade, with the cockpit's marker colours: I red, II orange, III yellow, IV blue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Grade {
-    I,
-    II,
-    III,
-    IV,
+pub use citydeck_protocol::Grade;
+
+/// The cockpit's marker colours per grade.
+pub trait GradeColour {
+    /// Opaque sRGB: I `#e5322d` red, II `#f08c00` orange, III `#f5c400` yellow, IV `#2f7fe0` blue.
+    fn rgb(self) -> [u8; 3];
 }
 
-impl Grade {
-    pub const ALL: [Grade; 4] = [Grade::I, Grade::II, Grade::III, Grade::IV];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Grade::I => "I",
-            Grade::II => "II",
-            Grade::III => "III",
-            Grade::IV => "IV",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|g| g.as_str() == s)
-    }
-
-    /// The marker colour (opaque sRGB): I `#e5322d`, II `#f08c00`, III `#f5c400`, IV `#2f7fe0`.
-    pub fn rgb(self) -> [u8; 3] {
+impl GradeColour for Grade {
+    fn rgb(self) -> [u8; 3] {
         match self {
             Grade::I => [0xe5, 0x32, 0x2d],
             Grade::II => [0xf0, 0x8c, 0x00],

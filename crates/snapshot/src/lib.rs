@@ -18,7 +18,7 @@ use image::RgbaImage;
 
 pub use draw::{draw_markers, plain_background, DrawReport, MarkerStyle};
 pub use geo::{Bbox, BboxError, Viewport};
-pub use incidents::{parse_incidents, Grade, Incident, IncidentsError};
+pub use incidents::{parse_incidents, Grade, GradeColour, Incident, IncidentsError};
 
 /// The message shown when a basemap is asked of this binary.
 pub const NO_RENDERER: &str = "this citydeck-snapshot has no basemap renderer: maplibre-rs 0.0.3 is kept out of \

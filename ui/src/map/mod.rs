@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use crate::i18n::{self, t, tm, tw};
 use crate::ipc;
-use crate::map_placeholder::MapPlaceholder;
+use crate::map_placeholder::{FocusLegend, MapPlaceholder};
 use crate::state::AppState;
 use crate::summary::grade_css;
 use crate::wartime::focus_memo;
@@ -332,7 +332,7 @@ fn CockpitMap() -> impl IntoView {
             </div>
             <LayerSwitcher ui=ui />
             <Show when=focused fallback=move || view! { <Legend ui=ui /> }>
-                <FocusLegend />
+                <FocusLegend class="mapx-focus-legend" />
             </Show>
             <Tooltip ui=ui />
         </div>
@@ -412,33 +412,6 @@ fn Legend(ui: MapUi) -> impl IntoView {
             <div class="legend-item">
                 <span class="mapx-key mapx-key--sensor"></span>
                 <span class="legend-label">{move || tm(lang.get()).legend_sensors}</span>
-            </div>
-        </div>
-    }
-}
-
-/// Key to the focus view's symbols (as the schematic view has it).
-#[component]
-fn FocusLegend() -> impl IntoView {
-    let lang = expect_context::<AppState>().lang;
-    let item = move |icon: &'static str, label: fn(&'static i18n::WarStrings) -> &'static str| {
-        view! {
-            <div class="mfl-item">
-                <span class=icon aria-hidden="true"></span>
-                <span>{move || label(tw(lang.get()))}</span>
-            </div>
-        }
-    };
-    view! {
-        <div class="map-focus-legend mapx-focus-legend" id="map-focus-legend">
-            {item("mfl-focus", |s| s.legend_focus)}
-            {item("res-icon res-rescue", |s| s.legend_rescue)}
-            {item("res-icon res-medical", |s| s.legend_medical)}
-            {item("res-icon res-shelter", |s| s.legend_shelter)}
-            {item("mfl-dot", |s| s.legend_other)}
-            <div class="mfl-item">
-                <span class="mfl-ring" aria-hidden="true"></span>
-                <span>{move || format!("{} 500 m / 1 km", tw(lang.get()).legend_rings)}</span>
             </div>
         </div>
     }
