@@ -16,6 +16,11 @@ use crate::state::AppState;
 use crate::summary::{class_css, grade_css, stage_css};
 use crate::time;
 
+/// Rows the feed draws: the newest. A wall shows a few dozen; every row drawn costs style, layout and paint on
+/// each refresh (500 rows stalled WebKit's main thread for seconds, `cargo xtask bench map`), and the map holds
+/// every incident anyway.
+pub const FEED_ROWS: usize = 100;
+
 /// The feed with the pending overlay (shared with the map's dots).
 pub fn feed_memo(state: AppState) -> Memo<Vec<IncidentView>> {
     Memo::new(move |_| {
@@ -36,7 +41,7 @@ pub fn IncidentFeed() -> impl IntoView {
     let count = move || {
         let n = state
             .snapshot
-            .with(|s| s.as_ref().map(|s| s.incidents.len()).unwrap_or(0));
+            .with(|s| s.as_ref().map(|s| s.summary.total_open).unwrap_or(0));
         format!("{n} {}", t(lang.get()).incidents_shown)
     };
     let empty = move || state.snapshot.with(Option::is_some) && items.with(Vec::is_empty);
@@ -66,7 +71,7 @@ pub fn IncidentFeed() -> impl IntoView {
                     <div class="feed-empty">{move || t(lang.get()).feed_empty}</div>
                 </Show>
                 <For
-                    each=move || items.get()
+                    each=move || items.with(|v| v.iter().take(FEED_ROWS).cloned().collect::<Vec<_>>())
                     key=|v| (v.incident.id, v.incident.seq, v.pending_ops, v.incident.status, v.unconfirmed())
                     let:v
                 >

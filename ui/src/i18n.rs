@@ -143,7 +143,7 @@ static EN: Strings = Strings {
     hub: "Hub",
     last_seq: "Seq",
     generated_at: "Snapshot",
-    incidents_shown: "shown",
+    incidents_shown: "open",
     source: "Source",
 };
 

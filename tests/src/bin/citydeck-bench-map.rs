@@ -158,6 +158,21 @@ async fn run(bins: &Path, work: &Path, points: usize, rate: u32, secs: u64) -> a
         }
         // Let the live updates reach steady state before measuring.
         tokio::time::sleep(Duration::from_secs(3)).await;
+        // Diagnosis: CITYDECK_BENCH_HIDE=<layer id prefix> hides those map layers while measuring.
+        if let Ok(prefix) = std::env::var("CITYDECK_BENCH_HIDE") {
+            js(
+                &c,
+                &format!(
+                    "const m = window.citydeckMap.map; m.getStyle().layers.filter(l => l.id.startsWith('{prefix}'))
+                       .forEach(l => m.setLayoutProperty(l.id, 'visibility', 'none')); return true;"
+                ),
+            )
+            .await?;
+        }
+        if let Ok(script) = std::env::var("CITYDECK_BENCH_EVAL") {
+            let v = c.execute_async(&script, vec![]).await.map_err(|e| e.to_string())?;
+            eprintln!("eval: {v}");
+        }
         js(&c, PAN).await?;
         let started = Instant::now();
         tokio::time::sleep(Duration::from_secs(secs)).await;
@@ -303,6 +318,7 @@ async fn main() -> anyhow::Result<()> {
             r.result["updates_per_s"].as_f64().unwrap_or(0.0),
         );
     }
+    eprintln!("map stats (loaded run): {}", loaded.result["stats"]);
     let ratio = ms(&loaded.result, "meanMs") / ms(&empty.result, "meanMs");
     let ratio95 = ms(&loaded.result, "p95Ms") / ms(&empty.result, "p95Ms");
     println!(
