@@ -51,6 +51,8 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn on(this: &MlMap, event: &str, cb: &Function);
     #[wasm_bindgen(method)]
+    fn resize(this: &MlMap);
+    #[wasm_bindgen(method)]
     fn once(this: &MlMap, event: &str, cb: &Function);
     #[wasm_bindgen(method, catch, js_name = queryRenderedFeatures)]
     fn query_rendered_features(this: &MlMap, geometry: &JsValue, options: &JsValue)
@@ -234,6 +236,9 @@ struct Inner {
     camera: RefCell<Option<Camera>>,
     focus_id: RefCell<Option<uuid::Uuid>>,
     has_focus: Cell<bool>,
+    /// The last view fitted to bounds (city or wartime focus) while the user has not moved the map since: a
+    /// window resized onto a wall (1080p → 4K) fits it again instead of showing it small in the middle.
+    last_fit: Cell<Option<([f64; 4], f64)>>,
     map_click: Cell<Option<uuid::Uuid>>,
     frame_scheduled: Cell<bool>,
     frame_cb: RefCell<Option<FrameCallback>>,
@@ -260,6 +265,7 @@ impl MapLibreEngine {
             loaded: Cell::new(false),
             destroyed: Cell::new(false),
             scale: Cell::new(ui_scale()),
+            last_fit: Cell::new(None),
             store: RefCell::new(PointStore::default()),
             dirty: RefCell::new(HashMap::new()),
             last: RefCell::new(HashMap::new()),
@@ -394,6 +400,9 @@ impl Inner {
         self.listen(&map, "load", |i, _| i.on_load());
         self.listen(&map, "click", |i, e| i.on_click(&e));
         self.listen(&map, "mousemove", |i, e| i.on_move(&e));
+        // The user moved the map: a resize keeps their view.
+        self.listen(&map, "dragstart", |i, _| i.last_fit.set(None));
+        self.listen(&map, "wheel", |i, _| i.last_fit.set(None));
         self.listen(&map, "mouseout", |i, _| {
             if i.ui.hover.with_untracked(Option::is_some) {
                 i.ui.hover.set(None);
@@ -422,6 +431,10 @@ impl Inner {
             let cb = Closure::<dyn Fn()>::new(move || {
                 if let Some(i) = weak.upgrade() {
                     i.rescale();
+                    if let (Some(fit), Some(map)) = (i.last_fit.get(), i.map()) {
+                        map.resize();
+                        i.camera_now(Camera::Fit(fit.0, fit.1));
+                    }
                 }
             });
             let _ = w.add_event_listener_with_callback("resize", cb.as_ref().unchecked_ref());
@@ -670,6 +683,7 @@ impl Inner {
         }
         match c {
             Camera::Fit([w, s, e, n], pad) => {
+                self.last_fit.set(Some(([w, s, e, n], pad)));
                 let b = Array::of2(
                     &Array::of2(&w.into(), &s.into()),
                     &Array::of2(&e.into(), &n.into()),
@@ -680,6 +694,7 @@ impl Inner {
                 map.fit_bounds(&b, &o);
             }
             Camera::Fly(lon, lat) => {
+                self.last_fit.set(None);
                 let o = Object::new();
                 set(&o, "center", Array::of2(&lon.into(), &lat.into()));
                 set(&o, "zoom", map.get_zoom().max(layers::fly_zoom(self.scale.get())));
