@@ -404,17 +404,22 @@ async fn load_facilities(city: &CityConfig, settings: &Settings) -> Vec<citydeck
     }
 }
 
-/// The demo city, fed into the embedded hub as the operator account would.
-/// The demo city's duty dispatcher: moves the simulator's incidents round the closed loop and assigns them to
-/// the city's teams, through the hub's push API like any operator.
-fn spawn_dispatcher(hub_url: &str, teams: &[citydeck_sim::teams::Team]) {
-    let Ok(client) = HubClient::new(
+/// The embedded hub's demo operator account, as the simulator and the dispatcher use it.
+fn operator_client(hub_url: &str) -> Option<HubClient> {
+    HubClient::new(
         hub_url,
         Credentials {
             username: "operator".into(),
             password: citydeck_hub::auth::demo_password(),
         },
-    ) else {
+    )
+    .ok()
+}
+
+/// The demo city's duty dispatcher: moves the simulator's incidents round the closed loop and assigns them to
+/// the city's teams, through the hub's push API like any operator.
+fn spawn_dispatcher(hub_url: &str, teams: &[citydeck_sim::teams::Team]) {
+    let Some(client) = operator_client(hub_url) else {
         return;
     };
     let teams = teams.to_vec();
@@ -429,14 +434,9 @@ fn spawn_dispatcher(hub_url: &str, teams: &[citydeck_sim::teams::Team]) {
     });
 }
 
+/// The demo city, fed into the embedded hub as the operator account would.
 fn spawn_simulator(hub_url: &str, city: &CityConfig, settings: &Settings) {
-    let Ok(client) = HubClient::new(
-        hub_url,
-        Credentials {
-            username: "operator".into(),
-            password: citydeck_hub::auth::demo_password(),
-        },
-    ) else {
+    let Some(client) = operator_client(hub_url) else {
         return;
     };
     let city = city.clone();

@@ -119,16 +119,21 @@ struct Run {
     result: serde_json::Value,
 }
 
-async fn run(bins: &Path, work: &Path, points: usize, rate: u32, secs: u64) -> anyhow::Result<Run> {
-    let dir = work.join(format!("run-{points}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
+/// A hub process on a new database in the emptied folder `dir`.
+fn fresh_hub(bins: &Path, dir: &Path) -> anyhow::Result<(PathBuf, HubProcess)> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir)?;
     let hub = HubProcess::launch(
         &bins.join("citydeck-hub"),
         &dir.join("hub.sqlite"),
         "127.0.0.1:0",
         &[],
     );
+    Ok((dir.to_path_buf(), hub))
+}
+
+async fn run(bins: &Path, work: &Path, points: usize, rate: u32, secs: u64) -> anyhow::Result<Run> {
+    let (dir, hub) = fresh_hub(bins, &work.join(format!("run-{points}")))?;
     let writer = client(&hub.url, "operator")?;
     let ids = seed(&writer, points).await?;
     let app = bins.join("citydeck");
@@ -227,15 +232,7 @@ fn rss_kib(names: &[&str]) -> Vec<(String, u64, u64)> {
 /// The whole desktop's memory (the shell process and WebKit's web and network processes) with `n` incidents
 /// in its cache, after it synced them all and the map holds them.
 async fn memory(bins: &Path, work: &Path, n: usize) -> anyhow::Result<()> {
-    let dir = work.join(format!("memory-{n}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    let hub = HubProcess::launch(
-        &bins.join("citydeck-hub"),
-        &dir.join("hub.sqlite"),
-        "127.0.0.1:0",
-        &[],
-    );
+    let (dir, hub) = fresh_hub(bins, &work.join(format!("memory-{n}")))?;
     seed(&client(&hub.url, "operator")?, n).await?;
     let w = open_app(
         &bins.join("citydeck"),
