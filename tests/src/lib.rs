@@ -37,6 +37,18 @@ pub fn repo_root() -> PathBuf {
 
 pub const DEMO_PASSWORD: &str = "citydeck-demo";
 
+/// A hub client signed in (lazily) as the demo account `user`.
+pub fn demo_client(url: &str, user: &str) -> citydeck_sync::HubClient {
+    citydeck_sync::HubClient::new(
+        url,
+        citydeck_sync::Credentials {
+            username: user.into(),
+            password: DEMO_PASSWORD.into(),
+        },
+    )
+    .expect("a valid hub URL")
+}
+
 /// A real `citydeck-hub` process on a free loopback port.
 pub struct HubProcess {
     pub child: Child,

@@ -8,9 +8,9 @@
 use std::time::Duration;
 
 use citydeck_protocol::{Grade, IncidentClass, ModeKind, NewIncident};
-use citydeck_sync::{Credentials, HubClient, ModeSwitch};
+use citydeck_sync::{HubClient, ModeSwitch};
 use citydeck_tests::window::{finish, js, open_window, save_screenshot, wait_for_text, wait_js, Window};
-use citydeck_tests::{HubProcess, DEMO_PASSWORD};
+use citydeck_tests::HubProcess;
 use fantoccini::Locator;
 
 fn incident(title: &str, class: IncidentClass, grade: Grade) -> NewIncident {
@@ -59,14 +59,7 @@ async fn dialog_with(c: &fantoccini::Client, target: &str, reason: &str) -> Resu
 }
 
 fn client(hub: &HubProcess, user: &str) -> HubClient {
-    HubClient::new(
-        &hub.url,
-        Credentials {
-            username: user.into(),
-            password: DEMO_PASSWORD.into(),
-        },
-    )
-    .unwrap()
+    citydeck_tests::demo_client(&hub.url, user)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,21 +10,14 @@ use std::time::Duration;
 use fantoccini::actions::InputSource;
 
 use citydeck_protocol::{Grade, IncidentClass, NewIncident, Op, PushOp};
-use citydeck_sync::{Credentials, HubClient};
+use citydeck_sync::HubClient;
 use citydeck_tests::window::{
     finish, js, open_app_traced, open_window, save_screenshot, wait_for_text, wait_js,
 };
-use citydeck_tests::{binary, HubProcess, DEMO_PASSWORD};
+use citydeck_tests::{binary, HubProcess};
 
 fn writer(hub: &HubProcess) -> HubClient {
-    HubClient::new(
-        &hub.url,
-        Credentials {
-            username: "operator".into(),
-            password: DEMO_PASSWORD.into(),
-        },
-    )
-    .unwrap()
+    citydeck_tests::demo_client(&hub.url, "operator")
 }
 
 fn incident(title: &str, grade: Grade, lon: f64, lat: f64) -> NewIncident {

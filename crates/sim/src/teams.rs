@@ -100,30 +100,17 @@ pub fn positions(teams: &[Team], incidents: &[Incident]) -> Vec<MapResource> {
     teams
         .iter()
         .map(|t| {
-            let job = by_team.get(t.id.as_str());
-            let (status, lon, lat) = match job.map(|i| i.status) {
-                // On the way: drawn halfway between the station and the scene.
-                Some(Stage::Assigned) | Some(Stage::Identified) | Some(Stage::Collected) => {
-                    let i = job.expect("matched Some");
-                    (
-                        "dispatched",
-                        (t.lon + i.location.lon) / 2.0,
-                        (t.lat + i.location.lat) / 2.0,
-                    )
-                }
-                Some(Stage::Handling) | Some(Stage::Supervised) => {
-                    let i = job.expect("matched Some");
-                    ("on_scene", i.location.lon, i.location.lat)
-                }
-                Some(Stage::Feedback) => {
-                    let i = job.expect("matched Some");
-                    (
-                        "returning",
-                        (t.lon + i.location.lon) / 2.0,
-                        (t.lat + i.location.lat) / 2.0,
-                    )
-                }
-                Some(Stage::Closed) | None => ("available", t.lon, t.lat),
+            let job = by_team.get(t.id.as_str()).copied();
+            let halfway = |i: &Incident| ((t.lon + i.location.lon) / 2.0, (t.lat + i.location.lat) / 2.0);
+            let (status, (lon, lat)) = match job {
+                None => ("available", (t.lon, t.lat)),
+                Some(i) => match i.status {
+                    // On the way: drawn halfway between the station and the scene.
+                    Stage::Collected | Stage::Identified | Stage::Assigned => ("dispatched", halfway(i)),
+                    Stage::Handling | Stage::Supervised => ("on_scene", (i.location.lon, i.location.lat)),
+                    Stage::Feedback => ("returning", halfway(i)),
+                    Stage::Closed => ("available", (t.lon, t.lat)),
+                },
             };
             MapResource {
                 id: t.id.clone(),

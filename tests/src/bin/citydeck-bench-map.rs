@@ -16,22 +16,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use citydeck_protocol::{Grade, IncidentClass, NewIncident, Op, PushOp};
-use citydeck_sync::{Credentials, HubClient};
+use citydeck_sync::HubClient;
 use citydeck_tests::window::{finish, js, open_app, wait_js};
-use citydeck_tests::{HubProcess, DEMO_PASSWORD};
+use citydeck_tests::HubProcess;
 use rand::{Rng, SeedableRng};
 
 /// Central Helsinki, where the demo city's basemap is.
 const BBOX: [f64; 4] = [24.925, 60.160, 24.960, 60.178];
 
 fn client(url: &str, user: &str) -> anyhow::Result<HubClient> {
-    Ok(HubClient::new(
-        url,
-        Credentials {
-            username: user.into(),
-            password: DEMO_PASSWORD.into(),
-        },
-    )?)
+    Ok(citydeck_tests::demo_client(url, user))
 }
 
 /// Pushes `n` incidents spread over the city (deterministic) and returns their ids.
