@@ -178,8 +178,45 @@ pub async fn wait_js(
     Err(format!("{what}: `{expr}` not true within {timeout:?}"))
 }
 
+/// [`wait_js`], but on a timeout the error also carries the value of `explain` (a JavaScript expression
+/// describing the page's state), so a failure on CI says what the window was showing instead.
+pub async fn wait_js_explained(
+    c: &fantoccini::Client,
+    expr: &str,
+    what: &str,
+    timeout: Duration,
+    explain: &str,
+) -> Result<(), String> {
+    match wait_js(c, expr, what, timeout).await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let state = match c
+                .execute(
+                    &format!("try {{ return ({explain}); }} catch (e) {{ return 'explain threw: ' + e; }}"),
+                    vec![],
+                )
+                .await
+            {
+                Ok(v) => v.to_string(),
+                Err(err) => format!("(the page did not answer: {err})"),
+            };
+            Err(format!("{e}\nthe window's state: {state}"))
+        }
+    }
+}
+
 /// Closes the session and the driver, then fails the test with `result`'s error, if any.
+/// A failed test leaves a screenshot of its window in `artifacts/failed-<test>.png`.
 pub async fn finish(c: fantoccini::Client, driver: Driver, result: Result<(), String>) {
+    if result.is_err() {
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("window")
+            .replace("::", "-");
+        if save_screenshot(&c, &format!("failed-{test}.png")).await.is_ok() {
+            eprintln!("the window at the failure: artifacts/failed-{test}.png");
+        }
+    }
     let _ = c.close().await;
     drop(driver);
     if let Err(e) = result {

@@ -12,7 +12,7 @@ use fantoccini::actions::InputSource;
 use citydeck_protocol::{Grade, IncidentClass, NewIncident, Op, PushOp};
 use citydeck_sync::HubClient;
 use citydeck_tests::window::{
-    finish, js, open_app_traced, open_window, save_screenshot, wait_for_text, wait_js,
+    finish, js, open_app_traced, open_window, save_screenshot, wait_for_text, wait_js, wait_js_explained,
 };
 use citydeck_tests::{binary, HubProcess};
 
@@ -61,6 +61,20 @@ async fn seed(hub: &HubProcess, n: usize) -> uuid::Uuid {
     w.push(uuid::Uuid::new_v4(), &ops).await.unwrap();
     target
 }
+
+/// What the map is showing, for a failure message: the source layers and layer types on screen, whether the
+/// style and tiles are loaded, the view, and whether WebGL lost its context.
+const BASEMAP_STATE: &str = "(() => {
+    const cm = window.citydeckMap;
+    if (!cm) return { citydeckMap: 'missing', href: location.href };
+    const m = cm.map, f = m.queryRenderedFeatures();
+    const gl = m.painter && m.painter.context && m.painter.context.gl;
+    return { sourceLayers: [...new Set(f.map(x => x.sourceLayer).filter(Boolean))],
+             layerTypes: [...new Set(f.map(x => x.layer.type))], features: f.length,
+             loaded: m.loaded(), styleLoaded: m.isStyleLoaded(), tilesLoaded: m.areTilesLoaded(),
+             zoom: m.getZoom(), center: m.getCenter(), canvas: [m.getCanvas().width, m.getCanvas().height],
+             contextLost: gl ? gl.isContextLost() : 'no gl', stats: cm.stats() };
+})()";
 
 const MAP_READY: &str = "window.citydeckMap && window.citydeckMap.engine === 'maplibre' \
     && window.citydeckMap.ready() && window.citydeckMap.stats().pending === 0";
@@ -238,13 +252,14 @@ async fn the_cockpit_and_its_map_make_no_request_beyond_this_machine() {
         wait_js(c, MAP_READY, "map ready", Duration::from_secs(60)).await?;
         // The basemap really drew from the offline tiles: features of the OpenMapTiles layers are on screen,
         // with labels (glyphs) among them.
-        wait_js(
+        wait_js_explained(
             c,
             "(() => { const f = window.citydeckMap.map.queryRenderedFeatures();
                       const layers = new Set(f.map(x => x.sourceLayer).filter(Boolean));
                       return layers.has('transportation') && layers.has('building') && f.some(x => x.layer.type === 'symbol'); })()",
             "the offline basemap is drawn (roads, buildings, labels)",
-            Duration::from_secs(30),
+            Duration::from_secs(60),
+            BASEMAP_STATE,
         )
         .await?;
         // Zoom and pan around so every zoom level's tiles and glyph ranges are asked for.
