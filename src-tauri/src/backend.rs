@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use chrono::Utc;
 use citydeck_protocol::ipc::{
-    CityInfo, CockpitSnapshot, Conflict, ConnectionInfo, MapDelta, Me, OutboxEntry, OutboxState,
-    SwitchModeRequest, SwitchOutcome, WartimeFocus,
+    BundleInfo, BundleOutcome, BundleStart, BundleState, CityInfo, CockpitSnapshot, Conflict, ConnectionInfo,
+    MapDelta, Me, OutboxEntry, OutboxState, SwitchModeRequest, SwitchOutcome, WartimeFocus,
 };
 use citydeck_protocol::{ModeKind, ModeState, ServerSeq};
 use citydeck_sim::CityConfig;
@@ -15,7 +15,10 @@ use citydeck_sync::{Backoff, Credentials, HubClient, SyncEngine, SyncHandle};
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use crate::settings::Settings;
+use crate::settings::{MapSettings, Settings};
+
+/// Where this desktop writes its field bundle (in its data dir).
+const BUNDLE_DIR: &str = "field-bundle";
 
 /// How many open incidents the cockpit receives at most (newest first).
 const SNAPSHOT_INCIDENTS: u32 = 500;
@@ -38,6 +41,9 @@ pub struct Backend {
     facilities: Arc<Vec<citydeck_sim::Place>>,
     /// The city's response teams (stationed at those facilities; where they are follows their assignments).
     teams: Arc<Vec<citydeck_sim::teams::Team>>,
+    /// The prepared field bundle and what start-up did with a given one.
+    bundle: Arc<Mutex<BundleState>>,
+    data_dir: std::path::PathBuf,
     // Kept alive for the life of the window.
     _embedded: Option<citydeck_hub::RunningHub>,
 }
@@ -60,7 +66,18 @@ impl Backend {
     pub async fn start(settings: Settings) -> anyhow::Result<Backend> {
         let city = CityConfig::load(&settings.city_file)
             .with_context(|| format!("city file {}", settings.city_file.display()))?;
-        let (hub_url, identity, embedded) = match &settings.hub_url {
+        // A field bundle to start from: checked before anything uses it; its hub is the hub when none is set.
+        let given = settings
+            .bundle
+            .as_ref()
+            .map(|dir| (dir.clone(), citydeck_bundle::verify(dir)));
+        let bundle_hub = match &given {
+            Some((_, Ok(m))) if settings.hub_url.is_none() && m.hub.starts_with("http") => {
+                Some(m.hub.clone())
+            }
+            _ => None,
+        };
+        let (hub_url, identity, embedded) = match settings.hub_url.as_ref().or(bundle_hub.as_ref()) {
             Some(url) => (url.clone(), url.clone(), None),
             None => {
                 // A drill never touches the real embedded database (the hub also refuses a mismatched file).
@@ -89,6 +106,8 @@ impl Backend {
         // One cache file per hub: server_seq numbers of one hub mean nothing to another.
         let tag = hex::encode(&Sha256::digest(identity.as_bytes())[..6]);
         let cache_path = settings.data_dir.join(format!("cache-{tag}.sqlite"));
+        let started_from =
+            given.map(|(dir, verified)| start_from_bundle(&dir, verified, &cache_path, &identity));
         let cache =
             Cache::open(&cache_path).with_context(|| format!("opening cache {}", cache_path.display()))?;
         cache.set_hub_identity(&identity)?;
@@ -106,7 +125,15 @@ impl Backend {
         if embedded.is_some() && settings.sim_rate > 0.0 {
             spawn_dispatcher(&hub_url, &teams);
         }
+        let prepared = citydeck_bundle::read_manifest(&settings.data_dir.join(BUNDLE_DIR))
+            .ok()
+            .map(|m| m.info(&settings.data_dir.join(BUNDLE_DIR)));
         Ok(Backend {
+            bundle: Arc::new(Mutex::new(BundleState {
+                prepared,
+                started_from,
+            })),
+            data_dir: settings.data_dir.clone(),
             cache,
             client,
             screen: settings.screen.clone(),
@@ -334,8 +361,75 @@ impl Backend {
             outbox_open: outbox.1,
             conflicts: outbox.2,
             outbox_applied: outbox.3,
+            bundle: self.bundle.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             generated_at: Utc::now(),
         })
+    }
+
+    /// Writes the field bundle (the cache, the basemap of `area` or all of it, the map assets) into the data
+    /// dir's `field-bundle/`, replacing the one there.
+    pub async fn prepare_bundle(&self, area: Option<[f64; 4]>) -> anyhow::Result<BundleInfo> {
+        let map = MapSettings::load()?;
+        let out = self.data_dir.join(BUNDLE_DIR);
+        let cache = self.cache.clone();
+        let info = tokio::task::spawn_blocking(move || -> anyhow::Result<BundleInfo> {
+            let c = cache.lock().unwrap_or_else(|p| p.into_inner());
+            let manifest = citydeck_bundle::prepare(
+                &c,
+                citydeck_bundle::MapSources {
+                    mbtiles: &map.mbtiles,
+                    assets: &map.assets,
+                },
+                area,
+                &out,
+                Utc::now(),
+            )?;
+            Ok(manifest.info(&out))
+        })
+        .await??;
+        tracing::info!(path = %info.path, incidents = info.incidents, tiles = info.tiles, bytes = info.bytes, "field bundle prepared");
+        self.bundle.lock().unwrap_or_else(|p| p.into_inner()).prepared = Some(info.clone());
+        Ok(info)
+    }
+}
+
+/// Installs a verified bundle as the cache at `cache_path` (unless this desktop's own is as new or holds
+/// undelivered actions) and says what happened. The window opens either way: a bundle that cannot be used is
+/// reported, not fatal.
+fn start_from_bundle(
+    dir: &std::path::Path,
+    verified: Result<citydeck_bundle::Manifest, citydeck_bundle::BundleError>,
+    cache_path: &std::path::Path,
+    identity: &str,
+) -> BundleStart {
+    let path = dir.display().to_string();
+    let refused = |e: citydeck_bundle::BundleError| {
+        tracing::error!(bundle = %path, "field bundle not used: {e}");
+        BundleStart {
+            path: path.clone(),
+            outcome: BundleOutcome::Refused,
+            detail: Some(e.to_string()),
+            info: None,
+        }
+    };
+    if let Err(e) = verified {
+        return refused(e);
+    }
+    match citydeck_bundle::install(dir, cache_path, identity) {
+        Err(e) => refused(e),
+        Ok((manifest, installed)) => {
+            let (outcome, detail) = match installed {
+                citydeck_bundle::Installed::Installed { .. } => (BundleOutcome::Installed, None),
+                citydeck_bundle::Installed::Kept { why } => (BundleOutcome::Kept, Some(why)),
+            };
+            tracing::info!(bundle = %path, ?outcome, ?detail, last_seq = manifest.last_seq, "field bundle");
+            BundleStart {
+                path: path.clone(),
+                outcome,
+                detail,
+                info: Some(manifest.info(dir)),
+            }
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! Tauri commands: one-line calls into the backend.
 
-use citydeck_protocol::ipc::{CockpitSnapshot, MapDelta, OutboxEntry, SwitchModeRequest, SwitchOutcome};
+use citydeck_protocol::ipc::{
+    BundleInfo, CockpitSnapshot, MapDelta, OutboxEntry, SwitchModeRequest, SwitchOutcome,
+};
 use citydeck_protocol::ModeState;
 
 use crate::backend::Backend;
@@ -75,4 +77,13 @@ pub async fn incident(
 #[tauri::command]
 pub async fn map_delta(backend: tauri::State<'_, Backend>, after: u64) -> Result<MapDelta, String> {
     backend.map_delta(after).await.map_err(|e| format!("{e:#}"))
+}
+
+/// Prepare the field bundle (离线包) for `area` (west, south, east, north; None = the whole basemap).
+#[tauri::command]
+pub async fn prepare_bundle(
+    backend: tauri::State<'_, Backend>,
+    area: Option<[f64; 4]>,
+) -> Result<BundleInfo, String> {
+    backend.prepare_bundle(area).await.map_err(|e| format!("{e:#}"))
 }

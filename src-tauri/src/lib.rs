@@ -43,7 +43,8 @@ pub fn run() {
             commands::drop_action,
             commands::reapply_action,
             commands::map_delta,
-            commands::incident
+            commands::incident,
+            commands::prepare_bundle
         ])
         .setup(|app| {
             let handle = app.handle().clone();

@@ -11,6 +11,7 @@
 //! | `CITYDECK_EXERCISE` | `exercise` | `1`: the embedded hub runs a drill on its own database (EXERCISE watermark) |
 //! | `CITYDECK_MAP_MBTILES` | `map_mbtiles` | the offline basemap served on `citydeck-map:` (default `data/cache/helsinki.mbtiles` of the source tree) |
 //! | `CITYDECK_MAP_ASSETS` | `map_assets` | the map's glyphs and districts (default `data/cache/map` of the source tree) |
+//! | `CITYDECK_BUNDLE` | `bundle` | a field bundle (离线包) folder to start from: its cache is installed if this desktop has none as new, its hub is the hub when none is set, and its basemap is the map when none is set |
 
 use std::path::PathBuf;
 
@@ -29,6 +30,8 @@ pub struct Settings {
     pub screen: String,
     /// Embedded hub only: run a drill (its own `embedded-exercise.sqlite`, never the real one).
     pub exercise: bool,
+    /// A field bundle to start from.
+    pub bundle: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Default)]
@@ -43,6 +46,7 @@ struct FileSettings {
     exercise: Option<bool>,
     map_mbtiles: Option<PathBuf>,
     map_assets: Option<PathBuf>,
+    bundle: Option<PathBuf>,
 }
 
 /// Where the offline map comes from (read by the `citydeck-map` protocol on its first request).
@@ -58,14 +62,17 @@ impl MapSettings {
             .map(PathBuf::from)
             .unwrap_or_else(default_data_dir);
         let file = read_file_settings(&data_dir)?;
+        let bundle = env("CITYDECK_BUNDLE").map(PathBuf::from).or(file.bundle);
         Ok(MapSettings {
             mbtiles: env("CITYDECK_MAP_MBTILES")
                 .map(PathBuf::from)
                 .or(file.map_mbtiles)
+                .or_else(|| bundle.as_ref().map(|b| b.join(citydeck_bundle::BASEMAP)))
                 .unwrap_or_else(|| source_data_dir().join("cache").join("helsinki.mbtiles")),
             assets: env("CITYDECK_MAP_ASSETS")
                 .map(PathBuf::from)
                 .or(file.map_assets)
+                .or_else(|| bundle.as_ref().map(|b| b.join(citydeck_bundle::MAP_ASSETS)))
                 .unwrap_or_else(|| source_data_dir().join("cache").join("map")),
         })
     }
@@ -143,6 +150,7 @@ impl Settings {
             None => file.exercise.unwrap_or(false),
         };
         Ok(Settings {
+            bundle: env("CITYDECK_BUNDLE").map(PathBuf::from).or(file.bundle),
             exercise,
             screen,
             hub_url: env("CITYDECK_HUB_URL").or(file.hub_url),

@@ -30,6 +30,7 @@ pub fn snapshot(incidents: Vec<Incident>, mode: ModeState) -> CockpitSnapshot {
         outbox_open: Vec::new(),
         outbox_applied: Vec::new(),
         conflicts: Vec::new(),
+        bundle: Default::default(),
         generated_at: Utc::now(),
     }
 }

@@ -16,6 +16,9 @@
 //!   not among the snapshot's bounded list)
 //! - `map_delta` `{ after }` → [`MapDelta`]: what the map must change since it last drew the incidents as of
 //!   `server_seq` `after` (0 = everything); the map applies it as a diff instead of reloading its sources
+//! - `prepare_bundle` `{ area }` → [`BundleInfo`]: writes the field bundle (离线包: the cache, the basemap tiles
+//!   of `area` — west, south, east, north, or null for the whole basemap — and the map assets) into the data
+//!   dir's `field-bundle/` folder, for a desktop that will work with no network
 //!
 //! A command that fails rejects with a human-readable message (the hub's own message when it refused).
 //!
@@ -37,6 +40,7 @@ pub const CMD_DROP_ACTION: &str = "drop_action";
 pub const CMD_REAPPLY_ACTION: &str = "reapply_action";
 pub const CMD_MAP_DELTA: &str = "map_delta";
 pub const CMD_INCIDENT: &str = "incident";
+pub const CMD_PREPARE_BUNDLE: &str = "prepare_bundle";
 pub const EVENT_COCKPIT_CHANGED: &str = "cockpit://changed";
 
 /// State of the desktop's link to the hub.
@@ -127,7 +131,57 @@ pub struct CockpitSnapshot {
     /// Rejected actions that conflict with someone else's change: what you did and what the hub has now.
     #[serde(default)]
     pub conflicts: Vec<Conflict>,
+    /// The field bundle: the one prepared on this desktop, and what start-up did with a bundle it was given.
+    #[serde(default)]
+    pub bundle: BundleState,
     pub generated_at: DateTime<Utc>,
+}
+
+/// A prepared field bundle (离线包), as its manifest describes it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct BundleInfo {
+    /// The bundle folder.
+    pub path: String,
+    pub created_at: DateTime<Utc>,
+    /// When the preparing desktop last heard from the hub.
+    pub data_as_of: Option<DateTime<Utc>>,
+    pub last_seq: ServerSeq,
+    pub incidents: u64,
+    pub open_incidents: u64,
+    pub area_incidents: u64,
+    /// west, south, east, north
+    pub area: [f64; 4],
+    pub tiles: u64,
+    pub bytes: u64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct BundleState {
+    /// The bundle in this desktop's data dir, if one was prepared.
+    pub prepared: Option<BundleInfo>,
+    /// This desktop was started from a bundle (`CITYDECK_BUNDLE`): what start-up did with it.
+    pub started_from: Option<BundleStart>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct BundleStart {
+    pub path: String,
+    pub outcome: BundleOutcome,
+    /// The reason, in words (why the desktop's own cache was kept, or why the bundle was refused).
+    pub detail: Option<String>,
+    /// The bundle's data age and counts, when it could be read.
+    pub info: Option<BundleInfo>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BundleOutcome {
+    /// The bundle's cache became this desktop's cache.
+    Installed,
+    /// This desktop's own cache was as new, or held actions not yet on the hub: it was kept.
+    Kept,
+    /// The bundle is damaged, not a bundle, or for another hub: it was not used.
+    Refused,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

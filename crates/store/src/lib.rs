@@ -147,6 +147,24 @@ impl Cache {
             .optional()?)
     }
 
+    /// Writes a consistent copy of the confirmed state to the new file `out`, for another desktop to start
+    /// from (a field bundle): incidents, mode, log position and data age — but not this desktop's identity,
+    /// account or outbox (its pending actions are its own and leave from here; a copy pushing them too would
+    /// collide with this desktop's `client_seq`s).
+    pub fn export_confirmed(&self, out: &Path) -> Result<()> {
+        let target = out
+            .to_str()
+            .ok_or_else(|| StoreError::Corrupt(format!("{} is not a UTF-8 path", out.display())))?;
+        self.conn.execute("VACUUM INTO ?1", [target])?;
+        let copy = Connection::open(out)?;
+        copy.execute_batch(
+            "DELETE FROM outbox;
+             DELETE FROM meta WHERE key IN ('client_id', 'account', 'last_push_at');
+             VACUUM;",
+        )?;
+        Ok(())
+    }
+
     pub fn last_seq(&self) -> Result<ServerSeq> {
         match self.meta("last_seq")? {
             None => Ok(0),
@@ -358,6 +376,17 @@ impl Cache {
         let mut p = read_proposals(&self.conn)?;
         p.retain(|p| p.expires_at > now);
         Ok(p)
+    }
+
+    /// Incidents located inside `bounds` (west, south, east, north): (all, open).
+    pub fn counts_in_area(&self, bounds: [f64; 4]) -> Result<(u64, u64)> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(status != 'closed'), 0) FROM incidents
+             WHERE json_extract(body, '$.location.lon') BETWEEN ?1 AND ?3
+               AND json_extract(body, '$.location.lat') BETWEEN ?2 AND ?4",
+            params![bounds[0], bounds[1], bounds[2], bounds[3]],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        )?)
     }
 
     /// Open incidents, most recently changed first.

@@ -380,3 +380,89 @@ fn read_info(db: &Connection) -> anyhow::Result<TilesetInfo> {
 
 #[cfg(test)]
 mod tests;
+
+/// The XYZ tile column and row holding `lon`/`lat` at zoom `z` (Web Mercator; latitudes beyond ±85.05° clamp).
+pub fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let lat = lat.clamp(-85.051_128, 85.051_128).to_radians();
+    let x = ((lon.clamp(-180.0, 180.0) + 180.0) / 360.0 * n).floor();
+    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
+    let max = n - 1.0;
+    (x.clamp(0.0, max) as u32, y.clamp(0.0, max) as u32)
+}
+
+/// Copies the tiles of `src` that cover `bounds` (west, south, east, north in degrees), at every zoom, into a new
+/// MBTiles file `out` (which must not exist), with the source's metadata and `bounds` narrowed to the area.
+/// Returns the tiles copied per zoom.
+pub fn extract_area(src: &Path, bounds: [f64; 4], out: &Path) -> anyhow::Result<Vec<(u8, u64)>> {
+    let [west, south, east, north] = bounds;
+    if !(west < east && south < north && bounds.iter().all(|v| v.is_finite())) {
+        anyhow::bail!("the area {bounds:?} is empty: it must be west < east and south < north");
+    }
+    if out.exists() {
+        anyhow::bail!("{} exists already", out.display());
+    }
+    let from = Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("opening {}", src.display()))?;
+    let info = read_info(&from).with_context(|| format!("reading the metadata of {}", src.display()))?;
+    let mut to = Connection::open(out).with_context(|| format!("creating {}", out.display()))?;
+    let tx = to.transaction()?;
+    tx.execute_batch(
+        "CREATE TABLE metadata (name TEXT, value TEXT, UNIQUE (name));
+         CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB,
+                             UNIQUE (zoom_level, tile_column, tile_row));",
+    )?;
+    {
+        let mut meta = from.prepare("SELECT name, value FROM metadata")?;
+        let mut put = tx.prepare("INSERT INTO metadata (name, value) VALUES (?1, ?2)")?;
+        let rows = meta.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (name, value) = row?;
+            let value = if name == "bounds" {
+                let [w, s, e, n] = info.bounds;
+                format!(
+                    "{},{},{},{}",
+                    w.max(west),
+                    s.max(south),
+                    e.min(east),
+                    n.min(north)
+                )
+            } else {
+                value
+            };
+            put.execute((name, value))?;
+        }
+    }
+    let mut counts = Vec::new();
+    {
+        let mut get = from.prepare(
+            "SELECT tile_column, tile_row, tile_data FROM tiles
+             WHERE zoom_level = ?1 AND tile_column BETWEEN ?2 AND ?3 AND tile_row BETWEEN ?4 AND ?5",
+        )?;
+        let mut put = tx.prepare(
+            "INSERT INTO tiles (zoom_level, tile_column, tile_row, tile_data) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for z in info.minzoom..=info.maxzoom {
+            let (x0, y0) = tile_of(west, north, z);
+            let (x1, y1) = tile_of(east, south, z);
+            let last = (1i64 << z) - 1;
+            // MBTiles rows count from the south (TMS).
+            let (r0, r1) = (last - i64::from(y1), last - i64::from(y0));
+            let mut rows = get.query((i64::from(z), i64::from(x0), i64::from(x1), r0, r1))?;
+            let mut n = 0u64;
+            while let Some(r) = rows.next()? {
+                put.execute((
+                    i64::from(z),
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get_ref(2)?.as_bytes()?,
+                ))?;
+                n += 1;
+            }
+            counts.push((z, n));
+        }
+    }
+    tx.commit()
+        .with_context(|| format!("writing {}", out.display()))?;
+    Ok(counts)
+}

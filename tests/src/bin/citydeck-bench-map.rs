@@ -284,14 +284,14 @@ async fn main() -> anyhow::Result<()> {
         [b, w, ..] => (PathBuf::from(b), PathBuf::from(w)),
         _ => anyhow::bail!("usage: citydeck-bench-map <bin dir> <work dir> [seconds] [points] [updates/s]"),
     };
-    let secs: u64 = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(10);
-    let points: usize = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(10_000);
-    let rate: u32 = args.get(4).map(|s| s.parse()).transpose()?.unwrap_or(100);
     std::fs::create_dir_all(&work)?;
     if args.get(2).map(String::as_str) == Some("memory") {
         let n = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(100_000);
         return memory(&bins, &work, n).await;
     }
+    let secs: u64 = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(10);
+    let points: usize = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(10_000);
+    let rate: u32 = args.get(4).map(|s| s.parse()).transpose()?.unwrap_or(100);
 
     let empty = run(&bins, &work, 0, 0, secs).await?;
     let loaded = run(&bins, &work, points, rate, secs).await?;
