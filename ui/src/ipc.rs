@@ -175,6 +175,12 @@ pub async fn map_delta(after: u64) -> Result<MapDelta, IpcError> {
     serde_wasm_bindgen::from_value(v).map_err(|e| IpcError::Decode(e.to_string()))
 }
 
+/// `invoke("prepare_bundle", { area })`: write the field bundle for `area` (None: the whole basemap).
+pub async fn prepare_bundle(area: Option<[f64; 4]>) -> Result<citydeck_protocol::ipc::BundleInfo, IpcError> {
+    let v = invoke_with(citydeck_protocol::ipc::CMD_PREPARE_BUNDLE, "area", &area).await?;
+    serde_wasm_bindgen::from_value(v).map_err(|e| IpcError::Decode(e.to_string()))
+}
+
 /// `listen("cockpit://changed", cb)`. The callback gets the hint when the payload parses, else None (the UI
 /// re-fetches either way). The listener lives for the rest of the page's life.
 pub async fn listen_cockpit_changed(cb: impl Fn(Option<ChangeHint>) + 'static) -> Result<(), IpcError> {

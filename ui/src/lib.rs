@@ -3,6 +3,7 @@
 //! Data flow: [`ipc`] (the only code touching `window.__TAURI__`) → [`state::AppState`] signals → components.
 
 pub mod app;
+pub mod bundle;
 pub mod detail;
 pub mod feed;
 #[cfg(test)]

@@ -583,6 +583,7 @@ pub fn OutboxDrawer() -> impl IntoView {
                             <OutboxRow e=e />
                         </For>
                     </div>
+                    <crate::bundle::BundleSection />
                 </div>
                 <footer class="od-foot">{move || to(lang.get()).outbox_footer}</footer>
             </aside>

@@ -75,6 +75,8 @@ pub struct AppState {
     pub titles: RwSignal<HashMap<Uuid, String>>,
     /// Bumped to ask for a fresh snapshot now (after an action was submitted).
     pub refresh: RwSignal<u64>,
+    /// What the map shows: west, south, east, north (None until the map has drawn once).
+    pub view_bounds: RwSignal<Option<[f64; 4]>>,
 }
 
 impl AppState {
@@ -95,6 +97,7 @@ impl AppState {
             carried: RwSignal::new(Vec::new()),
             titles: RwSignal::new(HashMap::new()),
             refresh: RwSignal::new(0),
+            view_bounds: RwSignal::new(None),
         }
     }
 

@@ -69,6 +69,8 @@ extern "C" {
     fn fit_bounds(this: &MlMap, bounds: &JsValue, options: &JsValue);
     #[wasm_bindgen(method, js_name = getZoom)]
     fn get_zoom(this: &MlMap) -> f64;
+    #[wasm_bindgen(method, js_name = getBounds)]
+    fn get_bounds(this: &MlMap) -> JsValue;
     #[wasm_bindgen(method, js_name = addControl)]
     fn add_control(this: &MlMap, control: &JsValue, position: &str);
     #[wasm_bindgen(method)]
@@ -403,6 +405,25 @@ impl Inner {
         // The user moved the map: a resize keeps their view.
         self.listen(&map, "dragstart", |i, _| i.last_fit.set(None));
         self.listen(&map, "wheel", |i, _| i.last_fit.set(None));
+        // What the map shows (the area a field bundle is prepared for).
+        self.listen(&map, "moveend", |i, e| {
+            let Ok(target) = Reflect::get(&e, &JsValue::from_str("target")) else {
+                return;
+            };
+            let b = target.unchecked_into::<MlMap>().get_bounds();
+            let call = |name: &str| -> Option<f64> {
+                let f: Function = Reflect::get(&b, &JsValue::from_str(name)).ok()?.dyn_into().ok()?;
+                f.call0(&b).ok()?.as_f64()
+            };
+            if let (Some(w), Some(s), Some(e), Some(n)) = (
+                call("getWest"),
+                call("getSouth"),
+                call("getEast"),
+                call("getNorth"),
+            ) {
+                i.state.view_bounds.set(Some([w, s, e, n]));
+            }
+        });
         self.listen(&map, "mouseout", |i, _| {
             if i.ui.hover.with_untracked(Option::is_some) {
                 i.ui.hover.set(None);
