@@ -176,6 +176,10 @@ async fn run(bins: &Path, work: &Path, points: usize, rate: u32, secs: u64) -> a
         let started = Instant::now();
         tokio::time::sleep(Duration::from_secs(secs)).await;
         let mut r = js(&c, STOP).await?;
+        // Diagnosis: CITYDECK_BENCH_SHOT=1 keeps what the window showed (artifacts/bench-map-<points>.png).
+        if std::env::var_os("CITYDECK_BENCH_SHOT").is_some() {
+            citydeck_tests::window::save_screenshot(&c, &format!("bench-map-{points}.png")).await?;
+        }
         let took = started.elapsed().as_secs_f64();
         r["updates_per_s"] = serde_json::json!(sent.load(Ordering::Relaxed) as f64 / (took + 3.0));
         Ok(r)
@@ -192,8 +196,19 @@ async fn run(bins: &Path, work: &Path, points: usize, rate: u32, secs: u64) -> a
     Ok(Run { label, result })
 }
 
-/// Resident memory (current, peak) in KiB of every process whose name starts with one of `names`.
-fn rss_kib(names: &[&str]) -> Vec<(String, u64, u64)> {
+/// One process's memory in KiB: resident now, peak resident, anonymous resident (heap, JS, GL buffers: what the
+/// process itself allocated), and proportional set size (shared library pages divided among the processes
+/// mapping them, so the shell's and WebKit's copies of libwebkit2gtk are not counted twice).
+struct ProcMem {
+    name: String,
+    rss: u64,
+    hwm: u64,
+    anon: u64,
+    pss: u64,
+}
+
+/// [`ProcMem`] of every process whose name starts with one of `names`.
+fn proc_mem(names: &[&str]) -> Vec<ProcMem> {
     let mut found = Vec::new();
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return found;
@@ -202,12 +217,12 @@ fn rss_kib(names: &[&str]) -> Vec<(String, u64, u64)> {
         let Ok(status) = std::fs::read_to_string(e.path().join("status")) else {
             continue;
         };
-        let field = |k: &str| {
-            status
-                .lines()
+        let field = |text: &str, k: &str| {
+            text.lines()
                 .find(|l| l.starts_with(k))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
         };
         let name = status
             .lines()
@@ -217,7 +232,14 @@ fn rss_kib(names: &[&str]) -> Vec<(String, u64, u64)> {
             .trim()
             .to_string();
         if names.iter().any(|n| name.starts_with(n)) {
-            found.push((name, field("VmRSS:").unwrap_or(0), field("VmHWM:").unwrap_or(0)));
+            let rollup = std::fs::read_to_string(e.path().join("smaps_rollup")).unwrap_or_default();
+            found.push(ProcMem {
+                rss: field(&status, "VmRSS:"),
+                hwm: field(&status, "VmHWM:"),
+                anon: field(&status, "RssAnon:"),
+                pss: field(&rollup, "Pss:"),
+                name,
+            });
         }
     }
     found
@@ -250,21 +272,28 @@ async fn memory(bins: &Path, work: &Path, n: usize) -> anyhow::Result<()> {
     let synced = started.elapsed();
     // Settle: let the allocators give back what the bootstrap used.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let procs = rss_kib(&["citydeck", "WebKitWebProces", "WebKitNetworkPr"]);
-    let procs: Vec<_> = procs
+    let procs: Vec<ProcMem> = proc_mem(&["citydeck", "WebKitWebProces", "WebKitNetworkPr"])
         .into_iter()
-        .filter(|p| !p.0.starts_with("citydeck-"))
+        .filter(|p| !p.name.starts_with("citydeck-"))
         .collect();
-    let total: u64 = procs.iter().map(|p| p.1).sum();
-    let peak: u64 = procs.iter().map(|p| p.2).sum();
+    let sum = |f: fn(&ProcMem) -> u64| procs.iter().map(f).sum::<u64>() as f64 / 1024.0;
+    let total = procs.iter().map(|p| p.rss).sum::<u64>();
     println!(
-        "desktop memory with {n} cached incidents (synced and drawn in {:.1} s): {:.0} MB RSS now, {:.0} MB summed peaks (target < 300 MB) — {}",
+        "desktop memory with {n} cached incidents (synced and drawn in {:.1} s): PSS {:.0} MB (target < 300 MB) | RSS {:.0} MB now, {:.0} MB summed peaks, {:.0} MB anonymous — {}",
         synced.as_secs_f64(),
-        total as f64 / 1024.0,
-        peak as f64 / 1024.0,
+        sum(|p| p.pss),
+        sum(|p| p.rss),
+        sum(|p| p.hwm),
+        sum(|p| p.anon),
         procs
             .iter()
-            .map(|(name, rss, hwm)| format!("{name} {:.0}/{:.0} MB", *rss as f64 / 1024.0, *hwm as f64 / 1024.0))
+            .map(|p| format!(
+                "{} PSS {:.0} / RSS {:.0} / anon {:.0} MB",
+                p.name,
+                p.pss as f64 / 1024.0,
+                p.rss as f64 / 1024.0,
+                p.anon as f64 / 1024.0
+            ))
             .collect::<Vec<_>>()
             .join(", ")
     );
