@@ -23,6 +23,7 @@ pub use citydeck_protocol::ipc::{OutboxCounts, OutboxEntry, OutboxState};
 pub const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_outbox.sql")),
+    (3, include_str!("../migrations/0003_incident_columns.sql")),
 ];
 
 pub fn latest_version() -> u32 {
@@ -254,21 +255,28 @@ impl Cache {
                 EventBody::IncidentCreated { incident } | EventBody::IncidentUpdated { incident } => {
                     let body =
                         serde_json::to_string(incident).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    tx.execute(
-                        "INSERT INTO incidents (id, seq, status, class, grade, created_at, body)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                    tx.prepare_cached(
+                        "INSERT INTO incidents
+                           (id, seq, status, class, grade, created_at, body, source, assignee, lon, lat)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                          ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, status = excluded.status,
-                           class = excluded.class, grade = excluded.grade, body = excluded.body",
-                        params![
-                            incident.id.to_string(),
-                            ev.server_seq,
-                            incident.status.as_str(),
-                            incident.class.as_str(),
-                            incident.grade.as_str(),
-                            ts(incident.created_at),
-                            body
-                        ],
-                    )?;
+                           class = excluded.class, grade = excluded.grade, body = excluded.body,
+                           source = excluded.source, assignee = excluded.assignee,
+                           lon = excluded.lon, lat = excluded.lat",
+                    )?
+                    .execute(params![
+                        incident.id.to_string(),
+                        ev.server_seq,
+                        incident.status.as_str(),
+                        incident.class.as_str(),
+                        incident.grade.as_str(),
+                        ts(incident.created_at),
+                        body,
+                        incident.source,
+                        incident.assignee,
+                        incident.location.lon,
+                        incident.location.lat
+                    ])?;
                 }
                 EventBody::ModeChanged { mode } => {
                     // Screens keep their latest acknowledgement across switches (that is how a screen still
@@ -382,8 +390,7 @@ impl Cache {
     pub fn counts_in_area(&self, bounds: [f64; 4]) -> Result<(u64, u64)> {
         Ok(self.conn.query_row(
             "SELECT COUNT(*), COALESCE(SUM(status != 'closed'), 0) FROM incidents
-             WHERE json_extract(body, '$.location.lon') BETWEEN ?1 AND ?3
-               AND json_extract(body, '$.location.lat') BETWEEN ?2 AND ?4",
+             WHERE lon BETWEEN ?1 AND ?3 AND lat BETWEEN ?2 AND ?4",
             params![bounds[0], bounds[1], bounds[2], bounds[3]],
             |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
         )?)
@@ -446,7 +453,7 @@ impl Cache {
     /// Open incidents assigned to someone (where the response teams are follows from these).
     pub fn assigned_open_incidents(&self) -> Result<Vec<Incident>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT body FROM incidents WHERE status != 'closed' AND json_extract(body, '$.assignee') IS NOT NULL",
+            "SELECT body FROM incidents WHERE status != 'closed' AND assignee IS NOT NULL",
         )?;
         let rows = st.query_map([], |r| r.get::<_, String>(0))?;
         rows.map(|b| serde_json::from_str(&b?).map_err(|e| StoreError::Corrupt(e.to_string())))
@@ -458,10 +465,10 @@ impl Cache {
     /// else `normal`.
     pub fn sensor_sites(&self, limit: u32) -> Result<Vec<MapSensor>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT json_extract(body, '$.location.lon') AS lon, json_extract(body, '$.location.lat') AS lat,
+            "SELECT lon, lat,
                     COALESCE(json_extract(body, '$.address'), json_extract(body, '$.title')),
                     class, SUM(status != 'closed'), MAX(seq) AS last
-             FROM incidents WHERE json_extract(body, '$.source') = 'iot-sensor'
+             FROM incidents WHERE source = 'iot-sensor'
              GROUP BY lon, lat ORDER BY last DESC LIMIT ?1",
         )?;
         let rows = st.query_map([limit], |r| {

@@ -687,3 +687,52 @@ fn sensor_sites_and_assigned_incidents_for_the_map() {
     assert_eq!(busy.len(), 1);
     assert_eq!(busy[0].id, assigned.id);
 }
+
+#[test]
+fn a_version_2_cache_gains_the_map_columns_from_its_incident_bodies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sqlite");
+    let mut assigned = incident(1, IncidentClass::Accident, Grade::II, Stage::Assigned);
+    assigned.assignee = Some("rescue-1".into());
+    assigned.location = GeoPoint {
+        lon: 24.95,
+        lat: 60.17,
+    };
+    let mut sensor = incident(2, IncidentClass::NaturalDisaster, Grade::III, Stage::Collected);
+    sensor.source = "iot-sensor".into();
+    {
+        // A cache written by the version-2 schema.
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        for (v, sql) in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", v).unwrap();
+        }
+        let tx = conn.transaction().unwrap();
+        for i in [&assigned, &sensor] {
+            tx.execute(
+                "INSERT INTO incidents (id, seq, status, class, grade, created_at, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    i.id.to_string(),
+                    i.seq,
+                    i.status.as_str(),
+                    i.class.as_str(),
+                    i.grade.as_str(),
+                    ts(i.created_at),
+                    serde_json::to_string(i).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let c = Cache::open(&path).unwrap();
+    assert_eq!(c.schema_version().unwrap(), latest_version());
+    let a = c.assigned_open_incidents().unwrap();
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].id, assigned.id);
+    let sites = c.sensor_sites(10).unwrap();
+    assert_eq!(sites.len(), 1, "{sites:?}");
+    assert_eq!(c.counts_in_area([24.94, 60.16, 24.96, 60.18]).unwrap(), (2, 2));
+    assert_eq!(c.counts_in_area([25.0, 60.0, 25.1, 60.1]).unwrap(), (0, 0));
+}
