@@ -117,7 +117,15 @@ async fn clicking_a_marker_opens_its_detail_and_a_feed_row_flies_the_map_to_it()
         }
         let (x, y) = match (pos["x"].as_f64(), pos["y"].as_f64()) {
             (Some(x), Some(y)) if pos["visible"] == true && pos["unclustered"] == true => (x, y),
-            _ => return Err(format!("the marker was not drawn on its own: {pos}")),
+            _ => {
+                let state = js(
+                    c,
+                    "const m = window.citydeckMap; return { zoom: m.map.getZoom(), rendered: m.renderedCount(),
+                       tiles: m.map.areTilesLoaded(), stats: m.stats() };",
+                )
+                .await?;
+                return Err(format!("the marker was not drawn on its own: {pos}; map {state}"));
+            }
         };
         let click = fantoccini::actions::MouseActions::new("mouse".into())
             .then(fantoccini::actions::PointerAction::MoveTo {

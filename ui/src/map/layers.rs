@@ -34,11 +34,9 @@ pub const INTERACTIVE: [&str; 6] = [
 ];
 
 /// Incidents stop clustering above this zoom (one more on a 4K wall, which shows the same area one zoom level
-/// deeper): at 16, three incidents within ~40 px (about 100 m) are one bubble until the map is at street level.
-/// Lower (14) left a whole city district's incidents as single markers at the overview zoom of a compact city,
-/// thousands of circles that software-rendered walls could not draw at an interactive rate (bench map).
+/// deeper).
 pub fn cluster_max_zoom(s: f64) -> u32 {
-    16 + s.max(1.0).log2().round() as u32
+    14 + s.max(1.0).log2().round() as u32
 }
 
 /// Flying to an incident zooms at least this far in (past the clusters).
@@ -374,8 +372,8 @@ mod tests {
                 assert!(!k.ends_with("sort-key") && !k.starts_with("text-field"), "{k}");
             }
         }
-        assert_eq!(cluster_max_zoom(1.0), 16);
-        assert_eq!(cluster_max_zoom(2.0), 17);
+        assert_eq!(cluster_max_zoom(1.0), 14);
+        assert_eq!(cluster_max_zoom(2.0), 15);
         assert_eq!(
             point_filter(None, Some("x")),
             serde_json::json!(["all", ["!", ["has", "point_count"]], ["!=", ["get", "id"], "x"]])
