@@ -13,8 +13,35 @@ mod settings;
 
 use tauri::{Emitter, Manager};
 
+/// On a Linux machine without a GPU render node, Mesa renders GL in software (llvmpipe); WebKitGTK's default
+/// GPU painting of the page through Skia then rasterises every panel repaint in that software GL, competing with
+/// the map's WebGL for the same cores (the map fell from ~6 to ~0.7 frames a second under live updates in `cargo
+/// xtask bench map`). Painting the page with Skia's CPU backend there measured 3× faster. A machine with a GPU
+/// keeps GPU painting; a value set by the user is kept either way. Called before any thread starts.
+fn choose_page_painting() -> Option<&'static str> {
+    const VAR: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
+    if !cfg!(target_os = "linux") || std::env::var_os(VAR).is_some() {
+        return None;
+    }
+    let gpu = std::fs::read_dir("/dev/dri")
+        .map(|d| {
+            d.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+        })
+        .unwrap_or(false);
+    if gpu {
+        return None;
+    }
+    std::env::set_var(VAR, "1");
+    Some("no GPU render node: the page is painted on the CPU (WEBKIT_SKIA_ENABLE_CPU_RENDERING=1)")
+}
+
 pub fn run() {
+    let painting = choose_page_painting();
     citydeck_hub::init_logging();
+    if let Some(note) = painting {
+        tracing::info!("{note}");
+    }
 
     let settings = match settings::Settings::load() {
         Ok(s) => s,

@@ -105,23 +105,49 @@ async fn clicking_a_marker_opens_its_detail_and_a_feed_row_flies_the_map_to_it()
             .await
             .map_err(|e| e.to_string())?;
         // Wait until it is drawn as a single marker (not inside a cluster bubble) and has stopped moving.
+        // MapLibre 5.24 sometimes keeps a GeoJSON tile from before the first full `setData` (the tile is empty and
+        // its feature index throws on query; seen in about one run in four): then
+        // the marker is missing at that zoom until the next data change. A user zooming once more gets fresh
+        // tiles; so does this test, once, and says so. A marker that is missing at both zooms fails.
         let mut pos = pos;
-        let mut last = serde_json::Value::Null;
-        for _ in 0..50 {
-            if pos["visible"] == true && pos["unclustered"] == true && pos == last {
+        for attempt in 0..2 {
+            let mut last = serde_json::Value::Null;
+            for _ in 0..40 {
+                if pos["visible"] == true && pos["unclustered"] == true && pos == last {
+                    break;
+                }
+                last = pos;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                pos = js(c, &format!("return window.citydeckMap.markerPosition('{target}');")).await?;
+            }
+            if pos["visible"] == true && pos["unclustered"] == true || attempt == 1 {
                 break;
             }
-            last = pos;
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            pos = js(c, &format!("return window.citydeckMap.markerPosition('{target}');")).await?;
+            eprintln!("the marker was missing at the reveal zoom (stale MapLibre tile): zooming in once more");
+            pos = c
+                .execute_async(
+                    "const done = arguments[arguments.length - 1]; const m = window.citydeckMap;
+                     m.map.jumpTo({ zoom: Math.floor(m.map.getZoom()) + 1 });
+                     m.revealMarker(arguments[0]).then(done, e => done({ error: String(e) }));",
+                    vec![serde_json::json!(target.to_string())],
+                )
+                .await
+                .map_err(|e| e.to_string())?;
         }
         let (x, y) = match (pos["x"].as_f64(), pos["y"].as_f64()) {
             (Some(x), Some(y)) if pos["visible"] == true && pos["unclustered"] == true => (x, y),
             _ => {
                 let state = js(
                     c,
-                    "const m = window.citydeckMap; return { zoom: m.map.getZoom(), rendered: m.renderedCount(),
-                       tiles: m.map.areTilesLoaded(), stats: m.stats() };",
+                    &format!(
+                        "const m = window.citydeckMap; const id = '{target}';
+                         const t = (f) => {{ try {{ return f(); }} catch (e) {{ return 'threw: ' + e; }} }};
+                         const drawn = t(() => m.map.queryRenderedFeatures().filter(f => f.properties && f.properties.id === id)
+                           .map(f => f.layer.id + '@' + JSON.stringify(f.geometry.coordinates)));
+                         const inSource = t(() => m.map.querySourceFeatures('cd-incidents').filter(f => f.properties.id === id).length);
+                         return {{ zoom: m.map.getZoom(), rendered: m.renderedCount(), tiles: m.map.areTilesLoaded(),
+                                   stats: m.stats(), drawn, inSource, center: m.map.getCenter(), selected: m.selected() }};"
+                    ),
                 )
                 .await?;
                 return Err(format!("the marker was not drawn on its own: {pos}; map {state}"));

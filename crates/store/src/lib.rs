@@ -452,9 +452,9 @@ impl Cache {
 
     /// Open incidents assigned to someone (where the response teams are follows from these).
     pub fn assigned_open_incidents(&self) -> Result<Vec<Incident>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT body FROM incidents WHERE status != 'closed' AND assignee IS NOT NULL",
-        )?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT body FROM incidents WHERE status != 'closed' AND assignee IS NOT NULL")?;
         let rows = st.query_map([], |r| r.get::<_, String>(0))?;
         rows.map(|b| serde_json::from_str(&b?).map_err(|e| StoreError::Corrupt(e.to_string())))
             .collect()
