@@ -174,6 +174,22 @@ async fn a_field_bundle_prepared_online_opens_the_cockpit_and_its_map_where_the_
             Duration::from_secs(60),
         )
         .await?;
+        // Working offline: an incident reported here is on the map at once, marked pending (待同步).
+        js(
+            c,
+            "window.__TAURI__.core.invoke('submit_action', { op: { kind: 'create_incident',
+               incident_id: '0190a5e0-0000-7000-8000-00000000f1e1', title: '现场上报 管道破裂', class: 'accident',
+               grade: 'III', lon: 24.9450, lat: 60.1700, source: 'operator' } }); return true;",
+        )
+        .await?;
+        wait_js(
+            c,
+            "window.citydeckMap.map.querySourceFeatures('cd-pending')
+               .some(f => f.properties.label === '待同步 · 现场上报 管道破裂')",
+            "the offline report is on the map, marked pending",
+            Duration::from_secs(15),
+        )
+        .await?;
         js(c, "document.querySelector('#outbox-badge').click(); return true;").await?;
         wait_js(
             c,

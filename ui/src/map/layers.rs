@@ -13,6 +13,8 @@ pub const SRC_DISTRICTS: &str = "cd-districts";
 pub const SRC_FOCUS: &str = "cd-focus";
 pub const SRC_SELECTED: &str = "cd-selected";
 pub const SRC_PICK: &str = "cd-pick";
+/// Incidents reported on this desktop that the hub has not confirmed yet (the outbox's pending creates).
+pub const SRC_PENDING: &str = "cd-pending";
 
 pub const L_POINTS: &str = "cd-points";
 pub const L_CLUSTERS: &str = "cd-clusters";
@@ -116,6 +118,7 @@ pub fn sources(districts_url: &str, s: f64) -> Vec<(&'static str, Value)> {
         (SRC_FOCUS, json!({"type": "geojson", "data": empty})),
         (SRC_SELECTED, json!({"type": "geojson", "data": empty})),
         (SRC_PICK, json!({"type": "geojson", "data": empty})),
+        (SRC_PENDING, json!({"type": "geojson", "data": empty})),
     ]
 }
 
@@ -126,7 +129,8 @@ pub fn group_of(layer_id: &str) -> Option<MapLayer> {
         "cd-heat" => MapLayer::Heat,
         L_SENSORS => MapLayer::Sensors,
         L_RESOURCES => MapLayer::Resources,
-        L_CLUSTERS | "cd-cluster-count" | L_PULSE | L_POINTS | "cd-points-label" => MapLayer::Incidents,
+        L_CLUSTERS | "cd-cluster-count" | L_PULSE | L_POINTS | "cd-points-label" | "cd-pending"
+        | "cd-pending-label" => MapLayer::Incidents,
         _ => return None,
     })
 }
@@ -293,6 +297,20 @@ pub fn layers(s: f64) -> Vec<Value> {
                        "text-anchor": "left", "text-offset": [1.6, 0], "text-allow-overlap": true},
             "paint": {"text-color": "#ffffff", "text-halo-color": "rgba(140,12,12,0.95)",
                       "text-halo-width": 2.4 * s},
+        }),
+        // Reported here, not yet on the hub: the grade's colour, hollowed, and labelled 待同步 (the feed's
+        // pending rows say the same).
+        json!({
+            "id": "cd-pending", "type": "circle", "source": SRC_PENDING,
+            "paint": {"circle-color": grade_colour(), "circle-opacity": 0.35, "circle-radius": grade_radius(s),
+                      "circle-stroke-color": grade_colour(), "circle-stroke-width": 2.5 * s},
+        }),
+        json!({
+            "id": "cd-pending-label", "type": "symbol", "source": SRC_PENDING,
+            "layout": {"text-field": ["get", "label"], "text-font": [FONT], "text-size": text(13.0),
+                       "text-anchor": "left", "text-offset": [1.1, 0], "text-max-width": 18,
+                       "text-allow-overlap": true},
+            "paint": {"text-color": "#ffd591", "text-halo-color": "rgba(3,9,19,0.9)", "text-halo-width": 1.6 * s},
         }),
         json!({
             "id": "cd-pick", "type": "circle", "source": SRC_PICK,

@@ -967,6 +967,11 @@ impl MapEngine for MapLibreEngine {
         }
     }
 
+    fn set_pending(&self, incidents: &[citydeck_protocol::Incident], tag: &str) {
+        self.inner
+            .set_overlay(SRC_PENDING, store::pending_json(incidents, tag));
+    }
+
     fn set_picking(&self, picking: bool, picked: Option<(f64, f64)>) {
         let _ = self
             .inner

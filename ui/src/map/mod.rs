@@ -96,6 +96,10 @@ pub trait MapEngine {
     /// Report form open: a click picks a location (drawn at `picked`) instead of selecting.
     fn set_picking(&self, picking: bool, picked: Option<(f64, f64)>);
     fn set_layer_visible(&self, layer: MapLayer, visible: bool);
+    /// Incidents reported here that the hub has not confirmed yet (drawn apart, marked pending).
+    fn set_pending(&self, incidents: &[citydeck_protocol::Incident], tag: &str) {
+        let _ = (incidents, tag);
+    }
     /// Where an incident the map holds is (lon, lat).
     fn position_of(&self, id: Uuid) -> Option<(f64, f64)>;
     /// True when the last selection came from a click on the map itself (no need to fly).
@@ -278,6 +282,33 @@ fn CockpitMap() -> impl IntoView {
                 for (l, on) in &layers {
                     e.set_layer_visible(*l, *on);
                 }
+            });
+        });
+    }
+
+    // Incidents reported on this desktop (offline too) that the hub has not confirmed: on the map at once,
+    // marked pending, until the confirmed incident replaces them.
+    {
+        let with = with.clone();
+        Effect::new(move |_| {
+            let _ = ui.ready.get();
+            let me = state.me().map(|m| m.username).unwrap_or_default();
+            let pending: Vec<citydeck_protocol::Incident> = state
+                .pending_entries()
+                .iter()
+                .filter_map(|e| crate::outbox::provisional(e, &me))
+                .collect();
+            let tag = match lang.get() {
+                i18n::Lang::Zh => "待同步",
+                i18n::Lang::En => "pending",
+            };
+            with(&|e| {
+                let unconfirmed: Vec<_> = pending
+                    .iter()
+                    .filter(|i| e.position_of(i.id).is_none())
+                    .cloned()
+                    .collect();
+                e.set_pending(&unconfirmed, tag);
             });
         });
     }

@@ -325,6 +325,29 @@ pub fn short_name(name: &str) -> String {
 }
 
 /// A single point (selection ring, picked location), or an empty collection.
+/// The pending overlay: incidents reported on this desktop and not yet confirmed by the hub, each labelled with
+/// `tag` (e.g. 待同步) and its title.
+pub fn pending_json(incidents: &[Incident], tag: &str) -> String {
+    collection(
+        incidents
+            .iter()
+            .filter(|i| i.location.lon.is_finite() && i.location.lat.is_finite())
+            .map(|i| {
+                point_feature(
+                    i.location.lon,
+                    i.location.lat,
+                    serde_json::json!({
+                        "id": i.id.to_string(),
+                        "grade": i.grade.as_str(),
+                        "title": i.title,
+                        "label": format!("{tag} · {}", i.title),
+                    }),
+                )
+            })
+            .collect(),
+    )
+}
+
 pub fn single_point_json(at: Option<(f64, f64)>) -> String {
     collection(
         at.into_iter()
@@ -491,5 +514,25 @@ mod tests {
             empty,
             serde_json::json!({"type": "FeatureCollection", "features": []})
         );
+    }
+
+    #[test]
+    fn pending_reports_are_labelled_and_skip_bad_positions() {
+        let a: Incident = serde_json::from_value(serde_json::json!({
+            "id": Uuid::from_u128(7), "title": "现场上报", "class": "accident", "grade": "III",
+            "location": {"lon": 24.94, "lat": 60.17}, "source": "operator", "status": "collected",
+            "occurred_at": "2026-03-21T10:00:00Z", "created_at": "2026-03-21T10:00:00Z",
+            "updated_at": "2026-03-21T10:00:00Z", "created_by": "field", "seq": 0
+        }))
+        .unwrap();
+        let mut bad = a.clone();
+        bad.location.lon = f64::NAN;
+        let json: serde_json::Value =
+            serde_json::from_str(&pending_json(&[a.clone(), bad], "待同步")).unwrap();
+        let f = json["features"].as_array().unwrap();
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0]["properties"]["label"], "待同步 · 现场上报");
+        assert_eq!(f[0]["properties"]["id"], a.id.to_string());
+        assert_eq!(f[0]["geometry"]["coordinates"], serde_json::json!([24.94, 60.17]));
     }
 }
