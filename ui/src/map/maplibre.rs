@@ -405,6 +405,13 @@ impl Inner {
         // The user moved the map: a resize keeps their view.
         self.listen(&map, "dragstart", |i, _| i.last_fit.set(None));
         self.listen(&map, "wheel", |i, _| i.last_fit.set(None));
+        // The map's box changed (the wartime layout gives the map another panel size, a wall's resolution
+        // changed): fit what was fitted again, unless the user has moved the map since.
+        self.listen(&map, "resize", |i, _| {
+            if let Some(fit) = i.last_fit.get() {
+                i.camera_now(Camera::Fit(fit.0, fit.1));
+            }
+        });
         // What the map shows (the area a field bundle is prepared for).
         self.listen(&map, "moveend", |i, e| {
             let Ok(target) = Reflect::get(&e, &JsValue::from_str("target")) else {
