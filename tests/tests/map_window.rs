@@ -67,7 +67,8 @@ async fn seed(hub: &HubProcess, n: usize) -> uuid::Uuid {
 const BASEMAP_STATE: &str = "(() => {
     const cm = window.citydeckMap;
     if (!cm) return { citydeckMap: 'missing', href: location.href };
-    const m = cm.map, f = m.queryRenderedFeatures();
+    const m = cm.map;
+    const f = m.queryRenderedFeatures({ layers: m.getStyle().layers.map(l => l.id).filter(id => !id.startsWith('cd-')) });
     const gl = m.painter && m.painter.context && m.painter.context.gl;
     return { sourceLayers: [...new Set(f.map(x => x.sourceLayer).filter(Boolean))],
              layerTypes: [...new Set(f.map(x => x.layer.type))], features: f.length,
@@ -285,10 +286,13 @@ async fn the_cockpit_and_its_map_make_no_request_beyond_this_machine() {
     let result: Result<(), String> = async {
         wait_js(c, MAP_READY, "map ready", Duration::from_secs(60)).await?;
         // The basemap really drew from the offline tiles: features of the OpenMapTiles layers are on screen,
-        // with labels (glyphs) among them.
+        // with labels (glyphs) among them. (Asked of the basemap's layers only: MapLibre 5.24 sometimes holds an
+        // empty GeoJSON tile of a cockpit overlay whose feature index throws "Out of bounds" on a query of every
+        // layer; see the marker test.)
         wait_js_explained(
             c,
-            "(() => { const f = window.citydeckMap.map.queryRenderedFeatures();
+            "(() => { const m = window.citydeckMap.map;
+                      const f = m.queryRenderedFeatures({ layers: m.getStyle().layers.map(l => l.id).filter(id => !id.startsWith('cd-')) });
                       const layers = new Set(f.map(x => x.sourceLayer).filter(Boolean));
                       return layers.has('transportation') && layers.has('building') && f.some(x => x.layer.type === 'symbol'); })()",
             "the offline basemap is drawn (roads, buildings, labels)",
