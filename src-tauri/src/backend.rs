@@ -373,9 +373,8 @@ impl Backend {
         let out = self.data_dir.join(BUNDLE_DIR);
         let cache = self.cache.clone();
         let info = tokio::task::spawn_blocking(move || -> anyhow::Result<BundleInfo> {
-            let c = cache.lock().unwrap_or_else(|p| p.into_inner());
             let manifest = citydeck_bundle::prepare(
-                &c,
+                &cache,
                 citydeck_bundle::MapSources {
                     mbtiles: &map.mbtiles,
                     assets: &map.assets,

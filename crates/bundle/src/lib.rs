@@ -245,8 +245,10 @@ fn staging_for(out: &Path, what: &str) -> Result<PathBuf> {
 
 /// Prepares a bundle of `cache` and the map for `area` (default: the whole basemap) in the folder `out`,
 /// replacing an earlier bundle there. `area` is cut to the basemap's bounds; an area outside them is refused.
+/// The cache is locked only while it is copied (the sync engine shares it); tiles, assets and checksums are
+/// done without it.
 pub fn prepare(
-    cache: &Cache,
+    cache: &std::sync::Mutex<Cache>,
     map: MapSources<'_>,
     area: Option<[f64; 4]>,
     out: &Path,
@@ -285,7 +287,10 @@ pub fn prepare(
     }
     std::fs::create_dir(&staging).map_err(io(&staging))?;
     let made = (|| -> Result<Manifest> {
-        cache.export_confirmed(&staging.join(CACHE))?;
+        cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .export_confirmed(&staging.join(CACHE))?;
         let tiles = citydeck_tiles::extract_area(map.mbtiles, area, &staging.join(BASEMAP))
             .map_err(|e| BundleError::Basemap(format!("{e:#}")))?;
         copy_tree(map.assets, &staging.join(MAP_ASSETS))?;
@@ -438,14 +443,14 @@ pub fn install(dir: &Path, cache_path: &Path, hub: &str) -> Result<(Manifest, In
     std::fs::File::open(&tmp)
         .and_then(|f| f.sync_all())
         .map_err(io(&tmp))?;
-    let mut name = cache_path.as_os_str().to_owned();
+    // The replaced cache's WAL must not be replayed into the new file.
     for side in ["-wal", "-shm"] {
+        let mut name = cache_path.as_os_str().to_owned();
         name.push(side);
-        let p = PathBuf::from(&name);
+        let p = PathBuf::from(name);
         if p.exists() {
             std::fs::remove_file(&p).map_err(io(&p))?;
         }
-        name = cache_path.as_os_str().to_owned();
     }
     std::fs::rename(&tmp, cache_path).map_err(io(cache_path))?;
     let last_seq = manifest.last_seq;

@@ -54,7 +54,7 @@ fn event(seq: u64, lon: f64, lat: f64, status: Stage) -> Event {
 
 /// A synced cache of hub `HUB`: two incidents in the city centre (one closed), one far outside, and one
 /// action of this desktop still pending.
-fn source_cache(path: &Path) -> Cache {
+fn source_cache(path: &Path) -> std::sync::Mutex<Cache> {
     let mut c = Cache::open(path).unwrap();
     c.set_hub_identity(HUB).unwrap();
     c.bind_log("log-A").unwrap();
@@ -86,7 +86,7 @@ fn source_cache(path: &Path) -> Cache {
         t(101),
     )
     .unwrap();
-    c
+    std::sync::Mutex::new(c)
 }
 
 const CENTRE: [f64; 4] = [24.940, 60.168, 24.950, 60.175];
@@ -145,9 +145,12 @@ fn a_bundle_carries_the_confirmed_cache_and_the_areas_tiles_and_installs_once() 
     assert_eq!(copy.incident_count().unwrap(), 3);
     assert_eq!(copy.last_seq().unwrap(), 3);
     assert_eq!(copy.outbox_counts().unwrap().pending, 0);
-    assert_ne!(copy.client_id().unwrap(), src.client_id().unwrap());
+    assert_ne!(
+        copy.client_id().unwrap(),
+        src.lock().unwrap().client_id().unwrap()
+    );
     assert_eq!(
-        src.outbox_counts().unwrap().pending,
+        src.lock().unwrap().outbox_counts().unwrap().pending,
         1,
         "the source keeps its action"
     );
