@@ -1,5 +1,6 @@
-//! Live feed of open incidents, newest first (the snapshot's order): the right column in peacetime, below the
-//! task board (compacted by CSS) in wartime. The column itself is `app.rs`'s.
+//! Live feed of open incidents, newest reported first (the snapshot's order; an update changes its row in place,
+//! so a storm of updates does not reshuffle what the operator is reading): the right column in peacetime, below
+//! the task board (compacted by CSS) in wartime. The column itself is `app.rs`'s.
 //!
 //! Incidents reported from this desktop that the hub has not confirmed yet lead the feed as "待同步" rows; rows
 //! with pending actions show the expected stage and a "待同步" chip (the pending overlay, [`crate::outbox`]).

@@ -105,7 +105,7 @@ pub struct CityInfo {
 pub struct CockpitSnapshot {
     pub city: CityInfo,
     pub connection: ConnectionInfo,
-    /// Open incidents, newest first (bounded).
+    /// Open incidents, newest reported first (bounded); an update changes an incident in place.
     pub incidents: Vec<Incident>,
     pub summary: Summary,
     /// The city's mode (平战转换) as last received from the hub.

@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_outbox.sql")),
     (3, include_str!("../migrations/0003_incident_columns.sql")),
+    (4, include_str!("../migrations/0004_feed_order.sql")),
 ];
 
 pub fn latest_version() -> u32 {
@@ -396,10 +397,10 @@ impl Cache {
         )?)
     }
 
-    /// Open incidents, most recently changed first.
+    /// Open incidents, newest reported first (the hub's `created_at`; an update does not move an incident).
     pub fn open_incidents(&self, limit: u32) -> Result<Vec<Incident>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT body FROM incidents WHERE status != 'closed' ORDER BY seq DESC LIMIT ?1",
+            "SELECT body FROM incidents WHERE status != 'closed' ORDER BY created_at DESC, seq DESC LIMIT ?1",
         )?;
         let rows = st.query_map([limit], |r| r.get::<_, String>(0))?;
         rows.map(|b| serde_json::from_str(&b?).map_err(|e| StoreError::Corrupt(e.to_string())))

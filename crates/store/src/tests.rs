@@ -736,3 +736,36 @@ fn a_version_2_cache_gains_the_map_columns_from_its_incident_bodies() {
     assert_eq!(c.counts_in_area([24.94, 60.16, 24.96, 60.18]).unwrap(), (2, 2));
     assert_eq!(c.counts_in_area([25.0, 60.0, 25.1, 60.1]).unwrap(), (0, 0));
 }
+
+#[test]
+fn open_incidents_are_newest_reported_first_and_an_update_does_not_move_one() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let incs: Vec<Incident> = (1..=3)
+        .map(|s| incident(s, IncidentClass::Accident, Grade::IV, Stage::Collected))
+        .collect();
+    let evs: Vec<Event> = incs.iter().map(|i| created(i.seq, i.clone())).collect();
+    c.apply_events(&evs, now()).unwrap();
+    // The oldest report changes (seq 4) and the second one closes (seq 5).
+    let mut changed = incs[0].clone();
+    changed.seq = 4;
+    changed.assignee = Some("team-1".into());
+    changed.updated_at = now();
+    let mut closed = incs[1].clone();
+    closed.seq = 5;
+    closed.status = Stage::Closed;
+    let updates = [changed, closed].map(|inc| Event {
+        server_seq: inc.seq,
+        at: now(),
+        actor: "operator".into(),
+        body: EventBody::IncidentUpdated { incident: inc },
+    });
+    c.apply_events(&updates, now()).unwrap();
+    let titles: Vec<String> = c
+        .open_incidents(10)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    assert_eq!(titles, ["incident 3", "incident 1"]);
+    assert_eq!(c.open_incidents(1).unwrap()[0].title, "incident 3");
+}
