@@ -529,7 +529,7 @@ fn insert_incident(
         actor: actor.to_string(),
         body: EventBody::IncidentCreated { incident },
     };
-    let ev_json = append_event(tx, &event)?;
+    let ev_json = append_incident_event(tx, &event, &inc_json)?;
     Ok(Ok((event, ev_json)))
 }
 
@@ -558,12 +558,36 @@ fn write_update(tx: &mut dyn Sql, actor: &str, mut incident: Incident) -> DbResu
         actor: actor.to_string(),
         body: EventBody::IncidentUpdated { incident },
     };
-    let json = append_event(tx, &event)?;
+    let json = append_incident_event(tx, &event, &body)?;
     Ok((event, json))
 }
 
 fn append_event(tx: &mut dyn Sql, event: &Event) -> DbResult<String> {
     let json = serde_json::to_string(event).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    insert_event(tx, event, json)
+}
+
+/// [`append_event`] for an incident event whose incident was just serialised as `incident_json` (the
+/// projection's body): the event's JSON is built around it instead of serialising the incident twice.
+fn append_incident_event(tx: &mut dyn Sql, event: &Event, incident_json: &str) -> DbResult<String> {
+    insert_event(tx, event, incident_event_json(event, incident_json)?)
+}
+
+/// The JSON of an incident event (`Event`'s own serialisation: envelope, `kind` tag, `incident`) around the
+/// incident's JSON.
+fn incident_event_json(event: &Event, incident_json: &str) -> DbResult<String> {
+    let corrupt = |e: serde_json::Error| DbError::Corrupt(e.to_string());
+    Ok(format!(
+        r#"{{"server_seq":{},"at":{},"actor":{},"kind":"{}","incident":{}}}"#,
+        event.server_seq,
+        serde_json::to_string(&event.at).map_err(corrupt)?,
+        serde_json::to_string(&event.actor).map_err(corrupt)?,
+        event.kind(),
+        incident_json
+    ))
+}
+
+fn insert_event(tx: &mut dyn Sql, event: &Event, json: String) -> DbResult<String> {
     tx.exec(
         "INSERT INTO events (server_seq, kind, at, actor, body) VALUES (?1, ?2, ?3, ?4, ?5)",
         p![event.server_seq, event.kind(), &ts(event.at), &event.actor, &json],
@@ -956,18 +980,31 @@ fn push_in(
     for item in items {
         let (op_id, client_seq) = item.ids();
         let op = op_id.to_string();
-        // Seen before: repeat the first outcome, apply nothing.
-        let seen = tx.row(
-            "SELECT status, reason, server_seq FROM client_ops WHERE client_id = ?1 AND op_id = ?2",
-            p![&client, &op],
+        // One look-up (two index probes): this op seen before, or its client_seq taken by another op.
+        let known = tx.rows(
+            "SELECT op_id, status, reason, server_seq FROM client_ops WHERE client_id = ?1 AND op_id = ?2
+             UNION ALL
+             SELECT op_id, status, reason, server_seq FROM client_ops WHERE client_id = ?1 AND client_seq = ?3",
+            p![&client, &op, client_seq],
         )?;
+        let mut other = None;
+        let mut seen = None;
+        for mut r in known {
+            let id = r.text(0)?;
+            if id == op {
+                seen = Some(r);
+            } else {
+                other = Some(id);
+            }
+        }
+        // Seen before: repeat the first outcome, apply nothing.
         if let Some(mut r) = seen {
-            let status = r.text(0)?;
+            let status = r.text(1)?;
             results.push(PushResult {
                 op_id,
                 status: PushStatus::Duplicate,
-                reason: r.opt_text(1)?,
-                server_seq: r.opt_uint(2)?,
+                reason: r.opt_text(2)?,
+                server_seq: r.opt_uint(3)?,
                 first_status: Some(if status == "applied" {
                     PushStatus::Applied
                 } else {
@@ -976,12 +1013,7 @@ fn push_in(
             });
             continue;
         }
-        let taken = tx.row(
-            "SELECT op_id FROM client_ops WHERE client_id = ?1 AND client_seq = ?2",
-            p![&client, client_seq],
-        )?;
-        if let Some(mut r) = taken {
-            let other = r.text(0)?;
+        if let Some(other) = other {
             // Not recorded: the seq belongs to the other op.
             results.push(PushResult {
                 op_id,
@@ -1002,7 +1034,9 @@ fn push_in(
                         incident,
                     } => {
                         let clash = match incident_id {
-                            Some(id) => read_incident(tx, id)?.is_some(),
+                            Some(id) => tx
+                                .row("SELECT 1 FROM incidents WHERE id = ?1", p![&id.to_string()])?
+                                .is_some(),
                             None => false,
                         };
                         if clash {
@@ -1067,4 +1101,59 @@ fn push_in(
         });
     }
     Ok((results, events))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_incident_event_built_around_the_incident_json_is_the_event_serialised() {
+        let now = Utc::now();
+        let incident = Incident {
+            id: uuid::Uuid::now_v7(),
+            title: "道路积水 \"东门\"\n二行".into(),
+            class: citydeck_protocol::IncidentClass::NaturalDisaster,
+            grade: citydeck_protocol::Grade::II,
+            location: citydeck_protocol::GeoPoint {
+                lon: 24.94,
+                lat: 60.17,
+            },
+            source: "operator".into(),
+            status: citydeck_protocol::Stage::Assigned,
+            description: Some("desc".into()),
+            address: None,
+            external_id: Some("ext-1".into()),
+            occurred_at: now,
+            created_at: now,
+            updated_at: now,
+            created_by: "operator".into(),
+            seq: 42,
+            assignee: Some("team-1".into()),
+            acknowledged_by: vec!["leader".into()],
+            notes: Vec::new(),
+        };
+        let inc_json = serde_json::to_string(&incident).unwrap();
+        for body in [
+            EventBody::IncidentCreated {
+                incident: incident.clone(),
+            },
+            EventBody::IncidentUpdated {
+                incident: incident.clone(),
+            },
+        ] {
+            let event = Event {
+                server_seq: 42,
+                at: now,
+                actor: "o\"p".into(),
+                body,
+            };
+            let built = incident_event_json(&event, &inc_json).unwrap();
+            let parsed: Event = serde_json::from_str(&built).unwrap();
+            assert_eq!(parsed, event);
+            let a: serde_json::Value = serde_json::from_str(&built).unwrap();
+            let b = serde_json::to_value(&event).unwrap();
+            assert_eq!(a, b, "the same JSON as serde's");
+        }
+    }
 }
