@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use citydeck_protocol::{Grade, IncidentClass, NewIncident, Op, PushOp};
 use citydeck_store::Cache;
-use citydeck_sync::{Credentials, HubClient};
 
 fn ops(n: usize, tag: &str) -> Vec<Op> {
     (0..n)
@@ -115,13 +114,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // ---- cold bootstrap of 100,000 incidents
-    let client = HubClient::new(
-        &url,
-        Credentials {
-            username: "field".into(),
-            password: citydeck_tests::DEMO_PASSWORD.into(),
-        },
-    )?;
+    let client = citydeck_tests::demo_client(&url, "field");
     let seeder = uuid::Uuid::new_v4();
     let mut seq = 0;
     for chunk in ops(90_000, "bench-boot").chunks(1000) {
@@ -196,13 +189,7 @@ async fn main() -> anyhow::Result<()> {
         let cache_path = work.join("drain-steps.sqlite");
         let mut cache = Cache::open(&cache_path)?;
         cache.enqueue_batch(&ops(10_000, "bench-steps"), chrono::Utc::now())?;
-        let client = HubClient::new(
-            &url,
-            Credentials {
-                username: "field".into(),
-                password: citydeck_tests::DEMO_PASSWORD.into(),
-            },
-        )?;
+        let client = citydeck_tests::demo_client(&url, "field");
         let t = Instant::now();
         client.login().await?;
         let login = t.elapsed();
