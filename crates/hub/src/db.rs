@@ -529,7 +529,7 @@ fn insert_incident(
         actor: actor.to_string(),
         body: EventBody::IncidentCreated { incident },
     };
-    let ev_json = append_incident_event(tx, &event, &inc_json)?;
+    let ev_json = append_event(tx, &event)?;
     Ok(Ok((event, ev_json)))
 }
 
@@ -558,36 +558,12 @@ fn write_update(tx: &mut dyn Sql, actor: &str, mut incident: Incident) -> DbResu
         actor: actor.to_string(),
         body: EventBody::IncidentUpdated { incident },
     };
-    let json = append_incident_event(tx, &event, &body)?;
+    let json = append_event(tx, &event)?;
     Ok((event, json))
 }
 
 fn append_event(tx: &mut dyn Sql, event: &Event) -> DbResult<String> {
     let json = serde_json::to_string(event).map_err(|e| DbError::Corrupt(e.to_string()))?;
-    insert_event(tx, event, json)
-}
-
-/// [`append_event`] for an incident event whose incident was just serialised as `incident_json` (the
-/// projection's body): the event's JSON is built around it instead of serialising the incident twice.
-fn append_incident_event(tx: &mut dyn Sql, event: &Event, incident_json: &str) -> DbResult<String> {
-    insert_event(tx, event, incident_event_json(event, incident_json)?)
-}
-
-/// The JSON of an incident event (`Event`'s own serialisation: envelope, `kind` tag, `incident`) around the
-/// incident's JSON.
-fn incident_event_json(event: &Event, incident_json: &str) -> DbResult<String> {
-    let corrupt = |e: serde_json::Error| DbError::Corrupt(e.to_string());
-    Ok(format!(
-        r#"{{"server_seq":{},"at":{},"actor":{},"kind":"{}","incident":{}}}"#,
-        event.server_seq,
-        serde_json::to_string(&event.at).map_err(corrupt)?,
-        serde_json::to_string(&event.actor).map_err(corrupt)?,
-        event.kind(),
-        incident_json
-    ))
-}
-
-fn insert_event(tx: &mut dyn Sql, event: &Event, json: String) -> DbResult<String> {
     tx.exec(
         "INSERT INTO events (server_seq, kind, at, actor, body) VALUES (?1, ?2, ?3, ?4, ?5)",
         p![event.server_seq, event.kind(), &ts(event.at), &event.actor, &json],
@@ -1101,59 +1077,4 @@ fn push_in(
         });
     }
     Ok((results, events))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_incident_event_built_around_the_incident_json_is_the_event_serialised() {
-        let now = Utc::now();
-        let incident = Incident {
-            id: uuid::Uuid::now_v7(),
-            title: "道路积水 \"东门\"\n二行".into(),
-            class: citydeck_protocol::IncidentClass::NaturalDisaster,
-            grade: citydeck_protocol::Grade::II,
-            location: citydeck_protocol::GeoPoint {
-                lon: 24.94,
-                lat: 60.17,
-            },
-            source: "operator".into(),
-            status: citydeck_protocol::Stage::Assigned,
-            description: Some("desc".into()),
-            address: None,
-            external_id: Some("ext-1".into()),
-            occurred_at: now,
-            created_at: now,
-            updated_at: now,
-            created_by: "operator".into(),
-            seq: 42,
-            assignee: Some("team-1".into()),
-            acknowledged_by: vec!["leader".into()],
-            notes: Vec::new(),
-        };
-        let inc_json = serde_json::to_string(&incident).unwrap();
-        for body in [
-            EventBody::IncidentCreated {
-                incident: incident.clone(),
-            },
-            EventBody::IncidentUpdated {
-                incident: incident.clone(),
-            },
-        ] {
-            let event = Event {
-                server_seq: 42,
-                at: now,
-                actor: "o\"p".into(),
-                body,
-            };
-            let built = incident_event_json(&event, &inc_json).unwrap();
-            let parsed: Event = serde_json::from_str(&built).unwrap();
-            assert_eq!(parsed, event);
-            let a: serde_json::Value = serde_json::from_str(&built).unwrap();
-            let b = serde_json::to_value(&event).unwrap();
-            assert_eq!(a, b, "the same JSON as serde's");
-        }
-    }
 }
