@@ -121,10 +121,17 @@ impl Cache {
 
     /// The oldest `limit` pending actions, in `client_seq` order, as pushed.
     pub fn pending_ops(&self, limit: u32) -> Result<Vec<PushOp>> {
+        self.pending_ops_after(0, limit)
+    }
+
+    /// The next `limit` pending actions with a `client_seq` above `after`, oldest first: the batch after one
+    /// that is pushed but not settled yet (the sync engine pushes it while the previous answer is recorded).
+    pub fn pending_ops_after(&self, after: u64, limit: u32) -> Result<Vec<PushOp>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT client_seq, op_id, op FROM outbox WHERE state = 'pending' ORDER BY client_seq LIMIT ?1",
+            "SELECT client_seq, op_id, op FROM outbox WHERE state = 'pending' AND client_seq > ?1
+             ORDER BY client_seq LIMIT ?2",
         )?;
-        let rows = st.query_map([limit], |r| {
+        let rows = st.query_map(params![after, limit], |r| {
             Ok((
                 r.get::<_, u64>(0)?,
                 r.get::<_, String>(1)?,

@@ -465,6 +465,15 @@ fn the_outbox_queues_in_order_and_settles_each_answer() {
     let pending = c.pending_ops(3).unwrap();
     assert_eq!(pending.len(), 3);
     assert_eq!(pending[0].op, note_op(1));
+    // The batch after one pushed but not settled yet.
+    let next: Vec<_> = c
+        .pending_ops_after(2, 10)
+        .unwrap()
+        .iter()
+        .map(|o| o.client_seq)
+        .collect();
+    assert_eq!(next, [3, 4]);
+    assert!(c.pending_ops_after(4, 10).unwrap().is_empty());
     let result = |i: usize, status, first, reason: Option<&str>| PushResult {
         op_id: ids[i].0,
         status,

@@ -159,20 +159,53 @@ impl SyncEngine {
 impl Ctx {
     /// Pushes the pending outbox in `client_seq` order, a batch at a time, recording each answer, until nothing
     /// is pending. A rejected action is settled (it leaves the queue) and never blocks the ones behind it.
+    ///
+    /// Pipelined: the next batch is read and pushed while the previous answer is still being written to the
+    /// cache (the writes take turns on the cache; settles stay in order). Pushes are never concurrent — a batch
+    /// may act on an incident created by the one before — and a batch pushed but not settled when something
+    /// fails is simply pushed again next time (the hub answers `duplicate`).
     async fn push_outbox(&self) -> Result<(), SyncError> {
-        let self_batch = self.push_batch;
-        loop {
+        let mut settling: Option<tokio::task::JoinHandle<Result<(), StoreError>>> = None;
+        let result = self.push_pipelined(&mut settling).await;
+        // Whatever happened, let the last answer land in the cache before returning.
+        let settled = match settling.take() {
+            Some(h) => h
+                .await
+                .map_err(|e| SyncError::Stream(e.to_string()))?
+                .map_err(SyncError::from),
+            None => Ok(()),
+        };
+        result.and(settled)
+    }
+
+    async fn push_pipelined(
+        &self,
+        settling: &mut Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
+    ) -> Result<(), SyncError> {
+        let (client_id, mut ops) = {
             let cache = self.cache.clone();
-            let (client_id, ops) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
+            let batch = self.push_batch;
+            tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
                 let c = cache.lock().unwrap_or_else(|p| p.into_inner());
-                Ok((c.client_id()?, c.pending_ops(self_batch)?))
+                Ok((c.client_id()?, c.pending_ops(batch)?))
             })
             .await
-            .map_err(|e| SyncError::Stream(e.to_string()))??;
+            .map_err(|e| SyncError::Stream(e.to_string()))??
+        };
+        loop {
             if ops.is_empty() {
-                return Ok(());
+                // Nothing after the unsettled batch: once it has landed, look again from the oldest pending
+                // action (something queued meanwhile, or nothing: done).
+                let Some(h) = settling.take() else { return Ok(()) };
+                h.await.map_err(|e| SyncError::Stream(e.to_string()))??;
+                self.status.send_modify(|_| {});
+                ops = self.read_pending(0).await?;
+                if ops.is_empty() {
+                    return Ok(());
+                }
             }
             let n = ops.len();
+            let after = ops.last().map_or(0, |o| o.client_seq);
             let answer = match self.client.push(client_id, &ops).await {
                 Ok(a) => a,
                 // The hub refuses the whole batch for good (this account may not act, or it cannot read it):
@@ -200,19 +233,39 @@ impl Ctx {
                     answer.results.len()
                 )));
             }
+            tracing::debug!(hub = self.client.base(), ops = n, "outbox pushed");
+            // The previous answer has landed by now (settles stay in order) ...
+            if let Some(h) = settling.take() {
+                h.await.map_err(|e| SyncError::Stream(e.to_string()))??;
+                self.status.send_modify(|_| {});
+            }
+            // ... read the next batch before this answer takes the cache, then record it in the background
+            // while the next batch is on its way.
+            ops = self.read_pending(after).await?;
             let cache = self.cache.clone();
             let now = Utc::now();
-            tokio::task::spawn_blocking(move || {
+            *settling = Some(tokio::task::spawn_blocking(move || {
                 cache
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .settle(&answer.results, now)
-            })
-            .await
-            .map_err(|e| SyncError::Stream(e.to_string()))??;
-            tracing::debug!(hub = self.client.base(), ops = n, "outbox pushed");
-            self.status.send_modify(|_| {});
+            }));
         }
+    }
+
+    /// The next batch of pending actions after `client_seq` `after`.
+    async fn read_pending(&self, after: u64) -> Result<Vec<citydeck_protocol::PushOp>, SyncError> {
+        let cache = self.cache.clone();
+        let batch = self.push_batch;
+        tokio::task::spawn_blocking(move || {
+            cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pending_ops_after(after, batch)
+        })
+        .await
+        .map_err(|e| SyncError::Stream(e.to_string()))?
+        .map_err(SyncError::from)
     }
 
     async fn run(self) {

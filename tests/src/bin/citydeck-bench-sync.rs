@@ -4,6 +4,8 @@
 //! measurement:
 //! - drain: 10,000 queued actions pushed to a real hub after reconnect (the agent process, start to `drained`)
 //!   vs a raw SQLite bulk insert of the same 10,000 rows (one transaction, WAL, synchronous=FULL);
+//! - the hub's storage floor: the rows the hub keeps for those actions, bulk-inserted the same raw way (the
+//!   best ratio any drain could reach with this storage);
 //! - bootstrap: 100,000 incidents pulled into an empty cache vs reading the same events over HTTP only;
 //! - memory: the sync process's peak RSS holding a cache of 100,000 incidents.
 
@@ -44,6 +46,54 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 
 fn secs(d: Duration) -> String {
     format!("{:.3} s", d.as_secs_f64())
+}
+
+/// The least a drain can cost on this disk: the rows the hub keeps for the drained actions — each one's
+/// incident, its event in the log and its `(client_id, op_id)` idempotency record, with the hub's own indexes —
+/// copied out of the hub's database and bulk-inserted into an empty one the way the raw baseline is (one
+/// transaction, prepared statements, WAL, synchronous=FULL). No HTTP, no JSON, no validation: if this alone is
+/// slower than `raw / 0.3`, no drain can reach 0.3× with this storage. Returns (time, rows).
+fn storage_floor(hub_db: &std::path::Path, out: &std::path::Path) -> anyhow::Result<(Duration, usize)> {
+    const TABLES: [&str; 3] = ["incidents", "events", "client_ops"];
+    let hub = rusqlite::Connection::open_with_flags(hub_db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let mut conn = rusqlite::Connection::open(out)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    let mut data = Vec::new();
+    for t in TABLES {
+        // The hub's own DDL: the table, then its indexes.
+        let ddl: Vec<String> = hub
+            .prepare(
+                "SELECT sql FROM sqlite_master WHERE tbl_name = ?1 AND sql IS NOT NULL ORDER BY type DESC",
+            )?
+            .query_map([t], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        anyhow::ensure!(!ddl.is_empty(), "the hub has no table {t}");
+        for sql in &ddl {
+            conn.execute_batch(sql)?;
+        }
+        let mut st = hub.prepare(&format!("SELECT * FROM {t}"))?;
+        let cols = st.column_count();
+        let rows: Vec<Vec<rusqlite::types::Value>> = st
+            .query_map([], |r| (0..cols).map(|i| r.get(i)).collect())?
+            .collect::<Result<_, _>>()?;
+        data.push((t, cols, rows));
+    }
+    let n = data.iter().map(|(_, _, rows)| rows.len()).sum();
+    let start = Instant::now();
+    let tx = conn.transaction()?;
+    for (t, cols, rows) in &data {
+        let marks = (1..=*cols)
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut st = tx.prepare(&format!("INSERT INTO {t} VALUES ({marks})"))?;
+        for row in rows {
+            st.execute(rusqlite::params_from_iter(row.iter()))?;
+        }
+    }
+    tx.commit()?;
+    Ok((start.elapsed(), n))
 }
 
 #[tokio::main]
@@ -111,6 +161,14 @@ async fn main() -> anyhow::Result<()> {
         secs(drain),
         secs(raw),
         raw.as_secs_f64() / drain.as_secs_f64()
+    );
+    let floor = storage_floor(&work.join("hub.sqlite"), &work.join("floor.sqlite"))?;
+    println!(
+        "hub storage floor: the {} rows the hub keeps for these actions (incident, event, idempotency record), bulk-inserted raw: {} | best drain/raw ratio this storage allows = {:.3}× | drain/floor = {:.3}×",
+        floor.1,
+        secs(floor.0),
+        raw.as_secs_f64() / floor.0.as_secs_f64(),
+        floor.0.as_secs_f64() / drain.as_secs_f64()
     );
 
     // ---- cold bootstrap of 100,000 incidents
