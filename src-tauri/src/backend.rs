@@ -257,7 +257,8 @@ impl Backend {
         tokio::task::spawn_blocking(move || -> anyhow::Result<MapDelta> {
             let c = cache.lock().unwrap_or_else(|p| p.into_inner());
             let mut delta = c.map_delta(after)?;
-            delta.resources = citydeck_sim::teams::positions(&teams, &c.assigned_open_incidents()?);
+            let ids: Vec<&str> = teams.iter().map(|t| t.id.as_str()).collect();
+            delta.resources = citydeck_sim::teams::positions(&teams, &c.current_jobs(&ids)?);
             delta.sensors = c.sensor_sites(SENSOR_SITES)?;
             Ok(delta)
         })

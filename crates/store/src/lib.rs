@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../migrations/0002_outbox.sql")),
     (3, include_str!("../migrations/0003_incident_columns.sql")),
     (4, include_str!("../migrations/0004_feed_order.sql")),
+    (5, include_str!("../migrations/0005_team_jobs.sql")),
 ];
 
 pub fn latest_version() -> u32 {
@@ -451,14 +452,20 @@ impl Cache {
         Ok(delta)
     }
 
-    /// Open incidents assigned to someone (where the response teams are follows from these).
-    pub fn assigned_open_incidents(&self) -> Result<Vec<Incident>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT body FROM incidents WHERE status != 'closed' AND assignee IS NOT NULL")?;
-        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
-        rows.map(|b| serde_json::from_str(&b?).map_err(|e| StoreError::Corrupt(e.to_string())))
-            .collect()
+    /// For each of `assignees` (team ids), the open incident most recently assigned to it or changed while
+    /// assigned, if any: what the map needs to place the teams. One index probe per team (cache schema 5), so
+    /// it costs the same with ten or ten thousand open assignments.
+    pub fn current_jobs<S: AsRef<str>>(&self, assignees: &[S]) -> Result<Vec<Incident>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT body FROM incidents WHERE assignee = ?1 AND status != 'closed' ORDER BY seq DESC LIMIT 1",
+        )?;
+        let mut out = Vec::new();
+        for a in assignees {
+            if let Some(body) = st.query_row([a.as_ref()], |r| r.get::<_, String>(0)).optional()? {
+                out.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            }
+        }
+        Ok(out)
     }
 
     /// The city sensors that have reported (incidents from the `iot-sensor` source), one site per location,

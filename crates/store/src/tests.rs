@@ -692,9 +692,55 @@ fn sensor_sites_and_assigned_incidents_for_the_map() {
     assert_eq!((market.state.as_str(), market.value), ("alarm", 1.0));
     assert_eq!(market.name, "Kauppatori");
     assert_eq!(sites.iter().find(|s| s.lon == 24.95).unwrap().state, "normal");
-    let busy = c.assigned_open_incidents().unwrap();
+    let busy = c.current_jobs(&["rescue-x-1", "medical-9"]).unwrap();
     assert_eq!(busy.len(), 1);
     assert_eq!(busy[0].id, assigned.id);
+}
+
+#[test]
+fn a_team_is_where_its_latest_open_job_is_found_by_one_index_probe() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let job = |seq: u64, team: &str, stage: Stage| {
+        let mut i = incident(seq, IncidentClass::Accident, Grade::II, stage);
+        i.assignee = Some(team.into());
+        i
+    };
+    let (older, newer, closed) = (
+        job(1, "rescue-1", Stage::Assigned),
+        job(2, "rescue-1", Stage::Handling),
+        job(3, "police-2", Stage::Assigned),
+    );
+    let evs: Vec<Event> = [&older, &newer, &closed]
+        .iter()
+        .map(|i| created(i.seq, (*i).clone()))
+        .collect();
+    c.apply_events(&evs, now()).unwrap();
+    let mut done = closed.clone();
+    done.seq = 4;
+    done.status = Stage::Closed;
+    let update = Event {
+        server_seq: 4,
+        at: now(),
+        actor: "operator".into(),
+        body: EventBody::IncidentUpdated { incident: done },
+    };
+    c.apply_events(&[update], now()).unwrap();
+    let jobs = c.current_jobs(&["rescue-1", "police-2", "nobody"]).unwrap();
+    assert_eq!(
+        jobs.iter().map(|i| i.id).collect::<Vec<_>>(),
+        [newer.id],
+        "rescue-1's latest open job; police-2's is closed; nobody has none"
+    );
+    let plan: String = c
+        .conn
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT body FROM incidents WHERE assignee = ?1 AND status != 'closed' \
+             ORDER BY seq DESC LIMIT 1",
+            ["rescue-1"],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("incidents_open_assignee"), "{plan}");
 }
 
 #[test]
@@ -737,7 +783,7 @@ fn a_version_2_cache_gains_the_map_columns_from_its_incident_bodies() {
     }
     let c = Cache::open(&path).unwrap();
     assert_eq!(c.schema_version().unwrap(), latest_version());
-    let a = c.assigned_open_incidents().unwrap();
+    let a = c.current_jobs(&["rescue-1"]).unwrap();
     assert_eq!(a.len(), 1);
     assert_eq!(a[0].id, assigned.id);
     let sites = c.sensor_sites(10).unwrap();
