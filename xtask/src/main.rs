@@ -266,6 +266,18 @@ fn build_ui() -> Result<()> {
     Ok(())
 }
 
+/// The hub, the desktop (UI inside) and the map benchmark as users run them: release builds. Returns their folder.
+fn build_bench_desktop() -> Result<PathBuf> {
+    data::ensure(&root())?;
+    build_ui()?;
+    step("build: hub, desktop and map benchmark (release)");
+    run(cargo()
+        .args(["build", "--release", "-p", "citydeck-hub", "-p", "citydeck", "-p", "citydeck-tests"])
+        .args(["--bin", "citydeck-hub", "--bin", "citydeck", "--bin", "citydeck-bench-map"])
+        .args(FEATURES))?;
+    Ok(target_dir().join("release"))
+}
+
 fn build_desktop() -> Result<()> {
     step("hub and desktop binaries");
     run(cargo()
@@ -376,29 +388,19 @@ fn bench(which: Option<&str>) -> Result<()> {
             run(Command::new(bins.join("citydeck-bench-sync"))
                 .arg(&bins)
                 .arg(std::env::temp_dir().join("citydeck-bench-sync")))?;
-            // The whole desktop (shell + WebKit processes) with 100,000 incidents in its cache, in the real window.
-            data::ensure(&root())?;
-            build_ui()?;
-            build_desktop()?;
-            // (citydeck-tests does not depend on the desktop, so no feature flag here rebuilds it)
-            run(cargo().args(["build", "-p", "citydeck-tests", "--bin", "citydeck-bench-map"]))?;
-            let debug = target_dir().join("debug");
-            step("bench sync: desktop memory with 100,000 cached incidents (real window under Xvfb)");
+            // The whole desktop (shell + WebKit processes) with 100,000 incidents in its cache, in the real window,
+            // against the empty desktop.
+            let bins = build_bench_desktop()?;
+            step("bench sync: desktop memory with 100,000 cached incidents vs none (real window under Xvfb)");
             run(Command::new("xvfb-run")
                 .args(["-a", "-s", "-screen 0 1920x1080x24"])
-                .arg(debug.join("citydeck-bench-map"))
-                .arg(&debug)
+                .arg(bins.join("citydeck-bench-map"))
+                .arg(&bins)
                 .arg(std::env::temp_dir().join("citydeck-bench-memory"))
                 .args(["memory", "100000"]))
         }
         Some("map") => {
-            data::ensure(&root())?;
-            build_ui()?;
-            build_desktop()?;
-            step("build: map benchmark");
-            // (citydeck-tests does not depend on the desktop, so no feature flag here rebuilds it)
-            run(cargo().args(["build", "-p", "citydeck-tests", "--bin", "citydeck-bench-map"]))?;
-            let bins = target_dir().join("debug");
+            let bins = build_bench_desktop()?;
             step(
                 "bench map: the real window under Xvfb at 1920x1080, empty vs 10,000 markers + 100 updates/s",
             );

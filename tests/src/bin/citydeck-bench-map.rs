@@ -5,7 +5,7 @@
 //! the ratio loaded / empty (target ≤ 1.5×).
 //!
 //! `citydeck-bench-map <bin dir> <work dir> memory [n]` measures instead the whole desktop's resident memory
-//! with `n` (100,000) incidents synced into its cache and on the map.
+//! with `n` (100,000) incidents synced into its cache and on the map, against the empty desktop in the same run.
 //!
 //! `citydeck-bench-map <bin dir> <work dir> [seconds] [points] [updates per second]`; `<bin dir>` holds
 //! `citydeck-hub` and `citydeck` (built with the UI inside).
@@ -246,8 +246,8 @@ fn proc_mem(names: &[&str]) -> Vec<ProcMem> {
 }
 
 /// The whole desktop's memory (the shell process and WebKit's web and network processes) with `n` incidents
-/// in its cache, after it synced them all and the map holds them.
-async fn memory(bins: &Path, work: &Path, n: usize) -> anyhow::Result<()> {
+/// in its cache, after it synced them all and the map holds them; and the desktop's own processes.
+async fn memory_once(bins: &Path, work: &Path, n: usize) -> anyhow::Result<(Duration, Vec<ProcMem>)> {
     let (dir, hub) = fresh_hub(bins, &work.join(format!("memory-{n}")))?;
     seed(&client(&hub.url, "operator")?, n).await?;
     let w = open_app(
@@ -276,29 +276,63 @@ async fn memory(bins: &Path, work: &Path, n: usize) -> anyhow::Result<()> {
         .into_iter()
         .filter(|p| !p.name.starts_with("citydeck-"))
         .collect();
-    let sum = |f: fn(&ProcMem) -> u64| procs.iter().map(f).sum::<u64>() as f64 / 1024.0;
-    let total = procs.iter().map(|p| p.rss).sum::<u64>();
-    println!(
-        "desktop memory with {n} cached incidents (synced and drawn in {:.1} s): PSS {:.0} MB (target < 300 MB) | RSS {:.0} MB now, {:.0} MB summed peaks, {:.0} MB anonymous — {}",
-        synced.as_secs_f64(),
-        sum(|p| p.pss),
-        sum(|p| p.rss),
-        sum(|p| p.hwm),
-        sum(|p| p.anon),
+    finish(w.c, w._driver, outcome).await;
+    anyhow::ensure!(
+        procs.iter().map(|p| p.rss).sum::<u64>() > 0,
+        "no desktop process found"
+    );
+    drop(hub);
+    Ok((synced, procs))
+}
+
+/// Desktop memory with `n` incidents, against the same desktop with none measured in the same run (the floor
+/// the engine — WebKitGTK with its web process, software GL here — sets before any data).
+async fn memory(bins: &Path, work: &Path, n: usize) -> anyhow::Result<()> {
+    let mb = |kib: u64| kib as f64 / 1024.0;
+    let sum = |procs: &[ProcMem], f: fn(&ProcMem) -> u64| mb(procs.iter().map(f).sum::<u64>());
+    let line = |procs: &[ProcMem]| {
         procs
             .iter()
-            .map(|p| format!(
-                "{} PSS {:.0} / RSS {:.0} / anon {:.0} MB",
-                p.name,
-                p.pss as f64 / 1024.0,
-                p.rss as f64 / 1024.0,
-                p.anon as f64 / 1024.0
-            ))
+            .map(|p| {
+                format!(
+                    "{} PSS {:.0} / RSS {:.0} / anon {:.0} MB",
+                    p.name,
+                    mb(p.pss),
+                    mb(p.rss),
+                    mb(p.anon)
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ")
+    };
+    let (_, empty) = memory_once(bins, work, 0).await?;
+    let (synced, full) = memory_once(bins, work, n).await?;
+    for (label, procs) in [("0".to_string(), &empty), (n.to_string(), &full)] {
+        println!(
+            "desktop memory with {label} cached incidents: PSS {:.0} MB | RSS {:.0} MB now, {:.0} MB summed peaks, {:.0} MB anonymous — {}",
+            sum(procs, |p| p.pss),
+            sum(procs, |p| p.rss),
+            sum(procs, |p| p.hwm),
+            sum(procs, |p| p.anon),
+            line(procs)
+        );
+    }
+    let shell = |procs: &[ProcMem]| {
+        procs
+            .iter()
+            .filter(|p| p.name == "citydeck")
+            .map(|p| p.rss)
+            .sum::<u64>()
+    };
+    println!(
+        "with {n} incidents (synced and drawn in {:.1} s): whole desktop PSS {:.0} MB (target < 300 MB; the empty desktop alone: {:.0} MB) | growth for the data {:+.0} MB PSS ({:.2}× the empty desktop) | the desktop's own process (shell, cache, sync) RSS {:.0} MB",
+        synced.as_secs_f64(),
+        sum(&full, |p| p.pss),
+        sum(&empty, |p| p.pss),
+        sum(&full, |p| p.pss) - sum(&empty, |p| p.pss),
+        sum(&full, |p| p.pss) / sum(&empty, |p| p.pss),
+        mb(shell(&full)),
     );
-    finish(w.c, w._driver, outcome).await;
-    anyhow::ensure!(total > 0, "no desktop process found");
     Ok(())
 }
 
