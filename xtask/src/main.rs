@@ -272,8 +272,24 @@ fn build_bench_desktop() -> Result<PathBuf> {
     build_ui()?;
     step("build: hub, desktop and map benchmark (release)");
     run(cargo()
-        .args(["build", "--release", "-p", "citydeck-hub", "-p", "citydeck", "-p", "citydeck-tests"])
-        .args(["--bin", "citydeck-hub", "--bin", "citydeck", "--bin", "citydeck-bench-map"])
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "citydeck-hub",
+            "-p",
+            "citydeck",
+            "-p",
+            "citydeck-tests",
+        ])
+        .args([
+            "--bin",
+            "citydeck-hub",
+            "--bin",
+            "citydeck",
+            "--bin",
+            "citydeck-bench-map",
+        ])
         .args(FEATURES))?;
     Ok(target_dir().join("release"))
 }
