@@ -165,23 +165,27 @@ impl Ctx {
     /// may act on an incident created by the one before — and a batch pushed but not settled when something
     /// fails is simply pushed again next time (the hub answers `duplicate`).
     async fn push_outbox(&self) -> Result<(), SyncError> {
-        let mut settling: Option<tokio::task::JoinHandle<Result<(), StoreError>>> = None;
+        let mut settling: Option<Settling> = None;
         let result = self.push_pipelined(&mut settling).await;
         // Whatever happened, let the last answer land in the cache before returning.
         let settled = match settling.take() {
-            Some(h) => h
-                .await
-                .map_err(|e| SyncError::Stream(e.to_string()))?
-                .map_err(SyncError::from),
+            Some(h) => {
+                let r = join_settle(h).await;
+                self.status.send_modify(|_| {});
+                r
+            }
             None => Ok(()),
         };
-        result.and(settled)
+        match (result, settled) {
+            (Err(push), Err(settle)) => {
+                tracing::warn!(error = %settle, "recording the hub's answer to the outbox failed");
+                Err(push)
+            }
+            (result, settled) => result.and(settled),
+        }
     }
 
-    async fn push_pipelined(
-        &self,
-        settling: &mut Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
-    ) -> Result<(), SyncError> {
+    async fn push_pipelined(&self, settling: &mut Option<Settling>) -> Result<(), SyncError> {
         let (client_id, mut ops) = {
             let cache = self.cache.clone();
             let batch = self.push_batch;
@@ -197,7 +201,7 @@ impl Ctx {
                 // Nothing after the unsettled batch: once it has landed, look again from the oldest pending
                 // action (something queued meanwhile, or nothing: done).
                 let Some(h) = settling.take() else { return Ok(()) };
-                h.await.map_err(|e| SyncError::Stream(e.to_string()))??;
+                join_settle(h).await?;
                 self.status.send_modify(|_| {});
                 ops = self.read_pending(0).await?;
                 if ops.is_empty() {
@@ -206,7 +210,9 @@ impl Ctx {
             }
             let n = ops.len();
             let after = ops.last().map_or(0, |o| o.client_seq);
-            let answer = match self.client.push(client_id, &ops).await {
+            // The next batch is read while this one is on the wire.
+            let (pushed, next) = tokio::join!(self.client.push(client_id, &ops), self.read_pending(after));
+            let answer = match pushed {
                 Ok(a) => a,
                 // The hub refuses the whole batch for good (this account may not act, or it cannot read it):
                 // settle these as rejected with its words, so the queue drains and syncing goes on.
@@ -227,29 +233,38 @@ impl Ctx {
                 }
                 Err(e) => return Err(e.into()),
             };
-            if answer.results.len() != n {
+            if answer.results.len() != n || answer.results.iter().zip(&ops).any(|(r, o)| r.op_id != o.op_id) {
                 return Err(SyncError::Stream(format!(
-                    "push of {n} ops answered {} results",
+                    "push of {n} ops answered {} results that do not match them one for one",
                     answer.results.len()
                 )));
             }
             tracing::debug!(hub = self.client.base(), ops = n, "outbox pushed");
-            // The previous answer has landed by now (settles stay in order) ...
-            if let Some(h) = settling.take() {
-                h.await.map_err(|e| SyncError::Stream(e.to_string()))??;
-                self.status.send_modify(|_| {});
-            }
-            // ... read the next batch before this answer takes the cache, then record it in the background
-            // while the next batch is on its way.
-            ops = self.read_pending(after).await?;
+            // Hand the answer over at once: a task of its own records it after the previous one (settles stay in
+            // order) and finishes even if this session is cancelled or fails next, so an answer the hub gave is
+            // never lost.
+            let previous = settling.take();
+            let had_previous = previous.is_some();
             let cache = self.cache.clone();
             let now = Utc::now();
-            *settling = Some(tokio::task::spawn_blocking(move || {
-                cache
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .settle(&answer.results, now)
+            *settling = Some(tokio::spawn(async move {
+                if let Some(p) = previous {
+                    join_settle(p).await?;
+                }
+                tokio::task::spawn_blocking(move || {
+                    cache
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .settle(&answer.results, now)
+                })
+                .await
+                .map_err(|e| SyncError::Stream(e.to_string()))?
+                .map_err(SyncError::from)
             }));
+            if had_previous {
+                self.status.send_modify(|_| {});
+            }
+            ops = next?;
         }
     }
 
@@ -481,6 +496,13 @@ impl Ctx {
             }
         }
     }
+}
+
+/// The background recording of a push's answer (and of every answer before it).
+type Settling = tokio::task::JoinHandle<Result<(), SyncError>>;
+
+async fn join_settle(h: Settling) -> Result<(), SyncError> {
+    h.await.map_err(|e| SyncError::Stream(e.to_string()))?
 }
 
 #[cfg(test)]

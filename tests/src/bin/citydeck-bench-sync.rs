@@ -64,7 +64,7 @@ fn storage_floor(hub_db: &std::path::Path, out: &std::path::Path) -> anyhow::Res
         // The hub's own DDL: the table, then its indexes.
         let ddl: Vec<String> = hub
             .prepare(
-                "SELECT sql FROM sqlite_master WHERE tbl_name = ?1 AND sql IS NOT NULL ORDER BY type DESC",
+                "SELECT sql FROM sqlite_master WHERE tbl_name = ?1 AND sql IS NOT NULL ORDER BY type <> 'table'",
             )?
             .query_map([t], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
