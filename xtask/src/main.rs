@@ -266,11 +266,13 @@ fn build_ui() -> Result<()> {
     Ok(())
 }
 
-/// The hub, the desktop (UI inside) and the map benchmark as users run them: release builds. Returns their folder.
-fn build_bench_desktop() -> Result<PathBuf> {
+/// The hub, the desktop (UI inside), the sync agent and both benchmarks as users run them: release builds, in
+/// one cargo invocation (one feature set, so `bench sync` and `bench map` never rebuild each other's binaries).
+/// Returns their folder.
+fn build_bench_bins() -> Result<PathBuf> {
     data::ensure(&root())?;
     build_ui()?;
-    step("build: hub, desktop and map benchmark (release)");
+    step("build: hub, desktop, sync agent and benchmarks (release)");
     run(cargo()
         .args([
             "build",
@@ -288,8 +290,9 @@ fn build_bench_desktop() -> Result<PathBuf> {
             "--bin",
             "citydeck",
             "--bin",
-            "citydeck-bench-map",
+            "citydeck-sync-agent",
         ])
+        .args(["--bin", "citydeck-bench-sync", "--bin", "citydeck-bench-map"])
         .args(FEATURES))?;
     Ok(target_dir().join("release"))
 }
@@ -384,29 +387,13 @@ fn test() -> Result<()> {
 fn bench(which: Option<&str>) -> Result<()> {
     match which {
         Some("sync") => {
-            step("release build: hub, sync agent, bench");
-            run(cargo().args([
-                "build",
-                "--release",
-                "-p",
-                "citydeck-hub",
-                "-p",
-                "citydeck-tests",
-                "--bin",
-                "citydeck-hub",
-                "--bin",
-                "citydeck-sync-agent",
-                "--bin",
-                "citydeck-bench-sync",
-            ]))?;
-            let bins = target_dir().join("release");
+            let bins = build_bench_bins()?;
             step("bench sync");
             run(Command::new(bins.join("citydeck-bench-sync"))
                 .arg(&bins)
                 .arg(std::env::temp_dir().join("citydeck-bench-sync")))?;
             // The whole desktop (shell + WebKit processes) with 100,000 incidents in its cache, in the real window,
             // against the empty desktop.
-            let bins = build_bench_desktop()?;
             step("bench sync: desktop memory with 100,000 cached incidents vs none (real window under Xvfb)");
             run(Command::new("xvfb-run")
                 .args(["-a", "-s", "-screen 0 1920x1080x24"])
@@ -416,7 +403,7 @@ fn bench(which: Option<&str>) -> Result<()> {
                 .args(["memory", "100000"]))
         }
         Some("map") => {
-            let bins = build_bench_desktop()?;
+            let bins = build_bench_bins()?;
             step(
                 "bench map: the real window under Xvfb at 1920x1080, empty vs 10,000 markers + 100 updates/s",
             );

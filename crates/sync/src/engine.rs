@@ -169,11 +169,7 @@ impl Ctx {
         let result = self.push_pipelined(&mut settling).await;
         // Whatever happened, let the last answer land in the cache before returning.
         let settled = match settling.take() {
-            Some(h) => {
-                let r = join_settle(h).await;
-                self.status.send_modify(|_| {});
-                r
-            }
+            Some(h) => join_settle(h).await,
             None => Ok(()),
         };
         match (result, settled) {
@@ -186,23 +182,14 @@ impl Ctx {
     }
 
     async fn push_pipelined(&self, settling: &mut Option<Settling>) -> Result<(), SyncError> {
-        let (client_id, mut ops) = {
-            let cache = self.cache.clone();
-            let batch = self.push_batch;
-            tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
-                let c = cache.lock().unwrap_or_else(|p| p.into_inner());
-                Ok((c.client_id()?, c.pending_ops(batch)?))
-            })
-            .await
-            .map_err(|e| SyncError::Stream(e.to_string()))??
-        };
+        let client_id = on_cache(&self.cache, |c| c.client_id()).await?;
+        let mut ops = self.read_pending(0).await?;
         loop {
             if ops.is_empty() {
                 // Nothing after the unsettled batch: once it has landed, look again from the oldest pending
                 // action (something queued meanwhile, or nothing: done).
                 let Some(h) = settling.take() else { return Ok(()) };
                 join_settle(h).await?;
-                self.status.send_modify(|_| {});
                 ops = self.read_pending(0).await?;
                 if ops.is_empty() {
                     return Ok(());
@@ -241,46 +228,26 @@ impl Ctx {
             }
             tracing::debug!(hub = self.client.base(), ops = n, "outbox pushed");
             // Hand the answer over at once: a task of its own records it after the previous one (settles stay in
-            // order) and finishes even if this session is cancelled or fails next, so an answer the hub gave is
-            // never lost.
+            // order), tells the window, and finishes even if this session is cancelled or fails next, so an answer
+            // the hub gave is never lost.
             let previous = settling.take();
-            let had_previous = previous.is_some();
-            let cache = self.cache.clone();
-            let now = Utc::now();
+            let (cache, status, now) = (self.cache.clone(), self.status.clone(), Utc::now());
             *settling = Some(tokio::spawn(async move {
                 if let Some(p) = previous {
                     join_settle(p).await?;
                 }
-                tokio::task::spawn_blocking(move || {
-                    cache
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .settle(&answer.results, now)
-                })
-                .await
-                .map_err(|e| SyncError::Stream(e.to_string()))?
-                .map_err(SyncError::from)
+                on_cache(&cache, move |c| c.settle(&answer.results, now)).await?;
+                status.send_modify(|_| {});
+                Ok(())
             }));
-            if had_previous {
-                self.status.send_modify(|_| {});
-            }
             ops = next?;
         }
     }
 
     /// The next batch of pending actions after `client_seq` `after`.
     async fn read_pending(&self, after: u64) -> Result<Vec<citydeck_protocol::PushOp>, SyncError> {
-        let cache = self.cache.clone();
         let batch = self.push_batch;
-        tokio::task::spawn_blocking(move || {
-            cache
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .pending_ops_after(after, batch)
-        })
-        .await
-        .map_err(|e| SyncError::Stream(e.to_string()))?
-        .map_err(SyncError::from)
+        on_cache(&self.cache, move |c| c.pending_ops_after(after, batch)).await
     }
 
     async fn run(self) {
@@ -332,15 +299,12 @@ impl Ctx {
     }
 
     async fn apply(&self, events: Vec<Event>) -> Result<(), SyncError> {
-        let cache = self.cache.clone();
-        let (last_seq, at) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
-            let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+        let (last_seq, at) = on_cache(&self.cache, move |c| {
             let now = Utc::now();
             c.apply_events(&events, now)?;
             Ok((c.last_seq()?, now))
         })
-        .await
-        .map_err(|e| SyncError::Stream(e.to_string()))??;
+        .await?;
         self.status.send_modify(|s| {
             s.last_seq = last_seq;
             s.last_sync_at = Some(at);
@@ -352,17 +316,14 @@ impl Ctx {
         // 0. is this still the log the cache was filled from?
         let health = self.client.health().await?;
         if !health.log_id.is_empty() {
-            let cache = self.cache.clone();
             let log_id = health.log_id.clone();
             let exercise = health.exercise;
-            let reset = tokio::task::spawn_blocking(move || {
-                let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+            let reset = on_cache(&self.cache, move |c| {
                 let reset = c.bind_log(&log_id)?;
                 c.set_exercise(exercise)?;
-                Ok::<_, StoreError>(reset)
+                Ok(reset)
             })
-            .await
-            .map_err(|e| SyncError::Stream(e.to_string()))??;
+            .await?;
             if reset {
                 tracing::warn!(hub = self.client.base(), "hub log replaced: cache starts over");
                 self.status.send_modify(|s| s.last_seq = 0);
@@ -371,13 +332,8 @@ impl Ctx {
         // 0b. the current mode first: a screen that was offline must show it before replaying the backlog
         let mode = self.client.mode().await?;
         {
-            let cache = self.cache.clone();
             let epoch = mode.epoch;
-            let changed = tokio::task::spawn_blocking(move || {
-                cache.lock().unwrap_or_else(|p| p.into_inner()).adopt_mode(&mode)
-            })
-            .await
-            .map_err(|e| SyncError::Stream(e.to_string()))??;
+            let changed = on_cache(&self.cache, move |c| c.adopt_mode(&mode)).await?;
             if changed {
                 tracing::info!(
                     hub = self.client.base(),
@@ -397,13 +353,8 @@ impl Ctx {
             let head = page.head;
             self.status.send_modify(|s| s.hub_head = Some(head));
             if page.events.is_empty() {
-                let cache = self.cache.clone();
                 let now = Utc::now();
-                tokio::task::spawn_blocking(move || {
-                    cache.lock().unwrap_or_else(|p| p.into_inner()).touch_sync(now)
-                })
-                .await
-                .map_err(|e| SyncError::Stream(e.to_string()))??;
+                on_cache(&self.cache, move |c| c.touch_sync(now)).await?;
                 self.status.send_modify(|s| s.last_sync_at = Some(now));
             } else {
                 self.apply(page.events).await?;
@@ -496,6 +447,18 @@ impl Ctx {
             }
         }
     }
+}
+
+/// Runs `f` on the cache off the async threads (SQLite blocks).
+async fn on_cache<T: Send + 'static>(
+    cache: &Arc<Mutex<Cache>>,
+    f: impl FnOnce(&mut Cache) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, SyncError> {
+    let cache = cache.clone();
+    tokio::task::spawn_blocking(move || f(&mut cache.lock().unwrap_or_else(|p| p.into_inner())))
+        .await
+        .map_err(|e| SyncError::Stream(e.to_string()))?
+        .map_err(SyncError::from)
 }
 
 /// The background recording of a push's answer (and of every answer before it).
