@@ -96,6 +96,63 @@ async fn clicking_a_marker_opens_its_detail_and_a_feed_row_flies_the_map_to_it()
             Duration::from_secs(60),
         )
         .await?;
+        // A click on a cluster bubble zooms in to what it holds (the bubbles are the cockpit's own, not
+        // MapLibre's: the map looks up the bubble's extent).
+        const BUBBLE: &str = "(() => {
+             const m = window.citydeckMap.map; const r = m.getCanvas().getBoundingClientRect();
+             const inside = (p) => p.x > 60 && p.y > 60 && p.x < r.width - 60 && p.y < r.height - 60;
+             if (m.isMoving()) return null;
+             const f = m.queryRenderedFeatures({ layers: ['cd-clusters'] })
+               .filter(f => inside(m.project(f.geometry.coordinates)))
+               .sort((a, b) => b.properties.point_count - a.properties.point_count)[0];
+             if (!f) return null;
+             const p = m.project(f.geometry.coordinates);
+             return { x: r.left + p.x, y: r.top + p.y, zoom: m.getZoom(), count: f.properties.point_count };
+           })()";
+        // (the map may still be fitting the city and loading its tiles)
+        let _ = wait_js(c, BUBBLE, "a cluster bubble drawn", Duration::from_secs(20)).await;
+        let bubble = js(c, &format!("return {BUBBLE};")).await?;
+        let (Some(bx), Some(by), Some(bz)) = (
+            bubble["x"].as_f64(),
+            bubble["y"].as_f64(),
+            bubble["zoom"].as_f64(),
+        ) else {
+            let state = js(
+                c,
+                &format!(
+                    "return {{ map: {BASEMAP_STATE}, source: window.citydeckMap.map.querySourceFeatures('cd-incidents').length, \
+                       rendered: window.citydeckMap.renderedCount() }};"
+                ),
+            )
+            .await?;
+            return Err(format!("no cluster bubble drawn with 521 incidents: {bubble}; {state}"));
+        };
+        let click_at = |x: f64, y: f64| {
+            fantoccini::actions::MouseActions::new("mouse".into())
+                .then(fantoccini::actions::PointerAction::MoveTo {
+                    duration: None,
+                    x,
+                    y,
+                })
+                .then(fantoccini::actions::PointerAction::Down {
+                    button: fantoccini::actions::MOUSE_BUTTON_LEFT,
+                })
+                .then(fantoccini::actions::PointerAction::Up {
+                    button: fantoccini::actions::MOUSE_BUTTON_LEFT,
+                })
+        };
+        c.perform_actions(click_at(bx, by)).await.map_err(|e| e.to_string())?;
+        wait_js(
+            c,
+            &format!(
+                "window.citydeckMap.map.getZoom() > {bz} + 0.5 && !window.citydeckMap.map.isMoving() \
+                 && window.citydeckMap.selected() === null"
+            ),
+            &format!("the map zoomed in to the clicked bubble ({bubble})"),
+            Duration::from_secs(10),
+        )
+        .await?;
+
         // Bring the marker out of its cluster, then click it where WebKit drew it, as a user would.
         let pos = c
             .execute_async(
@@ -154,19 +211,7 @@ async fn clicking_a_marker_opens_its_detail_and_a_feed_row_flies_the_map_to_it()
                 return Err(format!("the marker was not drawn on its own: {pos}; map {state}"));
             }
         };
-        let click = fantoccini::actions::MouseActions::new("mouse".into())
-            .then(fantoccini::actions::PointerAction::MoveTo {
-                duration: None,
-                x,
-                y,
-            })
-            .then(fantoccini::actions::PointerAction::Down {
-                button: fantoccini::actions::MOUSE_BUTTON_LEFT,
-            })
-            .then(fantoccini::actions::PointerAction::Up {
-                button: fantoccini::actions::MOUSE_BUTTON_LEFT,
-            });
-        c.perform_actions(click).await.map_err(|e| e.to_string())?;
+        c.perform_actions(click_at(x, y)).await.map_err(|e| e.to_string())?;
         if let Err(e) =
             wait_for_text(c, "#incident-detail", "地图点击目标 Kauppatori", Duration::from_secs(10)).await
         {

@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use super::cluster::Params;
 use super::MapLayer;
 
 pub const SRC_INCIDENTS: &str = "cd-incidents";
@@ -39,6 +40,16 @@ pub const INTERACTIVE: [&str; 6] = [
 /// deeper).
 pub fn cluster_max_zoom(s: f64) -> u32 {
     14 + s.max(1.0).log2().round() as u32
+}
+
+/// How the cockpit clusters incidents ([`super::cluster`]): a 40 px radius (scaled with the wall), bubbles of 3
+/// or more, none above [`cluster_max_zoom`].
+pub fn cluster_params(s: f64) -> Params {
+    Params {
+        radius_px: (40.0 * s).round(),
+        max_zoom: cluster_max_zoom(s),
+        min_points: 3,
+    }
 }
 
 /// Flying to an incident zooms at least this far in (past the clusters).
@@ -94,9 +105,8 @@ fn grade_radius(s: f64) -> Value {
 }
 
 /// The sources, empty (filled by the engine). `districts` is fetched by MapLibre from the map protocol.
-pub fn sources(districts_url: &str, s: f64) -> Vec<(&'static str, Value)> {
+pub fn sources(districts_url: &str) -> Vec<(&'static str, Value)> {
     let empty = json!({"type": "FeatureCollection", "features": []});
-    let count = |g: &str| json!(["+", ["case", ["==", ["get", "grade"], g], 1, 0]]);
     vec![
         (SRC_DISTRICTS, json!({"type": "geojson", "data": districts_url})),
         (
@@ -104,12 +114,8 @@ pub fn sources(districts_url: &str, s: f64) -> Vec<(&'static str, Value)> {
             json!({
                 "type": "geojson",
                 "data": empty,
+                // Not clustered by MapLibre: the cockpit sends the bubbles it clustered itself (`cluster_params`).
                 "promoteId": "id",
-                "cluster": true,
-                "clusterRadius": (40.0 * s).round(),
-                "clusterMinPoints": 3,
-                "clusterMaxZoom": cluster_max_zoom(s),
-                "clusterProperties": {"g1": count("I"), "g2": count("II"), "g3": count("III")},
                 "buffer": 32,
             }),
         ),
@@ -159,7 +165,7 @@ pub fn layers(s: f64) -> Vec<Value> {
             "id": "cd-heat", "type": "heatmap", "source": SRC_INCIDENTS, "maxzoom": 17,
             "layout": {"visibility": "none"},
             "paint": {
-                // The source is clustered: a bubble weighs (sub-linearly) what it holds; wide kernels blend the
+                // Zoomed out the source holds bubbles: a bubble weighs (sub-linearly) what it holds; wide kernels blend the
                 // bubbles into one density surface.
                 "heatmap-weight": ["case", ["has", "point_count"],
                     ["min", 3, ["*", 0.4, ["sqrt", ["get", "point_count"]]]],
@@ -375,7 +381,7 @@ mod tests {
 
     #[test]
     fn every_layer_has_a_known_source_and_the_interactive_ones_exist() {
-        let srcs: Vec<&str> = sources("x", 2.0).into_iter().map(|(id, _)| id).collect();
+        let srcs: Vec<&str> = sources("x").into_iter().map(|(id, _)| id).collect();
         let all = layers(2.0);
         for l in &all {
             assert!(srcs.contains(&l["source"].as_str().unwrap()), "{l}");

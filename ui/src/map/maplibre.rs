@@ -82,8 +82,6 @@ extern "C" {
     fn set_data(this: &GeoJsonSource, data: &JsValue);
     #[wasm_bindgen(method, js_name = updateData)]
     fn update_data(this: &GeoJsonSource, diff: &JsValue);
-    #[wasm_bindgen(method, js_name = getClusterExpansionZoom)]
-    fn get_cluster_expansion_zoom(this: &GeoJsonSource, cluster_id: f64) -> Promise;
 
     pub type ScaleControl;
     #[wasm_bindgen(constructor)]
@@ -201,6 +199,8 @@ enum Camera {
 struct Stats {
     /// Pushes into the incident source (`updateData` / `setData`).
     pushes: u64,
+    /// Main-thread time of the last push's clustering and diff (ms).
+    flush_ms: f64,
     /// Main-thread time of the last / the slowest per-frame pass (ms).
     last_frame_ms: f64,
     max_frame_ms: f64,
@@ -402,6 +402,8 @@ impl Inner {
         self.listen(&map, "load", |i, _| i.on_load());
         self.listen(&map, "click", |i, e| i.on_click(&e));
         self.listen(&map, "mousemove", |i, e| i.on_move(&e));
+        // Incidents are clustered for the zoom shown: a new zoom level re-clusters (next frame).
+        self.listen(&map, "zoom", |i, _| i.follow_zoom());
         // The user moved the map: a resize keeps their view.
         self.listen(&map, "dragstart", |i, _| i.last_fit.set(None));
         self.listen(&map, "wheel", |i, _| i.last_fit.set(None));
@@ -484,7 +486,7 @@ impl Inner {
                 warn(&format!("citydeck map: icon {name}: {e:?}"));
             }
         }
-        for (id, spec) in layers::sources(&map_url("districts.geojson"), self.scale.get()) {
+        for (id, spec) in layers::sources(&map_url("districts.geojson")) {
             if let Err(e) = map.add_source(id, &js(&spec)) {
                 warn(&format!("citydeck map: source {id}: {e:?}"));
             }
@@ -503,6 +505,7 @@ impl Inner {
         map.add_control(&NavigationControl::new(&nav), "bottom-right");
         drop(map);
         self.loaded.set(true);
+        self.follow_zoom();
         self.vis_dirty.set(true);
         self.ui.ready.set(true);
         self.start_pulse();
@@ -521,6 +524,7 @@ impl Inner {
         if !self.loaded.get() {
             return;
         }
+        self.follow_zoom();
         let Some(map) = self.map() else { return };
         for spec in layers::layers(s) {
             let id = spec["id"].as_str().unwrap_or_default();
@@ -536,6 +540,21 @@ impl Inner {
                     }
                 }
             }
+        }
+    }
+
+    /// Tell the incident store the zoom level (floored) and cluster parameters the map shows now.
+    fn follow_zoom(&self) {
+        let Some(z) = self.map().map(|m| m.get_zoom()) else {
+            return;
+        };
+        let zoom = z.floor().clamp(0.0, 24.0) as u32;
+        let mut store = self.store.borrow_mut();
+        store.set_view(zoom, layers::cluster_params(self.scale.get()));
+        let pending = store.pending() > 0;
+        drop(store);
+        if pending {
+            self.schedule();
         }
     }
 
@@ -564,11 +583,15 @@ impl Inner {
         }
         let Some(map) = self.map() else { return };
         let t0 = now_ms();
-        // Each push makes MapLibre's worker re-cluster the whole source and reload its tiles: with many
-        // incidents, push at most every `len / 40` ms (250 ms at 10,000), batching everything in between.
+        // Each push costs MapLibre's worker an index update and the tiles it touches, and costs this thread a
+        // re-clustering pass: with a big source (zoomed in past the bubbles, every incident single) or a slow
+        // pass, push at most every `features / 40` ms (250 ms at 10,000) or 3× the last pass, batching what
+        // comes in between. Zoomed out the source is a few hundred bubbles and markers: every frame.
         let flush = {
             let mut store = self.store.borrow_mut();
-            let gap = (store.len() as f64 / 40.0).min(300.0);
+            let gap = (store.source_len() as f64 / 40.0)
+                .max(3.0 * self.stats.borrow().flush_ms)
+                .min(300.0);
             if store.pending() > 0 && !store.resetting() && t0 - self.last_push.get() < gap {
                 self.frame_scheduled.set(false);
                 drop(store);
@@ -578,9 +601,12 @@ impl Inner {
             }
             store.flush()
         };
+        let flush_ms = now_ms() - t0;
         if flush.is_some() {
             self.last_push.set(t0);
-            self.stats.borrow_mut().pushes += 1;
+            let mut st = self.stats.borrow_mut();
+            st.pushes += 1;
+            st.flush_ms = flush_ms;
         }
         if let Some(flush) = flush {
             if let Some(src) = self.source(&map, SRC_INCIDENTS) {
@@ -798,27 +824,23 @@ impl Inner {
         let layer = get(&get(&f, "layer"), "id").as_string().unwrap_or_default();
         let props = get(&f, "properties");
         if layer == L_CLUSTERS {
-            let Some(cid) = get(&props, "cluster_id").as_f64() else {
+            // Zoom to what the bubble holds (past the clusters if its incidents are all at one spot).
+            let Some(key) = get(&props, "id").as_string() else {
                 return;
             };
-            let coords = get(&get(&f, "geometry"), "coordinates");
+            let Some([w, so, e, n]) = self.store.borrow().bubble_bounds(&key) else {
+                return;
+            };
             let Some(map) = self.map() else { return };
-            let Some(src) = self.source(&map, SRC_INCIDENTS) else {
-                return;
-            };
-            let p = src.get_cluster_expansion_zoom(cid);
-            let weak = self.me.clone();
-            leptos::task::spawn_local(async move {
-                if let (Ok(z), Some(i)) = (JsFuture::from(p).await, weak.upgrade()) {
-                    if let Some(map) = i.map() {
-                        let o = Object::new();
-                        set(&o, "center", coords);
-                        set(&o, "zoom", z.as_f64().unwrap_or(14.0) + 0.2);
-                        set(&o, "duration", 600);
-                        map.ease_to(&o);
-                    }
-                }
-            });
+            let b = Array::of2(
+                &Array::of2(&w.into(), &so.into()),
+                &Array::of2(&e.into(), &n.into()),
+            );
+            let o = Object::new();
+            set(&o, "padding", 80.0 * self.scale.get());
+            set(&o, "maxZoom", layers::fly_zoom(self.scale.get()));
+            set(&o, "duration", 600);
+            map.fit_bounds(&b, &o);
             return;
         }
         if layer == L_POINTS || layer == L_FOCUS_POINT {
@@ -1057,9 +1079,10 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 /// - `select(id)` — as a click on its marker; `selected()` — the selected incident id or null
 /// - `startFrameProbe()` / `stopFrameProbe()` — animation-frame intervals in between:
 ///   `{frames, renders, meanMs, p50Ms, p95Ms, p99Ms, maxMs, fps}` (`renders`: MapLibre repaints)
-/// - `stats()` — `{features, pending, pushes, fullLoads, lastFrameMs, maxFrameMs}`: incidents held, changes not
-///   yet pushed, pushes into the source (one per frame at most, at most every `features / 40` ms), whole
-///   reloads, main-thread time of the last / slowest per-frame pass
+/// - `stats()` — `{features, pending, pushes, fullLoads, sourceFeatures, flushMs, lastFrameMs, maxFrameMs}`:
+///   incidents held, changes not yet pushed, pushes into the source (one per frame at most), whole reloads,
+///   features the source holds (bubbles and single markers), main-thread time of the last push's clustering
+///   and diff, of the last / slowest per-frame pass
 fn install_hook(inner: &Rc<Inner>) {
     let Some(w) = web_sys::window() else { return };
     let o = Object::new();
@@ -1285,6 +1308,8 @@ fn install_hook(inner: &Rc<Inner>) {
                     set(&r, "pending", s.pending() as f64);
                     set(&r, "pushes", st.pushes as f64);
                     set(&r, "fullLoads", st.full_loads as f64);
+                    set(&r, "sourceFeatures", s.source_len() as f64);
+                    set(&r, "flushMs", st.flush_ms);
                     set(&r, "lastFrameMs", st.last_frame_ms);
                     set(&r, "maxFrameMs", st.max_frame_ms);
                     r.into()

@@ -12,6 +12,7 @@
 //! per animation frame one `updateData({add, remove})` (or one `setData` after a full reload). A shell
 //! without `map_delta` is fed from the snapshot's incidents instead.
 
+pub mod cluster;
 pub mod layers;
 pub mod maplibre;
 pub mod store;

@@ -12,6 +12,8 @@ use citydeck_protocol::ipc::{MapDelta, MapPoint, MapResource, MapSensor, Wartime
 use citydeck_protocol::{Grade, Incident};
 use uuid::Uuid;
 
+use super::cluster::{abbreviated, cluster, Bubble, Clustered, Params};
+
 /// What the source must be told this frame.
 #[derive(Debug, PartialEq)]
 pub enum Flush {
@@ -21,6 +23,18 @@ pub enum Flush {
     Diff(String),
 }
 
+/// What the source holds under one feature id.
+#[derive(Debug, PartialEq)]
+enum Held {
+    /// An incident on its own (feature id = the incident id).
+    Single,
+    /// A bubble (feature id `c-<first incident id>`): its feature JSON, to tell whether it changed, and what it
+    /// covers (a click zooms to that).
+    Bubble { json: String, bbox: [f64; 4] },
+}
+
+/// The map's copy of the incidents and what its source holds: at a zoom where incidents cluster
+/// ([`PointStore::set_view`]) the bubbles and the single markers ([`super::cluster`]), otherwise every incident.
 #[derive(Default)]
 pub struct PointStore {
     points: HashMap<Uuid, MapPoint>,
@@ -28,10 +42,14 @@ pub struct PointStore {
     reset: bool,
     /// Upserted since the last flush.
     dirty: HashSet<Uuid>,
-    /// Removed since the last flush, and present in the source.
+    /// Removed since the last flush.
     gone: HashSet<Uuid>,
-    /// Ids the source holds (as of the last flush).
-    in_source: HashSet<Uuid>,
+    /// What the source holds (as of the last flush), by feature id.
+    in_source: HashMap<String, Held>,
+    /// The zoom (floored) and cluster parameters to draw at; None: never cluster.
+    view: Option<(u32, Params)>,
+    /// The view `in_source` was made for.
+    shown: Option<(u32, Params)>,
     /// The `seq` to pass as `after` next time.
     pub seq: u64,
     counts: [usize; 4],
@@ -44,6 +62,10 @@ pub fn grade_rank(g: Grade) -> usize {
         Grade::III => 2,
         Grade::IV => 3,
     }
+}
+
+fn clusters_at(view: Option<(u32, Params)>) -> bool {
+    view.is_some_and(|(z, p)| z <= p.max_zoom)
 }
 
 impl PointStore {
@@ -64,14 +86,34 @@ impl PointStore {
         self.counts
     }
 
+    /// Features the source holds (bubbles and single markers).
+    pub fn source_len(&self) -> usize {
+        self.in_source.len()
+    }
+
+    /// What a bubble (by feature id) covers: west, south, east, north.
+    pub fn bubble_bounds(&self, feature_id: &str) -> Option<[f64; 4]> {
+        match self.in_source.get(feature_id)? {
+            Held::Bubble { bbox, .. } => Some(*bbox),
+            Held::Single => None,
+        }
+    }
+
+    /// Draw at `zoom` (the map's, floored) with these cluster parameters from the next flush on.
+    pub fn set_view(&mut self, zoom: u32, params: Params) {
+        self.view = Some((zoom, params));
+    }
+
     /// The next flush is a whole reload.
     pub fn resetting(&self) -> bool {
         self.reset
     }
 
-    /// Changes not yet handed to the source.
+    /// Changes not yet handed to the source (a new view counts as one).
     pub fn pending(&self) -> usize {
-        self.dirty.len() + self.gone.len() + usize::from(self.reset)
+        let view =
+            usize::from(self.view != self.shown && (clusters_at(self.view) || clusters_at(self.shown)));
+        self.dirty.len() + self.gone.len() + usize::from(self.reset) + view
     }
 
     fn count(&mut self, p: &MapPoint, delta: isize) {
@@ -109,7 +151,7 @@ impl PointStore {
                 self.count(&old, -1);
             }
             self.dirty.remove(&id);
-            if !self.reset && self.in_source.contains(&id) {
+            if !self.reset {
                 self.gone.insert(id);
             }
         }
@@ -119,55 +161,120 @@ impl PointStore {
         }
     }
 
-    /// What the source needs this frame (None: nothing changed).
+    /// What the source needs this frame (None: nothing changed): after a reset the whole set; otherwise only
+    /// the features that changed — single markers upserted or removed, and bubbles whose content changed.
     pub fn flush(&mut self) -> Option<Flush> {
-        if self.reset {
-            self.reset = false;
-            self.dirty.clear();
-            self.gone.clear();
-            self.in_source = self.points.keys().copied().collect();
-            let mut s = String::with_capacity(self.points.len() * 220 + 64);
-            s.push_str(r#"{"type":"FeatureCollection","features":["#);
-            let mut first = true;
-            for p in self.points.values() {
-                if !first {
-                    s.push(',');
-                }
-                first = false;
-                feature_json(&mut s, p);
-            }
-            s.push_str("]}");
-            return Some(Flush::Full(s));
-        }
-        if self.dirty.is_empty() && self.gone.is_empty() {
+        if self.pending() == 0 {
             return None;
         }
-        let mut s = String::with_capacity(self.dirty.len() * 220 + self.gone.len() * 40 + 32);
-        s.push_str(r#"{"add":["#);
+        let view = self.view;
+        let clustered = clusters_at(view);
+        let incremental = !self.reset && !clustered && !clusters_at(self.shown);
+        self.shown = view;
+        let mut add = String::with_capacity(self.dirty.len() * 220 + 64);
         let mut first = true;
-        for id in self.dirty.drain() {
-            if let Some(p) = self.points.get(&id) {
-                if !first {
-                    s.push(',');
-                }
-                first = false;
-                feature_json(&mut s, p);
-                self.in_source.insert(id);
-            }
-        }
-        s.push_str(r#"],"remove":["#);
-        let mut first = true;
-        for id in self.gone.drain() {
+        let mut push = |s: &mut String, json: &str| {
             if !first {
                 s.push(',');
             }
             first = false;
+            s.push_str(json);
+        };
+        let mut remove: Vec<String> = Vec::new();
+        let mut feature = String::with_capacity(256);
+        if incremental {
+            // Every incident is drawn on its own: only what changed.
+            for id in self.dirty.drain() {
+                if let Some(p) = self.points.get(&id) {
+                    feature.clear();
+                    feature_json(&mut feature, p);
+                    push(&mut add, &feature);
+                    self.in_source.insert(id.to_string(), Held::Single);
+                }
+            }
+            for id in self.gone.drain() {
+                let key = id.to_string();
+                if self.in_source.remove(&key).is_some() {
+                    remove.push(key);
+                }
+            }
+        } else {
+            let drawn = match view {
+                Some((zoom, params)) if clustered => cluster(&self.points, zoom, params),
+                _ => Clustered {
+                    bubbles: Vec::new(),
+                    singles: self.points.keys().copied().collect(),
+                },
+            };
+            let reset = std::mem::take(&mut self.reset);
+            let mut next: HashMap<String, Held> =
+                HashMap::with_capacity(drawn.bubbles.len() + drawn.singles.len());
+            for b in &drawn.bubbles {
+                let key = format!("c-{}", b.seed);
+                let json = bubble_json(&key, b);
+                let same =
+                    matches!(self.in_source.get(&key), Some(Held::Bubble { json: old, .. }) if *old == json);
+                if reset || !same {
+                    push(&mut add, &json);
+                }
+                next.insert(key, Held::Bubble { json, bbox: b.bbox });
+            }
+            for id in &drawn.singles {
+                let key = id.to_string();
+                let held = matches!(self.in_source.get(&key), Some(Held::Single));
+                if reset || !held || self.dirty.contains(id) {
+                    if let Some(p) = self.points.get(id) {
+                        feature.clear();
+                        feature_json(&mut feature, p);
+                        push(&mut add, &feature);
+                    }
+                }
+                next.insert(key, Held::Single);
+            }
+            if !reset {
+                remove.extend(self.in_source.keys().filter(|k| !next.contains_key(*k)).cloned());
+            }
+            self.in_source = next;
+            self.dirty.clear();
+            self.gone.clear();
+            if reset {
+                return Some(Flush::Full(format!(
+                    r#"{{"type":"FeatureCollection","features":[{add}]}}"#
+                )));
+            }
+        }
+        if first && remove.is_empty() {
+            return None;
+        }
+        let mut s = String::with_capacity(add.len() + remove.len() * 40 + 32);
+        s.push_str(r#"{"add":["#);
+        s.push_str(&add);
+        s.push_str(r#"],"remove":["#);
+        for (k, id) in remove.iter().enumerate() {
+            if k > 0 {
+                s.push(',');
+            }
             let _ = write!(s, "\"{id}\"");
-            self.in_source.remove(&id);
         }
         s.push_str("]}");
         Some(Flush::Diff(s))
     }
+}
+
+/// A bubble as a GeoJSON feature, with the properties MapLibre's own clusters have (`cluster`,
+/// `point_count`, `point_count_abbreviated`) and the incidents per grade inside (`g1` … `g4`).
+fn bubble_json(key: &str, b: &Bubble) -> String {
+    format!(
+        r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{:.6},{:.6}]}},"properties":{{"id":"{key}","cluster":true,"point_count":{},"point_count_abbreviated":"{}","g1":{},"g2":{},"g3":{},"g4":{}}}}}"#,
+        b.lon,
+        b.lat,
+        b.count,
+        abbreviated(b.count),
+        b.grades[0],
+        b.grades[1],
+        b.grades[2],
+        b.grades[3]
+    )
 }
 
 fn json_str(s: &str) -> String {
@@ -441,7 +548,8 @@ mod tests {
         s.apply(delta(false, 11, vec![pt(3, 11, Grade::II)], vec![]));
         s.apply(delta(false, 12, vec![pt(1, 12, Grade::II)], vec![2]));
         s.apply(delta(false, 13, vec![pt(4, 13, Grade::III)], vec![4]));
-        assert_eq!(s.pending(), 3);
+        // 1 and 3 upserted, 2 and 4 removed (4 came and went between two frames: nothing to tell the source).
+        assert_eq!(s.pending(), 4);
         let Some(Flush::Diff(d)) = s.flush() else {
             panic!("diff")
         };
@@ -465,6 +573,120 @@ mod tests {
         assert!(v["add"][0]["properties"]["title"].as_str().unwrap().contains('"'));
         assert_eq!(s.counts(), [0, 2, 0, 0]);
         assert_eq!(s.len(), 2);
+    }
+
+    fn at(n: u128, seq: u64, lon: f64, lat: f64, grade: Grade) -> MapPoint {
+        MapPoint {
+            lon,
+            lat,
+            ..pt(n, seq, grade)
+        }
+    }
+
+    fn diff(f: Option<Flush>) -> (Vec<String>, Vec<String>) {
+        let Some(Flush::Diff(d)) = f else {
+            panic!("a diff expected, got {f:?}")
+        };
+        let v: serde_json::Value = serde_json::from_str(&d).unwrap();
+        let ids = |k: &str| -> Vec<String> {
+            let mut ids: Vec<String> = v[k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["properties"]["id"].as_str().or(f.as_str()).unwrap().to_string())
+                .collect();
+            ids.sort();
+            ids
+        };
+        (ids("add"), ids("remove"))
+    }
+
+    #[test]
+    fn zoomed_out_the_source_holds_bubbles_and_only_drawn_changes_are_pushed() {
+        let params = Params {
+            radius_px: 40.0,
+            max_zoom: 14,
+            min_points: 3,
+        };
+        let d = 360.0 / (512.0 * 4096.0); // one pixel of longitude at zoom 12
+        let mut s = PointStore::default();
+        s.set_view(12, params);
+        s.apply(delta(
+            true,
+            4,
+            vec![
+                at(1, 1, 24.94, 60.17, Grade::I),
+                at(2, 2, 24.94 + 4.0 * d, 60.17, Grade::III),
+                at(3, 3, 24.94 + 8.0 * d, 60.17, Grade::IV),
+                at(9, 4, 25.3, 60.3, Grade::II),
+            ],
+            vec![],
+        ));
+        let Some(Flush::Full(fc)) = s.flush() else {
+            panic!("full first")
+        };
+        let v: serde_json::Value = serde_json::from_str(&fc).unwrap();
+        let f = v["features"].as_array().unwrap();
+        assert_eq!(f.len(), 2, "{fc}");
+        let bubble = f.iter().find(|f| f["properties"]["cluster"] == true).unwrap();
+        let key = format!("c-{}", Uuid::from_u128(1));
+        assert_eq!(bubble["properties"]["id"], key);
+        assert_eq!(bubble["properties"]["point_count"], 3);
+        assert_eq!(bubble["properties"]["point_count_abbreviated"], "3");
+        assert_eq!(
+            [1, 2, 3, 4].map(|g| bubble["properties"][format!("g{g}")].as_u64().unwrap()),
+            [1, 0, 1, 1]
+        );
+        assert_eq!(s.source_len(), 2);
+        assert_eq!(
+            s.bubble_bounds(&key),
+            Some([24.94, 60.17, 24.94 + 8.0 * d, 60.17])
+        );
+        assert_eq!(s.bubble_bounds(&Uuid::from_u128(9).to_string()), None);
+
+        // A change inside the bubble that the bubble does not show (the stage): nothing to push.
+        let mut moved_on = at(2, 5, 24.94 + 4.0 * d, 60.17, Grade::III);
+        moved_on.stage = Stage::Assigned;
+        s.apply(delta(false, 5, vec![moved_on], vec![]));
+        assert_eq!(s.flush(), None);
+        assert_eq!(s.get(&Uuid::from_u128(2)).unwrap().stage, Stage::Assigned);
+
+        // A new incident joining it: only the bubble, with its new count.
+        s.apply(delta(
+            false,
+            6,
+            vec![at(4, 6, 24.94, 60.17 + 0.5 * d, Grade::I)],
+            vec![],
+        ));
+        assert_eq!(diff(s.flush()), (vec![key.clone()], vec![]));
+        // The lone incident changes (it is drawn on its own: pushed), then closes: removed.
+        s.apply(delta(false, 7, vec![at(9, 7, 25.3, 60.3, Grade::I)], vec![]));
+        assert_eq!(diff(s.flush()), (vec![Uuid::from_u128(9).to_string()], vec![]));
+        s.apply(delta(false, 8, vec![], vec![9]));
+        assert_eq!(diff(s.flush()), (vec![], vec![Uuid::from_u128(9).to_string()]));
+
+        // Zoomed in past the clusters: the bubble goes, its incidents come on their own; and back.
+        let singles: Vec<String> = [1u128, 2, 3, 4]
+            .iter()
+            .map(|n| Uuid::from_u128(*n).to_string())
+            .collect();
+        s.set_view(15, params);
+        assert_eq!(s.pending(), 1);
+        assert_eq!(diff(s.flush()), (singles.clone(), vec![key.clone()]));
+        assert_eq!(s.source_len(), 4);
+        // Unclustered, zooming further changes nothing; changes are pushed one by one.
+        s.set_view(16, params);
+        assert_eq!(s.flush(), None);
+        s.apply(delta(
+            false,
+            9,
+            vec![at(3, 9, 24.94 + 8.0 * d, 60.17, Grade::II)],
+            vec![],
+        ));
+        assert_eq!(diff(s.flush()), (vec![singles[2].clone()], vec![]));
+        s.set_view(12, params);
+        assert_eq!(diff(s.flush()), (vec![key], singles));
+        assert_eq!(s.counts(), [2, 1, 1, 0]);
     }
 
     #[test]
