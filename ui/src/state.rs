@@ -34,8 +34,15 @@ impl CockpitMode {
     }
 }
 
-/// Minimum spacing of snapshot fetches triggered by change events (≤ 4 per second).
+/// Minimum spacing of snapshot fetches triggered by change events (≤ 4 per second)...
 const MIN_FETCH_SPACING_MS: f64 = 250.0;
+/// ... and while changes stream in (a storm: every one of the last [`BUSY_AFTER`] fetches had the next change
+/// waiting for it), ≤ 1 per second: the feed then moves once a second, which an operator can still read, and
+/// the webview is not re-laying out and repainting its panels four times a second (on a wall painted in
+/// software that starved the map: `cargo xtask bench map`). The map has its own, faster path (`map_delta`), and
+/// this window's own actions show at once (the pending overlay, and their refresh keeps the short spacing).
+const BUSY_FETCH_SPACING_MS: f64 = 1000.0;
+const BUSY_AFTER: u32 = 4;
 /// Fallback refresh when no event arrives.
 const FALLBACK_REFRESH: Duration = Duration::from_secs(5);
 /// Clock tick: ages and the data-age badge are computed against [`AppState::now_ms`].
@@ -243,6 +250,20 @@ struct FetchCtl {
     /// A delayed fetch is already scheduled.
     timer_armed: bool,
     last_start_ms: f64,
+    /// Fetches in a row that found the next change already waiting (see [`BUSY_FETCH_SPACING_MS`]).
+    busy: u32,
+    /// A request from this window's own action is waiting: keep the short spacing.
+    urgent: bool,
+}
+
+impl FetchCtl {
+    fn spacing(&self) -> f64 {
+        if self.busy >= BUSY_AFTER && !self.urgent {
+            BUSY_FETCH_SPACING_MS
+        } else {
+            MIN_FETCH_SPACING_MS
+        }
+    }
 }
 
 /// Coalescing snapshot fetcher: any number of requests collapse into at most one fetch per
@@ -254,17 +275,32 @@ struct Fetcher {
 }
 
 impl Fetcher {
+    /// A change event (or the fallback timer).
     fn request(&self) {
+        self.request_with(false);
+    }
+
+    /// This window's own action: refresh with the short spacing even in a storm.
+    fn request_urgent(&self) {
+        self.request_with(true);
+    }
+
+    fn request_with(&self, urgent: bool) {
         let now = js_sys::Date::now();
         let mut c = self.ctl.borrow_mut();
+        c.urgent |= urgent;
         if c.in_flight {
             c.pending = true;
             return;
         }
+        let wait = c.last_start_ms + c.spacing() - now;
         if c.timer_armed {
-            return;
+            // A storm may have armed the long wait: an urgent request shortens it (the timer then finds
+            // nothing to do or fetches early).
+            if !urgent {
+                return;
+            }
         }
-        let wait = c.last_start_ms + MIN_FETCH_SPACING_MS - now;
         if wait > 0.0 {
             c.timer_armed = true;
             drop(c);
@@ -272,12 +308,19 @@ impl Fetcher {
             set_timeout(
                 move || {
                     this.ctl.borrow_mut().timer_armed = false;
-                    this.request();
+                    this.request_with(false);
                 },
                 Duration::from_millis(wait.ceil() as u64),
             );
             return;
         }
+        // The next change was already waiting when this fetch could start: a stream of changes.
+        if now - c.last_start_ms < BUSY_FETCH_SPACING_MS * 1.5 {
+            c.busy = c.busy.saturating_add(1);
+        } else {
+            c.busy = 0;
+        }
+        c.urgent = false;
         c.in_flight = true;
         c.last_start_ms = now;
         drop(c);
@@ -327,7 +370,7 @@ pub fn start(state: AppState) {
         Effect::new(move |prev: Option<u64>| {
             let n = state.refresh.get();
             if prev.is_some_and(|p| p != n) {
-                fetcher.request();
+                fetcher.request_urgent();
             }
             n
         });
