@@ -217,6 +217,10 @@ struct Probe {
 
 type FrameCallback = Closure<dyn FnMut(f64)>;
 
+/// Shortest spacing of two pushes into the incident source while changes stream in (ms): the map follows a
+/// storm twice a second.
+const MIN_PUSH_GAP_MS: f64 = 500.0;
+
 struct Inner {
     state: AppState,
     ui: MapUi,
@@ -583,15 +587,16 @@ impl Inner {
         }
         let Some(map) = self.map() else { return };
         let t0 = now_ms();
-        // Each push costs MapLibre's worker an index update and the tiles it touches, and costs this thread a
-        // re-clustering pass: with a big source (zoomed in past the bubbles, every incident single) or a slow
-        // pass, push at most every `features / 40` ms (250 ms at 10,000) or 3× the last pass, batching what
-        // comes in between. Zoomed out the source is a few hundred bubbles and markers: every frame.
+        // Each push costs MapLibre's worker an index update and the tiles it touches (under a stream of changes
+        // all over the city: every tile in view), and costs this thread a re-clustering pass. A change after a
+        // quiet spell goes out in the next frame; a stream is batched: at most one push per `MIN_PUSH_GAP_MS`,
+        // or per `features / 40` ms with a big source (zoomed in past the bubbles, every incident single), or
+        // per 3× the last pass.
         let flush = {
             let mut store = self.store.borrow_mut();
             let gap = (store.source_len() as f64 / 40.0)
                 .max(3.0 * self.stats.borrow().flush_ms)
-                .min(300.0);
+                .clamp(MIN_PUSH_GAP_MS, 1000.0);
             if store.pending() > 0 && !store.resetting() && t0 - self.last_push.get() < gap {
                 self.frame_scheduled.set(false);
                 drop(store);
