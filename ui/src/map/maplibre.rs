@@ -691,7 +691,9 @@ impl Inner {
             if !i.loaded.get() || i.destroyed.get() {
                 return;
             }
-            let grade1 = i.store.borrow().counts()[0] > 0
+            // Only grade-I incidents drawn on their own pulse: with none (or all inside bubbles) the map can go
+            // idle instead of repainting 14 times a second (on a wall painted in software, a core's worth).
+            let grade1 = i.store.borrow().pulsing() > 0
                 && i.visibility
                     .borrow()
                     .get(&MapLayer::Incidents)

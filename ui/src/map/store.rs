@@ -26,8 +26,8 @@ pub enum Flush {
 /// What the source holds under one feature id.
 #[derive(Debug, PartialEq)]
 enum Held {
-    /// An incident on its own (feature id = the incident id).
-    Single,
+    /// An incident on its own (feature id = the incident id); true: grade I (it pulses).
+    Single(bool),
     /// A bubble (feature id `c-<first incident id>`): its feature JSON, to tell whether it changed, and what it
     /// covers (a click zooms to that).
     Bubble { json: String, bbox: [f64; 4] },
@@ -53,6 +53,8 @@ pub struct PointStore {
     /// The `seq` to pass as `after` next time.
     pub seq: u64,
     counts: [usize; 4],
+    /// [`PointStore::pulsing`], as of the last flush.
+    pulsing: usize,
 }
 
 pub fn grade_rank(g: Grade) -> usize {
@@ -86,6 +88,11 @@ impl PointStore {
         self.counts
     }
 
+    /// Grade-I incidents the source holds as single markers (the ones that pulse; inside a bubble they do not).
+    pub fn pulsing(&self) -> usize {
+        self.pulsing
+    }
+
     /// Features the source holds (bubbles and single markers).
     pub fn source_len(&self) -> usize {
         self.in_source.len()
@@ -95,7 +102,7 @@ impl PointStore {
     pub fn bubble_bounds(&self, feature_id: &str) -> Option<[f64; 4]> {
         match self.in_source.get(feature_id)? {
             Held::Bubble { bbox, .. } => Some(*bbox),
-            Held::Single => None,
+            Held::Single(_) => None,
         }
     }
 
@@ -167,6 +174,16 @@ impl PointStore {
         if self.pending() == 0 {
             return None;
         }
+        let flush = self.flush_changes();
+        self.pulsing = self
+            .in_source
+            .values()
+            .filter(|h| matches!(h, Held::Single(true)))
+            .count();
+        flush
+    }
+
+    fn flush_changes(&mut self) -> Option<Flush> {
         let view = self.view;
         let clustered = clusters_at(view);
         let incremental = !self.reset && !clustered && !clusters_at(self.shown);
@@ -189,7 +206,8 @@ impl PointStore {
                     feature.clear();
                     feature_json(&mut feature, p);
                     push(&mut add, &feature);
-                    self.in_source.insert(id.to_string(), Held::Single);
+                    self.in_source
+                        .insert(id.to_string(), Held::Single(p.grade == Grade::I));
                 }
             }
             for id in self.gone.drain() {
@@ -221,7 +239,7 @@ impl PointStore {
             }
             for id in &drawn.singles {
                 let key = id.to_string();
-                let held = matches!(self.in_source.get(&key), Some(Held::Single));
+                let held = matches!(self.in_source.get(&key), Some(Held::Single(_)));
                 if reset || !held || self.dirty.contains(id) {
                     if let Some(p) = self.points.get(id) {
                         feature.clear();
@@ -229,7 +247,8 @@ impl PointStore {
                         push(&mut add, &feature);
                     }
                 }
-                next.insert(key, Held::Single);
+                let g1 = self.points.get(id).is_some_and(|p| p.grade == Grade::I);
+                next.insert(key, Held::Single(g1));
             }
             if !reset {
                 remove.extend(self.in_source.keys().filter(|k| !next.contains_key(*k)).cloned());
@@ -662,6 +681,7 @@ mod tests {
         // The lone incident changes (it is drawn on its own: pushed), then closes: removed.
         s.apply(delta(false, 7, vec![at(9, 7, 25.3, 60.3, Grade::I)], vec![]));
         assert_eq!(diff(s.flush()), (vec![Uuid::from_u128(9).to_string()], vec![]));
+        assert_eq!(s.pulsing(), 1, "the lone incident, now grade I, pulses");
         s.apply(delta(false, 8, vec![], vec![9]));
         assert_eq!(diff(s.flush()), (vec![], vec![Uuid::from_u128(9).to_string()]));
 
@@ -674,6 +694,7 @@ mod tests {
         assert_eq!(s.pending(), 1);
         assert_eq!(diff(s.flush()), (singles.clone(), vec![key.clone()]));
         assert_eq!(s.source_len(), 4);
+        assert_eq!(s.pulsing(), 2, "incidents 1 and 4, out of the bubble");
         // Unclustered, zooming further changes nothing; changes are pushed one by one.
         s.set_view(16, params);
         assert_eq!(s.flush(), None);
