@@ -253,6 +253,8 @@ async fn run(
 /// mapping them, so the shell's and WebKit's copies of libwebkit2gtk are not counted twice).
 struct ProcMem {
     name: String,
+    pid: u64,
+    ppid: u64,
     rss: u64,
     hwm: u64,
     anon: u64,
@@ -286,6 +288,8 @@ fn proc_mem(names: &[&str]) -> Vec<ProcMem> {
         if names.iter().any(|n| name.starts_with(n)) {
             let rollup = std::fs::read_to_string(e.path().join("smaps_rollup")).unwrap_or_default();
             found.push(ProcMem {
+                pid: e.file_name().to_string_lossy().parse().unwrap_or(0),
+                ppid: field(&status, "PPid:"),
                 rss: field(&status, "VmRSS:"),
                 hwm: field(&status, "VmHWM:"),
                 anon: field(&status, "RssAnon:"),
@@ -324,10 +328,30 @@ async fn memory_once(bins: &Path, work: &Path, n: usize) -> anyhow::Result<(Dura
     let synced = started.elapsed();
     // Settle: let the allocators give back what the bootstrap used.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let procs: Vec<ProcMem> = proc_mem(&["citydeck", "WebKitWebProces", "WebKitNetworkPr"])
+    // The desktop that shows the map: the shell whose WebKit web process it is, and WebKit's processes under
+    // that shell (an app a failed WebDriver connection attempt left behind is not counted, but said).
+    let all: Vec<ProcMem> = proc_mem(&["citydeck", "WebKitWebProces", "WebKitNetworkPr"])
         .into_iter()
         .filter(|p| !p.name.starts_with("citydeck-"))
         .collect();
+    let shells: Vec<u64> = all
+        .iter()
+        .filter(|p| p.name.starts_with("WebKitWebProces"))
+        .map(|p| p.ppid)
+        .collect();
+    let (procs, stray): (Vec<ProcMem>, Vec<ProcMem>) = all
+        .into_iter()
+        .partition(|p| shells.contains(&p.pid) || shells.contains(&p.ppid));
+    if !stray.is_empty() {
+        eprintln!(
+            "not counted (not the desktop on screen): {}",
+            stray
+                .iter()
+                .map(|p| format!("{} (pid {}, RSS {} KiB)", p.name, p.pid, p.rss))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     finish(w.c, w._driver, outcome).await;
     anyhow::ensure!(
         procs.iter().map(|p| p.rss).sum::<u64>() > 0,
