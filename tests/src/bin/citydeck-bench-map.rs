@@ -30,6 +30,22 @@ fn client(url: &str, user: &str) -> anyhow::Result<HubClient> {
     Ok(citydeck_tests::demo_client(url, user))
 }
 
+/// An incident of a random class and grade somewhere in [`BBOX`].
+fn random_incident(rng: &mut impl Rng, title: String) -> NewIncident {
+    NewIncident {
+        title,
+        class: IncidentClass::ALL[rng.gen_range(0..IncidentClass::ALL.len())],
+        grade: Grade::ALL[rng.gen_range(0..4)],
+        lon: rng.gen_range(BBOX[0]..BBOX[2]),
+        lat: rng.gen_range(BBOX[1]..BBOX[3]),
+        source: "bench".into(),
+        description: None,
+        address: None,
+        external_id: None,
+        occurred_at: None,
+    }
+}
+
 /// Pushes `n` incidents spread over the city (deterministic) and returns their ids.
 async fn seed(hub: &HubClient, n: usize) -> anyhow::Result<Vec<uuid::Uuid>> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
@@ -48,18 +64,7 @@ async fn seed(hub: &HubClient, n: usize) -> anyhow::Result<Vec<uuid::Uuid>> {
                     client_seq: seq,
                     op: Op::CreateIncident {
                         incident_id: Some(id),
-                        incident: NewIncident {
-                            title: format!("基准测试 事件 #{seq}"),
-                            class: IncidentClass::ALL[rng.gen_range(0..IncidentClass::ALL.len())],
-                            grade: Grade::ALL[rng.gen_range(0..4)],
-                            lon: rng.gen_range(BBOX[0]..BBOX[2]),
-                            lat: rng.gen_range(BBOX[1]..BBOX[3]),
-                            source: "bench".into(),
-                            description: None,
-                            address: None,
-                            external_id: None,
-                            occurred_at: None,
-                        },
+                        incident: random_incident(&mut rng, format!("基准测试 事件 #{seq}")),
                     },
                 }
             })
@@ -99,18 +104,7 @@ async fn updates(
                 let op = match seq % 10 {
                     k if k < new => Op::CreateIncident {
                         incident_id: Some(uuid::Uuid::now_v7()),
-                        incident: NewIncident {
-                            title: format!("基准测试 新事件 #{seq}"),
-                            class: IncidentClass::ALL[rng.gen_range(0..IncidentClass::ALL.len())],
-                            grade: Grade::ALL[rng.gen_range(0..4)],
-                            lon: rng.gen_range(BBOX[0]..BBOX[2]),
-                            lat: rng.gen_range(BBOX[1]..BBOX[3]),
-                            source: "bench".into(),
-                            description: None,
-                            address: None,
-                            external_id: None,
-                            occurred_at: None,
-                        },
+                        incident: random_incident(&mut rng, format!("基准测试 新事件 #{seq}")),
                     },
                     k if k < 2 * new => Op::ChangeStage {
                         incident_id: ids.pop()?,
