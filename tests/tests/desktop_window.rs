@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use citydeck_protocol::{Grade, IncidentClass, ModeKind, NewIncident};
 use citydeck_sync::{HubClient, ModeSwitch};
-use citydeck_tests::window::{finish, js, open_window, save_screenshot, wait_for_text, wait_js, Window};
+use citydeck_tests::window::{
+    click_css, finish, js, open_window, save_screenshot, wait_for_text, wait_js, Window,
+};
 use citydeck_tests::HubProcess;
 use fantoccini::Locator;
 
@@ -389,7 +391,7 @@ async fn offline_window_opens_from_the_cache_and_its_actions_land_once() {
         .await?;
         // 3. work offline: open the incident, add a note
         let row = format!(".feed-row[data-incident-id=\"{}\"]", flood.id);
-        js(&c, &format!("document.querySelector('{row}').click(); return true;")).await?;
+        click_css(&c, &row).await?;
         wait_js(&c, "document.querySelector('#incident-detail')", "detail panel", Duration::from_secs(10)).await?;
         let input = c
             .find(Locator::Css("#note-text"))
