@@ -98,6 +98,8 @@ fn FeedRow(v: IncidentView) -> impl IntoView {
     let pending = v.pending_ops;
     let stage_pending = v.stage_pending;
     let selected = move || state.selected.get() == Some(id);
+    // The clock ticks every second; the text (and the row's layout) changes only when the words do.
+    let age = Memo::new(move |_| i18n::age_ago(lang.get(), time::age_secs(state.now_ms.get(), &occurred)));
 
     view! {
         <div
@@ -141,7 +143,7 @@ fn FeedRow(v: IncidentView) -> impl IntoView {
                             }
                         })}
                     <span class="feed-age">
-                        {move || i18n::age_ago(lang.get(), time::age_secs(state.now_ms.get(), &occurred))}
+                        {age}
                     </span>
                 </div>
                 <div class="feed-line2">

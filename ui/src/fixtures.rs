@@ -34,3 +34,29 @@ pub fn snapshot(incidents: Vec<Incident>, mode: ModeState) -> CockpitSnapshot {
         generated_at: Utc::now(),
     }
 }
+
+/// An open grade-II accident in central Helsinki, reported now, with a new id.
+pub fn incident(title: &str) -> Incident {
+    use citydeck_protocol::{GeoPoint, Grade, IncidentClass, Stage};
+    let now = Utc::now();
+    Incident {
+        id: uuid::Uuid::now_v7(),
+        title: title.into(),
+        class: IncidentClass::Accident,
+        grade: Grade::II,
+        location: GeoPoint { lon: 24.94, lat: 60.17 },
+        source: "test".into(),
+        status: Stage::Collected,
+        description: None,
+        address: None,
+        external_id: None,
+        occurred_at: now,
+        created_at: now,
+        updated_at: now,
+        created_by: "operator".into(),
+        seq: 1,
+        assignee: None,
+        acknowledged_by: Vec::new(),
+        notes: Vec::new(),
+    }
+}

@@ -172,14 +172,7 @@ impl AppState {
                 let fresh: HashSet<Uuid> = self.snapshot.with_untracked(|old| match old {
                     // The first snapshot is the baseline: nothing is "new" on start-up.
                     None => HashSet::new(),
-                    Some(old) => {
-                        let known: HashSet<Uuid> = old.incidents.iter().map(|i| i.id).collect();
-                        snap.incidents
-                            .iter()
-                            .map(|i| i.id)
-                            .filter(|id| !known.contains(id))
-                            .collect()
-                    }
+                    Some(old) => flash_worthy(&old.incidents, &snap.incidents),
                 });
                 self.fresh_ids.set(fresh);
                 // Pending overlay: carry actions the new snapshot does not list until the cache shows them.
@@ -234,6 +227,26 @@ impl AppState {
             }
         }
     }
+}
+
+/// New incidents in one refresh beyond which only grade-I ones are highlighted: a flash says "look here", and
+/// thirty rows flashing at once in a storm say nothing (alarm fatigue) while each glow is a layer the webview
+/// composites for seconds.
+pub const FLASH_MAX: usize = 5;
+
+/// The incidents of `new` that were not in `old` and deserve the "new" highlight (see [`FLASH_MAX`]).
+pub fn flash_worthy(
+    old: &[citydeck_protocol::Incident],
+    new: &[citydeck_protocol::Incident],
+) -> HashSet<Uuid> {
+    let known: HashSet<Uuid> = old.iter().map(|i| i.id).collect();
+    let arrived: Vec<&citydeck_protocol::Incident> = new.iter().filter(|i| !known.contains(&i.id)).collect();
+    let storm = arrived.len() > FLASH_MAX;
+    arrived
+        .into_iter()
+        .filter(|i| !storm || i.grade == citydeck_protocol::Grade::I)
+        .map(|i| i.id)
+        .collect()
 }
 
 impl Default for AppState {
@@ -377,4 +390,45 @@ pub fn start(state: AppState) {
     }
 
     set_interval(move || fetcher.request(), FALLBACK_REFRESH);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use citydeck_protocol::Grade;
+
+    fn incidents(grades: &[Grade]) -> Vec<citydeck_protocol::Incident> {
+        grades
+            .iter()
+            .map(|g| {
+                let mut i = crate::fixtures::incident("x");
+                i.grade = *g;
+                i
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_few_arrivals_all_flash() {
+        let old = incidents(&[Grade::III; 3]);
+        let mut new = incidents(&[Grade::IV, Grade::II]);
+        new.extend(old.iter().cloned());
+        let f = flash_worthy(&old, &new);
+        assert_eq!(f.len(), 2);
+        assert!(new[..2].iter().all(|i| f.contains(&i.id)));
+        assert!(old.iter().all(|i| !f.contains(&i.id)));
+    }
+
+    #[test]
+    fn in_a_storm_only_grade_one_flashes() {
+        let old = incidents(&[Grade::III]);
+        let mut new = incidents(&[Grade::I, Grade::II, Grade::III, Grade::IV, Grade::IV, Grade::I]);
+        new.extend(old.iter().cloned());
+        let f = flash_worthy(&old, &new);
+        let ones: HashSet<Uuid> = new.iter().filter(|i| i.grade == Grade::I).map(|i| i.id).collect();
+        assert_eq!(f, ones);
+        // Exactly FLASH_MAX arrivals still all flash.
+        let five = incidents(&[Grade::IV; FLASH_MAX]);
+        assert_eq!(flash_worthy(&old, &five).len(), FLASH_MAX);
+    }
 }

@@ -110,9 +110,7 @@ fn ByGrade() -> impl IntoView {
                                     {move || count(g)}
                                 </div>
                                 <div class="grade-tile-bar">
-                                    <span style=move || {
-                                        format!("width:{:.1}%", pct(count(g), total()))
-                                    }></span>
+                                    <span style=move || bar_style(pct(count(g), total()))></span>
                                 </div>
                             </div>
                         }
@@ -121,6 +119,12 @@ fn ByGrade() -> impl IntoView {
             </div>
         </Panel>
     }
+}
+
+/// A bar's fill at `pct` percent: scaled, not resized, so that a refresh moves it on the compositor without a
+/// layout and repaint of the panel on each frame of the transition (the feed refreshes once a second in a storm).
+pub fn bar_style(pct: f64) -> String {
+    format!("transform:scaleX({:.4})", (pct / 100.0).clamp(0.0, 1.0))
 }
 
 fn pct(n: u64, of: u64) -> f64 {
@@ -163,7 +167,7 @@ fn ByClass() -> impl IntoView {
                                     </span>
                                 </div>
                                 <div class="class-bar">
-                                    <span style=move || format!("width:{:.1}%", pct(count(c), max()))></span>
+                                    <span style=move || bar_style(pct(count(c), max()))></span>
                                 </div>
                             </div>
                         }

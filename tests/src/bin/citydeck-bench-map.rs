@@ -428,7 +428,12 @@ async fn main() -> anyhow::Result<()> {
 
     let empty = run(&bins, &work, 0, (0, MIXES[0]), secs).await?;
     let mut loaded = Vec::new();
-    for mix in MIXES {
+    // Diagnosis: CITYDECK_BENCH_MIX=<index into MIXES> runs that loaded mix alone.
+    let only: Option<usize> = std::env::var("CITYDECK_BENCH_MIX").ok().and_then(|s| s.parse().ok());
+    for (i, mix) in MIXES.into_iter().enumerate() {
+        if only.is_some_and(|o| o != i) {
+            continue;
+        }
         loaded.push(run(&bins, &work, points, (rate, mix), secs).await?);
     }
     for r in std::iter::once(&empty).chain(&loaded) {
