@@ -44,7 +44,10 @@ pub fn incident(title: &str) -> Incident {
         title: title.into(),
         class: IncidentClass::Accident,
         grade: Grade::II,
-        location: GeoPoint { lon: 24.94, lat: 60.17 },
+        location: GeoPoint {
+            lon: 24.94,
+            lat: 60.17,
+        },
         source: "test".into(),
         status: Stage::Collected,
         description: None,

@@ -824,3 +824,59 @@ fn open_incidents_are_newest_reported_first_and_an_update_does_not_move_one() {
     assert_eq!(titles, ["incident 3", "incident 1"]);
     assert_eq!(c.open_incidents(1).unwrap()[0].title, "incident 3");
 }
+
+#[test]
+fn the_summary_is_one_pass_over_an_index_and_counts_like_the_rows_say() {
+    let mut c = Cache::open_in_memory().unwrap();
+    // 140 incidents cycling through every class, grade and stage (closed ones included), in three batches.
+    let all: Vec<Incident> = (1..=140u64)
+        .map(|n| {
+            let k = n as usize;
+            incident(
+                n,
+                IncidentClass::ALL[k % IncidentClass::ALL.len()],
+                Grade::ALL[(k / 3) % Grade::ALL.len()],
+                Stage::ALL[(k / 2) % Stage::ALL.len()],
+            )
+        })
+        .collect();
+    for chunk in all.chunks(50) {
+        let evs: Vec<Event> = chunk.iter().map(|i| created(i.seq, i.clone())).collect();
+        c.apply_events(&evs, now()).unwrap();
+    }
+    let s = c.summary(now()).unwrap();
+    let open: Vec<&Incident> = all.iter().filter(|i| i.status != Stage::Closed).collect();
+    assert_eq!(s.total_open, open.len() as u64);
+    for (cl, n) in &s.by_class {
+        assert_eq!(
+            *n,
+            open.iter().filter(|i| i.class == *cl).count() as u64,
+            "{cl:?}"
+        );
+    }
+    for (g, n) in &s.by_grade {
+        assert_eq!(*n, open.iter().filter(|i| i.grade == *g).count() as u64, "{g:?}");
+    }
+    assert_eq!(s.by_stage.len(), Stage::ALL.len() - 1);
+    for (st, n) in &s.by_stage {
+        assert_eq!(
+            *n,
+            open.iter().filter(|i| i.status == *st).count() as u64,
+            "{st:?}"
+        );
+    }
+    assert_eq!(s.last_hour, 140);
+    let plan = |sql: &str| -> String {
+        let mut stmt = c.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
+        rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("; ")
+    };
+    let counts = plan(
+        "SELECT status, class, grade, COUNT(*) FROM incidents WHERE status != 'closed' \
+         GROUP BY status, class, grade",
+    );
+    assert!(counts.contains("COVERING INDEX incidents_counts"), "{counts}");
+    assert!(!counts.contains("TEMP B-TREE"), "{counts}");
+    let hour = plan("SELECT COUNT(*) FROM incidents WHERE created_at >= '2026-01-01T00:00:00Z'");
+    assert!(hour.contains("COVERING INDEX incidents_created"), "{hour}");
+}

@@ -147,6 +147,75 @@ const STOP: &str = "window.__pan = false; const r = window.citydeckMap.stopFrame
 struct Run {
     label: String,
     result: serde_json::Value,
+    /// Where the machine's CPU went while measuring: (process / thread, % of one core), busiest first.
+    cpu: Vec<(String, f64)>,
+}
+
+/// CPU time (clock ticks, user + system) of every thread on the machine, keyed by `process/thread` with the
+/// thread name's trailing digits dropped (llvmpipe-0 … llvmpipe-7 are one entry). Both cores are shared by the
+/// map's software GL, the WebKit processes, the shell, the hub and this driver, so a frame-time ratio is read
+/// together with who took the CPU.
+fn cpu_ticks() -> std::collections::HashMap<String, u64> {
+    let mut out = std::collections::HashMap::new();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for p in procs.flatten() {
+        if !p
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        let comm = |path: PathBuf| {
+            std::fs::read_to_string(path)
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        };
+        let process = comm(p.path().join("comm"));
+        let Ok(tasks) = std::fs::read_dir(p.path().join("task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
+                continue;
+            };
+            // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
+            let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+                continue;
+            };
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
+                + f.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+            let thread = comm(t.path().join("comm"));
+            let thread = thread.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-' || c == '#');
+            *out.entry(format!("{process}/{thread}")).or_insert(0) += ticks;
+        }
+    }
+    out
+}
+
+/// The threads that used at least 2% of a core between `before` and `after` (`secs` apart).
+fn cpu_between(
+    before: &std::collections::HashMap<String, u64>,
+    after: &std::collections::HashMap<String, u64>,
+    secs: f64,
+) -> Vec<(String, f64)> {
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let mut v: Vec<(String, f64)> = after
+        .iter()
+        .map(|(k, a)| {
+            let used = a.saturating_sub(before.get(k).copied().unwrap_or(0)) as f64 / hz;
+            (k.clone(), 100.0 * used / secs)
+        })
+        .filter(|(_, pct)| *pct >= 2.0)
+        .collect();
+    v.sort_by(|a, b| b.1.total_cmp(&a.1));
+    v
 }
 
 /// A hub process on a new database in the emptied folder `dir`.
@@ -180,6 +249,7 @@ async fn run(
     let c = w.c.clone();
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicU64::new(0));
+    let cpu = std::sync::Mutex::new(Vec::new());
     let outcome: Result<serde_json::Value, String> = async {
         wait_js(
             &c,
@@ -220,8 +290,11 @@ async fn run(
         }
         js(&c, PAN).await?;
         let started = Instant::now();
+        let before = cpu_ticks();
         tokio::time::sleep(Duration::from_secs(secs)).await;
         let mut r = js(&c, STOP).await?;
+        *cpu.lock().unwrap_or_else(|p| p.into_inner()) =
+            cpu_between(&before, &cpu_ticks(), started.elapsed().as_secs_f64());
         // Diagnosis: CITYDECK_BENCH_SHOT=1 keeps what the window showed (artifacts/bench-map-<points>.png).
         if std::env::var_os("CITYDECK_BENCH_SHOT").is_some() {
             citydeck_tests::window::save_screenshot(&c, &format!("bench-map-{points}.png")).await?;
@@ -239,7 +312,11 @@ async fn run(
     };
     let result = outcome.clone().unwrap_or_default();
     finish(w.c, w._driver, outcome.map(|_| ())).await;
-    Ok(Run { label, result })
+    Ok(Run {
+        label,
+        result,
+        cpu: cpu.into_inner().unwrap_or_else(|p| p.into_inner()),
+    })
 }
 
 /// One process's memory in KiB: resident now, peak resident, anonymous resident (heap, JS, GL buffers: what the
@@ -429,7 +506,9 @@ async fn main() -> anyhow::Result<()> {
     let empty = run(&bins, &work, 0, (0, MIXES[0]), secs).await?;
     let mut loaded = Vec::new();
     // Diagnosis: CITYDECK_BENCH_MIX=<index into MIXES> runs that loaded mix alone.
-    let only: Option<usize> = std::env::var("CITYDECK_BENCH_MIX").ok().and_then(|s| s.parse().ok());
+    let only: Option<usize> = std::env::var("CITYDECK_BENCH_MIX")
+        .ok()
+        .and_then(|s| s.parse().ok());
     for (i, mix) in MIXES.into_iter().enumerate() {
         if only.is_some_and(|o| o != i) {
             continue;
@@ -448,6 +527,15 @@ async fn main() -> anyhow::Result<()> {
             r.result["renders"],
             r.result["features"],
             r.result["updates_per_s"].as_f64().unwrap_or(0.0),
+        );
+        let total: f64 = r.cpu.iter().map(|(_, p)| p).sum();
+        println!(
+            "    CPU while measuring ({total:.0}% of one core in threads over 2%): {}",
+            r.cpu
+                .iter()
+                .map(|(k, p)| format!("{k} {p:.0}%"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     let mut ratios = Vec::new();
