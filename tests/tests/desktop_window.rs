@@ -433,3 +433,98 @@ async fn offline_window_opens_from_the_cache_and_its_actions_land_once() {
     .await;
     finish(c, driver, result).await;
 }
+
+/// An operator reading down the feed is not pushed off the row they read: incidents reported meanwhile are held
+/// behind a pill counting them ("↑ 1 起新事件"), and the pill brings them in and returns to the top.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by `cargo xtask test` under xvfb-run"]
+async fn reading_down_the_feed_holds_new_arrivals_behind_a_pill() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = HubProcess::start(&dir.path().join("hub.sqlite"));
+    let writer = client(&hub, "operator");
+    for k in 0..30 {
+        writer
+            .create_incident(&incident(
+                &format!("积水点 #{k}"),
+                IncidentClass::NaturalDisaster,
+                Grade::IV,
+            ))
+            .await
+            .unwrap();
+    }
+    let Window { c, _driver: driver } =
+        open_window(&hub.url, "leader", "e2e-reader", &dir.path().join("desktop")).await;
+    let result = async {
+        wait_js(
+            &c,
+            "document.querySelectorAll('#incident-feed .feed-row').length === 30",
+            "30 feed rows",
+            Duration::from_secs(60),
+        )
+        .await?;
+        // The operator scrolls down to read.
+        let scrolled = js(
+            &c,
+            "const f = document.querySelector('#incident-feed'); f.scrollTop = 300; \
+             f.dispatchEvent(new Event('scroll')); return f.scrollTop;",
+        )
+        .await?;
+        if scrolled.as_f64().unwrap_or(0.0) < 100.0 {
+            return Err(format!("the feed did not scroll (scrollTop {scrolled}): too few rows to read down?"));
+        }
+        let read = js(
+            &c,
+            "const f = document.querySelector('#incident-feed'); \
+             const r = [...f.querySelectorAll('.feed-row')].find(r => r.offsetTop >= f.scrollTop); \
+             return [r.dataset.incidentId, r.offsetTop - f.scrollTop];",
+        )
+        .await?;
+        writer
+            .create_incident(&incident("Kamppi 新到事件", IncidentClass::Accident, Grade::II))
+            .await
+            .map_err(|e| e.to_string())?;
+        wait_js(
+            &c,
+            "document.querySelector('.feed-held')?.dataset.held === '1'",
+            "the pill counting the one held arrival",
+            Duration::from_secs(30),
+        )
+        .await?;
+        let pill = js(&c, "return document.querySelector('.feed-held').textContent;").await?;
+        if !pill.as_str().is_some_and(|t| t.contains("1 起新事件")) {
+            return Err(format!("pill says {pill}"));
+        }
+        // Held: not drawn, and the row being read has not moved.
+        let id = read[0].as_str().unwrap_or_default().to_string();
+        let now = js(
+            &c,
+            &format!(
+                "const f = document.querySelector('#incident-feed'); \
+                 const r = f.querySelector('.feed-row[data-incident-id=\"{id}\"]'); \
+                 return [f.textContent.includes('Kamppi 新到事件'), r.offsetTop - f.scrollTop, \
+                         f.querySelectorAll('.feed-row').length];"
+            ),
+        )
+        .await?;
+        if now[0] != serde_json::json!(false) || now[1] != read[1] || now[2] != serde_json::json!(30) {
+            return Err(format!(
+                "while reading: [arrival drawn, read row's offset, rows] = {now}, the row was at {}",
+                read[1]
+            ));
+        }
+        save_screenshot(&c, "e2e-feed-held.png").await?;
+        click_css(&c, ".feed-held").await?;
+        wait_for_text(&c, "#incident-feed", "Kamppi 新到事件", Duration::from_secs(10)).await?;
+        wait_js(
+            &c,
+            "!document.querySelector('.feed-held') && document.querySelector('#incident-feed').scrollTop === 0 \
+             && document.querySelector('#incident-feed .feed-row .feed-title').textContent === 'Kamppi 新到事件'",
+            "the arrival at the top, the pill gone, the feed back at the top",
+            Duration::from_secs(10),
+        )
+        .await?;
+        Ok::<(), String>(())
+    }
+    .await;
+    finish(c, driver, result).await;
+}

@@ -5,7 +5,14 @@
 //! Incidents reported from this desktop that the hub has not confirmed yet lead the feed as "待同步" rows; rows
 //! with pending actions show the expected stage and a "待同步" chip (the pending overlay, [`crate::outbox`]).
 //! Clicking a row opens the incident detail panel; the selected row is highlighted.
+//!
+//! While the operator reads further down the column (scrolled away from the top), incidents reported since are
+//! held back above what they read, counted on a pill ("↑ 12 起新事件"): rows pouring in at the top would push
+//! the row being read out of view (WebKit has no scroll anchoring). Back at the top, or a click on the pill,
+//! shows them all again. Updates of the rows drawn, closures and this desktop's own reports show at once.
 
+use chrono::{DateTime, Utc};
+use leptos::html;
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -34,6 +41,30 @@ pub fn feed_memo(state: AppState) -> Memo<Vec<IncidentView>> {
     })
 }
 
+/// Scrolled further than this (px) from the top, the operator is reading: new arrivals are held.
+const READING_PX: i32 = 8;
+
+/// The rows the feed draws from `views` (newest reported first) while arrivals reported after `held_after` are
+/// held back, at most `max`; and how many are held. This desktop's own unconfirmed reports are never held.
+pub fn feed_rows(
+    views: &[IncidentView],
+    held_after: Option<DateTime<Utc>>,
+    max: usize,
+) -> (Vec<IncidentView>, usize) {
+    let held = |v: &IncidentView| !v.unconfirmed() && held_after.is_some_and(|a| v.incident.created_at > a);
+    let rows = views.iter().filter(|v| !held(v)).take(max).cloned().collect();
+    (rows, views.iter().filter(|v| held(v)).count())
+}
+
+/// The newest report time among the confirmed rows (where a hold starts).
+fn newest_confirmed(views: &[IncidentView]) -> Option<DateTime<Utc>> {
+    views
+        .iter()
+        .filter(|v| !v.unconfirmed())
+        .map(|v| v.incident.created_at)
+        .max()
+}
+
 #[component]
 pub fn IncidentFeed() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -46,6 +77,33 @@ pub fn IncidentFeed() -> impl IntoView {
         format!("{n} {}", t(lang.get()).incidents_shown)
     };
     let empty = move || state.snapshot.with(Option::is_some) && items.with(Vec::is_empty);
+    // Set while the operator reads down the column: the newest report time drawn when they left the top.
+    let hold = RwSignal::new(None::<DateTime<Utc>>);
+    let rows = Memo::new(move |_| items.with(|v| feed_rows(v, hold.get(), FEED_ROWS)));
+    let held = move || rows.with(|r| r.1);
+    let any_held = move || held() > 0;
+    let feed_ref = NodeRef::<html::Div>::new();
+    let on_scroll = move |_| {
+        let Some(el) = feed_ref.get_untracked() else {
+            return;
+        };
+        let reading = el.scroll_top() > READING_PX;
+        if reading && hold.get_untracked().is_none() {
+            // Hold from what is drawn now, so nothing drawn moves away.
+            let from = rows.with_untracked(|r| newest_confirmed(&r.0));
+            if from.is_some() {
+                hold.set(from);
+            }
+        } else if !reading && hold.get_untracked().is_some() {
+            hold.set(None);
+        }
+    };
+    let back_to_newest = move |_| {
+        if let Some(el) = feed_ref.get_untracked() {
+            el.set_scroll_top(0);
+        }
+        hold.set(None);
+    };
 
     // Bring the selected row into view (it may have been picked on the map or the task board).
     Effect::new(move |_| {
@@ -67,12 +125,17 @@ pub fn IncidentFeed() -> impl IntoView {
             age=true
             tools=|| view! { <NewIncidentButton /> }
         >
-            <div class="feed" id="incident-feed">
+            <Show when=any_held>
+                <button class="feed-held" data-held=move || held().to_string() on:click=back_to_newest>
+                    {move || i18n::feed_held(lang.get(), held())}
+                </button>
+            </Show>
+            <div class="feed" id="incident-feed" node_ref=feed_ref on:scroll=on_scroll>
                 <Show when=empty>
                     <div class="feed-empty">{move || t(lang.get()).feed_empty}</div>
                 </Show>
                 <For
-                    each=move || items.with(|v| v.iter().take(FEED_ROWS).cloned().collect::<Vec<_>>())
+                    each=move || rows.with(|r| r.0.clone())
                     key=|v| (v.incident.id, v.incident.seq, v.pending_ops, v.incident.status, v.unconfirmed())
                     let:v
                 >
@@ -164,5 +227,59 @@ fn FeedRow(v: IncidentView) -> impl IntoView {
                 </div>
             </div>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use citydeck_protocol::ModeState;
+
+    /// Views of `n` confirmed incidents reported a minute apart, newest first (as the snapshot lists them).
+    fn views(n: i64) -> Vec<IncidentView> {
+        let t0 = Utc::now();
+        let incidents = (0..n)
+            .map(|k| {
+                let mut i = crate::fixtures::incident(&format!("#{k}"));
+                i.created_at = t0 - chrono::Duration::minutes(k);
+                i
+            })
+            .collect();
+        outbox::feed_views(&crate::fixtures::snapshot(incidents, ModeState::initial()), &[])
+    }
+
+    #[test]
+    fn without_a_hold_the_newest_rows_are_drawn() {
+        let v = views(10);
+        let (rows, held) = feed_rows(&v, None, 4);
+        assert_eq!(held, 0);
+        assert_eq!(rows, v[..4]);
+    }
+
+    #[test]
+    fn arrivals_after_the_hold_are_counted_not_drawn() {
+        let v = views(10);
+        // The operator left the top when row #3 was the newest: #0, #1 and #2 arrived since.
+        let from = v[3].incident.created_at;
+        let (rows, held) = feed_rows(&v, Some(from), 100);
+        assert_eq!(held, 3);
+        assert_eq!(rows, v[3..]);
+        assert_eq!(newest_confirmed(&rows), Some(from));
+        // The limit counts drawn rows only.
+        assert_eq!(feed_rows(&v, Some(from), 2).0, v[3..5]);
+    }
+
+    #[test]
+    fn this_desktops_own_reports_are_never_held() {
+        let mut v = views(5);
+        let mut mine = v[0].clone();
+        mine.incident.id = Uuid::now_v7();
+        mine.incident.created_at = Utc::now() + chrono::Duration::minutes(5);
+        mine.confirmed_stage = None;
+        v.insert(0, mine.clone());
+        let (rows, held) = feed_rows(&v, Some(v[3].incident.created_at), 100);
+        assert_eq!(held, 2, "#0 and #1 held, the unconfirmed report is not");
+        assert_eq!(rows[0], mine);
+        assert_eq!(newest_confirmed(&[mine]), None);
     }
 }

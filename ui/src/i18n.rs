@@ -242,6 +242,14 @@ pub fn weekday(lang: Lang, day: u32) -> &'static str {
 }
 
 /// "2 分钟前" / "2 min ago" for an age in whole seconds.
+/// The feed's pill while the operator reads further down: incidents reported since, held back above.
+pub fn feed_held(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Zh => format!("↑ {n} 起新事件 · 回到最新"),
+        Lang::En => format!("↑ {n} new · back to newest"),
+    }
+}
+
 pub fn age_ago(lang: Lang, secs: i64) -> String {
     let secs = secs.max(0);
     match lang {
