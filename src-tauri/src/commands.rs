@@ -4,13 +4,25 @@ use citydeck_protocol::ipc::{
     BundleInfo, CockpitSnapshot, MapDelta, OutboxEntry, SwitchModeRequest, SwitchOutcome,
 };
 use citydeck_protocol::ModeState;
+use tauri::ipc::Response;
 
 use crate::backend::Backend;
 
-/// Everything the cockpit draws, from the local cache. Errors are strings the UI shows as they are.
+/// Everything the cockpit draws, from the local cache, as a [`CockpitSnapshot`] in JSON bytes (see [`json`]).
+/// Errors are strings the UI shows as they are.
 #[tauri::command]
-pub async fn cockpit_snapshot(backend: tauri::State<'_, Backend>) -> Result<CockpitSnapshot, String> {
-    backend.snapshot().await.map_err(|e| format!("{e:#}"))
+pub async fn cockpit_snapshot(backend: tauri::State<'_, Backend>) -> Result<Response, String> {
+    json::<CockpitSnapshot>(&backend.snapshot().await.map_err(|e| format!("{e:#}"))?)
+}
+
+/// A large answer as raw JSON bytes: the webview gets an `ArrayBuffer` that the cockpit decodes with serde_json
+/// in wasm. Answered as a value instead, WebKit parses it into JavaScript objects that serde-wasm-bindgen then
+/// walks field by field across the wasm boundary: the snapshot (500 incidents) and the map's diffs arrive
+/// several times a second, and that walk was main-thread time taken from the map's frames.
+fn json<T: serde::Serialize>(value: &T) -> Result<Response, String> {
+    serde_json::to_vec(value)
+        .map(Response::new)
+        .map_err(|e| format!("encoding the answer: {e}"))
 }
 
 /// The window now shows mode epoch `epoch`: tell the hub (the commander sees which screens lag).
@@ -73,10 +85,11 @@ pub async fn incident(
     backend.incident(id).await.map_err(|e| format!("{e:#}"))
 }
 
-/// What the map must change since it drew the cache as of `after` (0 = everything).
+/// What the map must change since it drew the cache as of `after` (0 = everything): a [`MapDelta`] in JSON
+/// bytes (see [`json`]).
 #[tauri::command]
-pub async fn map_delta(backend: tauri::State<'_, Backend>, after: u64) -> Result<MapDelta, String> {
-    backend.map_delta(after).await.map_err(|e| format!("{e:#}"))
+pub async fn map_delta(backend: tauri::State<'_, Backend>, after: u64) -> Result<Response, String> {
+    json::<MapDelta>(&backend.map_delta(after).await.map_err(|e| format!("{e:#}"))?)
 }
 
 /// Prepare the field bundle (离线包) for `area` (west, south, east, north; None = the whole basemap).

@@ -98,7 +98,27 @@ async fn call_promise(this: &Object, f: &Function, args: &[JsValue]) -> Result<J
 pub async fn cockpit_snapshot() -> Result<CockpitSnapshot, IpcError> {
     let (this, invoke) = tauri_fn("core", "invoke")?;
     let value = call_promise(&this, &invoke, &[JsValue::from_str(CMD_COCKPIT_SNAPSHOT)]).await?;
-    serde_wasm_bindgen::from_value(value).map_err(|e| IpcError::Decode(e.to_string()))
+    decode(value)
+}
+
+/// An answer the shell sends as JSON bytes (an `ArrayBuffer`: the snapshot and the map's diffs, several a
+/// second), decoded with serde_json in one pass over the bytes; an answer sent as a value (a JavaScript
+/// object: the development shell, `ui/dev/fake-tauri.js`) through serde-wasm-bindgen.
+fn decode<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, IpcError> {
+    let bytes = if let Some(buf) = value.dyn_ref::<js_sys::ArrayBuffer>() {
+        Some(js_sys::Uint8Array::new(buf).to_vec())
+    } else {
+        value.dyn_ref::<js_sys::Uint8Array>().map(|a| a.to_vec())
+    };
+    match bytes {
+        Some(bytes) => decode_json(&bytes),
+        None => serde_wasm_bindgen::from_value(value).map_err(|e| IpcError::Decode(e.to_string())),
+    }
+}
+
+/// The JSON half of [`decode`].
+pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, IpcError> {
+    serde_json::from_slice(bytes).map_err(|e| IpcError::Decode(e.to_string()))
 }
 
 /// `invoke("ack_mode", { epoch })`: this screen now shows mode epoch `epoch`.
@@ -172,7 +192,7 @@ pub async fn incident(id: uuid::Uuid) -> Result<Option<citydeck_protocol::Incide
 /// `invoke("map_delta", { after })`: what the map must change since it drew the incidents as of `after`.
 pub async fn map_delta(after: u64) -> Result<MapDelta, IpcError> {
     let v = invoke_with(CMD_MAP_DELTA, "after", &after).await?;
-    serde_wasm_bindgen::from_value(v).map_err(|e| IpcError::Decode(e.to_string()))
+    decode(v)
 }
 
 /// `invoke("prepare_bundle", { area })`: write the field bundle for `area` (None: the whole basemap).
@@ -200,4 +220,42 @@ pub async fn listen_cockpit_changed(cb: impl Fn(Option<ChangeHint>) + 'static) -
     // The returned unlisten function is never called: the cockpit listens until the window closes.
     handler.forget();
     result.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use citydeck_protocol::ipc::MapDelta;
+    use citydeck_protocol::ModeState;
+
+    #[test]
+    fn the_shells_json_bytes_decode_to_what_it_sent() {
+        let mut incidents: Vec<_> = (0..3)
+            .map(|k| crate::fixtures::incident(&format!("事件 #{k}")))
+            .collect();
+        incidents[1].description = Some("多行\n描述 \"引号\"".into());
+        let snap = crate::fixtures::snapshot(incidents, ModeState::initial());
+        // What the shell's `cockpit_snapshot` sends (serde_json::to_vec of the snapshot).
+        let bytes = serde_json::to_vec(&snap).unwrap();
+        assert_eq!(decode_json::<CockpitSnapshot>(&bytes), Ok(snap.clone()));
+        let delta = MapDelta {
+            seq: 42,
+            removed: vec![snap.incidents[0].id],
+            ..Default::default()
+        };
+        assert_eq!(
+            decode_json::<MapDelta>(&serde_json::to_vec(&delta).unwrap()),
+            Ok(delta)
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_the_type_are_a_decode_error() {
+        for bad in [&b"not json"[..], b"{\"incidents\": 5}", b"", b"{\"city\":"] {
+            match decode_json::<CockpitSnapshot>(bad) {
+                Err(IpcError::Decode(m)) => assert!(!m.is_empty()),
+                other => panic!("{:?} decoded as {other:?}", String::from_utf8_lossy(bad)),
+            }
+        }
+    }
 }
