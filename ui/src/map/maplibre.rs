@@ -217,9 +217,38 @@ struct Probe {
 
 type FrameCallback = Closure<dyn FnMut(f64)>;
 
-/// Shortest spacing of two pushes into the incident source while changes stream in (ms): the map follows a
-/// storm twice a second.
+/// Shortest spacing of two pushes into the incident source while changes stream in (ms): twice a second...
 const MIN_PUSH_GAP_MS: f64 = 500.0;
+/// ... and once a second while a storm goes on (each of the last [`BUSY_PUSHES`] pushes came less than
+/// [`BUSY_WITHIN_MS`] after the one before): then the panels and the feed move once a second as well
+/// (`state.rs`), and each push costs MapLibre every tile in view (the bubbles all over the city change) plus the
+/// symbol placement of their counts, work that a wall painted in software takes from the frames
+/// (`cargo xtask bench map`). After a quiet spell the next change goes out in the next frame again.
+const BUSY_PUSH_GAP_MS: f64 = 1000.0;
+const BUSY_PUSHES: u32 = 4;
+const BUSY_WITHIN_MS: f64 = 1.5 * BUSY_PUSH_GAP_MS;
+
+/// The spacing (ms) the next push into the incident source waits for after the last one, given the pushes in a
+/// row that came in a stream (`busy`), the features the source holds and the last push's main-thread time: at
+/// least [`MIN_PUSH_GAP_MS`] ([`BUSY_PUSH_GAP_MS`] in a storm), longer for a big source (zoomed in past the
+/// bubbles, every incident single: `features / 40`) or a slow pass (3× it), at most a second.
+pub fn push_gap(busy: u32, source_len: usize, flush_ms: f64) -> f64 {
+    let min = if busy >= BUSY_PUSHES {
+        BUSY_PUSH_GAP_MS
+    } else {
+        MIN_PUSH_GAP_MS
+    };
+    (source_len as f64 / 40.0).max(3.0 * flush_ms).clamp(min, 1000.0)
+}
+
+/// The count of pushes in a row that came in a stream, after a push `since_last` ms after the one before.
+pub fn busy_after_push(busy: u32, since_last: f64) -> u32 {
+    if since_last < BUSY_WITHIN_MS {
+        busy.saturating_add(1)
+    } else {
+        0
+    }
+}
 
 struct Inner {
     state: AppState,
@@ -239,6 +268,8 @@ struct Inner {
     vis_dirty: Cell<bool>,
     filter_dirty: Cell<bool>,
     last_push: Cell<f64>,
+    /// Pushes in a row that came in a stream ([`busy_after_push`]).
+    busy_pushes: Cell<u32>,
     camera: RefCell<Option<Camera>>,
     focus_id: RefCell<Option<uuid::Uuid>>,
     has_focus: Cell<bool>,
@@ -279,6 +310,7 @@ impl MapLibreEngine {
             vis_dirty: Cell::new(false),
             filter_dirty: Cell::new(false),
             last_push: Cell::new(0.0),
+            busy_pushes: Cell::new(0),
             camera: RefCell::new(None),
             focus_id: RefCell::new(None),
             has_focus: Cell::new(false),
@@ -594,9 +626,11 @@ impl Inner {
         // per 3× the last pass.
         let flush = {
             let mut store = self.store.borrow_mut();
-            let gap = (store.source_len() as f64 / 40.0)
-                .max(3.0 * self.stats.borrow().flush_ms)
-                .clamp(MIN_PUSH_GAP_MS, 1000.0);
+            let gap = push_gap(
+                self.busy_pushes.get(),
+                store.source_len(),
+                self.stats.borrow().flush_ms,
+            );
             if store.pending() > 0 && !store.resetting() && t0 - self.last_push.get() < gap {
                 self.frame_scheduled.set(false);
                 drop(store);
@@ -608,6 +642,8 @@ impl Inner {
         };
         let flush_ms = now_ms() - t0;
         if flush.is_some() {
+            self.busy_pushes
+                .set(busy_after_push(self.busy_pushes.get(), t0 - self.last_push.get()));
             self.last_push.set(t0);
             let mut st = self.stats.borrow_mut();
             st.pushes += 1;
@@ -1343,4 +1379,37 @@ fn install_hook(inner: &Rc<Inner>) {
         let _ = Reflect::define_property(&o, &JsValue::from_str("map"), &desc);
     }
     let _ = Reflect::set(&w, &JsValue::from_str("citydeckMap"), &o);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_storm_slows_pushes_to_once_a_second_and_a_quiet_spell_ends_it() {
+        // A change after a quiet spell: not busy, the short spacing.
+        let mut busy = busy_after_push(0, 60_000.0);
+        assert_eq!(busy, 0);
+        assert_eq!(push_gap(busy, 300, 5.0), MIN_PUSH_GAP_MS);
+        // A stream: pushes at the short spacing, until enough in a row make it a storm.
+        for _ in 0..BUSY_PUSHES {
+            assert_eq!(push_gap(busy, 300, 5.0), MIN_PUSH_GAP_MS);
+            busy = busy_after_push(busy, MIN_PUSH_GAP_MS);
+        }
+        assert_eq!(push_gap(busy, 300, 5.0), BUSY_PUSH_GAP_MS);
+        // Pushes once a second still count as the storm going on.
+        busy = busy_after_push(busy, BUSY_PUSH_GAP_MS);
+        assert_eq!(push_gap(busy, 300, 5.0), BUSY_PUSH_GAP_MS);
+        // Quiet for longer than that: back to the short spacing.
+        busy = busy_after_push(busy, BUSY_WITHIN_MS + 1.0);
+        assert_eq!(push_gap(busy, 300, 5.0), MIN_PUSH_GAP_MS);
+    }
+
+    #[test]
+    fn a_big_source_or_a_slow_pass_spaces_pushes_out_up_to_a_second() {
+        assert_eq!(push_gap(0, 30_000, 1.0), 750.0);
+        assert_eq!(push_gap(0, 300, 200.0), 600.0);
+        assert_eq!(push_gap(0, 100_000, 900.0), 1000.0);
+        assert_eq!(push_gap(BUSY_PUSHES, 100_000, 900.0), 1000.0);
+    }
 }
