@@ -1,7 +1,7 @@
 //! The Tauri IPC contract between the desktop shell (`src-tauri`) and the wasm cockpit (`ui`).
 //!
 //! Commands (invoked from the UI with `window.__TAURI__.core.invoke(name, args)`):
-//! - `cockpit_snapshot` → [`CockpitSnapshot`]
+//! - `cockpit_snapshot` → [`CockpitSnapshot`], as JSON bytes (an `ArrayBuffer` in the webview; see `map_delta`)
 //! - `ack_mode` `{ epoch }` → the hub has recorded that this screen shows mode epoch `epoch`
 //! - `switch_mode` `{ request: SwitchModeRequest }` → [`SwitchOutcome`] (commanders; online only: the hub decides)
 //! - `confirm_mode` `{ proposalId }` → the new [`crate::ModeState`] (a second commander confirms level I)
@@ -15,7 +15,10 @@
 //! - `incident` `{ id }` → `Option<Incident>`: one incident from the cache (the detail panel of a marker that is
 //!   not among the snapshot's bounded list)
 //! - `map_delta` `{ after }` → [`MapDelta`]: what the map must change since it last drew the incidents as of
-//!   `server_seq` `after` (0 = everything); the map applies it as a diff instead of reloading its sources
+//!   `server_seq` `after` (0 = everything); the map applies it as a diff instead of reloading its sources.
+//!   Like the snapshot it is sent as the serde_json bytes of the type: both are asked for several times a
+//!   second, and decoding bytes in wasm costs the webview's main thread far less than JavaScript objects
+//!   walked field by field (a client may still get either: the UI decodes both)
 //! - `prepare_bundle` `{ area }` → [`BundleInfo`]: writes the field bundle (离线包: the cache, the basemap tiles
 //!   of `area` — west, south, east, north, or null for the whole basemap — and the map assets) into the data
 //!   dir's `field-bundle/` folder, for a desktop that will work with no network
