@@ -220,6 +220,22 @@ async fn commander_switches_through_the_dialog_and_level_one_needs_a_second_comm
             .send_keys("地铁站火灾，多人被困")
             .await
             .map_err(|e| e.to_string())?;
+        // A snapshot landing while the commander fills the form in keeps what they typed and picked (the dialog
+        // once reset itself on every snapshot: a keystroke or a pick made just before one was lost).
+        client(&hub, "operator")
+            .create_incident(&incident("Kamppi 烟雾报警", IncidentClass::Accident, Grade::IV))
+            .await
+            .map_err(|e| e.to_string())?;
+        wait_text_ok(&c, "#incident-feed", "Kamppi 烟雾报警").await?;
+        let form = js(
+            &c,
+            "return [document.querySelector('#switch-reason').value,
+                     document.querySelector('.target-opt.selected').dataset.target];",
+        )
+        .await?;
+        if form != serde_json::json!(["地铁站火灾，多人被困", "III"]) {
+            return Err(format!("the form after a snapshot: {form}"));
+        }
         wait_text_ok(&c, "#switch-consequences", "首报").await?;
         wait_text_ok(&c, "#switch-consequences", "Ⅲ").await?;
         let pick = format!(

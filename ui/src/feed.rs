@@ -134,13 +134,20 @@ pub fn IncidentFeed() -> impl IntoView {
                 <Show when=empty>
                     <div class="feed-empty">{move || t(lang.get()).feed_empty}</div>
                 </Show>
-                <For
-                    each=move || rows.with(|r| r.0.clone())
-                    key=|v| (v.incident.id, v.incident.seq, v.pending_ops, v.incident.status, v.unconfirmed())
-                    let:v
-                >
-                    <FeedRow v=v />
-                </For>
+                {move || {
+                    // A row out of view keeps the height it was last drawn with (content-visibility): the other
+                    // layout (平战转换) draws its rows afresh.
+                    state.mode.track();
+                    view! {
+                        <For
+                            each=move || rows.with(|r| r.0.clone())
+                            key=|v| (v.incident.id, v.incident.seq, v.pending_ops, v.incident.status, v.unconfirmed())
+                            let:v
+                        >
+                            <FeedRow v=v />
+                        </For>
+                    }
+                }}
             </div>
         </Panel>
     }

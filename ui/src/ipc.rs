@@ -107,8 +107,13 @@ pub async fn cockpit_snapshot() -> Result<CockpitSnapshot, IpcError> {
 fn decode<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, IpcError> {
     let bytes = if let Some(buf) = value.dyn_ref::<js_sys::ArrayBuffer>() {
         Some(js_sys::Uint8Array::new(buf).to_vec())
+    } else if let Some(a) = value.dyn_ref::<js_sys::Uint8Array>() {
+        Some(a.to_vec())
+    } else if js_sys::Array::is_array(&value) {
+        // Tauri's postMessage fallback (custom-protocol IPC blocked) hands raw bytes over as an array of numbers.
+        Some(js_sys::Uint8Array::new(&value).to_vec())
     } else {
-        value.dyn_ref::<js_sys::Uint8Array>().map(|a| a.to_vec())
+        None
     };
     match bytes {
         Some(bytes) => decode_json(&bytes),
@@ -116,7 +121,7 @@ fn decode<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, IpcError>
     }
 }
 
-/// The JSON half of [`decode`].
+/// Decodes an answer the shell sent as JSON bytes.
 pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, IpcError> {
     serde_json::from_slice(bytes).map_err(|e| IpcError::Decode(e.to_string()))
 }
@@ -225,8 +230,6 @@ pub async fn listen_cockpit_changed(cb: impl Fn(Option<ChangeHint>) + 'static) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use citydeck_protocol::ipc::MapDelta;
-    use citydeck_protocol::ModeState;
 
     #[test]
     fn the_shells_json_bytes_decode_to_what_it_sent() {

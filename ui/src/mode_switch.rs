@@ -319,10 +319,12 @@ pub fn SwitchDialog() -> impl IntoView {
                 .unwrap_or_default()
         })
     };
-    // Fresh form each time it opens; the default target is the next sensible step.
+    // Fresh form each time it opens; the default target is the next sensible step. Only opening resets it: the
+    // mode is read untracked, so a snapshot landing while the commander fills the form in (several a second in
+    // a storm) does not wipe the reason being typed or the target and incidents picked.
     Effect::new(move |_| {
         if ui.open.get() {
-            let cur = current();
+            let cur = untrack(current);
             target.set(Some(match cur.level {
                 None => Target::Level(Grade::III),
                 Some(_) => Target::Peacetime,

@@ -225,6 +225,9 @@ const MIN_PUSH_GAP_MS: f64 = 500.0;
 /// symbol placement of their counts, work that a wall painted in software takes from the frames
 /// (`cargo xtask bench map`). After a quiet spell the next change goes out in the next frame again.
 const BUSY_PUSH_GAP_MS: f64 = 1000.0;
+/// Longest spacing of two pushes, whatever the source's size or the last pass's time.
+const MAX_PUSH_GAP_MS: f64 = 1000.0;
+const _: () = assert!(MIN_PUSH_GAP_MS <= MAX_PUSH_GAP_MS && BUSY_PUSH_GAP_MS <= MAX_PUSH_GAP_MS);
 const BUSY_PUSHES: u32 = 4;
 const BUSY_WITHIN_MS: f64 = 1.5 * BUSY_PUSH_GAP_MS;
 
@@ -238,7 +241,9 @@ pub fn push_gap(busy: u32, source_len: usize, flush_ms: f64) -> f64 {
     } else {
         MIN_PUSH_GAP_MS
     };
-    (source_len as f64 / 40.0).max(3.0 * flush_ms).clamp(min, 1000.0)
+    (source_len as f64 / 40.0)
+        .max(3.0 * flush_ms)
+        .clamp(min, MAX_PUSH_GAP_MS)
 }
 
 /// The count of pushes in a row that came in a stream, after a push `since_last` ms after the one before.
@@ -621,9 +626,10 @@ impl Inner {
         let t0 = now_ms();
         // Each push costs MapLibre's worker an index update and the tiles it touches (under a stream of changes
         // all over the city: every tile in view), and costs this thread a re-clustering pass. A change after a
-        // quiet spell goes out in the next frame; a stream is batched: at most one push per `MIN_PUSH_GAP_MS`,
-        // or per `features / 40` ms with a big source (zoomed in past the bubbles, every incident single), or
-        // per 3× the last pass.
+        // quiet spell goes out in the next frame; a stream is batched: at most one push per `push_gap` (twice a
+        // second, once a second in a storm, longer for a big source or a slow pass).
+        // A new zoom (the user zooming, a fly-to) re-clusters at once, and does not count as a stream.
+        let view_change = self.store.borrow().view_pending();
         let flush = {
             let mut store = self.store.borrow_mut();
             let gap = push_gap(
@@ -631,7 +637,7 @@ impl Inner {
                 store.source_len(),
                 self.stats.borrow().flush_ms,
             );
-            if store.pending() > 0 && !store.resetting() && t0 - self.last_push.get() < gap {
+            if store.pending() > 0 && !store.resetting() && !view_change && t0 - self.last_push.get() < gap {
                 self.frame_scheduled.set(false);
                 drop(store);
                 drop(map);
@@ -642,8 +648,10 @@ impl Inner {
         };
         let flush_ms = now_ms() - t0;
         if flush.is_some() {
-            self.busy_pushes
-                .set(busy_after_push(self.busy_pushes.get(), t0 - self.last_push.get()));
+            if !view_change {
+                self.busy_pushes
+                    .set(busy_after_push(self.busy_pushes.get(), t0 - self.last_push.get()));
+            }
             self.last_push.set(t0);
             let mut st = self.stats.borrow_mut();
             st.pushes += 1;

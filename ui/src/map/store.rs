@@ -118,9 +118,12 @@ impl PointStore {
 
     /// Changes not yet handed to the source (a new view counts as one).
     pub fn pending(&self) -> usize {
-        let view =
-            usize::from(self.view != self.shown && (clusters_at(self.view) || clusters_at(self.shown)));
-        self.dirty.len() + self.gone.len() + usize::from(self.reset) + view
+        self.dirty.len() + self.gone.len() + usize::from(self.reset) + usize::from(self.view_pending())
+    }
+
+    /// The zoom shown changed what is clustered: the source must be re-clustered for the new view.
+    pub fn view_pending(&self) -> bool {
+        self.view != self.shown && (clusters_at(self.view) || clusters_at(self.shown))
     }
 
     fn count(&mut self, p: &MapPoint, delta: isize) {
@@ -690,13 +693,23 @@ mod tests {
             .iter()
             .map(|n| Uuid::from_u128(*n).to_string())
             .collect();
+        assert!(!s.view_pending());
         s.set_view(15, params);
         assert_eq!(s.pending(), 1);
+        assert!(
+            s.view_pending(),
+            "a new view is pushed at once, not spaced like a stream"
+        );
         assert_eq!(diff(s.flush()), (singles.clone(), vec![key.clone()]));
+        assert!(!s.view_pending());
         assert_eq!(s.source_len(), 4);
         assert_eq!(s.pulsing(), 2, "incidents 1 and 4, out of the bubble");
         // Unclustered, zooming further changes nothing; changes are pushed one by one.
         s.set_view(16, params);
+        assert!(
+            !s.view_pending(),
+            "past the clusters another zoom changes nothing drawn"
+        );
         assert_eq!(s.flush(), None);
         s.apply(delta(
             false,
