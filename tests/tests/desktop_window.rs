@@ -44,14 +44,20 @@ async fn dialog_with(c: &fantoccini::Client, target: &str, reason: &str) -> Resu
         Duration::from_secs(5),
     )
     .await?;
-    // Pick the target until the dialog shows it picked: a snapshot landing at that instant (the mode the
-    // previous switch set) redraws the options, and a click on the option being replaced is lost.
-    let pick = format!(
-        "(() => {{ const o = document.querySelector('.target-opt[data-target=\"{target}\"]');
-         if (o && !o.classList.contains('selected')) o.click();
-         return !!o && o.classList.contains('selected'); }})()"
-    );
-    wait_js(c, &pick, "switch target picked", Duration::from_secs(10)).await?;
+    js(
+        c,
+        &format!("document.querySelector('.target-opt[data-target=\"{target}\"]').click(); return true;"),
+    )
+    .await?;
+    wait_js(
+        c,
+        &format!(
+            "document.querySelector('.target-opt[data-target=\"{target}\"]').classList.contains('selected')"
+        ),
+        "switch target picked",
+        Duration::from_secs(10),
+    )
+    .await?;
     if reason.is_empty() {
         return Ok(());
     }

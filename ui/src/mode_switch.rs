@@ -305,13 +305,15 @@ pub fn SwitchDialog() -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
 
-    let current = move || {
+    // The mode record alone: the options, the rule check and the consequences are redrawn when the mode changes,
+    // not on every snapshot (several a second in a storm, while the commander is picking).
+    let current = Memo::new(move |_| {
         state.snapshot.with(|s| {
             s.as_ref()
                 .map(|s| s.mode.clone())
                 .unwrap_or_else(ModeState::initial)
         })
-    };
+    });
     let me = move || {
         state.snapshot.with(|s| {
             s.as_ref()
@@ -320,11 +322,11 @@ pub fn SwitchDialog() -> impl IntoView {
         })
     };
     // Fresh form each time it opens; the default target is the next sensible step. Only opening resets it: the
-    // mode is read untracked, so a snapshot landing while the commander fills the form in (several a second in
+    // mode is read untracked, so a mode change or a snapshot landing while the commander fills the form in (several a second in
     // a storm) does not wipe the reason being typed or the target and incidents picked.
     Effect::new(move |_| {
         if ui.open.get() {
-            let cur = untrack(current);
+            let cur = current.get_untracked();
             target.set(Some(match cur.level {
                 None => Target::Level(Grade::III),
                 Some(_) => Target::Peacetime,
@@ -335,7 +337,7 @@ pub fn SwitchDialog() -> impl IntoView {
             busy.set(false);
         }
     });
-    let check = move || target.get().map(|t| preview(&current(), t, &reason.get()));
+    let check = move || target.get().map(|t| preview(&current.get(), t, &reason.get()));
     let close = move || {
         if !busy.get_untracked() {
             ui.open.set(false);
@@ -346,7 +348,7 @@ pub fn SwitchDialog() -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        if let Err(e) = preview(&current(), t, &reason.get_untracked()) {
+        if let Err(e) = preview(&current.get(), t, &reason.get_untracked()) {
             error.set(Some(e));
             return;
         }
@@ -385,7 +387,7 @@ pub fn SwitchDialog() -> impl IntoView {
     };
 
     let target_buttons = move || {
-        let cur = current();
+        let cur = current.get();
         let zh = lang.get() == Lang::Zh;
         [
             Target::Peacetime,
@@ -471,7 +473,7 @@ pub fn SwitchDialog() -> impl IntoView {
     };
 
     let consequence_lines = move || match (target.get(), check()) {
-        (Some(_), Some(Ok(tr))) => consequences(lang.get(), &current(), tr, CONFIRM_WINDOW_S, &me())
+        (Some(_), Some(Ok(tr))) => consequences(lang.get(), &current.get(), tr, CONFIRM_WINDOW_S, &me())
             .into_iter()
             .map(|line| view! { <li>{line}</li> })
             .collect_view()
@@ -520,7 +522,7 @@ pub fn SwitchDialog() -> impl IntoView {
                         </span>
                         <span class="modal-current">
                             {move || {
-                                let cur = current();
+                                let cur = current.get();
                                 let zh = lang.get() == Lang::Zh;
                                 match (cur.level, zh) {
                                     (None, true) => "当前：平时".to_string(),
