@@ -17,7 +17,7 @@ trap 'kill $HUB_PID ${WIN_PID:-} 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q '^listening on ' "$WORK/hub.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$WORK/hub.out")
 [ -n "$URL" ] || { cat "$WORK/hub.err"; exit 1; }
-"$BIN/citydeck-hub" simulate --hub "$URL" --rate 40 --limit 160 --seed 7 >/dev/null 2>&1
+"$BIN/citydeck-simulate" --hub "$URL" --rate 40 --limit 160 --seed 7 >/dev/null 2>&1
 token() { curl -sf "$URL/api/v1/login" -H 'content-type: application/json' \
   -d "{\"username\":\"$1\",\"password\":\"$PW\"}" | jq -r .token; }
 C1=$(token commander); C2=$(token commander2)
@@ -37,7 +37,7 @@ case "$SCENE" in
       -d "{\"proposal_id\":\"$PID\"}" >/dev/null ;;
 esac
 # a quiet simulator keeps the feed moving while the window is up
-"$BIN/citydeck-hub" simulate --hub "$URL" --rate 0.5 --limit 20 --seed 8 >/dev/null 2>&1 &
+"$BIN/citydeck-simulate" --hub "$URL" --rate 0.5 --limit 20 --seed 8 >/dev/null 2>&1 &
 CITYDECK_HUB_URL=$URL CITYDECK_USER=commander CITYDECK_PASSWORD=$PW CITYDECK_SCREEN=cmd-desk \
   CITYDECK_DATA_DIR="$WORK/desktop" "$BIN/citydeck" >"$WORK/window.log" 2>&1 &
 WIN_PID=$!

@@ -9,10 +9,13 @@
 //! - `demo`   all of the above, then open the cockpit with an embedded hub and the simulator
 //! - `screenshots` open the cockpit (embedded hub + simulator) on virtual screens of 1920×1080 and 3840×2160
 //!   and save `artifacts/cockpit-<w>x<h>.png`
-//! - `test`   all checks CI runs: fmt, clippy, wasm build, unit + integration + end-to-end window tests
+//! - `layering` what each crate must not depend on (ARCHITECTURE.md's code map) against `cargo metadata`
+//! - `test`   all checks CI runs: fmt, layering (`layering.rs`), clippy, wasm build, unit + integration +
+//!   end-to-end window tests
 
 mod basemap;
 mod data;
+mod layering;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -60,10 +63,11 @@ fn main() -> ExitCode {
         "ui" => build_ui(),
         "demo" => demo(),
         "test" => test(),
+        "layering" => layering::check(cargo().current_dir(root())),
         "screenshots" => screenshots(),
         "bench" => bench(args.get(1).map(String::as_str)),
         _ => {
-            eprintln!("usage: cargo xtask <setup|data|basemap --pbf X --out Y|ui|demo|screenshots|test|bench sync|bench map>");
+            eprintln!("usage: cargo xtask <setup|data|basemap --pbf X --out Y|ui|demo|screenshots|test|layering|bench sync|bench map>");
             return ExitCode::from(if task == "help" { 0 } else { 2 });
         }
     };
@@ -298,9 +302,17 @@ fn build_bench_bins() -> Result<PathBuf> {
 }
 
 fn build_desktop() -> Result<()> {
-    step("hub and desktop binaries");
+    step("hub, simulator and desktop binaries");
     run(cargo()
-        .args(["build", "-p", "citydeck-hub", "-p", "citydeck"])
+        .args([
+            "build",
+            "-p",
+            "citydeck-hub",
+            "-p",
+            "citydeck-simulate",
+            "-p",
+            "citydeck",
+        ])
         .args(FEATURES))
 }
 
@@ -335,6 +347,9 @@ fn test() -> Result<()> {
 
     step("format");
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+
+    step("layering (cargo metadata against the code map's \"must not depend on\")");
+    layering::check(cargo().current_dir(root()))?;
 
     build_ui()?;
 

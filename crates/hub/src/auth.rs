@@ -28,15 +28,7 @@ pub const DEMO_ACCOUNTS: &[(&str, Role)] = &[
     ("admin", Role::Admin),
 ];
 
-pub const DEMO_PASSWORD_ENV: &str = "CITYDECK_DEMO_PASSWORD";
-pub const DEMO_PASSWORD_DEFAULT: &str = "citydeck-demo";
-
-pub fn demo_password() -> String {
-    std::env::var(DEMO_PASSWORD_ENV)
-        .ok()
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| DEMO_PASSWORD_DEFAULT.into())
-}
+pub use citydeck_protocol::demo::{demo_password, DEMO_PASSWORD_DEFAULT, DEMO_PASSWORD_ENV};
 
 pub fn hash_password(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);

@@ -1,11 +1,11 @@
-//! `citydeck-hub`: run the hub, or (`simulate`) feed a running hub with the demo city.
+//! `citydeck-hub`: run the hub (the demo city is fed into it by the separate `citydeck-simulate`).
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -13,7 +13,6 @@ use clap::{Parser, Subcommand};
     version,
     about = "citydeck hub: the command hall's authoritative event log"
 )]
-#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     /// SQLite database file (created if missing; WAL mode).
     #[arg(long, value_name = "FILE")]
@@ -36,25 +35,12 @@ struct Cli {
     /// listed to the commander until it acknowledges the current mode.
     #[arg(long = "screen", value_name = "NAME")]
     screens: Vec<String>,
-    #[command(subcommand)]
-    command: Option<Command>,
 }
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Replay the demo city into a running hub.
-    Simulate(simulate::SimArgs),
-}
-
-mod simulate;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     citydeck_hub::init_logging();
     let cli = Cli::parse();
-    if let Some(Command::Simulate(args)) = cli.command {
-        return simulate::run(args).await;
-    }
     let backend = match (cli.postgres, cli.db) {
         (Some(url), _) => citydeck_hub::Backend::Postgres(url),
         (None, Some(path)) => citydeck_hub::Backend::Sqlite(path),

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub mod demo;
 pub mod ipc;
 
 #[cfg(feature = "openapi")]

@@ -278,13 +278,11 @@ mod tests {
     #[test]
     fn real_usgs_feed() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/cache/earthquakes.json");
-        if !path.exists() {
-            eprintln!(
-                "NOTICE: skipping: {} is absent; run `cargo xtask data` first",
-                path.display()
-            );
-            return;
-        }
+        assert!(
+            path.is_file(),
+            "{} is missing: run `cargo xtask data` first",
+            path.display()
+        );
         let q = load_earthquakes(&path).unwrap();
         assert_eq!(q.skipped, 0);
         assert_eq!(q.incidents.len(), 1707);

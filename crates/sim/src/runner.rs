@@ -210,7 +210,7 @@ pub async fn run_feed<S: IncidentSink + Sync>(
 }
 
 /// The production sink: the hub's public HTTP API, as the account the client logged in with.
-impl IncidentSink for citydeck_sync::HubClient {
+impl IncidentSink for citydeck_client::HubClient {
     async fn create(&self, inc: NewIncident) -> anyhow::Result<()> {
         self.create_incident(&inc).await?;
         Ok(())
@@ -424,12 +424,12 @@ mod tests {
     async fn real_helsinki_run() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let data = root.join("data/cache");
-        if !data.join("Helsinki.osm.pbf").exists() || !data.join("earthquakes.json").exists() {
-            eprintln!(
-                "NOTICE: skipping: data files absent in {}; run `cargo xtask data` first",
-                data.display()
+        for file in ["Helsinki.osm.pbf", "earthquakes.json"] {
+            assert!(
+                data.join(file).is_file(),
+                "{} is missing: run `cargo xtask data` first",
+                data.join(file).display()
             );
-            return;
         }
         let city = CityConfig::load(root.join("data/city/helsinki.toml")).unwrap();
         let sink = FakeSink::default();

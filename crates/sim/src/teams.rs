@@ -207,7 +207,7 @@ pub fn plan(now: DateTime<Utc>, incidents: &[Incident], teams: &[Team], pace: &P
 /// Runs the duty dispatcher against the hub until the future is dropped: every `every`, read the open
 /// incidents, [`plan`], push the actions (as client `client_id`). Errors are logged and retried next round.
 pub async fn run_dispatcher(
-    client: &citydeck_sync::HubClient,
+    client: &citydeck_client::HubClient,
     teams: Vec<Team>,
     pace: Pace,
     every: Duration,

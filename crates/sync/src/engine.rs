@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::{ClientError, HubClient};
+use citydeck_client::{ClientError, HubClient};
 
 /// Events per pull page and at most per cache transaction while streaming.
 const PAGE: u32 = 2000;

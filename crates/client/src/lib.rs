@@ -1,4 +1,6 @@
-//! Typed client for the hub's `/api/v1`.
+//! Typed client for the hub's `/api/v1` ([`HubClient`]): logs in with [`Credentials`], keeps the bearer token
+//! and logs in again once when the hub refuses it. No cache, no engine: the sync engine, the simulator and the
+//! tests build on it.
 
 use std::sync::Arc;
 

@@ -1,43 +1,59 @@
-//! `citydeck-hub simulate`: feeds a running hub with the demo city (real OSM places + the replayed USGS feed)
-//! through the public HTTP API, as an operator account would.
+//! `citydeck-simulate`: feeds a running hub with the demo city (real OSM places + the replayed USGS feed)
+//! through the public HTTP API, as an operator account would. Its own binary, so the hub does not link the
+//! simulator or an HTTP client.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
+use citydeck_client::{Credentials, HubClient};
+use citydeck_protocol::demo::demo_password;
 use citydeck_sim::{CityConfig, SimOptions};
-use citydeck_sync::{Credentials, HubClient};
+use clap::Parser;
 
-#[derive(clap::Args, Debug)]
-pub struct SimArgs {
+#[derive(Parser, Debug)]
+#[command(
+    name = "citydeck-simulate",
+    version,
+    about = "Replay the demo city into a running citydeck hub"
+)]
+struct SimArgs {
     /// Hub base URL, e.g. http://127.0.0.1:8640
     #[arg(long)]
-    pub hub: String,
+    hub: String,
     /// Incidents per second.
     #[arg(long, default_value_t = 1.0)]
-    pub rate: f64,
+    rate: f64,
     /// The city file.
     #[arg(long, default_value = "data/city/helsinki.toml")]
-    pub city: PathBuf,
+    city: PathBuf,
     /// Folder holding the city's data files (`cargo xtask data` fills data/cache).
     #[arg(long, default_value = "data/cache")]
-    pub data: PathBuf,
+    data: PathBuf,
     /// Seed for the operator-incident generator (default: the city file's).
     #[arg(long)]
-    pub seed: Option<u64>,
+    seed: Option<u64>,
     /// Stop after this many incidents.
     #[arg(long)]
-    pub limit: Option<u64>,
+    limit: Option<u64>,
     /// Account to report as.
     #[arg(long, default_value = "operator")]
-    pub username: String,
+    username: String,
     /// Its password (default: $CITYDECK_DEMO_PASSWORD or the demo default).
     #[arg(long)]
-    pub password: Option<String>,
+    password: Option<String>,
 }
 
-pub async fn run(args: SimArgs) -> anyhow::Result<()> {
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = SimArgs::parse();
     let city = CityConfig::load(&args.city).with_context(|| format!("city file {}", args.city.display()))?;
-    let password = args.password.unwrap_or_else(citydeck_hub::auth::demo_password);
+    let password = args.password.unwrap_or_else(demo_password);
     let client = HubClient::new(
         &args.hub,
         Credentials {
