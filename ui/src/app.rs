@@ -4,15 +4,17 @@
 //! The incident detail panel and the report form dock over the left column (the map moves over); the outbox
 //! drawer slides over the right column (offline actions, [`crate::outbox`]).
 
+use leptos::ev;
 use leptos::prelude::*;
 
-use crate::detail::{self, IncidentDetail, NewIncidentForm};
+use crate::detail::IncidentDetail;
 use crate::feed::IncidentFeed;
 use crate::header::Header;
 use crate::i18n::{self, t};
 use crate::ipc::IpcError;
 use crate::map::MapView;
 use crate::outbox::OutboxDrawer;
+use crate::report::NewIncidentForm;
 use crate::state::{self, AppState, CockpitMode};
 use crate::summary::SummaryColumn;
 use crate::time;
@@ -25,7 +27,7 @@ pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
     state::start(state);
-    detail::install_escape(state);
+    install_escape(state);
     // The detail panel and the report form share the dock over the left column: selecting an incident closes
     // the form.
     Effect::new(move |_| {
@@ -102,6 +104,33 @@ pub fn App() -> impl IntoView {
             </Show>
         </div>
     }
+}
+
+/// Esc closes the topmost of: the outbox drawer, the report form, the detail panel (the mode switch dialog
+/// handles its own keys).
+fn install_escape(state: AppState) {
+    // The cockpit listens for the life of the window (dropping the handle keeps the listener).
+    _ = window_event_listener(ev::keydown, move |e| {
+        if e.key() != "Escape" {
+            return;
+        }
+        let modal = document()
+            .query_selector(".modal-backdrop")
+            .ok()
+            .flatten()
+            .is_some();
+        if modal {
+            return;
+        }
+        if state.drawer_open.get_untracked() {
+            state.drawer_open.set(false);
+        } else if state.form_open.get_untracked() {
+            state.form_open.set(false);
+            state.picked.set(None);
+        } else if state.selected.get_untracked().is_some() {
+            state.selected.set(None);
+        }
+    });
 }
 
 /// Shown over the map until the first snapshot arrives: loading, or why it cannot.

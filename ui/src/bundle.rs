@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::i18n::{self, Lang};
-use crate::outbox::age_s;
 use crate::state::AppState;
+use crate::time;
 
 pub fn mb(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_048_576.0)
@@ -17,7 +17,7 @@ pub fn mb(bytes: u64) -> String {
 pub fn describe(lang: Lang, b: &BundleInfo, now_ms: f64) -> String {
     let asof = b
         .data_as_of
-        .map(|t| i18n::age_ago(lang, age_s(now_ms, &t)))
+        .map(|t| i18n::age_ago(lang, time::age_secs(now_ms, &t)))
         .unwrap_or_else(|| "—".into());
     match lang {
         Lang::Zh => format!(
@@ -121,7 +121,7 @@ pub fn BundleSection() -> impl IntoView {
                         }
                     }
                     Some(b) => {
-                        let when = i18n::age_ago(lang.get(), age_s(state.now_ms.get(), &b.created_at));
+                        let when = i18n::age_ago(lang.get(), time::age_secs(state.now_ms.get(), &b.created_at));
                         match lang.get() {
                             Lang::Zh => format!("已准备（{when}）：{}", describe(lang.get(), &b, state.now_ms.get())),
                             Lang::En => format!("Prepared {when}: {}", describe(lang.get(), &b, state.now_ms.get())),

@@ -1,28 +1,24 @@
-//! The incident detail panel (`#incident-detail`) and the "report an incident" form (`#new-incident-form`), both
-//! docked over the left column and the map's left edge (the map moves over so every dot stays visible, and the
-//! feed on the right keeps its highlighted row).
+//! The incident detail panel (`#incident-detail`), docked over the left column and the map's left edge (the map
+//! moves over so every dot stays visible, and the feed on the right keeps its highlighted row).
 //!
 //! The panel shows the selected incident ([`AppState::selected`]: a feed row, a task card, a map dot) with this
-//! desktop's pending actions on top (see [`crate::outbox`]): whatever is not confirmed by the hub yet carries a
+//! desktop's pending actions on top (see [`crate::overlay`]): whatever is not confirmed by the hub yet carries a
 //! "待同步" chip, the expected stage is marked on the closed-loop track. Operators, commanders, field staff and
 //! admins act from here (acknowledge, next stage, assign, note); leaders read only. Every action goes to the
-//! local outbox through `submit_action`, so all of it works offline.
+//! local outbox through `submit_action`, so all of it works offline. The report form is [`crate::report`].
 
 use chrono::{DateTime, Utc};
-use citydeck_domain::incident::{allowed_next, MAX_SOURCE_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS};
-use citydeck_protocol::{Grade, IncidentClass, NewIncident, Op, Role, Stage};
-use leptos::ev;
+use citydeck_domain::incident::allowed_next;
+use citydeck_protocol::{Grade, IncidentClass, Op, Stage};
 use leptos::prelude::*;
 use uuid::Uuid;
-use wasm_bindgen::JsCast;
 
-use crate::i18n::{self, to, Lang};
-use crate::outbox::{self, incident_view, IncidentView};
+use crate::css::{class_css, grade_css, stage_css};
+use crate::i18n::{self, to};
+use crate::outbox::{self, words};
+use crate::overlay::{self, incident_view, IncidentView};
 use crate::state::AppState;
-use crate::summary::{class_css, grade_css, stage_css};
 use crate::time;
-
-// ───────────────────────── pure helpers ─────────────────────────
 
 /// Where a step of the closed-loop track stands: `done` (before the confirmed stage), `current` (confirmed),
 /// `expected` (where a pending stage change takes it), `todo`.
@@ -35,110 +31,6 @@ pub fn step_state(step: Stage, confirmed: Option<Stage>, expected: Stage) -> &'s
         _ => "todo",
     }
 }
-
-/// The raw fields of the report form.
-#[derive(Clone, Debug, PartialEq)]
-pub struct IncidentForm {
-    pub title: String,
-    pub class: IncidentClass,
-    pub grade: Grade,
-    pub lon: String,
-    pub lat: String,
-    pub address: String,
-    pub description: String,
-}
-
-/// The new incident the form describes, checked against the hub's rules (`citydeck_domain::incident`'s limits);
-/// the error names the field (`title`, `lon`, `lat`, …) and says what is wrong in the UI's language.
-pub fn build_new_incident(
-    lang: Lang,
-    f: &IncidentForm,
-    source: &str,
-    occurred_at: Option<DateTime<Utc>>,
-) -> Result<NewIncident, (String, String)> {
-    let s = to(lang);
-    let bad = |field: &str, msg: &str| Err((field.to_string(), msg.to_string()));
-    if f.title.trim().is_empty() {
-        return bad("title", s.err_title);
-    }
-    let num = |v: &str| v.trim().parse::<f64>().ok().filter(|x| x.is_finite());
-    let Some(lon) = num(&f.lon).filter(|x| (-180.0..=180.0).contains(x)) else {
-        return bad("lon", s.err_lonlat);
-    };
-    let Some(lat) = num(&f.lat).filter(|x| (-90.0..=90.0).contains(x)) else {
-        return bad("lat", s.err_lonlat);
-    };
-    let opt = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
-    // The hub's limits (`citydeck_domain::incident`), checked here so the form names the field at once.
-    let too_long = |v: &str, max: usize| v.trim().chars().count() > max;
-    if too_long(&f.title, MAX_TITLE_CHARS) {
-        return Err(("title".into(), i18n::too_long(lang, MAX_TITLE_CHARS)));
-    }
-    if too_long(&f.address, MAX_TITLE_CHARS) {
-        return Err(("address".into(), i18n::too_long(lang, MAX_TITLE_CHARS)));
-    }
-    if too_long(&f.description, MAX_TEXT_CHARS) {
-        return Err(("description".into(), i18n::too_long(lang, MAX_TEXT_CHARS)));
-    }
-    if source.trim().is_empty() || too_long(source, MAX_SOURCE_CHARS) {
-        return Err(("source".into(), i18n::too_long(lang, MAX_SOURCE_CHARS)));
-    }
-    Ok(NewIncident {
-        title: f.title.trim().to_string(),
-        class: f.class,
-        grade: f.grade,
-        lon,
-        lat,
-        source: source.trim().to_string(),
-        description: opt(&f.description),
-        address: opt(&f.address),
-        external_id: None,
-        occurred_at,
-    })
-}
-
-/// `source` of an incident reported from this desktop: field staff report from the scene.
-pub fn report_source(role: Option<Role>) -> &'static str {
-    match role {
-        Some(Role::Field) => "现场上报",
-        _ => "指挥舱上报",
-    }
-}
-
-fn now_utc() -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(js_sys::Date::now() as i64)
-}
-
-// ───────────────────────── keyboard ─────────────────────────
-
-/// Esc closes the topmost of: the outbox drawer, the report form, the detail panel (the mode switch dialog
-/// handles its own keys).
-pub fn install_escape(state: AppState) {
-    // The cockpit listens for the life of the window (dropping the handle keeps the listener).
-    _ = window_event_listener(ev::keydown, move |e| {
-        if e.key() != "Escape" {
-            return;
-        }
-        let modal = document()
-            .query_selector(".modal-backdrop")
-            .ok()
-            .flatten()
-            .is_some();
-        if modal {
-            return;
-        }
-        if state.drawer_open.get_untracked() {
-            state.drawer_open.set(false);
-        } else if state.form_open.get_untracked() {
-            state.form_open.set(false);
-            state.picked.set(None);
-        } else if state.selected.get_untracked().is_some() {
-            state.selected.set(None);
-        }
-    });
-}
-
-// ───────────────────────── detail panel ─────────────────────────
 
 /// The selected incident with the pending overlay, and whether it has left the open incidents.
 fn detail_memo(state: AppState) -> Memo<Option<(IncidentView, bool)>> {
@@ -249,7 +141,7 @@ fn DetailPanel(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
         let me = state.me();
         if gone() {
             PanelMode::Hidden
-        } else if outbox::may_update(me.as_ref()) {
+        } else if overlay::may_update(me.as_ref()) {
             PanelMode::Act {
                 verified: me.is_some(),
             }
@@ -301,7 +193,7 @@ fn DetailPanel(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                         {move || format!("{} {}", to(lang.get()).chip_pending, pending_n())}
                     </span>
                 </Show>
-                <span class="dt-id" title=id_attr>{inc_field(|v| outbox::short_id(v.incident.id))}</span>
+                <span class="dt-id" title=id_attr>{inc_field(|v| words::short_id(v.incident.id))}</span>
             </div>
             <Show when=gone>
                 <div class="dt-gone" id="detail-gone">{move || to(lang.get()).gone}</div>
@@ -546,7 +438,7 @@ fn LocalActions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView 
                 );
             }
         });
-        out.retain(|e| outbox::subject(&e.op) == Some(id));
+        out.retain(|e| overlay::subject(&e.op) == Some(id));
         out
     };
     view! {
@@ -560,14 +452,14 @@ fn LocalActions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView 
                         entries()
                             .into_iter()
                             .map(|e| {
-                                let key = outbox::state_key(e.state);
+                                let key = words::state_key(e.state);
                                 view! {
                                     <li class="dt-local-row" data-state=key data-op-id=e.op_id.to_string()>
-                                        <span class="dt-local-what">{outbox::op_label(l, &e.op)}</span>
+                                        <span class="dt-local-what">{words::op_label(l, &e.op)}</span>
                                         <span class="dt-local-age num">
-                                            {i18n::age_ago(l, outbox::age_s(now, &e.created_at))}
+                                            {i18n::age_ago(l, time::age_secs(now, &e.created_at))}
                                         </span>
-                                        <span class="ob-chip" data-state=key>{outbox::state_label(l, e.state)}</span>
+                                        <span class="ob-chip" data-state=key>{words::state_label(l, e.state)}</span>
                                         {e.reason.clone().map(|r| view! { <span class="dt-local-reason">{r}</span> })}
                                     </li>
                                 }
@@ -784,7 +676,7 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                             let l = lang.get();
                             saved
                                 .get()
-                                .map(|op| format!("{}：{}", to(l).saved, outbox::op_label(l, &op)))
+                                .map(|op| format!("{}：{}", to(l).saved, words::op_label(l, &op)))
                                 .unwrap_or_default()
                         }}
                     </div>
@@ -792,289 +684,6 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
             </div>
         </section>
     }
-}
-
-// ───────────────────────── report form ─────────────────────────
-
-/// "＋ 上报事件" in the feed's title bar (hidden for read-only roles).
-#[component]
-pub fn NewIncidentButton() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let lang = state.lang;
-    let allowed = move || outbox::may_create(state.me().as_ref());
-    view! {
-        <Show when=allowed>
-            <button
-                type="button"
-                class="new-incident-btn"
-                id="new-incident-button"
-                class=("active", move || state.form_open.get())
-                on:click=move |_| {
-                    state.selected.set(None);
-                    state.picked.set(None);
-                    state.form_open.set(true);
-                }
-            >
-                {move || to(lang.get()).new_button}
-            </button>
-        </Show>
-    }
-}
-
-#[component]
-pub fn NewIncidentForm() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    view! {
-        <Show when=move || state.form_open.get()>
-            <FormPanel />
-        </Show>
-    }
-}
-
-#[component]
-fn FormPanel() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let lang = state.lang;
-    let centre = state
-        .snapshot
-        .with_untracked(|s| s.as_ref().map(|s| s.city.center))
-        .unwrap_or([0.0, 0.0]);
-    let title = RwSignal::new(String::new());
-    let class = RwSignal::new(IncidentClass::Accident);
-    let grade = RwSignal::new(Grade::IV);
-    let lon = RwSignal::new(format!("{:.5}", centre[0]));
-    let lat = RwSignal::new(format!("{:.5}", centre[1]));
-    let address = RwSignal::new(String::new());
-    let description = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    let bad_field = RwSignal::new(None::<String>);
-
-    // A point picked on the map fills the location.
-    Effect::new(move |_| {
-        if let Some((x, y)) = state.picked.get() {
-            lon.set(format!("{x:.5}"));
-            lat.set(format!("{y:.5}"));
-        }
-    });
-    let close = move || {
-        state.form_open.set(false);
-        state.picked.set(None);
-    };
-    let submit = move || {
-        let form = IncidentForm {
-            title: title.get_untracked(),
-            class: class.get_untracked(),
-            grade: grade.get_untracked(),
-            lon: lon.get_untracked(),
-            lat: lat.get_untracked(),
-            address: address.get_untracked(),
-            description: description.get_untracked(),
-        };
-        let role = state.me().map(|m| m.role);
-        match build_new_incident(lang.get_untracked(), &form, report_source(role), now_utc()) {
-            Err((field, msg)) => {
-                bad_field.set(Some(field));
-                error.set(Some(msg));
-            }
-            Ok(incident) => {
-                bad_field.set(None);
-                let id = Uuid::now_v7();
-                let op = Op::CreateIncident {
-                    incident_id: Some(id),
-                    incident,
-                };
-                outbox::submit(state, op, busy, error, move |_| {
-                    state.form_open.set(false);
-                    state.picked.set(None);
-                    state.selected.set(Some(id));
-                });
-            }
-        }
-    };
-    let invalid = move |f: &'static str| move || bad_field.with(|b| b.as_deref() == Some(f));
-    let pick_state = move || {
-        if state.picked.with(Option::is_some) {
-            "picked"
-        } else {
-            "default"
-        }
-    };
-    let offline = move || matches!(state.connection_key(), "offline" | "reconnecting");
-
-    view! {
-        <form
-            class="detail ni-form"
-            id="new-incident-form"
-            novalidate=true
-            on:submit=move |ev| {
-                ev.prevent_default();
-                submit();
-            }
-        >
-            <header class="dt-head">
-                <span class="ni-plus" aria-hidden="true">"＋"</span>
-                <h2 class="dt-title">{move || to(lang.get()).new_title}</h2>
-                <button
-                    type="button"
-                    class="x-btn"
-                    id="ni-close"
-                    title=move || to(lang.get()).close
-                    on:click=move |_| close()
-                >
-                    "×"
-                </button>
-            </header>
-            <div class="dt-body ni-body">
-                <Show when=offline>
-                    <div class="ni-offline" id="ni-offline">{move || to(lang.get()).form_offline}</div>
-                </Show>
-                <label class="ni-label" for="ni-title">{move || to(lang.get()).f_title}</label>
-                <input
-                    id="ni-title"
-                    class="dt-input"
-                    class=("invalid", invalid("title"))
-                    type="text"
-                    maxlength="200"
-                    placeholder=move || to(lang.get()).title_placeholder
-                    prop:value=move || title.get()
-                    on:input=move |ev| title.set(event_target_value(&ev))
-                />
-                <div class="ni-label">{move || to(lang.get()).f_class}</div>
-                <div class="ni-opts ni-opts-4" id="ni-class" role="radiogroup">
-                    {IncidentClass::ALL
-                        .into_iter()
-                        .map(|c| {
-                            view! {
-                                <button
-                                    type="button"
-                                    class=format!("ni-opt {}", class_css(c))
-                                    class=("selected", move || class.get() == c)
-                                    data-class=c.as_str()
-                                    aria-pressed=move || if class.get() == c { "true" } else { "false" }
-                                    on:click=move |_| class.set(c)
-                                >
-                                    {move || i18n::class_label(lang.get(), c)}
-                                </button>
-                            }
-                        })
-                        .collect_view()}
-                </div>
-                <div class="ni-label">{move || to(lang.get()).f_grade}</div>
-                <div class="ni-opts ni-opts-4" id="ni-grade" role="radiogroup">
-                    {Grade::ALL
-                        .into_iter()
-                        .map(|g| {
-                            view! {
-                                <button
-                                    type="button"
-                                    class=format!("ni-opt ni-grade {}", grade_css(g))
-                                    class=("selected", move || grade.get() == g)
-                                    data-grade=g.as_str()
-                                    aria-pressed=move || if grade.get() == g { "true" } else { "false" }
-                                    on:click=move |_| grade.set(g)
-                                >
-                                    <span class="ni-grade-mark">{move || i18n::grade_short(lang.get(), g)}</span>
-                                    <span class="ni-grade-name">{move || i18n::grade_name(lang.get(), g)}</span>
-                                </button>
-                            }
-                        })
-                        .collect_view()}
-                </div>
-                <div class="ni-label">{move || to(lang.get()).f_location}</div>
-                <div class="ni-loc" id="ni-location" data-source=pick_state>
-                    <input
-                        id="ni-lon"
-                        class="dt-input num"
-                        class=("invalid", invalid("lon"))
-                        type="text"
-                        inputmode="decimal"
-                        aria-label="lon"
-                        prop:value=move || lon.get()
-                        on:input=move |ev| lon.set(event_target_value(&ev))
-                    />
-                    <span class="ni-unit">"°E"</span>
-                    <input
-                        id="ni-lat"
-                        class="dt-input num"
-                        class=("invalid", invalid("lat"))
-                        type="text"
-                        inputmode="decimal"
-                        aria-label="lat"
-                        prop:value=move || lat.get()
-                        on:input=move |ev| lat.set(event_target_value(&ev))
-                    />
-                    <span class="ni-unit">"°N"</span>
-                    <button
-                        type="button"
-                        class="sm-btn"
-                        id="ni-center"
-                        on:click=move |_| {
-                            state.picked.set(None);
-                            lon.set(format!("{:.5}", centre[0]));
-                            lat.set(format!("{:.5}", centre[1]));
-                        }
-                    >
-                        {move || to(lang.get()).city_centre}
-                    </button>
-                </div>
-                <div class="ni-hint">
-                    {move || {
-                        if state.picked.with(Option::is_some) {
-                            to(lang.get()).picked_hint
-                        } else {
-                            to(lang.get()).pick_hint
-                        }
-                    }}
-                </div>
-                <label class="ni-label" for="ni-address">{move || to(lang.get()).f_address}</label>
-                <input
-                    id="ni-address"
-                    class="dt-input"
-                    type="text"
-                    maxlength="200"
-                    placeholder=move || to(lang.get()).address_placeholder
-                    prop:value=move || address.get()
-                    on:input=move |ev| address.set(event_target_value(&ev))
-                />
-                <label class="ni-label" for="ni-description">{move || to(lang.get()).f_description}</label>
-                <textarea
-                    id="ni-description"
-                    class="dt-input"
-                    rows="3"
-                    maxlength="4000"
-                    prop:value=move || description.get()
-                    on:input=move |ev| description.set(event_target_value(&ev))
-                ></textarea>
-            </div>
-            <footer class="dt-actions ni-actions">
-                <Show when=move || error.with(Option::is_some)>
-                    <div class="dt-error" id="ni-error">{move || error.get()}</div>
-                </Show>
-                <div class="ni-buttons">
-                    <button type="button" class="act-btn" id="ni-cancel" on:click=move |_| close()>
-                        {move || to(lang.get()).cancel}
-                    </button>
-                    <button
-                        type="submit"
-                        class="act-btn act-primary"
-                        id="ni-submit"
-                        data-action="create"
-                        disabled=move || busy.get()
-                    >
-                        {move || if busy.get() { to(lang.get()).sending } else { to(lang.get()).submit_report }}
-                    </button>
-                </div>
-            </footer>
-        </form>
-    }
-}
-
-/// True when the event's target is inside an element matching `selector` (delegated clicks).
-pub fn target_closest(ev: &web_sys::Event, selector: &str) -> Option<web_sys::Element> {
-    ev.target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .and_then(|el| el.closest(selector).ok().flatten())
 }
 
 #[cfg(test)]
@@ -1096,58 +705,5 @@ mod tests {
         // Created here, unconfirmed: only the expected first stage.
         assert_eq!(step_state(Collected, None, Collected), "expected");
         assert_eq!(step_state(Identified, None, Collected), "todo");
-    }
-
-    fn form() -> IncidentForm {
-        IncidentForm {
-            title: "  Hakaniemi 地下通道积水 ".into(),
-            class: IncidentClass::NaturalDisaster,
-            grade: Grade::III,
-            lon: "24.95120".into(),
-            lat: " 60.17900".into(),
-            address: "  ".into(),
-            description: "行人绕行".into(),
-        }
-    }
-
-    #[test]
-    fn the_report_form_is_checked_by_the_hub_rules() {
-        let n = build_new_incident(Lang::Zh, &form(), "现场上报", None).unwrap();
-        assert_eq!(n.title, "Hakaniemi 地下通道积水");
-        assert_eq!((n.lon, n.lat), (24.9512, 60.179));
-        assert_eq!(n.address, None);
-        assert_eq!(n.description.as_deref(), Some("行人绕行"));
-        assert_eq!(n.source, "现场上报");
-
-        let mut f = form();
-        f.title = " ".into();
-        assert_eq!(
-            build_new_incident(Lang::Zh, &f, "x", None).unwrap_err().0,
-            "title"
-        );
-        let mut f = form();
-        f.lat = "91".into();
-        assert_eq!(build_new_incident(Lang::En, &f, "x", None).unwrap_err().0, "lat");
-        let mut f = form();
-        f.lon = "east".into();
-        assert_eq!(build_new_incident(Lang::En, &f, "x", None).unwrap_err().0, "lon");
-        let mut f = form();
-        f.title = "x".repeat(201);
-        let (field, msg) = build_new_incident(Lang::En, &f, "x", None).unwrap_err();
-        assert_eq!(field, "title");
-        assert!(msg.contains("200"), "{msg}");
-        let mut f = form();
-        f.description = "x".repeat(4001);
-        assert_eq!(
-            build_new_incident(Lang::Zh, &f, "x", None).unwrap_err(),
-            ("description".to_string(), "不能超过 4000 个字符".to_string())
-        );
-    }
-
-    #[test]
-    fn field_staff_report_from_the_scene() {
-        assert_eq!(report_source(Some(Role::Field)), "现场上报");
-        assert_eq!(report_source(Some(Role::Operator)), "指挥舱上报");
-        assert_eq!(report_source(None), "指挥舱上报");
     }
 }

@@ -3,7 +3,7 @@
 //! the task board (compacted by CSS) in wartime. The column itself is `app.rs`'s.
 //!
 //! Incidents reported from this desktop that the hub has not confirmed yet lead the feed as "待同步" rows; rows
-//! with pending actions show the expected stage and a "待同步" chip (the pending overlay, [`crate::outbox`]).
+//! with pending actions show the expected stage and a "待同步" chip (the pending overlay, [`crate::overlay`]).
 //! Clicking a row opens the incident detail panel; the selected row is highlighted.
 //!
 //! While the operator reads further down the column (scrolled away from the top), incidents reported since are
@@ -16,12 +16,12 @@ use leptos::html;
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::detail::NewIncidentButton;
+use crate::css::{class_css, grade_css, stage_css};
 use crate::i18n::{self, t, to};
-use crate::outbox::{self, IncidentView};
+use crate::overlay::{self, IncidentView};
 use crate::panel::Panel;
+use crate::report::NewIncidentButton;
 use crate::state::AppState;
-use crate::summary::{class_css, grade_css, stage_css};
 use crate::time;
 
 /// Rows the feed draws: the newest. A wall shows a few dozen; every row drawn costs style, layout and paint on
@@ -35,7 +35,7 @@ pub fn feed_memo(state: AppState) -> Memo<Vec<IncidentView>> {
         let pending = state.pending_entries();
         state.snapshot.with(|s| {
             s.as_deref()
-                .map(|s| outbox::feed_views(s, &pending))
+                .map(|s| overlay::feed_views(s, &pending))
                 .unwrap_or_default()
         })
     })
@@ -252,7 +252,7 @@ mod tests {
                 i
             })
             .collect();
-        outbox::feed_views(&crate::fixtures::snapshot(incidents, ModeState::initial()), &[])
+        overlay::feed_views(&crate::fixtures::snapshot(incidents, ModeState::initial()), &[])
     }
 
     #[test]

@@ -63,3 +63,107 @@ pub fn incident(title: &str) -> Incident {
         notes: Vec::new(),
     }
 }
+
+/// Incidents, outbox entries and snapshots for the tests of the pending overlay and the outbox's words.
+pub mod outbox {
+    use chrono::{DateTime, Utc};
+    use citydeck_protocol::ipc::{CockpitSnapshot, Me, OutboxCounts, OutboxEntry, OutboxState};
+    use citydeck_protocol::{
+        GeoPoint, Grade, Incident, IncidentClass, ModeState, NewIncident, Op, Role, Stage,
+    };
+    use uuid::Uuid;
+
+    pub fn at(min: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + min * 60, 0).unwrap()
+    }
+
+    pub fn incident(n: u128, stage: Stage) -> Incident {
+        Incident {
+            id: Uuid::from_u128(n),
+            title: format!("incident {n}"),
+            class: IncidentClass::Accident,
+            grade: Grade::II,
+            location: GeoPoint {
+                lon: 24.94,
+                lat: 60.17,
+            },
+            source: "test".into(),
+            status: stage,
+            description: None,
+            address: None,
+            external_id: None,
+            occurred_at: at(0),
+            created_at: at(0),
+            updated_at: at(0),
+            created_by: "operator".into(),
+            seq: n as u64,
+            assignee: None,
+            acknowledged_by: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn entry(seq: u64, op: Op) -> OutboxEntry {
+        OutboxEntry {
+            client_seq: seq,
+            op_id: Uuid::from_u128(1000 + u128::from(seq)),
+            op,
+            created_at: at(seq as i64),
+            state: OutboxState::Pending,
+            reason: None,
+            conflict: false,
+            server_seq: None,
+        }
+    }
+
+    pub fn stage(n: u128, from: Option<Stage>, to: Stage) -> Op {
+        Op::ChangeStage {
+            incident_id: Uuid::from_u128(n),
+            from,
+            to,
+        }
+    }
+
+    pub fn note(n: u128, text: &str, photo: Option<&str>) -> Op {
+        Op::AddNote {
+            incident_id: Uuid::from_u128(n),
+            text: text.into(),
+            photo_ref: photo.map(String::from),
+        }
+    }
+
+    pub fn create(n: u128, title: &str) -> Op {
+        Op::CreateIncident {
+            incident_id: Some(Uuid::from_u128(n)),
+            incident: NewIncident {
+                title: title.into(),
+                class: IncidentClass::NaturalDisaster,
+                grade: Grade::III,
+                lon: 24.95,
+                lat: 60.18,
+                source: "指挥舱上报".into(),
+                description: None,
+                address: Some("Hakaniemi".into()),
+                external_id: None,
+                occurred_at: None,
+            },
+        }
+    }
+
+    pub fn snap(incidents: Vec<Incident>, open: Vec<OutboxEntry>) -> CockpitSnapshot {
+        let mut s = crate::fixtures::snapshot(incidents, ModeState::initial());
+        s.city.bbox = [24.9, 60.15, 24.99, 60.19];
+        s.me = Some(Me {
+            username: "field1".into(),
+            role: Role::Field,
+            screen: "tablet".into(),
+        });
+        s.outbox = OutboxCounts {
+            pending: open.iter().filter(|e| e.state == OutboxState::Pending).count() as u64,
+            rejected: open.iter().filter(|e| e.state == OutboxState::Rejected).count() as u64,
+        };
+        s.outbox_open = open;
+        s.generated_at = at(10);
+        s
+    }
+}

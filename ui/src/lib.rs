@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod bundle;
+pub mod css;
 pub mod detail;
 pub mod feed;
 #[cfg(test)]
@@ -15,8 +16,10 @@ pub mod map;
 pub mod map_placeholder;
 pub mod mode_switch;
 pub mod outbox;
+pub mod overlay;
 pub mod panel;
 pub mod reasons;
+pub mod report;
 pub mod state;
 pub mod summary;
 pub mod time;

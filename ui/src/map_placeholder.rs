@@ -15,13 +15,13 @@ use citydeck_protocol::ipc::{CityInfo, WartimeFocus};
 use citydeck_protocol::Grade;
 use leptos::prelude::*;
 use uuid::Uuid;
+use wasm_bindgen::JsCast;
 
-use crate::detail::target_closest;
+use crate::css::grade_css;
 use crate::feed::feed_memo;
 use crate::i18n::{self, t, tw};
-use crate::outbox::IncidentView;
+use crate::overlay::IncidentView;
 use crate::state::AppState;
-use crate::summary::grade_css;
 use crate::wartime::focus_memo;
 
 const KM_PER_DEG_LAT: f64 = 111.32;
@@ -577,6 +577,13 @@ fn MapFrame(frame: Frame, focus_at: Option<(f64, f64)>) -> impl IntoView {
             {focus_layer}
         </div>
     }
+}
+
+/// True when the event's target is inside an element matching `selector` (delegated clicks).
+fn target_closest(ev: &web_sys::Event, selector: &str) -> Option<web_sys::Element> {
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|el| el.closest(selector).ok().flatten())
 }
 
 #[cfg(test)]

@@ -11,9 +11,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
+use crate::css::grade_css;
 use crate::i18n::{self, Lang};
 use crate::state::AppState;
-use crate::summary::grade_css;
 
 /// The dialog's target: peacetime or a wartime level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

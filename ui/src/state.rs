@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::i18n::Lang;
 use crate::ipc::{self, IpcError};
-use crate::outbox::{self, Carried};
+use crate::overlay::{self, Carried};
 
 /// 平时 / 战时, from the snapshot's mode record; the header badge, the root `data-mode` attribute, the
 /// `mode-wartime` CSS class and the wartime layout follow it.
@@ -123,7 +123,7 @@ impl AppState {
         self.carried.with(|c| {
             self.snapshot.with(|s| {
                 s.as_deref()
-                    .map(|s| outbox::pending_entries(s, c))
+                    .map(|s| overlay::pending_entries(s, c))
                     .unwrap_or_default()
             })
         })
@@ -182,13 +182,13 @@ impl AppState {
                     .with_untracked(|old| old.as_ref().map(|o| o.outbox_open.clone()).unwrap_or_default());
                 let carried = self
                     .carried
-                    .with_untracked(|c| outbox::carry_forward(c, &prev_open, &snap, now));
+                    .with_untracked(|c| overlay::carry_forward(c, &prev_open, &snap, now));
                 if self.carried.with_untracked(|c| *c != carried) {
                     self.carried.set(carried);
                 }
                 let learned = self
                     .titles
-                    .try_update_untracked(|t| outbox::learn_titles(t, &snap))
+                    .try_update_untracked(|t| overlay::learn_titles(t, &snap))
                     .unwrap_or(false);
                 if learned {
                     self.titles.notify();

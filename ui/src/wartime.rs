@@ -21,10 +21,10 @@ use citydeck_protocol::{Grade, ModeKind, ModeState, Stage};
 use leptos::prelude::*;
 use uuid::Uuid;
 
+use crate::css::{grade_css, stage_css};
 use crate::i18n::{self, tw, Lang};
 use crate::panel::Panel;
 use crate::state::{AppState, CockpitMode};
-use crate::summary::{grade_css, stage_css};
 use crate::time;
 
 /// A deadline turns amber this many seconds before it is due.
@@ -580,7 +580,7 @@ fn TaskCardView(c: TaskCard) -> impl IntoView {
         state
             .pending_entries()
             .iter()
-            .any(|e| crate::outbox::subject(&e.op) == Some(id))
+            .any(|e| crate::overlay::subject(&e.op) == Some(id))
     };
     view! {
         <div

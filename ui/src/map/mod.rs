@@ -28,11 +28,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
+use crate::css::grade_css;
 use crate::i18n::{self, t, tm, tw};
 use crate::ipc;
 use crate::map_placeholder::{FocusLegend, MapPlaceholder};
 use crate::state::AppState;
-use crate::summary::grade_css;
 use crate::wartime::focus_memo;
 
 /// Switchable layer groups (the layer switcher).
@@ -297,7 +297,7 @@ fn CockpitMap() -> impl IntoView {
             let pending: Vec<citydeck_protocol::Incident> = state
                 .pending_entries()
                 .iter()
-                .filter_map(|e| crate::outbox::provisional(e, &me))
+                .filter_map(|e| crate::overlay::provisional(e, &me))
                 .collect();
             let tag = match lang.get() {
                 i18n::Lang::Zh => "待同步",
