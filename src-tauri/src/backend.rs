@@ -4,11 +4,14 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use chrono::Utc;
+use citydeck_desktop::cockpit::SnapshotInputs;
+use citydeck_domain::resources::Facility;
+use citydeck_domain::teams::Team;
 use citydeck_protocol::ipc::{
-    BundleInfo, BundleOutcome, BundleStart, BundleState, CityInfo, CockpitSnapshot, Conflict, ConnectionInfo,
-    MapDelta, Me, OutboxEntry, OutboxState, SwitchModeRequest, SwitchOutcome, WartimeFocus,
+    BundleInfo, BundleOutcome, BundleStart, BundleState, CityInfo, CockpitSnapshot, ConnectionInfo, MapDelta,
+    OutboxEntry, SwitchModeRequest, SwitchOutcome,
 };
-use citydeck_protocol::{ModeKind, ModeState, ServerSeq};
+use citydeck_protocol::{ModeState, ServerSeq};
 use citydeck_sim::CityConfig;
 use citydeck_store::Cache;
 use citydeck_sync::{Backoff, Credentials, HubClient, SyncEngine, SyncHandle};
@@ -20,17 +23,6 @@ use crate::settings::{MapSettings, Settings};
 /// Where this desktop writes its field bundle (in its data dir).
 const BUNDLE_DIR: &str = "field-bundle";
 
-/// How many open incidents the cockpit receives at most (newest first).
-const SNAPSHOT_INCIDENTS: u32 = 500;
-/// Outbox actions listed in the snapshot at most (the counts are exact).
-const SNAPSHOT_OUTBOX: u32 = 200;
-/// Recently applied actions listed in the outbox drawer.
-const SNAPSHOT_APPLIED: u32 = 20;
-/// Nearby response resources listed per group (rescue, medical, shelter) around the wartime focus.
-const NEARBY_PER_GROUP: usize = 3;
-/// Sensor sites on the map (the most recently reporting).
-const SENSOR_SITES: u32 = 500;
-
 pub struct Backend {
     cache: Arc<Mutex<Cache>>,
     client: HubClient,
@@ -38,9 +30,9 @@ pub struct Backend {
     sync: SyncHandle,
     city: CityInfo,
     /// The city's response facilities (fire/police stations, medical, shelters) from its OSM extract.
-    facilities: Arc<Vec<citydeck_sim::Place>>,
+    facilities: Arc<Vec<Facility>>,
     /// The city's response teams (stationed at those facilities; where they are follows their assignments).
-    teams: Arc<Vec<citydeck_sim::teams::Team>>,
+    teams: Arc<Vec<Team>>,
     /// The prepared field bundle and what start-up did with a given one.
     bundle: Arc<Mutex<BundleState>>,
     data_dir: std::path::PathBuf,
@@ -121,7 +113,7 @@ impl Backend {
         )?;
         let sync = SyncEngine::spawn(client.clone(), cache.clone(), Backoff::default());
         let facilities = Arc::new(load_facilities(&city, &settings).await);
-        let teams = Arc::new(citydeck_sim::teams::roster(&facilities));
+        let teams = Arc::new(citydeck_domain::teams::roster(&facilities));
         if embedded.is_some() && settings.sim_rate > 0.0 {
             spawn_dispatcher(&hub_url, &teams);
         }
@@ -177,20 +169,25 @@ impl Backend {
         Ok(mode)
     }
 
-    /// Records a user action in the outbox (durably, before answering) and wakes the sync engine. Obvious
-    /// mistakes (an empty note, a stage change the loop does not allow from the state this desktop knows) are
-    /// refused here so they never queue; the hub still decides.
-    pub async fn submit_action(&self, op: citydeck_protocol::Op) -> anyhow::Result<OutboxEntry> {
+    /// Runs `f` on the cache on a blocking thread.
+    async fn with_cache<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Cache) -> citydeck_desktop::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
         let cache = self.cache.clone();
+        Ok(
+            tokio::task::spawn_blocking(move || f(&mut cache.lock().unwrap_or_else(|p| p.into_inner())))
+                .await??,
+        )
+    }
+
+    /// Records a user action in the outbox (durably, before answering) and wakes the sync engine. What the
+    /// hub would certainly refuse is refused here so it never queues ([`citydeck_desktop::actions::submit`]).
+    pub async fn submit_action(&self, op: citydeck_protocol::Op) -> anyhow::Result<OutboxEntry> {
         let user = self.client.username().to_string();
-        let entry = tokio::task::spawn_blocking(move || -> anyhow::Result<OutboxEntry> {
-            let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
-            precheck(&c, &op, &user)?;
-            let (op_id, _) = c.enqueue(&op, Utc::now())?;
-            c.outbox_entry(op_id)?
-                .ok_or_else(|| anyhow::anyhow!("the outbox lost action {op_id}"))
-        })
-        .await??;
+        let entry = self
+            .with_cache(move |c| citydeck_desktop::actions::submit(c, &op, &user, Utc::now()))
+            .await?;
         tracing::info!(op_id = %entry.op_id, client_seq = entry.client_seq, "action queued");
         self.sync.outbox_changed();
         Ok(entry)
@@ -198,71 +195,30 @@ impl Backend {
 
     /// The user drops a rejected action.
     pub async fn drop_action(&self, op_id: uuid::Uuid) -> anyhow::Result<bool> {
-        let cache = self.cache.clone();
-        Ok(tokio::task::spawn_blocking(move || {
-            cache
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .drop_rejected(op_id)
-        })
-        .await??)
+        self.with_cache(move |c| Ok(c.drop_rejected(op_id)?)).await
     }
 
-    /// Queues a rejected action again against the hub's current state (a stage change starts from the stage
-    /// the hub has now); the rejected one is dropped.
+    /// Queues a rejected action again against the hub's current state ([`citydeck_desktop::actions::reapply`]).
     pub async fn reapply_action(&self, op_id: uuid::Uuid) -> anyhow::Result<OutboxEntry> {
-        let cache = self.cache.clone();
         let user = self.client.username().to_string();
-        let entry = tokio::task::spawn_blocking(move || -> anyhow::Result<OutboxEntry> {
-            let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
-            let old = c
-                .outbox_entry(op_id)?
-                .filter(|e| e.state == OutboxState::Rejected)
-                .ok_or_else(|| anyhow::anyhow!("action {op_id} is not a rejected action"))?;
-            let mut op = old.op.clone();
-            if let citydeck_protocol::Op::ChangeStage {
-                incident_id, from, ..
-            } = &mut op
-            {
-                if let Some(current) = c.incident(&incident_id.to_string())? {
-                    *from = Some(current.status);
-                }
-            }
-            precheck(&c, &op, &user)?;
-            c.drop_rejected(op_id)?;
-            let (new_id, _) = c.enqueue(&op, Utc::now())?;
-            c.outbox_entry(new_id)?
-                .ok_or_else(|| anyhow::anyhow!("the outbox lost action {new_id}"))
-        })
-        .await??;
+        let entry = self
+            .with_cache(move |c| citydeck_desktop::actions::reapply(c, op_id, &user, Utc::now()))
+            .await?;
         self.sync.outbox_changed();
         Ok(entry)
     }
 
     /// One incident from the cache.
     pub async fn incident(&self, id: uuid::Uuid) -> anyhow::Result<Option<citydeck_protocol::Incident>> {
-        let cache = self.cache.clone();
-        tokio::task::spawn_blocking(move || {
-            let c = cache.lock().unwrap_or_else(|p| p.into_inner());
-            Ok(c.incident(&id.to_string())?)
-        })
-        .await?
+        self.with_cache(move |c| Ok(c.incident(&id.to_string())?)).await
     }
 
     /// What the map must change since it drew the cache as of `after` (see [`MapDelta`]), with the teams'
     /// positions and the sensor sites as of now.
     pub async fn map_delta(&self, after: ServerSeq) -> anyhow::Result<MapDelta> {
-        let cache = self.cache.clone();
         let teams = self.teams.clone();
-        tokio::task::spawn_blocking(move || -> anyhow::Result<MapDelta> {
-            let c = cache.lock().unwrap_or_else(|p| p.into_inner());
-            let mut delta = c.map_delta(after)?;
-            let ids: Vec<&str> = teams.iter().map(|t| t.id.as_str()).collect();
-            delta.resources = citydeck_sim::teams::positions(&teams, &c.current_jobs(&ids)?);
-            delta.sensors = c.sensor_sites(SENSOR_SITES)?;
-            Ok(delta)
-        })
-        .await?
+        self.with_cache(move |c| citydeck_desktop::cockpit::map_delta(c, after, &teams))
+            .await
     }
 
     pub fn changes(&self) -> watch::Receiver<ConnectionInfo> {
@@ -270,101 +226,19 @@ impl Backend {
     }
 
     pub async fn snapshot(&self) -> anyhow::Result<CockpitSnapshot> {
-        let cache = self.cache.clone();
-        let facilities = self.facilities.clone();
-        let now = Utc::now();
-        let username = self.client.username().to_string();
-        let live_role = self.client.role().await;
-        let (incidents, summary, mode, proposals, focus, outbox, role) =
-            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-                let c = cache.lock().unwrap_or_else(|p| p.into_inner());
-                // The role from this run's login (remembered when it changes), else the one remembered from
-                // the last login (a window opened offline).
-                let stored = c.account()?;
-                let role = match live_role {
-                    Some(role) => {
-                        if stored != Some((username.clone(), role)) {
-                            c.set_account(&username, role)?;
-                        }
-                        Some(role)
-                    }
-                    None => stored.filter(|(u, _)| *u == username).map(|(_, r)| r),
-                };
-                let mode = c.mode()?;
-                // The focus is the first triggering incident the cache knows.
-                let focus = if mode.mode == ModeKind::Wartime {
-                    let mut found = None;
-                    for id in &mode.incident_ids {
-                        if let Some(i) = c.incident(&id.to_string())? {
-                            found = Some(i);
-                            break;
-                        }
-                    }
-                    found.map(|incident| WartimeFocus {
-                        nearby: citydeck_sim::resources::nearby(
-                            &facilities,
-                            incident.location.lon,
-                            incident.location.lat,
-                            NEARBY_PER_GROUP,
-                        ),
-                        incident,
-                    })
-                } else {
-                    None
-                };
-                let open = c.outbox_open(SNAPSHOT_OUTBOX)?;
-                let mut conflicts = Vec::new();
-                for entry in open.iter().filter(|e| e.conflict) {
-                    let current = match citydeck_domain::ops::target(&entry.op) {
-                        Some(id) => c.incident(&id.to_string())?,
-                        None => None,
-                    };
-                    conflicts.push(Conflict {
-                        entry: entry.clone(),
-                        current,
-                    });
-                }
-                Ok((
-                    c.open_incidents(SNAPSHOT_INCIDENTS)?,
-                    c.summary(now)?,
-                    mode,
-                    c.pending_proposals(now)?,
-                    focus,
-                    (
-                        c.outbox_counts()?,
-                        open,
-                        conflicts,
-                        c.outbox_recent_applied(SNAPSHOT_APPLIED)?,
-                    ),
-                    role,
-                ))
-            })
-            .await??;
-        let me = role.map(|role| Me {
-            username: self.client.username().to_string(),
-            role,
-            screen: self.screen.clone(),
-        });
-        let mut connection = self.sync.status();
-        if connection.hub.starts_with("http://127.0.0.1") && self._embedded.is_some() {
-            connection.hub = "embedded".into();
-        }
-        Ok(CockpitSnapshot {
+        let inputs = SnapshotInputs {
             city: self.city.clone(),
-            connection,
-            incidents,
-            summary,
-            mode,
-            proposals,
-            me,
-            focus,
-            outbox: outbox.0,
-            outbox_open: outbox.1,
-            conflicts: outbox.2,
-            outbox_applied: outbox.3,
+            username: self.client.username().to_string(),
+            screen: self.screen.clone(),
+            live_role: self.client.role().await,
+            connection: self.sync.status(),
+            embedded: self._embedded.is_some(),
             bundle: self.bundle.lock().unwrap_or_else(|p| p.into_inner()).clone(),
-            generated_at: Utc::now(),
-        })
+            facilities: self.facilities.clone(),
+            now: Utc::now(),
+        };
+        self.with_cache(move |c| citydeck_desktop::cockpit::snapshot(c, inputs))
+            .await
     }
 
     /// Writes the field bundle (the cache, the basemap of `area` or all of it, the map assets) into the data
@@ -433,44 +307,6 @@ fn start_from_bundle(
     }
 }
 
-/// Refuses what the hub would certainly refuse, against what this desktop knows (pending actions of its own
-/// included: a stage change queued after another one starts where that one ends).
-fn precheck(c: &Cache, op: &citydeck_protocol::Op, user: &str) -> anyhow::Result<()> {
-    use citydeck_protocol::Op;
-    match op {
-        Op::CreateIncident { incident, .. } => {
-            let raw = serde_json::to_value(incident)?;
-            citydeck_domain::parse_new_incident(&raw).map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
-        other => {
-            let id = citydeck_domain::ops::target(other).unwrap_or_default();
-            let pending = c.pending_ops(10_000)?;
-            let created_here = pending
-                .iter()
-                .any(|p| matches!(&p.op, Op::CreateIncident { incident_id: Some(i), .. } if *i == id));
-            match c.incident(&id.to_string())? {
-                Some(mut inc) => {
-                    // Replay this desktop's pending actions on it first (the pending overlay).
-                    for p in &pending {
-                        if citydeck_domain::ops::target(&p.op) == Some(id) {
-                            let _ = citydeck_domain::apply_update(&mut inc, &p.op, user, Utc::now());
-                        }
-                    }
-                    let mut check = op.clone();
-                    if let Op::ChangeStage { from, .. } = &mut check {
-                        *from = None; // `from` is what the user saw; the hub compares it, not this check
-                    }
-                    citydeck_domain::apply_update(&mut inc, &check, user, Utc::now())
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                }
-                None if created_here => {}
-                None => anyhow::bail!("unknown incident {id}"),
-            }
-        }
-    }
-    Ok(())
-}
-
 /// The hub's refusal in its own words ("reason: is required", "only commanders …"), else the whole error.
 fn hub_refusal(e: citydeck_sync::ClientError) -> anyhow::Error {
     match e {
@@ -481,12 +317,12 @@ fn hub_refusal(e: citydeck_sync::ClientError) -> anyhow::Error {
 
 /// The city's response facilities; none (with a warning) when the extract cannot be read: the cockpit still
 /// works, it just lists no nearby resources.
-async fn load_facilities(city: &CityConfig, settings: &Settings) -> Vec<citydeck_sim::Place> {
+async fn load_facilities(city: &CityConfig, settings: &Settings) -> Vec<Facility> {
     let pbf = settings.data_root.join(&city.data.osm_pbf);
     let bbox = city.bbox;
     let loaded = tokio::task::spawn_blocking(move || citydeck_sim::load_places(&pbf, Some(&bbox))).await;
     match loaded {
-        Ok(Ok((places, _))) => citydeck_sim::resources::response_facilities(&places),
+        Ok(Ok((places, _))) => citydeck_sim::facilities(&places),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "no response facilities: the city's OSM extract cannot be read");
             Vec::new()
@@ -512,7 +348,7 @@ fn operator_client(hub_url: &str) -> Option<HubClient> {
 
 /// The demo city's duty dispatcher: moves the simulator's incidents round the closed loop and assigns them to
 /// the city's teams, through the hub's push API like any operator.
-fn spawn_dispatcher(hub_url: &str, teams: &[citydeck_sim::teams::Team]) {
+fn spawn_dispatcher(hub_url: &str, teams: &[Team]) {
     let Some(client) = operator_client(hub_url) else {
         return;
     };

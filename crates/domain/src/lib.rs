@@ -4,8 +4,11 @@
 pub mod incident;
 pub mod mode;
 pub mod ops;
+pub mod overlay;
+pub mod resources;
 pub mod response;
 pub mod roles;
+pub mod teams;
 
 pub use incident::{parse_new_incident, FieldError};
 pub use mode::{check_transition, CityMode, ModeError, Transition};

@@ -10,17 +10,17 @@
 //! - [`generator`]: seeded operator-style incidents at those places ([`Generator`]).
 //! - [`quakes`]: a USGS GeoJSON feed as incidents ([`load_earthquakes`]).
 //! - [`runner`]: both streams interleaved and paced into an [`IncidentSink`] ([`run`]).
+//! - [`teams`]: the duty dispatcher that moves the demo's incidents round the closed loop.
 
 pub mod config;
 pub mod generator;
 pub mod places;
 pub mod quakes;
-pub mod resources;
 pub mod runner;
 pub mod teams;
 
 pub use config::{CityConfig, ConfigError};
 pub use generator::Generator;
-pub use places::{load_places, Place, PlaceKind, PlacesError};
+pub use places::{facilities, load_places, Place, PlaceKind, PlacesError};
 pub use quakes::{load_earthquakes, parse_earthquakes, QuakeError, Quakes};
 pub use runner::{run, run_feed, Feed, IncidentSink, SimOptions, SimStats};

@@ -104,6 +104,17 @@ pub struct Place {
     pub lat: f64,
 }
 
+/// The response facilities among `places` (fire and police stations, medical places, shelters), as the
+/// product's rules take them (`citydeck_domain::resources`).
+pub fn facilities(places: &[Place]) -> Vec<citydeck_domain::resources::Facility> {
+    places
+        .iter()
+        .filter_map(|p| {
+            citydeck_domain::resources::Facility::of_place(&p.name, p.kind.as_str(), p.lon, p.lat)
+        })
+        .collect()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PlacesError {
     #[error("cannot open OSM extract {path}: {source}")]
@@ -458,6 +469,37 @@ fn centroid(points: &[(f64, f64)]) -> (f64, f64) {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn response_facilities_are_named_as_place_kinds_and_other_places_are_left_out() {
+        use citydeck_domain::resources::FacilityKind;
+        for k in FacilityKind::ALL {
+            assert!(
+                PlaceKind::ALL.iter().any(|p| p.as_str() == k.as_str()),
+                "facility kind {} has no place kind of that name",
+                k.as_str()
+            );
+        }
+        let place = |name: &str, kind| Place {
+            name: name.into(),
+            kind,
+            lon: 24.94,
+            lat: 60.17,
+        };
+        let f = facilities(&[
+            place("fire", PlaceKind::FireStation),
+            place("clinic", PlaceKind::Clinic),
+            place("restaurant", PlaceKind::Restaurant),
+            place("metro", PlaceKind::MetroStation),
+        ]);
+        let names: Vec<&str> = f.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["fire", "clinic", "metro"],
+            "the restaurant is not a resource"
+        );
+        assert_eq!(f[0].kind, FacilityKind::FireStation);
+    }
 
     fn tags(pairs: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
         pairs.to_vec()

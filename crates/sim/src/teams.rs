@@ -1,130 +1,16 @@
-//! The demo city's response teams and the duty dispatcher that drives incidents round the closed loop.
+//! The demo city's duty dispatcher, which drives incidents round the closed loop.
 //!
-//! Teams are stationed at the real facilities of the city's OSM extract (a rescue crew per fire station, an
-//! ambulance per hospital or clinic, a patrol car per police station). Who is where is never stored apart:
-//! a team is *dispatched* while an open incident is assigned to it (交办) and *on scene* while that incident is
-//! being handled (处置); otherwise it is available at its station. So every desktop derives the same picture
-//! from the hub's log ([`positions`]), and the dispatcher ([`plan`], [`run_dispatcher`]) moves incidents along
-//! 采集→识别→交办→处置→反馈→结案 through the hub's ordinary `push` API, as a duty operator would.
+//! The teams themselves, and where they are, are product rules (`citydeck_domain::teams`): this module only
+//! plays the duty operator who moves incidents along 采集→识别→交办→处置→反馈→结案 ([`plan`],
+//! [`run_dispatcher`]) through the hub's ordinary `push` API.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use citydeck_protocol::ipc::MapResource;
-use citydeck_protocol::{Incident, IncidentClass, Op, PushOp, Stage};
-
-use crate::places::{Place, PlaceKind};
-use crate::resources::distance_m;
-
-/// A response team or vehicle of the demo city.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Team {
-    /// Stable id; incidents are assigned to it (`Incident::assignee`).
-    pub id: String,
-    pub name: String,
-    /// `team` | `vehicle`.
-    pub kind: &'static str,
-    /// `rescue` | `medical` | `police`.
-    pub group: &'static str,
-    /// Its station.
-    pub lon: f64,
-    pub lat: f64,
-}
-
-/// The teams of a city: one per response facility, in the facilities' order (deterministic).
-pub fn roster(facilities: &[Place]) -> Vec<Team> {
-    let mut seen = HashMap::<String, usize>::new();
-    facilities
-        .iter()
-        .filter_map(|p| {
-            let (group, kind, prefix, suffix) = match p.kind {
-                PlaceKind::FireStation => ("rescue", "vehicle", "rescue", "救援队"),
-                PlaceKind::Hospital => ("medical", "vehicle", "ambulance", "救护车"),
-                PlaceKind::Clinic => ("medical", "team", "medic", "医疗队"),
-                PlaceKind::PoliceStation => ("police", "vehicle", "patrol", "巡逻车"),
-                _ => return None,
-            };
-            let n = seen.entry(format!("{prefix}-{}", slug(&p.name))).or_default();
-            *n += 1;
-            Some(Team {
-                id: format!("{prefix}-{}-{n}", slug(&p.name)),
-                name: format!("{} {suffix}", p.name),
-                kind,
-                group,
-                lon: p.lon,
-                lat: p.lat,
-            })
-        })
-        .collect()
-}
-
-fn slug(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    s.split('-')
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-/// Which team group answers an incident class first.
-pub fn group_for(class: IncidentClass) -> &'static str {
-    match class {
-        IncidentClass::PublicHealth => "medical",
-        IncidentClass::SocialSecurity => "police",
-        IncidentClass::NaturalDisaster | IncidentClass::Accident => "rescue",
-    }
-}
-
-/// Where every team is and what it is doing, from the incidents it is assigned to (open ones only). A team
-/// assigned to several open incidents follows the most recently changed one.
-pub fn positions(teams: &[Team], incidents: &[Incident]) -> Vec<MapResource> {
-    let mut by_team: HashMap<&str, &Incident> = HashMap::new();
-    for i in incidents.iter().filter(|i| i.status != Stage::Closed) {
-        if let Some(a) = i.assignee.as_deref() {
-            let e = by_team.entry(a).or_insert(i);
-            if i.seq > e.seq {
-                *e = i;
-            }
-        }
-    }
-    teams
-        .iter()
-        .map(|t| {
-            let job = by_team.get(t.id.as_str()).copied();
-            let halfway = |i: &Incident| ((t.lon + i.location.lon) / 2.0, (t.lat + i.location.lat) / 2.0);
-            let (status, (lon, lat)) = match job {
-                None => ("available", (t.lon, t.lat)),
-                Some(i) => match i.status {
-                    // On the way: drawn halfway between the station and the scene.
-                    Stage::Collected | Stage::Identified | Stage::Assigned => ("dispatched", halfway(i)),
-                    Stage::Handling | Stage::Supervised => ("on_scene", (i.location.lon, i.location.lat)),
-                    Stage::Feedback => ("returning", halfway(i)),
-                    Stage::Closed => ("available", (t.lon, t.lat)),
-                },
-            };
-            MapResource {
-                id: t.id.clone(),
-                name: t.name.clone(),
-                kind: t.kind.to_string(),
-                group: t.group.to_string(),
-                status: status.to_string(),
-                lon,
-                lat,
-                incident_id: job.map(|i| i.id),
-            }
-        })
-        .collect()
-}
+use citydeck_domain::resources::distance_m;
+pub use citydeck_domain::teams::{group_for, roster, Team};
+use citydeck_protocol::{Incident, Op, PushOp, Stage};
 
 /// How long an incident stays in a stage before the demo dispatcher moves it on.
 #[derive(Clone, Debug)]
@@ -247,7 +133,8 @@ pub async fn run_dispatcher(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use citydeck_protocol::{GeoPoint, Grade};
+    use crate::places::{Place, PlaceKind};
+    use citydeck_protocol::{GeoPoint, Grade, IncidentClass};
 
     fn place(name: &str, kind: PlaceKind, lon: f64, lat: f64) -> Place {
         Place {
@@ -286,30 +173,13 @@ mod tests {
     }
 
     fn city() -> Vec<Team> {
-        roster(&[
+        roster(&crate::places::facilities(&[
             place("Erottajan paloasema", PlaceKind::FireStation, 24.944, 60.165),
             place("Far Fire", PlaceKind::FireStation, 25.10, 60.30),
             place("Hospital", PlaceKind::Hospital, 24.93, 60.18),
             place("Police", PlaceKind::PoliceStation, 24.94, 60.17),
             place("Cafe", PlaceKind::Restaurant, 24.94, 60.17),
-        ])
-    }
-
-    #[test]
-    fn one_team_per_response_facility_with_stable_ids() {
-        let teams = city();
-        let ids: Vec<&str> = teams.iter().map(|t| t.id.as_str()).collect();
-        assert_eq!(
-            ids,
-            [
-                "rescue-erottajan-paloasema-1",
-                "rescue-far-fire-1",
-                "ambulance-hospital-1",
-                "patrol-police-1"
-            ]
-        );
-        assert_eq!(teams[0].name, "Erottajan paloasema 救援队");
-        assert_eq!(teams, city(), "deterministic");
+        ]))
     }
 
     #[test]
@@ -377,23 +247,5 @@ mod tests {
         first.assignee = Some("rescue-erottajan-paloasema-1".into());
         let waiting = incident(5, IncidentClass::Accident, Stage::Identified, 60, now);
         assert!(plan(now, &[first, all_busy, waiting], &teams, &pace).is_empty());
-    }
-
-    #[test]
-    fn positions_follow_the_assigned_incident() {
-        let now = Utc::now();
-        let teams = city();
-        let mut on_scene = incident(1, IncidentClass::Accident, Stage::Handling, 1, now);
-        on_scene.assignee = Some("rescue-erottajan-paloasema-1".into());
-        let mut done = incident(2, IncidentClass::PublicHealth, Stage::Closed, 1, now);
-        done.assignee = Some("ambulance-hospital-1".into());
-        let r = positions(&teams, &[on_scene.clone(), done]);
-        assert_eq!(r.len(), 4);
-        assert_eq!(r[0].status, "on_scene");
-        assert_eq!((r[0].lon, r[0].lat), (24.95, 60.17));
-        assert_eq!(r[0].incident_id, Some(on_scene.id));
-        assert_eq!(r[2].status, "available", "its incident is closed");
-        assert_eq!((r[2].lon, r[2].lat), (24.93, 60.18));
-        assert_eq!(r[2].incident_id, None);
     }
 }

@@ -1,0 +1,22 @@
+//! The desktop's core: what the Tauri shell does with the local cache, as plain functions over a
+//! [`citydeck_store::Cache`], so every rule is unit-tested without a window, a hub or a runtime.
+//!
+//! - [`actions`]: a user action checked against this desktop's pending overlay before it is queued
+//!   ([`actions::precheck`]), a rejected stage change re-based on the hub's current stage
+//!   ([`actions::rebase`]) and queued again.
+//! - [`cockpit`]: the snapshot's parts: the wartime focus, the conflicts list, the role remembered across
+//!   offline starts, the hub's name as the header shows it, the map's delta with the teams' positions.
+//!
+//! The shell (`src-tauri`) only wires: it holds the cache behind a mutex, runs these on a blocking thread and
+//! answers the webview. No I/O here beyond the cache it is given; no clock (callers pass `now`).
+
+pub mod actions;
+pub mod cockpit;
+mod error;
+
+pub use error::DesktopError;
+
+pub type Result<T> = std::result::Result<T, DesktopError>;
+
+#[cfg(test)]
+pub(crate) mod testing;
