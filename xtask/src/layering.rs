@@ -21,6 +21,7 @@ pub const RULES: &[(&str, &[&str])] = &[
             "citydeck-hub",
             "citydeck-sync",
             "citydeck-client",
+            "citydeck-sim",
             "tokio",
             "rusqlite",
             "reqwest",
@@ -69,6 +70,17 @@ pub const RULES: &[(&str, &[&str])] = &[
         ],
     ),
     ("citydeck-bundle", &["citydeck-hub", "citydeck-sync", "ui"]),
+    (
+        "citydeck-desktop",
+        &[
+            "citydeck-hub",
+            "citydeck-sync",
+            "citydeck-client",
+            "citydeck-sim",
+            "tauri",
+            "tokio",
+        ],
+    ),
     ("citydeck", &[]),
     (
         "ui",
@@ -94,6 +106,7 @@ pub const RULES: &[(&str, &[&str])] = &[
             "citydeck-tiles",
             "citydeck-snapshot",
             "citydeck-bundle",
+            "citydeck-desktop",
             "citydeck",
             "ui",
             "citydeck-tests",
