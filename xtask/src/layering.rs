@@ -28,6 +28,16 @@ pub const RULES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "citydeck-migrate",
+        &[
+            "citydeck-protocol",
+            "citydeck-domain",
+            "citydeck-store",
+            "citydeck-hub",
+            "tokio",
+        ],
+    ),
+    (
         "citydeck-store",
         &["citydeck-hub", "citydeck-sync", "citydeck-client", "tokio", "ui"],
     ),
@@ -97,6 +107,7 @@ pub const RULES: &[(&str, &[&str])] = &[
         &[
             "citydeck-protocol",
             "citydeck-domain",
+            "citydeck-migrate",
             "citydeck-store",
             "citydeck-client",
             "citydeck-sync",

@@ -1,12 +1,97 @@
-//! One error type for every handler; each variant maps to one HTTP status and a JSON [`ApiError`] body.
+//! The hub's errors: [`DbError`] of the storage, and [`AppError`], the one error type of every handler (each
+//! variant maps to one HTTP status and a JSON [`ApiError`] body).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use citydeck_domain::FieldError;
+use std::path::PathBuf;
+
 use citydeck_protocol::ApiError;
 
-use crate::db::DbError;
+/// What the storage (`db`, `sql`, `pg`) fails with.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("postgres: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// PostgreSQL unreachable or misconfigured (connect, pool); the message says which.
+    #[error("{0}")]
+    Pool(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database file {path}: {message}")]
+    Open { path: PathBuf, message: String },
+    #[error(
+        "database file {path} holds {found} data, but the hub was asked to serve {wanted} data; \
+         a drill never runs on the real database (use another --db file for the exercise)"
+    )]
+    Realm {
+        path: PathBuf,
+        found: &'static str,
+        wanted: &'static str,
+    },
+    #[error(
+        "PostgreSQL database {database} holds {found} data, but the hub was asked to serve {wanted} data; \
+         a drill never runs on the real database (use another database for the exercise)"
+    )]
+    RealmPostgres {
+        database: String,
+        found: &'static str,
+        wanted: &'static str,
+    },
+    /// The database was written by a newer build (its schema is beyond this build's migrations): not touched.
+    #[error("the hub database's {0}; run a newer citydeck-hub")]
+    TooNew(#[from] citydeck_migrate::TooNew),
+}
+
+impl DbError {
+    /// True when the failure is the storage (disk full, read-only, I/O, database unreachable) rather than a
+    /// bug: maps to 503.
+    pub fn is_unavailable(&self) -> bool {
+        use rusqlite::ErrorCode::*;
+        match self {
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                matches!(
+                    e.code,
+                    DiskFull | ReadOnly | SystemIoFailure | DatabaseBusy | DatabaseLocked | CannotOpen
+                )
+            }
+            DbError::Postgres(e) => pg_unavailable(e),
+            DbError::Open { .. } | DbError::Pool(_) => true,
+            _ => false,
+        }
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// True when the error is the database being unreachable or overloaded (503), not a bug.
+fn pg_unavailable(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    match e.code() {
+        // Not a server error: I/O, connect, timeout.
+        None => e.as_db_error().is_none() && !is_conversion(e),
+        Some(code) => {
+            let c = code.code();
+            c.starts_with("08") // connection exception
+                || c.starts_with("53") // insufficient resources
+                || c.starts_with("57P") // shutdown, cannot connect now
+                || c.starts_with("58") // system error (I/O)
+                || c == "40001" // serialization failure
+                || c == "40P01" // deadlock detected
+                || c == "25006" // read-only transaction (a standby)
+        }
+    }
+}
+
+fn is_conversion(e: &postgres::Error) -> bool {
+    let s = e.to_string();
+    s.contains("error serializing") || s.contains("error deserializing")
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

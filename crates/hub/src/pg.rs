@@ -23,11 +23,13 @@ use r2d2_postgres::PostgresConnectionManager;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use crate::db::{DbError, DbResult};
+use crate::error::{DbError, DbResult};
 use crate::sql::PgTx;
 use crate::Published;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+/// The PostgreSQL schema: (version, SQL), append only; the same tables and columns as the SQLite one
+/// (`crate::db::MIGRATIONS`).
+pub const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
 
 /// Advisory lock keys (arbitrary, fixed): the write lock every replica's write transaction takes, and the
 /// migration lock.
@@ -61,32 +63,6 @@ impl Drop for PgStore {
                 .spawn(move || drop(pool));
         }
     }
-}
-
-/// True when the error is the database being unreachable or overloaded (503), not a bug.
-pub fn is_unavailable(e: &postgres::Error) -> bool {
-    if e.is_closed() {
-        return true;
-    }
-    match e.code() {
-        // Not a server error: I/O, connect, timeout.
-        None => e.as_db_error().is_none() && !is_conversion(e),
-        Some(code) => {
-            let c = code.code();
-            c.starts_with("08") // connection exception
-                || c.starts_with("53") // insufficient resources
-                || c.starts_with("57P") // shutdown, cannot connect now
-                || c.starts_with("58") // system error (I/O)
-                || c == "40001" // serialization failure
-                || c == "40P01" // deadlock detected
-                || c == "25006" // read-only transaction (a standby)
-        }
-    }
-}
-
-fn is_conversion(e: &postgres::Error) -> bool {
-    let s = e.to_string();
-    s.contains("error serializing") || s.contains("error deserializing")
 }
 
 /// The error and its cause (the client's own message is often just "error connecting to server").
@@ -215,15 +191,16 @@ fn migrate(c: &mut postgres::Client) -> DbResult<()> {
     let version: i64 = tx
         .query_one("SELECT COALESCE(MAX(version), 0)::BIGINT FROM hub_schema", &[])?
         .get(0);
-    for (v, sql) in MIGRATIONS {
-        if *v > version {
-            tx.batch_execute(sql)?;
-            tx.execute(
-                "INSERT INTO hub_schema (version, applied_at) VALUES ($1, $2)",
-                &[v, &crate::db::ts(chrono::Utc::now())],
-            )?;
-        }
-    }
+    let version =
+        u32::try_from(version).map_err(|_| DbError::Corrupt(format!("hub_schema version {version}")))?;
+    citydeck_migrate::upgrade_from(version, MIGRATIONS, |v, sql| -> DbResult<()> {
+        tx.batch_execute(sql)?;
+        tx.execute(
+            "INSERT INTO hub_schema (version, applied_at) VALUES ($1, $2)",
+            &[&i64::from(v), &crate::sql::ts(chrono::Utc::now())],
+        )?;
+        Ok(())
+    })?;
     tx.commit()?;
     Ok(())
 }

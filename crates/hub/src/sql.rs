@@ -8,7 +8,21 @@
 
 use std::borrow::Cow;
 
-use crate::db::{DbError, DbResult};
+use chrono::{DateTime, Utc};
+
+use crate::error::{DbError, DbResult};
+
+/// A timestamp as stored: RFC 3339, UTC, microseconds (sorts as text on both engines).
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// A stored timestamp back.
+pub fn parse_ts(s: &str) -> DbResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| DbError::Corrupt(format!("timestamp {s:?}: {e}")))
+}
 
 /// A query parameter.
 #[derive(Clone, Copy, Debug)]

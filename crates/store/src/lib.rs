@@ -30,7 +30,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
 ];
 
 pub fn latest_version() -> u32 {
-    MIGRATIONS.last().map(|m| m.0).unwrap_or(0)
+    citydeck_migrate::latest(MIGRATIONS)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,24 +100,18 @@ fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
         .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// Applies every migration newer than the database's `user_version`.
-pub fn migrate(conn: &mut Connection) -> Result<u32> {
-    let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if version > latest_version() {
-        return Err(StoreError::TooNew {
-            found: version,
-            supported: latest_version(),
-        });
-    }
-    for (v, sql) in MIGRATIONS {
-        if *v > version {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", v)?;
-            tx.commit()?;
+impl From<citydeck_migrate::TooNew> for StoreError {
+    fn from(e: citydeck_migrate::TooNew) -> Self {
+        StoreError::TooNew {
+            found: e.found,
+            supported: e.supported,
         }
     }
-    Ok(latest_version())
+}
+
+/// Applies every migration newer than the database's `user_version` (the runner shared with the hub).
+pub fn migrate(conn: &mut Connection) -> Result<u32> {
+    citydeck_migrate::sqlite(conn, MIGRATIONS)
 }
 
 impl Cache {

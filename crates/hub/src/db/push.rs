@@ -1,0 +1,196 @@
+//! Desktop outbox pushes: each `(client_id, op_id)` applied exactly once, in the transaction of its effect.
+
+use chrono::Utc;
+use citydeck_protocol::Event;
+
+use super::log::{insert_incident, read_incident, write_update};
+use super::Db;
+use crate::error::DbResult;
+use crate::sql::{p, ts, Sql};
+
+/// One op of a push batch as the handler parsed it: well-formed, or refused with a reason (still recorded, so
+/// a retry gets the same answer).
+pub enum PushItem {
+    Op(citydeck_protocol::PushOp),
+    Bad {
+        op_id: uuid::Uuid,
+        client_seq: u64,
+        reason: String,
+    },
+}
+
+impl PushItem {
+    fn ids(&self) -> (uuid::Uuid, u64) {
+        match self {
+            PushItem::Op(p) => (p.op_id, p.client_seq),
+            PushItem::Bad {
+                op_id, client_seq, ..
+            } => (*op_id, *client_seq),
+        }
+    }
+}
+
+/// What a push transaction produced: one result per op, and the events it appended.
+type PushWrite = (Vec<citydeck_protocol::PushResult>, Vec<(Event, String)>);
+
+impl Db {
+    /// Applies a push batch exactly once per `(client_id, op_id)`: in one transaction (committed before the
+    /// answer), each op either applied (its event appended), rejected by the rules (recorded with the reason)
+    /// or recognised as a duplicate of an earlier push. `may` rules on the caller's permission per op.
+    pub fn push(
+        &self,
+        client_id: uuid::Uuid,
+        actor: &str,
+        items: Vec<PushItem>,
+        may: impl Fn(&citydeck_protocol::Op) -> Result<(), String>,
+        publish: impl Fn(&Event, &str),
+    ) -> DbResult<Vec<citydeck_protocol::PushResult>> {
+        let (results, _) = self.write(
+            |tx| push_in(tx, client_id, actor, items, may),
+            |(_, events)| {
+                for (event, json) in events {
+                    publish(event, json);
+                }
+            },
+        )?;
+        Ok(results)
+    }
+}
+
+fn push_in(
+    tx: &mut dyn Sql,
+    client_id: uuid::Uuid,
+    actor: &str,
+    items: Vec<PushItem>,
+    may: impl Fn(&citydeck_protocol::Op) -> Result<(), String>,
+) -> DbResult<PushWrite> {
+    use citydeck_protocol::{Op, PushResult, PushStatus};
+    let now = Utc::now();
+    let client = client_id.to_string();
+    let mut results = Vec::with_capacity(items.len());
+    let mut events = Vec::new();
+    for item in items {
+        let (op_id, client_seq) = item.ids();
+        let op = op_id.to_string();
+        // One look-up (two index probes): this op seen before, or its client_seq taken by another op.
+        let known = tx.rows(
+            "SELECT op_id, status, reason, server_seq FROM client_ops WHERE client_id = ?1 AND op_id = ?2
+             UNION ALL
+             SELECT op_id, status, reason, server_seq FROM client_ops WHERE client_id = ?1 AND client_seq = ?3",
+            p![&client, &op, client_seq],
+        )?;
+        let mut other = None;
+        let mut seen = None;
+        for mut r in known {
+            let id = r.text(0)?;
+            if id == op {
+                seen = Some(r);
+            } else {
+                other = Some(id);
+            }
+        }
+        // Seen before: repeat the first outcome, apply nothing.
+        if let Some(mut r) = seen {
+            let status = r.text(1)?;
+            results.push(PushResult {
+                op_id,
+                status: PushStatus::Duplicate,
+                reason: r.opt_text(2)?,
+                server_seq: r.opt_uint(3)?,
+                first_status: Some(if status == "applied" {
+                    PushStatus::Applied
+                } else {
+                    PushStatus::Rejected
+                }),
+            });
+            continue;
+        }
+        if let Some(other) = other {
+            // Not recorded: the seq belongs to the other op.
+            results.push(PushResult {
+                op_id,
+                status: PushStatus::Rejected,
+                reason: Some(format!("client_seq {client_seq} is already used by op {other}")),
+                server_seq: None,
+                first_status: None,
+            });
+            continue;
+        }
+        let outcome: Result<Option<(Event, String)>, String> = match item {
+            PushItem::Bad { reason, .. } => Err(reason),
+            PushItem::Op(p) => match may(&p.op) {
+                Err(e) => Err(e),
+                Ok(()) => match p.op {
+                    Op::CreateIncident {
+                        incident_id,
+                        incident,
+                    } => {
+                        let clash = match incident_id {
+                            Some(id) => tx
+                                .row("SELECT 1 FROM incidents WHERE id = ?1", p![&id.to_string()])?
+                                .is_some(),
+                            None => false,
+                        };
+                        if clash {
+                            Err("an incident with this id exists already".to_string())
+                        } else {
+                            match insert_incident(tx, actor, incident, incident_id)? {
+                                Ok(ev) => Ok(Some(ev)),
+                                Err(existing) => Err(format!(
+                                    "duplicate of incident {} (same source and external_id)",
+                                    existing.id
+                                )),
+                            }
+                        }
+                    }
+                    ref op => {
+                        let id = citydeck_domain::ops::target(op).unwrap_or_default();
+                        match read_incident(tx, id)? {
+                            None => Err(format!("unknown incident {id}")),
+                            Some(mut inc) => match citydeck_domain::apply_update(&mut inc, op, actor, now) {
+                                Err(r) => Err(r.message),
+                                Ok(false) => Ok(None),
+                                Ok(true) => Ok(Some(write_update(tx, actor, inc)?)),
+                            },
+                        }
+                    }
+                },
+            },
+        };
+        let (status, reason, server_seq) = match outcome {
+            Ok(Some((event, json))) => {
+                let seq = event.server_seq;
+                events.push((event, json));
+                (PushStatus::Applied, None, Some(seq))
+            }
+            // Applied, nothing to change (e.g. acknowledged twice): no event.
+            Ok(None) => (PushStatus::Applied, None, None),
+            Err(reason) => (PushStatus::Rejected, Some(reason), None),
+        };
+        tx.exec(
+            "INSERT INTO client_ops (client_id, op_id, client_seq, status, reason, server_seq, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            p![
+                &client,
+                &op,
+                client_seq,
+                if status == PushStatus::Applied {
+                    "applied"
+                } else {
+                    "rejected"
+                },
+                reason.as_ref(),
+                server_seq,
+                &ts(now)
+            ],
+        )?;
+        results.push(PushResult {
+            op_id,
+            status,
+            reason,
+            server_seq,
+            first_status: None,
+        });
+    }
+    Ok((results, events))
+}

@@ -1,0 +1,393 @@
+//! The hub's storage across schema versions and engines: a database of every earlier SQLite schema version
+//! opens, upgrades in place and keeps its rows; a database written by a newer build is refused untouched; the
+//! SQLite and PostgreSQL schemas describe the same tables and columns.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use citydeck_hub::db::{Created, Db, DbError, PushItem, MIGRATIONS};
+use citydeck_protocol::{Event, EventBody, Incident, NewIncident, PushOp, PushStatus, Role};
+use rusqlite::Connection;
+use serde_json::json;
+
+fn new_incident(title: &str, external_id: Option<&str>) -> NewIncident {
+    serde_json::from_value(json!({
+        "title": title, "class": "accident", "grade": "III", "lon": 24.9384, "lat": 60.1699,
+        "source": "operator", "external_id": external_id,
+    }))
+    .unwrap()
+}
+
+/// An incident and its `incident_created` event as the current hub writes them (put into an older file below).
+fn current_incident(dir: &Path) -> (Event, Incident) {
+    let db = Db::open(&dir.join("scratch.sqlite")).unwrap();
+    let Created::New(event) = db
+        .create_incident(
+            "operator",
+            new_incident("Kamppi 地下通道积水", Some("ext-1")),
+            |_, _| {},
+        )
+        .unwrap()
+    else {
+        panic!("a fresh database knows no incident")
+    };
+    let EventBody::IncidentCreated { incident } = &event.body else {
+        panic!("not a create: {event:?}")
+    };
+    let incident = incident.clone();
+    (*event, incident)
+}
+
+fn user_version(path: &Path) -> u32 {
+    Connection::open(path)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap()
+}
+
+/// A hub database at schema `version`: migrations 1..=version only, then a few rows of what that version holds.
+fn database_at(path: &Path, version: u32, event: &Event, incident: &Incident) {
+    let mut conn = Connection::open(path).unwrap();
+    let reached =
+        citydeck_migrate::sqlite::<citydeck_hub::db::DbError>(&mut conn, &MIGRATIONS[..version as usize])
+            .unwrap();
+    assert_eq!(reached, version);
+    let at = "2026-01-02T03:04:05.000000Z";
+    if version >= 1 {
+        conn.execute(
+            "INSERT INTO users (username, role, pw_hash, created_at) VALUES ('operator', 'operator', 'x', ?1)",
+            [at],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO events (server_seq, kind, at, actor, body) VALUES (1, 'incident_created', ?1, 'operator', ?2)",
+            [at, &serde_json::to_string(event).unwrap()],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO incidents (id, source, external_id, status, seq, body) VALUES (?1, ?2, ?3, ?4, 1, ?5)",
+            [
+                incident.id.to_string(),
+                incident.source.clone(),
+                incident.external_id.clone().unwrap(),
+                incident.status.as_str().to_string(),
+                serde_json::to_string(incident).unwrap(),
+            ],
+        )
+        .unwrap();
+    }
+    if version >= 2 {
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('log_id', ?1)",
+            [format!("log-of-v{version}")],
+        )
+        .unwrap();
+    }
+    if version >= 3 {
+        conn.execute(
+            "INSERT INTO screen_acks (screen, epoch, by, at) VALUES ('hall-wall-1', 0, 'commander', ?1)",
+            [at],
+        )
+        .unwrap();
+    }
+    if version >= 4 {
+        // since schema 4 an acknowledged screen is a registered one too
+        conn.execute_batch(&format!(
+            "INSERT INTO screens (name, registered_at, registered_by) VALUES
+             ('hall-wall-1', '{at}', 'commander'), ('leader-office', '{at}', 'admin')"
+        ))
+        .unwrap();
+    }
+}
+
+/// Every earlier schema version (0: a new empty file, 1..latest-1: written by older hubs) opens with today's
+/// hub, upgrades to the latest version, keeps what it held, and works: a new incident follows the old log,
+/// a push (schema 5) applies once, and a second open changes nothing.
+#[test]
+fn a_hub_database_of_every_earlier_schema_version_opens_and_upgrades() {
+    let dir = tempfile::tempdir().unwrap();
+    let (event, incident) = current_incident(dir.path());
+    let latest = citydeck_migrate::latest(MIGRATIONS);
+    assert_eq!(latest as usize, MIGRATIONS.len());
+    for version in 0..latest {
+        let path = dir.path().join(format!("hub-v{version}.sqlite"));
+        database_at(&path, version, &event, &incident);
+        assert_eq!(user_version(&path), version);
+
+        let db = Db::open(&path).unwrap_or_else(|e| panic!("v{version}: {e}"));
+        assert_eq!(user_version(&path), latest, "v{version}");
+        let old = u64::from(version >= 1);
+        assert_eq!(db.head().unwrap(), old, "v{version}");
+        if version >= 1 {
+            assert_eq!(
+                db.incident(incident.id).unwrap().as_ref(),
+                Some(&incident),
+                "v{version}"
+            );
+            assert_eq!(db.user("operator").unwrap().unwrap().role, Role::Operator);
+            let log = db.events_after_json(0, 10).unwrap();
+            assert_eq!(log.len(), 1);
+            assert_eq!(log[0].1, serde_json::to_string(&event).unwrap());
+            // the same (source, external_id) is still recognised after the upgrade
+            match db
+                .create_incident("operator", new_incident("again", Some("ext-1")), |_, _| {})
+                .unwrap()
+            {
+                Created::Existing(existing) => assert_eq!(existing.id, incident.id),
+                Created::New(e) => panic!("v{version}: duplicate created as {e:?}"),
+            }
+        }
+        if version >= 2 {
+            assert_eq!(
+                db.log_id(),
+                format!("log-of-v{version}"),
+                "the log keeps its identity"
+            );
+        } else {
+            assert!(!db.log_id().is_empty());
+        }
+        let mode = db.mode().unwrap();
+        if version >= 3 {
+            // schema 4 turned every acknowledged screen into a registered one
+            assert!(
+                mode.screens.contains(&"hall-wall-1".to_string()),
+                "v{version}: {mode:?}"
+            );
+            assert_eq!(mode.acks.len(), 1, "v{version}");
+        }
+        if version >= 4 {
+            assert!(
+                mode.screens.contains(&"leader-office".to_string()),
+                "v{version}: {mode:?}"
+            );
+        }
+
+        let Created::New(next) = db
+            .create_incident("operator", new_incident("after the upgrade", None), |_, _| {})
+            .unwrap()
+        else {
+            panic!("v{version}: a new incident was not created")
+        };
+        assert_eq!(next.server_seq, old + 1, "v{version}: the log goes on gap-free");
+        let EventBody::IncidentCreated { incident: created } = &next.body else {
+            panic!("not a create: {next:?}")
+        };
+        let op: PushOp = serde_json::from_value(json!({
+            "op_id": "0192f000-0000-7000-8000-000000000001", "client_seq": 1,
+            "op": {"kind": "acknowledge", "incident_id": created.id},
+        }))
+        .unwrap();
+        let client = uuid::Uuid::now_v7();
+        for round in 0..2 {
+            let r = db
+                .push(
+                    client,
+                    "operator",
+                    vec![PushItem::Op(op.clone())],
+                    |_| Ok(()),
+                    |_, _| {},
+                )
+                .unwrap();
+            let want = if round == 0 {
+                PushStatus::Applied
+            } else {
+                PushStatus::Duplicate
+            };
+            assert_eq!(r[0].status, want, "v{version} round {round}: {r:?}");
+        }
+        let head = db.head().unwrap();
+        drop(db);
+
+        let again = Db::open(&path).unwrap();
+        assert_eq!(
+            again.head().unwrap(),
+            head,
+            "v{version}: reopening changes nothing"
+        );
+        assert_eq!(user_version(&path), latest);
+    }
+}
+
+/// A file from a newer build (schema beyond this build's migrations) is refused, and none of its tables
+/// touched.
+#[test]
+fn a_hub_database_from_a_newer_build_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.sqlite");
+    let newer = citydeck_migrate::latest(MIGRATIONS) + 1;
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE from_the_future (x TEXT);")
+            .unwrap();
+        conn.pragma_update(None, "user_version", newer).unwrap();
+    }
+    match Db::open(&path) {
+        Err(DbError::TooNew(e)) => assert_eq!(e.found, newer),
+        Err(e) => panic!("expected TooNew, got {e}"),
+        Ok(_) => panic!("a newer database was opened"),
+    }
+    assert_eq!(user_version(&path), newer);
+    let tables: Vec<String> = Connection::open(&path)
+        .unwrap()
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(tables, ["from_the_future"]);
+}
+
+/// A column as both engines must agree on it.
+#[derive(Debug, PartialEq, Eq)]
+struct Column {
+    /// `integer` or `text`.
+    kind: String,
+    not_null: bool,
+    primary_key: bool,
+}
+
+type Schema = BTreeMap<String, BTreeMap<String, Column>>;
+
+fn sqlite_schema(path: &Path) -> (Schema, Vec<String>) {
+    let conn = Connection::open(path).unwrap();
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut schema = Schema::new();
+    for table in tables {
+        let mut st = conn
+            .prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1)")
+            .unwrap();
+        let columns = st
+            .query_map([&table], |r| {
+                let kind: String = r.get(1)?;
+                let primary_key = r.get::<_, i64>(3)? > 0;
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Column {
+                        kind: match kind.to_ascii_uppercase().as_str() {
+                            "INTEGER" => "integer".into(),
+                            "TEXT" => "text".into(),
+                            other => format!("sqlite {other}"),
+                        },
+                        // a primary key column is never NULL here (the hub never writes one)
+                        not_null: r.get::<_, i64>(2)? == 1 || primary_key,
+                        primary_key,
+                    },
+                ))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        schema.insert(table, columns);
+    }
+    let indexes = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    (schema, sorted(indexes))
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+fn postgres_schema(url: &str) -> (Schema, Vec<String>) {
+    let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let keys: Vec<(String, String)> = c
+        .query(
+            "SELECT kcu.table_name::TEXT, kcu.column_name::TEXT
+             FROM information_schema.table_constraints tc
+             JOIN information_schema.key_column_usage kcu
+               ON kcu.constraint_name = tc.constraint_name AND kcu.table_schema = tc.table_schema
+             WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = current_schema()",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let mut schema = Schema::new();
+    for r in c
+        .query(
+            "SELECT table_name::TEXT, column_name::TEXT, data_type::TEXT, is_nullable::TEXT
+             FROM information_schema.columns WHERE table_schema = current_schema()",
+            &[],
+        )
+        .unwrap()
+    {
+        let (table, column, ty, nullable): (String, String, String, String) =
+            (r.get(0), r.get(1), r.get(2), r.get(3));
+        let primary_key = keys.contains(&(table.clone(), column.clone()));
+        schema.entry(table).or_default().insert(
+            column,
+            Column {
+                kind: match ty.as_str() {
+                    "bigint" => "integer".into(),
+                    "text" => "text".into(),
+                    other => format!("postgres {other}"),
+                },
+                not_null: nullable == "NO",
+                primary_key,
+            },
+        );
+    }
+    let indexes = c
+        .query(
+            "SELECT indexname::TEXT FROM pg_indexes
+             WHERE schemaname = current_schema() AND indexname NOT LIKE '%\\_pkey' ORDER BY indexname",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    (schema, sorted(indexes))
+}
+
+/// Both engines' schemas (as the hub leaves them after migrating a new database) have the same tables, the same
+/// columns with the same kind (integer / text), nullability and primary key, and the same named indexes.
+/// Differences by design, not compared: SQLite's INTEGER is PostgreSQL's BIGINT (both 64-bit); PostgreSQL's
+/// sorted or compared text columns use the "C" collation (byte order, as SQLite); `mode_audit.id` is
+/// AUTOINCREMENT on SQLite and an identity column on PostgreSQL; SQLite records its schema version in
+/// `PRAGMA user_version`, PostgreSQL in the table `hub_schema` (left out here).
+#[test]
+fn sqlite_and_postgres_schemas_describe_the_same_tables_and_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.sqlite");
+    drop(Db::open(&path).unwrap());
+    let (lite, lite_indexes) = sqlite_schema(&path);
+
+    let url = citydeck_hub::test_support::new_database();
+    drop(Db::open_postgres(&url, false).unwrap());
+    let (mut pg, pg_indexes) = postgres_schema(&url);
+    assert!(
+        pg.remove("hub_schema").is_some(),
+        "PostgreSQL records its migrations in hub_schema"
+    );
+
+    assert!(lite.len() >= 10, "{lite:?}");
+    assert_eq!(
+        lite.keys().collect::<Vec<_>>(),
+        pg.keys().collect::<Vec<_>>(),
+        "the same tables"
+    );
+    for (table, columns) in &lite {
+        assert_eq!(
+            columns, &pg[table],
+            "table {table}: SQLite (left) vs PostgreSQL (right)"
+        );
+    }
+    assert_eq!(lite_indexes, pg_indexes, "the same named indexes");
+}
