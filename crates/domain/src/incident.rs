@@ -1,8 +1,10 @@
 //! Incident rules: validation of new incidents and the closed-loop lifecycle
 //! 采集 → 识别 → 交办 → 处置 → 反馈 → 督办 → 结案.
 
-use citydeck_protocol::{Grade, IncidentClass, NewIncident, Stage};
+use chrono::{DateTime, Utc};
+use citydeck_protocol::{GeoPoint, Grade, Incident, IncidentClass, NewIncident, Stage};
 use serde_json::Value;
+use uuid::Uuid;
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_TEXT_CHARS: usize = 4000;
@@ -144,6 +146,35 @@ pub fn parse_new_incident(body: &Value) -> Result<NewIncident, FieldError> {
     })
 }
 
+/// The incident a new-incident request makes: stage 采集, reported by `actor` at `at` (also when it happened,
+/// unless the request says), nobody assigned, no acknowledgements or notes, last changed at `seq`. The hub makes
+/// it with the log's next seq; a desktop shows the one it queued (seq 0) until the hub's copy reaches its cache.
+pub fn from_request(id: Uuid, new: NewIncident, actor: &str, at: DateTime<Utc>, seq: u64) -> Incident {
+    Incident {
+        id,
+        title: new.title,
+        class: new.class,
+        grade: new.grade,
+        location: GeoPoint {
+            lon: new.lon,
+            lat: new.lat,
+        },
+        source: new.source,
+        status: Stage::Collected,
+        description: new.description,
+        address: new.address,
+        external_id: new.external_id,
+        occurred_at: new.occurred_at.unwrap_or(at),
+        created_at: at,
+        updated_at: at,
+        created_by: actor.to_string(),
+        seq,
+        assignee: None,
+        acknowledged_by: Vec::new(),
+        notes: Vec::new(),
+    }
+}
+
 /// The stages an incident may move to from `from`. The loop goes forward one stage at a time; 督办
 /// (supervision) can be entered from any open stage when a deadline is missed, and returns the case to
 /// handling; a case can be closed after feedback (or straight away if it was a false alarm at identification).
@@ -214,6 +245,30 @@ mod tests {
             assert_eq!(parse_new_incident(&body).unwrap_err().field, field);
         }
         assert_eq!(parse_new_incident(&json!([1, 2])).unwrap_err().field, "body");
+    }
+
+    #[test]
+    fn a_request_makes_a_collected_incident_reported_by_its_actor() {
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let id = Uuid::from_u128(7);
+        let mut body = good();
+        body["address"] = json!(" Kamppi ");
+        let i = from_request(id, parse_new_incident(&body).unwrap(), "operator", at, 42);
+        assert_eq!((i.id, i.seq, i.status), (id, 42, Stage::Collected));
+        assert_eq!((i.location.lon, i.location.lat), (24.93, 60.17));
+        assert_eq!(
+            (i.title.as_str(), i.source.as_str()),
+            ("Kamppi 交通事故", "operator")
+        );
+        assert_eq!(i.address.as_deref(), Some("Kamppi"));
+        assert_eq!((i.occurred_at, i.created_at, i.updated_at), (at, at, at));
+        assert_eq!(i.created_by, "operator");
+        assert!(i.assignee.is_none() && i.acknowledged_by.is_empty() && i.notes.is_empty());
+        // When it happened, if the request says.
+        let earlier = at - chrono::Duration::minutes(5);
+        body["occurred_at"] = json!(earlier);
+        let i = from_request(id, parse_new_incident(&body).unwrap(), "operator", at, 0);
+        assert_eq!((i.occurred_at, i.created_at), (earlier, at));
     }
 
     #[test]

@@ -303,6 +303,22 @@ pub struct MapPoint {
     pub seq: ServerSeq,
 }
 
+impl From<&Incident> for MapPoint {
+    /// The incident as the map draws it (the one place the map's point is made from an incident).
+    fn from(i: &Incident) -> Self {
+        MapPoint {
+            id: i.id,
+            lon: i.location.lon,
+            lat: i.location.lat,
+            grade: i.grade,
+            class: i.class,
+            stage: i.status,
+            title: i.title.clone(),
+            seq: i.seq,
+        }
+    }
+}
+
 /// `map_delta { after }`: the incidents changed since `after`. `full` = the map must drop everything it has
 /// and take `upserts` as the whole set (first call, or the cache was reset). Closed incidents come as
 /// `removed`.
@@ -350,4 +366,33 @@ pub struct MapSensor {
     pub state: String,
     pub lon: f64,
     pub lat: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_incident_becomes_the_point_the_map_draws() {
+        let i: Incident = serde_json::from_value(serde_json::json!({
+            "id": uuid::Uuid::from_u128(9), "title": "Kamppi 地铁站火灾", "class": "accident", "grade": "I",
+            "location": {"lon": 24.93, "lat": 60.17}, "source": "s", "status": "handling",
+            "occurred_at": "2026-03-21T10:00:00Z", "created_at": "2026-03-21T10:00:00Z",
+            "updated_at": "2026-03-21T10:05:00Z", "created_by": "x", "seq": 12
+        }))
+        .unwrap();
+        assert_eq!(
+            MapPoint::from(&i),
+            MapPoint {
+                id: i.id,
+                lon: 24.93,
+                lat: 60.17,
+                grade: Grade::I,
+                class: IncidentClass::Accident,
+                stage: Stage::Handling,
+                title: "Kamppi 地铁站火灾".into(),
+                seq: 12,
+            }
+        );
+    }
 }

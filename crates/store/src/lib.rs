@@ -433,16 +433,7 @@ impl Cache {
             }
             let body: String = row.get(2)?;
             let i: Incident = serde_json::from_str(&body).map_err(|e| corrupt(e.to_string()))?;
-            delta.upserts.push(MapPoint {
-                id: i.id,
-                lon: i.location.lon,
-                lat: i.location.lat,
-                grade: i.grade,
-                class: i.class,
-                stage: i.status,
-                title: i.title,
-                seq: i.seq,
-            });
+            delta.upserts.push(MapPoint::from(&i));
         }
         Ok(delta)
     }
