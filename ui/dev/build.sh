@@ -2,6 +2,8 @@
 # Build the cockpit UI into ui/dist: wasm (release) → wasm-bindgen (--target web) → copy index.html + style.css
 # + the vendored MapLibre GL JS (dist/vendor/).
 # wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock. Do not run Debian's wasm-opt on it.
+# Built with the `probe` feature (window.citydeckMap: screenshot.sh waits on it, bench-map.sh measures with it);
+# the shipped cockpit (`cargo xtask ui`) is built without.
 #   DIST=/some/dir ui/dev/build.sh     builds there instead (e.g. to screenshot without touching ui/dist);
 #                                      ui/dev/screenshot.sh takes the same DIST.
 set -euo pipefail
@@ -16,7 +18,7 @@ if [ "$want" != "$have" ]; then
   echo "wasm-bindgen-cli $have != crate $want; run: cargo install wasm-bindgen-cli --version $want" >&2
   exit 1
 fi
-cargo build -p ui --target wasm32-unknown-unknown --release
+cargo build -p ui --target wasm32-unknown-unknown --release --features probe
 mkdir -p "$DIST"
 wasm-bindgen --target web --no-typescript --out-dir "$DIST" \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/ui.wasm"

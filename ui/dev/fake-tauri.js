@@ -34,7 +34,7 @@
 //                                                 input:SELECTOR=>VALUE, key:KEY, wait:MS,
 //                                                 zoom:Z@LON,LAT (MapLibre map), hovermarker:GRADE
 // The map (issue "map cockpit"):
-//   mappoints=N  mapupdates=R  mapdelta=0         see map_delta below (10,000 points / 100 updates a second)
+//   mappoints=N  mapupdates=R                     see map_delta below (10,000 points / 100 updates a second)
 //   map=schematic                                 the schematic fallback map instead of MapLibre
 //   mapbase=URL                                   where style.json / glyphs / districts.geojson are served
 //                                                 (ui/dev/screenshot.sh serves ui/dev/mapbase.js's output)
@@ -711,8 +711,7 @@
 
   // ───── the map's diff feed (map_delta; the cockpit map keeps its own copy keyed by id) ─────
   // mappoints=N: N more incidents spread over the city (e.g. 10000); mapupdates=R: R changes a second to them
-  // (moves, grade/stage changes, new and closed ones; 100 for the benchmark), one cockpit://changed per 50 ms;
-  // mapdelta=0: the shell has no map_delta (the map falls back to the snapshot's incidents).
+  // (moves, grade/stage changes, new and closed ones; 100 for the benchmark), one cockpit://changed per 50 ms.
   const mapPoints = new Map(); // id → MapPoint
   const mapChanges = []; // {seq, id} in seq order; an id no longer in mapPoints was removed
   let mapFloor = 0; // changes at or below this seq were dropped: older clients get a full reload
@@ -903,6 +902,7 @@
 
   const COMMANDS = {
     cockpit_snapshot: () => snapshot(),
+    map_delta: mapDelta,
     incident: (args) => incidents.find((i) => i.id === (args && args.id)) || null,
     ack_mode(args) {
       const epoch = Number(args && args.epoch);
@@ -983,8 +983,6 @@
       return e;
     },
   };
-
-  if (params.get("mapdelta") !== "0") COMMANDS.map_delta = mapDelta;
 
   window.__TAURI__ = {
     core: {

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use crate::detail::IncidentDetail;
 use crate::feed::IncidentFeed;
 use crate::header::Header;
-use crate::i18n::{self, t};
+use crate::i18n::{self, cockpit_strings};
 use crate::ipc::IpcError;
 use crate::map::MapView;
 use crate::outbox::OutboxDrawer;
@@ -147,7 +147,7 @@ fn StatusOverlay() -> impl IntoView {
                         view! {
                             <div class="overlay-card">
                                 <div class="spinner"></div>
-                                <div class="overlay-title">{t(lang.get()).loading}</div>
+                                <div class="overlay-title">{cockpit_strings(lang.get()).loading}</div>
                             </div>
                         }
                             .into_any()
@@ -155,9 +155,9 @@ fn StatusOverlay() -> impl IntoView {
                     Some(e) => {
                         let (title, body) = match &e {
                             IpcError::NoShell(_) => {
-                                (t(lang.get()).err_no_shell_title, t(lang.get()).err_no_shell_body.to_string())
+                                (cockpit_strings(lang.get()).err_no_shell_title, cockpit_strings(lang.get()).err_no_shell_body.to_string())
                             }
-                            other => (t(lang.get()).err_fetch_title, other.to_string()),
+                            other => (cockpit_strings(lang.get()).err_fetch_title, other.to_string()),
                         };
                         view! {
                             <div class="overlay-card overlay-error" id="ipc-error">
@@ -191,7 +191,7 @@ fn StaleBanner() -> impl IntoView {
             <div class="stale-banner" data-state=key data-pending=move || pending().to_string() role="alert">
                 <span class="stale-icon">"!"</span>
                 <span class="stale-text">
-                    <span class="stale-main">{move || t(state.lang.get()).stale_banner}</span>
+                    <span class="stale-main">{move || cockpit_strings(state.lang.get()).stale_banner}</span>
                     <span class="stale-sub" id="stale-outbox">
                         {move || i18n::offline_actions(state.lang.get(), pending())}
                     </span>
@@ -265,15 +265,15 @@ fn StatusBar() -> impl IntoView {
     view! {
         <footer class="statusbar">
             <span class="sb-item">
-                <span class="sb-key">{move || t(lang.get()).hub}</span>
+                <span class="sb-key">{move || cockpit_strings(lang.get()).hub}</span>
                 <span class="sb-val">{hub}</span>
             </span>
             <span class="sb-item">
-                <span class="sb-key">{move || t(lang.get()).last_seq}</span>
+                <span class="sb-key">{move || cockpit_strings(lang.get()).last_seq}</span>
                 <span class="sb-val" id="last-seq">{move || state.last_seq()}</span>
             </span>
             <span class="sb-item">
-                <span class="sb-key">{move || t(lang.get()).generated_at}</span>
+                <span class="sb-key">{move || cockpit_strings(lang.get()).generated_at}</span>
                 <span class="sb-val">{generated}</span>
             </span>
             <span class="sb-error">{error}</span>

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::css::{class_css, grade_css, stage_css};
-use crate::i18n::{self, to};
+use crate::i18n::{self, action_strings};
 use crate::outbox::{self, words};
 use crate::overlay::{self, incident_view, IncidentView};
 use crate::state::AppState;
@@ -161,7 +161,7 @@ fn DetailPanel(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
             data-unconfirmed=move || if unconfirmed() { "true" } else { "false" }
             data-gone=move || if gone() { "true" } else { "false" }
             role="dialog"
-            aria-label=move || to(lang.get()).detail_title
+            aria-label=move || action_strings(lang.get()).detail_title
         >
             <header class=move || format!("dt-head {}", grade_css(grade()))>
                 <span class=move || format!("grade-badge {}", grade_css(grade()))>
@@ -174,7 +174,7 @@ fn DetailPanel(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                     type="button"
                     class="x-btn"
                     id="detail-close"
-                    title=move || to(lang.get()).close
+                    title=move || action_strings(lang.get()).close
                     on:click=move |_| state.selected.set(None)
                 >
                     "×"
@@ -186,17 +186,17 @@ fn DetailPanel(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                 </span>
                 <span class="dt-grade-name">{move || i18n::grade_name(lang.get(), grade())}</span>
                 <Show when=unconfirmed>
-                    <span class="pending-chip" id="detail-unconfirmed">{move || to(lang.get()).unconfirmed}</span>
+                    <span class="pending-chip" id="detail-unconfirmed">{move || action_strings(lang.get()).unconfirmed}</span>
                 </Show>
                 <Show when=move || !unconfirmed() && pending_n() != 0>
                     <span class="pending-chip" id="detail-pending">
-                        {move || format!("{} {}", to(lang.get()).chip_pending, pending_n())}
+                        {move || format!("{} {}", action_strings(lang.get()).chip_pending, pending_n())}
                     </span>
                 </Show>
                 <span class="dt-id" title=id_attr>{inc_field(|v| words::short_id(v.incident.id))}</span>
             </div>
             <Show when=gone>
-                <div class="dt-gone" id="detail-gone">{move || to(lang.get()).gone}</div>
+                <div class="dt-gone" id="detail-gone">{move || action_strings(lang.get()).gone}</div>
             </Show>
             <div class="dt-body">
                 <StageTrack view_memo=view_memo />
@@ -210,7 +210,7 @@ fn DetailPanel(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                 PanelMode::Act { verified: false } => {
                     view! {
                         <div class="dt-unverified" id="detail-unverified">
-                            {move || to(lang.get()).not_signed_in}
+                            {move || action_strings(lang.get()).not_signed_in}
                         </div>
                         <Actions view_memo=view_memo />
                     }
@@ -219,7 +219,7 @@ fn DetailPanel(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                 PanelMode::ReadOnly => {
                     view! {
                         <div class="dt-readonly" id="detail-readonly">
-                            {move || to(lang.get()).readonly}
+                            {move || action_strings(lang.get()).readonly}
                         </div>
                     }
                         .into_any()
@@ -254,7 +254,7 @@ fn StageTrack(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                             <span class="dt-step-dot"></span>
                             <span class="dt-step-name">{move || i18n::stage_label(lang.get(), st)}</span>
                             <Show when=move || state_of() == "expected">
-                                <span class="dt-step-pending">{move || to(lang.get()).chip_pending}</span>
+                                <span class="dt-step-pending">{move || action_strings(lang.get()).chip_pending}</span>
                             </Show>
                         </li>
                     }
@@ -270,7 +270,7 @@ fn Facts(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
     let lang = state.lang;
     let facts = move || {
         let l = lang.get();
-        let s = to(l);
+        let s = action_strings(l);
         let now = state.now_ms.get();
         let Some((v, _)) = view_memo.get() else {
             return ().into_any();
@@ -325,7 +325,7 @@ fn Facts(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                     <span>{acked}</span>
                     {pending_chip(v.ack_pending)}
                 </dd>
-                <dt>{i18n::t(l).source}</dt>
+                <dt>{i18n::cockpit_strings(l).source}</dt>
                 <dd>{i.source.clone()}</dd>
                 {i.description
                     .clone()
@@ -366,7 +366,7 @@ fn Notes(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
     view! {
         <section class="dt-section">
             <h3 class="dt-h">
-                {move || to(lang.get()).notes}
+                {move || action_strings(lang.get()).notes}
                 <span class="dt-h-n">{move || notes().len()}</span>
             </h3>
             <ul class="dt-notes" id="detail-notes">
@@ -375,7 +375,7 @@ fn Notes(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                     let now = state.now_ms.get();
                     let list = notes();
                     if list.is_empty() {
-                        return view! { <li class="dt-empty">{to(l).no_notes}</li> }.into_any();
+                        return view! { <li class="dt-empty">{action_strings(l).no_notes}</li> }.into_any();
                     }
                     list.into_iter()
                         .rev()
@@ -384,7 +384,7 @@ fn Notes(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                                 <li class="dt-note" data-pending=pending.to_string()>
                                     <div class="dt-note-head">
                                         <span class="dt-note-by">
-                                            {if n.by.is_empty() { to(l).this_desktop.to_string() } else { n.by.clone() }}
+                                            {if n.by.is_empty() { action_strings(l).this_desktop.to_string() } else { n.by.clone() }}
                                         </span>
                                         <span class="dt-note-at num">
                                             {format!(
@@ -393,7 +393,7 @@ fn Notes(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                                                 i18n::age_ago(l, time::age_secs(now, &n.at)),
                                             )}
                                         </span>
-                                        {pending.then(|| view! { <span class="pending-chip">{to(l).chip_pending}</span> })}
+                                        {pending.then(|| view! { <span class="pending-chip">{action_strings(l).chip_pending}</span> })}
                                     </div>
                                     {(!n.text.is_empty()).then(|| view! { <div class="dt-note-text">{n.text.clone()}</div> })}
                                     {n.photo_ref
@@ -402,7 +402,7 @@ fn Notes(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                                             view! {
                                                 <div class="dt-photo">
                                                     <span class="dt-photo-icon" aria-hidden="true"></span>
-                                                    <span class="dt-photo-label">{to(l).photo}</span>
+                                                    <span class="dt-photo-label">{action_strings(l).photo}</span>
                                                     <span class="dt-photo-ref">{p}</span>
                                                 </div>
                                             }
@@ -444,7 +444,7 @@ fn LocalActions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView 
     view! {
         <Show when=move || !entries().is_empty()>
             <section class="dt-section">
-                <h3 class="dt-h">{move || to(lang.get()).local_ops}</h3>
+                <h3 class="dt-h">{move || action_strings(lang.get()).local_ops}</h3>
                 <ul class="dt-local" id="detail-local-ops">
                     {move || {
                         let l = lang.get();
@@ -526,7 +526,7 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
         let l = lang.get();
         let list = next();
         if list.is_empty() {
-            return view! { <span class="dt-none">{to(l).no_next}</span> }.into_any();
+            return view! { <span class="dt-none">{action_strings(l).no_next}</span> }.into_any();
         }
         list.into_iter()
             .map(|to_stage| {
@@ -560,7 +560,9 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
     let assign = move || {
         let who = assignee.get_untracked();
         if who.trim().is_empty() {
-            error.set(Some(to(lang.get_untracked()).err_assignee.to_string()));
+            error.set(Some(
+                action_strings(lang.get_untracked()).err_assignee.to_string(),
+            ));
             return;
         }
         if let Some(i) = current() {
@@ -576,7 +578,7 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
     let add_note = move || {
         let (text, p) = (note.get_untracked(), photo.get_untracked());
         if text.trim().is_empty() && p.trim().is_empty() {
-            error.set(Some(to(lang.get_untracked()).err_note.to_string()));
+            error.set(Some(action_strings(lang.get_untracked()).err_note.to_string()));
             return;
         }
         if let Some(i) = current() {
@@ -605,9 +607,9 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                     disabled=move || busy.get() || acked()
                     on:click=ack
                 >
-                    {move || if acked() { to(lang.get()).acked } else { to(lang.get()).ack }}
+                    {move || if acked() { action_strings(lang.get()).acked } else { action_strings(lang.get()).ack }}
                 </button>
-                <span class="dt-act-label">{move || to(lang.get()).next_stage}</span>
+                <span class="dt-act-label">{move || action_strings(lang.get()).next_stage}</span>
                 <div class="dt-stage-btns" id="detail-next-stages">{stage_buttons}</div>
             </div>
             <div class="dt-act-row">
@@ -616,7 +618,7 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                     class="dt-input"
                     type="text"
                     maxlength="64"
-                    placeholder=move || to(lang.get()).assign_placeholder
+                    placeholder=move || action_strings(lang.get()).assign_placeholder
                     prop:value=move || assignee.get()
                     on:input=move |ev| assignee.set(event_target_value(&ev))
                     on:keydown=move |ev| {
@@ -632,7 +634,7 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                     disabled=move || busy.get()
                     on:click=move |_| assign()
                 >
-                    {move || to(lang.get()).assign}
+                    {move || action_strings(lang.get()).assign}
                 </button>
             </div>
             <div class="dt-act-note">
@@ -641,7 +643,7 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                     class="dt-input"
                     rows="2"
                     maxlength="2000"
-                    placeholder=move || to(lang.get()).note_placeholder
+                    placeholder=move || action_strings(lang.get()).note_placeholder
                     prop:value=move || note.get()
                     on:input=move |ev| note.set(event_target_value(&ev))
                 ></textarea>
@@ -651,7 +653,7 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                         class="dt-input"
                         type="text"
                         maxlength="200"
-                        placeholder=move || to(lang.get()).photo_placeholder
+                        placeholder=move || action_strings(lang.get()).photo_placeholder
                         prop:value=move || photo.get()
                         on:input=move |ev| photo.set(event_target_value(&ev))
                     />
@@ -662,7 +664,7 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                         disabled=move || busy.get()
                         on:click=move |_| add_note()
                     >
-                        {move || to(lang.get()).add_note}
+                        {move || action_strings(lang.get()).add_note}
                     </button>
                 </div>
             </div>
@@ -676,7 +678,7 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                             let l = lang.get();
                             saved
                                 .get()
-                                .map(|op| format!("{}：{}", to(l).saved, words::op_label(l, &op)))
+                                .map(|op| format!("{}：{}", action_strings(l).saved, words::op_label(l, &op)))
                                 .unwrap_or_default()
                         }}
                     </div>

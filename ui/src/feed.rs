@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::css::{class_css, grade_css, stage_css};
-use crate::i18n::{self, t, to};
+use crate::i18n::{self, action_strings, cockpit_strings};
 use crate::overlay::{self, IncidentView};
 use crate::panel::Panel;
 use crate::report::NewIncidentButton;
@@ -74,7 +74,7 @@ pub fn IncidentFeed() -> impl IntoView {
         let n = state
             .snapshot
             .with(|s| s.as_ref().map(|s| s.summary.total_open).unwrap_or(0));
-        format!("{n} {}", t(lang.get()).incidents_shown)
+        format!("{n} {}", cockpit_strings(lang.get()).incidents_shown)
     };
     let empty = move || state.snapshot.with(Option::is_some) && items.with(Vec::is_empty);
     // Set while the operator reads down the column: the newest report time drawn when they left the top.
@@ -119,7 +119,7 @@ pub fn IncidentFeed() -> impl IntoView {
 
     view! {
         <Panel
-            title=Signal::derive(move || t(lang.get()).panel_feed)
+            title=Signal::derive(move || cockpit_strings(lang.get()).panel_feed)
             class="panel-feed"
             aside=Signal::derive(count)
             age=true
@@ -132,7 +132,7 @@ pub fn IncidentFeed() -> impl IntoView {
             </Show>
             <div class="feed" id="incident-feed" node_ref=feed_ref on:scroll=on_scroll>
                 <Show when=empty>
-                    <div class="feed-empty">{move || t(lang.get()).feed_empty}</div>
+                    <div class="feed-empty">{move || cockpit_strings(lang.get()).feed_empty}</div>
                 </Show>
                 {move || {
                     // A row out of view keeps the height it was last drawn with (content-visibility): the other
@@ -208,7 +208,7 @@ fn FeedRow(v: IncidentView) -> impl IntoView {
                         .then(|| {
                             view! {
                                 <span class="pending-chip feed-pending">
-                                    {move || to(lang.get()).chip_pending}
+                                    {move || action_strings(lang.get()).chip_pending}
                                 </span>
                             }
                         })}
@@ -221,7 +221,7 @@ fn FeedRow(v: IncidentView) -> impl IntoView {
                         {move || i18n::class_label(lang.get(), class)}
                     </span>
                     {unconfirmed
-                        .then(|| view! { <span class="feed-new-tag">{move || to(lang.get()).unconfirmed_short}</span> })}
+                        .then(|| view! { <span class="feed-new-tag">{move || action_strings(lang.get()).unconfirmed_short}</span> })}
                     <span class="feed-source">{inc.source.clone()}</span>
                     <span class="feed-addr">{address}</span>
                     <span

@@ -4,7 +4,7 @@
 use citydeck_protocol::ipc::ConnectionState;
 use leptos::prelude::*;
 
-use crate::i18n::{self, t, Lang};
+use crate::i18n::{self, cockpit_strings, Lang};
 use crate::mode_switch::{ProposalBanner, SwitchButton, SwitchDialog, SwitchNotice, SwitchUi};
 use crate::state::{AppState, CockpitMode};
 use crate::time;
@@ -38,9 +38,9 @@ pub fn Header() -> impl IntoView {
             <div class="hdr-title">
                 <h1>
                     <span class="hdr-city">{city}</span>
-                    <span class="hdr-product">{move || t(lang.get()).product}</span>
+                    <span class="hdr-product">{move || cockpit_strings(lang.get()).product}</span>
                 </h1>
-                <div class="hdr-sub">{move || t(lang.get()).product_sub}</div>
+                <div class="hdr-sub">{move || cockpit_strings(lang.get()).product_sub}</div>
             </div>
             <div class="hdr-side hdr-right">
                 <crate::outbox::OutboxBadge />
@@ -63,8 +63,14 @@ pub fn ModeBadge(mode: Signal<CockpitMode>) -> impl IntoView {
     let label = move || {
         let lang = state.lang.get();
         let (zh, en) = match mode.get() {
-            CockpitMode::Peacetime => (t(Lang::Zh).mode_peacetime, t(Lang::En).mode_peacetime),
-            CockpitMode::Wartime => (t(Lang::Zh).mode_wartime, t(Lang::En).mode_wartime),
+            CockpitMode::Peacetime => (
+                cockpit_strings(Lang::Zh).mode_peacetime,
+                cockpit_strings(Lang::En).mode_peacetime,
+            ),
+            CockpitMode::Wartime => (
+                cockpit_strings(Lang::Zh).mode_wartime,
+                cockpit_strings(Lang::En).mode_wartime,
+            ),
         };
         // Bilingual in peacetime; in wartime the level follows and space in the header is short.
         let base = match (lang, mode.get()) {
@@ -172,8 +178,8 @@ fn ConnectionBadge() -> impl IntoView {
         state
             .snapshot
             .with(|s| match s.as_deref().map(|s| &s.connection.state) {
-                None | Some(ConnectionState::Connecting) => t(lang).conn_connecting.to_string(),
-                Some(ConnectionState::Online) => t(lang).conn_online.to_string(),
+                None | Some(ConnectionState::Connecting) => cockpit_strings(lang).conn_connecting.to_string(),
+                Some(ConnectionState::Online) => cockpit_strings(lang).conn_online.to_string(),
                 Some(ConnectionState::Reconnecting { attempt, .. }) => {
                     i18n::conn_reconnecting(lang, *attempt)
                 }
@@ -224,11 +230,11 @@ fn DataAge() -> impl IntoView {
     };
     view! {
         <div class="badge age-badge" data-level=level>
-            <span class="age-label">{move || t(state.lang.get()).data_age}</span>
+            <span class="age-label">{move || cockpit_strings(state.lang.get()).data_age}</span>
             <span class="age-value">
                 {move || match age() {
                     Some(a) => i18n::duration_short(a),
-                    None => t(state.lang.get()).never.to_string(),
+                    None => cockpit_strings(state.lang.get()).never.to_string(),
                 }}
             </span>
         </div>
@@ -252,10 +258,10 @@ fn LangSwitch() -> impl IntoView {
     let lang = state.lang;
     let choose = move |l: Lang| {
         lang.set(l);
-        l.store();
+        l.save();
     };
     view! {
-        <div class="lang-switch" role="group" title=move || t(lang.get()).lang_switch_title>
+        <div class="lang-switch" role="group" title=move || cockpit_strings(lang.get()).lang_switch_title>
             <button
                 type="button"
                 class=("active", move || lang.get() == Lang::Zh)

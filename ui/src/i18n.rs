@@ -28,19 +28,16 @@ impl Lang {
         }
     }
 
-    /// The choice stored in `localStorage`, or zh-CN.
+    /// The choice saved earlier ([`crate::ipc::saved_setting`]), or zh-CN.
     pub fn load() -> Self {
-        web_sys::window()
-            .and_then(|w| w.local_storage().ok().flatten())
-            .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
+        crate::ipc::saved_setting(STORAGE_KEY)
             .and_then(|v| Lang::parse(&v))
             .unwrap_or_default()
     }
 
-    pub fn store(self) {
-        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-            let _ = storage.set_item(STORAGE_KEY, self.code());
-        }
+    /// Keep this choice for the next start.
+    pub fn save(self) {
+        crate::ipc::save_setting(STORAGE_KEY, self.code());
     }
 }
 
@@ -65,7 +62,7 @@ pub struct Strings {
     pub panel_feed: &'static str,
     pub feed_empty: &'static str,
     pub map_title: &'static str,
-    pub map_placeholder_note: &'static str,
+    pub schematic_note: &'static str,
     pub map_legend: &'static str,
     pub stale_banner: &'static str,
     pub loading: &'static str,
@@ -99,7 +96,7 @@ static ZH: Strings = Strings {
     panel_feed: "实时事件流",
     feed_empty: "暂无在办事件",
     map_title: "城市运行态势",
-    map_placeholder_note: "底图加载中 · 事件按经纬度示意",
+    schematic_note: "底图加载中 · 事件按经纬度示意",
     map_legend: "事件等级",
     stale_banner: "与中枢连接中断 · 当前为本地缓存数据",
     loading: "正在读取本地缓存…",
@@ -133,7 +130,7 @@ static EN: Strings = Strings {
     panel_feed: "Live incident feed",
     feed_empty: "No open incidents",
     map_title: "City situation",
-    map_placeholder_note: "Basemap pending · incidents placed by lon/lat",
+    schematic_note: "Basemap pending · incidents placed by lon/lat",
     map_legend: "Grade",
     stale_banner: "Link to hub lost · showing cached data",
     loading: "Reading local cache…",
@@ -147,7 +144,7 @@ static EN: Strings = Strings {
     source: "Source",
 };
 
-pub fn t(lang: Lang) -> &'static Strings {
+pub fn cockpit_strings(lang: Lang) -> &'static Strings {
     match lang {
         Lang::Zh => &ZH,
         Lang::En => &EN,
@@ -301,7 +298,7 @@ pub fn conn_offline(lang: Lang, since: Option<&str>) -> String {
 
 // ───────────────────────── wartime layout (issue 7, 平战转换) ─────────────────────────
 // Strings of the wartime banner, response clock, command chain, task board, nearby resources and the exercise
-// (drill) marks. Kept together in this block; `tw(lang)` is their `t(lang)`.
+// (drill) marks. Kept together in this block; `wartime_strings(lang)` is their `cockpit_strings(lang)`.
 
 /// Fixed strings of the wartime layout.
 pub struct WarStrings {
@@ -412,7 +409,7 @@ static WAR_EN: WarStrings = WarStrings {
     exercise_strip_sub: "Not a real event · drill data kept apart from live data",
 };
 
-pub fn tw(lang: Lang) -> &'static WarStrings {
+pub fn wartime_strings(lang: Lang) -> &'static WarStrings {
     match lang {
         Lang::Zh => &WAR_ZH,
         Lang::En => &WAR_EN,
@@ -513,10 +510,10 @@ pub fn distance(m: f64) -> String {
 
 // ───────────────────────── offline actions (issue 6) ─────────────────────────
 // Strings of the incident detail panel, the report form, the outbox badge and drawer and the conflict view;
-// `to(lang)` is their `t(lang)`.
+// `action_strings(lang)` is their `cockpit_strings(lang)`.
 
 /// Fixed strings of the offline actions.
-pub struct OfflineStrings {
+pub struct ActionStrings {
     pub detail_title: &'static str,
     pub close: &'static str,
     pub chip_pending: &'static str,
@@ -596,7 +593,7 @@ pub struct OfflineStrings {
     pub conflict_drop: &'static str,
 }
 
-static OFFLINE_ZH: OfflineStrings = OfflineStrings {
+static OFFLINE_ZH: ActionStrings = ActionStrings {
     detail_title: "事件详情",
     close: "关闭（Esc）",
     chip_pending: "待同步",
@@ -676,7 +673,7 @@ static OFFLINE_ZH: OfflineStrings = OfflineStrings {
     conflict_drop: "放弃",
 };
 
-static OFFLINE_EN: OfflineStrings = OfflineStrings {
+static OFFLINE_EN: ActionStrings = ActionStrings {
     detail_title: "Incident details",
     close: "Close (Esc)",
     chip_pending: "Pending",
@@ -757,7 +754,7 @@ static OFFLINE_EN: OfflineStrings = OfflineStrings {
     conflict_drop: "Drop",
 };
 
-pub fn to(lang: Lang) -> &'static OfflineStrings {
+pub fn action_strings(lang: Lang) -> &'static ActionStrings {
     match lang {
         Lang::Zh => &OFFLINE_ZH,
         Lang::En => &OFFLINE_EN,
@@ -843,7 +840,7 @@ static MAP_EN: MapStrings = MapStrings {
     vehicle: "vehicle",
 };
 
-pub fn tm(lang: Lang) -> &'static MapStrings {
+pub fn map_strings(lang: Lang) -> &'static MapStrings {
     match lang {
         Lang::Zh => &MAP_ZH,
         Lang::En => &MAP_EN,

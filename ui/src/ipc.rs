@@ -1,4 +1,5 @@
-//! The only module that talks to the Tauri shell (`window.__TAURI__`, enabled by `app.withGlobalTauri`).
+//! The only module that talks to the Tauri shell (`window.__TAURI__`, enabled by `app.withGlobalTauri`), and to
+//! what the page keeps outside the cockpit's state: its URL's query, `localStorage`, the user agent.
 //!
 //! Everything is looked up at call time with `Reflect`, so a page opened outside the desktop app (plain
 //! browser, missing global) yields [`IpcError::NoShell`] instead of a panic or an uncaught exception.
@@ -225,6 +226,44 @@ pub async fn listen_cockpit_changed(cb: impl Fn(Option<ChangeHint>) + 'static) -
     // The returned unlisten function is never called: the cockpit listens until the window closes.
     handler.forget();
     result.map(|_| ())
+}
+
+// ───────────────────────── the page ─────────────────────────
+
+/// The page URL's query parameter `name`, decoded (`?map=schematic`, `?mapbase=…`), None when absent.
+pub fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    let search = search.trim_start_matches('?');
+    search.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        (k == name).then(|| {
+            js_sys::decode_uri_component(v)
+                .ok()
+                .map(String::from)
+                .unwrap_or_default()
+        })
+    })
+}
+
+/// The webview's user agent ("" when unknown).
+pub fn user_agent() -> String {
+    web_sys::window()
+        .and_then(|w| w.navigator().user_agent().ok())
+        .unwrap_or_default()
+}
+
+/// A setting this window saved earlier (`localStorage`), None when never saved or storage is unavailable.
+pub fn saved_setting(key: &str) -> Option<String> {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(key).ok().flatten())
+}
+
+/// Save a setting for the next start (`localStorage`); without storage it is kept for this run only.
+pub fn save_setting(key: &str, value: &str) {
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(key, value);
+    }
 }
 
 #[cfg(test)]

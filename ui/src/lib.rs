@@ -13,7 +13,6 @@ pub mod header;
 pub mod i18n;
 pub mod ipc;
 pub mod map;
-pub mod map_placeholder;
 pub mod mode_switch;
 pub mod outbox;
 pub mod overlay;

@@ -1,13 +1,13 @@
 //! The pending overlay (issue 6), pure logic: the confirmed incident with this desktop's pending actions
 //! replayed on it (the same `citydeck_domain` rules the hub applies), each changed part marked "待同步", and
 //! which actions the overlay still carries after a new snapshot. No Leptos, no browser: it runs natively in
-//! `cargo test -p ui`. The components that show it are in [`crate::outbox`], [`crate::feed`], [`crate::detail`].
+//! `cargo test -p ui`. The feed, the detail panel, the map and the outbox show it.
 
 use std::collections::{HashMap, HashSet};
 
 use citydeck_domain::{Action, Permission};
 use citydeck_protocol::ipc::{CockpitSnapshot, Me, OutboxEntry, OutboxState};
-use citydeck_protocol::{GeoPoint, Incident, Op, Stage};
+use citydeck_protocol::{Incident, Op, Stage};
 use uuid::Uuid;
 
 /// How long an action the snapshot no longer lists (applied, result not yet in the cache) or does not list yet
@@ -135,29 +135,13 @@ pub fn provisional(entry: &OutboxEntry, me: &str) -> Option<Incident> {
     else {
         return None;
     };
-    Some(Incident {
-        id: *id,
-        title: n.title.clone(),
-        class: n.class,
-        grade: n.grade,
-        location: GeoPoint {
-            lon: n.lon,
-            lat: n.lat,
-        },
-        source: n.source.clone(),
-        status: Stage::Collected,
-        description: n.description.clone(),
-        address: n.address.clone(),
-        external_id: n.external_id.clone(),
-        occurred_at: n.occurred_at.unwrap_or(entry.created_at),
-        created_at: entry.created_at,
-        updated_at: entry.created_at,
-        created_by: me.to_string(),
-        seq: 0,
-        assignee: None,
-        acknowledged_by: Vec::new(),
-        notes: Vec::new(),
-    })
+    Some(citydeck_domain::incident::from_request(
+        *id,
+        n.clone(),
+        me,
+        entry.created_at,
+        0,
+    ))
 }
 
 /// An incident as the cockpit shows it: confirmed by the hub, with this desktop's pending actions on top.

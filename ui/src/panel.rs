@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{self, t};
+use crate::i18n::{self, cockpit_strings};
 use crate::state::AppState;
 use crate::time;
 
@@ -60,11 +60,11 @@ pub fn DataAgeTag() -> impl IntoView {
     };
     view! {
         <span class="panel-age" data-level=move || age_level(age())>
-            <span class="panel-age-label">{move || t(state.lang.get()).data_age}</span>
+            <span class="panel-age-label">{move || cockpit_strings(state.lang.get()).data_age}</span>
             <span class="panel-age-value">
                 {move || match age() {
                     Some(a) => i18n::duration_short(a),
-                    None => t(state.lang.get()).never.to_string(),
+                    None => cockpit_strings(state.lang.get()).never.to_string(),
                 }}
             </span>
         </span>

@@ -5,15 +5,17 @@
 
 use chrono::{DateTime, Utc};
 use citydeck_domain::incident::{MAX_SOURCE_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS};
+use citydeck_domain::FieldError;
 use citydeck_protocol::{Grade, IncidentClass, NewIncident, Op, Role};
 use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::css::{class_css, grade_css};
-use crate::i18n::{self, to, Lang};
+use crate::i18n::{self, action_strings, Lang};
 use crate::outbox;
 use crate::overlay;
 use crate::state::AppState;
+use crate::time;
 
 /// The raw fields of the report form.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,53 +29,51 @@ pub struct IncidentForm {
     pub description: String,
 }
 
-/// The new incident the form describes, checked against the hub's rules (`citydeck_domain::incident`'s limits);
-/// the error names the field (`title`, `lon`, `lat`, …) and says what is wrong in the UI's language.
+/// The new incident the form describes, checked by the hub's own rules ([`citydeck_domain::parse_new_incident`]
+/// on the request the form would send); the error names the field (`title`, `lon`, `lat`, …) and says what is
+/// wrong in the UI's language.
 pub fn build_new_incident(
     lang: Lang,
     f: &IncidentForm,
     source: &str,
     occurred_at: Option<DateTime<Utc>>,
 ) -> Result<NewIncident, (String, String)> {
-    let s = to(lang);
-    let bad = |field: &str, msg: &str| Err((field.to_string(), msg.to_string()));
-    if f.title.trim().is_empty() {
-        return bad("title", s.err_title);
-    }
-    let num = |v: &str| v.trim().parse::<f64>().ok().filter(|x| x.is_finite());
-    let Some(lon) = num(&f.lon).filter(|x| (-180.0..=180.0).contains(x)) else {
-        return bad("lon", s.err_lonlat);
+    citydeck_domain::parse_new_incident(&request(f, source, occurred_at))
+        .map_err(|e| (e.field.clone(), field_message(lang, &e, f)))
+}
+
+/// The `POST /incidents` body the form describes. A coordinate that is not a finite number goes as the text
+/// typed, which the rules refuse as not a number.
+fn request(f: &IncidentForm, source: &str, occurred_at: Option<DateTime<Utc>>) -> serde_json::Value {
+    let coord = |v: &str| match v.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() => serde_json::Value::from(x),
+        _ => serde_json::Value::from(v),
     };
-    let Some(lat) = num(&f.lat).filter(|x| (-90.0..=90.0).contains(x)) else {
-        return bad("lat", s.err_lonlat);
-    };
-    let opt = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
-    // The hub's limits (`citydeck_domain::incident`), checked here so the form names the field at once.
-    let too_long = |v: &str, max: usize| v.trim().chars().count() > max;
-    if too_long(&f.title, MAX_TITLE_CHARS) {
-        return Err(("title".into(), i18n::too_long(lang, MAX_TITLE_CHARS)));
-    }
-    if too_long(&f.address, MAX_TITLE_CHARS) {
-        return Err(("address".into(), i18n::too_long(lang, MAX_TITLE_CHARS)));
-    }
-    if too_long(&f.description, MAX_TEXT_CHARS) {
-        return Err(("description".into(), i18n::too_long(lang, MAX_TEXT_CHARS)));
-    }
-    if source.trim().is_empty() || too_long(source, MAX_SOURCE_CHARS) {
-        return Err(("source".into(), i18n::too_long(lang, MAX_SOURCE_CHARS)));
-    }
-    Ok(NewIncident {
-        title: f.title.trim().to_string(),
-        class: f.class,
-        grade: f.grade,
-        lon,
-        lat,
-        source: source.trim().to_string(),
-        description: opt(&f.description),
-        address: opt(&f.address),
-        external_id: None,
-        occurred_at,
+    serde_json::json!({
+        "title": f.title,
+        "class": f.class.as_str(),
+        "grade": f.grade.as_str(),
+        "lon": coord(&f.lon),
+        "lat": coord(&f.lat),
+        "source": source,
+        "description": f.description,
+        "address": f.address,
+        "occurred_at": occurred_at,
     })
+}
+
+/// What is wrong with `e.field`, in `lang`. The rules name the field, not the reason: the reason follows from the
+/// field (a blank title, else one too long; a coordinate that is not one; a text over its limit).
+fn field_message(lang: Lang, e: &FieldError, f: &IncidentForm) -> String {
+    let s = action_strings(lang);
+    match e.field.as_str() {
+        "title" if f.title.trim().is_empty() => s.err_title.to_string(),
+        "title" | "address" => i18n::too_long(lang, MAX_TITLE_CHARS),
+        "lon" | "lat" => s.err_lonlat.to_string(),
+        "description" => i18n::too_long(lang, MAX_TEXT_CHARS),
+        "source" => i18n::too_long(lang, MAX_SOURCE_CHARS),
+        _ => e.to_string(),
+    }
 }
 
 /// `source` of an incident reported from this desktop: field staff report from the scene.
@@ -82,10 +82,6 @@ pub fn report_source(role: Option<Role>) -> &'static str {
         Some(Role::Field) => "现场上报",
         _ => "指挥舱上报",
     }
-}
-
-fn now_utc() -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(js_sys::Date::now() as i64)
 }
 
 /// "＋ 上报事件" in the feed's title bar (hidden for read-only roles).
@@ -107,7 +103,7 @@ pub fn NewIncidentButton() -> impl IntoView {
                     state.form_open.set(true);
                 }
             >
-                {move || to(lang.get()).new_button}
+                {move || action_strings(lang.get()).new_button}
             </button>
         </Show>
     }
@@ -164,7 +160,7 @@ fn FormPanel() -> impl IntoView {
             description: description.get_untracked(),
         };
         let role = state.me().map(|m| m.role);
-        match build_new_incident(lang.get_untracked(), &form, report_source(role), now_utc()) {
+        match build_new_incident(lang.get_untracked(), &form, report_source(role), time::now_utc()) {
             Err((field, msg)) => {
                 bad_field.set(Some(field));
                 error.set(Some(msg));
@@ -206,12 +202,12 @@ fn FormPanel() -> impl IntoView {
         >
             <header class="dt-head">
                 <span class="ni-plus" aria-hidden="true">"＋"</span>
-                <h2 class="dt-title">{move || to(lang.get()).new_title}</h2>
+                <h2 class="dt-title">{move || action_strings(lang.get()).new_title}</h2>
                 <button
                     type="button"
                     class="x-btn"
                     id="ni-close"
-                    title=move || to(lang.get()).close
+                    title=move || action_strings(lang.get()).close
                     on:click=move |_| close()
                 >
                     "×"
@@ -219,20 +215,20 @@ fn FormPanel() -> impl IntoView {
             </header>
             <div class="dt-body ni-body">
                 <Show when=offline>
-                    <div class="ni-offline" id="ni-offline">{move || to(lang.get()).form_offline}</div>
+                    <div class="ni-offline" id="ni-offline">{move || action_strings(lang.get()).form_offline}</div>
                 </Show>
-                <label class="ni-label" for="ni-title">{move || to(lang.get()).f_title}</label>
+                <label class="ni-label" for="ni-title">{move || action_strings(lang.get()).f_title}</label>
                 <input
                     id="ni-title"
                     class="dt-input"
                     class=("invalid", invalid("title"))
                     type="text"
                     maxlength="200"
-                    placeholder=move || to(lang.get()).title_placeholder
+                    placeholder=move || action_strings(lang.get()).title_placeholder
                     prop:value=move || title.get()
                     on:input=move |ev| title.set(event_target_value(&ev))
                 />
-                <div class="ni-label">{move || to(lang.get()).f_class}</div>
+                <div class="ni-label">{move || action_strings(lang.get()).f_class}</div>
                 <div class="ni-opts ni-opts-4" id="ni-class" role="radiogroup">
                     {IncidentClass::ALL
                         .into_iter()
@@ -252,7 +248,7 @@ fn FormPanel() -> impl IntoView {
                         })
                         .collect_view()}
                 </div>
-                <div class="ni-label">{move || to(lang.get()).f_grade}</div>
+                <div class="ni-label">{move || action_strings(lang.get()).f_grade}</div>
                 <div class="ni-opts ni-opts-4" id="ni-grade" role="radiogroup">
                     {Grade::ALL
                         .into_iter()
@@ -273,7 +269,7 @@ fn FormPanel() -> impl IntoView {
                         })
                         .collect_view()}
                 </div>
-                <div class="ni-label">{move || to(lang.get()).f_location}</div>
+                <div class="ni-label">{move || action_strings(lang.get()).f_location}</div>
                 <div class="ni-loc" id="ni-location" data-source=pick_state>
                     <input
                         id="ni-lon"
@@ -307,29 +303,29 @@ fn FormPanel() -> impl IntoView {
                             lat.set(format!("{:.5}", centre[1]));
                         }
                     >
-                        {move || to(lang.get()).city_centre}
+                        {move || action_strings(lang.get()).city_centre}
                     </button>
                 </div>
                 <div class="ni-hint">
                     {move || {
                         if state.picked.with(Option::is_some) {
-                            to(lang.get()).picked_hint
+                            action_strings(lang.get()).picked_hint
                         } else {
-                            to(lang.get()).pick_hint
+                            action_strings(lang.get()).pick_hint
                         }
                     }}
                 </div>
-                <label class="ni-label" for="ni-address">{move || to(lang.get()).f_address}</label>
+                <label class="ni-label" for="ni-address">{move || action_strings(lang.get()).f_address}</label>
                 <input
                     id="ni-address"
                     class="dt-input"
                     type="text"
                     maxlength="200"
-                    placeholder=move || to(lang.get()).address_placeholder
+                    placeholder=move || action_strings(lang.get()).address_placeholder
                     prop:value=move || address.get()
                     on:input=move |ev| address.set(event_target_value(&ev))
                 />
-                <label class="ni-label" for="ni-description">{move || to(lang.get()).f_description}</label>
+                <label class="ni-label" for="ni-description">{move || action_strings(lang.get()).f_description}</label>
                 <textarea
                     id="ni-description"
                     class="dt-input"
@@ -345,7 +341,7 @@ fn FormPanel() -> impl IntoView {
                 </Show>
                 <div class="ni-buttons">
                     <button type="button" class="act-btn" id="ni-cancel" on:click=move |_| close()>
-                        {move || to(lang.get()).cancel}
+                        {move || action_strings(lang.get()).cancel}
                     </button>
                     <button
                         type="submit"
@@ -354,7 +350,7 @@ fn FormPanel() -> impl IntoView {
                         data-action="create"
                         disabled=move || busy.get()
                     >
-                        {move || if busy.get() { to(lang.get()).sending } else { to(lang.get()).submit_report }}
+                        {move || if busy.get() { action_strings(lang.get()).sending } else { action_strings(lang.get()).submit_report }}
                     </button>
                 </div>
             </footer>
@@ -408,6 +404,26 @@ mod tests {
         assert_eq!(
             build_new_incident(Lang::Zh, &f, "x", None).unwrap_err(),
             ("description".to_string(), "不能超过 4000 个字符".to_string())
+        );
+        let mut f = form();
+        f.address = "x".repeat(201);
+        assert_eq!(
+            build_new_incident(Lang::Zh, &f, "x", None).unwrap_err(),
+            ("address".to_string(), "不能超过 200 个字符".to_string())
+        );
+        assert_eq!(
+            build_new_incident(Lang::En, &form(), " ", None).unwrap_err().0,
+            "source"
+        );
+        let mut f = form();
+        f.lon = "inf".into();
+        assert_eq!(build_new_incident(Lang::En, &f, "x", None).unwrap_err().0, "lon");
+        let at = DateTime::from_timestamp(1_800_000_000, 0);
+        assert_eq!(
+            build_new_incident(Lang::Zh, &form(), "x", at)
+                .unwrap()
+                .occurred_at,
+            at
         );
     }
 

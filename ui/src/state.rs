@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::i18n::Lang;
 use crate::ipc::{self, IpcError};
 use crate::overlay::{self, Carried};
+use crate::time;
 
 /// 平时 / 战时, from the snapshot's mode record; the header badge, the root `data-mode` attribute, the
 /// `mode-wartime` CSS class and the wartime layout follow it.
@@ -91,7 +92,7 @@ impl AppState {
         AppState {
             snapshot: RwSignal::new(None),
             error: RwSignal::new(None),
-            now_ms: RwSignal::new(js_sys::Date::now()),
+            now_ms: RwSignal::new(time::now_ms()),
             lang: RwSignal::new(Lang::load()),
             mode: RwSignal::new(CockpitMode::Peacetime),
             acked_epoch: RwSignal::new(None),
@@ -141,7 +142,7 @@ impl AppState {
                 t.insert(id, title);
             });
         }
-        let now = js_sys::Date::now();
+        let now = time::now_ms();
         self.carried.update(|c| {
             if !c.iter().any(|x| x.entry.op_id == entry.op_id) {
                 c.push(Carried { entry, since_ms: now });
@@ -176,7 +177,7 @@ impl AppState {
                 });
                 self.fresh_ids.set(fresh);
                 // Pending overlay: carry actions the new snapshot does not list until the cache shows them.
-                let now = js_sys::Date::now();
+                let now = time::now_ms();
                 let prev_open = self
                     .snapshot
                     .with_untracked(|old| old.as_ref().map(|o| o.outbox_open.clone()).unwrap_or_default());
@@ -299,7 +300,7 @@ impl Fetcher {
     }
 
     fn request_with(&self, urgent: bool) {
-        let now = js_sys::Date::now();
+        let now = time::now_ms();
         let mut c = self.ctl.borrow_mut();
         c.urgent |= urgent;
         if c.in_flight {
@@ -355,7 +356,7 @@ impl Fetcher {
 
 /// Start the clock, the first fetch, the change listener and the fallback refresh.
 pub fn start(state: AppState) {
-    set_interval(move || state.now_ms.set(js_sys::Date::now()), CLOCK_TICK);
+    set_interval(move || state.now_ms.set(time::now_ms()), CLOCK_TICK);
 
     let fetcher = Fetcher {
         ctl: Rc::new(RefCell::new(FetchCtl::default())),

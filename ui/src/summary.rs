@@ -4,7 +4,7 @@ use citydeck_protocol::{Grade, IncidentClass, Stage};
 use leptos::prelude::*;
 
 use crate::css::{class_css, grade_css, stage_css};
-use crate::i18n::{self, t};
+use crate::i18n::{self, cockpit_strings};
 use crate::panel::Panel;
 use crate::state::AppState;
 
@@ -28,24 +28,24 @@ fn Overview() -> impl IntoView {
     let last_hour = move || state.snapshot.with(|s| s.as_ref().map(|s| s.summary.last_hour));
     let num = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
     view! {
-        <Panel title=Signal::derive(move || t(lang.get()).panel_overview) class="panel-overview" age=true>
+        <Panel title=Signal::derive(move || cockpit_strings(lang.get()).panel_overview) class="panel-overview" age=true>
             <div class="kpis" id="summary-total">
                 <div class="kpi kpi-main">
-                    <div class="kpi-label">{move || t(lang.get()).open_total}</div>
+                    <div class="kpi-label">{move || cockpit_strings(lang.get()).open_total}</div>
                     <div class="kpi-value">
                         <span class="kpi-num" data-value=move || total().unwrap_or(0)>
                             {move || num(total())}
                         </span>
-                        <span class="kpi-unit">{move || t(lang.get()).unit_items}</span>
+                        <span class="kpi-unit">{move || cockpit_strings(lang.get()).unit_items}</span>
                     </div>
                 </div>
                 <div class="kpi">
-                    <div class="kpi-label">{move || t(lang.get()).last_hour}</div>
+                    <div class="kpi-label">{move || cockpit_strings(lang.get()).last_hour}</div>
                     <div class="kpi-value">
                         <span class="kpi-num" data-value=move || last_hour().unwrap_or(0)>
                             {move || num(last_hour())}
                         </span>
-                        <span class="kpi-unit">{move || t(lang.get()).unit_items}</span>
+                        <span class="kpi-unit">{move || cockpit_strings(lang.get()).unit_items}</span>
                     </div>
                 </div>
             </div>
@@ -66,7 +66,7 @@ fn ByGrade() -> impl IntoView {
     };
     let total = move || Grade::ALL.iter().map(|g| count(*g)).sum::<u64>();
     view! {
-        <Panel title=Signal::derive(move || t(lang.get()).panel_by_grade) class="panel-grade" age=true>
+        <Panel title=Signal::derive(move || cockpit_strings(lang.get()).panel_by_grade) class="panel-grade" age=true>
             <div class="grade-tiles" id="summary-grade">
                 {Grade::ALL
                     .into_iter()
@@ -120,7 +120,7 @@ fn ByClass() -> impl IntoView {
     let max = move || IncidentClass::ALL.iter().map(|c| count(*c)).max().unwrap_or(0);
     let total = move || IncidentClass::ALL.iter().map(|c| count(*c)).sum::<u64>();
     view! {
-        <Panel title=Signal::derive(move || t(lang.get()).panel_by_class) class="panel-class" age=true>
+        <Panel title=Signal::derive(move || cockpit_strings(lang.get()).panel_by_class) class="panel-class" age=true>
             <div class="class-bars" id="summary-class">
                 {IncidentClass::ALL
                     .into_iter()
@@ -163,7 +163,7 @@ fn ByStage() -> impl IntoView {
     };
     let stages = Stage::ALL.into_iter().filter(|s| *s != Stage::Closed);
     view! {
-        <Panel title=Signal::derive(move || t(lang.get()).panel_by_stage) class="panel-stage" age=true>
+        <Panel title=Signal::derive(move || cockpit_strings(lang.get()).panel_by_stage) class="panel-stage" age=true>
             <ol class="stage-flow" id="summary-stage">
                 {stages
                     .map(|st| {

@@ -6,7 +6,7 @@
 //!   the command chain (who switched, who confirmed, which screens follow, why);
 //! - [`TaskBoard`]: the triggering incident(s) and the other open grade I/II incidents by closed-loop stage;
 //! - [`NearbyResources`]: the response resources nearest to the triggering incident, over the map (the map
-//!   itself zooms onto the focus in `map_placeholder.rs`).
+//!   itself zooms onto the focus: `map/`).
 //!
 //! [`ExerciseStrip`] and [`ExerciseWatermark`] mark a drill hub in either mode. Every clock is computed from
 //! [`AppState::now_ms`] and the mode record's `switched_at`, so each screen counts the same deadline.
@@ -22,7 +22,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::css::{grade_css, stage_css};
-use crate::i18n::{self, tw, Lang};
+use crate::i18n::{self, wartime_strings, Lang};
 use crate::panel::Panel;
 use crate::state::{AppState, CockpitMode};
 use crate::time;
@@ -104,7 +104,7 @@ pub fn board_column(stage: Stage) -> Option<usize> {
 
 fn column_label(lang: Lang, col: usize) -> &'static str {
     match col {
-        0 => tw(lang).board_unassigned,
+        0 => wartime_strings(lang).board_unassigned,
         1 => i18n::stage_label(lang, Stage::Assigned),
         2 => i18n::stage_label(lang, Stage::Handling),
         3 => i18n::stage_label(lang, Stage::Feedback),
@@ -164,21 +164,6 @@ pub fn ack_counts(mode: &ModeState) -> (usize, usize, Vec<String>) {
     (total.saturating_sub(lagging.len()), total, lagging)
 }
 
-/// "14:02" (local), with the date when it is not today: "03-21 14:02".
-fn hm(now_ms: f64, ms: f64) -> String {
-    let d = js_sys::Date::new(&ms.into());
-    let n = js_sys::Date::new(&now_ms.into());
-    let same_day = d.get_full_year() == n.get_full_year()
-        && d.get_month() == n.get_month()
-        && d.get_date() == n.get_date();
-    let t = format!("{:02}:{:02}", d.get_hours(), d.get_minutes());
-    if same_day {
-        t
-    } else {
-        format!("{:02}-{:02} {t}", d.get_month() + 1, d.get_date())
-    }
-}
-
 // ───────────────────────── signals ─────────────────────────
 
 /// The response level while the city is in wartime.
@@ -233,9 +218,9 @@ pub fn ExerciseStrip() -> impl IntoView {
     view! {
         <div class="exercise-strip" id="exercise-strip" role="note">
             <span class="ex-hatch" aria-hidden="true"></span>
-            <span class="ex-mark">{move || tw(lang.get()).exercise_strip}</span>
+            <span class="ex-mark">{move || wartime_strings(lang.get()).exercise_strip}</span>
             <span class="ex-dash" aria-hidden="true">"—"</span>
-            <span class="ex-sub">{move || tw(lang.get()).exercise_strip_sub}</span>
+            <span class="ex-sub">{move || wartime_strings(lang.get()).exercise_strip_sub}</span>
             <span class="ex-hatch" aria-hidden="true"></span>
         </div>
     }
@@ -266,7 +251,7 @@ pub fn WartimeBanner() -> impl IntoView {
     let confirmed_by = move || with_mode(state, |m| m.confirmed_by.clone()).flatten();
     let started = move || {
         switched_at_ms(state)
-            .map(|t| hm(state.now_ms.get(), t))
+            .map(|t| time::short_hm(state.now_ms.get(), t))
             .unwrap_or_else(|| "—".into())
     };
     let elapsed = move || {
@@ -289,22 +274,22 @@ pub fn WartimeBanner() -> impl IntoView {
             <div class="wb-reason" title=reason>{reason}</div>
             <div class="wb-facts">
                 <span class="wb-fact">
-                    <span class="wb-key">{move || tw(lang.get()).started}</span>
+                    <span class="wb-key">{move || wartime_strings(lang.get()).started}</span>
                     <span class="wb-val">{started}</span>
                 </span>
                 <span class="wb-fact">
-                    <span class="wb-key">{move || tw(lang.get()).elapsed}</span>
+                    <span class="wb-key">{move || wartime_strings(lang.get()).elapsed}</span>
                     <span class="wb-val wb-elapsed" id="wartime-elapsed">{elapsed}</span>
                 </span>
                 <span class="wb-fact wb-people">
-                    <span class="wb-key">{move || tw(lang.get()).commander}</span>
+                    <span class="wb-key">{move || wartime_strings(lang.get()).commander}</span>
                     <span class="wb-val">{move || switched_by().unwrap_or_else(|| "—".into())}</span>
                     {move || {
                         confirmed_by()
                             .map(|c| {
                                 view! {
                                     <span class="wb-sep">"/"</span>
-                                    <span class="wb-key">{move || tw(lang.get()).confirmed_by}</span>
+                                    <span class="wb-key">{move || wartime_strings(lang.get()).confirmed_by}</span>
                                     <span class="wb-val">{c}</span>
                                 }
                             })
@@ -341,11 +326,11 @@ pub fn ResponseClock() -> impl IntoView {
             .unwrap_or_default()
     });
     view! {
-        <Panel title=Signal::derive(move || tw(lang.get()).panel_clock) class="panel-clock" aside=aside>
+        <Panel title=Signal::derive(move || wartime_strings(lang.get()).panel_clock) class="panel-clock" aside=aside>
             <div id="response-clock" class="response-clock" data-level=move || level_attr(level.get())>
                 {move || match level.get() {
                     Some(g) => deadlines(g).iter().map(|d| view! { <DeadlineRow d=*d /> }).collect_view().into_any(),
-                    None => view! { <div class="dl-none">{move || tw(lang.get()).no_level}</div> }.into_any(),
+                    None => view! { <div class="dl-none">{move || wartime_strings(lang.get()).no_level}</div> }.into_any(),
                 }}
             </div>
         </Panel>
@@ -376,19 +361,27 @@ fn DeadlineRow(d: Deadline) -> impl IntoView {
     let meta = move || {
         let l = lang.get();
         let limit = match d.repeat_min {
-            Some(r) => format!("{} {}", tw(l).limit, i18n::minutes_label(l, r)),
-            None => format!("{} {}", tw(l).limit, i18n::minutes_label(l, d.due_min)),
+            Some(r) => format!("{} {}", wartime_strings(l).limit, i18n::minutes_label(l, r)),
+            None => format!(
+                "{} {}",
+                wartime_strings(l).limit,
+                i18n::minutes_label(l, d.due_min)
+            ),
         };
         let due = status().zip(switched_at_ms(state)).map(|((e, _, r), t0)| {
             let due_ms = t0 + ((e + r) * 1000) as f64;
-            format!(" · {} {}", tw(l).due_at, hm(state.now_ms.get(), due_ms))
+            format!(
+                " · {} {}",
+                wartime_strings(l).due_at,
+                time::short_hm(state.now_ms.get(), due_ms)
+            )
         });
         format!("{limit}{}", due.unwrap_or_default())
     };
     let count = move || match status() {
         None => view! { <span class="dl-num">"—"</span> }.into_any(),
         Some((_, _, r)) if r < 0 => view! {
-            <span class="dl-over">{move || tw(lang.get()).overdue}</span>
+            <span class="dl-over">{move || wartime_strings(lang.get()).overdue}</span>
             <span class="dl-num">{format!("+{}", countdown(r))}</span>
         }
         .into_any(),
@@ -434,7 +427,7 @@ pub fn CommandChain() -> impl IntoView {
     let reason = move || with_mode(state, |m| m.reason.clone()).unwrap_or_default();
     let started = move || {
         switched_at_ms(state)
-            .map(|t| hm(state.now_ms.get(), t))
+            .map(|t| time::short_hm(state.now_ms.get(), t))
             .unwrap_or_else(|| "—".into())
     };
     let acks = move || with_mode(state, ack_counts).unwrap_or((0, 0, Vec::new()));
@@ -459,16 +452,16 @@ pub fn CommandChain() -> impl IntoView {
         let (_, _, lagging) = acks();
         let l = lang.get();
         if lagging.is_empty() {
-            tw(l).chain_all_acked.to_string()
+            wartime_strings(l).chain_all_acked.to_string()
         } else {
-            format!("{} {}", tw(l).chain_waiting, lagging.join(", "))
+            format!("{} {}", wartime_strings(l).chain_waiting, lagging.join(", "))
         }
     };
     view! {
-        <Panel title=Signal::derive(move || tw(lang.get()).panel_chain) class="panel-chain">
+        <Panel title=Signal::derive(move || wartime_strings(lang.get()).panel_chain) class="panel-chain">
             <dl class="chain" id="command-chain">
                 <div class="chain-row chain-commander">
-                    <dt>{move || tw(lang.get()).commander}</dt>
+                    <dt>{move || wartime_strings(lang.get()).commander}</dt>
                     <dd class="chain-person">{move || switched_by().unwrap_or_else(|| "—".into())}</dd>
                 </div>
                 <Show when=move || level.get() == Some(Grade::I)>
@@ -476,18 +469,18 @@ pub fn CommandChain() -> impl IntoView {
                         class="chain-row chain-confirmer"
                         data-state=move || if confirmed_by().is_some() { "confirmed" } else { "missing" }
                     >
-                        <dt>{move || tw(lang.get()).confirmed_by}</dt>
+                        <dt>{move || wartime_strings(lang.get()).confirmed_by}</dt>
                         <dd class="chain-person">
-                            {move || confirmed_by().unwrap_or_else(|| tw(lang.get()).not_confirmed.to_string())}
+                            {move || confirmed_by().unwrap_or_else(|| wartime_strings(lang.get()).not_confirmed.to_string())}
                         </dd>
                     </div>
                 </Show>
                 <div class="chain-row">
-                    <dt>{move || tw(lang.get()).chain_started}</dt>
+                    <dt>{move || wartime_strings(lang.get()).chain_started}</dt>
                     <dd class="chain-num">{started}</dd>
                 </div>
                 <div class="chain-row chain-acks" id="chain-acks" data-state=ack_state>
-                    <dt>{move || tw(lang.get()).chain_screens}</dt>
+                    <dt>{move || wartime_strings(lang.get()).chain_screens}</dt>
                     <dd>
                         <span class="chain-num">
                             {move || {
@@ -500,12 +493,12 @@ pub fn CommandChain() -> impl IntoView {
                 </div>
                 <Show when=move || me().is_some()>
                     <div class="chain-row chain-me">
-                        <dt>{move || tw(lang.get()).chain_this_screen}</dt>
+                        <dt>{move || wartime_strings(lang.get()).chain_this_screen}</dt>
                         <dd class="chain-person">{move || me().unwrap_or_default()}</dd>
                     </div>
                 </Show>
                 <div class="chain-row chain-reason">
-                    <dt>{move || tw(lang.get()).chain_reason}</dt>
+                    <dt>{move || wartime_strings(lang.get()).chain_reason}</dt>
                     <dd>{reason}</dd>
                 </div>
             </dl>
@@ -533,7 +526,7 @@ pub fn TaskBoard() -> impl IntoView {
         }
     });
     view! {
-        <Panel title=Signal::derive(move || tw(lang.get()).panel_board) class="panel-board" aside=aside age=true>
+        <Panel title=Signal::derive(move || wartime_strings(lang.get()).panel_board) class="panel-board" aside=aside age=true>
             <div class="task-board" id="task-board">
                 {BOARD_COLUMNS
                     .iter()
@@ -602,14 +595,14 @@ fn TaskCardView(c: TaskCard) -> impl IntoView {
                     {move || i18n::grade_short(lang.get(), grade)}
                 </span>
                 <Show when=pending>
-                    <span class="pending-chip tc-pending">{move || crate::i18n::to(lang.get()).chip_pending}</span>
+                    <span class="pending-chip tc-pending">{move || crate::i18n::action_strings(lang.get()).chip_pending}</span>
                 </Show>
                 <span class="tc-age">
                     {move || i18n::age_ago(lang.get(), time::age_secs(state.now_ms.get(), &occurred))}
                 </span>
             </div>
             <div class="tc-title">{c.title.clone()}</div>
-            {c.trigger.then(|| view! { <div class="tc-trigger">{move || tw(lang.get()).board_trigger}</div> })}
+            {c.trigger.then(|| view! { <div class="tc-trigger">{move || wartime_strings(lang.get()).board_trigger}</div> })}
         </div>
     }
 }
@@ -629,8 +622,8 @@ pub fn NearbyResources() -> impl IntoView {
             <div class="no-focus-note" id="no-focus-note" role="note">
                 <span class="no-focus-icon" aria-hidden="true">"!"</span>
                 <div>
-                    <div class="no-focus-title">{move || tw(lang.get()).no_focus_title}</div>
-                    <div class="no-focus-body">{move || tw(lang.get()).no_focus_body}</div>
+                    <div class="no-focus-title">{move || wartime_strings(lang.get()).no_focus_title}</div>
+                    <div class="no-focus-body">{move || wartime_strings(lang.get()).no_focus_body}</div>
                 </div>
             </div>
         }
@@ -652,12 +645,12 @@ pub fn NearbyResources() -> impl IntoView {
             <section class="nearby-card" id="nearby-resources">
                 <header class="nearby-head">
                     <span class="panel-mark" aria-hidden="true"></span>
-                    <span class="nearby-title">{move || tw(lang.get()).nearby_title}</span>
+                    <span class="nearby-title">{move || wartime_strings(lang.get()).nearby_title}</span>
                     <span class="nearby-count">{move || rows().len()}</span>
                 </header>
                 <div class="nearby-list">
                     <Show when=move || rows().is_empty()>
-                        <div class="nearby-empty">{move || tw(lang.get()).nearby_empty}</div>
+                        <div class="nearby-empty">{move || wartime_strings(lang.get()).nearby_empty}</div>
                     </Show>
                     {move || {
                         rows()

@@ -5,13 +5,13 @@
 //! - `data`   fetch the demo city's real data into data/cache (pinned, sha256-checked), and build the offline
 //!   basemap, glyphs and districts of the map from it
 //! - `basemap --pbf <file.osm.pbf> --out <file.mbtiles>` build vector tiles (OpenMapTiles schema, z0–14)
-//! - `ui`     build the Leptos cockpit to ui/dist (wasm32 + wasm-bindgen)
+//! - `ui`     build the Leptos cockpit to ui/dist (wasm32 + wasm-bindgen), as shipped: without the map probe
 //! - `demo`   all of the above, then open the cockpit with an embedded hub and the simulator
 //! - `screenshots` open the cockpit (embedded hub + simulator) on virtual screens of 1920×1080 and 3840×2160
 //!   and save `artifacts/cockpit-<w>x<h>.png`
 //! - `layering` what each crate must not depend on (ARCHITECTURE.md's code map) against `cargo metadata`
-//! - `test`   all checks CI runs: fmt, layering (`layering.rs`), clippy, wasm build, unit + integration +
-//!   end-to-end window tests
+//! - `test`   all checks CI runs: fmt, layering (`layering.rs`), clippy, wasm build (as shipped, and with the map
+//!   probe `ui/probe` for the window tests), unit + integration + end-to-end window tests
 
 mod basemap;
 mod data;
@@ -60,7 +60,7 @@ fn main() -> ExitCode {
         "setup" => setup(),
         "data" => data::ensure(&root()).map(|_| ()),
         "basemap" => basemap::task(&args[1..]),
-        "ui" => build_ui(),
+        "ui" => build_ui(Ui::Shipped),
         "demo" => demo(),
         "test" => test(),
         "layering" => layering::check(cargo().current_dir(root())),
@@ -219,16 +219,48 @@ fn setup() -> Result<()> {
     Ok(())
 }
 
-fn build_ui() -> Result<()> {
-    step("cockpit UI (Leptos → wasm32)");
-    run(cargo().args([
+/// Which cockpit UI to build.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ui {
+    /// What users get: no test hook, no probe.
+    Shipped,
+    /// With the `probe` feature: `window.citydeckMap`, through which the window tests read the map and
+    /// `bench map` measures its frames.
+    Probe,
+}
+
+/// `cargo build` of the UI's wasm; checks the probe is in it exactly when asked for.
+fn ui_wasm(ui: Ui) -> Result<()> {
+    let mut cmd = cargo();
+    cmd.args([
         "build",
         "-p",
         "ui",
         "--target",
         "wasm32-unknown-unknown",
         "--release",
-    ]))?;
+    ]);
+    if ui == Ui::Probe {
+        cmd.args(["--features", "ui/probe"]);
+    }
+    run(&mut cmd)?;
+    let wasm = target_dir().join("wasm32-unknown-unknown/release/ui.wasm");
+    let bytes = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let hook = b"citydeckMap";
+    let has_hook = bytes.windows(hook.len()).any(|w| w == hook);
+    match (ui, has_hook) {
+        (Ui::Shipped, true) => bail!("the shipped UI carries the map probe (window.citydeckMap)"),
+        (Ui::Probe, false) => bail!("the UI built with ui/probe has no window.citydeckMap"),
+        _ => Ok(()),
+    }
+}
+
+fn build_ui(ui: Ui) -> Result<()> {
+    step(match ui {
+        Ui::Shipped => "cockpit UI (Leptos → wasm32)",
+        Ui::Probe => "cockpit UI with the map probe (Leptos → wasm32, feature ui/probe)",
+    });
+    ui_wasm(ui)?;
     let wasm = target_dir().join("wasm32-unknown-unknown/release/ui.wasm");
     let dist = root().join("ui/dist");
     std::fs::create_dir_all(&dist)?;
@@ -275,7 +307,7 @@ fn build_ui() -> Result<()> {
 /// Returns their folder.
 fn build_bench_bins() -> Result<PathBuf> {
     data::ensure(&root())?;
-    build_ui()?;
+    build_ui(Ui::Probe)?;
     step("build: hub, desktop, sync agent and benchmarks (release)");
     run(cargo()
         .args([
@@ -319,7 +351,7 @@ fn build_desktop() -> Result<()> {
 fn demo() -> Result<()> {
     setup()?;
     data::ensure(&root())?;
-    build_ui()?;
+    build_ui(Ui::Shipped)?;
     build_desktop()?;
     let bin = target_dir().join("debug/citydeck");
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
@@ -351,20 +383,25 @@ fn test() -> Result<()> {
     step("layering (cargo metadata against the code map's \"must not depend on\")");
     layering::check(cargo().current_dir(root()))?;
 
-    build_ui()?;
+    step("cockpit UI as shipped (wasm32, without the probe)");
+    ui_wasm(Ui::Shipped)?;
+    // The window tests read the map through `window.citydeckMap`: the desktop they drive embeds the UI with it.
+    build_ui(Ui::Probe)?;
 
     step("clippy (native, all targets)");
     run(cargo()
         .args(["clippy", "--workspace", "--all-targets"])
         .args(FEATURES)
         .args(["--", "-D", "warnings"]))?;
-    step("clippy (ui on wasm32)");
+    step("clippy (ui on wasm32, with the probe)");
     run(cargo().args([
         "clippy",
         "-p",
         "ui",
         "--target",
         "wasm32-unknown-unknown",
+        "--features",
+        "probe",
         "--",
         "-D",
         "warnings",
@@ -436,7 +473,7 @@ fn bench(which: Option<&str>) -> Result<()> {
 /// (Without a window manager the window keeps its configured size, so it is moved and resized with xdotool.)
 fn screenshots() -> Result<()> {
     data::ensure(&root())?;
-    build_ui()?;
+    build_ui(Ui::Shipped)?;
     build_desktop()?;
     let bins = target_dir().join("debug");
     let out = root().join("artifacts");

@@ -2,7 +2,7 @@
 //!
 //! A clustered MapLibre GeoJSON source re-indexes every point at every zoom (supercluster) and reloads every
 //! tile on each `updateData`: with 10,000 incidents and a stream of changes, that work took most of the frame
-//! time on a software-GL wall. Here the cockpit clusters its own copy of the incidents ([`super::store`]) at the
+//! time on a software-GL wall. Here the cockpit clusters its own copy of the incidents ([`super::points`]) at the
 //! zoom the map shows, and the source holds only what is drawn: the bubbles and the single markers. A change
 //! inside a bubble that does not change the bubble (an assignment, a stage) costs the map nothing; one that
 //! does changes one feature, and MapLibre reloads only the tiles it touches (an unclustered source's diffs are
@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use citydeck_protocol::ipc::MapPoint;
 use uuid::Uuid;
 
-use super::store::grade_rank;
+use super::points::grade_rank;
 
 /// Pixels of one world width at zoom 0 (MapLibre's GeoJSON tile size).
 const WORLD_PX: f64 = 512.0;

@@ -7,13 +7,14 @@
 //! pass per animation frame ([`Inner::frame`]): the incident diff as one `updateData` (or one `setData` after a
 //! full reload), the unit / sensor lists and the overlays as `setData` only when they changed.
 //!
-//! Test hook `window.citydeckMap` (WebDriver end-to-end test, frame-time benchmark), see [`install_hook`].
+//! With the `probe` feature (the window tests and `cargo xtask bench map`, never the shipped cockpit): the hook
+//! `window.citydeckMap` and the frame-time probe, see `probe.rs`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
-use citydeck_protocol::ipc::{MapDelta, WartimeFocus};
+use citydeck_protocol::ipc::{MapDelta, MapPoint, WartimeFocus};
 use citydeck_protocol::{Grade, IncidentClass, Stage};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use leptos::prelude::*;
@@ -21,10 +22,31 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+#[cfg(feature = "probe")]
+pub(crate) mod probe;
+/// Without the `probe` feature (the shipped cockpit): no `window.citydeckMap`, nothing counted.
+#[cfg(not(feature = "probe"))]
+pub(crate) mod probe {
+    #[derive(Default)]
+    pub(super) struct Probe {}
+
+    impl Probe {
+        pub(super) fn pushed(&self) {}
+        pub(super) fn full_load(&self) {}
+        pub(super) fn frame_done(&self, _ms: f64) {}
+    }
+
+    pub(super) fn install(_: &std::rc::Rc<super::Inner>) {}
+
+    pub(crate) fn install_schematic() {}
+}
+
 use super::layers::{self, *};
-use super::store::{self, Flush, PointStore};
+use super::points::{self, Flush, MapPoints};
 use super::{Hover, HoverBody, MapEngine, MapLayer, MapUi};
+use crate::ipc;
 use crate::state::AppState;
+use crate::time;
 
 #[wasm_bindgen(js_namespace = maplibregl)]
 extern "C" {
@@ -52,19 +74,13 @@ extern "C" {
     fn on(this: &MlMap, event: &str, cb: &Function);
     #[wasm_bindgen(method)]
     fn resize(this: &MlMap);
-    #[wasm_bindgen(method)]
-    fn once(this: &MlMap, event: &str, cb: &Function);
     #[wasm_bindgen(method, catch, js_name = queryRenderedFeatures)]
     fn query_rendered_features(this: &MlMap, geometry: &JsValue, options: &JsValue)
         -> Result<Array, JsValue>;
-    #[wasm_bindgen(method)]
-    fn project(this: &MlMap, lnglat: &JsValue) -> JsValue;
     #[wasm_bindgen(method, js_name = flyTo)]
     fn fly_to(this: &MlMap, options: &JsValue);
     #[wasm_bindgen(method, js_name = easeTo)]
     fn ease_to(this: &MlMap, options: &JsValue);
-    #[wasm_bindgen(method, js_name = jumpTo)]
-    fn jump_to(this: &MlMap, options: &JsValue);
     #[wasm_bindgen(method, js_name = fitBounds)]
     fn fit_bounds(this: &MlMap, bounds: &JsValue, options: &JsValue);
     #[wasm_bindgen(method, js_name = getZoom)]
@@ -108,19 +124,6 @@ fn js(v: &serde_json::Value) -> JsValue {
     parse(&v.to_string())
 }
 
-fn now_ms() -> f64 {
-    web_sys::window()
-        .map(|w| get(&w, "performance"))
-        .and_then(|p| {
-            get(&p, "now")
-                .dyn_into::<Function>()
-                .ok()
-                .and_then(|f| f.call0(&p).ok())
-        })
-        .and_then(|v| v.as_f64())
-        .unwrap_or_else(js_sys::Date::now)
-}
-
 fn warn(msg: &str) {
     web_sys::console::warn_1(&msg.into());
 }
@@ -147,16 +150,13 @@ pub fn available() -> bool {
 /// Where the desktop serves the base map: `?mapbase=` (dev harness), else the `citydeck-map` protocol
 /// (`http://citydeck-map.localhost/` on Windows' WebView2, `citydeck-map://localhost/` elsewhere).
 pub fn map_base() -> String {
-    if let Some(mut b) = super::query_param("mapbase").filter(|b| !b.is_empty()) {
+    if let Some(mut b) = ipc::query_param("mapbase").filter(|b| !b.is_empty()) {
         if !b.ends_with('/') {
             b.push('/');
         }
         return b;
     }
-    let ua = web_sys::window()
-        .and_then(|w| w.navigator().user_agent().ok())
-        .unwrap_or_default();
-    if ua.contains("Windows") {
+    if ipc::user_agent().contains("Windows") {
         "http://citydeck-map.localhost/".into()
     } else {
         "citydeck-map://localhost/".into()
@@ -181,38 +181,9 @@ fn ui_scale() -> f64 {
     (px / 16.0).clamp(0.75, 3.0)
 }
 
-/// `window.citydeckMap = { engine: "schematic" }` (the fallback engine has no MapLibre to probe).
-pub fn install_schematic_hook() {
-    if let Some(w) = web_sys::window() {
-        let o = Object::new();
-        set(&o, "engine", "schematic");
-        let _ = Reflect::set(&w, &JsValue::from_str("citydeckMap"), &o);
-    }
-}
-
 enum Camera {
     Fit([f64; 4], f64),
     Fly(f64, f64),
-}
-
-#[derive(Default)]
-struct Stats {
-    /// Pushes into the incident source (`updateData` / `setData`).
-    pushes: u64,
-    /// Main-thread time of the last push's clustering and diff (ms).
-    flush_ms: f64,
-    /// Main-thread time of the last / the slowest per-frame pass (ms).
-    last_frame_ms: f64,
-    max_frame_ms: f64,
-    full_loads: u64,
-}
-
-#[derive(Default)]
-struct Probe {
-    running: bool,
-    last: Option<f64>,
-    deltas: Vec<f64>,
-    renders: u64,
 }
 
 type FrameCallback = Closure<dyn FnMut(f64)>;
@@ -264,7 +235,7 @@ struct Inner {
     loaded: Cell<bool>,
     destroyed: Cell<bool>,
     scale: Cell<f64>,
-    store: RefCell<PointStore>,
+    points: RefCell<MapPoints>,
     /// Overlay sources to set this frame (source id → FeatureCollection JSON).
     dirty: RefCell<HashMap<&'static str, String>>,
     /// What each overlay source was last set to.
@@ -284,9 +255,9 @@ struct Inner {
     map_click: Cell<Option<uuid::Uuid>>,
     frame_scheduled: Cell<bool>,
     frame_cb: RefCell<Option<FrameCallback>>,
-    probe_cb: RefCell<Option<FrameCallback>>,
-    probe: RefCell<Probe>,
-    stats: RefCell<Stats>,
+    /// Main-thread time of the last push's clustering and diff (ms): a slow one spaces the next push out.
+    flush_ms: Cell<f64>,
+    probe: probe::Probe,
     pulse_timer: Cell<Option<i32>>,
     warned: RefCell<Vec<String>>,
 }
@@ -308,7 +279,7 @@ impl MapLibreEngine {
             destroyed: Cell::new(false),
             scale: Cell::new(ui_scale()),
             last_fit: Cell::new(None),
-            store: RefCell::new(PointStore::default()),
+            points: RefCell::new(MapPoints::default()),
             dirty: RefCell::new(HashMap::new()),
             last: RefCell::new(HashMap::new()),
             visibility: RefCell::new(HashMap::new()),
@@ -322,9 +293,8 @@ impl MapLibreEngine {
             map_click: Cell::new(None),
             frame_scheduled: Cell::new(false),
             frame_cb: RefCell::new(None),
-            probe_cb: RefCell::new(None),
-            probe: RefCell::new(Probe::default()),
-            stats: RefCell::new(Stats::default()),
+            flush_ms: Cell::new(0.0),
+            probe: probe::Probe::default(),
             pulse_timer: Cell::new(None),
             warned: RefCell::new(Vec::new()),
         });
@@ -336,7 +306,7 @@ impl MapLibreEngine {
                 }
             }));
         }
-        install_hook(&inner);
+        probe::install(&inner);
         let weak = inner.me.clone();
         leptos::task::spawn_local(async move {
             let (style, fallback) = load_style().await;
@@ -479,12 +449,8 @@ impl Inner {
                 i.ui.hover.set(None);
             }
         });
-        self.listen(&map, "render", |i, _| {
-            let mut p = i.probe.borrow_mut();
-            if p.running {
-                p.renders += 1;
-            }
-        });
+        #[cfg(feature = "probe")]
+        self.listen(&map, "render", |i, _| i.probe.rendered());
         self.listen(&map, "error", |i, e| {
             let msg = get(&get(&e, "error"), "message")
                 .as_string()
@@ -584,16 +550,16 @@ impl Inner {
         }
     }
 
-    /// Tell the incident store the zoom level (floored) and cluster parameters the map shows now.
+    /// Tell the incident points the zoom level (floored) and cluster parameters the map shows now.
     fn follow_zoom(&self) {
         let Some(z) = self.map().map(|m| m.get_zoom()) else {
             return;
         };
         let zoom = z.floor().clamp(0.0, 24.0) as u32;
-        let mut store = self.store.borrow_mut();
-        store.set_view(zoom, layers::cluster_params(self.scale.get()));
-        let pending = store.pending() > 0;
-        drop(store);
+        let mut points = self.points.borrow_mut();
+        points.set_view(zoom, layers::cluster_params(self.scale.get()));
+        let pending = points.pending() > 0;
+        drop(points);
         if pending {
             self.schedule();
         }
@@ -623,52 +589,48 @@ impl Inner {
             return;
         }
         let Some(map) = self.map() else { return };
-        let t0 = now_ms();
+        let t0 = time::monotonic_ms();
         // Each push costs MapLibre's worker an index update and the tiles it touches (under a stream of changes
         // all over the city: every tile in view), and costs this thread a re-clustering pass. A change after a
         // quiet spell goes out in the next frame; a stream is batched: at most one push per `push_gap` (twice a
         // second, once a second in a storm, longer for a big source or a slow pass).
         // A new zoom (the user zooming, a fly-to) re-clusters at once, and does not count as a stream.
-        let view_change = self.store.borrow().view_pending();
+        let view_change = self.points.borrow().view_pending();
         let flush = {
-            let mut store = self.store.borrow_mut();
-            let gap = push_gap(
-                self.busy_pushes.get(),
-                store.source_len(),
-                self.stats.borrow().flush_ms,
-            );
-            if store.pending() > 0 && !store.resetting() && !view_change && t0 - self.last_push.get() < gap {
+            let mut points = self.points.borrow_mut();
+            let gap = push_gap(self.busy_pushes.get(), points.source_len(), self.flush_ms.get());
+            if points.pending() > 0 && !points.resetting() && !view_change && t0 - self.last_push.get() < gap
+            {
                 self.frame_scheduled.set(false);
-                drop(store);
+                drop(points);
                 drop(map);
                 self.schedule();
                 return self.frame_rest(t0);
             }
-            store.flush()
+            points.flush()
         };
-        let flush_ms = now_ms() - t0;
+        let flush_ms = time::monotonic_ms() - t0;
         if flush.is_some() {
             if !view_change {
                 self.busy_pushes
                     .set(busy_after_push(self.busy_pushes.get(), t0 - self.last_push.get()));
             }
             self.last_push.set(t0);
-            let mut st = self.stats.borrow_mut();
-            st.pushes += 1;
-            st.flush_ms = flush_ms;
+            self.flush_ms.set(flush_ms);
+            self.probe.pushed();
         }
         if let Some(flush) = flush {
             if let Some(src) = self.source(&map, SRC_INCIDENTS) {
                 match flush {
                     Flush::Full(fc) => {
                         src.set_data(&parse(&fc));
-                        self.stats.borrow_mut().full_loads += 1;
+                        self.probe.full_load();
                     }
                     Flush::Diff(diff) => src.update_data(&parse(&diff)),
                 }
             }
             let (counts, n, seq) = {
-                let s = self.store.borrow();
+                let s = self.points.borrow();
                 (s.counts(), s.len(), s.seq)
             };
             if self.ui.counts.get_untracked() != counts {
@@ -710,10 +672,8 @@ impl Inner {
                 let _ = map.set_filter(id, &js(&layers::point_filter(extra, focus.as_deref())));
             }
         }
-        let dt = now_ms() - t0;
-        let mut st = self.stats.borrow_mut();
-        st.last_frame_ms = dt;
-        st.max_frame_ms = st.max_frame_ms.max(dt);
+        let dt = time::monotonic_ms() - t0;
+        self.probe.frame_done(dt);
     }
 
     /// Record an overlay source's new content (pushed next frame if it changed).
@@ -737,7 +697,7 @@ impl Inner {
             }
             // Only grade-I incidents drawn on their own pulse: with none (or all inside bubbles) the map can go
             // idle instead of repainting 14 times a second (on a wall painted in software, a core's worth).
-            let grade1 = i.store.borrow().pulsing() > 0
+            let grade1 = i.points.borrow().pulsing() > 0
                 && i.visibility
                     .borrow()
                     .get(&MapLayer::Incidents)
@@ -749,7 +709,7 @@ impl Inner {
             }
             let Some(map) = i.map() else { return };
             let s = i.scale.get();
-            let phase = (now_ms() % 1600.0) / 1600.0;
+            let phase = (time::monotonic_ms() % 1600.0) / 1600.0;
             let fade = JsValue::from_f64(0.9 * (1.0 - phase));
             if grade1 {
                 let _ = map.set_paint_property(
@@ -879,7 +839,7 @@ impl Inner {
             let Some(key) = get(&props, "id").as_string() else {
                 return;
             };
-            let Some([w, so, e, n]) = self.store.borrow().bubble_bounds(&key) else {
+            let Some([w, so, e, n]) = self.points.borrow().bubble_bounds(&key) else {
                 return;
             };
             let Some(map) = self.map() else { return };
@@ -924,25 +884,8 @@ impl Inner {
         }
     }
 
-    /// Client (viewport) position of an incident marker, and whether it is drawn on its own (not in a cluster).
-    fn marker_position(&self, id: uuid::Uuid) -> Option<(f64, f64, bool, bool)> {
-        let (lon, lat) = self.position(id)?;
-        let map = self.map()?;
-        let p = map.project(&Array::of2(&lon.into(), &lat.into()));
-        let (x, y) = (get(&p, "x").as_f64()?, get(&p, "y").as_f64()?);
-        let rect = self.host.get_bounding_client_rect();
-        let inside = x >= 0.0 && y >= 0.0 && x <= rect.width() && y <= rect.height();
-        drop(map);
-        let single = inside
-            && self
-                .features_at(&parse(&format!(r#"{{"x":{x},"y":{y}}}"#)))
-                .iter()
-                .any(|f| get(&get(f, "properties"), "id").as_string() == Some(id.to_string()));
-        Some((rect.left() + x, rect.top() + y, inside, single))
-    }
-
     fn position(&self, id: uuid::Uuid) -> Option<(f64, f64)> {
-        self.store.borrow().get(&id).map(|p| (p.lon, p.lat))
+        self.points.borrow().get(&id).map(|p| (p.lon, p.lat))
     }
 }
 
@@ -1003,18 +946,19 @@ impl MapEngine for MapLibreEngine {
     fn apply_delta(&self, delta: MapDelta) {
         let i = &self.inner;
         if !delta.resources.is_empty() || delta.full {
-            i.set_overlay(SRC_RESOURCES, store::resources_json(&delta.resources));
+            i.set_overlay(SRC_RESOURCES, points::resources_json(&delta.resources));
         }
         if !delta.sensors.is_empty() || delta.full {
-            i.set_overlay(SRC_SENSORS, store::sensors_json(&delta.sensors));
+            i.set_overlay(SRC_SENSORS, points::sensors_json(&delta.sensors));
         }
-        i.store.borrow_mut().apply(delta);
+        i.points.borrow_mut().apply(delta);
         i.schedule();
     }
 
     fn set_selection(&self, id: Option<uuid::Uuid>, at: Option<(f64, f64)>) {
         let at = id.and(at);
-        self.inner.set_overlay(SRC_SELECTED, store::single_point_json(at));
+        self.inner
+            .set_overlay(SRC_SELECTED, points::single_point_json(at));
     }
 
     fn fly_to(&self, lon: f64, lat: f64) {
@@ -1033,23 +977,23 @@ impl MapEngine for MapLibreEngine {
         i.set_overlay(
             SRC_FOCUS,
             focus
-                .map(store::focus_json)
-                .unwrap_or_else(|| store::single_point_json(None)),
+                .map(points::focus_json)
+                .unwrap_or_else(|| points::single_point_json(None)),
         );
         let id = focus.map(|f| f.incident.id);
         if *i.focus_id.borrow() != id {
             *i.focus_id.borrow_mut() = id;
             i.filter_dirty.set(true);
             i.schedule();
-            if let Some(b) = focus.and_then(crate::map_placeholder::focus_bounds) {
+            if let Some(b) = focus.and_then(super::schematic::focus_bounds) {
                 i.camera_now(Camera::Fit(b, 24.0));
             }
         }
     }
 
-    fn set_pending(&self, incidents: &[citydeck_protocol::Incident], tag: &str) {
+    fn set_pending(&self, points: &[MapPoint], tag: &str) {
         self.inner
-            .set_overlay(SRC_PENDING, store::pending_json(incidents, tag));
+            .set_overlay(SRC_PENDING, points::pending_json(points, tag));
     }
 
     fn set_picking(&self, picking: bool, picked: Option<(f64, f64)>) {
@@ -1057,7 +1001,8 @@ impl MapEngine for MapLibreEngine {
             .inner
             .host
             .set_attribute("data-picking", if picking { "true" } else { "false" });
-        self.inner.set_overlay(SRC_PICK, store::single_point_json(picked));
+        self.inner
+            .set_overlay(SRC_PICK, points::single_point_json(picked));
     }
 
     fn set_layer_visible(&self, layer: MapLayer, visible: bool) {
@@ -1087,306 +1032,6 @@ impl MapEngine for MapLibreEngine {
             m.remove();
         }
     }
-}
-
-fn func<F>(f: F) -> JsValue
-where
-    F: Fn(JsValue) -> JsValue + 'static,
-{
-    Closure::<dyn Fn(JsValue) -> JsValue>::new(f).into_js_value()
-}
-
-fn position_js(p: Option<(f64, f64, bool, bool)>) -> JsValue {
-    match p {
-        None => JsValue::NULL,
-        Some((x, y, inside, single)) => {
-            let o = Object::new();
-            set(&o, "x", x);
-            set(&o, "y", y);
-            set(&o, "visible", inside);
-            set(&o, "unclustered", single);
-            o.into()
-        }
-    }
-}
-
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let k = ((sorted.len() as f64 - 1.0) * q).round() as usize;
-    sorted[k.min(sorted.len() - 1)]
-}
-
-/// `window.citydeckMap`, for the end-to-end test (WebDriver) and the frame-time benchmark:
-///
-/// - `engine` — `"maplibre"` (or `"schematic"` for the fallback), `map` — the `maplibregl.Map`
-/// - `ready()` — the style and the cockpit layers are loaded
-/// - `featureCount()` — incidents the map holds; `seq()` — the `map_delta` seq it has applied
-/// - `renderedCount()` — `{points, clusters, clustered}` drawn now (single markers, cluster bubbles, incidents
-///   inside those bubbles)
-/// - `markerPosition(id)` — `{x, y, visible, unclustered}` in viewport px (WebDriver pointer coordinates), or null
-/// - `revealMarker(id)` — jump to it zoomed in past the clusters; a Promise of `markerPosition(id)` once drawn
-/// - `select(id)` — as a click on its marker; `selected()` — the selected incident id or null
-/// - `startFrameProbe()` / `stopFrameProbe()` — animation-frame intervals in between:
-///   `{frames, renders, meanMs, p50Ms, p95Ms, p99Ms, maxMs, fps}` (`renders`: MapLibre repaints)
-/// - `stats()` — `{features, pending, pushes, fullLoads, sourceFeatures, flushMs, lastFrameMs, maxFrameMs}`:
-///   incidents held, changes not yet pushed, pushes into the source (one per frame at most), whole reloads,
-///   features the source holds (bubbles and single markers), main-thread time of the last push's clustering
-///   and diff, of the last / slowest per-frame pass
-fn install_hook(inner: &Rc<Inner>) {
-    let Some(w) = web_sys::window() else { return };
-    let o = Object::new();
-    set(&o, "engine", "maplibre");
-    let weak = Rc::downgrade(inner);
-    let with = move |f: &dyn Fn(&Inner) -> JsValue| weak.upgrade().map(|i| f(&i)).unwrap_or(JsValue::NULL);
-    let id_of = |v: &JsValue| v.as_string().and_then(|s| uuid::Uuid::parse_str(&s).ok());
-
-    {
-        let with = with.clone();
-        set(&o, "ready", func(move |_| with(&|i| (i.loaded.get()).into())));
-    }
-    {
-        let with = with.clone();
-        set(
-            &o,
-            "featureCount",
-            func(move |_| with(&|i| (i.store.borrow().len() as f64).into())),
-        );
-    }
-    {
-        let with = with.clone();
-        set(
-            &o,
-            "seq",
-            func(move |_| with(&|i| (i.store.borrow().seq as f64).into())),
-        );
-    }
-    {
-        let with = with.clone();
-        set(
-            &o,
-            "renderedCount",
-            func(move |_| {
-                with(&|i| {
-                    let Some(map) = i.map() else { return JsValue::NULL };
-                    let opts = Object::new();
-                    set(&opts, "layers", Array::of2(&L_POINTS.into(), &L_CLUSTERS.into()));
-                    let found = map
-                        .query_rendered_features(&JsValue::UNDEFINED, &opts)
-                        .map(|a| a.to_vec())
-                        .unwrap_or_default();
-                    let (mut points, mut clusters, mut clustered) = (0u32, 0u32, 0f64);
-                    for f in &found {
-                        let n = get(&get(f, "properties"), "point_count").as_f64();
-                        match n {
-                            Some(n) => {
-                                clusters += 1;
-                                clustered += n;
-                            }
-                            None => points += 1,
-                        }
-                    }
-                    let r = Object::new();
-                    set(&r, "points", points);
-                    set(&r, "clusters", clusters);
-                    set(&r, "clustered", clustered);
-                    r.into()
-                })
-            }),
-        );
-    }
-    {
-        let with = with.clone();
-        set(
-            &o,
-            "markerPosition",
-            func(move |id| with(&|i| position_js(id_of(&id).and_then(|id| i.marker_position(id))))),
-        );
-    }
-    {
-        let with = with.clone();
-        set(
-            &o,
-            "revealMarker",
-            func(move |id| {
-                with(&|i| {
-                    let Some(id) = id_of(&id) else {
-                        return JsValue::NULL;
-                    };
-                    let (Some((lon, lat)), Some(map)) = (i.position(id), i.map()) else {
-                        return JsValue::NULL;
-                    };
-                    let o = Object::new();
-                    set(&o, "center", Array::of2(&lon.into(), &lat.into()));
-                    set(
-                        &o,
-                        "zoom",
-                        map.get_zoom().max(layers::fly_zoom(i.scale.get()) + 0.5),
-                    );
-                    map.jump_to(&o);
-                    let weak = i.me.clone();
-                    let map_ref: MlMap = (**map).clone().unchecked_into();
-                    drop(map);
-                    Promise::new(&mut |resolve, _| {
-                        let weak = weak.clone();
-                        let done = Closure::<dyn Fn()>::new(move || {
-                            let pos = weak.upgrade().and_then(|i| i.marker_position(id));
-                            let _ = resolve.call1(&JsValue::NULL, &position_js(pos));
-                        })
-                        .into_js_value();
-                        let f: &Function = done.unchecked_ref();
-                        map_ref.once("idle", f);
-                        // Under a stream of updates the map may never be idle: answer after 1.5 s anyway.
-                        if let Some(w) = web_sys::window() {
-                            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(f, 1500);
-                        }
-                    })
-                    .into()
-                })
-            }),
-        );
-    }
-    {
-        let with = with.clone();
-        set(
-            &o,
-            "select",
-            func(move |id| {
-                with(&|i| match id_of(&id) {
-                    Some(id) => {
-                        i.select_from_map(id);
-                        true.into()
-                    }
-                    None => false.into(),
-                })
-            }),
-        );
-    }
-    {
-        let with = with.clone();
-        set(
-            &o,
-            "selected",
-            func(move |_| {
-                with(&|i| {
-                    i.state
-                        .selected
-                        .get_untracked()
-                        .map(|id| JsValue::from_str(&id.to_string()))
-                        .unwrap_or(JsValue::NULL)
-                })
-            }),
-        );
-    }
-    {
-        let with = with.clone();
-        set(
-            &o,
-            "startFrameProbe",
-            func(move |_| {
-                with(&|i| {
-                    *i.probe.borrow_mut() = Probe {
-                        running: true,
-                        ..Probe::default()
-                    };
-                    if i.probe_cb.borrow().is_none() {
-                        let weak = i.me.clone();
-                        *i.probe_cb.borrow_mut() = Some(Closure::new(move |t: f64| {
-                            let Some(i) = weak.upgrade() else { return };
-                            let mut p = i.probe.borrow_mut();
-                            if !p.running {
-                                return;
-                            }
-                            if let Some(last) = p.last {
-                                p.deltas.push(t - last);
-                            }
-                            p.last = Some(t);
-                            drop(p);
-                            let cb = i.probe_cb.borrow();
-                            if let (Some(w), Some(cb)) = (web_sys::window(), cb.as_ref()) {
-                                let _ = w.request_animation_frame(cb.as_ref().unchecked_ref());
-                            }
-                        }));
-                    }
-                    let cb = i.probe_cb.borrow();
-                    if let (Some(w), Some(cb)) = (web_sys::window(), cb.as_ref()) {
-                        let _ = w.request_animation_frame(cb.as_ref().unchecked_ref());
-                    }
-                    true.into()
-                })
-            }),
-        );
-    }
-    {
-        let with = with.clone();
-        set(
-            &o,
-            "stopFrameProbe",
-            func(move |_| {
-                with(&|i| {
-                    let mut p = i.probe.borrow_mut();
-                    p.running = false;
-                    let mut d = std::mem::take(&mut p.deltas);
-                    d.sort_by(f64::total_cmp);
-                    let n = d.len().max(1) as f64;
-                    let mean = d.iter().sum::<f64>() / n;
-                    let r = Object::new();
-                    set(&r, "frames", d.len() as f64);
-                    set(&r, "renders", p.renders as f64);
-                    set(&r, "meanMs", mean);
-                    set(&r, "p50Ms", percentile(&d, 0.5));
-                    set(&r, "p95Ms", percentile(&d, 0.95));
-                    set(&r, "p99Ms", percentile(&d, 0.99));
-                    set(&r, "maxMs", d.last().copied().unwrap_or(0.0));
-                    set(&r, "fps", if mean > 0.0 { 1000.0 / mean } else { 0.0 });
-                    r.into()
-                })
-            }),
-        );
-    }
-    {
-        let with = with.clone();
-        set(
-            &o,
-            "stats",
-            func(move |_| {
-                with(&|i| {
-                    let st = i.stats.borrow();
-                    let s = i.store.borrow();
-                    let r = Object::new();
-                    set(&r, "features", s.len() as f64);
-                    set(&r, "pending", s.pending() as f64);
-                    set(&r, "pushes", st.pushes as f64);
-                    set(&r, "fullLoads", st.full_loads as f64);
-                    set(&r, "sourceFeatures", s.source_len() as f64);
-                    set(&r, "flushMs", st.flush_ms);
-                    set(&r, "lastFrameMs", st.last_frame_ms);
-                    set(&r, "maxFrameMs", st.max_frame_ms);
-                    r.into()
-                })
-            }),
-        );
-    }
-    {
-        let weak = Rc::downgrade(inner);
-        // `map` as a getter: the map is created once the style has loaded.
-        let getter = Closure::<dyn Fn() -> JsValue>::new(move || {
-            weak.upgrade()
-                .and_then(|i| {
-                    i.map
-                        .borrow()
-                        .as_ref()
-                        .map(|m| AsRef::<JsValue>::as_ref(m).clone())
-                })
-                .unwrap_or(JsValue::NULL)
-        })
-        .into_js_value();
-        let desc = Object::new();
-        set(&desc, "get", getter);
-        let _ = Reflect::define_property(&o, &JsValue::from_str("map"), &desc);
-    }
-    let _ = Reflect::set(&w, &JsValue::from_str("citydeckMap"), &o);
 }
 
 #[cfg(test)]

@@ -4,34 +4,33 @@
 //! [`MapUi`] (hover tooltip, counts, readiness). The cockpit does not care which engine draws.
 //!
 //! Engines: [`maplibre::MapLibreEngine`] (MapLibre GL JS in the webview, the only code binding `maplibregl`),
-//! and the schematic [`crate::map_placeholder::MapPlaceholder`] when WebGL or the vendored script is missing
-//! (or `?map=schematic`).
+//! and the schematic view [`schematic::SchematicMap`] when WebGL or the vendored script is missing (or
+//! `?map=schematic`). Both are fed by [`start_feed`] and driven by [`drive`].
 //!
 //! Data flow: `map_delta { after: 0 }` on start, again after each `cockpit://changed` (one call in flight,
-//! extra events coalesce into one follow-up) with the last `seq` → [`store::PointStore`] (id → point) → once
-//! per animation frame one `updateData({add, remove})` (or one `setData` after a full reload). A shell
-//! without `map_delta` is fed from the snapshot's incidents instead.
+//! extra events coalesce into one follow-up) with the last `seq` → [`points::MapPoints`] (id → point) → once
+//! per animation frame one `updateData({add, remove})` (or one `setData` after a full reload).
 
 pub mod cluster;
 pub mod layers;
 pub mod maplibre;
-pub mod store;
+pub mod points;
+pub mod schematic;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use citydeck_protocol::ipc::{MapDelta, WartimeFocus};
+use citydeck_protocol::ipc::{MapDelta, MapPoint, WartimeFocus};
 use citydeck_protocol::{Grade, IncidentClass, Stage};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use crate::css::grade_css;
-use crate::i18n::{self, t, tm, tw};
+use crate::i18n::{self, cockpit_strings, map_strings, wartime_strings};
 use crate::ipc;
-use crate::map_placeholder::{FocusLegend, MapPlaceholder};
 use crate::state::AppState;
 use crate::wartime::focus_memo;
 
@@ -65,7 +64,7 @@ impl MapLayer {
     }
 
     fn label(self, lang: i18n::Lang) -> &'static str {
-        let s = tm(lang);
+        let s = map_strings(lang);
         match self {
             MapLayer::Incidents => s.layer_incidents,
             MapLayer::Resources => s.layer_resources,
@@ -98,8 +97,8 @@ pub trait MapEngine {
     fn set_picking(&self, picking: bool, picked: Option<(f64, f64)>);
     fn set_layer_visible(&self, layer: MapLayer, visible: bool);
     /// Incidents reported here that the hub has not confirmed yet (drawn apart, marked pending).
-    fn set_pending(&self, incidents: &[citydeck_protocol::Incident], tag: &str) {
-        let _ = (incidents, tag);
+    fn set_pending(&self, points: &[MapPoint], tag: &str) {
+        let _ = (points, tag);
     }
     /// Where an incident the map holds is (lon, lat).
     fn position_of(&self, id: Uuid) -> Option<(f64, f64)>;
@@ -173,59 +172,30 @@ impl MapUi {
     }
 }
 
-fn query_param(name: &str) -> Option<String> {
-    let search = web_sys::window()?.location().search().ok()?;
-    let search = search.trim_start_matches('?');
-    search.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        (k == name).then(|| {
-            js_sys::decode_uri_component(v)
-                .ok()
-                .map(String::from)
-                .unwrap_or_default()
-        })
-    })
-}
-
 /// The map area: MapLibre when it can run here, the schematic view otherwise.
 #[component]
 pub fn MapView() -> impl IntoView {
-    let schematic = query_param("map").as_deref() == Some("schematic");
+    let schematic = ipc::query_param("map").as_deref() == Some("schematic");
     if !schematic && maplibre::available() {
         view! { <CockpitMap /> }.into_any()
     } else {
-        maplibre::install_schematic_hook();
-        view! { <MapPlaceholder /> }.into_any()
+        maplibre::probe::install_schematic();
+        view! { <schematic::SchematicMap /> }.into_any()
     }
 }
 
-#[component]
-fn CockpitMap() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let lang = state.lang;
-    let ui = MapUi::new();
-    let host = NodeRef::<leptos::html::Div>::new();
-    let engine: Rc<RefCell<Option<Rc<dyn MapEngine>>>> = Rc::new(RefCell::new(None));
-    let focus = focus_memo(state);
+/// The engine the cockpit drives, once it exists (MapLibre's is made when its container is in the page).
+type EngineSlot = Rc<RefCell<Option<Rc<dyn MapEngine>>>>;
 
-    {
-        let engine = engine.clone();
-        Effect::new(move |_| {
-            let Some(el) = host.get() else { return };
-            if engine.borrow().is_some() {
-                return;
-            }
-            let e: Rc<dyn MapEngine> = Rc::new(maplibre::MapLibreEngine::new(el.into(), state, ui));
-            *engine.borrow_mut() = Some(e.clone());
-            start_feed(e, state);
-        });
-    }
-    let with = {
-        let engine = engine.clone();
-        move |f: &dyn Fn(&dyn MapEngine)| {
-            if let Some(e) = engine.borrow().as_ref() {
-                f(e.as_ref());
-            }
+/// Tell the engine what the cockpit shows, whichever engine it is: the selection (ringed; flown to unless it
+/// was clicked on the map), the wartime focus or else the city, the report form's pick mode, the layers, and
+/// the incidents reported here that the hub has not confirmed.
+fn drive(engine: EngineSlot, state: AppState, ui: MapUi) {
+    let lang = state.lang;
+    let focus = focus_memo(state);
+    let with = move |f: &dyn Fn(&dyn MapEngine)| {
+        if let Some(e) = engine.borrow().as_ref() {
+            f(e.as_ref());
         }
     };
 
@@ -294,10 +264,11 @@ fn CockpitMap() -> impl IntoView {
         Effect::new(move |_| {
             let _ = ui.ready.get();
             let me = state.me().map(|m| m.username).unwrap_or_default();
-            let pending: Vec<citydeck_protocol::Incident> = state
+            let pending: Vec<MapPoint> = state
                 .pending_entries()
                 .iter()
                 .filter_map(|e| crate::overlay::provisional(e, &me))
+                .map(|i| MapPoint::from(&i))
                 .collect();
             let tag = match lang.get() {
                 i18n::Lang::Zh => "待同步",
@@ -306,41 +277,42 @@ fn CockpitMap() -> impl IntoView {
             with(&|e| {
                 let unconfirmed: Vec<_> = pending
                     .iter()
-                    .filter(|i| e.position_of(i.id).is_none())
+                    .filter(|p| e.position_of(p.id).is_none())
                     .cloned()
                     .collect();
                 e.set_pending(&unconfirmed, tag);
             });
         });
     }
+}
+
+#[component]
+fn CockpitMap() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let ui = MapUi::new();
+    let host = NodeRef::<leptos::html::Div>::new();
+    let engine: EngineSlot = Rc::new(RefCell::new(None));
+    let focus = focus_memo(state);
+
+    {
+        let engine = engine.clone();
+        Effect::new(move |_| {
+            let Some(el) = host.get() else { return };
+            if engine.borrow().is_some() {
+                return;
+            }
+            let e: Rc<dyn MapEngine> = Rc::new(maplibre::MapLibreEngine::new(el.into(), state, ui));
+            *engine.borrow_mut() = Some(e.clone());
+            start_feed(e);
+        });
+    }
+    drive(engine, state, ui);
 
     let focused = move || focus.with(Option::is_some);
-    let title = move || {
-        if focused() {
-            tw(lang.get()).map_focus_title
-        } else {
-            t(lang.get()).map_title
-        }
-    };
-    let subtitle = move || {
-        focus
-            .with(|f| {
-                f.as_ref().map(|f| match &f.incident.address {
-                    Some(a) => format!("{} · {a}", f.incident.title),
-                    None => f.incident.title.clone(),
-                })
-            })
-            .unwrap_or_else(|| {
-                state.snapshot.with(|s| {
-                    s.as_ref()
-                        .map(|s| match lang.get() {
-                            i18n::Lang::Zh => format!("{} · {}", s.city.name_zh, s.city.name_en),
-                            i18n::Lang::En => s.city.name_en.clone(),
-                        })
-                        .unwrap_or_default()
-                })
-            })
-    };
+    let heading = Memo::new(move |_| focus.with(|f| heading(state, f.as_ref())));
+    let title = move || heading.with(|h| h.0);
+    let subtitle = move || heading.with(|h| h.1.clone());
 
     view! {
         <div
@@ -356,10 +328,10 @@ fn CockpitMap() -> impl IntoView {
                 <div class="map-ph-title-main">{title}</div>
                 <div class="map-ph-title-sub">{subtitle}</div>
                 <Show when=move || ui.fallback_basemap.get()>
-                    <div class="map-ph-note">{move || tm(lang.get()).basemap_fallback}</div>
+                    <div class="map-ph-note">{move || map_strings(lang.get()).basemap_fallback}</div>
                 </Show>
                 <Show when=move || state.form_open.get()>
-                    <div class="mapx-pick-hint">{move || tm(lang.get()).pick_hint}</div>
+                    <div class="mapx-pick-hint">{move || map_strings(lang.get()).pick_hint}</div>
                 </Show>
             </div>
             <LayerSwitcher ui=ui />
@@ -368,6 +340,58 @@ fn CockpitMap() -> impl IntoView {
             </Show>
             <Tooltip ui=ui />
         </div>
+    }
+}
+
+/// Key to the focus view's symbols (top right of the map area); `class` adds the engine's own placement class.
+#[component]
+pub fn FocusLegend(#[prop(optional)] class: &'static str) -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let item = move |icon: &'static str, label: fn(&'static i18n::WarStrings) -> &'static str| {
+        view! {
+            <div class="mfl-item">
+                <span class=icon aria-hidden="true"></span>
+                <span>{move || label(wartime_strings(lang.get()))}</span>
+            </div>
+        }
+    };
+    view! {
+        <div class=format!("map-focus-legend {class}") id="map-focus-legend">
+            {item("mfl-focus", |s| s.legend_focus)}
+            {item("res-icon res-rescue", |s| s.legend_rescue)}
+            {item("res-icon res-medical", |s| s.legend_medical)}
+            {item("res-icon res-shelter", |s| s.legend_shelter)}
+            {item("mfl-dot", |s| s.legend_other)}
+            <div class="mfl-item">
+                <span class="mfl-ring" aria-hidden="true"></span>
+                <span>{move || format!("{} 500 m / 1 km", wartime_strings(lang.get()).legend_rings)}</span>
+            </div>
+        </div>
+    }
+}
+
+/// The map's title and subtitle: the wartime focus (its title and address) when the map shows it, else the city.
+fn heading(state: AppState, focus: Option<&WartimeFocus>) -> (&'static str, String) {
+    let lang = state.lang.get();
+    match focus {
+        Some(f) => (
+            wartime_strings(lang).map_focus_title,
+            match &f.incident.address {
+                Some(a) => format!("{} · {a}", f.incident.title),
+                None => f.incident.title.clone(),
+            },
+        ),
+        None => (
+            cockpit_strings(lang).map_title,
+            state.snapshot.with(|s| {
+                s.as_ref()
+                    .map(|s| match lang {
+                        i18n::Lang::Zh => format!("{} · {}", s.city.name_zh, s.city.name_en),
+                        i18n::Lang::En => s.city.name_en.clone(),
+                    })
+                    .unwrap_or_default()
+            }),
+        ),
     }
 }
 
@@ -388,7 +412,7 @@ fn LayerSwitcher(ui: MapUi) -> impl IntoView {
     let lang = expect_context::<AppState>().lang;
     view! {
         <div class="mapx-layers" id="map-layers" role="group">
-            <div class="mapx-panel-title">{move || tm(lang.get()).layers}</div>
+            <div class="mapx-panel-title">{move || map_strings(lang.get()).layers}</div>
             {MapLayer::ALL
                 .into_iter()
                 .map(|l| {
@@ -422,7 +446,7 @@ fn Legend(ui: MapUi) -> impl IntoView {
     let lang = expect_context::<AppState>().lang;
     view! {
         <div class="map-ph-legend mapx-legend" id="map-legend">
-            <div class="map-ph-legend-title">{move || t(lang.get()).map_legend}</div>
+            <div class="map-ph-legend-title">{move || cockpit_strings(lang.get()).map_legend}</div>
             {Grade::ALL
                 .into_iter()
                 .enumerate()
@@ -439,11 +463,11 @@ fn Legend(ui: MapUi) -> impl IntoView {
             <span class="mapx-legend-sep"></span>
             <div class="legend-item">
                 <span class="mapx-key mapx-key--unit"></span>
-                <span class="legend-label">{move || tm(lang.get()).legend_resources}</span>
+                <span class="legend-label">{move || map_strings(lang.get()).legend_resources}</span>
             </div>
             <div class="legend-item">
                 <span class="mapx-key mapx-key--sensor"></span>
-                <span class="legend-label">{move || tm(lang.get()).legend_sensors}</span>
+                <span class="legend-label">{move || map_strings(lang.get()).legend_sensors}</span>
             </div>
         </div>
     }
@@ -479,9 +503,9 @@ fn Tooltip(ui: MapUi) -> impl IntoView {
                 i18n::cluster_count(l, *count),
                 vec![format!(
                     "{} {} · {}",
-                    tw(l).legend_other,
+                    wartime_strings(l).legend_other,
                     i18n::grade_label(l, *worst),
-                    tm(l).cluster_hint
+                    map_strings(l).cluster_hint
                 )],
             ),
             HoverBody::Unit {
@@ -496,9 +520,9 @@ fn Tooltip(ui: MapUi) -> impl IntoView {
                     "{} {} · {}",
                     i18n::unit_group(l, group),
                     if kind == "vehicle" {
-                        tm(l).vehicle
+                        map_strings(l).vehicle
                     } else {
-                        tm(l).team
+                        map_strings(l).team
                     },
                     i18n::unit_status(l, status)
                 )],
@@ -551,18 +575,14 @@ struct FeedCtl {
     in_flight: bool,
     pending: bool,
     after: u64,
-    /// `map_delta` answered at least once.
-    delta_ok: bool,
-    /// The shell has no usable `map_delta`: the snapshot feeds the map.
-    from_snapshot: bool,
+    /// The last `map_delta` call failed (said once, retried on the next change or tick).
+    failing: bool,
 }
 
-/// Keep an engine fed: `map_delta` after every change event (coalesced), or the snapshot as a fallback.
-fn start_feed(engine: Rc<dyn MapEngine>, state: AppState) {
+/// Keep an engine fed: `map_delta` after every change event (coalesced) and every few seconds.
+fn start_feed(engine: Rc<dyn MapEngine>) {
     let ctl = Rc::new(RefCell::new(FeedCtl::default()));
     let request: Rc<dyn Fn()> = {
-        let ctl = ctl.clone();
-        let engine = engine.clone();
         let slot: Rc<RefCell<Option<Request>>> = Rc::new(RefCell::new(None));
         let me = slot.clone();
         let f: Rc<dyn Fn()> = Rc::new(move || {
@@ -584,22 +604,19 @@ fn start_feed(engine: Rc<dyn MapEngine>, state: AppState) {
                     match result {
                         Ok(d) => {
                             c.after = d.seq;
-                            c.delta_ok = true;
-                            c.from_snapshot = false;
+                            c.failing = false;
                             drop(c);
                             engine.apply_delta(d);
                             c = ctl.borrow_mut();
                         }
                         Err(e) => {
-                            if !c.delta_ok && !c.from_snapshot {
+                            if !c.failing {
                                 web_sys::console::warn_1(
-                                    &format!("citydeck map: map_delta unavailable ({e}); drawing the snapshot's incidents")
+                                    &format!("citydeck map: map_delta failed ({e}); asking again on the next change")
                                         .into(),
                                 );
-                                c.from_snapshot = true;
-                                c.after = 0;
-                                state.request_refresh();
                             }
+                            c.failing = true;
                         }
                     }
                     std::mem::take(&mut c.pending)
@@ -624,29 +641,5 @@ fn start_feed(engine: Rc<dyn MapEngine>, state: AppState) {
             }
         });
     }
-    {
-        let request = request.clone();
-        set_interval(move || request(), Duration::from_secs(5));
-    }
-    // Fallback feed: the snapshot's (bounded) incident list, diffed against what the map holds.
-    let known: Rc<RefCell<HashMap<Uuid, u64>>> = Rc::default();
-    let first = Rc::new(Cell::new(true));
-    Effect::new(move |_| {
-        let seq = state.snapshot.with(|s| s.as_ref().map(|s| s.connection.last_seq));
-        let Some(seq) = seq else { return };
-        if !ctl.borrow().from_snapshot {
-            if !first.get() {
-                known.borrow_mut().clear();
-                first.set(true);
-            }
-            return;
-        }
-        let mut d = state.snapshot.with_untracked(|s| {
-            s.as_ref()
-                .map(|s| store::delta_from_incidents(&mut known.borrow_mut(), &s.incidents, seq))
-                .unwrap_or_default()
-        });
-        d.full = first.replace(false);
-        engine.apply_delta(d);
-    });
+    set_interval(move || request(), Duration::from_secs(5));
 }

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::to;
+use crate::i18n::action_strings;
 use crate::state::AppState;
 
 /// "待同步 n" (amber when n > 0) and "被拒 m" (red, only when m > 0) in the header; opens the outbox drawer.
@@ -35,16 +35,16 @@ pub fn OutboxBadge() -> impl IntoView {
             data-rejected=move || rejected().to_string()
             data-level=level
             aria-expanded=move || if state.drawer_open.get() { "true" } else { "false" }
-            title=move || to(lang.get()).outbox_title
+            title=move || action_strings(lang.get()).outbox_title
             on:click=move |_| state.drawer_open.update(|o| *o = !*o)
         >
             <span class="ob-part ob-pending" class=("ob-zero", move || pending() == 0)>
                 <span class="badge-dot"></span>
-                <span>{move || format!("{} {}", to(lang.get()).badge_pending, pending())}</span>
+                <span>{move || format!("{} {}", action_strings(lang.get()).badge_pending, pending())}</span>
             </span>
             <Show when=move || rejected() != 0>
                 <span class="ob-part ob-rejected">
-                    {move || format!("{} {}", to(lang.get()).badge_rejected, rejected())}
+                    {move || format!("{} {}", action_strings(lang.get()).badge_rejected, rejected())}
                 </span>
             </Show>
         </button>

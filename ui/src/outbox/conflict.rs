@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 
 use super::words::{describe_entry, describe_op, op_kind};
 use crate::css::stage_css;
-use crate::i18n::{self, to};
+use crate::i18n::{self, action_strings};
 use crate::overlay::subject;
 use crate::state::AppState;
 use crate::time;
@@ -69,7 +69,7 @@ pub fn ConflictCard(c: Conflict) -> impl IntoView {
     let target = subject(&entry.op);
     let hub_side = move || {
         let l = lang.get();
-        let s = to(l);
+        let s = action_strings(l);
         let now = state.now_ms.get();
         match &current {
             None => view! { <div class="cf-unknown">{s.conflict_unknown}</div> }.into_any(),
@@ -119,7 +119,7 @@ pub fn ConflictCard(c: Conflict) -> impl IntoView {
         <article class="conflict-card" data-op-id=op_id.to_string() data-kind=op_kind(&entry.op)>
             <div class="cf-cols">
                 <div class="cf-side cf-mine">
-                    <div class="cf-label">{move || to(lang.get()).conflict_yours}</div>
+                    <div class="cf-label">{move || action_strings(lang.get()).conflict_yours}</div>
                     <button
                         type="button"
                         class="cf-what"
@@ -146,7 +146,7 @@ pub fn ConflictCard(c: Conflict) -> impl IntoView {
                     </div>
                 </div>
                 <div class="cf-side cf-hub">
-                    <div class="cf-label">{move || to(lang.get()).conflict_hub}</div>
+                    <div class="cf-label">{move || action_strings(lang.get()).conflict_hub}</div>
                     {hub_side}
                 </div>
             </div>
@@ -161,10 +161,10 @@ pub fn ConflictCard(c: Conflict) -> impl IntoView {
                     disabled=move || busy.get()
                     on:click=reapply
                 >
-                    {move || to(lang.get()).conflict_reapply}
+                    {move || action_strings(lang.get()).conflict_reapply}
                 </button>
                 <button type="button" class="sm-btn" data-action="drop" disabled=move || busy.get() on:click=drop>
-                    {move || to(lang.get()).conflict_drop}
+                    {move || action_strings(lang.get()).conflict_drop}
                 </button>
             </div>
         </article>

@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 
 use super::conflict::ConflictCard;
 use super::words::{describe_entry, op_kind, state_key, state_label};
-use crate::i18n::{self, to, Lang};
+use crate::i18n::{self, action_strings, Lang};
 use crate::overlay::subject;
 use crate::state::AppState;
 use crate::time;
@@ -64,23 +64,23 @@ pub fn OutboxDrawer() -> impl IntoView {
 
     view! {
         <Show when=move || state.drawer_open.get()>
-            <aside class="outbox-drawer" id="outbox-drawer" role="dialog" aria-label=move || to(lang.get()).outbox_title>
+            <aside class="outbox-drawer" id="outbox-drawer" role="dialog" aria-label=move || action_strings(lang.get()).outbox_title>
                 <header class="od-head">
                     <span class="panel-mark" aria-hidden="true"></span>
-                    <h2 class="od-title">{move || to(lang.get()).outbox_title}</h2>
+                    <h2 class="od-title">{move || action_strings(lang.get()).outbox_title}</h2>
                     <span class="od-counts">
                         <span class="od-count od-count-pending" data-n=move || counts().pending>
-                            {move || format!("{} {}", to(lang.get()).badge_pending, counts().pending)}
+                            {move || format!("{} {}", action_strings(lang.get()).badge_pending, counts().pending)}
                         </span>
                         <span class="od-count od-count-rejected" data-n=move || counts().rejected>
-                            {move || format!("{} {}", to(lang.get()).badge_rejected, counts().rejected)}
+                            {move || format!("{} {}", action_strings(lang.get()).badge_rejected, counts().rejected)}
                         </span>
                     </span>
                     <button
                         type="button"
                         class="x-btn"
                         id="outbox-close"
-                        title=move || to(lang.get()).close
+                        title=move || action_strings(lang.get()).close
                         on:click=move |_| state.drawer_open.set(false)
                     >
                         "×"
@@ -88,12 +88,12 @@ pub fn OutboxDrawer() -> impl IntoView {
                 </header>
                 <div class="od-body">
                     <Show when=offline>
-                        <div class="od-offline" id="outbox-offline">{move || to(lang.get()).drawer_offline}</div>
+                        <div class="od-offline" id="outbox-offline">{move || action_strings(lang.get()).drawer_offline}</div>
                     </Show>
                     <Show when=move || !conflicts().is_empty()>
                         <section class="conflict-view" id="conflict-view">
                             <h3 class="od-section">
-                                {move || format!("{} · {}", to(lang.get()).conflicts_title, conflicts().len())}
+                                {move || format!("{} · {}", action_strings(lang.get()).conflicts_title, conflicts().len())}
                             </h3>
                             <For each=conflicts key=|c| c.entry.op_id let:c>
                                 <ConflictCard c=c />
@@ -101,7 +101,7 @@ pub fn OutboxDrawer() -> impl IntoView {
                         </section>
                     </Show>
                     <Show when=move || !rows().is_empty()>
-                        <h3 class="od-section">{move || to(lang.get()).queue_title}</h3>
+                        <h3 class="od-section">{move || action_strings(lang.get()).queue_title}</h3>
                     </Show>
                     <div class="od-list" id="outbox-list">
                         <For each=rows key=|e| (e.op_id, state_key(e.state)) let:e>
@@ -109,7 +109,7 @@ pub fn OutboxDrawer() -> impl IntoView {
                         </For>
                     </div>
                     <Show when=empty>
-                        <div class="od-empty" id="outbox-empty">{move || to(lang.get()).outbox_empty}</div>
+                        <div class="od-empty" id="outbox-empty">{move || action_strings(lang.get()).outbox_empty}</div>
                     </Show>
                     <Show when=move || unlisted() != 0>
                         <div class="od-more">{move || i18n::outbox_unlisted(lang.get(), unlisted())}</div>
@@ -129,7 +129,7 @@ pub fn OutboxDrawer() -> impl IntoView {
                     </div>
                     <crate::bundle::BundleSection />
                 </div>
-                <footer class="od-foot">{move || to(lang.get()).outbox_footer}</footer>
+                <footer class="od-foot">{move || action_strings(lang.get()).outbox_footer}</footer>
             </aside>
         </Show>
     }
@@ -201,7 +201,7 @@ fn OutboxRow(e: OutboxEntry) -> impl IntoView {
                             disabled=move || busy.get()
                             on:click=drop
                         >
-                            {move || to(lang.get()).conflict_drop}
+                            {move || action_strings(lang.get()).conflict_drop}
                         </button>
                     }
                 })}

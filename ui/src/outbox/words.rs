@@ -6,7 +6,7 @@ use citydeck_protocol::ipc::{OutboxEntry, OutboxState};
 use citydeck_protocol::Op;
 use uuid::Uuid;
 
-use crate::i18n::{self, to, Lang};
+use crate::i18n::{self, action_strings, Lang};
 use crate::overlay::subject;
 
 /// "0192f3a1" — how an incident without a known title is named.
@@ -16,7 +16,7 @@ pub fn short_id(id: Uuid) -> String {
 
 /// What the action does, without the incident: "添加备注", "推进环节 处置→反馈", "交办 消防救援支队".
 pub fn op_label(lang: Lang, op: &Op) -> String {
-    let s = to(lang);
+    let s = action_strings(lang);
     match op {
         Op::CreateIncident { .. } => s.op_create.to_string(),
         Op::ChangeStage { from, to: target, .. } => {
@@ -45,7 +45,7 @@ pub fn describe_op(lang: Lang, op: &Op, title: Option<&str>) -> String {
         Op::CreateIncident { incident, .. } => incident.title.clone(),
         other => match (title, subject(other)) {
             (Some(t), _) => t.to_string(),
-            (None, Some(id)) => format!("{} {}", to(lang).incident_word, short_id(id)),
+            (None, Some(id)) => format!("{} {}", action_strings(lang).incident_word, short_id(id)),
             (None, None) => String::new(),
         },
     };
@@ -71,7 +71,7 @@ pub fn state_key(state: OutboxState) -> &'static str {
 }
 
 pub fn state_label(lang: Lang, state: OutboxState) -> &'static str {
-    let s = to(lang);
+    let s = action_strings(lang);
     match state {
         OutboxState::Pending => s.chip_pending,
         OutboxState::Applied => s.chip_applied,

@@ -1,7 +1,7 @@
 //! The map's own copy of the incidents (keyed by id) and the diff it still owes its GeoJSON source.
 //!
 //! `map_delta` answers are applied here as they arrive (any number per frame); once per animation frame the
-//! engine takes [`PointStore::flush`]: the whole set after a reset, otherwise only what changed since the last
+//! engine takes [`MapPoints::flush`]: the whole set after a reset, otherwise only what changed since the last
 //! frame (`{add, remove}` for `GeoJSONSource.updateData`, features keyed by `properties.id`). Pure Rust, no
 //! JavaScript: unit-tested natively.
 
@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use citydeck_protocol::ipc::{MapDelta, MapPoint, MapResource, MapSensor, WartimeFocus};
-use citydeck_protocol::{Grade, Incident};
+use citydeck_protocol::Grade;
 use uuid::Uuid;
 
 use super::cluster::{abbreviated, cluster, Bubble, Clustered, Params};
@@ -34,9 +34,9 @@ enum Held {
 }
 
 /// The map's copy of the incidents and what its source holds: at a zoom where incidents cluster
-/// ([`PointStore::set_view`]) the bubbles and the single markers ([`super::cluster`]), otherwise every incident.
+/// ([`MapPoints::set_view`]) the bubbles and the single markers ([`super::cluster`]), otherwise every incident.
 #[derive(Default)]
-pub struct PointStore {
+pub struct MapPoints {
     points: HashMap<Uuid, MapPoint>,
     /// The next flush replaces the source wholesale.
     reset: bool,
@@ -53,7 +53,7 @@ pub struct PointStore {
     /// The `seq` to pass as `after` next time.
     pub seq: u64,
     counts: [usize; 4],
-    /// [`PointStore::pulsing`], as of the last flush.
+    /// [`MapPoints::pulsing`], as of the last flush.
     pulsing: usize,
 }
 
@@ -70,7 +70,7 @@ fn clusters_at(view: Option<(u32, Params)>) -> bool {
     view.is_some_and(|(z, p)| z <= p.max_zoom)
 }
 
-impl PointStore {
+impl MapPoints {
     pub fn len(&self) -> usize {
         self.points.len()
     }
@@ -370,7 +370,7 @@ pub fn sensors_json(list: &[MapSensor]) -> String {
     )
 }
 
-const KM_PER_DEG_LAT: f64 = 111.32;
+pub const KM_PER_DEG_LAT: f64 = 111.32;
 /// Range rings around a wartime focus, in km.
 pub const FOCUS_RINGS_KM: [f64; 2] = [0.5, 1.0];
 
@@ -453,23 +453,22 @@ pub fn short_name(name: &str) -> String {
     }
 }
 
-/// A single point (selection ring, picked location), or an empty collection.
 /// The pending overlay: incidents reported on this desktop and not yet confirmed by the hub, each labelled with
 /// `tag` (e.g. 待同步) and its title.
-pub fn pending_json(incidents: &[Incident], tag: &str) -> String {
+pub fn pending_json(points: &[MapPoint], tag: &str) -> String {
     collection(
-        incidents
+        points
             .iter()
-            .filter(|i| i.location.lon.is_finite() && i.location.lat.is_finite())
-            .map(|i| {
+            .filter(|p| p.lon.is_finite() && p.lat.is_finite())
+            .map(|p| {
                 point_feature(
-                    i.location.lon,
-                    i.location.lat,
+                    p.lon,
+                    p.lat,
                     serde_json::json!({
-                        "id": i.id.to_string(),
-                        "grade": i.grade.as_str(),
-                        "title": i.title,
-                        "label": format!("{tag} · {}", i.title),
+                        "id": p.id.to_string(),
+                        "grade": p.grade.as_str(),
+                        "title": p.title,
+                        "label": format!("{tag} · {}", p.title),
                     }),
                 )
             })
@@ -477,6 +476,7 @@ pub fn pending_json(incidents: &[Incident], tag: &str) -> String {
     )
 }
 
+/// A single point (selection ring, picked location), or an empty collection.
 pub fn single_point_json(at: Option<(f64, f64)>) -> String {
     collection(
         at.into_iter()
@@ -486,44 +486,10 @@ pub fn single_point_json(at: Option<(f64, f64)>) -> String {
     )
 }
 
-/// The map delta implied by a list of incidents against what the map holds (`known`: id → seq), for a shell
-/// without `map_delta`: upserts for new or changed incidents, removals for the ones no longer listed.
-pub fn delta_from_incidents(known: &mut HashMap<Uuid, u64>, incidents: &[Incident], seq: u64) -> MapDelta {
-    let mut d = MapDelta {
-        seq,
-        ..MapDelta::default()
-    };
-    let mut seen = HashSet::with_capacity(incidents.len());
-    for i in incidents {
-        seen.insert(i.id);
-        if known.get(&i.id) != Some(&i.seq) {
-            known.insert(i.id, i.seq);
-            d.upserts.push(MapPoint {
-                id: i.id,
-                lon: i.location.lon,
-                lat: i.location.lat,
-                grade: i.grade,
-                class: i.class,
-                stage: i.status,
-                title: i.title.clone(),
-                seq: i.seq,
-            });
-        }
-    }
-    known.retain(|id, _| {
-        let keep = seen.contains(id);
-        if !keep {
-            d.removed.push(*id);
-        }
-        keep
-    });
-    d
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use citydeck_protocol::{IncidentClass, Stage};
+    use citydeck_protocol::{Incident, IncidentClass, Stage};
 
     fn pt(n: u128, seq: u64, grade: Grade) -> MapPoint {
         MapPoint {
@@ -550,7 +516,7 @@ mod tests {
 
     #[test]
     fn a_full_load_is_one_set_data_and_then_only_diffs() {
-        let mut s = PointStore::default();
+        let mut s = MapPoints::default();
         s.apply(delta(
             true,
             10,
@@ -631,7 +597,7 @@ mod tests {
             min_points: 3,
         };
         let d = 360.0 / (512.0 * 4096.0); // one pixel of longitude at zoom 12
-        let mut s = PointStore::default();
+        let mut s = MapPoints::default();
         s.set_view(12, params);
         s.apply(delta(
             true,
@@ -725,7 +691,7 @@ mod tests {
 
     #[test]
     fn stale_upserts_are_ignored_and_full_resets() {
-        let mut s = PointStore::default();
+        let mut s = MapPoints::default();
         s.apply(delta(true, 10, vec![pt(1, 9, Grade::I)], vec![]));
         s.flush();
         s.apply(delta(false, 10, vec![pt(1, 3, Grade::IV)], vec![]));
@@ -735,27 +701,6 @@ mod tests {
         assert_eq!(s.len(), 1);
         assert_eq!(s.seq, 4, "a reset takes the shell's seq");
         assert_eq!(s.counts(), [0, 0, 1, 0]);
-    }
-
-    #[test]
-    fn incidents_become_deltas_for_a_shell_without_map_delta() {
-        let mut known = HashMap::new();
-        let inc = |n: u128, seq: u64| {
-            let mut i: Incident = serde_json::from_value(serde_json::json!({
-                "id": Uuid::from_u128(n), "title": "t", "class": "accident", "grade": "II",
-                "location": {"lon": 24.9, "lat": 60.1}, "source": "s", "status": "collected",
-                "occurred_at": "2026-03-21T10:00:00Z", "created_at": "2026-03-21T10:00:00Z",
-                "updated_at": "2026-03-21T10:00:00Z", "created_by": "x", "seq": seq
-            }))
-            .unwrap();
-            i.seq = seq;
-            i
-        };
-        let d = delta_from_incidents(&mut known, &[inc(1, 1), inc(2, 2)], 2);
-        assert_eq!(d.upserts.len(), 2);
-        let d = delta_from_incidents(&mut known, &[inc(2, 5)], 5);
-        assert_eq!(d.upserts.len(), 1);
-        assert_eq!(d.removed, vec![Uuid::from_u128(1)]);
     }
 
     #[test]
@@ -783,8 +728,11 @@ mod tests {
         .unwrap();
         let mut bad = a.clone();
         bad.location.lon = f64::NAN;
-        let json: serde_json::Value =
-            serde_json::from_str(&pending_json(&[a.clone(), bad], "待同步")).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&pending_json(
+            &[MapPoint::from(&a), MapPoint::from(&bad)],
+            "待同步",
+        ))
+        .unwrap();
         let f = json["features"].as_array().unwrap();
         assert_eq!(f.len(), 1);
         assert_eq!(f[0]["properties"]["label"], "待同步 · 现场上报");

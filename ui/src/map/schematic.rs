@@ -1,32 +1,36 @@
-//! Schematic map (used where MapLibre GL JS cannot run): the city's bbox as a framed, true-aspect
-//! area with a graticule and range rings, and every open incident as a dot placed by lon/lat in grade colour.
+//! The schematic map, the [`MapEngine`] used where MapLibre GL JS cannot run (no WebGL, no vendored script, or
+//! `?map=schematic`): the city's bbox as a framed, true-aspect area with a graticule and range rings, and every
+//! open incident the map feed holds as a dot placed by lon/lat in grade colour.
 //!
-//! In wartime with a focus (`snapshot.focus`), the view zooms onto the triggering incident instead: a square
-//! around it with 500 m / 1 km range rings, the incident as a large pulsing marker, and the nearby response
-//! resources as small icons (rescue: red square with a cross, medical: green, shelter: blue triangle).
+//! In wartime with a focus, the view zooms onto the triggering incident instead: a square around it with 500 m /
+//! 1 km range rings, the incident as a large pulsing marker, and the nearby response resources as small icons
+//! (rescue: red square with a cross, medical: green, shelter: blue triangle).
 //!
 //! Clicking a dot (or the focus marker) selects its incident for the detail panel, and the selected one is
 //! ringed; while the report form is open, a click picks the new incident's location instead. Incidents created
-//! here and not yet confirmed by the hub are drawn hollow.
-//!
-//! The fallback engine of [`crate::map`] (no WebGL, no vendored MapLibre, or `?map=schematic`).
+//! here and not yet confirmed by the hub are drawn hollow. Fed and driven like the MapLibre engine
+//! ([`super::drive`]): `map_delta` diffs, the selection, the focus, the pick mode.
 
-use citydeck_protocol::ipc::{CityInfo, WartimeFocus};
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use citydeck_protocol::ipc::{MapDelta, MapPoint, WartimeFocus};
 use citydeck_protocol::Grade;
 use leptos::prelude::*;
 use uuid::Uuid;
 use wasm_bindgen::JsCast;
 
+use super::points::{short_name, FOCUS_RINGS_KM, KM_PER_DEG_LAT};
+use super::{drive, EngineSlot, FocusLegend, MapEngine, MapLayer, MapUi};
 use crate::css::grade_css;
-use crate::feed::feed_memo;
-use crate::i18n::{self, t, tw};
-use crate::overlay::IncidentView;
+use crate::i18n::{self, cockpit_strings};
 use crate::state::AppState;
 use crate::wartime::focus_memo;
 
-const KM_PER_DEG_LAT: f64 = 111.32;
-/// Range rings around a wartime focus, in km.
-const FOCUS_RINGS_KM: [f64; 2] = [0.5, 1.0];
+/// Dots drawn at most (most severe first, then the most recently changed): the schematic view is one DOM node
+/// per dot, and it stands in for the map on a machine without WebGL.
+pub const MAX_DOTS: usize = 2000;
+
 /// The focus view shows at least the 1 km ring with a margin, and at most this far (farther resources are only
 /// listed).
 const FOCUS_MIN_HALF_KM: f64 = 1.1;
@@ -44,8 +48,7 @@ struct Frame {
 }
 
 impl Frame {
-    fn from_city(c: &CityInfo) -> Option<Self> {
-        let [west, south, east, north] = c.bbox;
+    fn from_bbox([west, south, east, north]: [f64; 4]) -> Option<Self> {
         (east > west && north > south && [west, south, east, north].iter().all(|v| v.is_finite())).then_some(
             Frame {
                 west,
@@ -170,13 +173,154 @@ struct View {
     focus_at: Option<(f64, f64)>,
 }
 
+/// What the engine was told to show; the view draws from these.
+#[derive(Clone, Copy)]
+struct Shown {
+    /// The open incidents of the map feed, by id.
+    points: RwSignal<HashMap<Uuid, MapPoint>>,
+    /// Incidents created here that the hub has not confirmed.
+    pending: RwSignal<Vec<MapPoint>>,
+    selected: RwSignal<Option<Uuid>>,
+    focus: RwSignal<Option<WartimeFocus>>,
+    /// The city's bbox (west, south, east, north).
+    city: RwSignal<Option<[f64; 4]>>,
+    /// The report form is open (a click picks), and the point picked.
+    picking: RwSignal<(bool, Option<(f64, f64)>)>,
+    incidents_on: RwSignal<bool>,
+    /// The incident last selected by a click on this view.
+    map_click: StoredValue<Option<Uuid>>,
+}
+
+impl Shown {
+    fn new() -> Self {
+        Shown {
+            points: RwSignal::new(HashMap::new()),
+            pending: RwSignal::new(Vec::new()),
+            selected: RwSignal::new(None),
+            focus: RwSignal::new(None),
+            city: RwSignal::new(None),
+            picking: RwSignal::new((false, None)),
+            incidents_on: RwSignal::new(MapLayer::Incidents.default_on()),
+            map_click: StoredValue::new(None),
+        }
+    }
+}
+
+/// Sets `signal` to `value` unless it holds it already (no redraw for a repeated wish).
+fn set_if_changed<T: PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, value: T) {
+    if signal.with_untracked(|v| *v != value) {
+        signal.set(value);
+    }
+}
+
+/// One `map_delta` answer applied to the points held: a full answer replaces them all, an older copy of a point
+/// never replaces a newer one, and a point without a position is left out.
+fn apply(points: &mut HashMap<Uuid, MapPoint>, delta: MapDelta) {
+    if delta.full {
+        points.clear();
+    }
+    for p in delta.upserts {
+        let placed = p.lon.is_finite() && p.lat.is_finite();
+        if placed && points.get(&p.id).is_none_or(|old| old.seq <= p.seq) {
+            points.insert(p.id, p);
+        }
+    }
+    for id in &delta.removed {
+        points.remove(id);
+    }
+}
+
+/// The schematic view as a [`MapEngine`]: every wish becomes a signal the view draws from.
+struct SchematicEngine {
+    shown: Shown,
+}
+
+impl MapEngine for SchematicEngine {
+    fn apply_delta(&self, delta: MapDelta) {
+        self.shown.points.update(|p| apply(p, delta));
+    }
+
+    fn set_selection(&self, id: Option<Uuid>, _at: Option<(f64, f64)>) {
+        set_if_changed(self.shown.selected, id);
+    }
+
+    /// The view always shows the whole city (or the square around a wartime focus): nothing to fly to.
+    fn fly_to(&self, _lon: f64, _lat: f64) {}
+
+    fn fit_city(&self, bbox: [f64; 4]) {
+        set_if_changed(self.shown.city, Some(bbox));
+    }
+
+    fn set_focus(&self, focus: Option<&WartimeFocus>) {
+        set_if_changed(self.shown.focus, focus.cloned());
+    }
+
+    fn set_picking(&self, picking: bool, picked: Option<(f64, f64)>) {
+        set_if_changed(self.shown.picking, (picking, picked));
+    }
+
+    /// Only the incidents are drawn here; the other layers have nothing to hide.
+    fn set_layer_visible(&self, layer: MapLayer, visible: bool) {
+        if layer == MapLayer::Incidents {
+            set_if_changed(self.shown.incidents_on, visible);
+        }
+    }
+
+    fn set_pending(&self, points: &[MapPoint], _tag: &str) {
+        set_if_changed(self.shown.pending, points.to_vec());
+    }
+
+    fn position_of(&self, id: Uuid) -> Option<(f64, f64)> {
+        self.shown
+            .points
+            .with_untracked(|p| p.get(&id).map(|p| (p.lon, p.lat)))
+    }
+
+    fn take_map_click(&self, id: Uuid) -> bool {
+        let clicked = self.shown.map_click.get_value() == Some(id);
+        if clicked {
+            self.shown.map_click.set_value(None);
+        }
+        clicked
+    }
+
+    fn destroy(&self) {}
+}
+
+/// A dot of the view: an incident of the feed, marked when this desktop has pending actions on it, hollow when
+/// it was created here and is not confirmed yet.
+#[derive(Clone, Debug, PartialEq)]
+struct Dot {
+    point: MapPoint,
+    pending: bool,
+    unconfirmed: bool,
+}
+
+/// The dots to draw, at most [`MAX_DOTS`] (the most severe, then the most recently changed), in drawing order:
+/// the most severe last, so they are on top.
+fn dots_to_draw(mut dots: Vec<Dot>) -> Vec<Dot> {
+    dots.sort_by_key(|d| (d.point.grade, std::cmp::Reverse(d.point.seq)));
+    dots.truncate(MAX_DOTS);
+    dots.reverse();
+    dots
+}
+
 #[component]
-pub fn MapPlaceholder() -> impl IntoView {
+pub fn SchematicMap() -> impl IntoView {
     let state = expect_context::<AppState>();
     let lang = state.lang;
+    let shown = Shown::new();
+    {
+        let engine: Rc<dyn MapEngine> = Rc::new(SchematicEngine { shown });
+        let slot: EngineSlot = Rc::new(std::cell::RefCell::new(Some(engine.clone())));
+        let ui = MapUi::new();
+        ui.ready.set(true);
+        super::start_feed(engine);
+        drive(slot, state, ui);
+    }
     let focus = focus_memo(state);
     let view_memo = Memo::new(move |_| {
-        let focused = focus.with(|f| {
+        let focused = shown.focus.with(|f| {
             f.as_ref().and_then(|f| {
                 let at = (f.incident.location.lon, f.incident.location.lat);
                 Frame::around_focus(f).map(|frame| View {
@@ -186,70 +330,39 @@ pub fn MapPlaceholder() -> impl IntoView {
             })
         });
         focused.or_else(|| {
-            state.snapshot.with(|s| {
-                s.as_ref()
-                    .and_then(|s| Frame::from_city(&s.city))
-                    .map(|frame| View {
-                        frame,
-                        focus_at: None,
-                    })
+            shown.city.get().and_then(Frame::from_bbox).map(|frame| View {
+                frame,
+                focus_at: None,
             })
         })
     });
     let focused = move || view_memo.with(|v| v.is_some_and(|v| v.focus_at.is_some()));
-    let city_name = move || {
-        state.snapshot.with(|s| {
-            s.as_ref()
-                .map(|s| match lang.get() {
-                    i18n::Lang::Zh => format!("{} · {}", s.city.name_zh, s.city.name_en),
-                    i18n::Lang::En => s.city.name_en.clone(),
-                })
-                .unwrap_or_default()
-        })
-    };
-    let title = move || {
-        if focused() {
-            tw(lang.get()).map_focus_title
-        } else {
-            t(lang.get()).map_title
-        }
-    };
-    let subtitle = move || {
-        focus
-            .with(|f| {
-                f.as_ref()
-                    .filter(|_| focused())
-                    .map(|f| match &f.incident.address {
-                        Some(a) => format!("{} · {a}", f.incident.title),
-                        None => f.incident.title.clone(),
-                    })
-            })
-            .unwrap_or_else(city_name)
-    };
-    let grade_count = move |g: Grade| {
-        state.snapshot.with(|s| {
-            s.as_ref()
-                .map(|s| s.incidents.iter().filter(|i| i.grade == g).count())
-                .unwrap_or(0)
-        })
-    };
+    let heading = Memo::new(move |_| {
+        let on_focus = focused();
+        focus.with(|f| super::heading(state, f.as_ref().filter(|_| on_focus)))
+    });
+    let title = move || heading.with(|h| h.0);
+    let subtitle = move || heading.with(|h| h.1.clone());
+    let grade_count = move |g: Grade| shown.points.with(|p| p.values().filter(|p| p.grade == g).count());
 
     view! {
         <div class="map-ph" class=("map-ph--focus", focused)>
             <div class="map-ph-stage">
-                {move || view_memo.get().map(|v| view! { <MapFrame frame=v.frame focus_at=v.focus_at /> })}
+                {move || {
+                    view_memo.get().map(|v| view! { <MapFrame shown=shown frame=v.frame focus_at=v.focus_at /> })
+                }}
             </div>
             <div class="map-ph-title">
                 <div class="map-ph-title-main">{title}</div>
                 <div class="map-ph-title-sub">{subtitle}</div>
-                <div class="map-ph-note">{move || t(lang.get()).map_placeholder_note}</div>
+                <div class="map-ph-note">{move || cockpit_strings(lang.get()).schematic_note}</div>
             </div>
             <Show
                 when=focused
                 fallback=move || {
                     view! {
                         <div class="map-ph-legend">
-                            <div class="map-ph-legend-title">{move || t(lang.get()).map_legend}</div>
+                            <div class="map-ph-legend-title">{move || cockpit_strings(lang.get()).map_legend}</div>
                             {Grade::ALL
                                 .into_iter()
                                 .map(|g| {
@@ -272,49 +385,10 @@ pub fn MapPlaceholder() -> impl IntoView {
     }
 }
 
-/// Key to the focus view's symbols (top right of the map area); `class` adds the engine's own placement class.
 #[component]
-pub fn FocusLegend(#[prop(optional)] class: &'static str) -> impl IntoView {
-    let lang = expect_context::<AppState>().lang;
-    let item = move |icon: &'static str, label: fn(&'static i18n::WarStrings) -> &'static str| {
-        view! {
-            <div class="mfl-item">
-                <span class=icon aria-hidden="true"></span>
-                <span>{move || label(tw(lang.get()))}</span>
-            </div>
-        }
-    };
-    view! {
-        <div class=format!("map-focus-legend {class}") id="map-focus-legend">
-            {item("mfl-focus", |s| s.legend_focus)}
-            {item("res-icon res-rescue", |s| s.legend_rescue)}
-            {item("res-icon res-medical", |s| s.legend_medical)}
-            {item("res-icon res-shelter", |s| s.legend_shelter)}
-            {item("mfl-dot", |s| s.legend_other)}
-            <div class="mfl-item">
-                <span class="mfl-ring" aria-hidden="true"></span>
-                <span>{move || format!("{} 500 m / 1 km", tw(lang.get()).legend_rings)}</span>
-            </div>
-        </div>
-    }
-}
-
-/// Short label of a resource on the map (the list has the full name).
-fn short_name(name: &str) -> String {
-    const MAX: usize = 18;
-    if name.chars().count() <= MAX {
-        name.to_string()
-    } else {
-        let mut s: String = name.chars().take(MAX - 1).collect();
-        s.push('…');
-        s
-    }
-}
-
-#[component]
-fn MapFrame(frame: Frame, focus_at: Option<(f64, f64)>) -> impl IntoView {
+fn MapFrame(shown: Shown, frame: Frame, focus_at: Option<(f64, f64)>) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let focus = focus_memo(state);
+    let focus = shown.focus;
     let focused = focus_at.is_some();
     // Where the rings are centred, in percent of the frame: the focus, or the frame's centre.
     let (cx_pct, cy_pct) = focus_at
@@ -410,19 +484,42 @@ fn MapFrame(frame: Frame, focus_at: Option<(f64, f64)>) -> impl IntoView {
         })
         .collect_view();
 
-    // Most severe last so they are drawn on top. The focus incident has its own marker. With the pending overlay:
-    // incidents created here lead, hollow.
-    let feed = feed_memo(state);
+    // Incidents with pending actions of this desktop (drawn marked), created here and unconfirmed (hollow).
+    let touched = Memo::new(move |_| {
+        state
+            .pending_entries()
+            .iter()
+            .filter_map(|e| crate::overlay::subject(&e.op))
+            .collect::<HashSet<Uuid>>()
+    });
     let focus_id = move || focus.with(|f| f.as_ref().filter(|_| focused).map(|f| f.incident.id));
     let dots = move || {
+        if !shown.incidents_on.get() {
+            return Vec::new();
+        }
         let skip = focus_id();
-        let mut v: Vec<IncidentView> = feed
-            .get()
-            .into_iter()
-            .filter(|v| Some(v.incident.id) != skip)
-            .collect();
-        v.sort_by_key(|v| std::cmp::Reverse(v.incident.grade));
-        v
+        touched.with(|touched| {
+            let confirmed = shown.points.with(|p| {
+                p.values()
+                    .filter(|p| Some(p.id) != skip)
+                    .map(|p| Dot {
+                        point: p.clone(),
+                        pending: touched.contains(&p.id),
+                        unconfirmed: false,
+                    })
+                    .collect::<Vec<_>>()
+            });
+            let created = shown.pending.with(|p| {
+                p.iter()
+                    .map(|p| Dot {
+                        point: p.clone(),
+                        pending: true,
+                        unconfirmed: true,
+                    })
+                    .collect::<Vec<_>>()
+            });
+            dots_to_draw(confirmed.into_iter().chain(created).collect())
+        })
     };
     // The focus marker and the nearby resources, farthest first so the nearest are drawn on top.
     let focus_layer = move || {
@@ -458,7 +555,7 @@ fn MapFrame(frame: Frame, focus_at: Option<(f64, f64)>) -> impl IntoView {
             {resources}
             <div
                 class=format!("map-focus {}", grade_css(f.incident.grade))
-                class=("map-focus--selected", move || state.selected.get() == Some(fid))
+                class=("map-focus--selected", move || shown.selected.get() == Some(fid))
                 style=format!("left:{x:.3}%;top:{y:.3}%")
                 data-focus-incident-id=f.incident.id.to_string()
                 title=f.incident.title.clone()
@@ -473,7 +570,7 @@ fn MapFrame(frame: Frame, focus_at: Option<(f64, f64)>) -> impl IntoView {
 
     // A click on a dot selects its incident; with the report form open, a click picks a location.
     let on_click = move |ev: leptos::ev::MouseEvent| {
-        if state.form_open.get_untracked() {
+        if shown.picking.with_untracked(|p| p.0) {
             let Some(el) = target_closest(&ev, ".map-ph-frame") else {
                 return;
             };
@@ -495,14 +592,15 @@ fn MapFrame(frame: Frame, focus_at: Option<(f64, f64)>) -> impl IntoView {
             })
             .and_then(|s| Uuid::parse_str(&s).ok());
         if let Some(id) = id {
+            shown.map_click.set_value(Some(id));
             state.selected.set(Some(id));
         }
     };
     let picked = move || {
-        state
-            .picked
+        shown
+            .picking
             .get()
-            .filter(|_| state.form_open.get())
+            .1
             .and_then(|(lon, lat)| frame.place(lon, lat))
             .map(|(x, y)| {
                 view! {
@@ -516,7 +614,7 @@ fn MapFrame(frame: Frame, focus_at: Option<(f64, f64)>) -> impl IntoView {
     view! {
         <div
             class="map-ph-frame"
-            class=("map-ph-frame--picking", move || state.form_open.get())
+            class=("map-ph-frame--picking", move || shown.picking.with(|p| p.0))
             style=format!("--ar:{:.5}", frame.aspect())
             on:click=on_click
         >
@@ -543,24 +641,24 @@ fn MapFrame(frame: Frame, focus_at: Option<(f64, f64)>) -> impl IntoView {
             </div>
             <For
                 each=dots
-                key=|v| (v.incident.id, v.incident.seq, v.unconfirmed(), v.is_pending())
-                let:v
+                key=|d| (d.point.id, d.point.seq, d.unconfirmed, d.pending)
+                let:d
             >
                 {frame
-                    .place(v.incident.location.lon, v.incident.location.lat)
+                    .place(d.point.lon, d.point.lat)
                     .map(|(x, y)| {
-                        let inc = &v.incident;
+                        let inc = &d.point;
                         let id = inc.id;
                         // Around a focus only the focus is labelled.
                         let label = (inc.grade == Grade::I && !focused).then(|| inc.title.clone());
                         let is_new = state.fresh_ids.with_untracked(|f| f.contains(&id));
-                        let selected = move || state.selected.get() == Some(id);
+                        let selected = move || shown.selected.get() == Some(id);
                         view! {
                             <div
                                 class=format!("map-dot {}", grade_css(inc.grade))
                                 class=("map-dot--new", is_new)
-                                class=("map-dot--pending", v.is_pending())
-                                class=("map-dot--unconfirmed", v.unconfirmed())
+                                class=("map-dot--pending", d.pending)
+                                class=("map-dot--unconfirmed", d.unconfirmed)
                                 class=("map-dot--selected", selected)
                                 style=format!("left:{x:.3}%;top:{y:.3}%")
                                 data-map-incident-id=id.to_string()
@@ -636,5 +734,74 @@ mod tests {
     fn graticule_steps_are_round() {
         assert!((nice_step(0.09, 8.0) - 0.01).abs() < 1e-12);
         assert_eq!(ticks(24.90, 24.99, 0.01).len(), 8);
+    }
+
+    fn pt(n: u128, seq: u64, grade: Grade) -> MapPoint {
+        MapPoint {
+            id: Uuid::from_u128(n),
+            lon: 24.94,
+            lat: 60.17,
+            grade,
+            class: citydeck_protocol::IncidentClass::Accident,
+            stage: citydeck_protocol::Stage::Collected,
+            title: format!("incident {n}"),
+            seq,
+        }
+    }
+
+    #[test]
+    fn the_feed_replaces_updates_and_removes_points() {
+        let mut held = HashMap::new();
+        let delta = |full, upserts, removed: Vec<u128>| MapDelta {
+            full,
+            upserts,
+            removed: removed.into_iter().map(Uuid::from_u128).collect(),
+            ..MapDelta::default()
+        };
+        apply(
+            &mut held,
+            delta(true, vec![pt(1, 1, Grade::IV), pt(2, 2, Grade::II)], vec![]),
+        );
+        assert_eq!(held.len(), 2);
+        // An older copy never replaces a newer one; a point without a position is left out.
+        let mut nowhere = pt(3, 3, Grade::I);
+        nowhere.lon = f64::NAN;
+        apply(
+            &mut held,
+            delta(false, vec![pt(2, 1, Grade::I), nowhere], vec![1]),
+        );
+        assert_eq!(held.len(), 1);
+        assert_eq!(held[&Uuid::from_u128(2)].grade, Grade::II);
+        apply(&mut held, delta(false, vec![pt(2, 5, Grade::I)], vec![]));
+        assert_eq!(held[&Uuid::from_u128(2)].grade, Grade::I);
+        // A full answer replaces everything.
+        apply(&mut held, delta(true, vec![pt(9, 6, Grade::III)], vec![]));
+        assert_eq!(held.keys().copied().collect::<Vec<_>>(), vec![Uuid::from_u128(9)]);
+    }
+
+    #[test]
+    fn the_most_severe_dots_are_kept_and_drawn_last() {
+        let dot = |n: u128, seq, grade| Dot {
+            point: pt(n, seq, grade),
+            pending: false,
+            unconfirmed: false,
+        };
+        let drawn = dots_to_draw(vec![
+            dot(1, 1, Grade::IV),
+            dot(2, 2, Grade::I),
+            dot(3, 3, Grade::III),
+        ]);
+        let ids: Vec<u128> = drawn.iter().map(|d| d.point.id.as_u128()).collect();
+        assert_eq!(ids, vec![1, 3, 2]);
+        let many: Vec<Dot> = (0..MAX_DOTS as u128 + 10)
+            .map(|n| dot(n, n as u64, if n < 5 { Grade::I } else { Grade::IV }))
+            .collect();
+        let drawn = dots_to_draw(many);
+        assert_eq!(drawn.len(), MAX_DOTS);
+        assert!(drawn[MAX_DOTS - 5..].iter().all(|d| d.point.grade == Grade::I));
+        // Of the rest, the most recently changed are kept.
+        assert!(drawn
+            .iter()
+            .all(|d| d.point.grade == Grade::I || d.point.seq >= 15));
     }
 }
