@@ -3,7 +3,7 @@
 //! starts where that one ends. One implementation for both: the UI (wasm) and the shell use this module.
 
 use chrono::{DateTime, Utc};
-use citydeck_protocol::{GeoPoint, Incident, Op, Stage};
+use citydeck_protocol::{Incident, Op};
 use uuid::Uuid;
 
 use crate::ops::{apply_update, target};
@@ -27,29 +27,7 @@ pub fn provisional(op: &Op, at: DateTime<Utc>, me: &str) -> Option<Incident> {
     else {
         return None;
     };
-    Some(Incident {
-        id: *id,
-        title: n.title.clone(),
-        class: n.class,
-        grade: n.grade,
-        location: GeoPoint {
-            lon: n.lon,
-            lat: n.lat,
-        },
-        source: n.source.clone(),
-        status: Stage::Collected,
-        description: n.description.clone(),
-        address: n.address.clone(),
-        external_id: n.external_id.clone(),
-        occurred_at: n.occurred_at.unwrap_or(at),
-        created_at: at,
-        updated_at: at,
-        created_by: me.to_string(),
-        seq: 0,
-        assignee: None,
-        acknowledged_by: Vec::new(),
-        notes: Vec::new(),
-    })
+    Some(crate::incident::from_request(*id, n.clone(), me, at, 0))
 }
 
 /// Incident `id` with the pending actions about it replayed on it.
@@ -94,7 +72,7 @@ pub fn overlay<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use citydeck_protocol::{Grade, IncidentClass, NewIncident};
+    use citydeck_protocol::{Grade, IncidentClass, NewIncident, Stage};
 
     fn at() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap()
