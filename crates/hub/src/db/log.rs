@@ -101,29 +101,8 @@ pub(super) fn insert_incident(
     }
     let seq = head(tx)? + 1;
     let now = Utc::now();
-    let incident = Incident {
-        id: id.unwrap_or_else(uuid::Uuid::now_v7),
-        title: new.title,
-        class: new.class,
-        grade: new.grade,
-        location: citydeck_protocol::GeoPoint {
-            lon: new.lon,
-            lat: new.lat,
-        },
-        source: new.source,
-        status: citydeck_protocol::Stage::Collected,
-        description: new.description,
-        address: new.address,
-        external_id: new.external_id,
-        occurred_at: new.occurred_at.unwrap_or(now),
-        created_at: now,
-        updated_at: now,
-        created_by: actor.to_string(),
-        seq,
-        assignee: None,
-        acknowledged_by: Vec::new(),
-        notes: Vec::new(),
-    };
+    let id = id.unwrap_or_else(uuid::Uuid::now_v7);
+    let incident = citydeck_domain::incident::from_request(id, new, actor, now, seq);
     let inc_json = serde_json::to_string(&incident).map_err(|e| DbError::Corrupt(e.to_string()))?;
     tx.exec(
         "INSERT INTO incidents (id, source, external_id, status, seq, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
