@@ -8,10 +8,10 @@ use citydeck_desktop::cockpit::SnapshotInputs;
 use citydeck_domain::resources::Facility;
 use citydeck_domain::teams::Team;
 use citydeck_protocol::ipc::{
-    BundleInfo, BundleOutcome, BundleStart, BundleState, CityInfo, CockpitSnapshot, ConnectionInfo, MapDelta,
-    OutboxEntry, SwitchModeRequest, SwitchOutcome,
+    BundleInfo, BundleOutcome, BundleStart, BundleState, CityInfo, CockpitSnapshot, CommandError,
+    ConnectionInfo, MapDelta, OutboxEntry, SwitchModeRequest, SwitchOutcome,
 };
-use citydeck_protocol::{ModeState, ServerSeq};
+use citydeck_protocol::{ModeState, Refusal, ServerSeq};
 use citydeck_sim::CityConfig;
 use citydeck_store::Cache;
 use citydeck_sync::{Backoff, Credentials, HubClient, SyncEngine, SyncHandle};
@@ -138,20 +138,23 @@ impl Backend {
     }
 
     /// Acknowledges to the hub that this screen now shows mode epoch `epoch`.
-    pub async fn ack_mode(&self, epoch: u64) -> anyhow::Result<()> {
-        self.client.ack_screen(&self.screen, epoch).await?;
+    pub async fn ack_mode(&self, epoch: u64) -> Result<(), CommandError> {
+        self.client
+            .ack_screen(&self.screen, epoch)
+            .await
+            .map_err(hub_error)?;
         tracing::info!(screen = %self.screen, epoch, "mode acknowledged");
         Ok(())
     }
 
     /// Asks the hub to switch the city's mode. The hub decides (role, transition rules, two-person rule); its
-    /// refusal comes back as the error, in its own words.
-    pub async fn switch_mode(&self, req: SwitchModeRequest) -> anyhow::Result<SwitchOutcome> {
+    /// refusal comes back as the error, with its code.
+    pub async fn switch_mode(&self, req: SwitchModeRequest) -> Result<SwitchOutcome, CommandError> {
         let outcome = self
             .client
             .switch_mode(req.mode, req.level, &req.reason, &req.incident_ids)
             .await
-            .map_err(hub_refusal)?;
+            .map_err(hub_error)?;
         tracing::info!(?req.mode, ?req.level, ?outcome, "mode switch requested");
         Ok(match outcome {
             citydeck_sync::ModeSwitch::Applied(mode) => SwitchOutcome::Applied { mode },
@@ -163,8 +166,8 @@ impl Backend {
     }
 
     /// Confirms another commander's level-I proposal.
-    pub async fn confirm_mode(&self, proposal_id: uuid::Uuid) -> anyhow::Result<ModeState> {
-        let mode = self.client.confirm_mode(proposal_id).await.map_err(hub_refusal)?;
+    pub async fn confirm_mode(&self, proposal_id: uuid::Uuid) -> Result<ModeState, CommandError> {
+        let mode = self.client.confirm_mode(proposal_id).await.map_err(hub_error)?;
         tracing::info!(%proposal_id, epoch = mode.epoch, "level-I switch confirmed");
         Ok(mode)
     }
@@ -173,17 +176,17 @@ impl Backend {
     async fn with_cache<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Cache) -> citydeck_desktop::Result<T> + Send + 'static,
-    ) -> anyhow::Result<T> {
+    ) -> Result<T, CommandError> {
         let cache = self.cache.clone();
-        Ok(
-            tokio::task::spawn_blocking(move || f(&mut cache.lock().unwrap_or_else(|p| p.into_inner())))
-                .await??,
-        )
+        tokio::task::spawn_blocking(move || f(&mut cache.lock().unwrap_or_else(|p| p.into_inner())))
+            .await
+            .map_err(citydeck_desktop::internal)?
+            .map_err(CommandError::from)
     }
 
     /// Records a user action in the outbox (durably, before answering) and wakes the sync engine. What the
     /// hub would certainly refuse is refused here so it never queues ([`citydeck_desktop::actions::submit`]).
-    pub async fn submit_action(&self, op: citydeck_protocol::Op) -> anyhow::Result<OutboxEntry> {
+    pub async fn submit_action(&self, op: citydeck_protocol::Op) -> Result<OutboxEntry, CommandError> {
         let user = self.client.username().to_string();
         let entry = self
             .with_cache(move |c| citydeck_desktop::actions::submit(c, &op, &user, Utc::now()))
@@ -194,12 +197,12 @@ impl Backend {
     }
 
     /// The user drops a rejected action.
-    pub async fn drop_action(&self, op_id: uuid::Uuid) -> anyhow::Result<bool> {
+    pub async fn drop_action(&self, op_id: uuid::Uuid) -> Result<bool, CommandError> {
         self.with_cache(move |c| Ok(c.drop_rejected(op_id)?)).await
     }
 
     /// Queues a rejected action again against the hub's current state ([`citydeck_desktop::actions::reapply`]).
-    pub async fn reapply_action(&self, op_id: uuid::Uuid) -> anyhow::Result<OutboxEntry> {
+    pub async fn reapply_action(&self, op_id: uuid::Uuid) -> Result<OutboxEntry, CommandError> {
         let user = self.client.username().to_string();
         let entry = self
             .with_cache(move |c| citydeck_desktop::actions::reapply(c, op_id, &user, Utc::now()))
@@ -209,13 +212,16 @@ impl Backend {
     }
 
     /// One incident from the cache.
-    pub async fn incident(&self, id: uuid::Uuid) -> anyhow::Result<Option<citydeck_protocol::Incident>> {
+    pub async fn incident(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<citydeck_protocol::Incident>, CommandError> {
         self.with_cache(move |c| Ok(c.incident(&id.to_string())?)).await
     }
 
     /// What the map must change since it drew the cache as of `after` (see [`MapDelta`]), with the teams'
     /// positions and the sensor sites as of now.
-    pub async fn map_delta(&self, after: ServerSeq) -> anyhow::Result<MapDelta> {
+    pub async fn map_delta(&self, after: ServerSeq) -> Result<MapDelta, CommandError> {
         let teams = self.teams.clone();
         self.with_cache(move |c| citydeck_desktop::cockpit::map_delta(c, after, &teams))
             .await
@@ -225,7 +231,7 @@ impl Backend {
         self.sync.subscribe()
     }
 
-    pub async fn snapshot(&self) -> anyhow::Result<CockpitSnapshot> {
+    pub async fn snapshot(&self) -> Result<CockpitSnapshot, CommandError> {
         let inputs = SnapshotInputs {
             city: self.city.clone(),
             username: self.client.username().to_string(),
@@ -243,8 +249,8 @@ impl Backend {
 
     /// Writes the field bundle (the cache, the basemap of `area` or all of it, the map assets) into the data
     /// dir's `field-bundle/`, replacing the one there.
-    pub async fn prepare_bundle(&self, area: Option<[f64; 4]>) -> anyhow::Result<BundleInfo> {
-        let map = MapSettings::load()?;
+    pub async fn prepare_bundle(&self, area: Option<[f64; 4]>) -> Result<BundleInfo, CommandError> {
+        let map = MapSettings::load().map_err(|e| citydeck_desktop::internal(format!("{e:#}")))?;
         let out = self.data_dir.join(BUNDLE_DIR);
         let cache = self.cache.clone();
         let info = tokio::task::spawn_blocking(move || -> anyhow::Result<BundleInfo> {
@@ -260,7 +266,9 @@ impl Backend {
             )?;
             Ok(manifest.info(&out))
         })
-        .await??;
+        .await
+        .map_err(citydeck_desktop::internal)?
+        .map_err(|e| citydeck_desktop::internal(format!("{e:#}")))?;
         tracing::info!(path = %info.path, incidents = info.incidents, tiles = info.tiles, bytes = info.bytes, "field bundle prepared");
         self.bundle.lock().unwrap_or_else(|p| p.into_inner()).prepared = Some(info.clone());
         Ok(info)
@@ -307,11 +315,14 @@ fn start_from_bundle(
     }
 }
 
-/// The hub's refusal in its own words ("reason: is required", "only commanders …"), else the whole error.
-fn hub_refusal(e: citydeck_sync::ClientError) -> anyhow::Error {
+/// The hub's refusal with its code and words; a hub that cannot be reached is `hub_unreachable`.
+fn hub_error(e: citydeck_sync::ClientError) -> CommandError {
     match e {
-        citydeck_sync::ClientError::Api { body, .. } => anyhow::anyhow!(body.message),
-        other => anyhow::anyhow!("{other}"),
+        citydeck_sync::ClientError::Api { body, .. } => citydeck_desktop::hub_refusal(&body),
+        other => Refusal::HubUnreachable {
+            detail: other.to_string(),
+        }
+        .into(),
     }
 }
 

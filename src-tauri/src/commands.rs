@@ -1,7 +1,7 @@
 //! Tauri commands: one-line calls into the backend.
 
 use citydeck_protocol::ipc::{
-    BundleInfo, CockpitSnapshot, MapDelta, OutboxEntry, SwitchModeRequest, SwitchOutcome,
+    BundleInfo, CockpitSnapshot, CommandError, MapDelta, OutboxEntry, SwitchModeRequest, SwitchOutcome,
 };
 use citydeck_protocol::ModeState;
 use tauri::ipc::Response;
@@ -9,26 +9,26 @@ use tauri::ipc::Response;
 use crate::backend::Backend;
 
 /// Everything the cockpit draws, from the local cache, as a [`CockpitSnapshot`] in JSON bytes (see [`json`]).
-/// Errors are strings the UI shows as they are.
+/// Every command fails with a [`CommandError`] `{code, message, args}`: the UI shows the translated code.
 #[tauri::command]
-pub async fn cockpit_snapshot(backend: tauri::State<'_, Backend>) -> Result<Response, String> {
-    json::<CockpitSnapshot>(&backend.snapshot().await.map_err(|e| format!("{e:#}"))?)
+pub async fn cockpit_snapshot(backend: tauri::State<'_, Backend>) -> Result<Response, CommandError> {
+    json::<CockpitSnapshot>(&backend.snapshot().await?)
 }
 
 /// A large answer as raw JSON bytes: the webview gets an `ArrayBuffer` that the cockpit decodes with serde_json
 /// in wasm. Answered as a value instead, WebKit parses it into JavaScript objects that serde-wasm-bindgen then
 /// walks field by field across the wasm boundary: the snapshot (500 incidents) and the map's diffs arrive
 /// several times a second, and that walk was main-thread time taken from the map's frames.
-fn json<T: serde::Serialize>(value: &T) -> Result<Response, String> {
+fn json<T: serde::Serialize>(value: &T) -> Result<Response, CommandError> {
     serde_json::to_vec(value)
         .map(Response::new)
-        .map_err(|e| format!("encoding the answer: {e}"))
+        .map_err(|e| citydeck_desktop::internal(format!("encoding the answer: {e}")))
 }
 
 /// The window now shows mode epoch `epoch`: tell the hub (the commander sees which screens lag).
 #[tauri::command]
-pub async fn ack_mode(backend: tauri::State<'_, Backend>, epoch: u64) -> Result<(), String> {
-    backend.ack_mode(epoch).await.map_err(|e| format!("{e:#}"))
+pub async fn ack_mode(backend: tauri::State<'_, Backend>, epoch: u64) -> Result<(), CommandError> {
+    backend.ack_mode(epoch).await
 }
 
 /// Switch the city's mode (commanders; the hub decides and may answer "pending confirmation" for level I).
@@ -36,8 +36,8 @@ pub async fn ack_mode(backend: tauri::State<'_, Backend>, epoch: u64) -> Result<
 pub async fn switch_mode(
     backend: tauri::State<'_, Backend>,
     request: SwitchModeRequest,
-) -> Result<SwitchOutcome, String> {
-    backend.switch_mode(request).await.map_err(|e| format!("{e:#}"))
+) -> Result<SwitchOutcome, CommandError> {
+    backend.switch_mode(request).await
 }
 
 /// Confirm another commander's level-I switch.
@@ -45,11 +45,8 @@ pub async fn switch_mode(
 pub async fn confirm_mode(
     backend: tauri::State<'_, Backend>,
     proposal_id: uuid::Uuid,
-) -> Result<ModeState, String> {
-    backend
-        .confirm_mode(proposal_id)
-        .await
-        .map_err(|e| format!("{e:#}"))
+) -> Result<ModeState, CommandError> {
+    backend.confirm_mode(proposal_id).await
 }
 
 /// Record a user action in the outbox (works offline); the sync engine delivers it exactly once.
@@ -57,14 +54,17 @@ pub async fn confirm_mode(
 pub async fn submit_action(
     backend: tauri::State<'_, Backend>,
     op: citydeck_protocol::Op,
-) -> Result<OutboxEntry, String> {
-    backend.submit_action(op).await.map_err(|e| format!("{e:#}"))
+) -> Result<OutboxEntry, CommandError> {
+    backend.submit_action(op).await
 }
 
 /// Drop a rejected action.
 #[tauri::command]
-pub async fn drop_action(backend: tauri::State<'_, Backend>, op_id: uuid::Uuid) -> Result<bool, String> {
-    backend.drop_action(op_id).await.map_err(|e| format!("{e:#}"))
+pub async fn drop_action(
+    backend: tauri::State<'_, Backend>,
+    op_id: uuid::Uuid,
+) -> Result<bool, CommandError> {
+    backend.drop_action(op_id).await
 }
 
 /// Queue a rejected action again against the hub's current state.
@@ -72,8 +72,8 @@ pub async fn drop_action(backend: tauri::State<'_, Backend>, op_id: uuid::Uuid) 
 pub async fn reapply_action(
     backend: tauri::State<'_, Backend>,
     op_id: uuid::Uuid,
-) -> Result<OutboxEntry, String> {
-    backend.reapply_action(op_id).await.map_err(|e| format!("{e:#}"))
+) -> Result<OutboxEntry, CommandError> {
+    backend.reapply_action(op_id).await
 }
 
 /// One incident from the cache, if it knows it.
@@ -81,15 +81,15 @@ pub async fn reapply_action(
 pub async fn incident(
     backend: tauri::State<'_, Backend>,
     id: uuid::Uuid,
-) -> Result<Option<citydeck_protocol::Incident>, String> {
-    backend.incident(id).await.map_err(|e| format!("{e:#}"))
+) -> Result<Option<citydeck_protocol::Incident>, CommandError> {
+    backend.incident(id).await
 }
 
 /// What the map must change since it drew the cache as of `after` (0 = everything): a [`MapDelta`] in JSON
 /// bytes (see [`json`]).
 #[tauri::command]
-pub async fn map_delta(backend: tauri::State<'_, Backend>, after: u64) -> Result<Response, String> {
-    json::<MapDelta>(&backend.map_delta(after).await.map_err(|e| format!("{e:#}"))?)
+pub async fn map_delta(backend: tauri::State<'_, Backend>, after: u64) -> Result<Response, CommandError> {
+    json::<MapDelta>(&backend.map_delta(after).await?)
 }
 
 /// Prepare the field bundle (离线包) for `area` (west, south, east, north; None = the whole basemap).
@@ -97,6 +97,6 @@ pub async fn map_delta(backend: tauri::State<'_, Backend>, after: u64) -> Result
 pub async fn prepare_bundle(
     backend: tauri::State<'_, Backend>,
     area: Option<[f64; 4]>,
-) -> Result<BundleInfo, String> {
-    backend.prepare_bundle(area).await.map_err(|e| format!("{e:#}"))
+) -> Result<BundleInfo, CommandError> {
+    backend.prepare_bundle(area).await
 }

@@ -78,7 +78,7 @@ pub fn BundleSection() -> impl IntoView {
             busy.set(false);
             match r {
                 Ok(_) => state.request_refresh(),
-                Err(e) => error.set(Some(e.message().to_string())),
+                Err(e) => error.set(Some(crate::reasons::ipc_error(state.lang.get_untracked(), &e))),
             }
         });
     };

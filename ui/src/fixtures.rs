@@ -105,6 +105,8 @@ pub mod outbox {
 
     pub fn entry(seq: u64, op: Op) -> OutboxEntry {
         OutboxEntry {
+            code: None,
+            args: None,
             client_seq: seq,
             op_id: Uuid::from_u128(1000 + u128::from(seq)),
             op,

@@ -1,7 +1,7 @@
 //! Every user-visible string of the cockpit. zh-CN is the default; English is switchable and persisted in
 //! `localStorage` under [`STORAGE_KEY`].
 
-use citydeck_protocol::{Grade, IncidentClass, Stage};
+use citydeck_protocol::{Grade, IncidentClass, Refusal, Role, Stage};
 
 pub const STORAGE_KEY: &str = "citydeck.lang";
 
@@ -918,6 +918,202 @@ pub fn sensor_kind(lang: Lang, kind: &str) -> String {
         (_, other) => return other.replace('_', " "),
     };
     s.to_string()
+}
+
+/// A role's name.
+pub fn role_label(lang: Lang, role: Role) -> &'static str {
+    match (lang, role) {
+        (Lang::Zh, Role::Operator) => "值班员",
+        (Lang::Zh, Role::Commander) => "指挥长",
+        (Lang::Zh, Role::Leader) => "领导",
+        (Lang::Zh, Role::Field) => "现场人员",
+        (Lang::Zh, Role::Admin) => "管理员",
+        (Lang::En, Role::Operator) => "operator",
+        (Lang::En, Role::Commander) => "commander",
+        (Lang::En, Role::Leader) => "leader",
+        (Lang::En, Role::Field) => "field staff",
+        (Lang::En, Role::Admin) => "administrator",
+    }
+}
+
+/// A request field's name (`op.title` is the title of a pushed action); unknown ones as they are.
+pub fn field_label(lang: Lang, field: &str) -> String {
+    let name = field.strip_prefix("op.").unwrap_or(field);
+    let zh = match name {
+        "title" => "标题",
+        "class" => "事件类别",
+        "grade" => "事件等级",
+        "lon" => "经度",
+        "lat" => "纬度",
+        "source" => "来源",
+        "description" => "描述",
+        "address" => "地址",
+        "external_id" => "外部编号",
+        "occurred_at" => "发生时间",
+        "reason" => "原因",
+        "mode" => "模式",
+        "level" => "响应级别",
+        "incident_ids" => "触发事件",
+        "incident_id" => "事件编号",
+        "body" => "请求内容",
+        _ => return name.to_string(),
+    };
+    match lang {
+        Lang::Zh => zh.to_string(),
+        Lang::En => name.replace('_', " "),
+    }
+}
+
+fn expected_type(lang: Lang, expected: &str) -> String {
+    let zh = match expected {
+        "string" => "文字",
+        "number" => "数字",
+        "object" => "JSON 对象",
+        "timestamp" => "RFC 3339 时间",
+        "uuid" => "UUID",
+        "integer" => "非负整数",
+        "uuid_array" => "UUID 列表",
+        other => other,
+    };
+    match lang {
+        Lang::Zh => zh.to_string(),
+        Lang::En => expected.replace('_', " "),
+    }
+}
+
+/// A refusal (the hub's, the desktop's or a rule's) in the user's language, from its code and arguments.
+pub fn refusal(lang: Lang, r: &Refusal) -> String {
+    use Refusal::*;
+    let st = |s: &Stage| stage_label(lang, *s);
+    let f = |field: &str| field_label(lang, field);
+    match lang {
+        Lang::Zh => match r {
+            StaleStage { current, seen } => {
+                format!(
+                    "冲突：事件已被他人推进到「{}」（你看到的是「{}」）",
+                    st(current),
+                    st(seen)
+                )
+            }
+            InvalidTransition { from, to } => format!("不允许从「{}」推进到「{}」", st(from), st(to)),
+            IncidentClosed => "冲突：事件已被他人结案".into(),
+            NoteEmpty => "备注需要文字或照片引用".into(),
+            NoteTooLong { max } => format!("备注最多 {max} 个字符"),
+            AssigneeLength { max } => format!("交办对象须为 1–{max} 个字符"),
+            NotAnUpdate => "新建事件不能作为更新提交".into(),
+            NotFound { id: Some(id) } => format!("中心没有此事件（{id}）"),
+            NotFound { id: None } => "未找到".into(),
+            IncidentExists => "中心已有相同编号的事件".into(),
+            DuplicateIncident { id } => format!("与中心已有事件重复（同一来源与编号：{id}）"),
+            ClientSeqTaken { client_seq, op_id } => {
+                format!("本机操作序号冲突：序号 {client_seq} 已被操作 {op_id} 使用")
+            }
+            BadOp { detail } => format!("操作内容无法识别：{detail}"),
+            Forbidden { role } => format!("角色「{}」无权执行此操作", role_label(lang, *role)),
+            FieldRequired { field } => format!("「{}」为必填项", f(field)),
+            FieldType { field, expected } => {
+                format!("「{}」格式不对，应为{}", f(field), expected_type(lang, expected))
+            }
+            FieldEmpty { field } => format!("「{}」不能为空", f(field)),
+            FieldTooLong { field, max } => format!("「{}」最多 {max} 个字符", f(field)),
+            FieldOutOfRange { field, min, max } => format!("「{}」须在 {min} 到 {max} 之间", f(field)),
+            FieldUnknown {
+                field,
+                value,
+                expected,
+            } => format!(
+                "「{}」的值「{value}」无效，可选：{}",
+                f(field),
+                expected.join("、")
+            ),
+            InvalidField { field, detail } => format!("「{}」无效：{detail}", f(field)),
+            ReasonRequired => "每次转换都须说明原因".into(),
+            LevelRequired => "战时须选择响应级别（Ⅰ–Ⅳ级）".into(),
+            LevelNotAllowed => "平时不设响应级别".into(),
+            AlreadyInMode => "城市已处于该模式和级别".into(),
+            OwnProposal { .. } => "Ⅰ级响应须由另一位指挥长确认，提议人不能自己确认".into(),
+            ProposalSettled { status, .. } => match status.as_str() {
+                "applied" => "该提议已生效".into(),
+                other => format!("该提议已处理（{other}）"),
+            },
+            ProposalExpired { expires_at, .. } => {
+                format!("该提议已于 {} 过期", expires_at.format("%Y-%m-%d %H:%M:%S UTC"))
+            }
+            ModeChanged { detail } => format!("提议之后城市模式已变化：{detail}"),
+            EpochAhead { epoch, current } => format!("模式版本 {epoch} 尚不存在（当前 {current}）"),
+            Unauthorized => "登录已失效，请重新登录".into(),
+            BadCredentials => "用户名或密码错误".into(),
+            BadRequest { detail } => format!("请求无法识别：{detail}"),
+            StorageUnavailable => "中心存储暂不可用，请稍后再试".into(),
+            NotRejected { .. } => "该操作不是被拒绝的操作（可能已处理）".into(),
+            HubUnreachable { detail } => format!("无法连接指挥中心：{detail}"),
+            Internal { detail } => format!("内部错误：{detail}"),
+            Unknown => "中心拒绝".into(),
+        },
+        Lang::En => match r {
+            StaleStage { current, seen } => format!(
+                "Conflict: someone moved the incident to {} meanwhile (you saw {})",
+                st(current),
+                st(seen)
+            ),
+            InvalidTransition { from, to } => format!("Cannot move from {} to {}", st(from), st(to)),
+            IncidentClosed => "Conflict: someone closed the incident meanwhile".into(),
+            NoteEmpty => "A note needs text or a photo reference".into(),
+            NoteTooLong { max } => format!("A note is at most {max} characters"),
+            AssigneeLength { max } => format!("The assignee must be 1–{max} characters"),
+            NotAnUpdate => "A new incident cannot be sent as an update".into(),
+            NotFound { id: Some(id) } => format!("The hub has no such incident ({id})"),
+            NotFound { id: None } => "Not found".into(),
+            IncidentExists => "The hub already has an incident with this id".into(),
+            DuplicateIncident { id } => {
+                format!("Duplicate of an incident the hub has (same source and id: {id})")
+            }
+            ClientSeqTaken { client_seq, op_id } => {
+                format!("This desktop's action number {client_seq} is already used by action {op_id}")
+            }
+            BadOp { detail } => format!("The action cannot be read: {detail}"),
+            Forbidden { role } => format!("The {} role may not do this", role_label(lang, *role)),
+            FieldRequired { field } => format!("{} is required", f(field)),
+            FieldType { field, expected } => {
+                format!("{} must be a {}", f(field), expected_type(lang, expected))
+            }
+            FieldEmpty { field } => format!("{} must not be empty", f(field)),
+            FieldTooLong { field, max } => format!("{} is at most {max} characters", f(field)),
+            FieldOutOfRange { field, min, max } => {
+                format!("{} must be between {min} and {max}", f(field))
+            }
+            FieldUnknown {
+                field,
+                value,
+                expected,
+            } => format!("{} “{value}” is not one of {}", f(field), expected.join(", ")),
+            InvalidField { field, detail } => format!("{}: {detail}", f(field)),
+            ReasonRequired => "Every switch needs a reason".into(),
+            LevelRequired => "Wartime needs a response level (I–IV)".into(),
+            LevelNotAllowed => "Peacetime has no response level".into(),
+            AlreadyInMode => "The city is already in that mode and level".into(),
+            OwnProposal { .. } => "Level I needs a second commander: the proposer cannot confirm".into(),
+            ProposalSettled { status, .. } => format!("The proposal was already {status}"),
+            ProposalExpired { expires_at, .. } => {
+                format!(
+                    "The proposal expired at {}",
+                    expires_at.format("%Y-%m-%d %H:%M:%S UTC")
+                )
+            }
+            ModeChanged { detail } => format!("The city's mode changed since the proposal: {detail}"),
+            EpochAhead { epoch, current } => {
+                format!("Mode epoch {epoch} does not exist yet (current {current})")
+            }
+            Unauthorized => "The login expired; sign in again".into(),
+            BadCredentials => "Wrong username or password".into(),
+            BadRequest { detail } => format!("The request cannot be read: {detail}"),
+            StorageUnavailable => "The hub's storage is unavailable; try again shortly".into(),
+            NotRejected { .. } => "That action is not a rejected one (it may be settled already)".into(),
+            HubUnreachable { detail } => format!("The hub cannot be reached: {detail}"),
+            Internal { detail } => format!("Internal error: {detail}"),
+            Unknown => "Refused by the hub".into(),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@
 use std::fmt;
 
 use citydeck_protocol::ipc::{
-    ChangeHint, CockpitSnapshot, MapDelta, OutboxEntry, SwitchModeRequest, SwitchOutcome, CMD_ACK_MODE,
-    CMD_COCKPIT_SNAPSHOT, CMD_CONFIRM_MODE, CMD_DROP_ACTION, CMD_MAP_DELTA, CMD_REAPPLY_ACTION,
+    ChangeHint, CockpitSnapshot, CommandError, MapDelta, OutboxEntry, SwitchModeRequest, SwitchOutcome,
+    CMD_ACK_MODE, CMD_COCKPIT_SNAPSHOT, CMD_CONFIRM_MODE, CMD_DROP_ACTION, CMD_MAP_DELTA, CMD_REAPPLY_ACTION,
     CMD_SUBMIT_ACTION, CMD_SWITCH_MODE, EVENT_COCKPIT_CHANGED,
 };
 use citydeck_protocol::{ModeState, Op};
@@ -22,6 +22,8 @@ pub enum IpcError {
     NoShell(String),
     /// The command or listener call failed on the shell side.
     Call(String),
+    /// The shell refused: a coded refusal (`{code, message, args}`) the cockpit translates.
+    Refused(CommandError),
     /// The shell answered with something that is not the expected type.
     Decode(String),
 }
@@ -32,6 +34,7 @@ impl IpcError {
     pub fn message(&self) -> &str {
         match self {
             IpcError::NoShell(m) | IpcError::Call(m) | IpcError::Decode(m) => m,
+            IpcError::Refused(e) => &e.message,
         }
     }
 }
@@ -42,6 +45,7 @@ impl fmt::Display for IpcError {
             IpcError::NoShell(m) => write!(f, "shell unavailable: {m}"),
             IpcError::Call(m) => write!(f, "IPC call failed: {m}"),
             IpcError::Decode(m) => write!(f, "unexpected IPC payload: {m}"),
+            IpcError::Refused(e) => write!(f, "{}", e.message),
         }
     }
 }
@@ -90,9 +94,15 @@ async fn call_promise(this: &Object, f: &Function, args: &[JsValue]) -> Result<J
         .apply(this, &arr)
         .map_err(|e| IpcError::Call(js_to_string(&e)))?;
     let promise = Promise::resolve(&ret);
-    JsFuture::from(promise)
-        .await
-        .map_err(|e| IpcError::Call(js_to_string(&e)))
+    JsFuture::from(promise).await.map_err(|e| call_error(&e))
+}
+
+/// A rejected command: the shell's `{code, message, args}` when it sent one, else its words.
+fn call_error(e: &JsValue) -> IpcError {
+    match serde_wasm_bindgen::from_value::<CommandError>(e.clone()) {
+        Ok(refused) => IpcError::Refused(refused),
+        Err(_) => IpcError::Call(js_to_string(e)),
+    }
 }
 
 /// `invoke("cockpit_snapshot")`.

@@ -381,7 +381,10 @@ pub fn SwitchDialog() -> impl IntoView {
                     }));
                     ui.open.set(false);
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(crate::reasons::ipc_error(
+                    if zh { Lang::Zh } else { Lang::En },
+                    &e,
+                ))),
             }
         });
     };
@@ -639,7 +642,9 @@ pub fn ProposalBanner() -> impl IntoView {
                             } else {
                                 format!("Confirmed: switch #{} in effect", m.epoch)
                             })),
-                            Err(e) => error.set(Some((id, e.to_string()))),
+                            Err(e) => {
+                                error.set(Some((id, crate::reasons::ipc_error(lang.get_untracked(), &e))))
+                            }
                         }
                     });
                 };

@@ -1,10 +1,47 @@
-//! The hub's refusals in the user's language. The hub answers in English (its words are also the API's and the
-//! audit log's); the cockpit recognises the reasons the domain rules give and says them in zh-CN, keeping the
-//! hub's own words for anything it does not know (never hiding a reason).
+//! Refusals in the user's language. A refusal comes with a stable code and its arguments (`Refusal`): the
+//! cockpit translates the code ([`i18n::refusal`]). Actions rejected before codes existed, and codes this build
+//! does not know, carry only the hub's English words: those are shown as they are, except the old reasons of
+//! the domain rules, recognised and said in zh-CN ([`hub_reason`]) — never hiding a reason.
 
-use citydeck_protocol::Stage;
+use citydeck_protocol::ipc::{CommandError, OutboxEntry};
+use citydeck_protocol::{Refusal, Stage};
 
 use crate::i18n::{self, Lang};
+
+/// A refusal from its `code` and `args`, else from the English `reason` alone.
+pub fn coded(lang: Lang, code: Option<&str>, args: Option<&serde_json::Value>, reason: &str) -> String {
+    match code.and_then(|c| Refusal::from_parts(c, args)) {
+        Some(r) => i18n::refusal(lang, &r),
+        None => hub_reason(lang, reason),
+    }
+}
+
+/// Why an action of the outbox was rejected, in `lang` (None when it was not).
+pub fn entry_reason(lang: Lang, entry: &OutboxEntry) -> Option<String> {
+    let reason = entry.reason.as_deref();
+    if entry.code.is_none() && reason.is_none() {
+        return None;
+    }
+    Some(coded(
+        lang,
+        entry.code.as_deref(),
+        entry.args.as_ref(),
+        reason.unwrap_or_default(),
+    ))
+}
+
+/// A failed call into the shell, in `lang`: a refusal translated from its code, anything else in its words.
+pub fn ipc_error(lang: Lang, e: &crate::ipc::IpcError) -> String {
+    match e {
+        crate::ipc::IpcError::Refused(refused) => command_error(lang, refused),
+        other => other.to_string(),
+    }
+}
+
+/// A desktop command's failure, in `lang`.
+pub fn command_error(lang: Lang, e: &CommandError) -> String {
+    coded(lang, Some(&e.code), e.args.as_ref(), &e.message)
+}
 
 fn stage(lang: Lang, s: &str) -> String {
     Stage::ALL
@@ -84,6 +121,73 @@ pub fn hub_reason(lang: Lang, reason: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_has_words_in_both_languages() {
+        for r in Refusal::examples() {
+            let zh = i18n::refusal(Lang::Zh, &r);
+            let en = i18n::refusal(Lang::En, &r);
+            assert!(!zh.is_empty() && !en.is_empty(), "{r:?}");
+            assert_ne!(zh, en, "{r:?} is translated");
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{} in zh-CN: {zh}",
+                r.code()
+            );
+        }
+    }
+
+    #[test]
+    fn codes_are_translated_with_their_arguments() {
+        let r = Refusal::StaleStage {
+            current: Stage::Handling,
+            seen: Stage::Assigned,
+        };
+        let e = CommandError::from(r.clone());
+        let zh = command_error(Lang::Zh, &e);
+        assert!(zh.starts_with("冲突"), "{zh}");
+        assert!(zh.contains(i18n::stage_label(Lang::Zh, Stage::Handling)), "{zh}");
+        assert!(zh.contains(i18n::stage_label(Lang::Zh, Stage::Assigned)), "{zh}");
+        let en = command_error(Lang::En, &e);
+        assert!(en.contains("Handling") && en.contains("Assigned"), "{en}");
+        let forbidden = CommandError::from(Refusal::Forbidden {
+            role: citydeck_protocol::Role::Leader,
+        });
+        assert_eq!(command_error(Lang::Zh, &forbidden), "角色「领导」无权执行此操作");
+        let field = CommandError::from(Refusal::FieldTooLong {
+            field: "op.title".into(),
+            max: 200,
+        });
+        assert_eq!(command_error(Lang::Zh, &field), "「标题」最多 200 个字符");
+    }
+
+    #[test]
+    fn without_a_known_code_the_words_are_shown() {
+        // An action rejected before codes existed: its reason, recognised in zh-CN as before.
+        assert_eq!(
+            coded(Lang::Zh, None, None, "the incident was closed meanwhile"),
+            "冲突：事件已被他人结案"
+        );
+        // A code from a newer hub: the hub's words.
+        assert_eq!(
+            coded(Lang::Zh, Some("drill_locked"), None, "drills are locked"),
+            "中心拒绝：drills are locked"
+        );
+        assert_eq!(
+            coded(Lang::En, Some("drill_locked"), None, "drills are locked"),
+            "drills are locked"
+        );
+        // Arguments that do not fit the code: the words too.
+        assert_eq!(
+            coded(
+                Lang::En,
+                Some("stale_stage"),
+                Some(&serde_json::json!({"current": 3})),
+                "conflict: stale"
+            ),
+            "conflict: stale"
+        );
+    }
 
     #[test]
     fn known_reasons_in_chinese_with_their_stages() {

@@ -23,7 +23,7 @@ pub enum ClientError {
     Unreachable(String),
     /// The hub answered with an error.
     #[error("hub said {status}: {} ({})", .body.message, .body.error)]
-    Api { status: u16, body: ApiError },
+    Api { status: u16, body: Box<ApiError> },
     #[error("unexpected answer from hub: {0}")]
     Protocol(String),
     #[error("bad hub URL {0:?}")]
@@ -102,10 +102,12 @@ impl HubClient {
             error: "http".into(),
             message: text.chars().take(200).collect(),
             field: None,
+            code: None,
+            args: None,
         });
         Err(ClientError::Api {
             status: status.as_u16(),
-            body,
+            body: Box::new(body),
         })
     }
 

@@ -80,7 +80,7 @@ fn entry(c: &Cache, op_id: Uuid) -> Result<OutboxEntry> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{cache_with, incident, now, reject};
+    use crate::testing::{cache_with, incident, now, reject, stale};
     use citydeck_protocol::Stage;
 
     fn stage(id: Uuid, from: Option<Stage>, to: Stage) -> Op {
@@ -105,6 +105,13 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(e, DesktopError::Rejected(_)), "{e:?}");
+        assert_eq!(
+            e.refusal(),
+            citydeck_protocol::Refusal::InvalidTransition {
+                from: Stage::Collected,
+                to: Stage::Assigned
+            }
+        );
         assert_eq!(
             c.outbox_counts().unwrap().pending,
             0,
@@ -140,6 +147,10 @@ mod tests {
         assert!(
             matches!(unknown, DesktopError::UnknownIncident(u) if u == id),
             "{unknown:?}"
+        );
+        assert_eq!(
+            unknown.refusal(),
+            citydeck_protocol::Refusal::NotFound { id: Some(id) }
         );
         let mut create = crate::testing::create(id);
         submit(&mut c, &create, "op", now()).unwrap();
@@ -198,11 +209,7 @@ mod tests {
             now(),
         )
         .unwrap();
-        reject(
-            &mut c,
-            first.op_id,
-            "conflict: the incident is now at stage assigned (you saw identified)",
-        );
+        reject(&mut c, first.op_id, &stale(Stage::Assigned, Stage::Identified));
         let again = reapply(&mut c, first.op_id, "op", now()).unwrap();
         assert_ne!(again.op_id, first.op_id);
         assert_eq!(again.op, stage(id, Some(Stage::Assigned), Stage::Handling));
@@ -228,11 +235,7 @@ mod tests {
             .enqueue(&stage(id, Some(Stage::Feedback), Stage::Closed), now())
             .unwrap()
             .0;
-        reject(
-            &mut c,
-            change,
-            "conflict: the incident is now at stage closed (you saw feedback)",
-        );
+        reject(&mut c, change, &stale(Stage::Closed, Stage::Feedback));
         let e = reapply(&mut c, change, "op", now()).unwrap_err();
         assert!(
             matches!(e, DesktopError::Rejected(_)),

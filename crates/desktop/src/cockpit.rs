@@ -154,7 +154,7 @@ pub fn map_delta(c: &Cache, after: ServerSeq, teams: &[Team]) -> Result<MapDelta
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{cache_with, incident, now, reject};
+    use crate::testing::{cache_with, incident, now, reject, stale};
     use citydeck_protocol::ipc::ConnectionState;
     use citydeck_protocol::{Grade, Op, Stage};
 
@@ -246,7 +246,7 @@ mod tests {
         let inc = incident(1, Stage::Handling);
         let id = inc.id;
         let mut c = cache_with(vec![inc.clone()]);
-        let stale = Op::ChangeStage {
+        let stale_change = Op::ChangeStage {
             incident_id: id,
             from: Some(Stage::Assigned),
             to: Stage::Handling,
@@ -260,18 +260,18 @@ mod tests {
             photo_ref: None,
         };
         let ids: Vec<uuid::Uuid> = c
-            .enqueue_batch(&[stale, unknown.clone(), note], now())
+            .enqueue_batch(&[stale_change, unknown.clone(), note], now())
             .unwrap()
             .into_iter()
             .map(|(id, _)| id)
             .collect();
+        reject(&mut c, ids[0], &stale(Stage::Handling, Stage::Assigned));
+        reject(&mut c, ids[1], &stale(Stage::Closed, Stage::Handling));
         reject(
             &mut c,
-            ids[0],
-            "conflict: the incident is now at stage handling (you saw assigned)",
+            ids[2],
+            &citydeck_protocol::Refusal::NoteTooLong { max: 2000 },
         );
-        reject(&mut c, ids[1], "conflict: somebody closed it");
-        reject(&mut c, ids[2], "a note is at most 2000 characters");
         let open = c.outbox_open(10).unwrap();
         assert_eq!(open.len(), 3);
         let list = conflicts(&c, &open).unwrap();
@@ -331,11 +331,7 @@ mod tests {
             )
             .unwrap()
             .0;
-        reject(
-            &mut c,
-            op,
-            "conflict: the incident is now at stage handling (you saw assigned)",
-        );
+        reject(&mut c, op, &stale(Stage::Handling, Stage::Assigned));
         let s = snapshot(&c, inputs(true, None)).unwrap();
         assert_eq!(s.outbox.rejected, 1);
         assert_eq!(s.conflicts.len(), 1);

@@ -14,7 +14,7 @@ pub mod actions;
 pub mod cockpit;
 mod error;
 
-pub use error::DesktopError;
+pub use error::{hub_refusal, internal, DesktopError};
 
 pub type Result<T> = std::result::Result<T, DesktopError>;
 

@@ -2,8 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use citydeck_protocol::{
-    Event, EventBody, GeoPoint, Grade, Incident, IncidentClass, NewIncident, Op, PushResult, PushStatus,
-    Stage,
+    Event, EventBody, GeoPoint, Grade, Incident, IncidentClass, NewIncident, Op, PushResult, Refusal, Stage,
 };
 use citydeck_store::Cache;
 use uuid::Uuid;
@@ -76,17 +75,11 @@ pub fn create(id: Uuid) -> Op {
     }
 }
 
-/// The hub rejects pending action `op_id` with `reason`.
-pub fn reject(c: &mut Cache, op_id: Uuid, reason: &str) {
-    c.settle(
-        &[PushResult {
-            op_id,
-            status: PushStatus::Rejected,
-            reason: Some(reason.into()),
-            server_seq: None,
-            first_status: None,
-        }],
-        now(),
-    )
-    .unwrap();
+/// The hub rejects pending action `op_id` with `refusal`.
+pub fn reject(c: &mut Cache, op_id: Uuid, refusal: &Refusal) {
+    c.settle(&[PushResult::rejected(op_id, refusal)], now()).unwrap();
+}
+
+pub fn stale(current: Stage, seen: Stage) -> Refusal {
+    Refusal::StaleStage { current, seen }
 }

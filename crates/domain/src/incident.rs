@@ -2,7 +2,7 @@
 //! 采集 → 识别 → 交办 → 处置 → 反馈 → 督办 → 结案.
 
 use chrono::{DateTime, Utc};
-use citydeck_protocol::{GeoPoint, Grade, Incident, IncidentClass, NewIncident, Stage};
+use citydeck_protocol::{GeoPoint, Grade, Incident, IncidentClass, NewIncident, Refusal, Stage};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -10,28 +10,107 @@ pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_TEXT_CHARS: usize = 4000;
 pub const MAX_SOURCE_CHARS: usize = 64;
 
-/// A request field that is wrong, and why. Maps to HTTP 422 `{"error":"invalid_field","field":...}`.
+/// A request field that is wrong, and why. Maps to HTTP 422 `{"error":"invalid_field","field":...}` with the
+/// refusal's `code` and `args`. `message` is the English problem after the field's name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    pub refusal: Refusal,
 }
 
 impl FieldError {
+    /// A field problem in words only (code `invalid_field`).
     pub fn new(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
         FieldError {
             field: field.to_string(),
-            message: message.into(),
+            refusal: Refusal::InvalidField {
+                field: field.to_string(),
+                detail: message.clone(),
+            },
+            message,
+        }
+    }
+
+    /// A coded field refusal (`field_required`, `field_too_long`, …).
+    pub fn coded(refusal: Refusal) -> Self {
+        FieldError {
+            field: refusal.field().unwrap_or("body").to_string(),
+            message: refusal.problem(),
+            refusal,
+        }
+    }
+
+    pub fn required(field: &str) -> Self {
+        Self::coded(Refusal::FieldRequired {
+            field: field.to_string(),
+        })
+    }
+
+    /// Of the wrong JSON type: `expected` is `string`, `number`, `object`, `timestamp`, `uuid`, ….
+    pub fn wrong_type(field: &str, expected: &str) -> Self {
+        Self::coded(Refusal::FieldType {
+            field: field.to_string(),
+            expected: expected.to_string(),
+        })
+    }
+
+    pub fn empty(field: &str) -> Self {
+        Self::coded(Refusal::FieldEmpty {
+            field: field.to_string(),
+        })
+    }
+
+    pub fn too_long(field: &str, max: usize) -> Self {
+        Self::coded(Refusal::FieldTooLong {
+            field: field.to_string(),
+            max: max as u32,
+        })
+    }
+
+    pub fn unknown(field: &str, value: &str, expected: &[&str]) -> Self {
+        Self::coded(Refusal::FieldUnknown {
+            field: field.to_string(),
+            value: value.to_string(),
+            expected: expected.iter().map(|e| e.to_string()).collect(),
+        })
+    }
+
+    /// The same problem of the field named `prefix.field` (a field inside a nested object, e.g. `op.title`).
+    pub fn nested(self, prefix: &str) -> Self {
+        let mut refusal = self.refusal;
+        let field = format!("{prefix}.{}", self.field);
+        use Refusal::*;
+        match &mut refusal {
+            FieldRequired { field: f }
+            | FieldType { field: f, .. }
+            | FieldEmpty { field: f }
+            | FieldTooLong { field: f, .. }
+            | FieldOutOfRange { field: f, .. }
+            | FieldUnknown { field: f, .. }
+            | InvalidField { field: f, .. } => *f = field.clone(),
+            _ => {
+                refusal = InvalidField {
+                    field: field.clone(),
+                    detail: self.message.clone(),
+                }
+            }
+        }
+        FieldError {
+            field,
+            message: self.message,
+            refusal,
         }
     }
 }
 
 fn req_str<'a>(obj: &'a serde_json::Map<String, Value>, field: &str) -> Result<&'a str, FieldError> {
     match obj.get(field) {
-        None | Some(Value::Null) => Err(FieldError::new(field, "is required")),
+        None | Some(Value::Null) => Err(FieldError::required(field)),
         Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(FieldError::new(field, "must be a string")),
+        Some(_) => Err(FieldError::wrong_type(field, "string")),
     }
 }
 
@@ -45,33 +124,31 @@ fn opt_str(
         Some(Value::String(s)) => {
             let s = s.trim();
             if s.chars().count() > max {
-                Err(FieldError::new(
-                    field,
-                    format!("must be at most {max} characters"),
-                ))
+                Err(FieldError::too_long(field, max))
             } else if s.is_empty() {
                 Ok(None)
             } else {
                 Ok(Some(s.to_string()))
             }
         }
-        Some(_) => Err(FieldError::new(field, "must be a string")),
+        Some(_) => Err(FieldError::wrong_type(field, "string")),
     }
 }
 
-fn req_coord(obj: &serde_json::Map<String, Value>, field: &str, limit: f64) -> Result<f64, FieldError> {
+fn req_coord(obj: &serde_json::Map<String, Value>, field: &str, limit: i64) -> Result<f64, FieldError> {
     let v = match obj.get(field) {
-        None | Some(Value::Null) => return Err(FieldError::new(field, "is required")),
+        None | Some(Value::Null) => return Err(FieldError::required(field)),
         Some(Value::Number(n)) => n.as_f64(),
         Some(_) => None,
     };
     match v {
-        Some(x) if x.is_finite() && (-limit..=limit).contains(&x) => Ok(x),
-        Some(_) => Err(FieldError::new(
-            field,
-            format!("must be between -{limit} and {limit}"),
-        )),
-        None => Err(FieldError::new(field, "must be a number")),
+        Some(x) if x.is_finite() && (-(limit as f64)..=limit as f64).contains(&x) => Ok(x),
+        Some(_) => Err(FieldError::coded(Refusal::FieldOutOfRange {
+            field: field.to_string(),
+            min: -limit,
+            max: limit,
+        })),
+        None => Err(FieldError::wrong_type(field, "number")),
     }
 }
 
@@ -81,46 +158,30 @@ fn req_coord(obj: &serde_json::Map<String, Value>, field: &str, limit: f64) -> R
 pub fn parse_new_incident(body: &Value) -> Result<NewIncident, FieldError> {
     let obj = body
         .as_object()
-        .ok_or_else(|| FieldError::new("body", "must be a JSON object"))?;
+        .ok_or_else(|| FieldError::wrong_type("body", "object"))?;
 
     let title = req_str(obj, "title")?.trim();
     if title.is_empty() {
-        return Err(FieldError::new("title", "must not be empty"));
+        return Err(FieldError::empty("title"));
     }
     if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(FieldError::new(
-            "title",
-            format!("must be at most {MAX_TITLE_CHARS} characters"),
-        ));
+        return Err(FieldError::too_long("title", MAX_TITLE_CHARS));
     }
     let class_s = req_str(obj, "class")?;
     let class = IncidentClass::parse(class_s).ok_or_else(|| {
-        FieldError::new(
-            "class",
-            format!(
-                "unknown class {class_s:?}; expected one of natural_disaster, accident, public_health, \
-                 social_security"
-            ),
-        )
+        FieldError::unknown("class", class_s, &IncidentClass::ALL.map(IncidentClass::as_str))
     })?;
     let grade_s = req_str(obj, "grade")?;
-    let grade = Grade::parse(grade_s).ok_or_else(|| {
-        FieldError::new(
-            "grade",
-            format!("unknown grade {grade_s:?}; expected one of I, II, III, IV"),
-        )
-    })?;
-    let lon = req_coord(obj, "lon", 180.0)?;
-    let lat = req_coord(obj, "lat", 90.0)?;
+    let grade = Grade::parse(grade_s)
+        .ok_or_else(|| FieldError::unknown("grade", grade_s, &Grade::ALL.map(Grade::as_str)))?;
+    let lon = req_coord(obj, "lon", 180)?;
+    let lat = req_coord(obj, "lat", 90)?;
     let source = req_str(obj, "source")?.trim();
     if source.is_empty() {
-        return Err(FieldError::new("source", "must not be empty"));
+        return Err(FieldError::empty("source"));
     }
     if source.chars().count() > MAX_SOURCE_CHARS {
-        return Err(FieldError::new(
-            "source",
-            format!("must be at most {MAX_SOURCE_CHARS} characters"),
-        ));
+        return Err(FieldError::too_long("source", MAX_SOURCE_CHARS));
     }
     let description = opt_str(obj, "description", MAX_TEXT_CHARS)?;
     let address = opt_str(obj, "address", MAX_TITLE_CHARS)?;
@@ -129,7 +190,7 @@ pub fn parse_new_incident(body: &Value) -> Result<NewIncident, FieldError> {
         None | Some(Value::Null) => None,
         Some(v) => Some(
             serde_json::from_value(v.clone())
-                .map_err(|_| FieldError::new("occurred_at", "must be an RFC 3339 timestamp"))?,
+                .map_err(|_| FieldError::wrong_type("occurred_at", "timestamp"))?,
         ),
     };
     Ok(NewIncident {
@@ -269,6 +330,37 @@ mod tests {
         body["occurred_at"] = json!(earlier);
         let i = from_request(id, parse_new_incident(&body).unwrap(), "operator", at, 0);
         assert_eq!((i.occurred_at, i.created_at), (earlier, at));
+    }
+
+    #[test]
+    fn each_bad_field_has_its_code_and_the_same_words() {
+        let mut body = good();
+        body["title"] = json!("");
+        let e = parse_new_incident(&body).unwrap_err();
+        assert_eq!(
+            e.refusal,
+            Refusal::FieldEmpty {
+                field: "title".into()
+            }
+        );
+        assert_eq!(e.to_string(), "title: must not be empty");
+        let mut body = good();
+        body["lon"] = json!(181.0);
+        let e = parse_new_incident(&body).unwrap_err();
+        assert_eq!(e.refusal.code(), "field_out_of_range");
+        assert_eq!(e.to_string(), "lon: must be between -180 and 180");
+        let mut body = good();
+        body["class"] = json!("earthquake");
+        let e = parse_new_incident(&body).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "class: unknown class \"earthquake\"; expected one of natural_disaster, accident, public_health, social_security"
+        );
+        let nested = e.nested("op");
+        assert_eq!(nested.field, "op.class");
+        assert_eq!(nested.refusal.field(), Some("op.class"));
+        assert_eq!(nested.to_string().split_once(": ").map(|p| p.0), Some("op.class"));
+        assert_eq!(FieldError::new("x", "is odd").refusal.code(), "invalid_field");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! raise / lower / stand down (or is refused with a reason naming the field). Switching *to* level I needs a
 //! second commander's confirmation (two-person rule). No I/O: the hub supplies the current state.
 
-use citydeck_protocol::Grade;
+use citydeck_protocol::{Grade, Refusal};
 
 /// Peacetime, or wartime at a response level (I is the most severe).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,18 +43,42 @@ impl Transition {
 
 pub const MAX_REASON_CHARS: usize = 1000;
 
-/// Why a mode request is refused. `field` names the request field at fault.
+/// Why a mode request is refused. `field` names the request field at fault; `message` is the English problem
+/// after it; `refusal` the code the UI translates.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct ModeError {
     pub field: &'static str,
     pub message: String,
+    pub refusal: Refusal,
 }
 
-fn err(field: &'static str, message: impl Into<String>) -> ModeError {
+fn err(field: &'static str, refusal: Refusal) -> ModeError {
     ModeError {
         field,
-        message: message.into(),
+        message: refusal.problem(),
+        refusal,
+    }
+}
+
+fn unknown(field: &'static str, value: &str, expected: &[&str]) -> ModeError {
+    err(
+        field,
+        Refusal::FieldUnknown {
+            field: field.to_string(),
+            value: value.to_string(),
+            expected: expected.iter().map(|e| e.to_string()).collect(),
+        },
+    )
+}
+
+impl From<ModeError> for crate::FieldError {
+    fn from(e: ModeError) -> Self {
+        crate::FieldError {
+            field: e.field.to_string(),
+            message: e.message,
+            refusal: e.refusal,
+        }
     }
 }
 
@@ -84,35 +108,32 @@ pub fn check_transition(
 ) -> Result<Transition, ModeError> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(err("reason", "a reason is required for every switch"));
+        return Err(err("reason", Refusal::ReasonRequired));
     }
     if reason.chars().count() > MAX_REASON_CHARS {
         return Err(err(
             "reason",
-            format!("must be at most {MAX_REASON_CHARS} characters"),
+            Refusal::FieldTooLong {
+                field: "reason".into(),
+                max: MAX_REASON_CHARS as u32,
+            },
         ));
     }
     let target = match mode {
         "peacetime" => match level {
             None => CityMode::Peacetime,
-            Some(_) => return Err(err("level", "peacetime takes no level")),
+            Some(_) => return Err(err("level", Refusal::LevelNotAllowed)),
         },
         "wartime" => match level {
-            None => return Err(err("level", "wartime needs a response level I, II, III or IV")),
+            None => return Err(err("level", Refusal::LevelRequired)),
             Some(l) => CityMode::Wartime(
-                Grade::parse(l)
-                    .ok_or_else(|| err("level", format!("unknown level {l:?}; expected I, II, III or IV")))?,
+                Grade::parse(l).ok_or_else(|| unknown("level", l, &Grade::ALL.map(Grade::as_str)))?,
             ),
         },
-        other => {
-            return Err(err(
-                "mode",
-                format!("unknown mode {other:?}; expected peacetime or wartime"),
-            ))
-        }
+        other => return Err(unknown("mode", other, &["peacetime", "wartime"])),
     };
     match (current, target) {
-        (a, b) if a == b => Err(err("mode", "the city is already in that mode and level")),
+        (a, b) if a == b => Err(err("mode", Refusal::AlreadyInMode)),
         (CityMode::Peacetime, CityMode::Wartime(to)) => Ok(Transition::Raise { to }),
         (CityMode::Wartime(_), CityMode::Peacetime) => Ok(Transition::StandDown),
         (CityMode::Wartime(from), CityMode::Wartime(to)) if rank(to) > rank(from) => {
@@ -222,6 +243,23 @@ mod tests {
             check_transition(p, "wartime", Some("V"), "r").unwrap_err().field,
             "level"
         );
+        assert_eq!(
+            check_transition(p, "wartime", Some("III"), "")
+                .unwrap_err()
+                .refusal,
+            Refusal::ReasonRequired
+        );
+        assert_eq!(
+            check_transition(p, "wartime", None, "r").unwrap_err().refusal,
+            Refusal::LevelRequired
+        );
+        assert_eq!(
+            check_transition(p, "peacetime", None, "r").unwrap_err().refusal,
+            Refusal::AlreadyInMode
+        );
+        let e = check_transition(p, "war", Some("III"), "r").unwrap_err();
+        assert_eq!(e.refusal.code(), "field_unknown");
+        assert_eq!(e.refusal.field(), Some("mode"));
         let w = CityMode::Wartime(Grade::II);
         assert_eq!(
             check_transition(w, "peacetime", Some("II"), "r")

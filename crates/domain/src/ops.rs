@@ -1,8 +1,9 @@
 //! Offline actions (`Op`) applied to an incident: the rules a pushed op must pass on the hub, whatever the
-//! client believed when it queued it. A refusal says why in words the conflict view shows as they are.
+//! client believed when it queued it. A refusal is a coded [`Refusal`] (the UI translates it) with its English
+//! words for older clients.
 
 use chrono::{DateTime, Utc};
-use citydeck_protocol::{Incident, IncidentNote, Op, Stage};
+use citydeck_protocol::{Incident, IncidentNote, Op, Refusal, Stage};
 
 use crate::incident::can_transition;
 
@@ -10,26 +11,32 @@ pub const MAX_NOTE_CHARS: usize = 2000;
 pub const MAX_ASSIGNEE_CHARS: usize = 64;
 
 /// Why an op is refused. `conflict` marks a refusal caused by someone else's change in the meantime (the
-/// conflict view offers re-apply or drop); otherwise the op is invalid in itself.
+/// conflict view offers re-apply or drop); otherwise the op is invalid in itself. `message` is
+/// `refusal.message()`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct OpRejection {
     pub conflict: bool,
     pub message: String,
+    pub refusal: Refusal,
 }
 
-fn invalid(message: impl Into<String>) -> OpRejection {
-    OpRejection {
-        conflict: false,
-        message: message.into(),
+impl OpRejection {
+    fn new(conflict: bool, refusal: Refusal) -> OpRejection {
+        OpRejection {
+            conflict,
+            message: refusal.message(),
+            refusal,
+        }
     }
 }
 
-fn conflict(message: impl Into<String>) -> OpRejection {
-    OpRejection {
-        conflict: true,
-        message: message.into(),
-    }
+fn invalid(refusal: Refusal) -> OpRejection {
+    OpRejection::new(false, refusal)
+}
+
+fn conflict(refusal: Refusal) -> OpRejection {
+    OpRejection::new(true, refusal)
 }
 
 /// The incident an update op names (None for `create_incident`).
@@ -52,23 +59,21 @@ pub fn apply_update(
     now: DateTime<Utc>,
 ) -> Result<bool, OpRejection> {
     match op {
-        Op::CreateIncident { .. } => Err(invalid("create_incident is not an update")),
+        Op::CreateIncident { .. } => Err(invalid(Refusal::NotAnUpdate)),
         Op::ChangeStage { from, to, .. } => {
             if let Some(from) = from {
                 if *from != incident.status {
-                    return Err(conflict(format!(
-                        "conflict: the incident is now at stage {} (you saw {}); it was changed meanwhile",
-                        incident.status.as_str(),
-                        from.as_str()
-                    )));
+                    return Err(conflict(Refusal::StaleStage {
+                        current: incident.status,
+                        seen: *from,
+                    }));
                 }
             }
             if !can_transition(incident.status, *to) {
-                return Err(conflict(format!(
-                    "stage change {} → {} is not allowed",
-                    incident.status.as_str(),
-                    to.as_str()
-                )));
+                return Err(conflict(Refusal::InvalidTransition {
+                    from: incident.status,
+                    to: *to,
+                }));
             }
             incident.status = *to;
             Ok(true)
@@ -76,10 +81,12 @@ pub fn apply_update(
         Op::AddNote { text, photo_ref, .. } => {
             let text = text.trim();
             if text.is_empty() && photo_ref.as_deref().is_none_or(|p| p.trim().is_empty()) {
-                return Err(invalid("a note needs text or a photo reference"));
+                return Err(invalid(Refusal::NoteEmpty));
             }
             if text.chars().count() > MAX_NOTE_CHARS {
-                return Err(invalid(format!("a note is at most {MAX_NOTE_CHARS} characters")));
+                return Err(invalid(Refusal::NoteTooLong {
+                    max: MAX_NOTE_CHARS as u32,
+                }));
             }
             incident.notes.push(IncidentNote {
                 at: now,
@@ -99,12 +106,12 @@ pub fn apply_update(
         Op::Assign { assignee, .. } => {
             let assignee = assignee.trim();
             if assignee.is_empty() || assignee.chars().count() > MAX_ASSIGNEE_CHARS {
-                return Err(invalid(format!(
-                    "assignee must be 1-{MAX_ASSIGNEE_CHARS} characters"
-                )));
+                return Err(invalid(Refusal::AssigneeLength {
+                    max: MAX_ASSIGNEE_CHARS as u32,
+                }));
             }
             if incident.status == Stage::Closed {
-                return Err(conflict("the incident was closed meanwhile"));
+                return Err(conflict(Refusal::IncidentClosed));
             }
             incident.assignee = Some(assignee.to_string());
             Ok(true)
@@ -171,8 +178,16 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.conflict && e.message.contains("identified"), "{e:?}");
+        assert_eq!(
+            e.refusal,
+            Refusal::StaleStage {
+                current: Stage::Identified,
+                seen: Stage::Collected
+            }
+        );
         let e = apply_update(&mut i, &stage(None, Stage::Feedback), "op", now).unwrap_err();
         assert!(e.message.contains("not allowed"), "{e:?}");
+        assert_eq!(e.refusal.code(), "invalid_transition");
         assert_eq!(i.status, Stage::Identified, "a refused op changes nothing");
     }
 
@@ -188,6 +203,12 @@ mod tests {
         };
         assert!(apply_update(&mut i, &note("  ", None), "f", now).is_err());
         assert_eq!(
+            apply_update(&mut i, &note("  ", None), "f", now)
+                .unwrap_err()
+                .refusal,
+            Refusal::NoteEmpty
+        );
+        assert_eq!(
             apply_update(&mut i, &note("", Some("IMG_0042.jpg")), "f", now),
             Ok(true)
         );
@@ -199,6 +220,12 @@ mod tests {
         assert_eq!(i.notes[1].text, "现场已封控");
         let long = "x".repeat(MAX_NOTE_CHARS + 1);
         assert!(apply_update(&mut i, &note(&long, None), "f", now).is_err());
+        assert_eq!(
+            apply_update(&mut i, &note(&long, None), "f", now)
+                .unwrap_err()
+                .message,
+            "a note is at most 2000 characters"
+        );
         let ack = Op::Acknowledge { incident_id: id };
         assert_eq!(apply_update(&mut i, &ack, "f", now), Ok(true));
         assert_eq!(
@@ -219,6 +246,12 @@ mod tests {
             apply_update(&mut closed, &assign("x"), "op", now)
                 .unwrap_err()
                 .conflict
+        );
+        assert_eq!(
+            apply_update(&mut closed, &assign("x"), "op", now)
+                .unwrap_err()
+                .refusal,
+            Refusal::IncidentClosed
         );
     }
 }

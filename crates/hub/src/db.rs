@@ -41,6 +41,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("../migrations/0003_mode.sql")),
     (4, include_str!("../migrations/0004_screens_realm.sql")),
     (5, include_str!("../migrations/0005_push.sql")),
+    (6, include_str!("../migrations/0006_push_refusal.sql")),
 ];
 
 #[derive(Clone)]

@@ -7,7 +7,7 @@ use axum::Json;
 use citydeck_domain::FieldError;
 use std::path::PathBuf;
 
-use citydeck_protocol::ApiError;
+use citydeck_protocol::{ApiError, Refusal, Role};
 
 /// What the storage (`db`, `sql`, `pg`) fails with.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +114,9 @@ pub enum AppError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A coded refusal with its status (its message is the refusal's English words).
+    #[error("{refusal}")]
+    Refused { status: StatusCode, refusal: Refusal },
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("internal error: {0}")]
@@ -135,6 +138,16 @@ impl AppError {
             AppError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", None),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found", None),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict", None),
+            AppError::Refused { status, refusal } => (
+                *status,
+                match *status {
+                    StatusCode::FORBIDDEN => "forbidden",
+                    StatusCode::NOT_FOUND => "not_found",
+                    StatusCode::UNPROCESSABLE_ENTITY => "invalid_field",
+                    _ => "conflict",
+                },
+                refusal.field().map(String::from),
+            ),
             AppError::Db(e) if e.is_unavailable() => {
                 (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", None)
             }
@@ -143,9 +156,36 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// The refusal as a code the clients translate.
+    pub fn refusal(&self) -> Refusal {
+        match self {
+            AppError::BadRequest(m) | AppError::Rejection { message: m, .. } => {
+                Refusal::BadRequest { detail: m.clone() }
+            }
+            AppError::Invalid(e) => e.refusal.clone(),
+            AppError::Unauthorized => Refusal::Unauthorized,
+            AppError::BadCredentials => Refusal::BadCredentials,
+            AppError::Forbidden { role, .. } => match Role::parse(role) {
+                Some(role) => Refusal::Forbidden { role },
+                None => Refusal::Internal {
+                    detail: self.to_string(),
+                },
+            },
+            AppError::NotFound => Refusal::NotFound { id: None },
+            AppError::Refused { refusal, .. } => refusal.clone(),
+            AppError::Db(e) if e.is_unavailable() => Refusal::StorageUnavailable,
+            AppError::Conflict(_) | AppError::Db(_) | AppError::Internal(_) => Refusal::Internal {
+                detail: self.to_string(),
+            },
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code, field) = self.parts();
+        let refusal = self.refusal();
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
@@ -153,6 +193,8 @@ impl IntoResponse for AppError {
             error: code.to_string(),
             message: self.to_string(),
             field,
+            code: Some(refusal.code()),
+            args: refusal.args(),
         };
         (status, Json(body)).into_response()
     }

@@ -13,7 +13,7 @@ use axum::Json;
 use chrono::Utc;
 use citydeck_domain::{check_transition, Action, CityMode, FieldError, ModeError, Permission, Transition};
 use citydeck_protocol::{
-    EventBody, Grade, ModeKind, ModeProposal, ModeState, PendingConfirmation, ScreenAck,
+    EventBody, Grade, ModeKind, ModeProposal, ModeState, PendingConfirmation, Refusal, ScreenAck,
 };
 use serde_json::Value;
 
@@ -31,7 +31,7 @@ fn city_mode(m: &ModeState) -> CityMode {
 
 impl From<ModeError> for AppError {
     fn from(e: ModeError) -> Self {
-        AppError::Invalid(FieldError::new(e.field, e.message))
+        AppError::Invalid(e.into())
     }
 }
 
@@ -49,10 +49,10 @@ fn parse_request(raw: &Value) -> Result<SwitchRequest, AppError> {
         .ok_or_else(|| FieldError::new("body", "must be a JSON object"))?;
     let string = |f: &str, required: bool| -> Result<Option<String>, AppError> {
         match obj.get(f) {
-            None | Some(Value::Null) if required => Err(FieldError::new(f, "is required").into()),
+            None | Some(Value::Null) if required => Err(FieldError::required(f).into()),
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(FieldError::new(f, "must be a string").into()),
+            Some(_) => Err(FieldError::wrong_type(f, "string").into()),
         }
     };
     let mode = string("mode", true)?.unwrap_or_default();
@@ -256,27 +256,33 @@ fn confirm(
         |tx, current| -> Result<ModeDecision<()>, AppError> {
             let p = Db::proposal(tx, id)?.ok_or(AppError::NotFound)?;
             if p.proposer == caller.username {
-                return Err(AppError::Forbidden {
-                    role: caller.role.as_str(),
-                    action: "confirm their own proposal (a second commander must)",
+                return Err(AppError::Refused {
+                    status: StatusCode::FORBIDDEN,
+                    refusal: Refusal::OwnProposal { role: caller.role },
                 });
             }
+            let conflict = |refusal| AppError::Refused {
+                status: StatusCode::CONFLICT,
+                refusal,
+            };
             if p.status != "pending" {
-                return Err(AppError::Conflict(format!(
-                    "proposal {id} was already {}",
-                    p.status
-                )));
+                return Err(conflict(Refusal::ProposalSettled {
+                    id,
+                    status: p.status.clone(),
+                }));
             }
             if p.expires_at <= Utc::now() {
-                return Err(AppError::Conflict(format!(
-                    "proposal {id} expired at {}",
-                    p.expires_at
-                )));
+                return Err(conflict(Refusal::ProposalExpired {
+                    id,
+                    expires_at: p.expires_at,
+                }));
             }
             let req = parse_request(&p.request)?;
             let t = check_transition(city_mode(current), &req.mode, req.level.as_deref(), &req.reason)
                 .map_err(|e| {
-                    AppError::Conflict(format!("the city's mode changed since the proposal: {e}"))
+                    conflict(Refusal::ModeChanged {
+                        detail: e.to_string(),
+                    })
                 })?;
             Db::set_proposal_status(tx, id, "applied")?;
             Ok(ModeDecision::Apply(new_state(
@@ -333,9 +339,10 @@ pub async fn ack_screen(
     tokio::task::spawn_blocking(move || {
         let current = db.mode()?.epoch;
         if epoch > current {
-            return Err(AppError::Conflict(format!(
-                "epoch {epoch} does not exist yet (current {current})"
-            )));
+            return Err(AppError::Refused {
+                status: StatusCode::CONFLICT,
+                refusal: Refusal::EpochAhead { epoch, current },
+            });
         }
         let ack = ScreenAck {
             screen: name,

@@ -29,7 +29,10 @@ use crate::Published;
 
 /// The PostgreSQL schema: (version, SQL), append only; the same tables and columns as the SQLite one
 /// (`crate::db::MIGRATIONS`).
-pub const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+pub const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../migrations/postgres/0002_push_refusal.sql")),
+];
 
 /// Advisory lock keys (arbitrary, fixed): the write lock every replica's write transaction takes, and the
 /// migration lock.

@@ -8,7 +8,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::Json;
 use citydeck_domain::{parse_new_incident, Action, FieldError, Permission};
-use citydeck_protocol::{Op, PushOp, PushRequest, PushResponse};
+use citydeck_protocol::{Op, PushOp, PushRequest, PushResponse, Refusal};
 use serde_json::Value;
 
 use crate::auth::Caller;
@@ -19,19 +19,22 @@ use crate::AppState;
 /// Ops per batch at most; a client with more sends several batches.
 pub const MAX_BATCH: usize = 1000;
 
-fn parse_op(raw: &Value) -> Result<Op, String> {
+fn parse_op(raw: &Value) -> Result<Op, Refusal> {
     let kind = raw
         .get("kind")
         .and_then(Value::as_str)
-        .ok_or("op.kind is required (create_incident, change_stage, add_note, acknowledge, assign)")?;
+        .ok_or_else(|| Refusal::BadOp {
+            detail: "op.kind is required (create_incident, change_stage, add_note, acknowledge, assign)"
+                .into(),
+        })?;
     if kind == "create_incident" {
-        let incident = parse_new_incident(raw).map_err(|e| format!("op.{e}"))?;
+        let incident = parse_new_incident(raw).map_err(|e| e.nested("op").refusal)?;
         let incident_id = match raw.get("incident_id") {
             None | Some(Value::Null) => None,
             Some(v) => Some(
                 v.as_str()
                     .and_then(|s| uuid::Uuid::parse_str(s).ok())
-                    .ok_or("op.incident_id must be a UUID")?,
+                    .ok_or_else(|| FieldError::wrong_type("op.incident_id", "uuid").refusal)?,
             ),
         };
         return Ok(Op::CreateIncident {
@@ -39,7 +42,9 @@ fn parse_op(raw: &Value) -> Result<Op, String> {
             incident,
         });
     }
-    serde_json::from_value::<Op>(raw.clone()).map_err(|e| format!("op ({kind}): {e}"))
+    serde_json::from_value::<Op>(raw.clone()).map_err(|e| Refusal::BadOp {
+        detail: format!("op ({kind}): {e}"),
+    })
 }
 
 /// Parses the batch: envelope errors refuse it whole; op-body errors become rejected items.
@@ -76,7 +81,9 @@ pub fn parse_batch(raw: &Value) -> Result<(uuid::Uuid, Vec<PushItem>), AppError>
             None => PushItem::Bad {
                 op_id,
                 client_seq,
-                reason: "op is required: an object with a kind".into(),
+                refusal: Refusal::BadOp {
+                    detail: "op is required: an object with a kind".into(),
+                },
             },
             Some(op) => match parse_op(op) {
                 Ok(op) => PushItem::Op(PushOp {
@@ -84,10 +91,10 @@ pub fn parse_batch(raw: &Value) -> Result<(uuid::Uuid, Vec<PushItem>), AppError>
                     client_seq,
                     op,
                 }),
-                Err(reason) => PushItem::Bad {
+                Err(refusal) => PushItem::Bad {
                     op_id,
                     client_seq,
-                    reason,
+                    refusal,
                 },
             },
         };
@@ -98,7 +105,7 @@ pub fn parse_batch(raw: &Value) -> Result<(uuid::Uuid, Vec<PushItem>), AppError>
 
 /// Apply a desktop's queued actions exactly once. Answers after the batch committed, one result per op in
 /// order: `applied` (with `server_seq`), `duplicate` (seen before; nothing applied again) or `rejected`
-/// (with `reason`).
+/// (with `reason`, and its `code` and `args`).
 #[utoipa::path(post, path = "/api/v1/push", security(("bearer" = [])), request_body = PushRequest,
     responses((status = 200, body = PushResponse), (status = 401, body = citydeck_protocol::ApiError),
               (status = 403, body = citydeck_protocol::ApiError), (status = 422, body = citydeck_protocol::ApiError)))]
@@ -126,7 +133,7 @@ pub async fn push(
                 if role.may(action) {
                     Ok(())
                 } else {
-                    Err(format!("role {} may not do this", role.as_str()))
+                    Err(Refusal::Forbidden { role })
                 }
             },
             |ev, json| {

@@ -126,10 +126,20 @@ async fn bad_requests_name_their_field_and_change_nothing(b: B) {
             "incident_ids",
         ),
     ];
-    for (body, field) in cases {
+    let codes = [
+        "reason_required",
+        "field_required",
+        "field_unknown",
+        "field_unknown",
+        "level_required",
+        "already_in_mode",
+        "invalid_field",
+    ];
+    for ((body, field), code) in cases.into_iter().zip(codes) {
         let (status, err) = t.post(&cmd, "/api/v1/mode", body.clone()).await;
         assert_eq!(status, 422, "{body}");
         assert_eq!(err["field"], field, "{body}");
+        assert_eq!(err["code"], code, "{body}: {err}");
     }
     let (_, m) = t.get(&cmd, "/api/v1/mode").await;
     assert_eq!(m["epoch"], 0);
@@ -143,11 +153,16 @@ async fn level_one_needs_a_second_commander(b: B) {
     let (_, m) = t.get(&c1, "/api/v1/mode").await;
     assert_eq!(m["mode"], "peacetime", "not applied before confirmation");
     // the proposer cannot confirm their own proposal; an operator cannot confirm at all
-    let (status, _) = t
+    let (status, err) = t
         .post(&c1, "/api/v1/mode/confirm", json!({"proposal_id": id}))
         .await;
     assert_eq!(status, 403);
-    let (status, _) = t
+    assert_eq!(
+        (err["error"].as_str(), err["code"].as_str()),
+        (Some("forbidden"), Some("own_proposal")),
+        "{err}"
+    );
+    let (status, err) = t
         .post(
             &t.token("operator").await,
             "/api/v1/mode/confirm",
@@ -155,6 +170,10 @@ async fn level_one_needs_a_second_commander(b: B) {
         )
         .await;
     assert_eq!(status, 403);
+    assert_eq!(
+        (err["code"].as_str(), err["args"]["role"].as_str()),
+        (Some("forbidden"), Some("operator"))
+    );
     // every screen can see what waits for confirmation (a leader too), and the log says so
     let (status, pending) = t.get(&t.token("leader").await, "/api/v1/mode/proposals").await;
     assert_eq!(status, 200);
@@ -189,10 +208,12 @@ async fn level_one_needs_a_second_commander(b: B) {
     let (_, pending) = t.get(&c1, "/api/v1/mode/proposals").await;
     assert_eq!(pending, json!([]), "an applied proposal no longer waits");
     // used up
-    let (status, _) = t
+    let (status, err) = t
         .post(&c2, "/api/v1/mode/confirm", json!({"proposal_id": id}))
         .await;
     assert_eq!(status, 409);
+    assert_eq!(err["code"], "proposal_settled", "{err}");
+    assert_eq!(err["args"]["status"], "applied", "{err}");
     let (status, _) = t
         .post(
             &c2,
@@ -228,6 +249,8 @@ async fn an_expired_proposal_cannot_be_confirmed(b: B) {
         )
         .await;
     assert_eq!(status, 409, "{err}");
+    assert_eq!(err["code"], "proposal_expired", "{err}");
+    assert_eq!(err["args"]["id"], p["proposal_id"], "{err}");
     let (_, m) = t.get(&c1, "/api/v1/mode").await;
     assert_eq!(m["epoch"], 0);
 }
@@ -255,6 +278,7 @@ async fn a_proposal_overtaken_by_another_switch_is_refused(b: B) {
         )
         .await;
     assert_eq!(status, 409, "already at level I: {err}");
+    assert_eq!(err["code"], "mode_changed", "{err}");
 }
 
 async fn next_mode_epoch(ws: &mut Ws) -> u64 {

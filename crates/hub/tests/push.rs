@@ -176,6 +176,21 @@ async fn a_bad_op_is_rejected_with_its_reason_and_the_good_ones_still_apply(b: B
     assert!(reason(2).contains("grade"), "names the field: {}", reason(2));
     assert!(reason(3).contains("not allowed"), "{}", reason(3));
     assert!(reason(4).contains("unknown incident"), "{}", reason(4));
+    // each refusal also comes as a stable code with its arguments, beside the words
+    let code = |i: usize| r["results"][i]["code"].as_str().unwrap_or("").to_string();
+    assert_eq!(
+        [code(1), code(2), code(3), code(4)],
+        ["bad_op", "field_unknown", "invalid_transition", "not_found"],
+        "{r}"
+    );
+    assert_eq!(r["results"][2]["args"]["field"], "op.grade", "{r}");
+    assert_eq!(
+        r["results"][3]["args"],
+        json!({"from": "collected", "to": "feedback"}),
+        "{r}"
+    );
+    assert_eq!(r["results"][4]["args"]["id"], json!(uuid(999)), "{r}");
+    assert_eq!(r["results"][0].get("code"), None, "an applied op has no code");
     // a rejection is final: retried, it is a duplicate that repeats the reason
     let (_, r2) = push(
         &t,
@@ -193,6 +208,11 @@ async fn a_bad_op_is_rejected_with_its_reason_and_the_good_ones_still_apply(b: B
         .as_str()
         .unwrap()
         .contains("not allowed"));
+    assert_eq!(
+        r2["results"][0]["code"], "invalid_transition",
+        "the duplicate repeats the code"
+    );
+    assert_eq!(r2["results"][0]["args"], r["results"][3]["args"]);
     // a client_seq already used by another op is refused and does not take the op's place
     let (_, r3) = push(
         &t,
@@ -207,6 +227,8 @@ async fn a_bad_op_is_rejected_with_its_reason_and_the_good_ones_still_apply(b: B
         .as_str()
         .unwrap()
         .contains("client_seq 1"));
+    assert_eq!(r3["results"][0]["code"], "client_seq_taken");
+    assert_eq!(r3["results"][0]["args"]["client_seq"], 1);
 }
 
 async fn a_malformed_batch_is_a_422_naming_the_field_and_applies_nothing(b: B) {

@@ -23,7 +23,8 @@
 //!   of `area` — west, south, east, north, or null for the whole basemap — and the map assets) into the data
 //!   dir's `field-bundle/` folder, for a desktop that will work with no network
 //!
-//! A command that fails rejects with a human-readable message (the hub's own message when it refused).
+//! A command that fails rejects with a [`CommandError`] `{code, message, args}`: a stable refusal code the UI
+//! translates (the hub's own code when it refused), the English words and the code's arguments.
 //!
 //! Events (emitted by the shell, `window.__TAURI__.event.listen(name, cb)`):
 //! - [`EVENT_COCKPIT_CHANGED`]: the cache or the connection changed; the payload is a [`ChangeHint`]. The UI
@@ -271,6 +272,45 @@ pub struct OutboxEntry {
     pub reason: Option<String>,
     pub conflict: bool,
     pub server_seq: Option<crate::ServerSeq>,
+    /// The refusal's code (see [`crate::Refusal`]); None for actions rejected before codes existed (then
+    /// `reason` is shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<serde_json::Value>,
+}
+
+impl OutboxEntry {
+    /// The coded refusal, when there is one this build knows.
+    pub fn refusal(&self) -> Option<crate::Refusal> {
+        crate::Refusal::from_parts(self.code.as_deref()?, self.args.as_ref())
+    }
+}
+
+/// How a command fails: `{code, message, args}`. The UI shows the translated code ([`crate::Refusal`]);
+/// `message` is the English words (logs, and the fallback for a code the UI does not know).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct CommandError {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<serde_json::Value>,
+}
+
+impl CommandError {
+    pub fn refusal(&self) -> Option<crate::Refusal> {
+        crate::Refusal::from_parts(&self.code, self.args.as_ref())
+    }
+}
+
+impl From<crate::Refusal> for CommandError {
+    fn from(r: crate::Refusal) -> Self {
+        CommandError {
+            code: r.code(),
+            message: r.message(),
+            args: r.args(),
+        }
+    }
 }
 
 /// Counts for the outbox badge.

@@ -12,6 +12,9 @@ use uuid::Uuid;
 
 pub mod demo;
 pub mod ipc;
+pub mod refusal;
+
+pub use refusal::Refusal;
 
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
@@ -279,13 +282,42 @@ pub enum PushStatus {
 pub struct PushResult {
     pub op_id: Uuid,
     pub status: PushStatus,
+    /// Why it was rejected, in English (older clients show it as it is).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Why it was rejected, as a stable [`Refusal`] code (`stale_stage`, `invalid_transition`, `not_found`,
+    /// `forbidden`, …) the UI translates; absent from older hubs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The code's arguments (e.g. `{"current": "handling", "seen": "assigned"}`), when it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub args: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_seq: Option<ServerSeq>,
     /// For a duplicate: what the first push of this op did (`applied` or `rejected`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_status: Option<PushStatus>,
+}
+
+impl PushResult {
+    /// A rejection for `refusal`: its English words as `reason`, its code and arguments.
+    pub fn rejected(op_id: Uuid, refusal: &Refusal) -> PushResult {
+        PushResult {
+            op_id,
+            status: PushStatus::Rejected,
+            reason: Some(refusal.message()),
+            code: Some(refusal.code()),
+            args: refusal.args(),
+            server_seq: None,
+            first_status: None,
+        }
+    }
+
+    /// The coded refusal, when the hub sent a code this build knows.
+    pub fn refusal(&self) -> Option<Refusal> {
+        Refusal::from_parts(self.code.as_deref()?, self.args.as_ref())
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -539,16 +571,31 @@ pub struct LoginResponse {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Every error the hub returns: `{"error": "<code>", "message": "...", "field": "..."}`.
+/// Every error the hub returns: `{"error": "<kind>", "message": "...", "field": "...", "code": "...", "args": {...}}`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ApiError {
-    /// Stable machine-readable code: `invalid_field`, `bad_json`, `unauthorized`, `forbidden`, `not_found`, ...
+    /// Stable machine-readable kind: `invalid_field`, `bad_json`, `unauthorized`, `forbidden`, `not_found`, ...
     pub error: String,
     pub message: String,
     /// The request field at fault, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The refusal as a stable [`Refusal`] code (finer than `error`: `reason_required`, `own_proposal`, …);
+    /// absent from older hubs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The code's arguments, when it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub args: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    /// The coded refusal, when the hub sent a code this build knows.
+    pub fn refusal(&self) -> Option<Refusal> {
+        Refusal::from_parts(self.code.as_deref()?, self.args.as_ref())
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

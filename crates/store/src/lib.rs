@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (4, include_str!("../migrations/0004_feed_order.sql")),
     (5, include_str!("../migrations/0005_team_jobs.sql")),
     (6, include_str!("../migrations/0006_summary_counts.sql")),
+    (7, include_str!("../migrations/0007_refusal_codes.sql")),
 ];
 
 pub fn latest_version() -> u32 {

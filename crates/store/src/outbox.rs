@@ -22,6 +22,8 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         r.get(5)?,
         r.get(6)?,
         r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
     ))
 }
 
@@ -34,6 +36,8 @@ type Row = (
     Option<String>,
     bool,
     Option<u64>,
+    Option<String>,
+    Option<String>,
 );
 
 fn state_str(s: OutboxState) -> &'static str {
@@ -56,7 +60,7 @@ fn parse_state(s: &str) -> Result<OutboxState> {
 }
 
 fn parse_entry(row: Row) -> Result<OutboxEntry> {
-    let (client_seq, op_id, op, created_at, state, reason, conflict, server_seq) = row;
+    let (client_seq, op_id, op, created_at, state, reason, conflict, server_seq, code, args) = row;
     Ok(OutboxEntry {
         client_seq,
         op_id: Uuid::parse_str(&op_id).map_err(|e| StoreError::Corrupt(format!("op_id: {e}")))?,
@@ -66,10 +70,13 @@ fn parse_entry(row: Row) -> Result<OutboxEntry> {
         reason,
         conflict,
         server_seq,
+        code,
+        // Arguments that do not parse are dropped: the reason is shown instead of the code.
+        args: args.and_then(|a| serde_json::from_str(&a).ok()),
     })
 }
 
-const COLUMNS: &str = "client_seq, op_id, op, created_at, state, reason, conflict, server_seq";
+const COLUMNS: &str = "client_seq, op_id, op, created_at, state, reason, conflict, server_seq, code, args";
 
 impl Cache {
     /// This desktop's identity towards the hub (created with the cache file, never changes).
@@ -156,7 +163,8 @@ impl Cache {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut update = tx.prepare_cached(
-                "UPDATE outbox SET state = ?2, reason = ?3, conflict = ?4, server_seq = ?5, settled_at = ?6
+                "UPDATE outbox SET state = ?2, reason = ?3, conflict = ?4, server_seq = ?5, settled_at = ?6,
+                 code = ?7, args = ?8
              WHERE op_id = ?1 AND state = 'pending'",
             )?;
             for r in results {
@@ -166,15 +174,22 @@ impl Cache {
                     }
                     (PushStatus::Rejected, _) | (PushStatus::Duplicate, Some(_)) => OutboxState::Rejected,
                 };
+                // A conflict by its code; from a hub without codes, by its words.
                 let conflict = outcome == OutboxState::Rejected
-                    && r.reason.as_deref().is_some_and(|m| m.starts_with("conflict"));
+                    && match r.refusal() {
+                        Some(refusal) => refusal.is_conflict(),
+                        None => r.reason.as_deref().is_some_and(|m| m.starts_with("conflict")),
+                    };
+                let rejected = outcome == OutboxState::Rejected;
                 update.execute(params![
                     r.op_id.to_string(),
                     state_str(outcome),
                     r.reason,
                     conflict,
                     r.server_seq,
-                    ts(now)
+                    ts(now),
+                    r.code.as_ref().filter(|_| rejected),
+                    r.args.as_ref().filter(|_| rejected).map(|a| a.to_string()),
                 ])?;
             }
         }

@@ -478,6 +478,8 @@ fn the_outbox_queues_in_order_and_settles_each_answer() {
         op_id: ids[i].0,
         status,
         reason: reason.map(String::from),
+        code: None,
+        args: None,
         server_seq: (status == PushStatus::Applied).then_some(7),
         first_status: first,
     };
@@ -526,6 +528,89 @@ fn the_outbox_queues_in_order_and_settles_each_answer() {
         "an applied action cannot be dropped"
     );
     assert_eq!(c.outbox_counts().unwrap().rejected, 1);
+}
+
+#[test]
+fn a_coded_rejection_keeps_its_code_and_arguments_and_a_conflict_is_known_by_its_code() {
+    use citydeck_protocol::{PushResult, PushStatus, Refusal};
+    let mut c = Cache::open_in_memory().unwrap();
+    let ids: Vec<_> = (1..=3)
+        .map(|n| c.enqueue(&note_op(n), now()).unwrap().0)
+        .collect();
+    let stale = Refusal::StaleStage {
+        current: Stage::Handling,
+        seen: Stage::Assigned,
+    };
+    let closed = Refusal::IncidentClosed;
+    // A hub without codes: the words alone.
+    let old = PushResult {
+        op_id: ids[2],
+        status: PushStatus::Rejected,
+        reason: Some("conflict: the incident is now at stage closed".into()),
+        code: None,
+        args: None,
+        server_seq: None,
+        first_status: None,
+    };
+    c.settle(
+        &[
+            PushResult::rejected(ids[0], &stale),
+            PushResult::rejected(ids[1], &closed),
+            old,
+        ],
+        now(),
+    )
+    .unwrap();
+    let open = c.outbox_open(10).unwrap();
+    assert_eq!(open[0].code.as_deref(), Some("stale_stage"));
+    assert_eq!(open[0].refusal(), Some(stale.clone()));
+    assert_eq!(
+        open[0].reason.as_deref(),
+        Some(stale.message().as_str()),
+        "the words stay beside the code"
+    );
+    assert!(open[0].conflict);
+    assert_eq!(open[1].refusal(), Some(closed));
+    assert!(
+        !open[1].conflict,
+        "a closed incident is refused, not offered for re-apply"
+    );
+    assert_eq!(open[2].code, None);
+    assert_eq!(open[2].refusal(), None);
+    assert!(
+        open[2].conflict,
+        "an old hub's conflict is still known by its words"
+    );
+}
+
+#[test]
+fn outbox_rows_from_before_codes_read_with_no_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sqlite");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        let tx = conn.transaction().unwrap();
+        for (v, sql) in &MIGRATIONS[..6] {
+            tx.execute_batch(sql).unwrap();
+            tx.pragma_update(None, "user_version", v).unwrap();
+        }
+        tx.execute(
+            "INSERT INTO outbox (client_seq, op_id, op, created_at, state, reason, conflict)
+             VALUES (1, ?1, ?2, '2026-01-01T00:00:00.000000Z', 'rejected', 'unknown incident x', 0)",
+            params![
+                uuid::Uuid::now_v7().to_string(),
+                serde_json::to_string(&note_op(1)).unwrap()
+            ],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let c = Cache::open(&path).unwrap();
+    assert_eq!(c.schema_version().unwrap(), latest_version());
+    let open = c.outbox_open(10).unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].reason.as_deref(), Some("unknown incident x"));
+    assert_eq!((open[0].code.as_deref(), open[0].args.as_ref()), (None, None));
 }
 
 #[test]

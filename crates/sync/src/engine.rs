@@ -212,6 +212,8 @@ impl Ctx {
                                 op_id: o.op_id,
                                 status: citydeck_protocol::PushStatus::Rejected,
                                 reason: Some(body.message.clone()),
+                                code: body.code.clone(),
+                                args: body.args.clone(),
                                 server_seq: None,
                                 first_status: None,
                             })
@@ -383,11 +385,13 @@ impl Ctx {
                 tokio_tungstenite::tungstenite::Error::Http(resp) if resp.status() == 401 => {
                     SyncError::Client(ClientError::Api {
                         status: 401,
-                        body: citydeck_protocol::ApiError {
+                        body: Box::new(citydeck_protocol::ApiError {
                             error: "unauthorized".into(),
                             message: "stream refused the token".into(),
                             field: None,
-                        },
+                            code: Some("unauthorized".into()),
+                            args: None,
+                        }),
                     })
                 }
                 other => SyncError::Stream(other.to_string()),

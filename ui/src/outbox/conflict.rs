@@ -33,7 +33,7 @@ pub fn ConflictCard(c: Conflict) -> impl IntoView {
             }
         }
     };
-    let reason = entry.reason.clone().unwrap_or_default();
+    let refused = entry.clone();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let reapply = move |_| {
@@ -47,7 +47,7 @@ pub fn ConflictCard(c: Conflict) -> impl IntoView {
             busy.set(false);
             match r {
                 Ok(e) => state.remember_submitted(e),
-                Err(e) => error.set(Some(e.message().to_string())),
+                Err(e) => error.set(Some(crate::reasons::ipc_error(lang.get_untracked(), &e))),
             }
         });
     };
@@ -62,7 +62,7 @@ pub fn ConflictCard(c: Conflict) -> impl IntoView {
             busy.set(false);
             match r {
                 Ok(_) => state.request_refresh(),
-                Err(e) => error.set(Some(e.message().to_string())),
+                Err(e) => error.set(Some(crate::reasons::ipc_error(lang.get_untracked(), &e))),
             }
         });
     };
@@ -142,7 +142,7 @@ pub fn ConflictCard(c: Conflict) -> impl IntoView {
                         }}
                     </div>
                     <div class="cf-reason">
-                        {move || crate::reasons::hub_reason(lang.get(), &reason)}
+                        {move || crate::reasons::entry_reason(lang.get(), &refused).unwrap_or_default()}
                     </div>
                 </div>
                 <div class="cf-side cf-hub">

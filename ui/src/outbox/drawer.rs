@@ -145,7 +145,7 @@ fn OutboxRow(e: OutboxEntry) -> impl IntoView {
     let target = subject(&e.op);
     let op_id = e.op_id;
     let st = e.state;
-    let reason = e.reason.clone();
+    let refused = e.clone();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let drop = move |_| {
@@ -158,7 +158,7 @@ fn OutboxRow(e: OutboxEntry) -> impl IntoView {
             busy.set(false);
             match r {
                 Ok(_) => state.request_refresh(),
-                Err(e) => error.set(Some(e.message().to_string())),
+                Err(e) => error.set(Some(crate::reasons::ipc_error(lang.get_untracked(), &e))),
             }
         });
     };
@@ -190,8 +190,8 @@ fn OutboxRow(e: OutboxEntry) -> impl IntoView {
                     view! {
                         <div class="or-reason">
                             {
-                                let r = reason.clone().unwrap_or_default();
-                                move || crate::reasons::hub_reason(lang.get(), &r)
+                                let r = refused.clone();
+                                move || crate::reasons::entry_reason(lang.get(), &r).unwrap_or_default()
                             }
                         </div>
                         <button

@@ -41,7 +41,7 @@ pub fn submit(
                 done(&entry);
                 state.remember_submitted(entry);
             }
-            Err(e) => error.set(Some(e.message().to_string())),
+            Err(e) => error.set(Some(crate::reasons::ipc_error(state.lang.get_untracked(), &e))),
         }
     });
 }

@@ -15,7 +15,7 @@ pub enum PushItem {
     Bad {
         op_id: uuid::Uuid,
         client_seq: u64,
-        reason: String,
+        refusal: citydeck_protocol::Refusal,
     },
 }
 
@@ -42,7 +42,7 @@ impl Db {
         client_id: uuid::Uuid,
         actor: &str,
         items: Vec<PushItem>,
-        may: impl Fn(&citydeck_protocol::Op) -> Result<(), String>,
+        may: impl Fn(&citydeck_protocol::Op) -> Result<(), citydeck_protocol::Refusal>,
         publish: impl Fn(&Event, &str),
     ) -> DbResult<Vec<citydeck_protocol::PushResult>> {
         let (results, _) = self.write(
@@ -62,9 +62,9 @@ fn push_in(
     client_id: uuid::Uuid,
     actor: &str,
     items: Vec<PushItem>,
-    may: impl Fn(&citydeck_protocol::Op) -> Result<(), String>,
+    may: impl Fn(&citydeck_protocol::Op) -> Result<(), citydeck_protocol::Refusal>,
 ) -> DbResult<PushWrite> {
-    use citydeck_protocol::{Op, PushResult, PushStatus};
+    use citydeck_protocol::{Op, PushResult, PushStatus, Refusal};
     let now = Utc::now();
     let client = client_id.to_string();
     let mut results = Vec::with_capacity(items.len());
@@ -74,9 +74,10 @@ fn push_in(
         let op = op_id.to_string();
         // One look-up (two index probes): this op seen before, or its client_seq taken by another op.
         let known = tx.rows(
-            "SELECT op_id, status, reason, server_seq FROM client_ops WHERE client_id = ?1 AND op_id = ?2
+            "SELECT op_id, status, reason, server_seq, refusal FROM client_ops WHERE client_id = ?1 AND op_id = ?2
              UNION ALL
-             SELECT op_id, status, reason, server_seq FROM client_ops WHERE client_id = ?1 AND client_seq = ?3",
+             SELECT op_id, status, reason, server_seq, refusal FROM client_ops
+             WHERE client_id = ?1 AND client_seq = ?3",
             p![&client, &op, client_seq],
         )?;
         let mut other = None;
@@ -92,10 +93,17 @@ fn push_in(
         // Seen before: repeat the first outcome, apply nothing.
         if let Some(mut r) = seen {
             let status = r.text(1)?;
+            // The first answer's refusal (none for an op answered before codes were recorded).
+            let refusal: Option<Refusal> = r
+                .opt_text(4)?
+                .and_then(|j| serde_json::from_str(&j).ok())
+                .filter(|r| *r != Refusal::Unknown);
             results.push(PushResult {
                 op_id,
                 status: PushStatus::Duplicate,
                 reason: r.opt_text(2)?,
+                code: refusal.as_ref().map(Refusal::code),
+                args: refusal.as_ref().and_then(Refusal::args),
                 server_seq: r.opt_uint(3)?,
                 first_status: Some(if status == "applied" {
                     PushStatus::Applied
@@ -107,17 +115,18 @@ fn push_in(
         }
         if let Some(other) = other {
             // Not recorded: the seq belongs to the other op.
-            results.push(PushResult {
+            let other = uuid::Uuid::parse_str(&other).unwrap_or_default();
+            results.push(PushResult::rejected(
                 op_id,
-                status: PushStatus::Rejected,
-                reason: Some(format!("client_seq {client_seq} is already used by op {other}")),
-                server_seq: None,
-                first_status: None,
-            });
+                &Refusal::ClientSeqTaken {
+                    client_seq,
+                    op_id: other,
+                },
+            ));
             continue;
         }
-        let outcome: Result<Option<(Event, String)>, String> = match item {
-            PushItem::Bad { reason, .. } => Err(reason),
+        let outcome: Result<Option<(Event, String)>, Refusal> = match item {
+            PushItem::Bad { refusal, .. } => Err(refusal),
             PushItem::Op(p) => match may(&p.op) {
                 Err(e) => Err(e),
                 Ok(()) => match p.op {
@@ -132,23 +141,20 @@ fn push_in(
                             None => false,
                         };
                         if clash {
-                            Err("an incident with this id exists already".to_string())
+                            Err(Refusal::IncidentExists)
                         } else {
                             match insert_incident(tx, actor, incident, incident_id)? {
                                 Ok(ev) => Ok(Some(ev)),
-                                Err(existing) => Err(format!(
-                                    "duplicate of incident {} (same source and external_id)",
-                                    existing.id
-                                )),
+                                Err(existing) => Err(Refusal::DuplicateIncident { id: existing.id }),
                             }
                         }
                     }
                     ref op => {
                         let id = citydeck_domain::ops::target(op).unwrap_or_default();
                         match read_incident(tx, id)? {
-                            None => Err(format!("unknown incident {id}")),
+                            None => Err(Refusal::NotFound { id: Some(id) }),
                             Some(mut inc) => match citydeck_domain::apply_update(&mut inc, op, actor, now) {
-                                Err(r) => Err(r.message),
+                                Err(r) => Err(r.refusal),
                                 Ok(false) => Ok(None),
                                 Ok(true) => Ok(Some(write_update(tx, actor, inc)?)),
                             },
@@ -157,7 +163,7 @@ fn push_in(
                 },
             },
         };
-        let (status, reason, server_seq) = match outcome {
+        let (status, refusal, server_seq) = match outcome {
             Ok(Some((event, json))) => {
                 let seq = event.server_seq;
                 events.push((event, json));
@@ -165,11 +171,15 @@ fn push_in(
             }
             // Applied, nothing to change (e.g. acknowledged twice): no event.
             Ok(None) => (PushStatus::Applied, None, None),
-            Err(reason) => (PushStatus::Rejected, Some(reason), None),
+            Err(refusal) => (PushStatus::Rejected, Some(refusal), None),
         };
+        let reason = refusal.as_ref().map(Refusal::message);
+        let refusal_json = refusal
+            .as_ref()
+            .map(|r| serde_json::to_string(r).unwrap_or_default());
         tx.exec(
-            "INSERT INTO client_ops (client_id, op_id, client_seq, status, reason, server_seq, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO client_ops (client_id, op_id, client_seq, status, reason, server_seq, at, refusal)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             p![
                 &client,
                 &op,
@@ -181,13 +191,16 @@ fn push_in(
                 },
                 reason.as_ref(),
                 server_seq,
-                &ts(now)
+                &ts(now),
+                refusal_json.as_ref()
             ],
         )?;
         results.push(PushResult {
             op_id,
             status,
             reason,
+            code: refusal.as_ref().map(Refusal::code),
+            args: refusal.as_ref().and_then(Refusal::args),
             server_seq,
             first_status: None,
         });
