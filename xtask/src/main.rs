@@ -5,6 +5,9 @@
 //! - `data`   fetch the demo city's real data into data/cache (pinned, sha256-checked), and build the offline
 //!   basemap, glyphs and districts of the map from it
 //! - `basemap --pbf <file.osm.pbf> --out <file.mbtiles>` build vector tiles (OpenMapTiles schema, z0–14)
+//! - `city --pbf <file.osm.pbf> --out <dir> --district-level N [--street-level M] [--id ID]` a city from any
+//!   OSM extract: `<dir>/areas.geojson` and `<dir>/<id>.toml` (the `citydeck-city` binary of `citydeck-sim`),
+//!   then `<dir>/basemap.mbtiles` (as `basemap`)
 //! - `ui`     build the Leptos cockpit to ui/dist (wasm32 + wasm-bindgen), as shipped: without the map probe
 //! - `demo`   all of the above, then open the cockpit with an embedded hub and the simulator
 //! - `screenshots` open the cockpit (embedded hub + simulator) on virtual screens of 1920×1080 and 3840×2160
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         "setup" => setup(),
         "data" => data::ensure(&root()).map(|_| ()),
         "basemap" => basemap::task(&args[1..]),
+        "city" => city(&args[1..]),
         "ui" => build_ui(Ui::Shipped),
         "demo" => demo(),
         "test" => test(),
@@ -67,7 +71,7 @@ fn main() -> ExitCode {
         "screenshots" => screenshots(),
         "bench" => bench(args.get(1).map(String::as_str)),
         _ => {
-            eprintln!("usage: cargo xtask <setup|data|basemap --pbf X --out Y|ui|demo|screenshots|test|layering|bench sync|bench map>");
+            eprintln!("usage: cargo xtask <setup|data|basemap --pbf X --out Y|city --pbf X --out DIR --district-level N [--street-level M]|ui|demo|screenshots|test|layering|bench sync|bench map>");
             return ExitCode::from(if task == "help" { 0 } else { 2 });
         }
     };
@@ -142,6 +146,42 @@ fn locked_version(package: &str) -> Result<String> {
         + needle.len();
     let end = lock[start..].find('"').context("malformed Cargo.lock")?;
     Ok(lock[start..start + end].to_string())
+}
+
+/// `cargo xtask city …`: the areas and city file (`citydeck-city`, which names on stderr what it leaves out and
+/// fails when no district closes), then the basemap of the extract.
+fn city(args: &[String]) -> Result<()> {
+    let mut pbf = None;
+    let mut out = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--pbf" => pbf = it.next().map(PathBuf::from),
+            "--out" => out = it.next().map(PathBuf::from),
+            _ => {}
+        }
+    }
+    let (Some(pbf), Some(out)) = (pbf, out) else {
+        bail!("usage: cargo xtask city --pbf <file.osm.pbf> --out <dir> --district-level N [--street-level M] [--id ID]");
+    };
+    // paths as the caller gave them, relative to where cargo xtask was started (not the repo root)
+    let status = cargo()
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "citydeck-sim",
+            "--bin",
+            "citydeck-city",
+            "--",
+        ])
+        .args(args)
+        .status()
+        .context("cannot run cargo run -p citydeck-sim --bin citydeck-city")?;
+    if !status.success() {
+        bail!("citydeck-city failed ({status})");
+    }
+    basemap::build(&pbf, &out.join("basemap.mbtiles"))
 }
 
 fn setup() -> Result<()> {

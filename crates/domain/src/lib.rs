@@ -1,6 +1,7 @@
 //! Pure domain rules of citydeck. No I/O, no clocks, no randomness: every function here is a deterministic
 //! function of its arguments, so the hub enforces exactly what the tests prove.
 
+pub mod areas;
 pub mod incident;
 pub mod mode;
 pub mod ops;

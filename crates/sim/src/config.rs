@@ -79,6 +79,10 @@ pub struct DataFiles {
     /// A USGS GeoJSON earthquake feed to replay among the city's own incidents. Optional.
     #[serde(default)]
     pub earthquakes: Option<PathBuf>,
+    /// The city's administrative areas (`areas.geojson` written by `cargo xtask city`: districts and streets).
+    /// Optional: a city without it has no official areas.
+    #[serde(default)]
+    pub areas: Option<PathBuf>,
 }
 
 /// Simulator defaults for this city (the command line may override rate and seed).
@@ -279,6 +283,7 @@ osm_pbf = "t.osm.pbf"
         assert_eq!(c.name.zh, "测试村");
         assert_eq!(c.sim, SimSettings::default());
         assert_eq!(c.data.earthquakes, None);
+        assert_eq!(c.data.areas, None, "a city file without areas still loads");
         assert_eq!(c.zoom, 13.0);
     }
 

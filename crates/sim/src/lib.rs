@@ -5,6 +5,7 @@
 //! *Helsinki* is a data file (`data/city/helsinki.toml`); the data files themselves are fetched from package
 //! registries by `cargo xtask data` into `data/cache/`.
 //!
+//! - [`areas`]: a city's administrative areas (districts, streets) from the boundary relations of a `.osm.pbf`.
 //! - [`config`]: the city file ([`CityConfig`]).
 //! - [`places`]: named places from a `.osm.pbf` ([`load_places`]).
 //! - [`generator`]: seeded operator-style incidents at those places ([`Generator`]).
@@ -12,6 +13,7 @@
 //! - [`runner`]: both streams interleaved and paced into an [`IncidentSink`] ([`run`]).
 //! - [`teams`]: the duty dispatcher that moves the demo's incidents round the closed loop.
 
+pub mod areas;
 pub mod config;
 pub mod generator;
 pub mod places;

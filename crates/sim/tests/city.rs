@@ -1,0 +1,302 @@
+//! `citydeck-city` (what `cargo xtask city` runs before the basemap) on real extracts fetched by
+//! `cargo xtask data`: Liechtenstein, whose boundaries close at three levels; the same cut by a bounding box
+//! (`osmium extract --strategy simple`), whose cut boundaries must be named and left out; and central Helsinki,
+//! where no district boundary closes. A missing extract fails the test, naming the command that fetches it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use citydeck_domain::areas::{Area, Pt};
+use citydeck_sim::CityConfig;
+use serde_json::Value;
+
+fn cache_file(name: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/cache")
+        .join(name);
+    assert!(
+        p.is_file(),
+        "{} is missing: run `cargo xtask data` first",
+        p.display()
+    );
+    p
+}
+
+/// Runs `citydeck-city`; returns (exit code, stdout, stderr).
+fn city(pbf: &Path, out: &Path, levels: &[&str]) -> (Option<i32>, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_citydeck-city"))
+        .arg("--pbf")
+        .arg(pbf)
+        .arg("--out")
+        .arg(out)
+        .args(levels)
+        .output()
+        .expect("cannot run citydeck-city");
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn ring(v: &Value) -> Vec<Pt> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+        .collect()
+}
+
+/// A feature's MultiPolygon back as an area.
+fn area(f: &Value) -> Area {
+    assert_eq!(f["geometry"]["type"], "MultiPolygon");
+    let mut outers = Vec::new();
+    let mut inners = Vec::new();
+    for poly in f["geometry"]["coordinates"].as_array().unwrap() {
+        let rings = poly.as_array().unwrap();
+        outers.push(ring(&rings[0]));
+        inners.extend(rings[1..].iter().map(ring));
+    }
+    Area::from_rings(outers, inners)
+}
+
+/// Points of a grid over `a`'s bounding box that lie in `a`.
+fn samples(a: &Area, n: usize) -> Vec<Pt> {
+    let b = a.bbox().unwrap();
+    let mut pts = Vec::new();
+    for i in 0..n {
+        for j in 0..n {
+            let p = (
+                b[0] + (b[2] - b[0]) * (i as f64 + 0.5) / n as f64,
+                b[1] + (b[3] - b[1]) * (j as f64 + 0.5) / n as f64,
+            );
+            if a.contains(p) {
+                pts.push(p);
+            }
+        }
+    }
+    pts
+}
+
+fn prop<'a>(f: &'a Value, k: &str) -> &'a str {
+    f["properties"][k].as_str().unwrap_or("")
+}
+
+#[test]
+fn liechtenstein_has_two_wahlkreise_holding_eleven_gemeinden_that_cover_them() {
+    let pbf = cache_file("liechtenstein-2013-08-03.osm.pbf");
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = city(
+        &pbf,
+        out.path(),
+        &["--district-level", "6", "--street-level", "8"],
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    // the neighbours' boundaries are cut off at the extract's edge: named on stderr, left out
+    for cut in [
+        "Bezirk Feldkirch",
+        "Wahlkreis Werdenberg",
+        "Buchs (SG)",
+        "Sevelen",
+    ] {
+        assert!(
+            stderr.contains("left out") && stderr.contains(cut),
+            "{cut}: {stderr}"
+        );
+    }
+
+    let gj: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("areas.geojson")).unwrap()).unwrap();
+    assert_eq!(gj["type"], "FeatureCollection");
+    let features = gj["features"].as_array().unwrap();
+    let districts: Vec<&Value> = features
+        .iter()
+        .filter(|f| prop(f, "level") == "district")
+        .collect();
+    let streets: Vec<&Value> = features.iter().filter(|f| prop(f, "level") == "street").collect();
+    assert_eq!(features.len(), districts.len() + streets.len());
+    let mut names: Vec<&str> = districts.iter().map(|f| prop(f, "name")).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Wahlkreis Oberland", "Wahlkreis Unterland"]);
+    let mut names: Vec<&str> = streets.iter().map(|f| prop(f, "name")).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "Balzers",
+            "Eschen",
+            "Gamprin",
+            "Mauren",
+            "Planken",
+            "Ruggell",
+            "Schaan",
+            "Schellenberg",
+            "Triesen",
+            "Triesenberg",
+            "Vaduz"
+        ]
+    );
+    for f in &districts {
+        assert!(f["properties"]["parent"].is_null(), "{f}");
+        assert!(prop(f, "id").starts_with("osm-r"), "{f}");
+    }
+    let unterland = districts
+        .iter()
+        .find(|f| prop(f, "name") == "Wahlkreis Unterland")
+        .unwrap();
+    for (gemeinde, wahlkreis) in [("Vaduz", "Wahlkreis Oberland"), ("Eschen", "Wahlkreis Unterland")] {
+        let g = streets.iter().find(|f| prop(f, "name") == gemeinde).unwrap();
+        let w = districts.iter().find(|f| prop(f, "name") == wahlkreis).unwrap();
+        assert_eq!(prop(g, "parent"), prop(w, "id"));
+    }
+    // several Gemeinden have detached parts, and Schaan and Planken have holes (Vaduz's exclaves)
+    let parts = |name: &str| {
+        let g = streets.iter().find(|f| prop(f, "name") == name).unwrap();
+        area(g).polygons.len()
+    };
+    assert!(parts("Vaduz") > 1 && parts("Balzers") > 1 && parts("Gamprin") > 1);
+    let schaan = area(streets.iter().find(|f| prop(f, "name") == "Schaan").unwrap());
+    assert!(schaan.polygons.iter().any(|p| !p.holes.is_empty()));
+    let vaduz = area(streets.iter().find(|f| prop(f, "name") == "Vaduz").unwrap());
+    // a point of Vaduz's part inside Schaan's hole is in Vaduz and not in Schaan
+    let hole = schaan.polygons.iter().flat_map(|p| &p.holes).next().unwrap();
+    let in_hole = Area::from_rings(vec![hole.clone()], vec![])
+        .interior_point()
+        .unwrap();
+    assert!(
+        !schaan.contains(in_hole) && vaduz.contains(in_hole),
+        "{in_hole:?}"
+    );
+    assert!(!area(unterland).contains(in_hole));
+
+    for d in &districts {
+        let da = area(d);
+        let children: Vec<Area> = streets
+            .iter()
+            .filter(|s| prop(s, "parent") == prop(d, "id"))
+            .map(|s| area(s))
+            .collect();
+        assert!(children.len() >= 5, "{}: {}", prop(d, "name"), children.len());
+        // every Gemeinde lies inside its Wahlkreis …
+        for c in &children {
+            let pts = samples(c, 30);
+            assert!(!pts.is_empty());
+            let outside: Vec<&Pt> = pts.iter().filter(|p| !da.contains(**p)).collect();
+            assert!(outside.is_empty(), "{}: {outside:?}", prop(d, "name"));
+        }
+        // … and together they cover it: every sample point of the Wahlkreis is in exactly one of them
+        let pts = samples(&da, 60);
+        assert!(pts.len() > 500, "{}", pts.len());
+        for p in &pts {
+            let n = children.iter().filter(|c| c.contains(*p)).count();
+            assert_eq!(n, 1, "{} at {p:?}", prop(d, "name"));
+        }
+    }
+
+    // the city file loads as the simulator reads it and points to the areas
+    let cfg = CityConfig::load(out.path().join("liechtenstein.toml")).unwrap();
+    assert_eq!(cfg.id, "liechtenstein");
+    assert_eq!(cfg.name.local, "Liechtenstein");
+    assert_eq!(cfg.data.osm_pbf, pbf.canonicalize().unwrap());
+    assert_eq!(
+        cfg.data.areas.as_deref(),
+        Some(out.path().canonicalize().unwrap().join("areas.geojson").as_path())
+    );
+    for f in &districts {
+        let b = area(f).bbox().unwrap();
+        assert!(cfg.bbox.contains(b[0], b[1]) && cfg.bbox.contains(b[2], b[3]));
+    }
+}
+
+#[test]
+fn a_cut_extract_names_its_broken_boundaries_and_keeps_the_closed_ones() {
+    let pbf = cache_file("liechtenstein-2013-08-03.osm.pbf");
+    let dir = tempfile::tempdir().unwrap();
+    // the northern half: the Unterland and its Gemeinden are whole, the Oberland is cut
+    let cut = dir.path().join("north.osm.pbf");
+    let o = Command::new("osmium")
+        .args([
+            "extract",
+            "--strategy",
+            "simple",
+            "--no-progress",
+            "-b",
+            "9.40,47.185,9.70,47.30",
+            "-o",
+        ])
+        .arg(&cut)
+        .arg(&pbf)
+        .output()
+        .expect("osmium (Debian osmium-tool) is needed: cargo xtask setup");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.path().join("city");
+    let (code, stdout, stderr) = city(&cut, &out, &["--district-level", "6", "--street-level", "8"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    // Schaan and Planken reach into the box and are cut (the Oberland and Vaduz do not reach it: osmium keeps
+    // no relation for them)
+    for broken in ["Schaan", "Planken"] {
+        assert!(
+            stderr.contains("left out osm-r") && stderr.contains(&format!("{broken:?}")),
+            "{broken} not named: {stderr}"
+        );
+    }
+    let gj: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("areas.geojson")).unwrap()).unwrap();
+    let mut names: Vec<&str> = gj["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| prop(f, "name"))
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "Eschen",
+            "Gamprin",
+            "Mauren",
+            "Ruggell",
+            "Schellenberg",
+            "Wahlkreis Unterland"
+        ]
+    );
+    for broken in ["Wahlkreis Oberland", "Vaduz", "Schaan", "Planken"] {
+        assert!(!names.contains(&broken), "{names:?}");
+    }
+
+    // nothing closes at admin level 7: non-zero, nothing written
+    let out7 = dir.path().join("none");
+    let (code, _, stderr) = city(&cut, &out7, &["--district-level", "7"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("no boundary at admin_level 7 closes"), "{stderr}");
+    assert!(!out7.join("areas.geojson").exists());
+}
+
+#[test]
+fn helsinki_extract_has_no_closed_district_and_says_which_are_cut() {
+    let pbf = cache_file("Helsinki.osm.pbf");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("helsinki");
+    let (code, _, stderr) = city(&pbf, &out, &["--district-level", "10"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Kluuvi") && stderr.contains("left out"),
+        "{stderr}"
+    );
+    assert!(!out.join("areas.geojson").exists());
+}
+
+#[test]
+fn bad_arguments_are_refused_with_the_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = city(Path::new("x.pbf"), dir.path(), &[]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("--district-level"), "{stderr}");
+    let (code, _, stderr) = city(
+        &dir.path().join("missing.osm.pbf"),
+        dir.path(),
+        &["--district-level", "6"],
+    );
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("missing.osm.pbf"), "{stderr}");
+}
