@@ -300,3 +300,29 @@ fn bad_arguments_are_refused_with_the_usage() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("missing.osm.pbf"), "{stderr}");
 }
+
+/// `cargo xtask city` as a user runs it: the areas, the city file and the basemap of the extract.
+#[test]
+fn cargo_xtask_city_writes_areas_city_file_and_basemap() {
+    let pbf = cache_file("liechtenstein-2013-08-03.osm.pbf");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("liechtenstein");
+    let o = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["run", "--quiet", "--package", "xtask", "--", "city", "--pbf"])
+        .arg(&pbf)
+        .arg("--out")
+        .arg(&out)
+        .args(["--district-level", "6", "--street-level", "8"])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .output()
+        .expect("cannot run cargo");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("\"Bezirk Feldkirch\""), "{stderr}");
+    let gj: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("areas.geojson")).unwrap()).unwrap();
+    assert_eq!(gj["features"].as_array().unwrap().len(), 2 + 11);
+    CityConfig::load(out.join("liechtenstein.toml")).unwrap();
+    let mbtiles = std::fs::metadata(out.join("basemap.mbtiles")).unwrap();
+    assert!(mbtiles.len() > 100_000, "{}", mbtiles.len());
+}
