@@ -22,13 +22,9 @@ pub struct Carried {
     pub since_ms: f64,
 }
 
-/// The incident an action is about: the one it changes, or for a new incident the id the client chose.
-pub fn subject(op: &Op) -> Option<Uuid> {
-    match op {
-        Op::CreateIncident { incident_id, .. } => *incident_id,
-        other => citydeck_domain::ops::target(other),
-    }
-}
+/// The incident an action is about: the one it changes, or for a new incident the id the client chose (the
+/// domain's, shared with the shell's precheck).
+pub use citydeck_domain::overlay::subject;
 
 /// Roles that may act on incidents (operator, commander, field, admin); leaders read only. Before the first
 /// login of this run (`me` None: a desktop that opened offline) the role is unknown: the controls stay, the
@@ -128,20 +124,7 @@ pub fn pending_entries(snap: &CockpitSnapshot, carried: &[Carried]) -> Vec<Outbo
 
 /// The incident a pending `create_incident` will make, as far as this desktop can tell (stage 采集, seq 0).
 pub fn provisional(entry: &OutboxEntry, me: &str) -> Option<Incident> {
-    let Op::CreateIncident {
-        incident_id: Some(id),
-        incident: n,
-    } = &entry.op
-    else {
-        return None;
-    };
-    Some(citydeck_domain::incident::from_request(
-        *id,
-        n.clone(),
-        me,
-        entry.created_at,
-        0,
-    ))
+    citydeck_domain::overlay::provisional(&entry.op, entry.created_at, me)
 }
 
 /// An incident as the cockpit shows it: confirmed by the hub, with this desktop's pending actions on top.
@@ -181,20 +164,12 @@ pub fn incident_view(
     pending: &[OutboxEntry],
     me: &str,
 ) -> Option<IncidentView> {
-    let base = match confirmed {
-        Some(i) => i.clone(),
-        None => pending
-            .iter()
-            .find_map(|e| provisional(e, me).filter(|i| i.id == id))?,
-    };
-    let mut inc = base.clone();
-    let mut ops = 0;
-    for e in pending.iter().filter(|e| subject(&e.op) == Some(id)) {
-        ops += 1;
-        if !matches!(e.op, Op::CreateIncident { .. }) {
-            let _ = citydeck_domain::apply_update(&mut inc, &e.op, me, e.created_at);
-        }
-    }
+    // The one overlay implementation (the shell's precheck replays the same), on this window's pending list.
+    let citydeck_domain::overlay::Overlay {
+        base,
+        incident: inc,
+        ops,
+    } = citydeck_domain::overlay::overlay(confirmed, id, pending.iter().map(|e| (&e.op, e.created_at)), me)?;
     if confirmed.is_some() && ops == 0 {
         return Some(IncidentView {
             incident: inc,

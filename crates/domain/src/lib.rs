@@ -12,7 +12,7 @@ pub mod roles;
 pub mod teams;
 
 pub use incident::{parse_new_incident, FieldError};
-pub use mode::{check_transition, CityMode, ModeError, Transition};
+pub use mode::{check_confirmation, check_transition, recheck, CityMode, ModeError, Proposal, Transition};
 pub use ops::{apply_update, OpRejection};
 pub use response::{deadlines, Deadline, DeadlineStatus};
 pub use roles::{Action, Permission};

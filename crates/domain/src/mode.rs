@@ -4,7 +4,8 @@
 //! raise / lower / stand down (or is refused with a reason naming the field). Switching *to* level I needs a
 //! second commander's confirmation (two-person rule). No I/O: the hub supplies the current state.
 
-use citydeck_protocol::{Grade, Refusal};
+use chrono::{DateTime, Utc};
+use citydeck_protocol::{Grade, Refusal, Role};
 
 /// Peacetime, or wartime at a response level (I is the most severe).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,6 +145,55 @@ pub fn check_transition(
     }
 }
 
+/// A level-I proposal as the confirmation rule sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Proposal<'a> {
+    pub id: uuid::Uuid,
+    pub proposer: &'a str,
+    /// `pending` until it is applied.
+    pub status: &'a str,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The two-person rule for level I: `confirmer` (a commander, `role`) may confirm `p` at `now` only if they are
+/// not its proposer, it is still pending and it has not expired. The switch itself is then checked again
+/// against the city's mode ([`recheck`]).
+pub fn check_confirmation(
+    p: &Proposal<'_>,
+    confirmer: &str,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    if p.proposer == confirmer {
+        return Err(Refusal::OwnProposal { role });
+    }
+    if p.status != "pending" {
+        return Err(Refusal::ProposalSettled {
+            id: p.id,
+            status: p.status.to_string(),
+        });
+    }
+    if p.expires_at <= now {
+        return Err(Refusal::ProposalExpired {
+            id: p.id,
+            expires_at: p.expires_at,
+        });
+    }
+    Ok(())
+}
+
+/// A proposal's switch checked again when it is confirmed: the city's mode may have changed since.
+pub fn recheck(
+    current: CityMode,
+    mode: &str,
+    level: Option<&str>,
+    reason: &str,
+) -> Result<Transition, Refusal> {
+    check_transition(current, mode, level, reason).map_err(|e| Refusal::ModeChanged {
+        detail: e.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,5 +317,51 @@ mod tests {
                 .field,
             "level"
         );
+    }
+
+    #[test]
+    fn a_second_commander_confirms_a_pending_proposal_before_it_expires() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let p = Proposal {
+            id: uuid::Uuid::from_u128(1),
+            proposer: "li",
+            status: "pending",
+            expires_at: now + chrono::Duration::seconds(60),
+        };
+        assert_eq!(check_confirmation(&p, "wang", Role::Commander, now), Ok(()));
+        assert_eq!(
+            check_confirmation(&p, "li", Role::Commander, now),
+            Err(Refusal::OwnProposal {
+                role: Role::Commander
+            }),
+            "nobody confirms their own proposal"
+        );
+        let applied = Proposal {
+            status: "applied",
+            ..p
+        };
+        assert_eq!(
+            check_confirmation(&applied, "wang", Role::Commander, now),
+            Err(Refusal::ProposalSettled {
+                id: p.id,
+                status: "applied".into()
+            })
+        );
+        let late = now + chrono::Duration::seconds(60);
+        assert_eq!(
+            check_confirmation(&p, "wang", Role::Commander, late),
+            Err(Refusal::ProposalExpired {
+                id: p.id,
+                expires_at: p.expires_at
+            }),
+            "expired at the instant it expires"
+        );
+        // The switch is checked again against the mode the city is in now.
+        assert_eq!(
+            recheck(CityMode::Peacetime, "wartime", Some("I"), "地震"),
+            Ok(Transition::Raise { to: Grade::I })
+        );
+        let e = recheck(CityMode::Wartime(Grade::I), "wartime", Some("I"), "地震").unwrap_err();
+        assert_eq!(e.code(), "mode_changed");
     }
 }

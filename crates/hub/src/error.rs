@@ -157,6 +157,18 @@ impl AppError {
 }
 
 impl AppError {
+    /// A coded refusal with the status it answers: 403 for a role's, 404 for a missing thing, 422 for a field,
+    /// else 409 (the state refuses it).
+    pub fn refused(refusal: Refusal) -> AppError {
+        let status = match &refusal {
+            Refusal::Forbidden { .. } | Refusal::OwnProposal { .. } => StatusCode::FORBIDDEN,
+            Refusal::NotFound { .. } => StatusCode::NOT_FOUND,
+            r if r.field().is_some() => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::CONFLICT,
+        };
+        AppError::Refused { status, refusal }
+    }
+
     /// The refusal as a code the clients translate.
     pub fn refusal(&self) -> Refusal {
         match self {

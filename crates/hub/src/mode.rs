@@ -255,35 +255,22 @@ fn confirm(
         &caller.username,
         |tx, current| -> Result<ModeDecision<()>, AppError> {
             let p = Db::proposal(tx, id)?.ok_or(AppError::NotFound)?;
-            if p.proposer == caller.username {
-                return Err(AppError::Refused {
-                    status: StatusCode::FORBIDDEN,
-                    refusal: Refusal::OwnProposal { role: caller.role },
-                });
-            }
-            let conflict = |refusal| AppError::Refused {
-                status: StatusCode::CONFLICT,
-                refusal,
-            };
-            if p.status != "pending" {
-                return Err(conflict(Refusal::ProposalSettled {
+            citydeck_domain::check_confirmation(
+                &citydeck_domain::Proposal {
                     id,
-                    status: p.status.clone(),
-                }));
-            }
-            if p.expires_at <= Utc::now() {
-                return Err(conflict(Refusal::ProposalExpired {
-                    id,
+                    proposer: &p.proposer,
+                    status: &p.status,
                     expires_at: p.expires_at,
-                }));
-            }
+                },
+                &caller.username,
+                caller.role,
+                Utc::now(),
+            )
+            .map_err(AppError::refused)?;
             let req = parse_request(&p.request)?;
-            let t = check_transition(city_mode(current), &req.mode, req.level.as_deref(), &req.reason)
-                .map_err(|e| {
-                    conflict(Refusal::ModeChanged {
-                        detail: e.to_string(),
-                    })
-                })?;
+            let t =
+                citydeck_domain::recheck(city_mode(current), &req.mode, req.level.as_deref(), &req.reason)
+                    .map_err(AppError::refused)?;
             Db::set_proposal_status(tx, id, "applied")?;
             Ok(ModeDecision::Apply(new_state(
                 t,
@@ -339,10 +326,7 @@ pub async fn ack_screen(
     tokio::task::spawn_blocking(move || {
         let current = db.mode()?.epoch;
         if epoch > current {
-            return Err(AppError::Refused {
-                status: StatusCode::CONFLICT,
-                refusal: Refusal::EpochAhead { epoch, current },
-            });
+            return Err(AppError::refused(Refusal::EpochAhead { epoch, current }));
         }
         let ack = ScreenAck {
             screen: name,
