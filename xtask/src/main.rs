@@ -49,6 +49,9 @@ const APT_PACKAGES: &[&str] = &[
     "tilemaker",
     // the hub's PostgreSQL backend tests start a throwaway server (initdb, pg_ctl)
     "postgresql",
+    // the API conformance tools (schemathesis, openapi-spec-validator) live in a virtualenv
+    "python3-venv",
+    "python3-pip",
 ];
 const TAURI_DRIVER_VERSION: &str = "2.1.0";
 /// Every cargo invocation builds the desktop with the UI embedded, so no step rebuilds `target/debug/citydeck`
@@ -256,7 +259,27 @@ fn setup() -> Result<()> {
     } else {
         eprintln!("present");
     }
+
+    step("API conformance tools (schemathesis, openapi-spec-validator; pinned in xtask/api-tools.txt)");
+    let venv = api_tools_venv();
+    let pins = std::fs::read_to_string(root().join("xtask/api-tools.txt"))?;
+    let installed = venv.join("citydeck-api-tools.txt");
+    if std::fs::read_to_string(&installed).ok().as_deref() == Some(pins.as_str()) {
+        eprintln!("present in {}", venv.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&venv);
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        run(Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(root().join("xtask/api-tools.txt")))?;
+        std::fs::write(&installed, pins)?;
+    }
     Ok(())
+}
+
+/// The virtualenv holding the API conformance tools (beside the build cache, outside the clone).
+fn api_tools_venv() -> PathBuf {
+    target_dir().join("api-tools")
 }
 
 /// Which cockpit UI to build.
@@ -454,6 +477,13 @@ fn test() -> Result<()> {
         .args(["nextest", "run", "--workspace", "--no-fail-fast"])
         .args(FEATURES))?;
 
+    step("API conformance: openapi-spec-validator, then schemathesis --checks all on SQLite and PostgreSQL hubs");
+    run(cargo()
+        .args(["nextest", "run", "--workspace", "-E", "binary(api_conformance)"])
+        .args(["--run-ignored", "only", "--no-fail-fast", "--no-capture"])
+        .args(FEATURES)
+        .env("CITYDECK_API_TOOLS", api_tools_venv().join("bin")))?;
+
     step("end-to-end: the real cockpit window under Xvfb (tauri-driver + WebKitWebDriver)");
     std::fs::create_dir_all(root().join("artifacts"))?;
     run(Command::new("xvfb-run")
@@ -469,6 +499,9 @@ fn test() -> Result<()> {
             // one window at a time: several WebKit windows on 2 cores only make each other slow
             "--test-threads",
             "1",
+            // the API conformance step above ran these
+            "-E",
+            "not binary(api_conformance)",
         ])
         .args(FEATURES))?;
     Ok(())

@@ -106,6 +106,25 @@ impl FieldError {
     }
 }
 
+/// Checks a free-text field as the API documents it: at most `max` characters as sent (before trimming) and no
+/// NUL character (which no database text column can hold). Returns the text trimmed of Unicode white space.
+pub fn check_text<'a>(field: &str, s: &'a str, max: usize) -> Result<&'a str, FieldError> {
+    if s.chars().count() > max {
+        return Err(FieldError::too_long(field, max));
+    }
+    if s.contains('\0') {
+        return Err(FieldError::new(field, "must not contain the NUL character"));
+    }
+    Ok(s.trim())
+}
+
+/// The OpenAPI `pattern` of a text field that must not be blank: some character that is neither NUL nor white
+/// space (exactly the characters `str::trim` removes: Unicode `White_Space`), so the document and
+/// [`check_text`] agree on every string.
+pub const NOT_BLANK_PATTERN: &str = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$";
+/// The OpenAPI `pattern` of a text field that may be blank: no NUL.
+pub const NO_NUL_PATTERN: &str = "^[^\\u0000]*$";
+
 fn req_str<'a>(obj: &'a serde_json::Map<String, Value>, field: &str) -> Result<&'a str, FieldError> {
     match obj.get(field) {
         None | Some(Value::Null) => Err(FieldError::required(field)),
@@ -122,10 +141,8 @@ fn opt_str(
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => {
-            let s = s.trim();
-            if s.chars().count() > max {
-                Err(FieldError::too_long(field, max))
-            } else if s.is_empty() {
+            let s = check_text(field, s, max)?;
+            if s.is_empty() {
                 Ok(None)
             } else {
                 Ok(Some(s.to_string()))
@@ -160,12 +177,9 @@ pub fn parse_new_incident(body: &Value) -> Result<NewIncident, FieldError> {
         .as_object()
         .ok_or_else(|| FieldError::wrong_type("body", "object"))?;
 
-    let title = req_str(obj, "title")?.trim();
+    let title = check_text("title", req_str(obj, "title")?, MAX_TITLE_CHARS)?;
     if title.is_empty() {
         return Err(FieldError::empty("title"));
-    }
-    if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(FieldError::too_long("title", MAX_TITLE_CHARS));
     }
     let class_s = req_str(obj, "class")?;
     let class = IncidentClass::parse(class_s).ok_or_else(|| {
@@ -176,12 +190,9 @@ pub fn parse_new_incident(body: &Value) -> Result<NewIncident, FieldError> {
         .ok_or_else(|| FieldError::unknown("grade", grade_s, &Grade::ALL.map(Grade::as_str)))?;
     let lon = req_coord(obj, "lon", 180)?;
     let lat = req_coord(obj, "lat", 90)?;
-    let source = req_str(obj, "source")?.trim();
+    let source = check_text("source", req_str(obj, "source")?, MAX_SOURCE_CHARS)?;
     if source.is_empty() {
         return Err(FieldError::empty("source"));
-    }
-    if source.chars().count() > MAX_SOURCE_CHARS {
-        return Err(FieldError::too_long("source", MAX_SOURCE_CHARS));
     }
     let description = opt_str(obj, "description", MAX_TEXT_CHARS)?;
     let address = opt_str(obj, "address", MAX_TITLE_CHARS)?;

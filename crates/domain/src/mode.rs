@@ -107,18 +107,10 @@ pub fn check_transition(
     level: Option<&str>,
     reason: &str,
 ) -> Result<Transition, ModeError> {
-    let reason = reason.trim();
+    let reason = crate::incident::check_text("reason", reason, MAX_REASON_CHARS)
+        .map_err(|e| err("reason", e.refusal))?;
     if reason.is_empty() {
         return Err(err("reason", Refusal::ReasonRequired));
-    }
-    if reason.chars().count() > MAX_REASON_CHARS {
-        return Err(err(
-            "reason",
-            Refusal::FieldTooLong {
-                field: "reason".into(),
-                max: MAX_REASON_CHARS as u32,
-            },
-        ));
     }
     let target = match mode {
         "peacetime" => match level {
@@ -247,7 +239,15 @@ mod tests {
                         assert_eq!(got, Ok(t), "{from:?} -> {to:?}");
                         assert_eq!(t.target(), to);
                     }
-                    None => assert_eq!(got.unwrap_err().field, "mode", "{from:?} -> {to:?} is a no-op"),
+                    None => {
+                        let e = got.unwrap_err();
+                        assert_eq!(e.field, "mode", "{from:?} -> {to:?} is a no-op");
+                        assert_eq!(
+                            e.refusal,
+                            Refusal::AlreadyInMode,
+                            "{from:?} -> {to:?} is a conflict with the current state"
+                        );
+                    }
                 }
             }
         }

@@ -7,9 +7,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
-use citydeck_domain::{parse_new_incident, Action};
+use citydeck_domain::{parse_new_incident, Action, FieldError};
 use citydeck_protocol::{
     ApiError, Event, EventsPage, Health, Incident, LoginRequest, LoginResponse, NewIncident, ServerSeq,
+    MAX_CREDENTIAL_CHARS, MAX_JSON_INT,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
@@ -32,7 +33,10 @@ pub const DEFAULT_PAGE: u32 = 500;
     components(schemas(
         Health, LoginRequest, LoginResponse, NewIncident, Incident, Event, EventsPage, ApiError,
         citydeck_protocol::ModeState, citydeck_protocol::ScreenAck, citydeck_protocol::PendingConfirmation,
-        citydeck_protocol::ModeProposal, citydeck_protocol::PushRequest, citydeck_protocol::PushResponse
+        citydeck_protocol::ModeProposal, citydeck_protocol::PushRequest, citydeck_protocol::PushResponse,
+        citydeck_protocol::Op, citydeck_protocol::ModeSwitchRequest, citydeck_protocol::ModeConfirmRequest,
+        citydeck_protocol::ScreenAckRequest, citydeck_protocol::ScreenRegistration,
+        citydeck_protocol::ModeAuditEntry
     )),
     modifiers(&BearerAuth)
 )]
@@ -51,8 +55,13 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The OpenAPI 3.0.3 document ([`crate::openapi`]).
+pub async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        crate::openapi::DOCUMENT.as_str(),
+    )
+        .into_response()
 }
 
 /// Liveness and the log head.
@@ -79,9 +88,10 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Va
     responses((status = 200, body = LoginResponse), (status = 401, body = ApiError)))]
 pub async fn login(
     State(state): State<AppState>,
-    body: Result<Json<LoginRequest>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<LoginResponse>, AppError> {
-    let Json(req) = body?;
+    let Json(raw) = body?;
+    let req = parse_login(&raw)?;
     let db = state.db.clone();
     let resp = tokio::task::spawn_blocking(move || -> Result<LoginResponse, AppError> {
         let user = db.user(&req.username)?;
@@ -110,6 +120,27 @@ pub async fn login(
     .await??;
     tracing::info!(user = %resp.username, "login");
     Ok(Json(resp))
+}
+
+fn parse_login(raw: &serde_json::Value) -> Result<LoginRequest, FieldError> {
+    let obj = raw
+        .as_object()
+        .ok_or_else(|| FieldError::new("body", "must be a JSON object {username, password}"))?;
+    let field = |name: &str| -> Result<String, FieldError> {
+        match obj.get(name) {
+            Some(serde_json::Value::String(s)) => {
+                // Not trimmed: a password may start or end with a space.
+                citydeck_domain::incident::check_text(name, s, MAX_CREDENTIAL_CHARS)?;
+                Ok(s.clone())
+            }
+            None | Some(serde_json::Value::Null) => Err(FieldError::new(name, "is required")),
+            Some(_) => Err(FieldError::new(name, "must be a string")),
+        }
+    };
+    Ok(LoginRequest {
+        username: field("username")?,
+        password: field("password")?,
+    })
 }
 
 /// A real argon2 hash (of a random secret) to verify against for unknown users, so a login for a name that
@@ -154,9 +185,32 @@ pub async fn create_incident(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// At most this many (default 500, max 5000), newest change first.
+    /// At most this many (1 ..= 5000, default 500), newest change first.
     pub limit: Option<u32>,
+}
+
+/// `limit` as the document says: 1 ..= [`MAX_PAGE`], default [`DEFAULT_PAGE`]; anything else is a 400.
+pub fn page_limit(limit: Option<u32>) -> Result<u32, AppError> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(n) => Err(AppError::BadRequest(format!(
+            "limit {n} is out of range: 1 ..= {MAX_PAGE}"
+        ))),
+    }
+}
+
+/// `after` as the document says: 0 ..= 2^53 − 1 ([`MAX_JSON_INT`]), default 0; anything else is a 400.
+pub fn after_seq(after: Option<ServerSeq>) -> Result<ServerSeq, AppError> {
+    match after {
+        None => Ok(0),
+        Some(n) if n <= MAX_JSON_INT => Ok(n),
+        Some(n) => Err(AppError::BadRequest(format!(
+            "after {n} is out of range: 0 ..= {MAX_JSON_INT}"
+        ))),
+    }
 }
 
 /// Current state of incidents, most recently changed first.
@@ -169,7 +223,7 @@ pub async fn list_incidents(
 ) -> Result<Json<Vec<Incident>>, AppError> {
     caller.require(Action::Read, "read")?;
     let Query(q) = q?;
-    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let limit = page_limit(q.limit)?;
     let db = state.db.clone();
     Ok(Json(
         tokio::task::spawn_blocking(move || db.incidents(limit)).await??,
@@ -194,10 +248,11 @@ pub async fn get_incident(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
-    /// Return events with `server_seq` greater than this (default 0: from the start).
+    /// Return events with `server_seq` greater than this (0 ..= 2^53 − 1, default 0: from the start).
     pub after: Option<ServerSeq>,
-    /// At most this many (default 500, max 5000).
+    /// At most this many (1 ..= 5000, default 500).
     pub limit: Option<u32>,
 }
 
@@ -211,8 +266,8 @@ pub async fn events(
 ) -> Result<Response, AppError> {
     caller.require(Action::Read, "read")?;
     let Query(q) = q?;
-    let after = q.after.unwrap_or(0);
-    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let after = after_seq(q.after)?;
+    let limit = page_limit(q.limit)?;
     let db = state.db.clone();
     let (rows, head) = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
         // Read the head first: rows may only grow past it, so has_more is never falsely false.

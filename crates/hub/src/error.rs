@@ -127,7 +127,7 @@ impl AppError {
     fn parts(&self) -> (StatusCode, &'static str, Option<String>) {
         match self {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", None),
-            AppError::Rejection { status, .. } => (*status, "bad_request", None),
+            AppError::Rejection { status, .. } => (*status, rejection_code(*status), None),
             AppError::Invalid(e) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_field",
@@ -191,6 +191,17 @@ impl AppError {
                 detail: self.to_string(),
             },
         }
+    }
+}
+
+/// The `error` code of a request axum's extractors refused before a handler saw it.
+fn rejection_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
+        StatusCode::UPGRADE_REQUIRED => "upgrade_required",
+        _ => "bad_request",
     }
 }
 

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod db;
 pub mod error;
 pub mod mode;
+pub mod openapi;
 pub mod pg;
 pub mod push;
 pub mod sql;

@@ -31,7 +31,16 @@ fn city_mode(m: &ModeState) -> CityMode {
 
 impl From<ModeError> for AppError {
     fn from(e: ModeError) -> Self {
-        AppError::Invalid(e.into())
+        // A well-formed switch to the mode the city is in already conflicts with the state (409), it is not
+        // a bad field.
+        if matches!(e.refusal, Refusal::AlreadyInMode) {
+            AppError::Refused {
+                status: StatusCode::CONFLICT,
+                refusal: e.refusal,
+            }
+        } else {
+            AppError::Invalid(e.into())
+        }
     }
 }
 
@@ -141,7 +150,9 @@ pub async fn get_mode(State(state): State<AppState>, caller: Caller) -> Result<J
 /// Switch peacetime/wartime or change the response level. Commanders only; level I needs a second commander
 /// (answers 202 with a proposal id to confirm).
 #[utoipa::path(post, path = "/api/v1/mode", security(("bearer" = [])),
+    request_body = citydeck_protocol::ModeSwitchRequest,
     responses((status = 200, body = ModeState), (status = 202, body = PendingConfirmation),
+              (status = 409, body = citydeck_protocol::ApiError, description = "the city is in that mode already"),
               (status = 403, body = citydeck_protocol::ApiError), (status = 422, body = citydeck_protocol::ApiError)))]
 pub async fn post_mode(
     State(state): State<AppState>,
@@ -216,6 +227,7 @@ fn switch(
 
 /// Confirm a pending level-I switch. Must be a commander other than the proposer, before the proposal expires.
 #[utoipa::path(post, path = "/api/v1/mode/confirm", security(("bearer" = [])),
+    request_body = citydeck_protocol::ModeConfirmRequest,
     responses((status = 200, body = ModeState), (status = 403, body = citydeck_protocol::ApiError),
               (status = 404, body = citydeck_protocol::ApiError), (status = 409, body = citydeck_protocol::ApiError)))]
 pub async fn confirm_mode(
@@ -305,6 +317,7 @@ fn as_mode_proposal(p: Proposal, (mode, level): (ModeKind, Option<Grade>)) -> Re
 /// A screen acknowledges the mode epoch it now shows: `{"epoch": n}`.
 #[utoipa::path(post, path = "/api/v1/screens/{name}/ack", security(("bearer" = [])),
     params(("name" = String, Path, description = "screen name, e.g. hall-wall-1")),
+    request_body = citydeck_protocol::ScreenAckRequest,
     responses((status = 200, body = ScreenAck), (status = 409, body = citydeck_protocol::ApiError),
               (status = 422, body = citydeck_protocol::ApiError)))]
 pub async fn ack_screen(
@@ -320,6 +333,7 @@ pub async fn ack_screen(
     let epoch = raw
         .get("epoch")
         .and_then(Value::as_u64)
+        .filter(|n| *n <= citydeck_protocol::MAX_JSON_INT)
         .ok_or_else(|| FieldError::new("epoch", "is required: the mode epoch this screen shows"))?;
     let db = state.db.clone();
     let publish = publisher(&state);
@@ -356,7 +370,8 @@ pub(crate) fn check_screen_name(name: &str) -> Result<(), AppError> {
 /// the current epoch it is listed as lagging. 201 when new, 200 when it was known already.
 #[utoipa::path(put, path = "/api/v1/screens/{name}", security(("bearer" = [])),
     params(("name" = String, Path, description = "screen name, e.g. hall-wall-1")),
-    responses((status = 201, description = "registered"), (status = 200, description = "known already"),
+    responses((status = 201, body = citydeck_protocol::ScreenRegistration, description = "registered"),
+              (status = 200, body = citydeck_protocol::ScreenRegistration, description = "known already"),
               (status = 403, body = citydeck_protocol::ApiError), (status = 422, body = citydeck_protocol::ApiError)))]
 pub async fn register_screen(
     State(state): State<AppState>,
@@ -408,7 +423,7 @@ pub async fn proposals(
 
 /// Every switch attempt, newest first (commanders and admins).
 #[utoipa::path(get, path = "/api/v1/mode/audit", security(("bearer" = [])),
-    responses((status = 200, description = "audit entries"), (status = 403, body = citydeck_protocol::ApiError)))]
+    responses((status = 200, body = Vec<citydeck_protocol::ModeAuditEntry>), (status = 403, body = citydeck_protocol::ApiError)))]
 pub async fn mode_audit(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<Value>>, AppError> {
     caller.require(Action::SwitchMode, "read the mode audit trail")?;
     let db = state.db.clone();

@@ -2,13 +2,14 @@
 //!
 //! The envelope (client_id, ops[], each op_id and client_seq) must be well-formed or the whole batch is a 422
 //! naming the field, and nothing is applied (the client keeps its outbox and can fix it). An op whose body is
-//! bad is rejected on its own with the reason; the good ops of the batch still apply.
+//! bad is rejected on its own with the reason; the good ops of the batch still apply. (So the document says
+//! `op` is an object, and the hub judges its body.)
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::Json;
 use citydeck_domain::{parse_new_incident, Action, FieldError, Permission};
-use citydeck_protocol::{Op, PushOp, PushRequest, PushResponse, Refusal};
+use citydeck_protocol::{Op, PushOp, PushRequest, PushResponse, Refusal, MAX_JSON_INT};
 use serde_json::Value;
 
 use crate::auth::Caller;
@@ -71,20 +72,24 @@ pub fn parse_batch(raw: &Value) -> Result<(uuid::Uuid, Vec<PushItem>), AppError>
             .and_then(Value::as_str)
             .and_then(|s| uuid::Uuid::parse_str(s).ok())
             .ok_or_else(|| FieldError::new(&format!("ops[{i}].op_id"), "is required: a UUID"))?;
-        let client_seq = o.get("client_seq").and_then(Value::as_u64).ok_or_else(|| {
-            FieldError::new(
-                &format!("ops[{i}].client_seq"),
-                "is required: a non-negative integer",
-            )
-        })?;
+        let client_seq = o
+            .get("client_seq")
+            .and_then(Value::as_u64)
+            .filter(|n| *n <= MAX_JSON_INT)
+            .ok_or_else(|| {
+                FieldError::new(
+                    &format!("ops[{i}].client_seq"),
+                    format!("is required: an integer 0 ..= {MAX_JSON_INT}"),
+                )
+            })?;
         let item = match o.get("op").filter(|v| v.is_object()) {
-            None => PushItem::Bad {
-                op_id,
-                client_seq,
-                refusal: Refusal::BadOp {
-                    detail: "op is required: an object with a kind".into(),
-                },
-            },
+            None => {
+                return Err(FieldError::new(
+                    &format!("ops[{i}].op"),
+                    "is required: an object with a kind",
+                )
+                .into())
+            }
             Some(op) => match parse_op(op) {
                 Ok(op) => PushItem::Op(PushOp {
                     op_id,

@@ -5,6 +5,7 @@
 //! backlog) back from the database, so the client sees every `server_seq` exactly once and in order.
 
 use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -24,23 +25,30 @@ const BACKLOG_PAGE: u32 = 1000;
 const WS_READ_BUFFER: usize = 4 * 1024;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StreamQuery {
-    /// Start after this `server_seq` (default 0).
+    /// Start after this `server_seq` (0 ..= 2^53 − 1, default 0).
     pub after: Option<ServerSeq>,
 }
 
 /// WebSocket: each text frame is one event JSON (as in `/events`), in `server_seq` order.
 #[utoipa::path(get, path = "/api/v1/stream", params(StreamQuery), security(("bearer" = [])),
-    responses((status = 101, description = "switching to WebSocket"), (status = 401, body = citydeck_protocol::ApiError)))]
+    responses((status = 101, description = "switching to WebSocket"), (status = 401, body = citydeck_protocol::ApiError),
+              (status = 400, body = citydeck_protocol::ApiError, description = "not a WebSocket upgrade request, or a bad `after`"),
+              (status = 426, body = citydeck_protocol::ApiError, description = "the connection cannot be upgraded")))]
 pub async fn stream(
     State(state): State<AppState>,
     caller: Caller,
     q: Result<Query<StreamQuery>, QueryRejection>,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
     caller.require(Action::Read, "read")?;
     let Query(q) = q?;
-    let after = q.after.unwrap_or(0);
+    let after = crate::api::after_seq(q.after)?;
+    let ws = ws.map_err(|r| AppError::Rejection {
+        status: r.status(),
+        message: r.body_text(),
+    })?;
     Ok(ws
         .read_buffer_size(WS_READ_BUFFER)
         .on_upgrade(move |socket| async move {

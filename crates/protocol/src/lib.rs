@@ -22,6 +22,13 @@ use utoipa::ToSchema;
 /// Sequence number of an accepted change in the hub's single append-only log. Gap-free, starting at 1.
 pub type ServerSeq = u64;
 
+/// The largest integer the API takes where it documents an unsigned number (`client_seq`, `after`, `epoch`):
+/// 2^53 − 1, exact in every JSON parser (JavaScript's `Number.MAX_SAFE_INTEGER`) and in the hub's signed 64-bit
+/// columns. A larger number is refused as a bad request, never wrapped.
+pub const MAX_JSON_INT: u64 = (1 << 53) - 1;
+/// [`MAX_JSON_INT`] as the OpenAPI bound (the schema attributes take a float; 2^53 − 1 is exact in one).
+pub const MAX_JSON_INT_F64: f64 = 9_007_199_254_740_991.0;
+
 /// The four classes of the national emergency plan (国家突发公共事件总体应急预案).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -149,19 +156,23 @@ pub struct GeoPoint {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct NewIncident {
+    /// At most 200 characters, not blank (leading and trailing spaces are trimmed).
     pub title: String,
     pub class: IncidentClass,
     pub grade: Grade,
     pub lon: f64,
     pub lat: f64,
+    /// Who reported it (a feed name, `operator`, …): at most 64 characters, not blank.
     pub source: String,
+    /// At most 4000 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Place name or street address.
+    /// Place name or street address, at most 200 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
-    /// The source's own id for this event (e.g. a USGS event id). Together with `source` it identifies the event
-    /// across re-deliveries: a second create with the same pair returns the existing incident.
+    /// The source's own id for this event (e.g. a USGS event id), at most 200 characters. Together with `source`
+    /// it identifies the event across re-deliveries: a second create with the same pair returns the existing
+    /// incident.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// When the event happened according to the source (defaults to the time the hub accepted it).
@@ -253,7 +264,11 @@ pub enum Op {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct PushOp {
     pub op_id: Uuid,
+    /// This desktop's own order of its actions, 0 ..= 2^53 − 1 ([`MAX_JSON_INT`]).
     pub client_seq: u64,
+    /// The action: an [`Op`] object (`kind` says which). The hub judges each op on its own: an op it cannot
+    /// apply is answered `rejected` with a reason in its result and does not fail the push.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub op: Op,
 }
 
@@ -262,6 +277,7 @@ pub struct PushOp {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct PushRequest {
     pub client_id: Uuid,
+    /// At most 1000 ops per push; a client with more sends several pushes.
     pub ops: Vec<PushOp>,
 }
 
@@ -562,6 +578,9 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+/// Longest username or password `POST /api/v1/login` takes (a longer one is a 422 naming the field).
+pub const MAX_CREDENTIAL_CHARS: usize = 256;
+
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct LoginResponse {
@@ -569,6 +588,62 @@ pub struct LoginResponse {
     pub username: String,
     pub role: Role,
     pub expires_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/mode`: switch peacetime/wartime or change the response level.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ModeSwitchRequest {
+    pub mode: ModeKind,
+    /// Required in wartime, absent (or null) in peacetime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Grade>,
+    /// Why: at most 1000 characters, not blank.
+    pub reason: String,
+    /// The incidents that triggered the switch.
+    #[serde(default)]
+    pub incident_ids: Vec<Uuid>,
+}
+
+/// `POST /api/v1/mode/confirm`: a second commander confirms a level-I proposal.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ModeConfirmRequest {
+    pub proposal_id: Uuid,
+}
+
+/// `POST /api/v1/screens/{name}/ack`: the mode epoch this screen now shows.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ScreenAckRequest {
+    /// 0 ..= 2^53 − 1; an epoch the hub has not reached yet is a 409.
+    pub epoch: u64,
+}
+
+/// `PUT /api/v1/screens/{name}` answer.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ScreenRegistration {
+    /// True when the screen was new (201), false when it was known already (200).
+    pub registered: bool,
+}
+
+/// One entry of `GET /api/v1/mode/audit`: a switch attempt, accepted or refused.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ModeAuditEntry {
+    pub at: String,
+    pub username: String,
+    pub role: String,
+    /// `switch` or `confirm`.
+    pub action: String,
+    /// The request as sent (any JSON; null when it was not JSON).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object, nullable = true))]
+    pub request: serde_json::Value,
+    /// `applied`, `pending_confirmation` or `refused`.
+    pub outcome: String,
+    /// Why it was refused (empty otherwise).
+    pub detail: String,
 }
 
 /// Every error the hub returns: `{"error": "<kind>", "message": "...", "field": "...", "code": "...", "args": {...}}`.

@@ -1,0 +1,34 @@
+//! Generates the client from `openapi.json`, the hub's served document (a hub test keeps the two identical).
+//!
+//! One operation is left out: `GET /api/v1/stream`, the WebSocket handshake. OpenAPI 3.0 can describe only its
+//! refusals and its `101 Switching Protocols`; an operation with no 2xx answer makes progenitor 0.11 assume a
+//! raw 2xx beside the 101 and stop (`assertion failed: response_types.len() <= 1`). The hub's live stream is
+//! spoken by `citydeck-sync`.
+
+use std::path::Path;
+
+fn main() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
+    println!("cargo:rerun-if-changed={}", src.display());
+    let text = std::fs::read_to_string(&src).expect("crates/openapi-client/openapi.json is readable");
+    let mut doc: serde_json::Value = serde_json::from_str(&text).expect("crates/openapi-client/openapi.json is JSON");
+    let paths = doc["paths"].as_object_mut().expect("the document has paths");
+    let before = paths.len();
+    paths.retain(|_, item| {
+        let upgrade_only = item.as_object().into_iter().flatten().any(|(_, op)| {
+            op["responses"]
+                .as_object()
+                .is_some_and(|r| r.contains_key("101") && !r.keys().any(|k| k.starts_with('2')))
+        });
+        !upgrade_only
+    });
+    assert_eq!(paths.len() + 1, before, "exactly one WebSocket operation (the stream) is left out");
+    let spec: openapiv3::OpenAPI = serde_json::from_value(doc).expect("the hub's document parses as OpenAPI 3.0");
+    let mut generator = progenitor::Generator::default();
+    let tokens = generator
+        .generate_tokens(&spec)
+        .expect("progenitor generates a client from the hub's document");
+    let ast = syn::parse2(tokens).expect("the generated client parses");
+    let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("client.rs");
+    std::fs::write(out, prettyplease::unparse(&ast)).expect("OUT_DIR is writable");
+}
