@@ -45,6 +45,18 @@ pub const RULES: &[(&str, &[&str])] = &[
         "citydeck-client",
         &["citydeck-store", "citydeck-sync", "citydeck-hub", "ui"],
     ),
+    (
+        "citydeck-openapi-client",
+        &[
+            "citydeck-protocol",
+            "citydeck-domain",
+            "citydeck-store",
+            "citydeck-client",
+            "citydeck-sync",
+            "citydeck-hub",
+            "ui",
+        ],
+    ),
     ("citydeck-sync", &["citydeck-hub", "ui"]),
     (
         "citydeck-hub",
@@ -110,6 +122,7 @@ pub const RULES: &[(&str, &[&str])] = &[
             "citydeck-migrate",
             "citydeck-store",
             "citydeck-client",
+            "citydeck-openapi-client",
             "citydeck-sync",
             "citydeck-hub",
             "citydeck-sim",
