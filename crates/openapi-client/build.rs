@@ -11,7 +11,8 @@ fn main() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
     println!("cargo:rerun-if-changed={}", src.display());
     let text = std::fs::read_to_string(&src).expect("crates/openapi-client/openapi.json is readable");
-    let mut doc: serde_json::Value = serde_json::from_str(&text).expect("crates/openapi-client/openapi.json is JSON");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&text).expect("crates/openapi-client/openapi.json is JSON");
     let paths = doc["paths"].as_object_mut().expect("the document has paths");
     let before = paths.len();
     paths.retain(|_, item| {
@@ -22,8 +23,13 @@ fn main() {
         });
         !upgrade_only
     });
-    assert_eq!(paths.len() + 1, before, "exactly one WebSocket operation (the stream) is left out");
-    let spec: openapiv3::OpenAPI = serde_json::from_value(doc).expect("the hub's document parses as OpenAPI 3.0");
+    assert_eq!(
+        paths.len() + 1,
+        before,
+        "exactly one WebSocket operation (the stream) is left out"
+    );
+    let spec: openapiv3::OpenAPI =
+        serde_json::from_value(doc).expect("the hub's document parses as OpenAPI 3.0");
     let mut generator = progenitor::Generator::default();
     let tokens = generator
         .generate_tokens(&spec)

@@ -64,7 +64,10 @@ async fn conformance(url: &str, backend: &str, work: &Path) {
     std::fs::write(&doc_path, &doc).unwrap();
 
     let (ok, out) = run(Command::new(tools.join("openapi-spec-validator")).arg(&doc_path));
-    assert!(ok, "openapi-spec-validator rejects the served document ({backend}):\n{out}");
+    assert!(
+        ok,
+        "openapi-spec-validator rejects the served document ({backend}):\n{out}"
+    );
 
     let token = admin_token(url).await;
     let seconds = std::env::var("CITYDECK_SCHEMATHESIS_SECONDS").unwrap_or_else(|_| "60".into());
@@ -72,7 +75,12 @@ async fn conformance(url: &str, backend: &str, work: &Path) {
         .current_dir(work)
         .env("SCHEMATHESIS_HOOKS", "")
         .args(["run", doc_path.to_str().unwrap(), "--url", url])
-        .args(["--checks", "all", "--phases", "examples,coverage,fuzzing,stateful"])
+        .args([
+            "--checks",
+            "all",
+            "--phases",
+            "examples,coverage,fuzzing,stateful",
+        ])
         .args(["--seed", "20261207", "--max-time", &seconds, "--workers", "1"])
         // The WebSocket stream cannot be described by OpenAPI beyond its refusals; its HTTP answers and the
         // stream itself are tested in crates/hub/tests/api.rs.

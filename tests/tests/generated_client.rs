@@ -11,7 +11,10 @@ fn signed_in(url: &str, token: &str) -> Client {
         reqwest::header::AUTHORIZATION,
         format!("Bearer {token}").parse().unwrap(),
     );
-    let http = reqwest::Client::builder().default_headers(headers).build().unwrap();
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
     Client::new_with_client(url, http)
 }
 

@@ -64,13 +64,38 @@ fn bound_fields(doc: &mut Value) {
     set(doc, "NewIncident", "description", text(MAX_TEXT_CHARS));
     set(doc, "NewIncident", "address", text(MAX_TITLE_CHARS));
     set(doc, "NewIncident", "external_id", text(MAX_TITLE_CHARS));
-    set(doc, "NewIncident", "lon", json!({"minimum": -180.0, "maximum": 180.0}));
-    set(doc, "NewIncident", "lat", json!({"minimum": -90.0, "maximum": 90.0}));
+    set(
+        doc,
+        "NewIncident",
+        "lon",
+        json!({"minimum": -180.0, "maximum": 180.0}),
+    );
+    set(
+        doc,
+        "NewIncident",
+        "lat",
+        json!({"minimum": -90.0, "maximum": 90.0}),
+    );
     set(doc, "LoginRequest", "username", text(MAX_CREDENTIAL_CHARS));
     set(doc, "LoginRequest", "password", text(MAX_CREDENTIAL_CHARS));
-    set(doc, "PushRequest", "ops", json!({"maxItems": crate::push::MAX_BATCH}));
-    set(doc, "PushOp", "client_seq", json!({"minimum": 0, "maximum": MAX_JSON_INT}));
-    set(doc, "ScreenAckRequest", "epoch", json!({"minimum": 0, "maximum": MAX_JSON_INT}));
+    set(
+        doc,
+        "PushRequest",
+        "ops",
+        json!({"maxItems": crate::push::MAX_BATCH}),
+    );
+    set(
+        doc,
+        "PushOp",
+        "client_seq",
+        json!({"minimum": 0, "maximum": MAX_JSON_INT}),
+    );
+    set(
+        doc,
+        "ScreenAckRequest",
+        "epoch",
+        json!({"minimum": 0, "maximum": MAX_JSON_INT}),
+    );
     set(
         doc,
         "ModeSwitchRequest",
@@ -163,7 +188,9 @@ fn error_response(description: &str) -> Value {
 /// already keep their descriptions.
 fn error_answers(doc: &mut Value) {
     for_each_operation(doc, |path, _, op| {
-        let secured = op.get("security").is_some_and(|s| s.as_array().is_some_and(|a| !a.is_empty()));
+        let secured = op
+            .get("security")
+            .is_some_and(|s| s.as_array().is_some_and(|a| !a.is_empty()));
         let has_body = op.contains_key("requestBody");
         let has_params = op
             .get("parameters")
@@ -315,7 +342,11 @@ fn schema_30(v: &mut Value) {
     }
     match obj.get("type").cloned() {
         Some(Value::Array(types)) => {
-            let rest: Vec<Value> = types.iter().filter(|t| t.as_str() != Some("null")).cloned().collect();
+            let rest: Vec<Value> = types
+                .iter()
+                .filter(|t| t.as_str() != Some("null"))
+                .cloned()
+                .collect();
             let nullable = rest.len() < types.len();
             match rest.as_slice() {
                 [one] => {
@@ -349,7 +380,8 @@ fn schema_30(v: &mut Value) {
         };
         // After the children's rewrite a null branch reads {"nullable": true, "enum": [null]}.
         let is_null = |c: &Value| {
-            is_null_schema(c) || (c.get("enum") == Some(&json!([null])) && c.get("nullable") == Some(&json!(true)))
+            is_null_schema(c)
+                || (c.get("enum") == Some(&json!([null])) && c.get("nullable") == Some(&json!(true)))
         };
         if !list.iter().any(is_null) {
             continue;
@@ -494,8 +526,8 @@ mod tests {
         rust.push_str(rest);
         let re = regex::Regex::new(&rust).unwrap();
         for s in [
-            "a", " a ", "\u{3000}", "\u{85}", "\u{feff}", "\u{1c}", "\t\n", "", "x\u{0}", "火灾",
-            "\u{200b}", "\u{a0}b",
+            "a", " a ", "\u{3000}", "\u{85}", "\u{feff}", "\u{1c}", "\t\n", "", "x\u{0}", "火灾", "\u{200b}",
+            "\u{a0}b",
         ] {
             let domain_ok = citydeck_domain::incident::check_text("t", s, 100).is_ok_and(|t| !t.is_empty());
             assert_eq!(re.is_match(s), domain_ok, "{s:?}");

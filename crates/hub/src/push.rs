@@ -84,11 +84,9 @@ pub fn parse_batch(raw: &Value) -> Result<(uuid::Uuid, Vec<PushItem>), AppError>
             })?;
         let item = match o.get("op").filter(|v| v.is_object()) {
             None => {
-                return Err(FieldError::new(
-                    &format!("ops[{i}].op"),
-                    "is required: an object with a kind",
+                return Err(
+                    FieldError::new(&format!("ops[{i}].op"), "is required: an object with a kind").into(),
                 )
-                .into())
             }
             Some(op) => match parse_op(op) {
                 Ok(op) => PushItem::Op(PushOp {
