@@ -477,7 +477,7 @@ fn test() -> Result<()> {
         .args(["nextest", "run", "--workspace", "--no-fail-fast"])
         .args(FEATURES))?;
 
-    step("API conformance: openapi-spec-validator, then schemathesis --checks all on SQLite and PostgreSQL hubs");
+    step("API conformance: openapi-spec-validator, then schemathesis (every check) on SQLite and PostgreSQL hubs");
     run(cargo()
         .args(["nextest", "run", "--workspace", "-E", "binary(api_conformance)"])
         .args(["--run-ignored", "only", "--no-fail-fast", "--no-capture"])
