@@ -26,8 +26,6 @@ pub type ServerSeq = u64;
 /// 2^53 − 1, exact in every JSON parser (JavaScript's `Number.MAX_SAFE_INTEGER`) and in the hub's signed 64-bit
 /// columns. A larger number is refused as a bad request, never wrapped.
 pub const MAX_JSON_INT: u64 = (1 << 53) - 1;
-/// [`MAX_JSON_INT`] as the OpenAPI bound (the schema attributes take a float; 2^53 − 1 is exact in one).
-pub const MAX_JSON_INT_F64: f64 = 9_007_199_254_740_991.0;
 
 /// The four classes of the national emergency plan (国家突发公共事件总体应急预案).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
