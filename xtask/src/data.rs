@@ -103,6 +103,7 @@ pub fn ensure(repo_root: &Path) -> anyhow::Result<DataPaths> {
         &cache,
         fetch_liechtenstein_pbf,
     )?;
+    crate::series::ensure(&cache)?;
 
     let mbtiles = cache.join(HELSINKI_MBTILES);
     // `<name>.recipe` holds the recipe the basemap was built with; another recipe (or none) → rebuild
@@ -192,11 +193,11 @@ fn ensure_file(
     Ok(())
 }
 
-fn python() -> String {
+pub(crate) fn python() -> String {
     std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned())
 }
 
-fn run(cmd: &mut Command, what: &str) -> anyhow::Result<()> {
+pub(crate) fn run(cmd: &mut Command, what: &str) -> anyhow::Result<()> {
     println!("data: $ {}", show(cmd));
     let status = cmd
         .status()
@@ -216,7 +217,7 @@ fn show(cmd: &Command) -> String {
 }
 
 /// The only file in `dir` whose name ends with `suffix`.
-fn single_file(dir: &Path, suffix: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn single_file(dir: &Path, suffix: &str) -> anyhow::Result<PathBuf> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
         let path = entry?.path();

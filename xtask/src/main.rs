@@ -19,6 +19,7 @@
 mod basemap;
 mod data;
 mod layering;
+mod series;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
