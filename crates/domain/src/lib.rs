@@ -3,12 +3,14 @@
 
 pub mod areas;
 pub mod incident;
+pub mod indicators;
 pub mod mode;
 pub mod ops;
 pub mod overlay;
 pub mod resources;
 pub mod response;
 pub mod roles;
+pub mod scenario;
 pub mod teams;
 
 pub use incident::{parse_new_incident, FieldError};
