@@ -12,6 +12,8 @@
 //! - [`quakes`]: a USGS GeoJSON feed as incidents ([`load_earthquakes`]).
 //! - [`runner`]: both streams interleaved and paced into an [`IncidentSink`] ([`run`]).
 //! - [`teams`]: the duty dispatcher that moves the demo's incidents round the closed loop.
+//! - [`scenarios`]: the scenario packs of a folder (`data/scenarios/*.toml`), checked by `domain::scenario`.
+//! - [`series`]: the real vital-sign series (`data/cache/series/`) replayed as readings shifted to now.
 
 pub mod areas;
 pub mod config;
@@ -19,6 +21,8 @@ pub mod generator;
 pub mod places;
 pub mod quakes;
 pub mod runner;
+pub mod scenarios;
+pub mod series;
 pub mod teams;
 
 pub use config::{CityConfig, ConfigError};
