@@ -369,6 +369,51 @@ pub fn bucket(
         .collect())
 }
 
+impl From<Level> for citydeck_protocol::indicators::IndicatorLevel {
+    fn from(l: Level) -> Self {
+        use citydeck_protocol::indicators::IndicatorLevel as W;
+        match l {
+            Level::Normal => W::Normal,
+            Level::Blue => W::Blue,
+            Level::Yellow => W::Yellow,
+            Level::Orange => W::Orange,
+            Level::Red => W::Red,
+        }
+    }
+}
+
+impl From<Direction> for citydeck_protocol::indicators::IndicatorDirection {
+    fn from(d: Direction) -> Self {
+        use citydeck_protocol::indicators::IndicatorDirection as W;
+        match d {
+            Direction::Above => W::Above,
+            Direction::Below => W::Below,
+        }
+    }
+}
+
+impl From<crate::scenario::Thresholds> for citydeck_protocol::indicators::IndicatorThresholds {
+    fn from(t: crate::scenario::Thresholds) -> Self {
+        citydeck_protocol::indicators::IndicatorThresholds {
+            blue: t.blue,
+            yellow: t.yellow,
+            orange: t.orange,
+            red: t.red,
+        }
+    }
+}
+
+impl From<Bucket> for citydeck_protocol::indicators::SeriesPoint {
+    fn from(b: Bucket) -> Self {
+        citydeck_protocol::indicators::SeriesPoint {
+            at: b.at,
+            value: b.value,
+            min: b.min,
+            max: b.max,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,6 +476,22 @@ mod tests {
         assert_eq!(Level::Orange.grade(), Some(Grade::II));
         assert_eq!(Level::Yellow.grade(), Some(Grade::III));
         assert_eq!(Level::Blue.grade(), None);
+        use citydeck_protocol::indicators::{IndicatorDirection, IndicatorLevel};
+        let wire: Vec<IndicatorLevel> = Level::ALL.iter().map(|&l| l.into()).collect();
+        assert_eq!(
+            wire,
+            [
+                IndicatorLevel::Normal,
+                IndicatorLevel::Blue,
+                IndicatorLevel::Yellow,
+                IndicatorLevel::Orange,
+                IndicatorLevel::Red
+            ]
+        );
+        assert_eq!(
+            IndicatorDirection::from(Direction::Below),
+            IndicatorDirection::Below
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod indicators;
 pub mod mode;
 pub mod ops;
 pub mod overlay;
+pub mod readings;
 pub mod resources;
 pub mod response;
 pub mod roles;

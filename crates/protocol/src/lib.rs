@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub mod demo;
+pub mod indicators;
 pub mod ipc;
 pub mod refusal;
 
