@@ -61,6 +61,7 @@ pub fn incident(title: &str) -> Incident {
         assignee: None,
         acknowledged_by: Vec::new(),
         notes: Vec::new(),
+        area_ids: Vec::new(),
     }
 }
 
@@ -100,6 +101,7 @@ pub mod outbox {
             assignee: None,
             acknowledged_by: Vec::new(),
             notes: Vec::new(),
+            area_ids: Vec::new(),
         }
     }
 

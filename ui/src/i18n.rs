@@ -1010,6 +1010,7 @@ pub fn refusal(lang: Lang, r: &Refusal) -> String {
             }
             BadOp { detail } => format!("操作内容无法识别：{detail}"),
             Forbidden { role } => format!("角色「{}」无权执行此操作", role_label(lang, *role)),
+            OutOfScope { scope } => format!("超出本账号的管辖范围（{scope}）"),
             FieldRequired { field } => format!("「{}」为必填项", f(field)),
             FieldType { field, expected } => {
                 format!("「{}」格式不对，应为{}", f(field), expected_type(lang, expected))
@@ -1073,6 +1074,7 @@ pub fn refusal(lang: Lang, r: &Refusal) -> String {
             }
             BadOp { detail } => format!("The action cannot be read: {detail}"),
             Forbidden { role } => format!("The {} role may not do this", role_label(lang, *role)),
+            OutOfScope { scope } => format!("Outside this account's area ({scope})"),
             FieldRequired { field } => format!("{} is required", f(field)),
             FieldType { field, expected } => {
                 format!("{} must be a {}", f(field), expected_type(lang, expected))

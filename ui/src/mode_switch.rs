@@ -789,6 +789,7 @@ mod tests {
             assignee: None,
             acknowledged_by: Vec::new(),
             notes: Vec::new(),
+            area_ids: Vec::new(),
         };
         let v = trigger_candidates(&[
             mk(1, Grade::IV, "a"),

@@ -756,6 +756,7 @@ mod tests {
             assignee: None,
             acknowledged_by: Vec::new(),
             notes: Vec::new(),
+            area_ids: Vec::new(),
         }
     }
 

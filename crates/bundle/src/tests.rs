@@ -43,6 +43,7 @@ fn event(seq: u64, lon: f64, lat: f64, status: Stage) -> Event {
         assignee: None,
         acknowledged_by: Vec::new(),
         notes: Vec::new(),
+        area_ids: Vec::new(),
     };
     Event {
         server_seq: seq,

@@ -36,6 +36,7 @@ pub fn incident(n: u64, status: Stage) -> Incident {
         assignee: None,
         acknowledged_by: Vec::new(),
         notes: Vec::new(),
+        area_ids: Vec::new(),
     }
 }
 

@@ -1,7 +1,11 @@
 //! Administrative areas as geometry: boundary ways joined into closed rings, multi-part areas with holes,
 //! point-in-area, bounding box, a point inside an area and whether one area lies in another. Where the ways
 //! come from (an OSM extract) is the caller's business: here a way is a list of node ids, a point is
-//! `(lon, lat)` in degrees, compared on the plane (areas are small enough for that).
+//! `(lon, lat)` in degrees, compared on the plane (areas are small enough for that). Also: an area as GeoJSON
+//! and back, and which of a city's areas hold a point ([`containing`]).
+
+use citydeck_protocol::AreaLevel;
+use serde_json::{json, Value};
 
 /// A point `(lon, lat)`.
 pub type Pt = (f64, f64);
@@ -199,6 +203,143 @@ impl Area {
     }
 }
 
+/// The ids of the areas holding `p`, among `candidates` (id, level, outline): the city first, then districts,
+/// then streets, each level by id. Any candidate may be passed (e.g. every area whose bounding box holds `p`);
+/// only those whose outline holds it — in a part and not in that part's holes — are kept.
+pub fn containing<'a>(
+    p: Pt,
+    candidates: impl IntoIterator<Item = (&'a str, AreaLevel, &'a Area)>,
+) -> Vec<String> {
+    let mut hits: Vec<(AreaLevel, &str)> = candidates
+        .into_iter()
+        .filter(|(_, _, area)| area.contains(p))
+        .map(|(id, level, _)| (level, id))
+        .collect();
+    hits.sort_unstable();
+    hits.dedup();
+    hits.into_iter().map(|(_, id)| id.to_string()).collect()
+}
+
+/// Why a GeoJSON geometry is not an area; `at` is the JSON path inside the geometry (`coordinates[0][2]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeometryError {
+    pub at: String,
+    pub problem: String,
+}
+
+impl std::fmt::Display for GeometryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.at, self.problem)
+    }
+}
+
+fn geometry_error(at: impl Into<String>, problem: impl Into<String>) -> GeometryError {
+    GeometryError {
+        at: at.into(),
+        problem: problem.into(),
+    }
+}
+
+impl Area {
+    /// An area from a GeoJSON `Polygon` or `MultiPolygon` (the first ring of a polygon is its outer ring, the
+    /// others its holes). Every ring must be closed (first position = last) with at least four positions, and
+    /// every position a finite longitude −180..=180 and latitude −90..=90; anything else is an error naming
+    /// where.
+    pub fn from_geojson(geometry: &Value) -> Result<Area, GeometryError> {
+        let kind = geometry
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| geometry_error("type", "must be \"Polygon\" or \"MultiPolygon\""))?;
+        let coords = geometry
+            .get("coordinates")
+            .and_then(Value::as_array)
+            .ok_or_else(|| geometry_error("coordinates", "must be an array"))?;
+        let polygons: Vec<(String, &Value)> = match kind {
+            "Polygon" => vec![(
+                "coordinates".into(),
+                geometry.get("coordinates").unwrap_or(&Value::Null),
+            )],
+            "MultiPolygon" => coords
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (format!("coordinates[{i}]"), p))
+                .collect(),
+            other => {
+                return Err(geometry_error(
+                    "type",
+                    format!("{other:?} is not an area (expected \"Polygon\" or \"MultiPolygon\")"),
+                ))
+            }
+        };
+        if polygons.is_empty() {
+            return Err(geometry_error("coordinates", "has no polygon"));
+        }
+        let mut out = Vec::with_capacity(polygons.len());
+        for (at, poly) in polygons {
+            let rings = poly
+                .as_array()
+                .filter(|r| !r.is_empty())
+                .ok_or_else(|| geometry_error(&at, "must be a non-empty array of rings"))?;
+            let mut rings = rings
+                .iter()
+                .enumerate()
+                .map(|(i, r)| ring_from_geojson(r, &format!("{at}[{i}]")));
+            let outer = rings
+                .next()
+                .unwrap_or_else(|| Err(geometry_error(&at, "has no ring")))?;
+            let holes = rings.collect::<Result<Vec<_>, _>>()?;
+            out.push(Polygon { outer, holes });
+        }
+        Ok(Area { polygons: out })
+    }
+
+    /// The area as a GeoJSON `MultiPolygon` (each part: its outer ring, then its holes).
+    pub fn to_geojson(&self) -> Value {
+        let ring = |r: &Vec<Pt>| Value::Array(r.iter().map(|&(x, y)| json!([x, y])).collect());
+        let parts: Vec<Value> = self
+            .polygons
+            .iter()
+            .map(|p| Value::Array(std::iter::once(&p.outer).chain(&p.holes).map(ring).collect()))
+            .collect();
+        json!({"type": "MultiPolygon", "coordinates": parts})
+    }
+}
+
+fn ring_from_geojson(ring: &Value, at: &str) -> Result<Vec<Pt>, GeometryError> {
+    let positions = ring
+        .as_array()
+        .ok_or_else(|| geometry_error(at, "must be an array of positions"))?;
+    let mut pts = Vec::with_capacity(positions.len());
+    for (i, pos) in positions.iter().enumerate() {
+        let xy = pos
+            .as_array()
+            .filter(|a| a.len() >= 2)
+            .and_then(|a| Some((a[0].as_f64()?, a[1].as_f64()?)));
+        match xy {
+            Some((x, y)) if (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) => pts.push((x, y)),
+            _ => {
+                return Err(geometry_error(
+                    format!("{at}[{i}]"),
+                    "must be a position [lon, lat] with lon in -180..=180 and lat in -90..=90",
+                ))
+            }
+        }
+    }
+    if pts.len() < 4 {
+        return Err(geometry_error(
+            at,
+            format!("a ring needs at least 4 positions, it has {}", pts.len()),
+        ));
+    }
+    if pts.first() != pts.last() {
+        return Err(geometry_error(
+            at,
+            "the ring does not close (its last position is not its first)",
+        ));
+    }
+    Ok(pts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +402,76 @@ mod tests {
         assert!(!district.holds(&outside));
         assert!(Area { polygons: vec![] }.interior_point().is_none());
         assert!(Area { polygons: vec![] }.bbox().is_none());
+    }
+
+    #[test]
+    fn geojson_round_trips_and_bad_geometry_is_named() {
+        let area = Area::from_rings(
+            vec![square(0.0, 0.0, 10.0), square(20.0, 20.0, 1.0)],
+            vec![square(4.0, 4.0, 2.0)],
+        );
+        let gj = area.to_geojson();
+        assert_eq!(gj["type"], "MultiPolygon");
+        assert_eq!(Area::from_geojson(&gj).unwrap(), area);
+        let poly = json!({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]});
+        assert_eq!(Area::from_geojson(&poly).unwrap().polygons.len(), 1);
+
+        let err = |v: Value| Area::from_geojson(&v).unwrap_err().to_string();
+        assert_eq!(
+            err(json!({"type": "Point", "coordinates": [0, 0]})),
+            "type: \"Point\" is not an area (expected \"Polygon\" or \"MultiPolygon\")"
+        );
+        assert!(err(json!({"type": "Polygon"})).starts_with("coordinates: "));
+        assert!(err(json!({"type": "MultiPolygon", "coordinates": []})).contains("no polygon"));
+        assert_eq!(
+            err(json!({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]})),
+            "coordinates[0]: the ring does not close (its last position is not its first)"
+        );
+        assert!(
+            err(json!({"type": "MultiPolygon", "coordinates": [[[[0, 0], [1, 0], [0, 0]]]]}))
+                .starts_with("coordinates[0][0]: a ring needs at least 4 positions")
+        );
+        assert!(
+            err(json!({"type": "Polygon", "coordinates": [[[0, 0], [1, "x"], [1, 1], [0, 0]]]}))
+                .starts_with("coordinates[0][1]: must be a position")
+        );
+        assert!(
+            err(json!({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 95], [0, 0]]]}))
+                .starts_with("coordinates[0][2]: ")
+        );
+    }
+
+    #[test]
+    fn containing_lists_the_city_then_districts_then_streets() {
+        let city = Area::from_rings(vec![square(0.0, 0.0, 10.0)], vec![]);
+        let west = Area::from_rings(vec![square(0.0, 0.0, 5.0)], vec![]);
+        let east = Area::from_rings(vec![square(5.0, 0.0, 5.0)], vec![]);
+        // a street in the west with a hole and a detached part in the east of the district
+        let street = Area::from_rings(
+            vec![square(0.0, 0.0, 3.0), square(4.0, 4.0, 0.5)],
+            vec![square(1.0, 1.0, 1.0)],
+        );
+        let candidates = || {
+            vec![
+                ("osm-r2", AreaLevel::Street, &street),
+                ("osm-r9", AreaLevel::District, &east),
+                ("osm-r1", AreaLevel::District, &west),
+                ("city", AreaLevel::City, &city),
+            ]
+        };
+        assert_eq!(containing((0.5, 0.5), candidates()), ["city", "osm-r1", "osm-r2"]);
+        assert_eq!(
+            containing((4.2, 4.2), candidates()),
+            ["city", "osm-r1", "osm-r2"],
+            "detached part"
+        );
+        assert_eq!(
+            containing((1.5, 1.5), candidates()),
+            ["city", "osm-r1"],
+            "in the street's hole"
+        );
+        assert_eq!(containing((7.0, 1.0), candidates()), ["city", "osm-r9"]);
+        assert!(containing((11.0, 1.0), candidates()).is_empty(), "outside");
     }
 
     proptest! {

@@ -244,6 +244,7 @@ pub fn from_request(id: Uuid, new: NewIncident, actor: &str, at: DateTime<Utc>, 
         assignee: None,
         acknowledged_by: Vec::new(),
         notes: Vec::new(),
+        area_ids: Vec::new(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Pure domain rules of citydeck. No I/O, no clocks, no randomness: every function here is a deterministic
 //! function of its arguments, so the hub enforces exactly what the tests prove.
 
+pub mod area_file;
 pub mod areas;
 pub mod incident;
 pub mod indicators;
@@ -12,6 +13,7 @@ pub mod resources;
 pub mod response;
 pub mod roles;
 pub mod scenario;
+pub mod scope;
 pub mod teams;
 
 pub use incident::{parse_new_incident, FieldError};

@@ -145,6 +145,7 @@ mod tests {
             assignee: None,
             acknowledged_by: vec![],
             notes: vec![],
+            area_ids: Vec::new(),
         }
     }
 

@@ -156,6 +156,7 @@ mod tests {
             assignee: None,
             acknowledged_by: Vec::new(),
             notes: Vec::new(),
+            area_ids: Vec::new(),
         }
     }
 

@@ -115,6 +115,7 @@ pub async fn login(
             username: user.username,
             role: user.role,
             expires_at,
+            scope: None,
         })
     })
     .await??;

@@ -157,11 +157,13 @@ impl AppError {
 }
 
 impl AppError {
-    /// A coded refusal with the status it answers: 403 for a role's, 404 for a missing thing, 422 for a field,
+    /// A coded refusal with the status it answers: 403 for a role's or a scope's, 404 for a missing thing, 422 for a field,
     /// else 409 (the state refuses it).
     pub fn refused(refusal: Refusal) -> AppError {
         let status = match &refusal {
-            Refusal::Forbidden { .. } | Refusal::OwnProposal { .. } => StatusCode::FORBIDDEN,
+            Refusal::Forbidden { .. } | Refusal::OwnProposal { .. } | Refusal::OutOfScope { .. } => {
+                StatusCode::FORBIDDEN
+            }
             Refusal::NotFound { .. } => StatusCode::NOT_FOUND,
             r if r.field().is_some() => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::CONFLICT,

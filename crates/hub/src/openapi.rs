@@ -102,6 +102,15 @@ fn bound_fields(doc: &mut Value) {
         "reason",
         not_blank(citydeck_domain::mode::MAX_REASON_CHARS),
     );
+    // Always sent, though older hubs and caches may lack them (so the types read them with a default).
+    for (schema, field) in [("Incident", "area_ids"), ("LoginResponse", "scope")] {
+        let required = schema_mut(doc, schema)
+            .entry("required")
+            .or_insert_with(|| json!([]));
+        if let Some(r) = required.as_array_mut() {
+            r.push(json!(field));
+        }
+    }
     // Any JSON at all: the request as it was sent.
     schema_mut(doc, "ModeAuditEntry")["properties"]["request"] =
         json!({"description": "the request as sent (any JSON; null when it was not JSON)"});

@@ -211,6 +211,11 @@ pub struct Incident {
     /// Notes and photo references added by operators and field staff, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<IncidentNote>,
+    /// The ids of every area containing the incident's location, fixed when the hub accepted it: the city
+    /// first, then its district, then its street (`GET /api/v1/areas`); empty outside every area (or on a hub
+    /// without areas). Always sent; absent from incidents stored before areas existed (read as empty).
+    #[serde(default)]
+    pub area_ids: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -587,6 +592,74 @@ pub struct LoginResponse {
     pub username: String,
     pub role: Role,
     pub expires_at: DateTime<Utc>,
+    /// The area this account is scoped to (an area id of `GET /api/v1/areas`): it sees and acts only on the
+    /// incidents whose `area_ids` contain it. `null` for an account that sees the whole city. Always sent.
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+/// The levels of the city's areas (三级): the city, its districts (区), their streets (街道).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AreaLevel {
+    City,
+    District,
+    Street,
+}
+
+impl AreaLevel {
+    pub const ALL: [AreaLevel; 3] = [AreaLevel::City, AreaLevel::District, AreaLevel::Street];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AreaLevel::City => "city",
+            AreaLevel::District => "district",
+            AreaLevel::Street => "street",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+}
+
+/// A bounding box `[west, south, east, north]` in degrees (WGS 84).
+pub type BBox = [f64; 4];
+
+/// One area of `GET /api/v1/areas`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AreaSummary {
+    /// `city` for the city itself, else the source's id (e.g. `osm-r49` for an OSM relation).
+    pub id: String,
+    /// In the local script.
+    pub name: String,
+    pub level: AreaLevel,
+    /// The area one level up (a street's district, a district's city); `null` for the city.
+    pub parent: Option<String>,
+    /// `[west, south, east, north]` in degrees.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<f64>, min_items = 4, max_items = 4))]
+    pub bbox: BBox,
+}
+
+/// `GET /api/v1/areas`: the city, then its districts, then their streets (each level by id).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AreaList {
+    pub areas: Vec<AreaSummary>,
+}
+
+/// `GET /api/v1/areas/{id}`: the area and its outline.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AreaDetail {
+    #[serde(flatten)]
+    pub area: AreaSummary,
+    /// A GeoJSON `MultiPolygon` (lon, lat): each part an outer ring and its holes. The city's is the union of
+    /// its districts' parts.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub geometry: serde_json::Value,
 }
 
 /// `POST /api/v1/mode`: switch peacetime/wartime or change the response level.
@@ -728,5 +801,49 @@ mod tests {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
         assert_eq!(Grade::parse("V"), None);
+        for l in AreaLevel::ALL {
+            assert_eq!(serde_json::to_value(l).unwrap(), l.as_str());
+            assert_eq!(AreaLevel::parse(l.as_str()), Some(l));
+        }
+        assert!(AreaLevel::City < AreaLevel::District && AreaLevel::District < AreaLevel::Street);
+    }
+
+    #[test]
+    fn area_ids_and_scope_are_always_sent_and_may_be_missing_from_older_json() {
+        let json = r#"{"id":"0193a000-0000-7000-8000-000000000001","title":"t","class":"accident","grade":"IV",
+            "location":{"lon":9.52,"lat":47.14},"source":"operator","status":"collected",
+            "occurred_at":"2026-01-01T00:00:00Z","created_at":"2026-01-01T00:00:00Z",
+            "updated_at":"2026-01-01T00:00:00Z","created_by":"operator","seq":1}"#;
+        let old: Incident = serde_json::from_str(json).unwrap();
+        assert!(old.area_ids.is_empty());
+        let v = serde_json::to_value(&old).unwrap();
+        assert_eq!(v["area_ids"], serde_json::json!([]));
+
+        let login: LoginResponse = serde_json::from_str(
+            r#"{"token":"t","username":"u","role":"operator","expires_at":"2026-01-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(login.scope, None);
+        assert_eq!(
+            serde_json::to_value(&login).unwrap()["scope"],
+            serde_json::Value::Null
+        );
+
+        let detail = AreaDetail {
+            area: AreaSummary {
+                id: "osm-r49".into(),
+                name: "Unterland".into(),
+                level: AreaLevel::District,
+                parent: Some("city".into()),
+                bbox: [9.47, 47.17, 9.64, 47.27],
+            },
+            geometry: serde_json::json!({"type": "MultiPolygon", "coordinates": []}),
+        };
+        let v = serde_json::to_value(&detail).unwrap();
+        assert_eq!(v["id"], "osm-r49");
+        assert_eq!(v["level"], "district");
+        assert_eq!(v["bbox"], serde_json::json!([9.47, 47.17, 9.64, 47.27]));
+        assert_eq!(v["geometry"]["type"], "MultiPolygon");
+        assert_eq!(serde_json::from_value::<AreaDetail>(v).unwrap(), detail);
     }
 }

@@ -68,6 +68,11 @@ pub enum Refusal {
     Forbidden {
         role: Role,
     },
+    /// The incident (or the place of a new one) lies outside the area the account is scoped to (`scope`, an
+    /// area id).
+    OutOfScope {
+        scope: String,
+    },
 
     // ---- a request field (domain validation) ----
     FieldRequired {
@@ -284,6 +289,7 @@ impl Refusal {
             }
             BadOp { detail } | BadRequest { detail } | Internal { detail } => detail.clone(),
             Forbidden { role } => format!("role {} may not do this", role.as_str()),
+            OutOfScope { scope } => format!("outside this account's area {scope}"),
             OwnProposal { role } => format!(
                 "role {} may not confirm their own proposal (a second commander must)",
                 role.as_str()
@@ -346,6 +352,9 @@ impl Refusal {
                 detail: "op.kind is required".into(),
             },
             Forbidden { role: Role::Leader },
+            OutOfScope {
+                scope: "osm-r49".into(),
+            },
             FieldRequired { field: f() },
             FieldType {
                 field: f(),

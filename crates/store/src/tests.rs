@@ -25,6 +25,7 @@ fn incident(seq: ServerSeq, class: IncidentClass, grade: Grade, status: Stage) -
         assignee: None,
         acknowledged_by: Vec::new(),
         notes: Vec::new(),
+        area_ids: Vec::new(),
     }
 }
 
