@@ -13,10 +13,12 @@
 //! - [`runner`]: both streams interleaved and paced into an [`IncidentSink`] ([`run`]).
 //! - [`teams`]: the duty dispatcher that moves the demo's incidents round the closed loop.
 //! - [`scenarios`]: the scenario packs of a folder (`data/scenarios/*.toml`), checked by `domain::scenario`.
+//! - [`feed`]: the replayed readings, the last day back-filled, then paced in batches into a [`feed::ReadingSink`].
 //! - [`series`]: the real vital-sign series (`data/cache/series/`) replayed as readings shifted to now.
 
 pub mod areas;
 pub mod config;
+pub mod feed;
 pub mod generator;
 pub mod places;
 pub mod quakes;

@@ -10,13 +10,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 
-/// One reading of an indicator.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reading {
-    pub indicator: String,
-    pub at: DateTime<Utc>,
-    pub value: f64,
-}
+/// One reading of an indicator: the wire type of `POST /api/v1/readings`.
+pub use citydeck_protocol::indicators::Reading;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SeriesError {
