@@ -4,6 +4,8 @@
 //! The UI only previews the rules (`citydeck_domain::check_transition`) so a commander sees a refusal before
 //! sending; the hub decides. Switching needs the link: the hub is the authority, an offline screen cannot switch.
 
+use std::cmp::Reverse;
+
 use citydeck_domain::{check_transition, deadlines, Action, CityMode, Permission, Transition};
 use citydeck_protocol::ipc::{SwitchModeRequest, SwitchOutcome};
 use citydeck_protocol::{Grade, Incident, ModeKind, ModeState};
@@ -277,18 +279,8 @@ pub fn SwitchButton() -> impl IntoView {
 
 /// The incidents offered as triggers: open, most severe first, then newest.
 fn trigger_candidates(incidents: &[Incident]) -> Vec<Incident> {
-    let rank = |g: Grade| match g {
-        Grade::I => 0,
-        Grade::II => 1,
-        Grade::III => 2,
-        Grade::IV => 3,
-    };
     let mut v: Vec<Incident> = incidents.to_vec();
-    v.sort_by(|a, b| {
-        rank(a.grade)
-            .cmp(&rank(b.grade))
-            .then(b.created_at.cmp(&a.created_at))
-    });
+    v.sort_by_key(|i| (Reverse(i.grade), Reverse(i.created_at)));
     v.truncate(8);
     v
 }

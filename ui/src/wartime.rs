@@ -151,7 +151,7 @@ pub fn board_cards(snap: &CockpitSnapshot) -> Vec<TaskCard> {
             trigger: trigger.contains(&i.id),
         })
         .collect();
-    out.sort_by_key(|c| (!c.trigger, c.grade, Reverse(c.occurred_at)));
+    out.sort_by_key(|c| (!c.trigger, Reverse(c.grade), Reverse(c.occurred_at)));
     out
 }
 

@@ -625,8 +625,8 @@ mod tests {
                     }
                     Some(EpisodeEffect::Raise { from, to, .. }) => {
                         prop_assert_eq!(open, Some(from));
-                        // Grade orders I < II < III < IV: a raise goes to a smaller one
-                        prop_assert!(to < from, "grade lowered or kept: {:?} -> {:?}", from, to);
+                        // Grade is ordered by severity (IV < … < I): a raise goes to a greater one
+                        prop_assert!(to > from, "grade lowered or kept: {:?} -> {:?}", from, to);
                         open = Some(to);
                     }
                     Some(EpisodeEffect::End { .. }) => {
@@ -641,7 +641,7 @@ mod tests {
                     None => {
                         // no effect: no new warning above the episode's grade, and no missed end
                         if let Some(g) = open {
-                            if let Some(lg) = level.grade() { prop_assert!(lg >= g); }
+                            if let Some(lg) = level.grade() { prop_assert!(lg <= g, "a reading more severe than the episode's grade"); }
                             let k = n as usize;
                             let run = levels.iter().rev().take_while(|l| **l == Level::Normal).count();
                             prop_assert!(run < k, "{} normals in a row and the episode still open", run);

@@ -83,16 +83,6 @@ impl From<ModeError> for crate::FieldError {
     }
 }
 
-/// Severity rank: I = 4 … IV = 1.
-fn rank(g: Grade) -> u8 {
-    match g {
-        Grade::I => 4,
-        Grade::II => 3,
-        Grade::III => 2,
-        Grade::IV => 1,
-    }
-}
-
 /// Checks a request to move from `current` to (`mode`, `level`) with `reason`.
 ///
 /// `mode` is the request's string (`peacetime` | `wartime`), `level` its optional level string, so an unknown
@@ -129,9 +119,7 @@ pub fn check_transition(
         (a, b) if a == b => Err(err("mode", Refusal::AlreadyInMode)),
         (CityMode::Peacetime, CityMode::Wartime(to)) => Ok(Transition::Raise { to }),
         (CityMode::Wartime(_), CityMode::Peacetime) => Ok(Transition::StandDown),
-        (CityMode::Wartime(from), CityMode::Wartime(to)) if rank(to) > rank(from) => {
-            Ok(Transition::Raise { to })
-        }
+        (CityMode::Wartime(from), CityMode::Wartime(to)) if to > from => Ok(Transition::Raise { to }),
         (CityMode::Wartime(_), CityMode::Wartime(to)) => Ok(Transition::Lower { to }),
         (CityMode::Peacetime, CityMode::Peacetime) => unreachable!("equal states handled above"),
     }

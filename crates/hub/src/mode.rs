@@ -408,9 +408,7 @@ pub async fn proposals(
     for p in rows {
         // Validated when proposed: read its target without re-checking it against today's mode.
         let req = parse_request(&p.request)?;
-        let level = Grade::ALL
-            .into_iter()
-            .find(|g| Some(g.as_str()) == req.level.as_deref());
+        let level = req.level.as_deref().and_then(Grade::parse);
         let mode = if level.is_some() {
             ModeKind::Wartime
         } else {

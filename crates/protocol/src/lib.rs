@@ -66,7 +66,11 @@ impl IncidentClass {
 }
 
 /// Response grade: I 特别重大 (red), II 重大 (orange), III 较大 (yellow), IV 一般 (blue).
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Ordered by severity, the one order every rule and view uses: `IV < III < II < I`. So `a > b` means `a` is
+/// more severe (a wartime level raised from `b` to `a`), `max` is the most severe, an ascending sort puts the
+/// most severe last (drawn on top) and `sort_by_key(|g| Reverse(g))` puts it first (lists, queues).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub enum Grade {
     I,
@@ -89,6 +93,24 @@ impl Grade {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+
+    /// Its place in [`Grade::ALL`]: I = 0 … IV = 3 (an index into per-grade arrays, not an order).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl Ord for Grade {
+    /// Severity: I is the greatest, IV the least.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.index().cmp(&self.index())
+    }
+}
+
+impl PartialOrd for Grade {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -764,6 +786,21 @@ pub struct Health {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grades_are_ordered_by_severity() {
+        assert!(Grade::I > Grade::II && Grade::II > Grade::III && Grade::III > Grade::IV);
+        let mut v = vec![Grade::II, Grade::IV, Grade::I, Grade::III];
+        v.sort();
+        assert_eq!(
+            v,
+            [Grade::IV, Grade::III, Grade::II, Grade::I],
+            "ascending: the most severe last"
+        );
+        assert_eq!(v.iter().max(), Some(&Grade::I));
+        let index: Vec<usize> = Grade::ALL.iter().map(|g| g.index()).collect();
+        assert_eq!(index, [0, 1, 2, 3], "the index follows ALL, I first");
+    }
 
     #[test]
     fn event_serializes_flat_with_kind_tag() {

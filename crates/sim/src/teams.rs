@@ -47,7 +47,7 @@ pub fn plan(now: DateTime<Utc>, incidents: &[Incident], teams: &[Team], pace: &P
     let mut ops = Vec::new();
     let mut open: Vec<&Incident> = incidents.iter().filter(|i| i.status != Stage::Closed).collect();
     // Most urgent first: grade I before IV, then oldest.
-    open.sort_by_key(|i| (i.grade, i.created_at));
+    open.sort_by_key(|i| (std::cmp::Reverse(i.grade), i.created_at));
     for i in open {
         let waited = now - i.updated_at;
         let stage = |to| Op::ChangeStage {

@@ -57,8 +57,8 @@ pub fn draw_markers(
     style: MarkerStyle,
 ) -> DrawReport {
     let mut order: Vec<&Incident> = incidents.iter().collect();
-    // IV first … I last, so grade I is on top; stable, so the input order decides within a grade.
-    order.sort_by_key(|i| std::cmp::Reverse(i.grade));
+    // By severity, IV first … I last, so grade I is on top; stable, so the input order decides within a grade.
+    order.sort_by_key(|i| i.grade);
     let mut report = DrawReport::default();
     let (w, h) = (img.width(), img.height());
     for inc in order {

@@ -18,8 +18,6 @@ use std::collections::HashMap;
 use citydeck_protocol::ipc::MapPoint;
 use uuid::Uuid;
 
-use super::points::grade_rank;
-
 /// Pixels of one world width at zoom 0 (MapLibre's GeoJSON tile size).
 const WORLD_PX: f64 = 512.0;
 
@@ -125,14 +123,14 @@ pub fn cluster(points: &HashMap<Uuid, MapPoint>, zoom: u32, p: Params) -> Cluste
         }
         let (mut sx, mut sy) = (x, y);
         let mut grades = [0usize; 4];
-        grades[grade_rank(order[k].grade)] += 1;
+        grades[order[k].grade.index()] += 1;
         let m = order[k];
         let mut bbox = [m.lon, m.lat, m.lon, m.lat];
         for &j in &near {
             sx += xy[j].0;
             sy += xy[j].1;
             let m = order[j];
-            grades[grade_rank(m.grade)] += 1;
+            grades[m.grade.index()] += 1;
             bbox = [
                 bbox[0].min(m.lon),
                 bbox[1].min(m.lat),

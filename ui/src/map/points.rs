@@ -57,15 +57,6 @@ pub struct MapPoints {
     pulsing: usize,
 }
 
-pub fn grade_rank(g: Grade) -> usize {
-    match g {
-        Grade::I => 0,
-        Grade::II => 1,
-        Grade::III => 2,
-        Grade::IV => 3,
-    }
-}
-
 fn clusters_at(view: Option<(u32, Params)>) -> bool {
     view.is_some_and(|(z, p)| z <= p.max_zoom)
 }
@@ -127,7 +118,7 @@ impl MapPoints {
     }
 
     fn count(&mut self, p: &MapPoint, delta: isize) {
-        let c = &mut self.counts[grade_rank(p.grade)];
+        let c = &mut self.counts[p.grade.index()];
         *c = c.saturating_add_signed(delta);
     }
 
@@ -313,7 +304,7 @@ fn feature_json(s: &mut String, p: &MapPoint) {
         p.lat,
         p.id,
         p.grade.as_str(),
-        grade_rank(p.grade) + 1,
+        p.grade.index() + 1,
         p.class.as_str(),
         p.stage.as_str(),
         json_str(&p.title),

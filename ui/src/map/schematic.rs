@@ -299,7 +299,7 @@ struct Dot {
 /// The dots to draw, at most [`MAX_DOTS`] (the most severe, then the most recently changed), in drawing order:
 /// the most severe last, so they are on top.
 fn dots_to_draw(mut dots: Vec<Dot>) -> Vec<Dot> {
-    dots.sort_by_key(|d| (d.point.grade, std::cmp::Reverse(d.point.seq)));
+    dots.sort_by_key(|d| (std::cmp::Reverse(d.point.grade), std::cmp::Reverse(d.point.seq)));
     dots.truncate(MAX_DOTS);
     dots.reverse();
     dots
