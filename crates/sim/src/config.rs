@@ -83,6 +83,9 @@ pub struct DataFiles {
     /// Optional: a city without it has no official areas.
     #[serde(default)]
     pub areas: Option<PathBuf>,
+    /// The simulator's incident templates. Optional: by default the shipped `data/city/templates.toml`.
+    #[serde(default)]
+    pub templates: Option<PathBuf>,
 }
 
 /// Simulator defaults for this city (the command line may override rate and seed).

@@ -1,14 +1,19 @@
 //! Operator-style incidents at real places: a deterministic (seeded) stream of what a city's hotline, video
 //! analytics, IoT sensors and 110/119/120 dispatchers report, each from a template that fits the place.
 //!
-//! A draw first picks a template (by weight, among those whose place kinds the city has), then a place of one of
-//! its kinds, a grade, a source and a description. Titles are Chinese with the OSM name kept as it is:
+//! The templates are data ([`Templates`]: `data/city/templates.toml`, or the file a city names). A draw first picks
+//! a template (by weight, among those whose place kinds the city has), then a place of one of its kinds, a grade,
+//! a source and a description. Titles are Chinese with the OSM name kept as it is:
 //! `"Mannerheimintie 交通事故"`, `"Rautatientori 地铁站 客流拥挤"`.
 
+use std::path::{Path, PathBuf};
+
+use citydeck_domain::incident::MAX_SOURCE_CHARS;
 use citydeck_protocol::{Grade, IncidentClass, NewIncident};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
 
 use crate::config::BBox;
 use crate::places::{Place, PlaceKind};
@@ -21,314 +26,203 @@ pub const GRADE_WEIGHTS: [(Grade, u32); 4] = [
     (Grade::IV, 700),
 ];
 
-/// One kind of report.
-#[derive(Debug, Clone, Copy)]
+/// One kind of report, as written in a templates file.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Template {
     pub class: IncidentClass,
     /// Place kinds it can happen at.
-    pub kinds: &'static [PlaceKind],
+    pub kinds: Vec<PlaceKind>,
     /// Appended to the place name to form the title.
-    pub title: &'static str,
-    /// Description variants; `{place}` is replaced by the place name, `{kind}` by its kind's Chinese label.
-    pub descriptions: &'static [&'static str],
-    pub sources: &'static [&'static str],
+    pub title: String,
+    /// Description variants; `{place}` is replaced by the place name, `{kind}` by its kind's Chinese label, `{n}`
+    /// by a number 2–9.
+    pub descriptions: Vec<String>,
+    /// Who reports it: `110` police, `119` fire, `120` ambulance, `12345-hotline` citizens' hotline, `video-ai`
+    /// video analytics, `iot-sensor` city sensors, `operator` entered by the duty operator.
+    pub sources: Vec<String>,
     /// Relative frequency.
     pub weight: u32,
 }
 
-use IncidentClass as C;
-use PlaceKind as K;
+/// The shipped templates file, beside the city files; every city uses it unless its city file names another.
+pub const SHIPPED_TEMPLATES: &str = "data/city/templates.toml";
 
-const STREETS: &[PlaceKind] = &[K::Street, K::Bridge];
-const SCHOOLS: &[PlaceKind] = &[K::School, K::Kindergarten, K::University];
+/// The placeholders a description may hold.
+const PLACEHOLDERS: [&str; 3] = ["{place}", "{kind}", "{n}"];
 
-/// The templates, by class. Sources: `110` police, `119` fire, `120` ambulance, `12345-hotline` citizens'
-/// hotline, `video-ai` video analytics, `iot-sensor` city sensors, `operator` entered by the duty operator.
-pub const TEMPLATES: &[Template] = &[
-    // 事故灾难
-    Template {
-        class: C::Accident,
-        kinds: STREETS,
-        title: "交通事故",
-        descriptions: &[
-            "{place}发生两车追尾，一人轻伤，占用一条车道，需交警到场处置。",
-            "{place}一辆轿车与自行车相撞，骑车人受伤，已通知120。",
-            "{place}路口多车剐蹭，车流缓行，请求交警疏导。",
-        ],
-        sources: &["110", "video-ai", "12345-hotline"],
-        weight: 20,
+/// Why a templates file cannot be used. Every variant names the file; `Invalid` also names the key at fault
+/// (`template[3].kinds[1]`, counted from 1 as a reader counts the `[[template]]` tables).
+#[derive(Debug, thiserror::Error)]
+pub enum TemplatesError {
+    #[error("cannot read incident templates {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
     },
-    Template {
-        class: C::Accident,
-        kinds: &[K::TramStop],
-        title: "有轨电车与行人碰撞",
-        descriptions: &["{place}站台附近有轨电车与行人发生碰撞，行人倒地，电车线路暂停运行。"],
-        sources: &["110", "video-ai"],
-        weight: 3,
+    #[error("incident templates {path} are not valid TOML for templates: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
     },
-    Template {
-        class: C::Accident,
-        kinds: &[
-            K::School,
-            K::Kindergarten,
-            K::University,
-            K::Hotel,
-            K::Library,
-            K::Museum,
-            K::Venue,
-            K::Church,
-            K::Government,
-        ],
-        title: "火灾报警",
-        descriptions: &[
-            "{place}（{kind}）烟感报警器触发，现场人员正在疏散，119已出动核实。",
-            "{place}楼内有烟雾，自动报警系统联动，人员正在撤离。",
-        ],
-        sources: &["iot-sensor", "119"],
-        weight: 6,
+    #[error("incident templates {path}: `{key}` {reason}")]
+    Invalid {
+        path: PathBuf,
+        key: String,
+        reason: String,
     },
-    Template {
-        class: C::Accident,
-        kinds: &[
-            K::ShoppingCentre,
-            K::Supermarket,
-            K::Restaurant,
-            K::Hotel,
-            K::Market,
-        ],
-        title: "燃气泄漏",
-        descriptions: &[
-            "{place}可燃气体探测器报警，浓度持续上升，已关闭总阀并疏散人员。",
-            "群众反映{place}附近有明显燃气异味。",
-        ],
-        sources: &["iot-sensor", "12345-hotline", "119"],
-        weight: 4,
-    },
-    Template {
-        class: C::Accident,
-        kinds: &[K::Restaurant],
-        title: "厨房起火",
-        descriptions: &["{place}后厨油锅起火，店员已使用灭火器，火势基本控制，请求119到场检查。"],
-        sources: &["119", "110"],
-        weight: 3,
-    },
-    Template {
-        class: C::Accident,
-        kinds: &[
-            K::ShoppingCentre,
-            K::Hotel,
-            K::MetroStation,
-            K::RailwayStation,
-            K::Parking,
-        ],
-        title: "电梯困人",
-        descriptions: &["{place}一部电梯停在两层之间，轿厢内约{n}人被困，维保单位已通知。"],
-        sources: &["iot-sensor", "12345-hotline"],
-        weight: 4,
-    },
-    Template {
-        class: C::Accident,
-        kinds: &[K::Parking],
-        title: "车辆起火",
-        descriptions: &["{place}地下车库内一辆汽车冒烟起火，喷淋系统已启动。"],
-        sources: &["iot-sensor", "119", "video-ai"],
-        weight: 1,
-    },
-    Template {
-        class: C::Accident,
-        kinds: &[K::Street],
-        title: "路面塌陷",
-        descriptions: &["{place}人行道出现约2米见方塌陷，疑似地下管线渗漏，已设置围挡。"],
-        sources: &["12345-hotline", "operator"],
-        weight: 2,
-    },
-    Template {
-        class: C::Accident,
-        kinds: &[K::Bridge],
-        title: "桥梁结构监测异常",
-        descriptions: &["{place}结构健康监测系统振动数据超出阈值，需派员现场检查。"],
-        sources: &["iot-sensor"],
-        weight: 1,
-    },
-    Template {
-        class: C::Accident,
-        kinds: &[K::FerryTerminal, K::Harbour],
-        title: "人员落水",
-        descriptions: &["{place}有人落水，已抛救生圈，请求水上救援力量支援。"],
-        sources: &["110", "video-ai"],
-        weight: 2,
-    },
-    // 社会安全事件
-    Template {
-        class: C::SocialSecurity,
-        kinds: &[
-            K::RailwayStation,
-            K::MetroStation,
-            K::BusStation,
-            K::FerryTerminal,
-        ],
-        title: "客流拥挤",
-        descriptions: &[
-            "{place}客流密度超过预警阈值，进站口排队人员较多，建议采取限流措施。",
-            "视频分析发现{place}通道人员聚集，存在踩踏风险。",
-        ],
-        sources: &["video-ai", "operator"],
-        weight: 6,
-    },
-    Template {
-        class: C::SocialSecurity,
-        kinds: &[K::Square, K::Market, K::Park, K::Stadium, K::Venue],
-        title: "人员聚集",
-        descriptions: &["{place}短时聚集约{n}0人，情况待核实，已调取周边视频。"],
-        sources: &["video-ai", "110"],
-        weight: 4,
-    },
-    Template {
-        class: C::SocialSecurity,
-        kinds: &[K::Restaurant, K::Square, K::Street, K::Venue],
-        title: "打架斗殴",
-        descriptions: &["{place}有{n}人发生肢体冲突，已有人受伤，请求民警到场。"],
-        sources: &["110", "video-ai"],
-        weight: 3,
-    },
-    Template {
-        class: C::SocialSecurity,
-        kinds: &[
-            K::ShoppingCentre,
-            K::Supermarket,
-            K::Museum,
-            K::Hotel,
-            K::Pharmacy,
-        ],
-        title: "盗窃报警",
-        descriptions: &["{place}报警称发生盗窃，嫌疑人已离开现场，店方已保存监控录像。"],
-        sources: &["110"],
-        weight: 3,
-    },
-    Template {
-        class: C::SocialSecurity,
-        kinds: &[
-            K::RailwayStation,
-            K::MetroStation,
-            K::BusStation,
-            K::FerryTerminal,
-            K::ShoppingCentre,
-        ],
-        title: "可疑遗留物品",
-        descriptions: &["{place}发现无人看管的可疑行李，已设置警戒，等待排爆人员确认。"],
-        sources: &["110", "video-ai"],
-        weight: 2,
-    },
-    Template {
-        class: C::SocialSecurity,
-        kinds: &[K::Embassy, K::Government],
-        title: "聚集请愿",
-        descriptions: &["{place}门前约{n}0人聚集请愿，秩序基本正常，已派员现场维护。"],
-        sources: &["operator", "110"],
-        weight: 2,
-    },
-    // 公共卫生事件
-    Template {
-        class: C::PublicHealth,
-        kinds: &[K::School, K::Kindergarten, K::University, K::Restaurant, K::Hotel],
-        title: "疑似食物中毒",
-        descriptions: &[
-            "{place}就餐后{n}人出现呕吐、腹泻症状，已送医，疾控部门已通知采样。",
-            "{place}报告多人餐后不适，疑似食物中毒，现场留样已封存。",
-        ],
-        sources: &["120", "12345-hotline", "operator"],
-        weight: 4,
-    },
-    Template {
-        class: C::PublicHealth,
-        kinds: &[K::Hospital, K::Clinic],
-        title: "就诊量激增",
-        descriptions: &["{place}呼吸道症状就诊人数较上周同期明显上升，请卫健部门研判。"],
-        sources: &["operator"],
-        weight: 3,
-    },
-    Template {
-        class: C::PublicHealth,
-        kinds: SCHOOLS,
-        title: "发热病例聚集",
-        descriptions: &["{place}同一班级{n}名学生发热，学校已启动晨午检，疾控介入调查。"],
-        sources: &["12345-hotline", "operator"],
-        weight: 2,
-    },
-    Template {
-        class: C::PublicHealth,
-        kinds: &[
-            K::MetroStation,
-            K::RailwayStation,
-            K::Stadium,
-            K::ShoppingCentre,
-            K::Square,
-            K::Church,
-        ],
-        title: "人员晕倒",
-        descriptions: &["{place}一名群众突然晕倒，现场有人实施心肺复苏，120正在赶来。"],
-        sources: &["120", "video-ai"],
-        weight: 3,
-    },
-    Template {
-        class: C::PublicHealth,
-        kinds: &[K::Street, K::School, K::Hotel],
-        title: "自来水异味",
-        descriptions: &["居民反映{place}一带自来水有异味、发黄，供水企业已派员取样。"],
-        sources: &["12345-hotline"],
-        weight: 1,
-    },
-    // 自然灾害
-    Template {
-        class: C::NaturalDisaster,
-        kinds: &[K::Street, K::Square],
-        title: "道路积水",
-        descriptions: &[
-            "强降雨致{place}低洼路段积水约30厘米，车辆通行困难。",
-            "{place}积水监测点水位超过警戒线，建议临时封闭。",
-        ],
-        sources: &["iot-sensor", "12345-hotline", "video-ai"],
-        weight: 5,
-    },
-    Template {
-        class: C::NaturalDisaster,
-        kinds: &[K::Park, K::Street],
-        title: "树木倒伏",
-        descriptions: &["大风致{place}一棵大树倒伏，压住部分道路/步道，需园林部门清理。"],
-        sources: &["12345-hotline", "operator"],
-        weight: 4,
-    },
-    Template {
-        class: C::NaturalDisaster,
-        kinds: &[K::Street, K::Bridge],
-        title: "路面结冰",
-        descriptions: &["{place}路面温度低于零度并检测到结冰，建议撒布融雪剂。"],
-        sources: &["iot-sensor", "video-ai"],
-        weight: 3,
-    },
-    Template {
-        class: C::NaturalDisaster,
-        kinds: &[K::FerryTerminal, K::Harbour, K::Park],
-        title: "风暴潮水位超警",
-        descriptions: &["{place}潮位站水位超过警戒值，沿岸低洼处可能漫水。"],
-        sources: &["iot-sensor"],
-        weight: 1,
-    },
-    Template {
-        class: C::NaturalDisaster,
-        kinds: &[K::Street, K::ShoppingCentre],
-        title: "强风高空坠物风险",
-        descriptions: &["大风致{place}一处广告牌松动，存在坠落风险，已拉设警戒线。"],
-        sources: &["12345-hotline", "video-ai"],
-        weight: 1,
-    },
-];
+}
+
+/// A templates file as written: names, not yet checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplatesFile {
+    #[serde(default)]
+    template: Vec<TemplateEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateEntry {
+    class: String,
+    kinds: Vec<String>,
+    title: String,
+    descriptions: Vec<String>,
+    sources: Vec<String>,
+    weight: u32,
+}
+
+/// The templates a simulator draws from: at least one, each checked (known class and place kinds, a title, every
+/// description naming its `{place}`, sources the hub accepts, a positive weight).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Templates(Vec<Template>);
+
+impl Templates {
+    /// The shipped file ([`SHIPPED_TEMPLATES`], built into the binary so the simulator runs from anywhere).
+    pub fn shipped() -> Result<Templates, TemplatesError> {
+        Self::parse(
+            include_str!("../../../data/city/templates.toml"),
+            Path::new(SHIPPED_TEMPLATES),
+        )
+    }
+
+    /// Reads and checks a templates file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Templates, TemplatesError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| TemplatesError::Io {
+            path: path.into(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and checks templates TOML; `path` is only used in error messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Templates, TemplatesError> {
+        let file: TemplatesFile = toml::from_str(text).map_err(|source| TemplatesError::Parse {
+            path: path.into(),
+            source,
+        })?;
+        let bad = |key: String, reason: String| TemplatesError::Invalid {
+            path: path.into(),
+            key,
+            reason,
+        };
+        if file.template.is_empty() {
+            return Err(bad(
+                "template".into(),
+                "must list at least one [[template]]".into(),
+            ));
+        }
+        let mut out = Vec::with_capacity(file.template.len());
+        for (i, t) in file.template.into_iter().enumerate() {
+            let key = |field: &str| format!("template[{}].{field}", i + 1);
+            let class = IncidentClass::parse(&t.class).ok_or_else(|| {
+                bad(
+                    key("class"),
+                    format!(
+                        "is {:?}, not one of {}",
+                        t.class,
+                        IncidentClass::ALL.map(IncidentClass::as_str).join(", ")
+                    ),
+                )
+            })?;
+            if t.kinds.is_empty() {
+                return Err(bad(key("kinds"), "must name at least one place kind".into()));
+            }
+            let kinds = t
+                .kinds
+                .iter()
+                .enumerate()
+                .map(|(k, name)| {
+                    PlaceKind::parse(name).ok_or_else(|| {
+                        bad(
+                            key(&format!("kinds[{}]", k + 1)),
+                            format!("is {name:?}, not a place kind (street, school, park, …)"),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if t.title.trim().is_empty() {
+                return Err(bad(key("title"), "must not be empty".into()));
+            }
+            if t.descriptions.is_empty() {
+                return Err(bad(
+                    key("descriptions"),
+                    "must hold at least one description".into(),
+                ));
+            }
+            for (k, d) in t.descriptions.iter().enumerate() {
+                let unknown = PLACEHOLDERS.iter().fold(d.clone(), |d, p| d.replace(p, ""));
+                if !d.contains("{place}") {
+                    return Err(bad(
+                        key(&format!("descriptions[{}]", k + 1)),
+                        "must name the place ({place})".into(),
+                    ));
+                }
+                if unknown.contains('{') || unknown.contains('}') {
+                    return Err(bad(
+                        key(&format!("descriptions[{}]", k + 1)),
+                        format!("has a placeholder other than {}", PLACEHOLDERS.join(", ")),
+                    ));
+                }
+            }
+            if t.sources.is_empty() {
+                return Err(bad(key("sources"), "must name at least one source".into()));
+            }
+            for (k, src) in t.sources.iter().enumerate() {
+                if src.trim().is_empty() || src.chars().count() > MAX_SOURCE_CHARS {
+                    return Err(bad(
+                        key(&format!("sources[{}]", k + 1)),
+                        format!("must be 1–{MAX_SOURCE_CHARS} characters, got {src:?}"),
+                    ));
+                }
+            }
+            if t.weight == 0 {
+                return Err(bad(key("weight"), "must be positive".into()));
+            }
+            out.push(Template {
+                class,
+                kinds,
+                title: t.title,
+                descriptions: t.descriptions,
+                sources: t.sources,
+                weight: t.weight,
+            });
+        }
+        Ok(Templates(out))
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Template> {
+        self.0.iter()
+    }
+}
 
 /// The operator-incident stream of one city.
 pub struct Generator {
     rng: ChaCha8Rng,
     /// Templates the city has places for, with the indices of those places.
-    usable: Vec<(&'static Template, Vec<usize>)>,
+    usable: Vec<(Template, Vec<usize>)>,
     total_weight: u32,
     places: Vec<Place>,
     bbox: BBox,
@@ -340,7 +234,7 @@ pub struct Generator {
 pub struct Draw<'a> {
     pub incident: NewIncident,
     pub place: &'a Place,
-    pub template: &'static Template,
+    pub template: &'a Template,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -348,9 +242,10 @@ pub struct Draw<'a> {
 pub struct NoUsablePlaces(pub usize);
 
 impl Generator {
-    /// Same `places` (in the same order) and `seed` give the same stream. Places outside `bbox` are ignored;
-    /// incidents are moved up to `jitter_m` metres from their place but stay inside `bbox`.
+    /// Same `templates`, `places` (in the same order) and `seed` give the same stream. Places outside `bbox` are
+    /// ignored; incidents are moved up to `jitter_m` metres from their place but stay inside `bbox`.
     pub fn new(
+        templates: &Templates,
         places: Vec<Place>,
         bbox: BBox,
         jitter_m: f64,
@@ -361,7 +256,7 @@ impl Generator {
             .into_iter()
             .filter(|p| bbox.contains(p.lon, p.lat))
             .collect();
-        let usable: Vec<_> = TEMPLATES
+        let usable: Vec<_> = templates
             .iter()
             .filter_map(|t| {
                 let idx: Vec<usize> = places
@@ -370,7 +265,7 @@ impl Generator {
                     .filter(|(_, p)| t.kinds.contains(&p.kind))
                     .map(|(i, _)| i)
                     .collect();
-                (!idx.is_empty()).then_some((t, idx))
+                (!idx.is_empty()).then(|| (t.clone(), idx))
             })
             .collect();
         if usable.is_empty() {
@@ -411,14 +306,13 @@ impl Generator {
             pick -= t.weight;
         }
         let (template, idx) = &self.usable[chosen];
-        let template: &'static Template = template;
         let place = &self.places[*idx.choose(&mut self.rng).expect("usable templates have places")];
         let grade = draw_grade(&mut self.rng);
-        let source = *template
+        let source = template
             .sources
             .choose(&mut self.rng)
             .expect("templates have sources");
-        let text = *template
+        let text = template
             .descriptions
             .choose(&mut self.rng)
             .expect("templates have descriptions");
@@ -435,7 +329,7 @@ impl Generator {
             grade,
             lon,
             lat,
-            source: source.to_owned(),
+            source: source.clone(),
             description: Some(description),
             address: Some(place.name.clone()),
             external_id: None,
@@ -453,7 +347,7 @@ impl Generator {
 /// ("Helsinki 火车站": a station's name is often that of the city or of a nearby building).
 pub fn display_name(place: &Place) -> String {
     match place.kind {
-        K::RailwayStation | K::MetroStation | K::TramStop | K::BusStation => {
+        PlaceKind::RailwayStation | PlaceKind::MetroStation | PlaceKind::TramStop | PlaceKind::BusStation => {
             format!("{} {}", place.name, place.kind.zh())
         }
         _ => place.name.clone(),
@@ -488,6 +382,7 @@ pub fn draw_grade(rng: &mut impl Rng) -> Grade {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::places::PlaceKind as K;
     use std::collections::HashMap;
 
     fn bbox() -> BBox {
@@ -525,7 +420,14 @@ mod tests {
     }
 
     fn generator(seed: u64) -> Generator {
-        Generator::new(sample_places(), bbox(), 40.0, seed).unwrap()
+        Generator::new(
+            &Templates::shipped().unwrap(),
+            sample_places(),
+            bbox(),
+            40.0,
+            seed,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -570,7 +472,7 @@ mod tests {
                 "the OSM name is kept as it is"
             );
             assert_eq!(inc.address.as_deref(), Some(d.place.name.as_str()));
-            assert!(d.template.sources.contains(&inc.source.as_str()));
+            assert!(d.template.sources.contains(&inc.source));
             assert_eq!(inc.external_id, None);
             assert!(b.contains(inc.lon, inc.lat), "{inc:?} left the bbox");
             let desc = inc.description.as_deref().unwrap();
@@ -601,18 +503,134 @@ mod tests {
 
     #[test]
     fn every_template_is_consistent() {
-        for t in TEMPLATES {
+        let shipped = Templates::shipped().unwrap();
+        assert_eq!(
+            shipped,
+            Templates::load(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../..")
+                    .join(SHIPPED_TEMPLATES)
+            )
+            .unwrap(),
+            "the built-in copy is the file"
+        );
+        for t in shipped.iter() {
             assert!(
                 !t.kinds.is_empty() && !t.sources.is_empty() && !t.descriptions.is_empty() && t.weight > 0
             );
-            for d in t.descriptions {
+            for d in &t.descriptions {
                 assert!(d.contains("{place}"), "{d}");
             }
         }
         // All four classes are generated.
         for c in IncidentClass::ALL {
-            assert!(TEMPLATES.iter().any(|t| t.class == c), "{c:?}");
+            assert!(shipped.iter().any(|t| t.class == c), "{c:?}");
         }
+    }
+
+    const ONE: &str = r#"
+[[template]]
+class = "accident"
+kinds = ["street", "bridge"]
+title = "交通事故"
+descriptions = ["{place}发生两车追尾。", "{place}路口{n}车剐蹭。"]
+sources = ["110"]
+weight = 2
+"#;
+
+    #[test]
+    fn a_templates_file_is_read_as_written() {
+        let t = Templates::parse(ONE, Path::new("t.toml")).unwrap();
+        let only: Vec<&Template> = t.iter().collect();
+        assert_eq!(only.len(), 1);
+        assert_eq!(only[0].class, IncidentClass::Accident);
+        assert_eq!(only[0].kinds, [K::Street, K::Bridge]);
+        assert_eq!(only[0].title, "交通事故");
+        assert_eq!(only[0].descriptions.len(), 2);
+        assert_eq!(
+            (only[0].sources.as_slice(), only[0].weight),
+            (&["110".to_string()][..], 2)
+        );
+        let mut g = Generator::new(&t, sample_places(), bbox(), 0.0, 1).unwrap();
+        for _ in 0..50 {
+            let d = g.draw();
+            assert!(matches!(d.place.kind, K::Street | K::Bridge), "{:?}", d.place);
+            assert!(d.incident.title.ends_with(" 交通事故"), "{}", d.incident.title);
+        }
+    }
+
+    #[test]
+    fn a_bad_templates_file_is_refused_naming_the_file_and_the_key() {
+        let cases = [
+            (
+                ONE.replace("\"accident\"", "\"acident\""),
+                "template[1].class",
+                "acident",
+            ),
+            (
+                ONE.replace("\"bridge\"", "\"brige\""),
+                "template[1].kinds[2]",
+                "brige",
+            ),
+            (
+                ONE.replace("[\"street\", \"bridge\"]", "[]"),
+                "template[1].kinds",
+                "at least one",
+            ),
+            (ONE.replace("\"交通事故\"", "\" \""), "template[1].title", "empty"),
+            (
+                ONE.replace("\"{place}路口", "\"路口"),
+                "template[1].descriptions[2]",
+                "{place}",
+            ),
+            (
+                ONE.replace("{n}车", "{count}车"),
+                "template[1].descriptions[2]",
+                "placeholder",
+            ),
+            (
+                ONE.replace("[\"110\"]", "[\"110\", \"\"]"),
+                "template[1].sources[2]",
+                "1–64",
+            ),
+            (
+                ONE.replace("weight = 2", "weight = 0"),
+                "template[1].weight",
+                "positive",
+            ),
+            (
+                format!("{ONE}{}", ONE.replace("\"accident\"", "\"fire\"")),
+                "template[2].class",
+                "fire",
+            ),
+            ("# nothing\n".to_string(), "template", "at least one"),
+        ];
+        for (text, key, why) in cases {
+            let err = Templates::parse(&text, Path::new("data/city/mine.toml")).unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                matches!(&err, TemplatesError::Invalid { key: k, .. } if k == key),
+                "{key}: {msg}"
+            );
+            assert!(
+                msg.contains("data/city/mine.toml") && msg.contains(key) && msg.contains(why),
+                "{msg}"
+            );
+        }
+        // Not TOML of templates: the parser's words, with the file and the key (an unknown one, or a wrong type).
+        for (text, key) in [
+            (ONE.replace("weight = 2", "weigth = 2"), "weigth"),
+            (ONE.replace("weight = 2", "weight = \"2\""), "weight"),
+            ("[[template]\n".to_string(), "template"),
+        ] {
+            let err = Templates::parse(&text, Path::new("data/city/mine.toml")).unwrap_err();
+            let msg = err.to_string();
+            assert!(matches!(err, TemplatesError::Parse { .. }), "{msg}");
+            assert!(msg.contains("data/city/mine.toml") && msg.contains(key), "{msg}");
+        }
+        let err = Templates::load("/nonexistent/templates.toml").unwrap_err();
+        assert!(matches!(err, TemplatesError::Io { .. }));
+        assert!(err.to_string().contains("/nonexistent/templates.toml"), "{err}");
     }
 
     #[test]
@@ -650,7 +668,8 @@ mod tests {
             lon: 0.0,
             lat: 0.0,
         }];
-        assert!(Generator::new(only_outside, bbox(), 0.0, 1).is_err());
-        assert!(Generator::new(vec![], bbox(), 0.0, 1).is_err());
+        let t = Templates::shipped().unwrap();
+        assert!(Generator::new(&t, only_outside, bbox(), 0.0, 1).is_err());
+        assert!(Generator::new(&t, vec![], bbox(), 0.0, 1).is_err());
     }
 }

@@ -8,7 +8,8 @@
 //! - [`areas`]: a city's administrative areas (districts, streets) from the boundary relations of a `.osm.pbf`.
 //! - [`config`]: the city file ([`CityConfig`]).
 //! - [`places`]: named places from a `.osm.pbf` ([`load_places`]).
-//! - [`generator`]: seeded operator-style incidents at those places ([`Generator`]).
+//! - [`generator`]: seeded operator-style incidents at those places ([`Generator`]), from incident templates that
+//!   are data ([`Templates`]: `data/city/templates.toml`, or the file a city names).
 //! - [`quakes`]: a USGS GeoJSON feed as incidents ([`load_earthquakes`]).
 //! - [`runner`]: both streams interleaved and paced into an [`IncidentSink`] ([`run`]).
 //! - [`teams`]: the duty dispatcher that moves the demo's incidents round the closed loop.
@@ -28,7 +29,7 @@ pub mod series;
 pub mod teams;
 
 pub use config::{CityConfig, ConfigError};
-pub use generator::Generator;
+pub use generator::{Generator, Templates, TemplatesError};
 pub use places::{facilities, load_places, Place, PlaceKind, PlacesError};
 pub use quakes::{load_earthquakes, parse_earthquakes, QuakeError, Quakes};
 pub use runner::{run, run_feed, Feed, IncidentSink, SimOptions, SimStats};

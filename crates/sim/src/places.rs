@@ -88,6 +88,11 @@ place_kinds! {
 }
 
 impl PlaceKind {
+    /// The kind named `s` ([`PlaceKind::as_str`]).
+    pub fn parse(s: &str) -> Option<PlaceKind> {
+        Self::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+
     /// Lines are placed at a node; everything else is an area (or a point) placed at its centroid.
     pub fn is_line(self) -> bool {
         matches!(self, PlaceKind::Street | PlaceKind::Bridge)

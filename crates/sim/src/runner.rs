@@ -10,7 +10,7 @@ use citydeck_protocol::NewIncident;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::config::CityConfig;
-use crate::generator::Generator;
+use crate::generator::{Generator, Templates};
 use crate::places::load_places;
 use crate::quakes::load_earthquakes;
 
@@ -96,6 +96,10 @@ impl Feed {
 
     /// Builds a city's feed from its data files under `data_root`.
     pub fn load(city: &CityConfig, data_root: &Path, seed: u64) -> anyhow::Result<Feed> {
+        let templates = match &city.data.templates {
+            Some(file) => Templates::load(data_root.join(file))?,
+            None => Templates::shipped()?,
+        };
         let pbf = data_root.join(&city.data.osm_pbf);
         let (places, stats) = load_places(&pbf, Some(&city.bbox)).with_context(|| {
             format!(
@@ -104,7 +108,7 @@ impl Feed {
             )
         })?;
         tracing::info!(city = %city.id, places = places.len(), ?stats, "places loaded from {}", pbf.display());
-        let generator = Generator::new(places, city.bbox, city.sim.jitter_m, seed)
+        let generator = Generator::new(&templates, places, city.bbox, city.sim.jitter_m, seed)
             .with_context(|| format!("{}", pbf.display()))?;
         let quakes = match (&city.data.earthquakes, city.sim.quake_every) {
             (Some(file), every) if every > 0 => {
@@ -289,7 +293,7 @@ mod tests {
                 lat: 60.165,
             },
         ];
-        let g = Generator::new(places, bbox(), 10.0, 1).unwrap();
+        let g = Generator::new(&Templates::shipped().unwrap(), places, bbox(), 10.0, 1).unwrap();
         Feed::new(g, (0..quakes).map(|i| quake(&format!("q{i}"))).collect(), every)
     }
 
@@ -417,6 +421,39 @@ mod tests {
         .unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("xtask data") && msg.contains("t.osm.pbf"), "{msg}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_city_uses_the_templates_it_names_and_a_bad_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!("{}templates = \"mine.toml\"\n", crate::config::tests::GOOD);
+        let city = CityConfig::parse(&text, Path::new("t.toml")).unwrap();
+        let sink = FakeSink::default();
+        let run_it = || run(&city, dir.path(), &sink, opts(1.0, Some(1)));
+        let msg = format!("{:#}", run_it().await.unwrap_err());
+        assert!(msg.contains("mine.toml") && msg.contains("cannot read"), "{msg}");
+        std::fs::write(
+            dir.path().join("mine.toml"),
+            "[[template]]\nclass = \"accident\"\nkinds = [\"stret\"]\ntitle = \"t\"\n\
+             descriptions = [\"{place}\"]\nsources = [\"110\"]\nweight = 1\n",
+        )
+        .unwrap();
+        let msg = format!("{:#}", run_it().await.unwrap_err());
+        assert!(
+            msg.contains("mine.toml") && msg.contains("template[1].kinds[1]") && msg.contains("stret"),
+            "{msg}"
+        );
+        // A good file gets as far as the city's places.
+        std::fs::write(
+            dir.path().join("mine.toml"),
+            std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/city/templates.toml"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let msg = format!("{:#}", run_it().await.unwrap_err());
+        assert!(msg.contains("t.osm.pbf"), "{msg}");
     }
 
     /// The real city: Helsinki places and the USGS week, as `cargo xtask data` fetches them.
