@@ -1,11 +1,11 @@
 #!/bin/sh
 # One cockpit screenshot of a scene, run inside xvfb-run by `cargo xtask screenshots`:
-#   screenshot-scene.sh <bin dir> <work dir> <width> <height> <scene> <out.png>
-# scene: peacetime | wartime-III | wartime-I | exercise
+#   screenshot-scene.sh <bin dir> <work dir> <width> <height> <scene> <out.png> <city.toml> <min_lon> <min_lat> <max_lon> <max_lat>
+# scene: peacetime | wartime-III | wartime-I | exercise; the city file and its bbox: the city shown and simulated
 # A real hub process (with two registered screens) fed by the simulator, the real window signed in as the duty
 # commander; wartime scenes switch over the HTTP API (level I confirmed by the second commander).
 set -eu
-BIN=$1 WORK=$2 W=$3 H=$4 SCENE=$5 PNG=$6
+BIN=$1 WORK=$2 W=$3 H=$4 SCENE=$5 PNG=$6 CITY=$7 W_LON=$8 S_LAT=$9 E_LON=${10} N_LAT=${11}
 PW=${CITYDECK_DEMO_PASSWORD:-citydeck-demo}
 rm -rf "$WORK"; mkdir -p "$WORK"
 EXTRA=""
@@ -17,13 +17,14 @@ trap 'kill $HUB_PID ${WIN_PID:-} 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q '^listening on ' "$WORK/hub.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$WORK/hub.out")
 [ -n "$URL" ] || { cat "$WORK/hub.err"; exit 1; }
-"$BIN/citydeck-simulate" --hub "$URL" --rate 40 --limit 160 --seed 7 >/dev/null 2>&1
+"$BIN/citydeck-simulate" --hub "$URL" --city "$CITY" --rate 40 --limit 160 --seed 7 >/dev/null 2>&1
 token() { curl -sf "$URL/api/v1/login" -H 'content-type: application/json' \
   -d "{\"username\":\"$1\",\"password\":\"$PW\"}" | jq -r .token; }
 C1=$(token commander); C2=$(token commander2)
-# the most severe incident inside the city (the replayed earthquakes lie elsewhere) triggers the switch
+# the most severe incident inside the city (replayed earthquakes may lie elsewhere) triggers the switch
 TRIGGER=$(curl -sf "$URL/api/v1/incidents?limit=500" -H "authorization: Bearer $C1" | jq -r \
-  '[.[] | select(.location.lon > 24.93 and .location.lon < 24.96 and .location.lat > 60.16 and .location.lat < 60.18)]
+  --argjson w "$W_LON" --argjson s "$S_LAT" --argjson e "$E_LON" --argjson n "$N_LAT" \
+  '[.[] | select(.location.lon > $w and .location.lon < $e and .location.lat > $s and .location.lat < $n)]
    | sort_by(.grade) | .[0].id')
 switch() {
   curl -sf "$URL/api/v1/mode" -H "authorization: Bearer $C1" -H 'content-type: application/json' \
@@ -32,13 +33,13 @@ switch() {
 case "$SCENE" in
   wartime-III|exercise) switch III "暴雨引发城区内涝，多处道路积水" >/dev/null ;;
   wartime-I)
-    PID=$(switch I "地铁站火灾，多人被困，烟气扩散至隧道" | jq -r .proposal_id)
+    PID=$(switch I "大型商场火灾，多人被困，烟气扩散至地下车库" | jq -r .proposal_id)
     curl -sf "$URL/api/v1/mode/confirm" -H "authorization: Bearer $C2" -H 'content-type: application/json' \
       -d "{\"proposal_id\":\"$PID\"}" >/dev/null ;;
 esac
 # a quiet simulator keeps the feed moving while the window is up
-"$BIN/citydeck-simulate" --hub "$URL" --rate 0.5 --limit 20 --seed 8 >/dev/null 2>&1 &
-CITYDECK_HUB_URL=$URL CITYDECK_USER=commander CITYDECK_PASSWORD=$PW CITYDECK_SCREEN=cmd-desk \
+"$BIN/citydeck-simulate" --hub "$URL" --city "$CITY" --rate 0.5 --limit 20 --seed 8 >/dev/null 2>&1 &
+CITYDECK_CITY=$CITY CITYDECK_HUB_URL=$URL CITYDECK_USER=commander CITYDECK_PASSWORD=$PW CITYDECK_SCREEN=cmd-desk \
   CITYDECK_DATA_DIR="$WORK/desktop" "$BIN/citydeck" >"$WORK/window.log" 2>&1 &
 WIN_PID=$!
 sleep 8

@@ -90,7 +90,7 @@ impl Backend {
                 .context("starting the embedded hub")?;
                 tracing::info!(url = %hub.url(), db = %db_path.display(), "embedded hub");
                 if settings.sim_rate > 0.0 {
-                    spawn_simulator(&hub.url(), &city, &settings);
+                    spawn_simulator(&hub.url(), &city, settings.sim_rate);
                 }
                 (hub.url(), format!("embedded:{}", db_path.display()), Some(hub))
             }
@@ -112,7 +112,7 @@ impl Backend {
             },
         )?;
         let sync = SyncEngine::spawn(client.clone(), cache.clone(), Backoff::default());
-        let facilities = Arc::new(load_facilities(&city, &settings).await);
+        let facilities = Arc::new(load_facilities(&city).await);
         let teams = Arc::new(citydeck_domain::teams::roster(&facilities));
         if embedded.is_some() && settings.sim_rate > 0.0 {
             spawn_dispatcher(&hub_url, &teams);
@@ -259,6 +259,7 @@ impl Backend {
                 citydeck_bundle::MapSources {
                     mbtiles: &map.mbtiles,
                     assets: &map.assets,
+                    districts: map.districts.as_deref(),
                 },
                 area,
                 &out,
@@ -326,16 +327,15 @@ fn hub_error(e: citydeck_sync::ClientError) -> CommandError {
     }
 }
 
-/// The city's response facilities; none (with a warning) when the extract cannot be read: the cockpit still
-/// works, it just lists no nearby resources.
-async fn load_facilities(city: &CityConfig, settings: &Settings) -> Vec<Facility> {
-    let pbf = settings.data_root.join(&city.data.osm_pbf);
-    let bbox = city.bbox;
-    let loaded = tokio::task::spawn_blocking(move || citydeck_sim::load_places(&pbf, Some(&bbox))).await;
+/// The city's response facilities (its own: inside its districts when it has areas); none (with a warning)
+/// when the extract cannot be read: the cockpit still works, it just lists no nearby resources.
+async fn load_facilities(city: &CityConfig) -> Vec<Facility> {
+    let city = city.clone();
+    let loaded = tokio::task::spawn_blocking(move || citydeck_sim::city_places(&city)).await;
     match loaded {
         Ok(Ok((places, _))) => citydeck_sim::facilities(&places),
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "no response facilities: the city's OSM extract cannot be read");
+            tracing::warn!(error = %format!("{e:#}"), "no response facilities: the city's OSM extract cannot be read");
             Vec::new()
         }
         Err(e) => {
@@ -376,16 +376,15 @@ fn spawn_dispatcher(hub_url: &str, teams: &[Team]) {
 }
 
 /// The demo city, fed into the embedded hub as the operator account would.
-fn spawn_simulator(hub_url: &str, city: &CityConfig, settings: &Settings) {
+fn spawn_simulator(hub_url: &str, city: &CityConfig, rate: f64) {
     let Some(client) = operator_client(hub_url) else {
         return;
     };
     let city = city.clone();
-    let data_root = settings.data_root.clone();
     let mut opts = citydeck_sim::SimOptions::from_city(&city);
-    opts.rate = settings.sim_rate;
+    opts.rate = rate;
     tauri::async_runtime::spawn(async move {
-        match citydeck_sim::run(&city, &data_root, &client, opts).await {
+        match citydeck_sim::run(&city, &client, opts).await {
             Ok(stats) => tracing::info!(?stats, "simulator finished"),
             Err(e) => tracing::error!(error = %format!("{e:#}"), "simulator stopped"),
         }

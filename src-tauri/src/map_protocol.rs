@@ -31,7 +31,9 @@ fn server() -> Server {
     SERVER
         .get_or_init(|| {
             let opened = crate::settings::MapSettings::load()
-                .and_then(|m| MapServer::open(&m.mbtiles, &m.assets, BASE_URL))
+                .and_then(|m| {
+                    MapServer::open(&m.mbtiles, &m.assets, BASE_URL).map(|s| s.with_districts(m.districts))
+                })
                 .map_err(|e| format!("{e:#}"));
             if let Err(e) = &opened {
                 tracing::warn!("citydeck-map: the offline map is unavailable: {e}");

@@ -5,12 +5,12 @@
 //! | `CITYDECK_HUB_URL` | `hub_url` | hub to sync with; unset → embedded hub + simulator |
 //! | `CITYDECK_USER` / `CITYDECK_PASSWORD` | `username` / `password` | account (default `leader` / demo password) |
 //! | `CITYDECK_DATA_DIR` | — | where the cache (and the embedded hub's database) live |
-//! | `CITYDECK_CITY` | `city` | the city file (default `data/city/helsinki.toml` of the source tree) |
+//! | `CITYDECK_CITY` | `city` | the city file (default `data/city/liechtenstein.toml` of the source tree; `data/city/helsinki.toml` is the other demo city): the simulator's places, the facilities, the map's view, basemap and districts |
 //! | `CITYDECK_SIM_RATE` | `sim_rate` | embedded simulator rate, incidents/s (default 0.5; 0 = off) |
 //! | `CITYDECK_SCREEN` | `screen` | this screen's name for mode acknowledgements (default `desktop-<host>`) |
 //! | `CITYDECK_EXERCISE` | `exercise` | `1`: the embedded hub runs a drill on its own database (EXERCISE watermark) |
-//! | `CITYDECK_MAP_MBTILES` | `map_mbtiles` | the offline basemap served on `citydeck-map:` (default `data/cache/helsinki.mbtiles` of the source tree) |
-//! | `CITYDECK_MAP_ASSETS` | `map_assets` | the map's glyphs and districts (default `data/cache/map` of the source tree) |
+//! | `CITYDECK_MAP_MBTILES` | `map_mbtiles` | the offline basemap served on `citydeck-map:` (default: the city file's `[data] basemap`) |
+//! | `CITYDECK_MAP_ASSETS` | `map_assets` | the map's glyphs and districts (default `data/cache/map` of the source tree); the districts are the city file's `[data] areas` when it names them |
 //! | `CITYDECK_BUNDLE` | `bundle` | a field bundle (离线包) folder to start from: its cache is installed if this desktop has none as new, its hub is the hub when none is set, and its basemap is the map when none is set |
 
 use std::path::PathBuf;
@@ -25,7 +25,6 @@ pub struct Settings {
     pub password: String,
     pub data_dir: PathBuf,
     pub city_file: PathBuf,
-    pub data_root: PathBuf,
     pub sim_rate: f64,
     pub screen: String,
     /// Embedded hub only: run a drill (its own `embedded-exercise.sqlite`, never the real one).
@@ -54,6 +53,9 @@ struct FileSettings {
 pub struct MapSettings {
     pub mbtiles: PathBuf,
     pub assets: PathBuf,
+    /// Served as the districts instead of the asset folder's: the city's areas file (`None` for a city
+    /// without areas, and when a field bundle brings the map, districts included).
+    pub districts: Option<PathBuf>,
 }
 
 impl MapSettings {
@@ -62,21 +64,52 @@ impl MapSettings {
             .map(PathBuf::from)
             .unwrap_or_else(default_data_dir);
         let file = read_file_settings(&data_dir)?;
-        let bundle = env("CITYDECK_BUNDLE").map(PathBuf::from).or(file.bundle);
+        let bundle = env("CITYDECK_BUNDLE").map(PathBuf::from).or(file.bundle.clone());
+        let city_file = city_file(&file);
+        let city = || {
+            citydeck_sim::CityConfig::load(&city_file)
+                .with_context(|| format!("city file {}", city_file.display()))
+        };
+        let from_bundle = |part: &str| bundle.as_ref().map(|b| b.join(part));
+        let mbtiles = match env("CITYDECK_MAP_MBTILES")
+            .map(PathBuf::from)
+            .or(file.map_mbtiles)
+            .or_else(|| from_bundle(citydeck_bundle::BASEMAP))
+        {
+            Some(p) => p,
+            None => city()?.data.basemap.with_context(|| {
+                format!(
+                    "the city file {} names no [data] basemap (set CITYDECK_MAP_MBTILES)",
+                    city_file.display()
+                )
+            })?,
+        };
+        let bundle_assets =
+            env("CITYDECK_MAP_ASSETS").is_none() && file.map_assets.is_none() && bundle.is_some();
+        let assets = env("CITYDECK_MAP_ASSETS")
+            .map(PathBuf::from)
+            .or(file.map_assets)
+            .or_else(|| from_bundle(citydeck_bundle::MAP_ASSETS))
+            .unwrap_or_else(|| source_data_dir().join("cache").join("map"));
+        let districts = if bundle_assets { None } else { city()?.data.areas };
         Ok(MapSettings {
-            mbtiles: env("CITYDECK_MAP_MBTILES")
-                .map(PathBuf::from)
-                .or(file.map_mbtiles)
-                .or_else(|| bundle.as_ref().map(|b| b.join(citydeck_bundle::BASEMAP)))
-                .unwrap_or_else(|| source_data_dir().join("cache").join("helsinki.mbtiles")),
-            assets: env("CITYDECK_MAP_ASSETS")
-                .map(PathBuf::from)
-                .or(file.map_assets)
-                .or_else(|| bundle.as_ref().map(|b| b.join(citydeck_bundle::MAP_ASSETS)))
-                .unwrap_or_else(|| source_data_dir().join("cache").join("map")),
+            mbtiles,
+            assets,
+            districts,
         })
     }
 }
+
+/// The city file: `CITYDECK_CITY`, else `city` of settings.json, else the source tree's default demo city.
+fn city_file(file: &FileSettings) -> PathBuf {
+    env("CITYDECK_CITY")
+        .map(PathBuf::from)
+        .or_else(|| file.city.clone())
+        .unwrap_or_else(|| source_data_dir().join("city").join(DEFAULT_CITY))
+}
+
+/// The default demo city, in the source tree's `data/city/`.
+pub const DEFAULT_CITY: &str = "liechtenstein.toml";
 
 fn read_file_settings(data_dir: &std::path::Path) -> anyhow::Result<FileSettings> {
     let file_path = data_dir.join("settings.json");
@@ -113,11 +146,7 @@ impl Settings {
             .unwrap_or_else(default_data_dir);
         std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let file = read_file_settings(&data_dir)?;
-        let city_file = env("CITYDECK_CITY")
-            .map(PathBuf::from)
-            .or(file.city)
-            .unwrap_or_else(|| source_data_dir().join("city").join("helsinki.toml"));
-        let data_root = source_data_dir().join("cache");
+        let city_file = city_file(&file);
         let sim_rate = match env("CITYDECK_SIM_RATE") {
             Some(s) => s
                 .parse()
@@ -162,7 +191,6 @@ impl Settings {
                 .unwrap_or_else(citydeck_hub::auth::demo_password),
             data_dir,
             city_file,
-            data_root,
             sim_rate,
         })
     }

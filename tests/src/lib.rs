@@ -37,6 +37,12 @@ pub fn repo_root() -> PathBuf {
 
 pub const DEMO_PASSWORD: &str = "citydeck-demo";
 
+/// The city the window tests and `bench map` show: central Helsinki (their incidents are placed there). Named
+/// explicitly: the desktop's default demo city is Liechtenstein.
+pub fn helsinki_city() -> PathBuf {
+    repo_root().join("data/city/helsinki.toml")
+}
+
 /// A hub client signed in (lazily) as the demo account `user`.
 pub fn demo_client(url: &str, user: &str) -> citydeck_sync::HubClient {
     citydeck_sync::HubClient::new(

@@ -53,7 +53,8 @@ pub async fn wait_for_text(
     ))
 }
 
-/// A `citydeck` window opened through tauri-driver, signed in to `hub_url` as `user`, acking as `screen`.
+/// A `citydeck` window opened through tauri-driver, signed in to `hub_url` as `user`, acking as `screen`, on
+/// central Helsinki ([`crate::helsinki_city`]).
 pub struct Window {
     pub c: fantoccini::Client,
     pub _driver: Driver,
@@ -85,7 +86,9 @@ pub async fn open_app_traced(
     data_dir: &std::path::Path,
     trace: Option<&std::path::Path>,
 ) -> Window {
-    let env: [(&str, &std::ffi::OsStr); 5] = [
+    let city = crate::helsinki_city();
+    let env: [(&str, &std::ffi::OsStr); 6] = [
+        ("CITYDECK_CITY", city.as_os_str()),
         ("CITYDECK_HUB_URL", hub_url.as_ref()),
         ("CITYDECK_USER", user.as_ref()),
         ("CITYDECK_PASSWORD", DEMO_PASSWORD.as_ref()),

@@ -12,7 +12,7 @@ use citydeck_protocol::{Grade, IncidentClass, NewIncident};
 use citydeck_tests::window::{
     finish, js, open_app_env, open_window, save_screenshot, wait_for_text, wait_js, Window,
 };
-use citydeck_tests::{binary, repo_root, HubProcess, DEMO_PASSWORD};
+use citydeck_tests::{binary, helsinki_city, repo_root, HubProcess, DEMO_PASSWORD};
 
 const TITLE: &str = "离线包测试 Senaatintori 燃气泄漏";
 
@@ -126,9 +126,11 @@ async fn a_field_bundle_prepared_online_opens_the_cockpit_and_its_map_where_the_
     // 2. The hub is gone. A field laptop that never reached it starts from the bundle alone.
     hub.kill9();
     let field = dir.path().join("field-laptop");
+    let city = helsinki_city();
     let w = open_app_env(
         &binary("citydeck"),
         &[
+            ("CITYDECK_CITY", city.as_os_str()),
             ("CITYDECK_BUNDLE", bundle.as_os_str()),
             ("CITYDECK_USER", "field".as_ref()),
             ("CITYDECK_PASSWORD", DEMO_PASSWORD.as_ref()),

@@ -8,7 +8,7 @@
 //! (`cargo xtask data`): `cargo xtask test` runs it under `xvfb-run`.
 
 use citydeck_tests::window::{open_app_env, Driver};
-use citydeck_tests::{binary, repo_root};
+use citydeck_tests::{binary, helsinki_city, repo_root};
 use citydeck_tiles::MapServer;
 
 const BASE: &str = "citydeck-map://localhost";
@@ -66,11 +66,14 @@ async fn open_window(
     mbtiles: &std::path::Path,
     assets: &std::path::Path,
 ) -> (fantoccini::Client, Driver) {
+    let city = helsinki_city();
     let w = open_app_env(
         &binary("citydeck"),
         &[
             // embedded hub, no simulator: this test is about the map protocol only
             ("CITYDECK_SIM_RATE", "0".as_ref()),
+            // Helsinki's basemap and districts: a city without areas serves the asset folder's districts
+            ("CITYDECK_CITY", city.as_os_str()),
             ("CITYDECK_DATA_DIR", data_dir.as_os_str()),
             ("CITYDECK_SCREEN", "e2e-map".as_ref()),
             ("CITYDECK_MAP_MBTILES", mbtiles.as_os_str()),

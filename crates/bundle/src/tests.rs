@@ -16,6 +16,7 @@ fn sources<'a>(m: &'a (PathBuf, PathBuf)) -> MapSources<'a> {
     MapSources {
         mbtiles: &m.0,
         assets: &m.1,
+        districts: None,
     }
 }
 
@@ -93,6 +94,24 @@ fn source_cache(path: &Path) -> std::sync::Mutex<Cache> {
 const CENTRE: [f64; 4] = [24.940, 60.168, 24.950, 60.175];
 
 #[test]
+fn a_bundle_carries_the_districts_the_map_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source_cache(&dir.path().join("cache.sqlite"));
+    let m = map();
+    let areas = dir.path().join("areas.geojson");
+    std::fs::write(&areas, br#"{"type":"FeatureCollection","features":[]}"#).unwrap();
+    let out = dir.path().join("field");
+    let sources = MapSources {
+        districts: Some(&areas),
+        ..sources(&m)
+    };
+    let manifest = prepare(&src, sources, Some(CENTRE), &out, t(200)).unwrap();
+    let copied = out.join(MAP_ASSETS).join("districts.geojson");
+    assert_eq!(std::fs::read(&copied).unwrap(), std::fs::read(&areas).unwrap());
+    assert_eq!(verify(&out).unwrap(), manifest, "the manifest checks the copy");
+}
+
+#[test]
 fn a_bundle_carries_the_confirmed_cache_and_the_areas_tiles_and_installs_once() {
     let dir = tempfile::tempdir().unwrap();
     let src = source_cache(&dir.path().join("cache.sqlite"));
@@ -124,6 +143,11 @@ fn a_bundle_carries_the_confirmed_cache_and_the_areas_tiles_and_installs_once() 
         manifest.tiles.iter().map(|t| t.tiles).sum::<u64>()
     );
     assert_eq!(served.handle("/districts.geojson").status, 200);
+    assert_eq!(
+        served.handle("/districts.geojson").body,
+        std::fs::read(m.1.join("districts.geojson")).unwrap(),
+        "without a city areas file, the asset folder's districts"
+    );
 
     let names: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
     for want in [CACHE, BASEMAP, "map/districts.geojson"] {

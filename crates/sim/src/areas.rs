@@ -4,7 +4,7 @@
 //! by name and left out, never guessed. Each street gets as parent the district holding a point inside it.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use citydeck_domain::areas::{join_rings, Area, Pt};
 use osmpbf::{Element, ElementReader, RelMemberType};
@@ -279,6 +279,10 @@ fn feature(b: &Boundary, level: &str, parent: Option<&str>) -> Value {
         "parent": parent,
         "admin_level": b.admin_level,
     });
+    // where the map writes its name: one point inside its largest part (`/district-labels.geojson`)
+    if let Some((x, y)) = b.area.interior_point() {
+        props["label"] = json!([(x * 1e7).round() / 1e7, (y * 1e7).round() / 1e7]);
+    }
     if let Some(zh) = &b.name_zh {
         props["name_zh"] = json!(zh);
     }
@@ -294,6 +298,8 @@ fn feature(b: &Boundary, level: &str, parent: Option<&str>) -> Value {
 }
 
 /// The areas as a GeoJSON FeatureCollection: districts (`parent` null), then streets (`parent` = district id).
+/// Properties: `id`, `name` (local script), `level`, `parent`, `admin_level`, `label` (`[lon, lat]` inside the
+/// largest part, where the map names it), `name_zh` / `name_en` where known.
 pub fn areas_geojson(city: &CityAreas) -> String {
     let features: Vec<Value> = city
         .districts
@@ -305,10 +311,244 @@ pub fn areas_geojson(city: &CityAreas) -> String {
     format!("{fc}\n")
 }
 
+/// Writes the zh / en names a city file gives (by local name, [`crate::config::AreaSettings::names`]) over
+/// those OSM has.
+pub fn apply_names(
+    city: &mut CityAreas,
+    names: &std::collections::BTreeMap<String, crate::config::AreaName>,
+) {
+    let areas = city
+        .districts
+        .iter_mut()
+        .chain(city.streets.iter_mut().map(|(s, _)| s))
+        .chain(city.enclosing.as_mut());
+    for b in areas {
+        if let Some(n) = names.get(&b.name) {
+            if n.zh.is_some() {
+                b.name_zh = n.zh.clone();
+            }
+            if n.en.is_some() {
+                b.name_en = n.en.clone();
+            }
+        }
+    }
+}
+
 /// The union of the districts' bounding boxes.
 pub fn districts_bbox(city: &CityAreas) -> Option<[f64; 4]> {
     city.districts
         .iter()
         .filter_map(|d| d.area.bbox())
         .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
+}
+
+/// One area of an `areas.geojson` file, read back.
+#[derive(Debug, Clone)]
+pub struct AreaFeature {
+    pub id: String,
+    pub name: String,
+    /// `district` or `street`.
+    pub level: String,
+    /// A street's district.
+    pub parent: Option<String>,
+    pub area: Area,
+}
+
+/// Why an areas file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AreasFileError {
+    #[error("cannot read areas file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("areas file {path} is not JSON: {source}")]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("areas file {path}: {why}")]
+    Invalid { path: PathBuf, why: String },
+}
+
+/// Reads an `areas.geojson` as [`areas_geojson`] writes it (a FeatureCollection of Polygon or MultiPolygon
+/// features with the properties `id`, `name`, `level`, `parent`).
+pub fn read_areas_file(path: &Path) -> Result<Vec<AreaFeature>, AreasFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| AreasFileError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let v: Value = serde_json::from_str(&text).map_err(|source| AreasFileError::Json {
+        path: path.into(),
+        source,
+    })?;
+    parse_areas(&v).map_err(|why| AreasFileError::Invalid {
+        path: path.into(),
+        why,
+    })
+}
+
+fn parse_areas(v: &Value) -> Result<Vec<AreaFeature>, String> {
+    if v["type"] != "FeatureCollection" {
+        return Err("not a GeoJSON FeatureCollection".into());
+    }
+    let features = v["features"].as_array().ok_or("no `features` array")?;
+    features
+        .iter()
+        .enumerate()
+        .map(|(i, f)| parse_feature(f).map_err(|why| format!("feature {i}: {why}")))
+        .collect()
+}
+
+fn parse_feature(f: &Value) -> Result<AreaFeature, String> {
+    let props = &f["properties"];
+    let text = |k: &str| {
+        props[k]
+            .as_str()
+            .map(str::to_owned)
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| format!("no property `{k}`"))
+    };
+    let id = text("id")?;
+    let name = text("name")?;
+    let level = text("level")?;
+    let parent = props["parent"].as_str().map(str::to_owned);
+    let geometry = &f["geometry"];
+    let polygons: Vec<&Value> = match geometry["type"].as_str() {
+        Some("Polygon") => vec![&geometry["coordinates"]],
+        Some("MultiPolygon") => geometry["coordinates"]
+            .as_array()
+            .ok_or("MultiPolygon without coordinates")?
+            .iter()
+            .collect(),
+        other => {
+            return Err(format!(
+                "{id}: geometry {other:?} is not a Polygon or MultiPolygon"
+            ))
+        }
+    };
+    let ring = |r: &Value| -> Result<Vec<Pt>, String> {
+        let pts = r
+            .as_array()
+            .ok_or_else(|| format!("{id}: a ring is not an array"))?;
+        let pts: Vec<Pt> = pts
+            .iter()
+            .map(|p| match (p[0].as_f64(), p[1].as_f64()) {
+                (Some(x), Some(y)) if x.is_finite() && y.is_finite() => Ok((x, y)),
+                _ => Err(format!("{id}: a position is not [lon, lat]")),
+            })
+            .collect::<Result<_, _>>()?;
+        if pts.len() < 4 || pts.first() != pts.last() {
+            return Err(format!("{id}: a ring is not closed"));
+        }
+        Ok(pts)
+    };
+    let (mut outers, mut inners) = (Vec::new(), Vec::new());
+    for poly in polygons {
+        let rings = poly
+            .as_array()
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| format!("{id}: a polygon has no rings"))?;
+        outers.push(ring(&rings[0])?);
+        for r in &rings[1..] {
+            inners.push(ring(r)?);
+        }
+    }
+    Ok(AreaFeature {
+        id,
+        name,
+        level,
+        parent,
+        area: Area::from_rings(outers, inners),
+    })
+}
+
+/// The city's extent as its districts: whether a point lies in the city.
+#[derive(Debug, Clone)]
+pub struct CityExtent {
+    districts: Vec<Area>,
+}
+
+impl CityExtent {
+    /// The districts of an areas file (`None` when it has none).
+    pub fn of(areas: &[AreaFeature]) -> Option<CityExtent> {
+        let districts: Vec<Area> = areas
+            .iter()
+            .filter(|a| a.level == "district")
+            .map(|a| a.area.clone())
+            .collect();
+        (!districts.is_empty()).then_some(CityExtent { districts })
+    }
+
+    pub fn contains(&self, lon: f64, lat: f64) -> bool {
+        self.districts.iter().any(|d| d.contains((lon, lat)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn square(x: f64, y: f64, d: f64) -> Value {
+        json!([[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]])
+    }
+
+    #[test]
+    fn an_areas_file_reads_back_and_bounds_the_city() {
+        let fc = json!({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"id": "d1", "name": "D", "level": "district", "parent": null},
+             "geometry": {"type": "MultiPolygon", "coordinates": [[square(0.0, 0.0, 2.0), square(0.5, 0.5, 0.5)],
+                                                                  [square(5.0, 5.0, 1.0)]]}},
+            {"type": "Feature", "properties": {"id": "s1", "name": "S", "level": "street", "parent": "d1"},
+             "geometry": {"type": "Polygon", "coordinates": [square(0.0, 0.0, 0.4)]}},
+        ]});
+        let areas = parse_areas(&fc).unwrap();
+        assert_eq!(areas.len(), 2);
+        assert_eq!(areas[1].parent.as_deref(), Some("d1"));
+        let city = CityExtent::of(&areas).unwrap();
+        assert!(city.contains(1.5, 1.5) && city.contains(5.5, 5.5));
+        assert!(!city.contains(0.7, 0.7), "in the district's hole");
+        assert!(!city.contains(3.0, 3.0));
+        assert!(CityExtent::of(&areas[1..]).is_none(), "no district, no extent");
+    }
+
+    #[test]
+    fn a_bad_areas_file_is_an_error_naming_what_is_wrong() {
+        let cases = [
+            (json!([]), "FeatureCollection"),
+            (json!({"type": "FeatureCollection"}), "features"),
+            (
+                json!({"type": "FeatureCollection", "features": [{"properties": {"id": "a", "name": "A"}}]}),
+                "level",
+            ),
+            (
+                json!({"type": "FeatureCollection", "features": [{"properties": {"id": "a", "name": "A",
+                   "level": "district"}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}),
+                "Point",
+            ),
+            (
+                json!({"type": "FeatureCollection", "features": [{"properties": {"id": "a", "name": "A",
+                   "level": "district"}, "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1]]]}}]}),
+                "not closed",
+            ),
+            (
+                json!({"type": "FeatureCollection", "features": [{"properties": {"id": "a", "name": "A",
+                   "level": "district"}, "geometry": {"type": "Polygon", "coordinates": [[[0, "x"]]]}}]}),
+                "[lon, lat]",
+            ),
+        ];
+        for (v, want) in cases {
+            let err = parse_areas(&v).unwrap_err();
+            assert!(err.contains(want), "{v}: {err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("areas.geojson");
+        std::fs::write(&p, "{").unwrap();
+        let err = read_areas_file(&p).unwrap_err();
+        assert!(matches!(err, AreasFileError::Json { .. }) && err.to_string().contains("areas.geojson"));
+        let err = read_areas_file(&dir.path().join("absent.geojson")).unwrap_err();
+        assert!(matches!(err, AreasFileError::Io { .. }));
+    }
 }

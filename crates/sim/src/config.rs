@@ -1,6 +1,13 @@
-//! City configuration: everything that makes the demo city *Helsinki* rather than another one is data in a TOML
-//! file (`data/city/<city>.toml`), never code.
+//! City configuration: everything that makes the demo city *Liechtenstein* (or *Helsinki*) rather than another
+//! one is data in a TOML file (`data/city/<city>.toml`), never code.
+//!
+//! **Paths.** Every path in a city file's `[data]` is relative to the folder holding the city file (an absolute
+//! path is taken as it is). [`CityConfig::load`] resolves them, so `data.osm_pbf` & co. of a loaded city are
+//! ready to open, whatever the working directory. A city file and its data can thus be moved together: the
+//! committed `data/city/*.toml` name `../cache/…`, and the city file `cargo xtask city --out DIR` writes beside
+//! its areas and basemap names them by their file names.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -70,7 +77,7 @@ impl BBox {
     }
 }
 
-/// Data files, relative to the data root (the repository's `data/cache/`, filled by `cargo xtask data`).
+/// Data files, relative to the city file's folder (see the module docs); resolved by [`CityConfig::load`].
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataFiles {
@@ -86,6 +93,59 @@ pub struct DataFiles {
     /// The simulator's incident templates. Optional: by default the shipped `data/city/templates.toml`.
     #[serde(default)]
     pub templates: Option<PathBuf>,
+    /// The offline basemap (MBTiles, `cargo xtask basemap` of `osm_pbf`) the desktop's map shows. Optional: the
+    /// desktop then falls back to its map setting.
+    #[serde(default)]
+    pub basemap: Option<PathBuf>,
+}
+
+impl DataFiles {
+    /// Every path made relative to `dir` (absolute ones stay as they are).
+    fn resolve(&mut self, dir: &Path) {
+        let at = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = dir.join(&*p);
+            }
+        };
+        at(&mut self.osm_pbf);
+        for p in [
+            &mut self.earthquakes,
+            &mut self.areas,
+            &mut self.templates,
+            &mut self.basemap,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            at(p);
+        }
+    }
+}
+
+/// How `cargo xtask data` builds the city's `data.areas` from its extract (`citydeck-city --city FILE`), and
+/// the areas' names in the UI's languages.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaSettings {
+    /// The `admin_level` of the districts' `boundary=administrative` relations.
+    pub district_level: u8,
+    /// The `admin_level` of the streets' (the level below the districts), if the city has them.
+    #[serde(default)]
+    pub street_level: Option<u8>,
+    /// Names of areas in the UI's languages, by the area's OSM `name` (its local-script name); written into
+    /// the areas file as `name_zh` / `name_en`, over what OSM has.
+    #[serde(default)]
+    pub names: BTreeMap<String, AreaName>,
+}
+
+/// An area's name in the UI's languages, where known.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaName {
+    #[serde(default)]
+    pub zh: Option<String>,
+    #[serde(default)]
+    pub en: Option<String>,
 }
 
 /// Simulator defaults for this city (the command line may override rate and seed).
@@ -147,6 +207,9 @@ pub struct CityConfig {
     /// The area the city's data covers; every generated city incident lies inside it.
     pub bbox: BBox,
     pub data: DataFiles,
+    /// How the city's administrative areas are built and named (a city without official areas has none).
+    #[serde(default)]
+    pub areas: Option<AreaSettings>,
     #[serde(default)]
     pub sim: SimSettings,
 }
@@ -156,7 +219,7 @@ fn default_zoom() -> f64 {
 }
 
 impl CityConfig {
-    /// Reads and validates a city file.
+    /// Reads and validates a city file; its `[data]` paths come back resolved against the file's folder.
     pub fn load(path: impl AsRef<Path>) -> Result<CityConfig, ConfigError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
@@ -166,14 +229,21 @@ impl CityConfig {
         Self::parse(&text, path)
     }
 
-    /// Parses and validates city TOML; `path` is only used in error messages.
+    /// Parses and validates city TOML as the file at `path` (named in errors; relative `[data]` paths are
+    /// resolved against its folder).
     pub fn parse(text: &str, path: &Path) -> Result<CityConfig, ConfigError> {
-        let cfg: CityConfig = toml::from_str(text).map_err(|source| ConfigError::Parse {
+        let mut cfg: CityConfig = toml::from_str(text).map_err(|source| ConfigError::Parse {
             path: path.into(),
             source,
         })?;
         cfg.validate(path)?;
+        cfg.data.resolve(path.parent().unwrap_or(Path::new("")));
         Ok(cfg)
+    }
+
+    /// The zh / en names of the area whose local name is `local`, where the city file gives them.
+    pub fn area_name(&self, local: &str) -> Option<&AreaName> {
+        self.areas.as_ref().and_then(|a| a.names.get(local))
     }
 
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
@@ -230,6 +300,27 @@ impl CityConfig {
         }
         if self.data.osm_pbf.as_os_str().is_empty() {
             return Err(bad("data.osm_pbf", "must not be empty".into()));
+        }
+        if let Some(a) = &self.areas {
+            if self.data.areas.is_none() {
+                return Err(bad(
+                    "areas",
+                    "needs `data.areas`, the file the areas are built into".into(),
+                ));
+            }
+            if a.street_level.is_some_and(|s| s <= a.district_level) {
+                return Err(bad(
+                    "areas.street_level",
+                    format!("must be above areas.district_level ({})", a.district_level),
+                ));
+            }
+            for (local, n) in &a.names {
+                if local.trim().is_empty()
+                    || [&n.zh, &n.en].into_iter().flatten().any(|v| v.trim().is_empty())
+                {
+                    return Err(bad("areas.names", format!("{local:?}: names must not be empty")));
+                }
+            }
         }
         if !(self.sim.rate.is_finite() && self.sim.rate > 0.0) {
             return Err(bad(
@@ -292,7 +383,8 @@ osm_pbf = "t.osm.pbf"
 
     #[test]
     fn shipped_helsinki_config_loads() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/city/helsinki.toml");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/city");
+        let path = dir.join("helsinki.toml");
         let c = CityConfig::load(&path).unwrap();
         assert_eq!(c.id, "helsinki");
         assert_eq!(c.name.local, "Helsinki");
@@ -300,6 +392,113 @@ osm_pbf = "t.osm.pbf"
         assert_eq!(c.name.en, "Helsinki");
         assert!(c.bbox.contains(c.centre.lon, c.centre.lat));
         assert!(c.data.earthquakes.is_some());
+        // the data paths come back resolved against the city file's folder
+        assert_eq!(c.data.osm_pbf, dir.join("../cache/Helsinki.osm.pbf"));
+        assert_eq!(
+            c.data.basemap.as_deref(),
+            Some(dir.join("../cache/helsinki.mbtiles").as_path())
+        );
+        assert_eq!(c.data.areas, None, "no boundary closes in the Helsinki extract");
+        assert_eq!(c.areas, None);
+    }
+
+    #[test]
+    fn shipped_liechtenstein_config_loads_with_named_areas() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/city");
+        let c = CityConfig::load(dir.join("liechtenstein.toml")).unwrap();
+        assert_eq!(c.id, "liechtenstein");
+        assert_eq!(
+            (c.name.local.as_str(), c.name.zh.as_str(), c.name.en.as_str()),
+            ("Liechtenstein", "列支敦士登", "Liechtenstein")
+        );
+        assert_eq!(c.timezone.as_deref(), Some("Europe/Vaduz"));
+        // Vaduz, inside the extract's bounding box
+        assert!(c.bbox.contains(c.centre.lon, c.centre.lat));
+        assert!((c.centre.lon - 9.52).abs() < 0.01 && (c.centre.lat - 47.14).abs() < 0.01);
+        assert_eq!(
+            c.data.osm_pbf,
+            dir.join("../cache/liechtenstein-2013-08-03.osm.pbf")
+        );
+        assert_eq!(
+            c.data.areas.as_deref(),
+            Some(dir.join("../cache/liechtenstein/areas.geojson").as_path())
+        );
+        assert_eq!(
+            c.data.basemap.as_deref(),
+            Some(dir.join("../cache/liechtenstein/basemap.mbtiles").as_path())
+        );
+        assert_eq!(c.data.earthquakes, None);
+        assert_eq!(c.sim.quake_every, 0);
+        let areas = c.areas.as_ref().unwrap();
+        assert_eq!((areas.district_level, areas.street_level), (6, Some(8)));
+        assert_eq!(areas.names.len(), 2 + 11);
+        assert!(areas.names.values().all(|n| n.zh.is_some() && n.en.is_some()));
+        assert_eq!(c.area_name("Vaduz").and_then(|n| n.zh.as_deref()), Some("瓦杜兹"));
+        assert_eq!(
+            c.area_name("Wahlkreis Oberland").and_then(|n| n.en.as_deref()),
+            Some("Oberland")
+        );
+        assert_eq!(c.area_name("Feldkirch"), None);
+    }
+
+    #[test]
+    fn data_paths_are_relative_to_the_city_file_and_absolute_ones_stay() {
+        let text = format!(
+            "{}\nareas = \"areas/areas.geojson\"\nbasemap = \"/srv/maps/t.mbtiles\"\nearthquakes = \"../q.json\"\n",
+            GOOD.trim_end()
+        );
+        let c = CityConfig::parse(&text, Path::new("/cities/testville/city.toml")).unwrap();
+        assert_eq!(c.data.osm_pbf, Path::new("/cities/testville/t.osm.pbf"));
+        assert_eq!(
+            c.data.areas.as_deref(),
+            Some(Path::new("/cities/testville/areas/areas.geojson"))
+        );
+        assert_eq!(
+            c.data.earthquakes.as_deref(),
+            Some(Path::new("/cities/testville/../q.json"))
+        );
+        assert_eq!(c.data.basemap.as_deref(), Some(Path::new("/srv/maps/t.mbtiles")));
+
+        // a city folder moved elsewhere still finds its files, whatever the working directory
+        let dir = tempfile::tempdir().unwrap();
+        let moved = dir.path().join("moved");
+        std::fs::create_dir_all(&moved).unwrap();
+        std::fs::write(moved.join("city.toml"), GOOD).unwrap();
+        std::fs::write(moved.join("t.osm.pbf"), b"x").unwrap();
+        let c = CityConfig::load(moved.join("city.toml")).unwrap();
+        assert!(c.data.osm_pbf.is_file(), "{}", c.data.osm_pbf.display());
+    }
+
+    #[test]
+    fn area_settings_are_checked() {
+        let with_areas =
+            |areas: &str| format!("{}\nareas = \"a.geojson\"\n[areas]\n{areas}\n", GOOD.trim_end());
+        let c = parse(&with_areas(
+            "district_level = 6\n[areas.names]\n\"Vaduz\" = { zh = \"瓦杜兹\" }",
+        ))
+        .unwrap();
+        let vaduz = c.area_name("Vaduz").unwrap();
+        assert_eq!((vaduz.zh.as_deref(), vaduz.en.as_deref()), (Some("瓦杜兹"), None));
+        let cases = [
+            (
+                GOOD.replace("[data]", "[areas]\ndistrict_level = 6\n[data]"),
+                "areas",
+            ),
+            (
+                with_areas("district_level = 8\nstreet_level = 6"),
+                "areas.street_level",
+            ),
+            (
+                with_areas("district_level = 6\n[areas.names]\n\"Vaduz\" = { zh = \" \" }"),
+                "areas.names",
+            ),
+        ];
+        for (text, field) in cases {
+            match parse(&text) {
+                Err(ConfigError::Invalid { field: f, .. }) => assert_eq!(f, field, "{text}"),
+                other => panic!("expected Invalid({field}), got {other:?}"),
+            }
+        }
     }
 
     #[test]

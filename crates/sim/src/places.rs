@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 use osmpbf::{Element, ElementReader, RelMemberType};
 
-use crate::config::BBox;
+use crate::areas::{read_areas_file, CityExtent};
+use crate::config::{BBox, CityConfig};
 
 macro_rules! place_kinds {
     ($($(#[$doc:meta])* $v:ident => $s:literal, $zh:literal;)*) => {
@@ -306,6 +307,8 @@ pub struct ExtractStats {
     pub cut_off: u64,
     /// Places dropped because they lie outside the bbox.
     pub outside_bbox: u64,
+    /// Places inside the bbox dropped because they lie outside the city's districts (a city with areas).
+    pub outside_city: u64,
     /// Places dropped because an earlier place has the same kind and name.
     pub duplicates: u64,
 }
@@ -313,6 +316,45 @@ pub struct ExtractStats {
 /// Reads every named place of a known kind from an OSM PBF file. Places outside `bbox` (when given) are dropped.
 /// The order is the file's (nodes, then ways, then relations), so the result is deterministic.
 pub fn load_places(path: &Path, bbox: Option<&BBox>) -> Result<(Vec<Place>, ExtractStats), PlacesError> {
+    load_places_in(path, bbox, None)
+}
+
+/// The places of a city: those of its extract inside its bbox and, when it has areas, inside its districts
+/// (an extract cut by a box holds the neighbours' places too). Data paths as [`CityConfig::load`] resolves
+/// them.
+pub fn city_places(city: &CityConfig) -> anyhow::Result<(Vec<Place>, ExtractStats)> {
+    use anyhow::Context;
+    let extent = city_extent(city)?;
+    load_places_in(&city.data.osm_pbf, Some(&city.bbox), extent.as_ref()).with_context(|| {
+        format!(
+            "loading the places of {} (run `cargo xtask data` first?)",
+            city.name.en
+        )
+    })
+}
+
+/// The city's districts, when its file names an areas file (`None` for a city without areas).
+pub fn city_extent(city: &CityConfig) -> anyhow::Result<Option<CityExtent>> {
+    use anyhow::Context;
+    match &city.data.areas {
+        None => Ok(None),
+        Some(file) => {
+            let areas = read_areas_file(file)
+                .with_context(|| format!("the areas of {} (run `cargo xtask data` first?)", city.name.en))?;
+            let extent =
+                CityExtent::of(&areas).with_context(|| format!("{}: no district", file.display()))?;
+            Ok(Some(extent))
+        }
+    }
+}
+
+/// [`load_places`], keeping only the places that also lie in `extent` (when given). A place's name is
+/// unique per kind among the places kept, so a street of a neighbour does not hide the city's own of that name.
+pub fn load_places_in(
+    path: &Path,
+    bbox: Option<&BBox>,
+    extent: Option<&CityExtent>,
+) -> Result<(Vec<Place>, ExtractStats), PlacesError> {
     let file = std::fs::File::open(path).map_err(|source| PlacesError::Io {
         path: path.into(),
         source,
@@ -432,6 +474,8 @@ pub fn load_places(path: &Path, bbox: Option<&BBox>) -> Result<(Vec<Place>, Extr
     for p in candidates {
         if bbox.is_some_and(|b| !b.contains(p.lon, p.lat)) {
             stats.outside_bbox += 1;
+        } else if extent.is_some_and(|e| !e.contains(p.lon, p.lat)) {
+            stats.outside_city += 1;
         } else if !seen.insert((p.kind, p.name.clone())) {
             stats.duplicates += 1;
         } else {
@@ -690,5 +734,63 @@ mod tests {
         );
         assert!(has(PlaceKind::ShoppingCentre, "Stockmann"));
         assert!(has(PlaceKind::Street, "Mannerheimintie"));
+    }
+}
+
+#[cfg(test)]
+mod liechtenstein {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// The default demo city's places (`cargo xtask data` fetches the extract and builds its areas): only
+    /// Liechtenstein's own (the extract's bbox holds parts of Switzerland and Austria too), of the kinds the
+    /// incident templates need.
+    #[test]
+    fn real_liechtenstein_places_are_the_countrys_own() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let city = crate::CityConfig::load(root.join("data/city/liechtenstein.toml")).unwrap();
+        let (places, stats) = city_places(&city).unwrap();
+        let mut counts: BTreeMap<PlaceKind, usize> = BTreeMap::new();
+        for p in &places {
+            *counts.entry(p.kind).or_default() += 1;
+        }
+        eprintln!("{stats:?}\n{counts:?}");
+        let n = |k| counts.get(&k).copied().unwrap_or(0);
+        // Seen with this parser: 863 places in the country (17 more in the bbox are Swiss or Austrian), 721
+        // streets, 11 schools, 5 kindergartens, 3 universities, 1 hospital, 5 fire stations, 3 railway stations,
+        // 35 restaurants, 12 hotels, 8 museums, 12 churches, 20 car parks; no metro, tram, ferry, harbour,
+        // embassy or market, whose templates the generator leaves out.
+        assert_eq!((stats.nodes, stats.ways, stats.relations), (65_733, 7_121, 113));
+        assert_eq!(stats.cut_off, 0, "the whole country");
+        assert!(
+            stats.outside_city > 0,
+            "the neighbours' places are left out: {stats:?}"
+        );
+        assert!(places.len() >= 800, "{}", places.len());
+        assert!(n(PlaceKind::Street) >= 600, "{counts:?}");
+        assert!(
+            n(PlaceKind::School) + n(PlaceKind::Kindergarten) >= 10,
+            "{counts:?}"
+        );
+        assert!(
+            n(PlaceKind::FireStation) >= 3 && n(PlaceKind::Hospital) >= 1,
+            "{counts:?}"
+        );
+        assert!(n(PlaceKind::RailwayStation) >= 2, "{counts:?}");
+        assert!(
+            n(PlaceKind::Restaurant) >= 20 && n(PlaceKind::Hotel) >= 5,
+            "{counts:?}"
+        );
+        assert!(
+            n(PlaceKind::Church) >= 5 && n(PlaceKind::Parking) >= 5,
+            "{counts:?}"
+        );
+        let extent = city_extent(&city).unwrap().unwrap();
+        assert!(places.iter().all(|p| extent.contains(p.lon, p.lat)));
+        let has = |kind, name: &str| places.iter().any(|p| p.kind == kind && p.name == name);
+        assert!(has(PlaceKind::Street, "Äulestrasse"), "a street of Vaduz");
+        // the extract's places in the bbox include the neighbours'
+        let (all, _) = load_places(&city.data.osm_pbf, Some(&city.bbox)).unwrap();
+        assert!(all.iter().any(|p| !extent.contains(p.lon, p.lat)));
     }
 }

@@ -2,16 +2,16 @@
 //! real time and handed to a sink (the hub's HTTP API in production, a vector in tests).
 
 use std::future::Future;
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use citydeck_protocol::NewIncident;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use crate::areas::CityExtent;
 use crate::config::CityConfig;
 use crate::generator::{Generator, Templates};
-use crate::places::load_places;
+use crate::places::{city_extent, city_places};
 use crate::quakes::load_earthquakes;
 
 /// Where incidents go. Failures are logged and the run goes on (after [`ERROR_BACKOFF`]), so a hub that is
@@ -75,6 +75,8 @@ pub struct Feed {
     quakes: std::vec::IntoIter<NewIncident>,
     quake_every: u32,
     position: u64,
+    /// The city's districts: an operator incident moved out of them (by the jitter) is put back at its place.
+    extent: Option<CityExtent>,
 }
 
 /// Which source an incident of the [`Feed`] came from.
@@ -91,29 +93,26 @@ impl Feed {
             quakes: quakes.into_iter(),
             quake_every,
             position: 0,
+            extent: None,
         }
     }
 
-    /// Builds a city's feed from its data files under `data_root`.
-    pub fn load(city: &CityConfig, data_root: &Path, seed: u64) -> anyhow::Result<Feed> {
+    /// Builds a city's feed from its data files (the city file's `[data]`, as [`CityConfig::load`] resolves
+    /// them): its templates, the places inside the city (its districts, when it has areas) and the earthquake
+    /// feed.
+    pub fn load(city: &CityConfig, seed: u64) -> anyhow::Result<Feed> {
         let templates = match &city.data.templates {
-            Some(file) => Templates::load(data_root.join(file))?,
+            Some(file) => Templates::load(file)?,
             None => Templates::shipped()?,
         };
-        let pbf = data_root.join(&city.data.osm_pbf);
-        let (places, stats) = load_places(&pbf, Some(&city.bbox)).with_context(|| {
-            format!(
-                "loading places of {} (run `cargo xtask data` first?)",
-                city.name.en
-            )
-        })?;
+        let pbf = &city.data.osm_pbf;
+        let (places, stats) = city_places(city)?;
         tracing::info!(city = %city.id, places = places.len(), ?stats, "places loaded from {}", pbf.display());
         let generator = Generator::new(&templates, places, city.bbox, city.sim.jitter_m, seed)
             .with_context(|| format!("{}", pbf.display()))?;
         let quakes = match (&city.data.earthquakes, city.sim.quake_every) {
-            (Some(file), every) if every > 0 => {
-                let path = data_root.join(file);
-                let q = load_earthquakes(&path).with_context(|| format!("loading {}", path.display()))?;
+            (Some(path), every) if every > 0 => {
+                let q = load_earthquakes(path).with_context(|| format!("loading {}", path.display()))?;
                 tracing::info!(
                     quakes = q.incidents.len(),
                     skipped = q.skipped,
@@ -123,7 +122,9 @@ impl Feed {
             }
             _ => Vec::new(),
         };
-        Ok(Feed::new(generator, quakes, city.sim.quake_every))
+        let mut feed = Feed::new(generator, quakes, city.sim.quake_every);
+        feed.extent = city_extent(city)?;
+        Ok(feed)
     }
 
     pub fn next_incident(&mut self) -> (Origin, NewIncident) {
@@ -142,7 +143,13 @@ impl Feed {
                 return (Origin::Quake, q);
             }
         }
-        (Origin::Operator, self.generator.next_incident())
+        let extent = self.extent.as_ref();
+        let draw = self.generator.draw();
+        let mut inc = draw.incident;
+        if extent.is_some_and(|e| !e.contains(inc.lon, inc.lat)) {
+            (inc.lon, inc.lat) = (draw.place.lon, draw.place.lat);
+        }
+        (Origin::Operator, inc)
     }
 
     /// Earthquakes not replayed yet.
@@ -158,15 +165,14 @@ impl Iterator for Feed {
     }
 }
 
-/// Runs the simulator for `city` with data files under `data_root` (the repository's `data/cache/`).
+/// Runs the simulator for `city` (its data files as the city file names them).
 pub async fn run<S: IncidentSink + Sync>(
     city: &CityConfig,
-    data_root: &Path,
     sink: &S,
     opts: SimOptions,
 ) -> anyhow::Result<SimStats> {
     opts.period()?;
-    let mut feed = Feed::load(city, data_root, opts.seed)?;
+    let mut feed = Feed::load(city, opts.seed)?;
     run_feed(&mut feed, sink, &opts).await
 }
 
@@ -227,6 +233,7 @@ mod tests {
     use crate::config::BBox;
     use crate::places::{Place, PlaceKind};
     use citydeck_protocol::{Grade, IncidentClass};
+    use std::path::Path;
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Mutex;
 
@@ -392,9 +399,7 @@ mod tests {
         }
         // Checked before any data is loaded.
         let city = CityConfig::parse(crate::config::tests::GOOD, Path::new("t.toml")).unwrap();
-        let err = run(&city, Path::new("/nonexistent"), &sink, opts(f64::NAN, None))
-            .await
-            .unwrap_err();
+        let err = run(&city, &sink, opts(f64::NAN, None)).await.unwrap_err();
         assert!(err.to_string().contains("rate"), "{err}");
         assert_eq!(sink.calls.load(Ordering::SeqCst), 0);
     }
@@ -410,26 +415,36 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn missing_data_is_a_clear_error() {
-        let city = CityConfig::parse(crate::config::tests::GOOD, Path::new("t.toml")).unwrap();
-        let err = run(
-            &city,
-            Path::new("/nonexistent"),
-            &FakeSink::default(),
-            opts(1.0, Some(1)),
-        )
-        .await
-        .unwrap_err();
+        let city = CityConfig::parse(crate::config::tests::GOOD, Path::new("/nonexistent/t.toml")).unwrap();
+        let err = run(&city, &FakeSink::default(), opts(1.0, Some(1)))
+            .await
+            .unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("xtask data") && msg.contains("t.osm.pbf"), "{msg}");
+        // a city whose areas file is missing says so too
+        let with_areas = format!(
+            "{}\nareas = \"areas.geojson\"\n",
+            crate::config::tests::GOOD.trim_end()
+        );
+        let city = CityConfig::parse(&with_areas, Path::new("/nonexistent/t.toml")).unwrap();
+        let err = run(&city, &FakeSink::default(), opts(1.0, Some(1)))
+            .await
+            .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("xtask data") && msg.contains("areas.geojson"),
+            "{msg}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_city_uses_the_templates_it_names_and_a_bad_file_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let text = format!("{}templates = \"mine.toml\"\n", crate::config::tests::GOOD);
-        let city = CityConfig::parse(&text, Path::new("t.toml")).unwrap();
+        // the templates file is found beside the city file, like its other data
+        let city = CityConfig::parse(&text, &dir.path().join("t.toml")).unwrap();
         let sink = FakeSink::default();
-        let run_it = || run(&city, dir.path(), &sink, opts(1.0, Some(1)));
+        let run_it = || run(&city, &sink, opts(1.0, Some(1)));
         let msg = format!("{:#}", run_it().await.unwrap_err());
         assert!(msg.contains("mine.toml") && msg.contains("cannot read"), "{msg}");
         std::fs::write(
@@ -474,7 +489,7 @@ mod tests {
             limit: Some(50),
             ..SimOptions::from_city(&city)
         };
-        let stats = run(&city, &data, &sink, o.clone()).await.unwrap();
+        let stats = run(&city, &sink, o.clone()).await.unwrap();
         assert_eq!(stats.sent, 50);
         assert_eq!(stats.quakes, 50 / u64::from(city.sim.quake_every));
         let got = sink.got.lock().unwrap().clone();
@@ -501,7 +516,51 @@ mod tests {
         assert_eq!(first_quake.title, all.incidents[0].title);
         // Same seed, same run.
         let again = FakeSink::default();
-        run(&city, &data, &again, o).await.unwrap();
+        run(&city, &again, o).await.unwrap();
         assert_eq!(*again.got.lock().unwrap(), got);
+    }
+
+    /// The default demo city: every incident inside Liechtenstein — its bbox and one of its Gemeinden — at
+    /// places of many kinds, by the rate and seed of its city file (`cargo xtask data` builds its areas).
+    #[tokio::test(start_paused = true)]
+    async fn real_liechtenstein_run_stays_in_the_country() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let city = CityConfig::load(root.join("data/city/liechtenstein.toml")).unwrap();
+        let areas_file = city.data.areas.clone().unwrap();
+        let areas = crate::areas::read_areas_file(&areas_file)
+            .unwrap_or_else(|e| panic!("{e} (run `cargo xtask data` first)"));
+        let gemeinden: Vec<_> = areas.iter().filter(|a| a.level == "street").collect();
+        assert_eq!(gemeinden.len(), 11);
+        let sink = FakeSink::default();
+        let o = SimOptions {
+            limit: Some(400),
+            ..SimOptions::from_city(&city)
+        };
+        let stats = run(&city, &sink, o.clone()).await.unwrap();
+        assert_eq!(
+            (stats.sent, stats.quakes),
+            (400, 0),
+            "no quake replay in Liechtenstein"
+        );
+        let got = sink.got.lock().unwrap().clone();
+        let mut per_gemeinde = std::collections::BTreeMap::new();
+        let mut classes = std::collections::BTreeSet::new();
+        for inc in &got {
+            assert!(city.bbox.contains(inc.lon, inc.lat), "{inc:?}");
+            let g: Vec<&str> = gemeinden
+                .iter()
+                .filter(|a| a.area.contains((inc.lon, inc.lat)))
+                .map(|a| a.name.as_str())
+                .collect();
+            assert_eq!(g.len(), 1, "{inc:?} in {g:?}");
+            *per_gemeinde.entry(g[0]).or_insert(0) += 1;
+            classes.insert(format!("{:?}", inc.class));
+        }
+        // spread over the country, not piled in one town: most Gemeinden have incidents, Vaduz among them
+        assert!(per_gemeinde.len() >= 8, "{per_gemeinde:?}");
+        assert!(per_gemeinde.contains_key("Vaduz"), "{per_gemeinde:?}");
+        assert_eq!(classes.len(), 4, "every class: {classes:?}");
+        let titles: std::collections::BTreeSet<&str> = got.iter().map(|i| i.title.as_str()).collect();
+        assert!(titles.len() > 100, "{} distinct titles", titles.len());
     }
 }

@@ -193,19 +193,165 @@ fn liechtenstein_has_two_wahlkreise_holding_eleven_gemeinden_that_cover_them() {
         }
     }
 
-    // the city file loads as the simulator reads it and points to the areas
+    // the city file loads as the simulator reads it and points to the extract and the areas, by paths
+    // relative to its folder
     let cfg = CityConfig::load(out.path().join("liechtenstein.toml")).unwrap();
     assert_eq!(cfg.id, "liechtenstein");
     assert_eq!(cfg.name.local, "Liechtenstein");
-    assert_eq!(cfg.data.osm_pbf, pbf.canonicalize().unwrap());
     assert_eq!(
-        cfg.data.areas.as_deref(),
-        Some(out.path().canonicalize().unwrap().join("areas.geojson").as_path())
+        cfg.data.osm_pbf.canonicalize().unwrap(),
+        pbf.canonicalize().unwrap()
+    );
+    assert_eq!(
+        cfg.data.areas.as_deref().map(|a| a.canonicalize().unwrap()),
+        Some(out.path().canonicalize().unwrap().join("areas.geojson"))
+    );
+    let text = std::fs::read_to_string(out.path().join("liechtenstein.toml")).unwrap();
+    assert!(text.contains("areas = \"areas.geojson\""), "{text}");
+    assert!(text.contains("basemap = \"basemap.mbtiles\""), "{text}");
+    assert!(
+        text.contains("osm_pbf = \"../"),
+        "relative to the city's folder: {text}"
+    );
+    assert_eq!(
+        cfg.areas.as_ref().map(|a| (a.district_level, a.street_level)),
+        Some((6, Some(8)))
     );
     for f in &districts {
         let b = area(f).bbox().unwrap();
         assert!(cfg.bbox.contains(b[0], b[1]) && cfg.bbox.contains(b[2], b[3]));
     }
+}
+
+/// A city folder written by `citydeck-city` keeps working when it is moved together with its extract: no path
+/// in it is absolute.
+#[test]
+fn a_city_folder_moves_with_its_extract() {
+    let pbf = cache_file("liechtenstein-2013-08-03.osm.pbf");
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("before");
+    std::fs::create_dir_all(before.join("extracts")).unwrap();
+    std::fs::copy(&pbf, before.join("extracts/li.osm.pbf")).unwrap();
+    let (code, stdout, stderr) = city(
+        &before.join("extracts/li.osm.pbf"),
+        &before.join("cities/li"),
+        &["--district-level", "6", "--id", "liechtenstein"],
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let after = dir.path().join("after");
+    std::fs::rename(&before, &after).unwrap();
+    let file = after.join("cities/li/liechtenstein.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !text.contains(&*dir.path().to_string_lossy()),
+        "an absolute path: {text}"
+    );
+    let cfg = CityConfig::load(&file).unwrap();
+    assert!(cfg.data.osm_pbf.is_file(), "{}", cfg.data.osm_pbf.display());
+    assert!(
+        cfg.data.areas.as_deref().is_some_and(Path::is_file),
+        "{:?}",
+        cfg.data.areas
+    );
+    assert_eq!(cfg.data.basemap, Some(after.join("cities/li/basemap.mbtiles")));
+}
+
+/// The committed default demo city as `cargo xtask data` leaves it: every file its city file names exists, the
+/// areas are the extract's at the city file's levels with its zh / en names, reproducibly, and each has a label
+/// point inside it. (`cargo xtask data` first.)
+#[test]
+fn the_committed_liechtenstein_city_has_its_files_and_named_areas() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let file = root.join("data/city/liechtenstein.toml");
+    let cfg = CityConfig::load(&file).unwrap();
+    let areas_file = cfg.data.areas.clone().unwrap();
+    let basemap = cfg.data.basemap.clone().unwrap();
+    for f in [&cfg.data.osm_pbf, &areas_file, &basemap] {
+        assert!(
+            f.is_file(),
+            "{} is missing: run `cargo xtask data` first",
+            f.display()
+        );
+    }
+    assert!(std::fs::metadata(&basemap).unwrap().len() > 100_000);
+    let gj: Value = serde_json::from_str(&std::fs::read_to_string(&areas_file).unwrap()).unwrap();
+    let features = gj["features"].as_array().unwrap();
+    assert_eq!(features.len(), 2 + 11);
+    let names = &cfg.areas.as_ref().unwrap().names;
+    for f in features {
+        let n = &names[prop(f, "name")];
+        assert_eq!(Some(prop(f, "name_zh")), n.zh.as_deref(), "{}", prop(f, "name"));
+        assert_eq!(Some(prop(f, "name_en")), n.en.as_deref(), "{}", prop(f, "name"));
+        let l = &f["properties"]["label"];
+        let p = (l[0].as_f64().unwrap(), l[1].as_f64().unwrap());
+        assert!(
+            area(f).contains(p),
+            "{}'s label {p:?} is outside it",
+            prop(f, "name")
+        );
+        assert!(cfg.bbox.contains(p.0, p.1));
+    }
+    let vaduz = features.iter().find(|f| prop(f, "name") == "Vaduz").unwrap();
+    assert_eq!(
+        (prop(vaduz, "name_zh"), prop(vaduz, "level")),
+        ("瓦杜兹", "street")
+    );
+    // `citydeck-city --city` on the same city file writes the same bytes
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("li.toml");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "osm_pbf = \"../cache/",
+        &format!(
+            "osm_pbf = \"{}/",
+            root.join("data/cache").canonicalize().unwrap().display()
+        ),
+    );
+    assert!(text.contains("areas = \"../cache/liechtenstein/areas.geojson\""));
+    let text = text.replace(
+        "areas = \"../cache/liechtenstein/areas.geojson\"",
+        "areas = \"out/areas.geojson\"",
+    );
+    std::fs::write(&copy, text).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_citydeck-city"))
+        .arg("--city")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(dir.path().join("out/areas.geojson")).unwrap(),
+        std::fs::read(&areas_file).unwrap(),
+        "not reproducible"
+    );
+    // a city file without [areas] is refused by --city, naming it
+    let helsinki = root.join("data/city/helsinki.toml");
+    let o = Command::new(env!("CARGO_BIN_EXE_citydeck-city"))
+        .arg("--city")
+        .arg(&helsinki)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("has no [areas]"));
+}
+
+/// Helsinki, the second city: its files exist after `cargo xtask data` and it has no areas.
+#[test]
+fn the_committed_helsinki_city_has_its_files() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cfg = CityConfig::load(root.join("data/city/helsinki.toml")).unwrap();
+    for f in [
+        Some(&cfg.data.osm_pbf),
+        cfg.data.earthquakes.as_ref(),
+        cfg.data.basemap.as_ref(),
+    ] {
+        let f = f.unwrap();
+        assert!(
+            f.is_file(),
+            "{} is missing: run `cargo xtask data` first",
+            f.display()
+        );
+    }
+    assert_eq!(cfg.data.areas, None);
 }
 
 #[test]

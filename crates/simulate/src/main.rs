@@ -23,12 +23,10 @@ struct SimArgs {
     /// Incidents per second.
     #[arg(long, default_value_t = 1.0)]
     rate: f64,
-    /// The city file.
-    #[arg(long, default_value = "data/city/helsinki.toml")]
+    /// The city file (its data files are named in it, relative to its folder; `cargo xtask data` fills
+    /// data/cache for the committed cities).
+    #[arg(long, default_value = "data/city/liechtenstein.toml")]
     city: PathBuf,
-    /// Folder holding the city's data files (`cargo xtask data` fills data/cache).
-    #[arg(long, default_value = "data/cache")]
-    data: PathBuf,
     /// Seed for the operator-incident generator (default: the city file's).
     #[arg(long)]
     seed: Option<u64>,
@@ -68,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
         opts.seed = seed;
     }
     tracing::info!(city = %city.id, rate = opts.rate, "simulating");
-    let stats = citydeck_sim::run(&city, &args.data, &client, opts).await?;
+    let stats = citydeck_sim::run(&city, &client, opts).await?;
     println!("simulated {} incidents ({} failed)", stats.sent, stats.failed);
     Ok(())
 }

@@ -11,7 +11,8 @@
 //! | `/tiles/{z}/{x}/{y}.pbf` | 200 `application/x-protobuf`, the MVT **already gunzipped** (no `Content-Encoding`); 204 empty when the tile is inside the tileset's zooms but not stored (no data there); 404 when `z` is outside the tileset's `minzoom..=maxzoom`; 400 when `z`/`x`/`y` are not decimal numbers, `z` > 30 or `x`/`y` ≥ 2^z |
 //! | `/glyphs/{fontstack}/{start}-{end}.pbf` | 200 `application/x-protobuf` (first font of a comma-separated stack that exists); 400 for a malformed range (`start` a multiple of 256, `end` = `start`+255, ≤ 65535) or font name; 404 for an unknown font |
 //! | `/sprites/sprite{,@2x}.{json,png}` | 200: a valid empty sprite (`{}` and a 1×1 transparent PNG). The style uses no icons and names no sprite; these exist so a style that does name one still loads |
-//! | `/districts.geojson` | 200 `application/geo+json` (from the asset folder) |
+//! | `/districts.geojson` | 200 `application/geo+json`: the city's areas file when one is given ([`MapServer::with_districts`]: real districts and streets), else the asset folder's `districts.geojson` |
+//! | `/district-labels.geojson` | 200 `application/geo+json`: one Point per district at its `label` property, with its properties ([`label_points`]: one name per area, however many parts and tiles it spans) |
 //! | anything else | 404 for an unknown well-formed path; 400 for a malformed one |
 //!
 //! Every response carries `Access-Control-Allow-Origin: *` (MapLibre fetches tiles from web workers).
@@ -96,6 +97,8 @@ pub struct TilesetInfo {
 pub struct MapServer {
     db: Mutex<Connection>,
     assets: PathBuf,
+    /// Served as `/districts.geojson` instead of the asset folder's.
+    districts: Option<PathBuf>,
     base_url: String,
     info: TilesetInfo,
 }
@@ -133,9 +136,17 @@ impl MapServer {
         Ok(MapServer {
             db: Mutex::new(db),
             assets,
+            districts: None,
             base_url: base_url.trim_end_matches('/').to_owned(),
             info,
         })
+    }
+
+    /// Serves `file` (a city's `areas.geojson`, `cargo xtask city`) as `/districts.geojson` instead of the asset
+    /// folder's. The file is read on each request, like the assets; a missing one answers 404.
+    pub fn with_districts(mut self, file: Option<PathBuf>) -> MapServer {
+        self.districts = file;
+        self
     }
 
     pub fn info(&self) -> &TilesetInfo {
@@ -187,7 +198,17 @@ impl MapServer {
             ["tiles", z, x, y] => self.tile(z, x, y),
             ["glyphs", fontstack, range] => self.glyphs(fontstack, range),
             ["sprites", name] => sprite(name),
-            ["districts.geojson"] => self.asset_file(&["districts.geojson"], "application/geo+json"),
+            ["districts.geojson"] => self.districts(),
+            ["district-labels.geojson"] => {
+                let r = self.districts();
+                if r.status != 200 {
+                    return r;
+                }
+                match label_points(&r.body) {
+                    Some(body) => Response::new(200, "application/geo+json", body),
+                    None => Response::text(500, "the districts are not a GeoJSON FeatureCollection"),
+                }
+            }
             _ => Response::text(404, "not found"),
         }
     }
@@ -251,6 +272,18 @@ impl MapServer {
         Response::text(404, "no such font")
     }
 
+    /// The districts: the city's areas file, else the asset folder's `districts.geojson`.
+    fn districts(&self) -> Response {
+        match &self.districts {
+            Some(file) => match std::fs::read(file) {
+                Ok(body) => Response::new(200, "application/geo+json", body),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Response::text(404, "not found"),
+                Err(e) => Response::text(500, &format!("reading {}: {e}", file.display())),
+            },
+            None => self.asset_file(&["districts.geojson"], "application/geo+json"),
+        }
+    }
+
     /// Reads `assets/<segments…>` if it is a file inside the asset folder (after resolving symlinks).
     fn asset_file(&self, segments: &[&str], content_type: &str) -> Response {
         let mut p = self.assets.clone();
@@ -275,6 +308,29 @@ impl MapServer {
             Err(e) => Response::text(500, &format!("reading {}: {e}", real.display())),
         }
     }
+}
+
+/// One Point feature per district at its `label` property (`[lon, lat]`, where the map writes its name), with
+/// its properties; districts without one are left out. `None` when `geojson` is not a FeatureCollection.
+pub fn label_points(geojson: &[u8]) -> Option<Vec<u8>> {
+    let v: serde_json::Value = serde_json::from_slice(geojson).ok()?;
+    if v["type"] != "FeatureCollection" {
+        return None;
+    }
+    let points: Vec<serde_json::Value> = v["features"]
+        .as_array()?
+        .iter()
+        .filter_map(|f| {
+            let label = f["properties"]["label"].as_array()?;
+            let (x, y) = (label.first()?.as_f64()?, label.get(1)?.as_f64()?);
+            Some(serde_json::json!({
+                "type": "Feature",
+                "properties": f["properties"],
+                "geometry": { "type": "Point", "coordinates": [x, y] },
+            }))
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({ "type": "FeatureCollection", "features": points })).ok()
 }
 
 fn sprite(name: &str) -> Response {

@@ -220,6 +220,51 @@ fn glyphs_sprites_and_districts() {
 }
 
 #[test]
+fn a_city_areas_file_is_served_as_the_districts() {
+    let f = fixture();
+    let areas = f.root.join("areas.geojson");
+    let body = br#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"osm-r48","name":"Vaduz","level":"street","label":[9.52,47.14]}},{"type":"Feature","properties":{"id":"x","name":"No label"}}]}"#;
+    std::fs::write(&areas, body).unwrap();
+    let mbtiles = f.root.join("city.mbtiles");
+    let server = MapServer::open(&mbtiles, &f.root.join("map"), "citydeck-map://localhost")
+        .unwrap()
+        .with_districts(Some(areas.clone()));
+    let d = server.handle("/districts.geojson");
+    assert_eq!((d.status, d.content_type.as_str()), (200, "application/geo+json"));
+    assert_eq!(d.body, body);
+    assert_eq!(d.header("Access-Control-Allow-Origin"), Some("*"));
+    // one label point per area that has one, with its properties
+    let l = server.handle("/district-labels.geojson");
+    assert_eq!((l.status, l.content_type.as_str()), (200, "application/geo+json"));
+    let v: serde_json::Value = serde_json::from_slice(&l.body).unwrap();
+    let features = v["features"].as_array().unwrap();
+    assert_eq!(features.len(), 1, "{v}");
+    assert_eq!(
+        features[0]["geometry"]["coordinates"],
+        serde_json::json!([9.52, 47.14])
+    );
+    assert_eq!(features[0]["properties"]["name"], "Vaduz");
+    std::fs::write(&areas, b"not json").unwrap();
+    assert_eq!(server.handle("/district-labels.geojson").status, 500);
+    std::fs::write(&areas, body).unwrap();
+    // the rest still comes from the asset folder
+    assert_eq!(
+        server.handle("/glyphs/Noto%20Sans%20Regular/0-255.pbf").body,
+        b"glyphs-0"
+    );
+    std::fs::remove_file(&areas).unwrap();
+    assert_eq!(server.handle("/districts.geojson").status, 404);
+    // without one, the asset folder's districts
+    let plain = MapServer::open(&mbtiles, &f.root.join("map"), "citydeck-map://localhost")
+        .unwrap()
+        .with_districts(None);
+    assert!(plain
+        .handle("/districts.geojson")
+        .body
+        .starts_with(b"{\"type\":\"FeatureCollection\",\"features\":[]"));
+}
+
+#[test]
 fn traversal_never_reads_outside_the_assets() {
     let f = fixture();
     // the secret is at <root>/secret.txt and <root>/Evil Font/0-255.pbf, the assets at <root>/map

@@ -6,11 +6,14 @@ use serde_json::{json, Value};
 
 use super::cluster::Params;
 use super::MapLayer;
+use crate::i18n::Lang;
 
 pub const SRC_INCIDENTS: &str = "cd-incidents";
 pub const SRC_RESOURCES: &str = "cd-resources";
 pub const SRC_SENSORS: &str = "cd-sensors";
 pub const SRC_DISTRICTS: &str = "cd-districts";
+/// One point per district / street where its name is written (the map protocol's `district-labels.geojson`).
+pub const SRC_DISTRICT_LABELS: &str = "cd-district-labels";
 pub const SRC_FOCUS: &str = "cd-focus";
 pub const SRC_SELECTED: &str = "cd-selected";
 pub const SRC_PICK: &str = "cd-pick";
@@ -104,11 +107,19 @@ fn grade_radius(s: f64) -> Value {
     ])
 }
 
-/// The sources, empty (filled by the engine). `districts` is fetched by MapLibre from the map protocol.
-pub fn sources(districts_url: &str) -> Vec<(&'static str, Value)> {
+/// The sources, empty (filled by the engine). The districts and their label points are fetched by MapLibre
+/// from the map protocol (`map_url(file)` is the URL of a file of it).
+pub fn sources(map_url: impl Fn(&str) -> String) -> Vec<(&'static str, Value)> {
     let empty = json!({"type": "FeatureCollection", "features": []});
     vec![
-        (SRC_DISTRICTS, json!({"type": "geojson", "data": districts_url})),
+        (
+            SRC_DISTRICTS,
+            json!({"type": "geojson", "data": map_url("districts.geojson")}),
+        ),
+        (
+            SRC_DISTRICT_LABELS,
+            json!({"type": "geojson", "data": map_url("district-labels.geojson")}),
+        ),
         (
             SRC_INCIDENTS,
             json!({
@@ -131,7 +142,8 @@ pub fn sources(districts_url: &str) -> Vec<(&'static str, Value)> {
 /// Which switchable group a layer belongs to (None: always shown).
 pub fn group_of(layer_id: &str) -> Option<MapLayer> {
     Some(match layer_id {
-        "cd-district-fill" | "cd-district-line" | "cd-district-label" => MapLayer::Districts,
+        "cd-district-fill" | "cd-district-line" | "cd-street-line" | "cd-district-label"
+        | "cd-street-label" => MapLayer::Districts,
         "cd-heat" => MapLayer::Heat,
         L_SENSORS => MapLayer::Sensors,
         L_RESOURCES => MapLayer::Resources,
@@ -141,25 +153,65 @@ pub fn group_of(layer_id: &str) -> Option<MapLayer> {
     })
 }
 
-/// Every cockpit layer, bottom to top, for UI scale `s`.
-pub fn layers(s: f64) -> Vec<Value> {
+/// The label layers of the areas (their `text-field` follows the UI's language, [`area_label`]).
+pub const AREA_LABEL_LAYERS: [&str; 2] = ["cd-street-label", "cd-district-label"];
+
+/// What an area's label says: in Chinese its `name_zh` over its local name (the local name alone when no
+/// Chinese one is known); in English its `name_en`, else the local name.
+pub fn area_label(lang: Lang) -> Value {
+    match lang {
+        Lang::Zh => json!(["case", ["has", "name_zh"],
+            ["format", ["get", "name_zh"], {}, "\n", {}, ["get", "name"], {"font-scale": 0.78}],
+            ["get", "name"]]),
+        Lang::En => json!(["coalesce", ["get", "name_en"], ["get", "name"]]),
+    }
+}
+
+/// An area (district or street) of the city's areas file; files without `level` (older Voronoi districts)
+/// are districts.
+fn is_street() -> Value {
+    json!(["==", ["get", "level"], "street"])
+}
+
+/// Every cockpit layer, bottom to top, for UI scale `s`, labels in `lang`. The districts are drawn with
+/// solid bright edges and a faint fill, their streets (e.g. Liechtenstein's Gemeinden) with thin dashed
+/// edges; each area is named once, at its label point.
+pub fn layers(s: f64, lang: Lang) -> Vec<Value> {
     let text = |size: f64| json!(size * s);
+    let label_paint = |color: &str, opacity: f64| {
+        json!({"text-color": color, "text-opacity": opacity, "text-halo-color": "#030913",
+               "text-halo-width": 1.4 * s})
+    };
     vec![
         json!({
             "id": "cd-district-fill", "type": "fill", "source": SRC_DISTRICTS,
+            "filter": ["!", is_street()],
             "paint": {"fill-color": "#2a6fd1", "fill-opacity": 0.06},
         }),
         json!({
-            "id": "cd-district-line", "type": "line", "source": SRC_DISTRICTS,
-            "paint": {"line-color": "#5aafff", "line-opacity": 0.55, "line-width": 1.3 * s,
+            "id": "cd-street-line", "type": "line", "source": SRC_DISTRICTS,
+            "filter": is_street(),
+            "paint": {"line-color": "#5aafff", "line-opacity": 0.4, "line-width": 0.9 * s,
                       "line-dasharray": [3, 2]},
         }),
         json!({
-            "id": "cd-district-label", "type": "symbol", "source": SRC_DISTRICTS,
-            "layout": {"text-field": ["get", "name"], "text-font": [FONT], "text-size": text(13.0),
-                       "text-letter-spacing": 0.08, "symbol-placement": "point"},
-            "paint": {"text-color": "#8fb6e6", "text-opacity": 0.8, "text-halo-color": "#030913",
-                      "text-halo-width": 1.4 * s},
+            "id": "cd-district-line", "type": "line", "source": SRC_DISTRICTS,
+            "filter": ["!", is_street()],
+            "paint": {"line-color": "#5aafff", "line-opacity": 0.6, "line-width": 1.6 * s},
+        }),
+        json!({
+            "id": "cd-street-label", "type": "symbol", "source": SRC_DISTRICT_LABELS,
+            "filter": is_street(),
+            "layout": {"text-field": area_label(lang), "text-font": [FONT], "text-size": text(12.0),
+                       "text-letter-spacing": 0.04, "text-max-width": 8},
+            "paint": label_paint("#8fb6e6", 0.8),
+        }),
+        json!({
+            "id": "cd-district-label", "type": "symbol", "source": SRC_DISTRICT_LABELS,
+            "filter": ["!", is_street()],
+            "layout": {"text-field": area_label(lang), "text-font": [FONT], "text-size": text(14.0),
+                       "text-letter-spacing": 0.08, "text-max-width": 10},
+            "paint": label_paint("#b9d8ff", 0.85),
         }),
         json!({
             "id": "cd-heat", "type": "heatmap", "source": SRC_INCIDENTS, "maxzoom": 17,
@@ -381,8 +433,11 @@ mod tests {
 
     #[test]
     fn every_layer_has_a_known_source_and_the_interactive_ones_exist() {
-        let srcs: Vec<&str> = sources("x").into_iter().map(|(id, _)| id).collect();
-        let all = layers(2.0);
+        let srcs: Vec<&str> = sources(|f| format!("x/{f}"))
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let all = layers(2.0, Lang::Zh);
         for l in &all {
             assert!(srcs.contains(&l["source"].as_str().unwrap()), "{l}");
         }
@@ -403,6 +458,34 @@ mod tests {
             serde_json::json!(["all", ["!", ["has", "point_count"]], ["!=", ["get", "id"], "x"]])
         );
         assert_eq!(group_of("cd-selected"), None);
+    }
+
+    #[test]
+    fn areas_are_named_once_each_in_the_ui_language() {
+        let (srcs, all) = (sources(|f| format!("x/{f}")), layers(1.0, Lang::En));
+        let url = |id: &str| {
+            srcs.iter()
+                .find(|(s, _)| *s == id)
+                .map(|(_, v)| v["data"].clone())
+        };
+        assert_eq!(url(SRC_DISTRICTS), Some(json!("x/districts.geojson")));
+        assert_eq!(url(SRC_DISTRICT_LABELS), Some(json!("x/district-labels.geojson")));
+        for id in AREA_LABEL_LAYERS {
+            let l = all.iter().find(|l| l["id"] == id).unwrap();
+            assert_eq!(
+                l["source"], SRC_DISTRICT_LABELS,
+                "labels from the points, not the polygons"
+            );
+            assert_eq!(l["layout"]["text-field"], area_label(Lang::En));
+            assert_eq!(group_of(id), Some(MapLayer::Districts));
+        }
+        assert_ne!(area_label(Lang::Zh), area_label(Lang::En));
+        assert!(area_label(Lang::Zh).to_string().contains("name_zh"));
+        assert!(area_label(Lang::En).to_string().contains("name_en"));
+        // districts and streets are told apart by `level`
+        let street = all.iter().find(|l| l["id"] == "cd-street-line").unwrap();
+        assert_eq!(street["filter"], json!(["==", ["get", "level"], "street"]));
+        assert_eq!(group_of("cd-street-line"), Some(MapLayer::Districts));
     }
 
     #[test]

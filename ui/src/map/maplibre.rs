@@ -493,12 +493,12 @@ impl Inner {
                 warn(&format!("citydeck map: icon {name}: {e:?}"));
             }
         }
-        for (id, spec) in layers::sources(&map_url("districts.geojson")) {
+        for (id, spec) in layers::sources(map_url) {
             if let Err(e) = map.add_source(id, &js(&spec)) {
                 warn(&format!("citydeck map: source {id}: {e:?}"));
             }
         }
-        for spec in layers::layers(self.scale.get()) {
+        for spec in layers::layers(self.scale.get(), self.state.lang.get_untracked()) {
             if let Err(e) = map.add_layer(&js(&spec)) {
                 warn(&format!("citydeck map: layer {}: {e:?}", spec["id"]));
             }
@@ -533,7 +533,7 @@ impl Inner {
         }
         self.follow_zoom();
         let Some(map) = self.map() else { return };
-        for spec in layers::layers(s) {
+        for spec in layers::layers(s, self.state.lang.get_untracked()) {
             let id = spec["id"].as_str().unwrap_or_default();
             type Setter = fn(&MlMap, &str, &str, &JsValue) -> Result<(), JsValue>;
             let setters: [(&str, Setter); 2] = [
@@ -654,7 +654,7 @@ impl Inner {
         }
         if self.vis_dirty.replace(false) {
             let vis = self.visibility.borrow();
-            for spec in layers::layers(1.0) {
+            for spec in layers::layers(1.0, self.state.lang.get_untracked()) {
                 let id = spec["id"].as_str().unwrap_or_default();
                 if let Some(group) = layers::group_of(id) {
                     let on = vis.get(&group).copied().unwrap_or(group.default_on());
@@ -968,6 +968,16 @@ impl MapEngine for MapLibreEngine {
     fn fit_city(&self, bbox: [f64; 4]) {
         if bbox.iter().all(|v| v.is_finite()) && bbox[2] > bbox[0] && bbox[3] > bbox[1] {
             self.inner.camera_now(Camera::Fit(bbox, 36.0));
+        }
+    }
+
+    fn set_lang(&self, lang: crate::i18n::Lang) {
+        let Some(map) = self.inner.map().filter(|_| self.inner.loaded.get()) else {
+            return;
+        };
+        let field = js(&layers::area_label(lang));
+        for id in layers::AREA_LABEL_LAYERS {
+            let _ = map.set_layout_property(id, "text-field", &field);
         }
     }
 

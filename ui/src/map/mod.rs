@@ -91,6 +91,10 @@ pub trait MapEngine {
     fn fly_to(&self, lon: f64, lat: f64);
     /// Show the city (its bbox: west, south, east, north).
     fn fit_city(&self, bbox: [f64; 4]);
+    /// Name the map's areas in `lang` (an engine that names none ignores it).
+    fn set_lang(&self, lang: i18n::Lang) {
+        let _ = lang;
+    }
     /// Wartime: zoom onto the triggering incident, 500 m / 1 km rings, the nearby facilities (None: clear).
     fn set_focus(&self, focus: Option<&WartimeFocus>);
     /// Report form open: a click picks a location (drawn at `picked`) instead of selecting.
@@ -233,6 +237,14 @@ fn drive(engine: EngineSlot, state: AppState, ui: MapUi) {
                 }
             });
             key
+        });
+    }
+    {
+        let with = with.clone();
+        Effect::new(move |_| {
+            let l = lang.get();
+            let _ = ui.ready.get();
+            with(&|e| e.set_lang(l));
         });
     }
     {

@@ -21,6 +21,10 @@ struct Args {
     /// The asset folder (glyphs/, districts.geojson): data/cache/map.
     #[arg(long)]
     assets: PathBuf,
+    /// A city's areas file served as the districts instead of the asset folder's (e.g.
+    /// data/cache/liechtenstein/areas.geojson).
+    #[arg(long)]
+    districts: Option<PathBuf>,
     #[arg(long, default_value = "127.0.0.1:8765")]
     listen: SocketAddr,
     /// Base URL written into the style (default `http://<listen>`).
@@ -59,7 +63,8 @@ fn to_http(r: citydeck_tiles::Response) -> Response {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let base = args.base_url.unwrap_or_else(|| format!("http://{}", args.listen));
-    let server = Arc::new(MapServer::open(&args.mbtiles, &args.assets, &base)?);
+    let server =
+        Arc::new(MapServer::open(&args.mbtiles, &args.assets, &base)?.with_districts(args.districts));
     let app = axum::Router::new().fallback(move |uri: Uri| answer(server.clone(), uri));
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     eprintln!("citydeck-tile-server: {base}/style.json");
