@@ -300,15 +300,39 @@ fn feature(b: &Boundary, level: &str, parent: Option<&str>) -> Value {
 /// The areas as a GeoJSON FeatureCollection: districts (`parent` null), then streets (`parent` = district id).
 /// Properties: `id`, `name` (local script), `level`, `parent`, `admin_level`, `label` (`[lon, lat]` inside the
 /// largest part, where the map names it), `name_zh` / `name_en` where known.
-pub fn areas_geojson(city: &CityAreas) -> String {
+/// The collection's top-level `name`, `name_zh`, `name_en` are the city's (the city is the union of its
+/// districts).
+pub fn areas_geojson(city: &CityAreas, name: &crate::config::CityName) -> String {
     let features: Vec<Value> = city
         .districts
         .iter()
         .map(|d| feature(d, "district", None))
         .chain(city.streets.iter().map(|(s, p)| feature(s, "street", Some(p))))
         .collect();
-    let fc = json!({ "type": "FeatureCollection", "features": features });
+    let fc = json!({
+        "type": "FeatureCollection",
+        "name": name.local,
+        "name_zh": name.zh,
+        "name_en": name.en,
+        "features": features,
+    });
     format!("{fc}\n")
+}
+
+/// The city's names from the boundary enclosing its districts (OSM's `name`, `name:zh`, `name:en`), else `id`.
+pub fn enclosing_name(city: &CityAreas, id: &str) -> crate::config::CityName {
+    match &city.enclosing {
+        Some(e) => crate::config::CityName {
+            local: e.name.clone(),
+            zh: e.name_zh.clone().unwrap_or_else(|| e.name.clone()),
+            en: e.name_en.clone().unwrap_or_else(|| e.name.clone()),
+        },
+        None => crate::config::CityName {
+            local: id.to_owned(),
+            zh: id.to_owned(),
+            en: id.to_owned(),
+        },
+    }
 }
 
 /// Writes the zh / en names a city file gives (by local name, [`crate::config::AreaSettings::names`]) over

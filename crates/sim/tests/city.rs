@@ -296,6 +296,18 @@ fn the_committed_liechtenstein_city_has_its_files_and_named_areas() {
         (prop(vaduz, "name_zh"), prop(vaduz, "level")),
         ("瓦杜兹", "street")
     );
+    // the city's own names at the top, and the file as the hub reads it (`--areas`): the city, then its 2
+    // districts, then its 11 streets
+    assert_eq!(
+        (gj["name"].as_str(), gj["name_zh"].as_str()),
+        (Some("Liechtenstein"), Some("列支敦士登"))
+    );
+    let defs = citydeck_domain::area_file::parse(&gj).unwrap();
+    assert_eq!(defs.len(), 1 + 2 + 11);
+    assert_eq!(
+        (defs[0].id.as_str(), defs[0].name.as_str()),
+        ("city", "Liechtenstein")
+    );
     // `citydeck-city --city` on the same city file writes the same bytes
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("li.toml");

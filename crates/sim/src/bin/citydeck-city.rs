@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
 use citydeck_sim::areas::{
-    apply_names, areas_geojson, city_areas, districts_bbox, read_boundaries, CityAreas,
+    apply_names, areas_geojson, city_areas, districts_bbox, enclosing_name, read_boundaries, CityAreas,
 };
 use citydeck_sim::CityConfig;
 
@@ -137,14 +137,8 @@ fn relative_to(base: &Path, target: &Path) -> PathBuf {
 /// The city file of a new city folder `out` (paths relative to it, see the module docs).
 fn city_toml(id: &str, city: &CityAreas, args: &Args, pbf: &Path, out: &Path) -> Option<String> {
     let b = districts_bbox(city)?;
-    let (local, zh, en) = match &city.enclosing {
-        Some(e) => (
-            e.name.clone(),
-            e.name_zh.clone().unwrap_or_else(|| e.name.clone()),
-            e.name_en.clone().unwrap_or_else(|| e.name.clone()),
-        ),
-        None => (id.to_owned(), id.to_owned(), id.to_owned()),
-    };
+    let name = enclosing_name(city, id);
+    let (local, zh, en) = (name.local, name.zh, name.en);
     let centre = ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
     let street = args
         .street_level
@@ -239,7 +233,7 @@ fn run_city_file(file: &Path) -> Result<ExitCode, String> {
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     }
-    write(out, &areas_geojson(&city))?;
+    write(out, &areas_geojson(&city, &cfg.name))?;
     println!(
         "citydeck-city: {}; wrote {}",
         summary(&city, settings.district_level, settings.street_level),
@@ -263,7 +257,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
         .map_err(|e| format!("resolving {}: {e}", args.pbf.display()))?;
     let id = city_id(&args);
     let areas = out.join("areas.geojson");
-    write(&areas, &areas_geojson(&city))?;
+    write(&areas, &areas_geojson(&city, &enclosing_name(&city, &id)))?;
     let toml = city_toml(&id, &city, &args, &pbf, &out).ok_or("the districts have no points")?;
     let city_file = out.join(format!("{id}.toml"));
     write(&city_file, &toml)?;
