@@ -227,6 +227,11 @@ impl Backend {
             .await
     }
 
+    /// The areas for the drill-down ([`citydeck_desktop::areas::view`]).
+    pub async fn areas(&self) -> Result<citydeck_protocol::ipc::AreasView, CommandError> {
+        self.with_cache(|c| citydeck_desktop::areas::view(c)).await
+    }
+
     pub fn changes(&self) -> watch::Receiver<ConnectionInfo> {
         self.sync.subscribe()
     }

@@ -25,6 +25,13 @@ fn json<T: serde::Serialize>(value: &T) -> Result<Response, CommandError> {
         .map_err(|e| citydeck_desktop::internal(format!("encoding the answer: {e}")))
 }
 
+/// The city's areas, their outlines and the account's scope, from the cache (the drill-down; works offline),
+/// as the JSON bytes of an [`citydeck_protocol::ipc::AreasView`] (outlines are large).
+#[tauri::command]
+pub async fn areas(backend: tauri::State<'_, Backend>) -> Result<Response, CommandError> {
+    json(&backend.areas().await?)
+}
+
 /// The window now shows mode epoch `epoch`: tell the hub (the commander sees which screens lag).
 #[tauri::command]
 pub async fn ack_mode(backend: tauri::State<'_, Backend>, epoch: u64) -> Result<(), CommandError> {

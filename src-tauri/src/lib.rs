@@ -71,7 +71,8 @@ pub fn run() {
             commands::reapply_action,
             commands::map_delta,
             commands::incident,
-            commands::prepare_bundle
+            commands::prepare_bundle,
+            commands::areas
         ])
         .setup(|app| {
             let handle = app.handle().clone();

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use citydeck_protocol::{
-    ApiError, EventsPage, Grade, Health, Incident, LoginRequest, LoginResponse, ModeKind, ModeState,
-    NewIncident, PendingConfirmation, ServerSeq,
+    ApiError, AreaDetail, AreaList, EventsPage, Grade, Health, Incident, LoginRequest, LoginResponse,
+    ModeKind, ModeState, NewIncident, PendingConfirmation, ServerSeq,
 };
 use tokio::sync::RwLock;
 
@@ -61,6 +61,8 @@ pub struct HubClient {
     creds: Credentials,
     token: Arc<RwLock<Option<String>>>,
     role: Arc<RwLock<Option<citydeck_protocol::Role>>>,
+    /// The scope the hub gave this account at the last login: `None` before any login, `Some(None)` unscoped.
+    scope: Arc<RwLock<Option<Option<String>>>>,
 }
 
 impl HubClient {
@@ -81,6 +83,7 @@ impl HubClient {
             creds,
             token: Arc::new(RwLock::new(None)),
             role: Arc::new(RwLock::new(None)),
+            scope: Arc::new(RwLock::new(None)),
         })
     }
 
@@ -136,6 +139,7 @@ impl HubClient {
         .await?;
         *self.token.write().await = Some(resp.token.clone());
         *self.role.write().await = Some(resp.role);
+        *self.scope.write().await = Some(resp.scope.clone());
         Ok(resp)
     }
 
@@ -241,6 +245,29 @@ impl HubClient {
     /// The role the hub gave this account at the last login (None before the first login).
     pub async fn role(&self) -> Option<citydeck_protocol::Role> {
         *self.role.read().await
+    }
+
+    /// The scope the hub gave this account at the last login: `None` before the first login, `Some(None)`
+    /// for an account that sees the whole city, `Some(Some(id))` for one scoped to area `id`.
+    pub async fn scope(&self) -> Option<Option<String>> {
+        self.scope.read().await.clone()
+    }
+
+    /// The city's areas (`GET /api/v1/areas`): the city, its districts, their streets, without outlines.
+    pub async fn areas(&self) -> Result<AreaList, ClientError> {
+        let url = format!("{}/api/v1/areas", self.base);
+        self.authed(|h, t| h.get(&url).bearer_auth(t)).await
+    }
+
+    /// One area with its outline (`GET /api/v1/areas/{id}`); an unknown id is the hub's 404.
+    pub async fn area(&self, id: &str) -> Result<AreaDetail, ClientError> {
+        let mut url = reqwest::Url::parse(&format!("{}/api/v1/areas/", self.base))
+            .map_err(|_| ClientError::BadUrl(self.base.clone()))?;
+        url.path_segments_mut()
+            .map_err(|_| ClientError::BadUrl(self.base.clone()))?
+            .pop_if_empty()
+            .push(id);
+        self.authed(|h, t| h.get(url.clone()).bearer_auth(t)).await
     }
 
     /// Tells the hub that screen `screen` now shows mode epoch `epoch`.

@@ -4,6 +4,7 @@
 //! - [`actions`]: a user action checked against this desktop's pending overlay before it is queued
 //!   ([`actions::precheck`]), a rejected stage change re-based on the hub's current stage
 //!   ([`actions::rebase`]) and queued again.
+//! - [`areas`]: the city's areas, their outlines and the account's scope, for the drill-down (offline too).
 //! - [`cockpit`]: the snapshot's parts: the wartime focus, the conflicts list, the role remembered across
 //!   offline starts, the hub's name as the header shows it, the map's delta with the teams' positions.
 //!
@@ -11,6 +12,7 @@
 //! answers the webview. No I/O here beyond the cache it is given; no clock (callers pass `now`).
 
 pub mod actions;
+pub mod areas;
 pub mod cockpit;
 mod error;
 

@@ -22,6 +22,8 @@
 //! - `prepare_bundle` `{ area }` → [`BundleInfo`]: writes the field bundle (离线包: the cache, the basemap tiles
 //!   of `area` — west, south, east, north, or null for the whole basemap — and the map assets) into the data
 //!   dir's `field-bundle/` folder, for a desktop that will work with no network
+//! - `areas` → [`AreasView`]: the city's areas as the cache holds them (works offline): the summaries, their
+//!   outlines as one GeoJSON FeatureCollection for the map, and the account's scope
 //!
 //! A command that fails rejects with a [`CommandError`] `{code, message, args}`: a stable refusal code the UI
 //! translates (the hub's own code when it refused), the English words and the code's arguments.
@@ -45,6 +47,7 @@ pub const CMD_REAPPLY_ACTION: &str = "reapply_action";
 pub const CMD_MAP_DELTA: &str = "map_delta";
 pub const CMD_INCIDENT: &str = "incident";
 pub const CMD_PREPARE_BUNDLE: &str = "prepare_bundle";
+pub const CMD_AREAS: &str = "areas";
 pub const EVENT_COCKPIT_CHANGED: &str = "cockpit://changed";
 
 /// State of the desktop's link to the hub.
@@ -194,6 +197,20 @@ pub struct Me {
     pub role: Role,
     /// This window's screen name (what it acknowledges mode epochs as).
     pub screen: String,
+}
+
+/// `areas`: the city's areas (三级: city, districts, streets) from the cache, for the drill-down.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct AreasView {
+    /// The scope of the account this cache follows (an area id), `None` for the whole city. A scoped cockpit
+    /// opens at it and cannot go above it.
+    pub scope: Option<String>,
+    /// The city first, then its districts, then their streets, as `GET /api/v1/areas` lists them. Empty until
+    /// the first session with a hub that serves areas.
+    pub areas: Vec<crate::AreaSummary>,
+    /// A GeoJSON `FeatureCollection`: one feature per area (same order), its `geometry` the area's outline and
+    /// its properties `id`, `name`, `level`, `parent`.
+    pub outlines: serde_json::Value,
 }
 
 /// `switch_mode` arguments: the same fields as `POST /api/v1/mode`.

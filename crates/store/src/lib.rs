@@ -16,6 +16,7 @@ use citydeck_protocol::{
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
+mod areas;
 mod outbox;
 pub use citydeck_protocol::ipc::{OutboxCounts, OutboxEntry, OutboxState};
 
@@ -28,6 +29,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (5, include_str!("../migrations/0005_team_jobs.sql")),
     (6, include_str!("../migrations/0006_summary_counts.sql")),
     (7, include_str!("../migrations/0007_refusal_codes.sql")),
+    (8, include_str!("../migrations/0008_areas.sql")),
 ];
 
 pub fn latest_version() -> u32 {
@@ -210,11 +212,7 @@ impl Cache {
             .optional()?;
         let reset = matches!(&old, Some(o) if o != log_id);
         if reset {
-            tx.execute("DELETE FROM incidents", [])?;
-            tx.execute(
-                "DELETE FROM meta WHERE key IN ('last_seq', 'mode', 'proposals')",
-                [],
-            )?;
+            drop_confirmed(&tx)?;
         }
         put_meta(&tx, "log_id", log_id)?;
         tx.commit()?;
@@ -543,6 +541,17 @@ impl Cache {
             last_hour,
         })
     }
+}
+
+/// Drops the confirmed state (incidents, log position, mode, proposals) so it is pulled again from seq 0; the
+/// outbox, the account and the areas stay.
+fn drop_confirmed(c: &Connection) -> Result<()> {
+    c.execute("DELETE FROM incidents", [])?;
+    c.execute(
+        "DELETE FROM meta WHERE key IN ('last_seq', 'mode', 'proposals')",
+        [],
+    )?;
+    Ok(())
 }
 
 /// Keeps `ack` as its screen's latest unless the cache already has a newer epoch for that screen (an ack

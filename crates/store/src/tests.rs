@@ -966,3 +966,141 @@ fn the_summary_is_one_pass_over_an_index_and_counts_like_the_rows_say() {
     let hour = plan("SELECT COUNT(*) FROM incidents WHERE created_at >= '2026-01-01T00:00:00Z'");
     assert!(hour.contains("COVERING INDEX incidents_created"), "{hour}");
 }
+
+/// An area spanning `w`..`w + 0.25` (exact in binary, so the JSON round trip is exact too).
+fn area_detail(
+    id: &str,
+    level: citydeck_protocol::AreaLevel,
+    parent: Option<&str>,
+    w: f64,
+) -> citydeck_protocol::AreaDetail {
+    citydeck_protocol::AreaDetail {
+        area: citydeck_protocol::AreaSummary {
+            id: id.into(),
+            name: format!("Gemeinde {id}"),
+            level,
+            parent: parent.map(str::to_string),
+            bbox: [w, 47.0, w + 0.25, 47.5],
+        },
+        geometry: serde_json::json!({
+            "type": "MultiPolygon",
+            "coordinates": [[[[w, 47.0], [w + 0.25, 47.0], [w + 0.25, 47.5], [w, 47.0]]]],
+        }),
+    }
+}
+
+#[test]
+fn areas_are_kept_in_the_hubs_order_with_their_outlines_and_replaced_whole() {
+    use citydeck_protocol::AreaLevel::*;
+    let mut c = Cache::open_in_memory().unwrap();
+    assert!(c.areas().unwrap().is_empty());
+    assert_eq!(c.area_outlines().unwrap()["features"], serde_json::json!([]));
+    let first = vec![
+        area_detail("city", City, None, 9.5),
+        area_detail("osm-r2", District, Some("city"), 9.75),
+        area_detail("osm-r1", District, Some("city"), 9.5),
+        area_detail("osm-r9", Street, Some("osm-r1"), 9.625),
+    ];
+    let summaries =
+        |d: &[citydeck_protocol::AreaDetail]| d.iter().map(|d| d.area.clone()).collect::<Vec<_>>();
+    assert!(!c.areas_match(&summaries(&first)).unwrap());
+    assert!(c.areas_match(&[]).unwrap(), "no areas on either side");
+    c.replace_areas(&first).unwrap();
+    assert!(c.areas_match(&summaries(&first)).unwrap());
+    assert!(!c.areas_match(&summaries(&first[..3])).unwrap(), "one gone");
+    let mut renamed = summaries(&first);
+    renamed[1].name = "Oberland".into();
+    assert!(!c.areas_match(&renamed).unwrap(), "one renamed");
+    let ids: Vec<_> = c.areas().unwrap().into_iter().map(|a| a.id).collect();
+    assert_eq!(
+        ids,
+        ["city", "osm-r2", "osm-r1", "osm-r9"],
+        "the hub's order, not the ids'"
+    );
+    assert_eq!(c.area("osm-r9").unwrap().as_ref(), Some(&first[3]));
+    assert_eq!(c.area("nowhere").unwrap(), None);
+    let outlines = c.area_outlines().unwrap();
+    assert_eq!(outlines["type"], "FeatureCollection");
+    let f = &outlines["features"][3];
+    assert_eq!(f["properties"]["id"], "osm-r9");
+    assert_eq!(f["properties"]["level"], "street");
+    assert_eq!(f["properties"]["parent"], "osm-r1");
+    assert_eq!(f["geometry"], first[3].geometry);
+
+    // a new list replaces the old one whole: a street gone from the hub is gone here
+    c.replace_areas(&first[..3]).unwrap();
+    assert_eq!(c.areas().unwrap().len(), 3);
+    assert_eq!(c.area("osm-r9").unwrap(), None);
+}
+
+#[test]
+fn a_changed_scope_starts_the_confirmed_state_afresh_but_keeps_areas_and_outbox() {
+    let mut c = Cache::open_in_memory().unwrap();
+    assert_eq!(c.scope().unwrap(), None);
+    assert!(
+        !c.bind_scope(None).unwrap(),
+        "an unscoped account on a new cache resets nothing"
+    );
+    c.replace_areas(&[area_detail("city", citydeck_protocol::AreaLevel::City, None, 9.5)])
+        .unwrap();
+    c.apply_events(
+        &[created(
+            1,
+            incident(1, IncidentClass::Accident, Grade::IV, Stage::Collected),
+        )],
+        now(),
+    )
+    .unwrap();
+    assert!(!c.bind_scope(None).unwrap(), "the same scope keeps the cache");
+    assert_eq!(c.incident_count().unwrap(), 1);
+
+    // a cache from before scopes (whole city) used by a street account: everything it held goes
+    assert!(c.bind_scope(Some("osm-r9")).unwrap());
+    assert_eq!(c.scope().unwrap().as_deref(), Some("osm-r9"));
+    assert_eq!((c.incident_count().unwrap(), c.last_seq().unwrap()), (0, 0));
+    assert_eq!(
+        c.areas().unwrap().len(),
+        1,
+        "the areas are the city's, whatever the scope"
+    );
+    c.apply_events(
+        &[created(
+            7,
+            incident(7, IncidentClass::Accident, Grade::IV, Stage::Collected),
+        )],
+        now(),
+    )
+    .unwrap_err();
+    assert!(!c.bind_scope(Some("osm-r9")).unwrap());
+    assert!(c.bind_scope(Some("osm-r1")).unwrap(), "another scope resets");
+    assert!(
+        c.bind_scope(None).unwrap(),
+        "and so does the whole city after a scope"
+    );
+    assert_eq!(c.scope().unwrap(), None);
+}
+
+#[test]
+fn migration_8_adds_areas_to_a_version_7_cache_keeping_its_incidents() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sqlite");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        let tx = conn.transaction().unwrap();
+        for (v, sql) in &MIGRATIONS[..7] {
+            tx.execute_batch(sql).unwrap();
+            tx.pragma_update(None, "user_version", v).unwrap();
+        }
+        tx.execute(
+            "INSERT INTO incidents (id, seq, status, class, grade, created_at, body, source, assignee, lon, lat)
+             VALUES ('x', 1, 'collected', 'accident', 'IV', '2026-01-01T00:00:00.000000Z', ?1, 'test', NULL, 9.5, 47.1)",
+            [serde_json::to_string(&incident(1, IncidentClass::Accident, Grade::IV, Stage::Collected)).unwrap()],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let c = Cache::open(&path).unwrap();
+    assert_eq!(c.schema_version().unwrap(), 8);
+    assert_eq!(c.incident_count().unwrap(), 1);
+    assert!(c.areas().unwrap().is_empty());
+}

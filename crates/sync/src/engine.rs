@@ -314,6 +314,65 @@ impl Ctx {
         Ok(())
     }
 
+    /// Binds the cache to the scope the hub gives this account (logging in if this session has no token yet):
+    /// a scope other than the one the cache was filled for starts the confirmed state afresh.
+    async fn bind_scope(&self) -> Result<(), SyncError> {
+        self.client.token().await?;
+        // A token from an earlier session: its login told the scope already.
+        let scope = match self.client.scope().await {
+            Some(s) => s,
+            None => self.client.login().await?.scope,
+        };
+        let reset = on_cache(&self.cache, move |c| c.bind_scope(scope.as_deref())).await?;
+        if reset {
+            tracing::warn!(
+                hub = self.client.base(),
+                "account scope changed: cache starts over"
+            );
+            self.status.send_modify(|s| s.last_seq = 0);
+        }
+        Ok(())
+    }
+
+    /// Fetches the city's areas with their outlines into the cache when the hub's list differs from the cached
+    /// one (they change rarely: one small request per session otherwise). A hub that serves no areas (404, an
+    /// older hub) leaves the cache as it is; so does an area gone between the list and its outline (the next
+    /// session tries again).
+    async fn refresh_areas(&self) -> Result<(), SyncError> {
+        let list = match self.client.areas().await {
+            Ok(l) => l.areas,
+            Err(ClientError::Api { status: 404, .. }) => {
+                tracing::debug!(hub = self.client.base(), "hub serves no areas");
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let summaries = list.clone();
+        if on_cache(&self.cache, move |c| c.areas_match(&summaries)).await? {
+            return Ok(());
+        }
+        let mut details = Vec::with_capacity(list.len());
+        for a in &list {
+            match self.client.area(&a.id).await {
+                // Kept with the list's summary, so the next session's list matches it exactly.
+                Ok(d) => details.push(citydeck_protocol::AreaDetail {
+                    area: a.clone(),
+                    geometry: d.geometry,
+                }),
+                Err(ClientError::Api { status: 404, .. }) => {
+                    tracing::warn!(area = %a.id, "area gone while fetching the outlines; next session tries again");
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let n = details.len();
+        on_cache(&self.cache, move |c| c.replace_areas(&details)).await?;
+        tracing::info!(hub = self.client.base(), areas = n, "areas refreshed");
+        self.status.send_modify(|_| {});
+        Ok(())
+    }
+
     async fn session(&self, online_since: &mut Option<DateTime<Utc>>) -> Result<(), SyncError> {
         // 0. is this still the log the cache was filled from?
         let health = self.client.health().await?;
@@ -331,6 +390,9 @@ impl Ctx {
                 self.status.send_modify(|s| s.last_seq = 0);
             }
         }
+        // 0a. the account's scope (from the login) and the city's areas
+        self.bind_scope().await?;
+        self.refresh_areas().await?;
         // 0b. the current mode first: a screen that was offline must show it before replaying the backlog
         let mode = self.client.mode().await?;
         {
