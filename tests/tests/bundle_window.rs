@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use citydeck_protocol::{Grade, IncidentClass, NewIncident};
+use citydeck_protocol::{fixtures, NewIncident};
 use citydeck_tests::window::{
     finish, js, open_app_env, open_window, save_screenshot, wait_for_text, wait_js, Window,
 };
@@ -48,15 +48,9 @@ async fn a_field_bundle_prepared_online_opens_the_cockpit_and_its_map_where_the_
                 } else {
                     format!("背景事件 {i}")
                 },
-                class: IncidentClass::Accident,
-                grade: Grade::II,
                 lon,
                 lat,
-                source: "operator".into(),
-                description: None,
-                address: None,
-                external_id: None,
-                occurred_at: None,
+                ..fixtures::new_incident()
             })
             .await
             .unwrap();

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use citydeck_protocol::{Grade, IncidentClass, ModeKind, NewIncident};
+use citydeck_protocol::{fixtures, Grade, IncidentClass, ModeKind, NewIncident};
 use citydeck_sync::{HubClient, ModeSwitch};
 use citydeck_tests::window::{
     click_css, finish, js, open_window, save_screenshot, wait_for_text, wait_js, Window,
@@ -22,11 +22,8 @@ fn incident(title: &str, class: IncidentClass, grade: Grade) -> NewIncident {
         grade,
         lon: 24.9445,
         lat: 60.1710,
-        source: "operator".into(),
-        description: None,
         address: Some("Rautatientori".into()),
-        external_id: None,
-        occurred_at: None,
+        ..fixtures::new_incident()
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use fantoccini::actions::InputSource;
 
-use citydeck_protocol::{Grade, IncidentClass, NewIncident, Op, PushOp};
+use citydeck_protocol::{fixtures, Grade, NewIncident, Op, PushOp};
 use citydeck_sync::HubClient;
 use citydeck_tests::window::{
     finish, js, open_app_traced, open_window, save_screenshot, wait_for_text, wait_js, wait_js_explained,
@@ -23,15 +23,10 @@ fn writer(hub: &HubProcess) -> HubClient {
 fn incident(title: &str, grade: Grade, lon: f64, lat: f64) -> NewIncident {
     NewIncident {
         title: title.into(),
-        class: IncidentClass::Accident,
         grade,
         lon,
         lat,
-        source: "operator".into(),
-        description: None,
-        address: None,
-        external_id: None,
-        occurred_at: None,
+        ..fixtures::new_incident()
     }
 }
 

@@ -6,7 +6,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use citydeck_protocol::{Grade, IncidentClass, NewIncident, Op, Stage};
+use citydeck_protocol::{fixtures, Grade, IncidentClass, NewIncident, Op, Stage};
 use citydeck_store::Cache;
 use citydeck_sync::{Credentials, HubClient};
 use citydeck_tests::{HubProcess, DEMO_PASSWORD};
@@ -27,21 +27,17 @@ fn shift(incidents: usize, tag: &str) -> Vec<Op> {
     let ids: Vec<uuid::Uuid> = (0..incidents).map(|_| uuid::Uuid::now_v7()).collect();
     let mut ops = Vec::with_capacity(incidents * 4);
     for (i, id) in ids.iter().enumerate() {
-        ops.push(Op::CreateIncident {
-            incident_id: Some(*id),
-            incident: NewIncident {
+        ops.push(fixtures::create(
+            *id,
+            NewIncident {
                 title: format!("{tag} 巡查发现积水点 #{i}"),
                 class: IncidentClass::NaturalDisaster,
                 grade: Grade::IV,
                 lon: 24.94 + (i % 100) as f64 * 0.0001,
-                lat: 60.17,
                 source: tag.into(),
-                description: None,
-                address: None,
-                external_id: None,
-                occurred_at: None,
+                ..fixtures::new_incident()
             },
-        });
+        ));
     }
     for id in &ids {
         ops.push(Op::AddNote {

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use citydeck_protocol::ipc::ConnectionState;
-use citydeck_protocol::{Grade, IncidentClass, NewIncident};
+use citydeck_protocol::{fixtures, Grade, NewIncident};
 use citydeck_store::Cache;
 use citydeck_sync::{Backoff, Credentials, HubClient, SyncEngine};
 use citydeck_tests::{eventually, HubProcess, DEMO_PASSWORD};
@@ -13,15 +13,9 @@ use citydeck_tests::{eventually, HubProcess, DEMO_PASSWORD};
 fn new_incident(i: usize) -> NewIncident {
     NewIncident {
         title: format!("Mannerheimintie 交通事故 #{i}"),
-        class: IncidentClass::Accident,
         grade: Grade::IV,
         lon: 24.94,
-        lat: 60.17,
-        source: "operator".into(),
-        description: None,
-        address: None,
-        external_id: None,
-        occurred_at: None,
+        ..fixtures::new_incident()
     }
 }
 

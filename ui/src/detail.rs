@@ -19,6 +19,7 @@ use crate::outbox::{self, words};
 use crate::overlay::{self, incident_view, IncidentView};
 use crate::state::AppState;
 use crate::time;
+use crate::widgets::{self, pending_chip, CloseButton, ErrorLine};
 
 /// Where a step of the closed-loop track stands: `done` (before the confirmed stage), `current` (confirmed),
 /// `expected` (where a pending stage change takes it), `todo`.
@@ -170,15 +171,7 @@ fn DetailPanel(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                 <h2 class="dt-title" title=inc_field(|v| v.incident.title.clone())>
                     {inc_field(|v| v.incident.title.clone())}
                 </h2>
-                <button
-                    type="button"
-                    class="x-btn"
-                    id="detail-close"
-                    title=move || action_strings(lang.get()).close
-                    on:click=move |_| state.selected.set(None)
-                >
-                    "×"
-                </button>
+                <CloseButton id="detail-close" on_close=move || state.selected.set(None) />
             </header>
             <div class="dt-sub">
                 <span class=move || format!("feed-class {}", class_css(class()))>
@@ -276,20 +269,8 @@ fn Facts(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
             return ().into_any();
         };
         let i = &v.incident;
-        let stamp = |t: &DateTime<Utc>| {
-            format!(
-                "{} · {}",
-                time::short_stamp(now, time::epoch_ms(t)),
-                i18n::age_ago(l, time::age_secs(now, t))
-            )
-        };
-        let pending_chip =
-            |on: bool| on.then(|| view! { <span class="pending-chip">{s.chip_pending}</span> });
-        let acked = if i.acknowledged_by.is_empty() {
-            s.none.to_string()
-        } else {
-            i.acknowledged_by.join("、")
-        };
+        let stamp = |t: &DateTime<Utc>| time::stamp_and_age(l, now, t);
+        let pending_chip = |on: bool| on.then(|| pending_chip(l));
         let updated = if v.unconfirmed() {
             "—".to_string()
         } else {
@@ -317,12 +298,12 @@ fn Facts(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                 <dd class="num">{updated}</dd>
                 <dt>{s.f_assignee}</dt>
                 <dd id="detail-assignee-value" data-pending=v.assignee_pending.to_string()>
-                    <span>{i.assignee.clone().unwrap_or_else(|| s.unassigned.to_string())}</span>
+                    <span>{widgets::assignee(l, i.assignee.as_deref())}</span>
                     {pending_chip(v.assignee_pending)}
                 </dd>
                 <dt>{s.f_acked}</dt>
                 <dd id="detail-acked" data-pending=v.ack_pending.to_string()>
-                    <span>{acked}</span>
+                    <span>{widgets::acknowledged(l, &i.acknowledged_by)}</span>
                     {pending_chip(v.ack_pending)}
                 </dd>
                 <dt>{i18n::cockpit_strings(l).source}</dt>
@@ -386,14 +367,8 @@ fn Notes(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                                         <span class="dt-note-by">
                                             {if n.by.is_empty() { action_strings(l).this_desktop.to_string() } else { n.by.clone() }}
                                         </span>
-                                        <span class="dt-note-at num">
-                                            {format!(
-                                                "{} · {}",
-                                                time::short_stamp(now, time::epoch_ms(&n.at)),
-                                                i18n::age_ago(l, time::age_secs(now, &n.at)),
-                                            )}
-                                        </span>
-                                        {pending.then(|| view! { <span class="pending-chip">{action_strings(l).chip_pending}</span> })}
+                                        <span class="dt-note-at num">{time::stamp_and_age(l, now, &n.at)}</span>
+                                        {pending.then(|| pending_chip(l))}
                                     </div>
                                     {(!n.text.is_empty()).then(|| view! { <div class="dt-note-text">{n.text.clone()}</div> })}
                                     {n.photo_ref
@@ -669,9 +644,7 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                 </div>
             </div>
             <div class="dt-feedback" aria-live="polite">
-                <Show when=move || error.with(Option::is_some)>
-                    <div class="dt-error" id="detail-error">{move || error.get()}</div>
-                </Show>
+                <ErrorLine error=error class="dt-error" id="detail-error" />
                 <Show when=move || error.with(Option::is_none) && saved.with(Option::is_some)>
                     <div class="dt-saved" id="detail-saved">
                         {move || {

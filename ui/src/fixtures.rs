@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use citydeck_protocol::ipc::{CityInfo, CockpitSnapshot, ConnectionInfo, ConnectionState, Summary};
-use citydeck_protocol::{Incident, ModeState};
+use citydeck_protocol::{fixtures, Incident, ModeState};
 
 /// An online snapshot of central Helsinki with `incidents` and `mode`, nobody signed in, an empty outbox.
 pub fn snapshot(incidents: Vec<Incident>, mode: ModeState) -> CockpitSnapshot {
@@ -37,41 +37,20 @@ pub fn snapshot(incidents: Vec<Incident>, mode: ModeState) -> CockpitSnapshot {
 
 /// An open grade-II accident in central Helsinki, reported now, with a new id.
 pub fn incident(title: &str) -> Incident {
-    use citydeck_protocol::{GeoPoint, Grade, IncidentClass, Stage};
-    let now = Utc::now();
-    Incident {
-        id: uuid::Uuid::now_v7(),
-        title: title.into(),
-        class: IncidentClass::Accident,
-        grade: Grade::II,
-        location: GeoPoint {
-            lon: 24.94,
-            lat: 60.17,
-        },
-        source: "test".into(),
-        status: Stage::Collected,
-        description: None,
-        address: None,
-        external_id: None,
-        occurred_at: now,
-        created_at: now,
-        updated_at: now,
-        created_by: "operator".into(),
-        seq: 1,
-        assignee: None,
-        acknowledged_by: Vec::new(),
-        notes: Vec::new(),
-        area_ids: Vec::new(),
-    }
+    fixtures::incident(1)
+        .id(uuid::Uuid::now_v7())
+        .title(title)
+        .grade(citydeck_protocol::Grade::II)
+        .at(Utc::now())
+        .build()
 }
 
 /// Incidents, outbox entries and snapshots for the tests of the pending overlay and the outbox's words.
 pub mod outbox {
     use chrono::{DateTime, Utc};
+    use citydeck_protocol::fixtures::{self, new_incident};
     use citydeck_protocol::ipc::{CockpitSnapshot, Me, OutboxCounts, OutboxEntry, OutboxState};
-    use citydeck_protocol::{
-        GeoPoint, Grade, Incident, IncidentClass, ModeState, NewIncident, Op, Role, Stage,
-    };
+    use citydeck_protocol::{Grade, Incident, IncidentClass, ModeState, NewIncident, Op, Role, Stage};
     use uuid::Uuid;
 
     pub fn at(min: i64) -> DateTime<Utc> {
@@ -79,30 +58,11 @@ pub mod outbox {
     }
 
     pub fn incident(n: u128, stage: Stage) -> Incident {
-        Incident {
-            id: Uuid::from_u128(n),
-            title: format!("incident {n}"),
-            class: IncidentClass::Accident,
-            grade: Grade::II,
-            location: GeoPoint {
-                lon: 24.94,
-                lat: 60.17,
-            },
-            source: "test".into(),
-            status: stage,
-            description: None,
-            address: None,
-            external_id: None,
-            occurred_at: at(0),
-            created_at: at(0),
-            updated_at: at(0),
-            created_by: "operator".into(),
-            seq: n as u64,
-            assignee: None,
-            acknowledged_by: Vec::new(),
-            notes: Vec::new(),
-            area_ids: Vec::new(),
-        }
+        fixtures::incident(n as u64)
+            .grade(Grade::II)
+            .status(stage)
+            .at(at(0))
+            .build()
     }
 
     pub fn entry(seq: u64, op: Op) -> OutboxEntry {
@@ -137,21 +97,19 @@ pub mod outbox {
     }
 
     pub fn create(n: u128, title: &str) -> Op {
-        Op::CreateIncident {
-            incident_id: Some(Uuid::from_u128(n)),
-            incident: NewIncident {
+        fixtures::create(
+            Uuid::from_u128(n),
+            NewIncident {
                 title: title.into(),
                 class: IncidentClass::NaturalDisaster,
                 grade: Grade::III,
                 lon: 24.95,
                 lat: 60.18,
                 source: "指挥舱上报".into(),
-                description: None,
                 address: Some("Hakaniemi".into()),
-                external_id: None,
-                occurred_at: None,
+                ..new_incident()
             },
-        }
+        )
     }
 
     pub fn snap(incidents: Vec<Incident>, open: Vec<OutboxEntry>) -> CockpitSnapshot {

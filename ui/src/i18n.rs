@@ -557,8 +557,6 @@ pub struct ActionStrings {
     pub photo_placeholder: &'static str,
     pub err_assignee: &'static str,
     pub err_note: &'static str,
-    pub err_title: &'static str,
-    pub err_lonlat: &'static str,
     pub saved: &'static str,
     pub sending: &'static str,
     pub new_button: &'static str,
@@ -637,8 +635,6 @@ static OFFLINE_ZH: ActionStrings = ActionStrings {
     photo_placeholder: "照片编号或文件名（可选）",
     err_assignee: "请填写交办对象",
     err_note: "请填写备注内容或照片编号",
-    err_title: "请填写事件标题",
-    err_lonlat: "经纬度无效（经度 −180…180，纬度 −90…90）",
     saved: "已保存在本机，待同步",
     sending: "保存中…",
     new_button: "＋ 上报事件",
@@ -718,8 +714,6 @@ static OFFLINE_EN: ActionStrings = ActionStrings {
     photo_placeholder: "Photo reference (optional)",
     err_assignee: "Name who to assign it to",
     err_note: "Write a note or give a photo reference",
-    err_title: "Give the incident a title",
-    err_lonlat: "Invalid coordinates (lon −180…180, lat −90…90)",
     saved: "Saved on this desktop, pending sync",
     sending: "Saving…",
     new_button: "＋ Report incident",
@@ -978,6 +972,22 @@ fn expected_type(lang: Lang, expected: &str) -> String {
     match lang {
         Lang::Zh => zh.to_string(),
         Lang::En => expected.replace('_', " "),
+    }
+}
+
+/// What is wrong with a request field, in words shown where the field is marked (so its name is not repeated),
+/// from the refusal's code; any other refusal in full ([`refusal`]).
+pub fn field_problem(lang: Lang, r: &Refusal) -> String {
+    use Refusal::*;
+    match (lang, r) {
+        (Lang::Zh, FieldRequired { .. } | FieldEmpty { .. }) => "不能为空".into(),
+        (Lang::En, FieldRequired { .. } | FieldEmpty { .. }) => "must not be empty".into(),
+        (_, FieldTooLong { max, .. }) => too_long(lang, *max as usize),
+        (Lang::Zh, FieldType { expected, .. }) => format!("应为{}", expected_type(lang, expected)),
+        (Lang::En, FieldType { expected, .. }) => format!("must be a {}", expected_type(lang, expected)),
+        (Lang::Zh, FieldOutOfRange { min, max, .. }) => format!("须在 {min} 到 {max} 之间"),
+        (Lang::En, FieldOutOfRange { min, max, .. }) => format!("must be between {min} and {max}"),
+        _ => refusal(lang, r),
     }
 }
 

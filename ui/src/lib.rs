@@ -23,6 +23,7 @@ pub mod state;
 pub mod summary;
 pub mod time;
 pub mod wartime;
+pub mod widgets;
 
 use wasm_bindgen::prelude::*;
 

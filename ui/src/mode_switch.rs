@@ -758,30 +758,11 @@ mod tests {
 
     #[test]
     fn triggers_offered_most_severe_first() {
-        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("valid time");
-        let mk = |n: u128, g: Grade, title: &str| Incident {
-            id: Uuid::from_u128(n),
-            title: title.into(),
-            class: citydeck_protocol::IncidentClass::Accident,
-            grade: g,
-            location: citydeck_protocol::GeoPoint {
-                lon: 24.94,
-                lat: 60.17,
-            },
-            source: "operator".into(),
-            status: citydeck_protocol::Stage::Collected,
-            description: None,
-            address: None,
-            external_id: None,
-            occurred_at: at,
-            created_at: at,
-            updated_at: at,
-            created_by: "operator".into(),
-            seq: 1,
-            assignee: None,
-            acknowledged_by: Vec::new(),
-            notes: Vec::new(),
-            area_ids: Vec::new(),
+        let mk = |n: u64, g: Grade, title: &str| {
+            citydeck_protocol::fixtures::incident(n)
+                .grade(g)
+                .title(title)
+                .build()
         };
         let v = trigger_candidates(&[
             mk(1, Grade::IV, "a"),

@@ -4,8 +4,6 @@
 //! works offline and shows at once as a pending (unconfirmed) incident.
 
 use chrono::{DateTime, Utc};
-use citydeck_domain::incident::{MAX_SOURCE_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS};
-use citydeck_domain::FieldError;
 use citydeck_protocol::{Grade, IncidentClass, NewIncident, Op, Role};
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -16,6 +14,7 @@ use crate::outbox;
 use crate::overlay;
 use crate::state::AppState;
 use crate::time;
+use crate::widgets::{CloseButton, ErrorLine};
 
 /// The raw fields of the report form.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,7 +30,7 @@ pub struct IncidentForm {
 
 /// The new incident the form describes, checked by the hub's own rules ([`citydeck_domain::parse_new_incident`]
 /// on the request the form would send); the error names the field (`title`, `lon`, `lat`, …) and says what is
-/// wrong in the UI's language.
+/// wrong in the UI's language, translated from the rules' refusal code ([`i18n::field_problem`]).
 pub fn build_new_incident(
     lang: Lang,
     f: &IncidentForm,
@@ -39,7 +38,7 @@ pub fn build_new_incident(
     occurred_at: Option<DateTime<Utc>>,
 ) -> Result<NewIncident, (String, String)> {
     citydeck_domain::parse_new_incident(&request(f, source, occurred_at))
-        .map_err(|e| (e.field.clone(), field_message(lang, &e, f)))
+        .map_err(|e| (e.field, i18n::field_problem(lang, &e.refusal)))
 }
 
 /// The `POST /incidents` body the form describes. A coordinate that is not a finite number goes as the text
@@ -60,20 +59,6 @@ fn request(f: &IncidentForm, source: &str, occurred_at: Option<DateTime<Utc>>) -
         "address": f.address,
         "occurred_at": occurred_at,
     })
-}
-
-/// What is wrong with `e.field`, in `lang`. The rules name the field, not the reason: the reason follows from the
-/// field (a blank title, else one too long; a coordinate that is not one; a text over its limit).
-fn field_message(lang: Lang, e: &FieldError, f: &IncidentForm) -> String {
-    let s = action_strings(lang);
-    match e.field.as_str() {
-        "title" if f.title.trim().is_empty() => s.err_title.to_string(),
-        "title" | "address" => i18n::too_long(lang, MAX_TITLE_CHARS),
-        "lon" | "lat" => s.err_lonlat.to_string(),
-        "description" => i18n::too_long(lang, MAX_TEXT_CHARS),
-        "source" => i18n::too_long(lang, MAX_SOURCE_CHARS),
-        _ => e.to_string(),
-    }
 }
 
 /// `source` of an incident reported from this desktop: field staff report from the scene.
@@ -203,15 +188,7 @@ fn FormPanel() -> impl IntoView {
             <header class="dt-head">
                 <span class="ni-plus" aria-hidden="true">"＋"</span>
                 <h2 class="dt-title">{move || action_strings(lang.get()).new_title}</h2>
-                <button
-                    type="button"
-                    class="x-btn"
-                    id="ni-close"
-                    title=move || action_strings(lang.get()).close
-                    on:click=move |_| close()
-                >
-                    "×"
-                </button>
+                <CloseButton id="ni-close" on_close=close />
             </header>
             <div class="dt-body ni-body">
                 <Show when=offline>
@@ -336,9 +313,7 @@ fn FormPanel() -> impl IntoView {
                 ></textarea>
             </div>
             <footer class="dt-actions ni-actions">
-                <Show when=move || error.with(Option::is_some)>
-                    <div class="dt-error" id="ni-error">{move || error.get()}</div>
-                </Show>
+                <ErrorLine error=error class="dt-error" id="ni-error" />
                 <div class="ni-buttons">
                     <button type="button" class="act-btn" id="ni-cancel" on:click=move |_| close()>
                         {move || action_strings(lang.get()).cancel}
@@ -418,6 +393,24 @@ mod tests {
         let mut f = form();
         f.lon = "inf".into();
         assert_eq!(build_new_incident(Lang::En, &f, "x", None).unwrap_err().0, "lon");
+        // The words come from the rules' refusal codes.
+        let mut f = form();
+        f.lat = "91".into();
+        assert_eq!(
+            build_new_incident(Lang::En, &f, "x", None).unwrap_err().1,
+            "must be between -90 and 90"
+        );
+        let mut f = form();
+        f.lon = "east".into();
+        assert_eq!(build_new_incident(Lang::Zh, &f, "x", None).unwrap_err().1, "应为数字");
+        let mut f = form();
+        f.title = " ".into();
+        assert_eq!(build_new_incident(Lang::Zh, &f, "x", None).unwrap_err().1, "不能为空");
+        let mut f = form();
+        f.title = "a\0b".into();
+        let (field, msg) = build_new_incident(Lang::Zh, &f, "x", None).unwrap_err();
+        assert_eq!(field, "title");
+        assert!(msg.starts_with("「标题」无效"), "an uncoded problem in full: {msg}");
         let at = DateTime::from_timestamp(1_800_000_000, 0);
         assert_eq!(
             build_new_incident(Lang::Zh, &form(), "x", at)

@@ -76,6 +76,15 @@ pub fn short_stamp(now_ms: f64, ms: f64) -> String {
     }
 }
 
+/// "14:03:27 · 2 分钟前": [`short_stamp`] of `t` and how long before `now_ms` it was.
+pub fn stamp_and_age(lang: Lang, now_ms: f64, t: &DateTime<Utc>) -> String {
+    format!(
+        "{} · {}",
+        short_stamp(now_ms, epoch_ms(t)),
+        i18n::age_ago(lang, age_secs(now_ms, t))
+    )
+}
+
 /// "14:02" (local), with the date when it is not today: "03-21 14:02".
 pub fn short_hm(now_ms: f64, ms: f64) -> String {
     let d = date(ms);

@@ -685,7 +685,7 @@ pub fn wartime_signal(state: AppState) -> Signal<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use citydeck_protocol::{GeoPoint, Incident, IncidentClass, ScreenAck};
+    use citydeck_protocol::{fixtures, Incident, ScreenAck};
 
     #[test]
     fn countdowns_read_like_clocks() {
@@ -732,32 +732,12 @@ mod tests {
         assert_eq!(board_column(Stage::Closed), None);
     }
 
-    fn incident(n: u8, grade: Grade, stage: Stage, minutes_ago: i64) -> Incident {
-        let at = Utc::now() - chrono::Duration::minutes(minutes_ago);
-        Incident {
-            id: Uuid::from_bytes([n; 16]),
-            title: format!("incident {n}"),
-            class: IncidentClass::Accident,
-            grade,
-            location: GeoPoint {
-                lon: 24.94,
-                lat: 60.17,
-            },
-            source: "test".into(),
-            status: stage,
-            description: None,
-            address: None,
-            external_id: None,
-            occurred_at: at,
-            created_at: at,
-            updated_at: at,
-            created_by: "t".into(),
-            seq: u64::from(n),
-            assignee: None,
-            acknowledged_by: Vec::new(),
-            notes: Vec::new(),
-            area_ids: Vec::new(),
-        }
+    fn incident(n: u64, grade: Grade, stage: Stage, minutes_ago: i64) -> Incident {
+        fixtures::incident(n)
+            .grade(grade)
+            .status(stage)
+            .at(Utc::now() - chrono::Duration::minutes(minutes_ago))
+            .build()
     }
 
     fn snapshot(incidents: Vec<Incident>, mode: ModeState) -> CockpitSnapshot {

@@ -1,5 +1,5 @@
 use super::*;
-use citydeck_protocol::{Event, EventBody, GeoPoint, Grade, Incident, IncidentClass, NewIncident, Op, Stage};
+use citydeck_protocol::{fixtures, Event, EventBody, Grade, NewIncident, Stage};
 
 const HUB: &str = "http://hub.test:8640";
 
@@ -25,27 +25,14 @@ fn t(s: i64) -> DateTime<Utc> {
 }
 
 fn event(seq: u64, lon: f64, lat: f64, status: Stage) -> Event {
-    let incident = Incident {
-        id: uuid::Uuid::now_v7(),
-        title: format!("事件 {seq}"),
-        class: IncidentClass::Accident,
-        grade: Grade::II,
-        location: GeoPoint { lon, lat },
-        source: "test".into(),
-        status,
-        description: None,
-        address: None,
-        external_id: None,
-        occurred_at: t(seq as i64),
-        created_at: t(seq as i64),
-        updated_at: t(seq as i64),
-        created_by: "operator".into(),
-        seq,
-        assignee: None,
-        acknowledged_by: Vec::new(),
-        notes: Vec::new(),
-        area_ids: Vec::new(),
-    };
+    let incident = fixtures::incident(seq)
+        .id(uuid::Uuid::now_v7())
+        .title(format!("事件 {seq}"))
+        .grade(Grade::II)
+        .lon_lat(lon, lat)
+        .status(status)
+        .at(t(seq as i64))
+        .build();
     Event {
         server_seq: seq,
         at: t(seq as i64),
@@ -70,21 +57,15 @@ fn source_cache(path: &Path) -> std::sync::Mutex<Cache> {
     )
     .unwrap();
     c.enqueue(
-        &Op::CreateIncident {
-            incident_id: Some(uuid::Uuid::now_v7()),
-            incident: NewIncident {
+        &fixtures::create(
+            uuid::Uuid::now_v7(),
+            NewIncident {
                 title: "离线上报".into(),
-                class: IncidentClass::Accident,
                 grade: Grade::III,
                 lon: 24.94,
-                lat: 60.17,
-                source: "operator".into(),
-                description: None,
-                address: None,
-                external_id: None,
-                occurred_at: None,
+                ..fixtures::new_incident()
             },
-        },
+        ),
         t(101),
     )
     .unwrap();

@@ -1,43 +1,21 @@
 //! Test fixtures: a cache holding given incidents.
 
 use chrono::{DateTime, Utc};
-use citydeck_protocol::{
-    Event, EventBody, GeoPoint, Grade, Incident, IncidentClass, NewIncident, Op, PushResult, Refusal, Stage,
-};
+use citydeck_protocol::fixtures::{self, new_incident};
+use citydeck_protocol::{Event, EventBody, Incident, Op, PushResult, Refusal, Stage};
 use citydeck_store::Cache;
 use uuid::Uuid;
 
 pub fn now() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    fixtures::t0()
 }
 
-/// Incident number `n` (id and seq `n`) at `status`, in Helsinki's centre.
+/// Incident number `n` (id and seq `n`) at `status`, in Helsinki's centre, reported ten minutes ago.
 pub fn incident(n: u64, status: Stage) -> Incident {
-    let t = now() - chrono::Duration::seconds(600);
-    Incident {
-        id: Uuid::from_u128(n as u128),
-        title: format!("incident {n}"),
-        class: IncidentClass::Accident,
-        grade: Grade::III,
-        location: GeoPoint {
-            lon: 24.94,
-            lat: 60.17,
-        },
-        source: "test".into(),
-        status,
-        description: None,
-        address: None,
-        external_id: None,
-        occurred_at: t,
-        created_at: t,
-        updated_at: t,
-        created_by: "operator".into(),
-        seq: n,
-        assignee: None,
-        acknowledged_by: Vec::new(),
-        notes: Vec::new(),
-        area_ids: Vec::new(),
-    }
+    fixtures::incident(n)
+        .status(status)
+        .ago(chrono::Duration::seconds(600))
+        .build()
 }
 
 /// An in-memory cache that received `incidents` from the hub, in order (each its own event, seqs from 1).
@@ -59,21 +37,7 @@ pub fn cache_with(incidents: Vec<Incident>) -> Cache {
 
 /// A new incident created here with client-chosen id `id`.
 pub fn create(id: Uuid) -> Op {
-    Op::CreateIncident {
-        incident_id: Some(id),
-        incident: NewIncident {
-            title: "Kamppi 火情".into(),
-            class: IncidentClass::Accident,
-            grade: Grade::II,
-            lon: 24.93,
-            lat: 60.17,
-            source: "operator".into(),
-            description: None,
-            address: None,
-            external_id: None,
-            occurred_at: None,
-        },
-    }
+    fixtures::create(id, new_incident())
 }
 
 /// The hub rejects pending action `op_id` with `refusal`.

@@ -122,31 +122,10 @@ pub fn apply_update(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use citydeck_protocol::{GeoPoint, Grade, IncidentClass};
+    use citydeck_protocol::fixtures;
 
     fn incident(status: Stage) -> Incident {
-        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-        Incident {
-            id: uuid::Uuid::from_u128(1),
-            title: "t".into(),
-            class: IncidentClass::Accident,
-            grade: Grade::III,
-            location: GeoPoint { lon: 24.9, lat: 60.1 },
-            source: "operator".into(),
-            status,
-            description: None,
-            address: None,
-            external_id: None,
-            occurred_at: at,
-            created_at: at,
-            updated_at: at,
-            created_by: "operator".into(),
-            seq: 1,
-            assignee: None,
-            acknowledged_by: vec![],
-            notes: vec![],
-            area_ids: Vec::new(),
-        }
+        fixtures::incident(1).status(status).build()
     }
 
     fn stage(from: Option<Stage>, to: Stage) -> Op {

@@ -72,10 +72,10 @@ pub fn overlay<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use citydeck_protocol::{Grade, IncidentClass, NewIncident, Stage};
+    use citydeck_protocol::{fixtures, Stage};
 
     fn at() -> DateTime<Utc> {
-        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+        fixtures::t0()
     }
 
     fn confirmed(id: Uuid, status: Stage) -> Incident {
@@ -86,21 +86,7 @@ mod tests {
     }
 
     fn create(id: Uuid) -> Op {
-        Op::CreateIncident {
-            incident_id: Some(id),
-            incident: NewIncident {
-                title: "Kamppi 火情".into(),
-                class: IncidentClass::Accident,
-                grade: Grade::II,
-                lon: 24.93,
-                lat: 60.17,
-                source: "operator".into(),
-                description: None,
-                address: None,
-                external_id: None,
-                occurred_at: None,
-            },
-        }
+        fixtures::create(id, fixtures::new_incident())
     }
 
     fn stage(id: Uuid, from: Stage, to: Stage) -> Op {

@@ -127,37 +127,19 @@ pub fn positions(teams: &[Team], incidents: &[Incident]) -> Vec<MapResource> {
 mod tests {
     use super::*;
     use chrono::{DateTime, Utc};
-    use citydeck_protocol::{GeoPoint, Grade};
+    use citydeck_protocol::fixtures;
 
     fn place(name: &str, kind: &str, lon: f64, lat: f64) -> Option<Facility> {
         Facility::of_place(name, kind, lon, lat)
     }
 
     fn incident(n: u64, class: IncidentClass, status: Stage, now: DateTime<Utc>) -> Incident {
-        Incident {
-            id: uuid::Uuid::from_u128(n as u128),
-            title: format!("i{n}"),
-            class,
-            grade: Grade::III,
-            location: GeoPoint {
-                lon: 24.95,
-                lat: 60.17,
-            },
-            source: "test".into(),
-            status,
-            description: None,
-            address: None,
-            external_id: None,
-            occurred_at: now,
-            created_at: now,
-            updated_at: now,
-            created_by: "operator".into(),
-            seq: n,
-            assignee: None,
-            acknowledged_by: Vec::new(),
-            notes: Vec::new(),
-            area_ids: Vec::new(),
-        }
+        fixtures::incident(n)
+            .class(class)
+            .status(status)
+            .lon_lat(24.95, 60.17)
+            .at(now)
+            .build()
     }
 
     fn city() -> Vec<Team> {

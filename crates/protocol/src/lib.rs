@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub mod demo;
+#[cfg(any(test, feature = "test-fixtures"))]
+pub mod fixtures;
 pub mod indicators;
 pub mod ipc;
 pub mod refusal;

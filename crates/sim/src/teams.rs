@@ -134,7 +134,7 @@ pub async fn run_dispatcher(
 mod tests {
     use super::*;
     use crate::places::{Place, PlaceKind};
-    use citydeck_protocol::{GeoPoint, Grade, IncidentClass};
+    use citydeck_protocol::{fixtures, IncidentClass};
 
     fn place(name: &str, kind: PlaceKind, lon: f64, lat: f64) -> Place {
         Place {
@@ -146,31 +146,12 @@ mod tests {
     }
 
     fn incident(n: u64, class: IncidentClass, status: Stage, age_s: i64, now: DateTime<Utc>) -> Incident {
-        let t = now - chrono::Duration::seconds(age_s);
-        Incident {
-            id: uuid::Uuid::from_u128(n as u128),
-            title: format!("i{n}"),
-            class,
-            grade: Grade::III,
-            location: GeoPoint {
-                lon: 24.95,
-                lat: 60.17,
-            },
-            source: "test".into(),
-            status,
-            description: None,
-            address: None,
-            external_id: None,
-            occurred_at: t,
-            created_at: t,
-            updated_at: t,
-            created_by: "operator".into(),
-            seq: n,
-            assignee: None,
-            acknowledged_by: Vec::new(),
-            notes: Vec::new(),
-            area_ids: Vec::new(),
-        }
+        fixtures::incident(n)
+            .class(class)
+            .status(status)
+            .lon_lat(24.95, 60.17)
+            .at(now - chrono::Duration::seconds(age_s))
+            .build()
     }
 
     fn city() -> Vec<Team> {

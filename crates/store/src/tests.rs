@@ -1,32 +1,15 @@
 use super::*;
-use citydeck_protocol::{GeoPoint, Stage};
+use citydeck_protocol::{fixtures, GeoPoint, Stage};
 
+/// A new incident (a fresh id) last changed at `seq`, reported `seq` seconds after 1 700 000 000.
 fn incident(seq: ServerSeq, class: IncidentClass, grade: Grade, status: Stage) -> Incident {
-    let t = DateTime::from_timestamp(1_700_000_000 + seq as i64, 0).unwrap();
-    Incident {
-        id: uuid::Uuid::now_v7(),
-        title: format!("incident {seq}"),
-        class,
-        grade,
-        location: GeoPoint {
-            lon: 24.94,
-            lat: 60.17,
-        },
-        source: "test".into(),
-        status,
-        description: None,
-        address: None,
-        external_id: None,
-        occurred_at: t,
-        created_at: t,
-        updated_at: t,
-        created_by: "operator".into(),
-        seq,
-        assignee: None,
-        acknowledged_by: Vec::new(),
-        notes: Vec::new(),
-        area_ids: Vec::new(),
-    }
+    fixtures::incident(seq)
+        .id(uuid::Uuid::now_v7())
+        .class(class)
+        .grade(grade)
+        .status(status)
+        .at(DateTime::from_timestamp(1_700_000_000 + seq as i64, 0).unwrap())
+        .build()
 }
 
 fn created(seq: ServerSeq, inc: Incident) -> Event {

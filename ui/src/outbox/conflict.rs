@@ -2,7 +2,6 @@
 
 use citydeck_protocol::ipc::Conflict;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use super::words::{describe_entry, describe_op, op_kind};
 use crate::css::stage_css;
@@ -10,6 +9,7 @@ use crate::i18n::{self, action_strings};
 use crate::overlay::subject;
 use crate::state::AppState;
 use crate::time;
+use crate::widgets::{self, ErrorLine};
 
 /// One conflict: "你的操作" (the action, when, the hub's reason) against "中心现状" (the incident as the hub has
 /// it now), with 重新提交 (queue again against the current state) and 放弃 (drop).
@@ -36,36 +36,8 @@ pub fn ConflictCard(c: Conflict) -> impl IntoView {
     let refused = entry.clone();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let reapply = move |_| {
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            let r = crate::ipc::reapply_action(op_id).await;
-            busy.set(false);
-            match r {
-                Ok(e) => state.remember_submitted(e),
-                Err(e) => error.set(Some(crate::reasons::ipc_error(lang.get_untracked(), &e))),
-            }
-        });
-    };
-    let drop = move |_| {
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            let r = crate::ipc::drop_action(op_id).await;
-            busy.set(false);
-            match r {
-                Ok(_) => state.request_refresh(),
-                Err(e) => error.set(Some(crate::reasons::ipc_error(lang.get_untracked(), &e))),
-            }
-        });
-    };
+    let reapply = move |_| super::reapply(state, op_id, busy, error);
+    let drop = move |_| super::drop(state, op_id, busy, error);
     let target = subject(&entry.op);
     let hub_side = move || {
         let l = lang.get();
@@ -75,11 +47,6 @@ pub fn ConflictCard(c: Conflict) -> impl IntoView {
             None => view! { <div class="cf-unknown">{s.conflict_unknown}</div> }.into_any(),
             Some(i) => {
                 let last_note = i.notes.last().map(|n| format!("{} · {}", n.by, n.text));
-                let acked = if i.acknowledged_by.is_empty() {
-                    s.none.to_string()
-                } else {
-                    i.acknowledged_by.join("、")
-                };
                 view! {
                     <dl class="cf-facts">
                         <dt>{s.f_stage}</dt>
@@ -89,17 +56,11 @@ pub fn ConflictCard(c: Conflict) -> impl IntoView {
                             </span>
                         </dd>
                         <dt>{s.f_assignee}</dt>
-                        <dd>{i.assignee.clone().unwrap_or_else(|| s.unassigned.to_string())}</dd>
+                        <dd>{widgets::assignee(l, i.assignee.as_deref())}</dd>
                         <dt>{s.f_acked}</dt>
-                        <dd>{acked}</dd>
+                        <dd>{widgets::acknowledged(l, &i.acknowledged_by)}</dd>
                         <dt>{s.f_updated}</dt>
-                        <dd class="num">
-                            {format!(
-                                "{} · {}",
-                                time::short_stamp(now, time::epoch_ms(&i.updated_at)),
-                                i18n::age_ago(l, time::age_secs(now, &i.updated_at)),
-                            )}
-                        </dd>
+                        <dd class="num">{time::stamp_and_age(l, now, &i.updated_at)}</dd>
                         <dt>{s.f_version}</dt>
                         <dd class="num">{format!("#{}", i.seq)}</dd>
                         {last_note
@@ -132,14 +93,7 @@ pub fn ConflictCard(c: Conflict) -> impl IntoView {
                         {describe}
                     </button>
                     <div class="cf-when num">
-                        {move || {
-                            let now = state.now_ms.get();
-                            format!(
-                                "{} · {}",
-                                time::short_stamp(now, time::epoch_ms(&created)),
-                                i18n::age_ago(lang.get(), time::age_secs(now, &created)),
-                            )
-                        }}
+                        {move || time::stamp_and_age(lang.get(), state.now_ms.get(), &created)}
                     </div>
                     <div class="cf-reason">
                         {move || crate::reasons::entry_reason(lang.get(), &refused).unwrap_or_default()}
@@ -151,9 +105,7 @@ pub fn ConflictCard(c: Conflict) -> impl IntoView {
                 </div>
             </div>
             <div class="cf-actions">
-                <Show when=move || error.with(Option::is_some)>
-                    <div class="cf-error">{move || error.get()}</div>
-                </Show>
+                <ErrorLine error=error class="cf-error" />
                 <button
                     type="button"
                     class="sm-btn sm-btn-primary"

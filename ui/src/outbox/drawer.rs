@@ -3,7 +3,6 @@
 
 use citydeck_protocol::ipc::{OutboxEntry, OutboxState};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use super::conflict::ConflictCard;
 use super::words::{describe_entry, op_kind, state_key, state_label};
@@ -11,6 +10,7 @@ use crate::i18n::{self, action_strings, Lang};
 use crate::overlay::subject;
 use crate::state::AppState;
 use crate::time;
+use crate::widgets::{CloseButton, ErrorLine};
 
 /// `#outbox-drawer`: the conflicts first (what you did vs what the hub has), then every open action with its
 /// age and state.
@@ -76,15 +76,7 @@ pub fn OutboxDrawer() -> impl IntoView {
                             {move || format!("{} {}", action_strings(lang.get()).badge_rejected, counts().rejected)}
                         </span>
                     </span>
-                    <button
-                        type="button"
-                        class="x-btn"
-                        id="outbox-close"
-                        title=move || action_strings(lang.get()).close
-                        on:click=move |_| state.drawer_open.set(false)
-                    >
-                        "×"
-                    </button>
+                    <CloseButton id="outbox-close" on_close=move || state.drawer_open.set(false) />
                 </header>
                 <div class="od-body">
                     <Show when=offline>
@@ -148,20 +140,7 @@ fn OutboxRow(e: OutboxEntry) -> impl IntoView {
     let refused = e.clone();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let drop = move |_| {
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        spawn_local(async move {
-            let r = crate::ipc::drop_action(op_id).await;
-            busy.set(false);
-            match r {
-                Ok(_) => state.request_refresh(),
-                Err(e) => error.set(Some(crate::reasons::ipc_error(lang.get_untracked(), &e))),
-            }
-        });
-    };
+    let drop = move |_| super::drop(state, op_id, busy, error);
     view! {
         <div
             class="outbox-row"
@@ -205,9 +184,7 @@ fn OutboxRow(e: OutboxEntry) -> impl IntoView {
                         </button>
                     }
                 })}
-            <Show when=move || error.with(Option::is_some)>
-                <div class="or-error">{move || error.get()}</div>
-            </Show>
+            <ErrorLine error=error class="or-error" />
         </div>
     }
 }
