@@ -402,15 +402,24 @@ mod tests {
         );
         let mut f = form();
         f.lon = "east".into();
-        assert_eq!(build_new_incident(Lang::Zh, &f, "x", None).unwrap_err().1, "应为数字");
+        assert_eq!(
+            build_new_incident(Lang::Zh, &f, "x", None).unwrap_err().1,
+            "应为数字"
+        );
         let mut f = form();
         f.title = " ".into();
-        assert_eq!(build_new_incident(Lang::Zh, &f, "x", None).unwrap_err().1, "不能为空");
+        assert_eq!(
+            build_new_incident(Lang::Zh, &f, "x", None).unwrap_err().1,
+            "不能为空"
+        );
         let mut f = form();
         f.title = "a\0b".into();
         let (field, msg) = build_new_incident(Lang::Zh, &f, "x", None).unwrap_err();
         assert_eq!(field, "title");
-        assert!(msg.starts_with("「标题」无效"), "an uncoded problem in full: {msg}");
+        assert!(
+            msg.starts_with("「标题」无效"),
+            "an uncoded problem in full: {msg}"
+        );
         let at = DateTime::from_timestamp(1_800_000_000, 0);
         assert_eq!(
             build_new_incident(Lang::Zh, &form(), "x", at)

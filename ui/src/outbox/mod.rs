@@ -53,9 +53,13 @@ pub fn drop(state: AppState, op_id: Uuid, busy: RwSignal<bool>, error: RwSignal<
 
 /// 重新提交: queue the conflicting action `op_id` again against the incident's current state.
 pub fn reapply(state: AppState, op_id: Uuid, busy: RwSignal<bool>, error: RwSignal<Option<String>>) {
-    command(state, busy, error, crate::ipc::reapply_action(op_id), move |entry| {
-        state.remember_submitted(entry)
-    });
+    command(
+        state,
+        busy,
+        error,
+        crate::ipc::reapply_action(op_id),
+        move |entry| state.remember_submitted(entry),
+    );
 }
 
 /// One shell command about the outbox, unless one is under way (`busy`): `error` cleared, then set to the
