@@ -28,6 +28,14 @@ fn tools() -> PathBuf {
     dir
 }
 
+/// Liechtenstein's areas, so the areas operations answer with real areas.
+fn areas() -> String {
+    citydeck_tests::repo_root()
+        .join("crates/hub/tests/data/liechtenstein-areas.geojson")
+        .display()
+        .to_string()
+}
+
 async fn admin_token(url: &str) -> String {
     let r = reqwest::Client::new()
         .post(format!("{url}/api/v1/login"))
@@ -94,7 +102,11 @@ async fn conformance(url: &str, backend: &str, work: &Path) {
 #[ignore = "API conformance: `cargo xtask test` runs it with the pinned tools (CITYDECK_API_TOOLS)"]
 async fn the_document_is_valid_and_the_hub_keeps_it_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let hub = HubProcess::start(&dir.path().join("hub.sqlite"));
+    let hub = HubProcess::start_with(
+        &dir.path().join("hub.sqlite"),
+        "127.0.0.1:0",
+        &["--areas", &areas()],
+    );
     conformance(&hub.url, "SQLite", dir.path()).await;
 }
 
@@ -102,6 +114,10 @@ async fn the_document_is_valid_and_the_hub_keeps_it_on_sqlite() {
 #[ignore = "API conformance: `cargo xtask test` runs it with the pinned tools (CITYDECK_API_TOOLS)"]
 async fn the_document_is_valid_and_the_hub_keeps_it_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
-    let hub = HubProcess::start_postgres(&citydeck_hub::test_support::new_database());
+    let hub = HubProcess::start_postgres_with(
+        &citydeck_hub::test_support::new_database(),
+        "127.0.0.1:0",
+        &["--areas", &areas()],
+    );
     conformance(&hub.url, "PostgreSQL", dir.path()).await;
 }

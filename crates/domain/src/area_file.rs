@@ -56,10 +56,15 @@ fn err(feature: Option<(usize, Option<String>)>, key: &str, problem: impl Into<S
     }
 }
 
+/// Whether `s` can be an area's id or name: not blank, at most [`MAX_ID_CHARS`], no NUL, no surrounding space.
+pub fn is_valid_text(s: &str) -> bool {
+    !s.trim().is_empty() && s.trim() == s && s.chars().count() <= MAX_ID_CHARS && !s.contains('\0')
+}
+
 fn text(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str)
         .map(str::trim)
-        .filter(|s| !s.is_empty() && s.chars().count() <= MAX_ID_CHARS && !s.contains('\0'))
+        .filter(|s| is_valid_text(s))
         .map(String::from)
 }
 
@@ -294,6 +299,11 @@ mod tests {
             e(doc(vec![d1(), feature("s", "street", Some("d1"), open)])),
             "feature 1 (s): geometry.coordinates[0]: the ring does not close (its last position is not its first)"
         );
+        assert!(
+            e(doc(vec![feature("d\0", "district", None, square(0.0, 0.0, 1.0))]))
+                .starts_with("feature 0: properties.id: ")
+        );
+        assert!(is_valid_text("osm-r49") && !is_valid_text(" ") && !is_valid_text(&"x".repeat(201)));
         let mut no_name = doc(vec![d1()]);
         no_name["features"][0]["properties"]["name"] = json!("  ");
         assert!(e(no_name).starts_with("feature 0 (d1): properties.name: "));

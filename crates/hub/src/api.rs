@@ -9,8 +9,8 @@ use axum::Json;
 use chrono::Utc;
 use citydeck_domain::{parse_new_incident, Action, FieldError};
 use citydeck_protocol::{
-    ApiError, Event, EventsPage, Health, Incident, LoginRequest, LoginResponse, NewIncident, ServerSeq,
-    MAX_CREDENTIAL_CHARS, MAX_JSON_INT,
+    ApiError, AreaDetail, AreaList, AreaSummary, Event, EventsPage, Health, Incident, LoginRequest,
+    LoginResponse, NewIncident, ServerSeq, MAX_CREDENTIAL_CHARS, MAX_JSON_INT,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
@@ -26,12 +26,14 @@ pub const DEFAULT_PAGE: u32 = 500;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "citydeck hub", description = "The authoritative event log of a citydeck command hall."),
-    paths(health, login, create_incident, list_incidents, get_incident, events, crate::stream::stream,
+    paths(health, login, create_incident, list_incidents, get_incident, events, list_areas, get_area,
+          crate::stream::stream,
           crate::mode::get_mode, crate::mode::post_mode, crate::mode::confirm_mode, crate::mode::ack_screen,
           crate::mode::mode_audit, crate::mode::proposals, crate::mode::register_screen,
           crate::push::push),
     components(schemas(
         Health, LoginRequest, LoginResponse, NewIncident, Incident, Event, EventsPage, ApiError,
+        AreaList, AreaSummary, AreaDetail, citydeck_protocol::AreaLevel,
         citydeck_protocol::ModeState, citydeck_protocol::ScreenAck, citydeck_protocol::PendingConfirmation,
         citydeck_protocol::ModeProposal, citydeck_protocol::PushRequest, citydeck_protocol::PushResponse,
         citydeck_protocol::Op, citydeck_protocol::ModeSwitchRequest, citydeck_protocol::ModeConfirmRequest,
@@ -115,7 +117,7 @@ pub async fn login(
             username: user.username,
             role: user.role,
             expires_at,
-            scope: None,
+            scope: user.scope,
         })
     })
     .await??;
@@ -149,10 +151,14 @@ fn parse_login(raw: &serde_json::Value) -> Result<LoginRequest, FieldError> {
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| auth::hash_password(&auth::new_token()));
 
-/// Report an incident. A known `(source, external_id)` returns the existing incident with 200.
+/// Report an incident; it lies in the areas holding its location (`area_ids`). A known `(source, external_id)`
+/// returns the existing incident with 200. An account scoped to an area reports only inside it (else 403
+/// `out_of_scope`).
 #[utoipa::path(post, path = "/api/v1/incidents", request_body = NewIncident, security(("bearer" = [])),
     responses((status = 201, body = Incident), (status = 200, body = Incident, description = "already known"),
-              (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError),
+              (status = 400, body = ApiError), (status = 401, body = ApiError),
+              (status = 403, body = ApiError, description = "the role may not report (`forbidden`), or the place \
+                  lies outside the account's area (`out_of_scope`)"),
               (status = 422, body = ApiError)))]
 pub async fn create_incident(
     State(state): State<AppState>,
@@ -165,15 +171,13 @@ pub async fn create_incident(
     let db = state.db.clone();
     let tx = state.events.clone();
     let created = tokio::task::spawn_blocking(move || {
-        db.create_incident(&caller.username, new, |ev, json| {
+        db.create_incident(&caller.username, caller.scope.as_deref(), new, |ev, json| {
             // No receivers is fine (nobody connected).
-            let _ = tx.send(crate::Published {
-                seq: ev.server_seq,
-                json: json.into(),
-            });
+            let _ = tx.send(crate::Published::new(ev, json));
         })
     })
-    .await??;
+    .await??
+    .map_err(AppError::refused)?;
     Ok(match created {
         Created::New(ev) => match ev.body {
             citydeck_protocol::EventBody::IncidentCreated { incident } => {
@@ -214,7 +218,7 @@ pub fn after_seq(after: Option<ServerSeq>) -> Result<ServerSeq, AppError> {
     }
 }
 
-/// Current state of incidents, most recently changed first.
+/// Current state of incidents, most recently changed first (for an account scoped to an area, those in it).
 #[utoipa::path(get, path = "/api/v1/incidents", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = [Incident]), (status = 401, body = ApiError)))]
 pub async fn list_incidents(
@@ -227,10 +231,11 @@ pub async fn list_incidents(
     let limit = page_limit(q.limit)?;
     let db = state.db.clone();
     Ok(Json(
-        tokio::task::spawn_blocking(move || db.incidents(limit)).await??,
+        tokio::task::spawn_blocking(move || db.incidents(limit, caller.scope.as_deref())).await??,
     ))
 }
 
+/// One incident; 404 also for one outside the area of an account scoped to an area.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "incident id")),
     responses((status = 200, body = Incident), (status = 404, body = ApiError)))]
@@ -244,6 +249,7 @@ pub async fn get_incident(
     let db = state.db.clone();
     tokio::task::spawn_blocking(move || db.incident(id))
         .await??
+        .filter(|i| citydeck_domain::scope::covers(caller.scope.as_deref(), &i.area_ids))
         .map(Json)
         .ok_or(AppError::NotFound)
 }
@@ -257,7 +263,8 @@ pub struct EventsQuery {
     pub limit: Option<u32>,
 }
 
-/// Resumable pull of the log.
+/// Resumable pull of the log. An account scoped to an area gets the events about incidents in it and those
+/// about no incident (mode, screens): its pages skip the other `server_seq`s.
 #[utoipa::path(get, path = "/api/v1/events", params(EventsQuery), security(("bearer" = [])),
     responses((status = 200, body = EventsPage), (status = 400, body = ApiError), (status = 401, body = ApiError)))]
 pub async fn events(
@@ -273,11 +280,15 @@ pub async fn events(
     let (rows, head) = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
         // Read the head first: rows may only grow past it, so has_more is never falsely false.
         let head = db.head()?;
-        let rows = db.events_after_json(after, limit)?;
+        let rows = db.events_after_json(after, limit, caller.scope.as_deref())?;
         Ok((rows, head))
     })
     .await??;
-    let last = rows.last().map(|r| r.0).unwrap_or(after);
+    let mut last = rows.last().map(|r| r.0).unwrap_or(after);
+    if rows.len() < limit as usize {
+        // A short page holds every event up to the head it read (a scoped one skips the others' seqs).
+        last = last.max(head);
+    }
     // Stored events are already the client JSON: splice them rather than parse and re-serialize.
     let mut body = String::with_capacity(rows.iter().map(|r| r.1.len() + 1).sum::<usize>() + 64);
     body.push_str("{\"events\":[");
@@ -293,4 +304,36 @@ pub async fn events(
         last < head
     ));
     Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The city's areas: the city, then its districts, then their streets. Every role may read them.
+#[utoipa::path(get, path = "/api/v1/areas", security(("bearer" = [])),
+    responses((status = 200, body = AreaList), (status = 401, body = ApiError)))]
+pub async fn list_areas(State(state): State<AppState>, caller: Caller) -> Result<Json<AreaList>, AppError> {
+    caller.require(Action::Read, "read")?;
+    let db = state.db.clone();
+    let areas = tokio::task::spawn_blocking(move || db.areas()).await??;
+    Ok(Json(AreaList { areas }))
+}
+
+/// One area with its outline (`geometry`, GeoJSON).
+#[utoipa::path(get, path = "/api/v1/areas/{id}", security(("bearer" = [])),
+    params(("id" = String, Path, description = "area id (`city`, or an id of `GET /api/v1/areas`)")),
+    responses((status = 200, body = AreaDetail), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn get_area(
+    State(state): State<AppState>,
+    caller: Caller,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<AreaDetail>, AppError> {
+    caller.require(Action::Read, "read")?;
+    let Path(id) = id?;
+    if !citydeck_domain::area_file::is_valid_text(&id) {
+        // No area has such an id (and PostgreSQL takes no NUL in text).
+        return Err(AppError::NotFound);
+    }
+    let db = state.db.clone();
+    tokio::task::spawn_blocking(move || db.area(&id))
+        .await??
+        .map(Json)
+        .ok_or(AppError::NotFound)
 }

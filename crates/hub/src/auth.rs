@@ -6,7 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use chrono::{DateTime, Duration, Utc};
 use citydeck_domain::{Action, Permission};
-use citydeck_protocol::Role;
+use citydeck_protocol::{AreaLevel, AreaSummary, Role};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -44,7 +44,28 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Creates the demo accounts that do not exist yet. Returns how many were created.
+/// The scoped demo accounts, operators both: `district` sees one district, `street` one street in it.
+pub const DEMO_SCOPED: [&str; 2] = ["district", "street"];
+
+/// The demo accounts' scopes: the first district (by id) that has a street, and its first street (by id).
+/// `None` when the city has no district with a street.
+pub fn demo_scopes(areas: &[AreaSummary]) -> Option<[String; 2]> {
+    let mut streets: Vec<&AreaSummary> = areas.iter().filter(|a| a.level == AreaLevel::Street).collect();
+    streets.sort_by(|a, b| (&a.parent, &a.id).cmp(&(&b.parent, &b.id)));
+    let mut districts: Vec<&str> = areas
+        .iter()
+        .filter(|a| a.level == AreaLevel::District)
+        .map(|a| a.id.as_str())
+        .collect();
+    districts.sort_unstable();
+    districts.into_iter().find_map(|d| {
+        let street = streets.iter().find(|s| s.parent.as_deref() == Some(d))?;
+        Some([d.to_string(), street.id.clone()])
+    })
+}
+
+/// Creates the demo accounts that do not exist yet, and, when the city has areas, the scoped ones (their
+/// scopes set to [`demo_scopes`] at every start). Returns how many were created.
 pub fn ensure_demo_accounts(db: &Db) -> DbResult<usize> {
     let password = demo_password();
     let mut created = 0;
@@ -52,6 +73,21 @@ pub fn ensure_demo_accounts(db: &Db) -> DbResult<usize> {
         if db.ensure_user(name, *role, || hash_password(&password))? {
             created += 1;
         }
+    }
+    match demo_scopes(&db.areas()?) {
+        Some(scopes) => {
+            for (name, scope) in DEMO_SCOPED.iter().zip(&scopes) {
+                if db.ensure_user(name, Role::Operator, || hash_password(&password))? {
+                    created += 1;
+                }
+                db.set_scope(name, Some(scope))?;
+            }
+            tracing::info!(district = %scopes[0], street = %scopes[1], "scoped demo accounts district, street");
+        }
+        None => tracing::info!(
+            "the scoped demo accounts district and street were not created: the hub has no district with a \
+             street (start it with --areas FILE)"
+        ),
     }
     Ok(created)
 }
@@ -76,6 +112,8 @@ pub fn token_expiry(now: DateTime<Utc>) -> DateTime<Utc> {
 pub struct Caller {
     pub username: String,
     pub role: Role,
+    /// The area the account is scoped to (None: the whole city).
+    pub scope: Option<String>,
 }
 
 impl Caller {
@@ -110,7 +148,11 @@ impl FromRequestParts<AppState> for Caller {
         let db = state.db.clone();
         let found = tokio::task::spawn_blocking(move || db.session(&hash)).await??;
         match found {
-            Some((username, role, expires)) if expires > Utc::now() => Ok(Caller { username, role }),
+            Some(s) if s.expires > Utc::now() => Ok(Caller {
+                username: s.username,
+                role: s.role,
+                scope: s.scope,
+            }),
             _ => Err(AppError::Unauthorized),
         }
     }

@@ -1,6 +1,6 @@
 //! The hub's storage: the append-only log and its projections, on embedded SQLite (default) or PostgreSQL
-//! (several hub replicas on one database). By topic: [`log`] (events and incidents), [`auth`] (accounts and
-//! sessions), [`mode`] (平战转换, proposals, screens, audit), [`push`] (desktop outbox pushes, exactly once).
+//! (several hub replicas on one database). By topic: [`log`] (events and incidents, scoped reads), [`areas`]
+//! (the city's areas, spatial index, point lookup), [`auth`] (accounts, their scope, and sessions), [`mode`] (平战转换, proposals, screens, audit), [`push`] (desktop outbox pushes, exactly once).
 //!
 //! The logic is written once against [`Sql`] (`sql.rs`); what differs is how a write transaction is made
 //! exclusive and how live events reach the streams:
@@ -17,6 +17,7 @@
 //! `migrations/postgres/*.sql`, recorded in `hub_schema`), applied by the runner shared with the desktop cache
 //! (`citydeck-migrate`); a database written by a newer build is refused, not touched.
 
+pub mod areas;
 pub mod auth;
 pub mod log;
 pub mod mode;
@@ -29,7 +30,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 pub use crate::error::{DbError, DbResult};
 use crate::sql::{p, Lite, PgConn, Sql};
-pub use auth::User;
+pub use auth::{Session, User};
 pub use log::Created;
 pub use mode::{ModeDecision, Proposal};
 pub use push::PushItem;
@@ -42,6 +43,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (4, include_str!("../migrations/0004_screens_realm.sql")),
     (5, include_str!("../migrations/0005_push.sql")),
     (6, include_str!("../migrations/0006_push_refusal.sql")),
+    (7, include_str!("../migrations/0007_areas.sql")),
 ];
 
 #[derive(Clone)]

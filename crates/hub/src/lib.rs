@@ -29,11 +29,53 @@ use tokio_util::sync::CancellationToken;
 
 pub use db::Db;
 
-/// An event as published to live subscribers: its seq and its JSON, serialized once for all of them.
+/// An event as published to live subscribers: its seq and its JSON, serialized once for all of them, and the
+/// areas of the incident it is about (`None` for an event about no incident), so a scoped stream can filter it.
 #[derive(Clone, Debug)]
 pub struct Published {
     pub seq: ServerSeq,
     pub json: Arc<str>,
+    pub areas: Option<Arc<[String]>>,
+}
+
+impl Published {
+    pub fn new(event: &citydeck_protocol::Event, json: &str) -> Published {
+        use citydeck_protocol::EventBody::{IncidentCreated, IncidentUpdated};
+        let areas = match &event.body {
+            IncidentCreated { incident } | IncidentUpdated { incident } => {
+                Some(incident.area_ids.as_slice().into())
+            }
+            _ => None,
+        };
+        Published {
+            seq: event.server_seq,
+            json: json.into(),
+            areas,
+        }
+    }
+
+    /// From a stored event's JSON (PostgreSQL's feed reads them back); an event this build cannot read counts as
+    /// one about no incident.
+    pub fn from_json(seq: ServerSeq, json: &str) -> Published {
+        #[derive(serde::Deserialize)]
+        struct About {
+            incident: Option<Areas>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Areas {
+            #[serde(default)]
+            area_ids: Vec<String>,
+        }
+        let areas = serde_json::from_str::<About>(json)
+            .ok()
+            .and_then(|a| a.incident)
+            .map(|i| i.area_ids.into());
+        Published {
+            seq,
+            json: json.into(),
+            areas,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -92,6 +134,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/incidents/{id}", get(api::get_incident))
         .route("/api/v1/events", get(api::events))
+        .route("/api/v1/areas", get(api::list_areas))
+        .route("/api/v1/areas/{id}", get(api::get_area))
         .route("/api/v1/stream", get(stream::stream))
         .route("/api/v1/mode", get(mode::get_mode).post(mode::post_mode))
         .route("/api/v1/mode/confirm", post(mode::confirm_mode))
@@ -131,6 +175,8 @@ pub struct HubConfig {
     pub exercise: bool,
     /// Screens expected to follow the mode (registered at start; listed as lagging until they acknowledge).
     pub screens: Vec<String>,
+    /// The city's areas (`areas.geojson` as `citydeck-city` writes it): they replace the stored ones at start.
+    pub areas: Option<PathBuf>,
 }
 
 /// A hub serving on a real socket.
@@ -178,6 +224,15 @@ pub enum StartError {
     Config(String),
 }
 
+/// The areas of an areas file (`--areas`), checked by `domain::area_file`; an error names the file, and the
+/// feature and key at fault.
+pub fn read_areas(path: &std::path::Path) -> Result<Vec<citydeck_domain::area_file::AreaDef>, StartError> {
+    let fail = |problem: String| StartError::Config(format!("--areas {}: {problem}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| fail(format!("not JSON: {e}")))?;
+    citydeck_domain::area_file::parse(&doc).map_err(|e| fail(e.to_string()))
+}
+
 /// Opens (and migrates) the SQLite database `config.db_path`, creates demo accounts if asked, binds, and
 /// serves in a task.
 pub async fn start(config: HubConfig) -> Result<RunningHub, StartError> {
@@ -190,11 +245,16 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
     let demo = config.demo;
     let exercise = config.exercise;
     let screens = config.screens.clone();
+    let areas = config.areas.as_deref().map(read_areas).transpose()?;
     let db = tokio::task::spawn_blocking(move || -> Result<Db, StartError> {
         let db = match &backend {
             Backend::Sqlite(path) => Db::open_realm(path, exercise)?,
             Backend::Postgres(url) => Db::open_postgres(url, exercise)?,
         };
+        if let Some(areas) = &areas {
+            db.replace_areas(areas)?;
+            tracing::info!(areas = areas.len(), "areas loaded");
+        }
         if demo {
             let n = auth::ensure_demo_accounts(&db)?;
             if n > 0 {

@@ -24,7 +24,8 @@ struct Cli {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8640")]
     listen: SocketAddr,
-    /// Create the demo accounts (operator, commander, commander2, leader, field, admin) if missing.
+    /// Create the demo accounts (operator, commander, commander2, leader, field, admin; with --areas also district
+    /// and street) if missing.
     #[arg(long)]
     demo: bool,
     /// Run a drill: this hub's data is exercise data (every screen shows an EXERCISE watermark). The database
@@ -35,6 +36,11 @@ struct Cli {
     /// listed to the commander until it acknowledges the current mode.
     #[arg(long = "screen", value_name = "NAME")]
     screens: Vec<String>,
+    /// The city's areas: an `areas.geojson` as `cargo xtask city` writes it (districts and streets; the city is
+    /// their union). They replace the stored areas at start; every incident is placed in the areas holding it,
+    /// and `--demo` adds the accounts `district` and `street` scoped to one of them.
+    #[arg(long, value_name = "FILE")]
+    areas: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -57,6 +63,7 @@ async fn main() -> anyhow::Result<()> {
         confirm_window: None,
         exercise: cli.exercise,
         screens: cli.screens,
+        areas: cli.areas,
     };
     let hub = citydeck_hub::start_with(config, backend)
         .await

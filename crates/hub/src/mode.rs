@@ -120,10 +120,7 @@ fn new_state(
 fn publisher(state: &AppState) -> impl FnOnce(&citydeck_protocol::Event, &str) {
     let tx = state.events.clone();
     move |ev, json| {
-        let _ = tx.send(crate::Published {
-            seq: ev.server_seq,
-            json: json.into(),
-        });
+        let _ = tx.send(crate::Published::new(ev, json));
     }
 }
 

@@ -103,7 +103,11 @@ fn bound_fields(doc: &mut Value) {
         not_blank(citydeck_domain::mode::MAX_REASON_CHARS),
     );
     // Always sent, though older hubs and caches may lack them (so the types read them with a default).
-    for (schema, field) in [("Incident", "area_ids"), ("LoginResponse", "scope")] {
+    for (schema, field) in [
+        ("Incident", "area_ids"),
+        ("LoginResponse", "scope"),
+        ("AreaSummary", "parent"),
+    ] {
         let required = schema_mut(doc, schema)
             .entry("required")
             .or_insert_with(|| json!([]));
@@ -240,8 +244,8 @@ fn error_answers(doc: &mut Value) {
     });
 }
 
-/// Links for clients and stateful testing: an incident created is read back by its id; a level-I proposal is
-/// confirmed by its id.
+/// Links for clients and stateful testing: an incident created is read back by its id; an area listed is read
+/// with its outline; a level-I proposal is confirmed by its id.
 fn links(doc: &mut Value) {
     let create = &mut doc["paths"]["/api/v1/incidents"]["post"]["responses"];
     for status in ["200", "201"] {
@@ -255,6 +259,16 @@ fn links(doc: &mut Value) {
                 }}),
             );
         }
+    }
+    if let Some(r) = doc["paths"]["/api/v1/areas"]["get"]["responses"]["200"].as_object_mut() {
+        r.insert(
+            "links".into(),
+            json!({"GetArea": {
+                "operationId": "get_area",
+                "parameters": {"id": "$response.body#/areas/0/id"},
+                "description": "the first area listed (the city, when the hub has areas)"
+            }}),
+        );
     }
     if let Some(r) = doc["paths"]["/api/v1/mode"]["post"]["responses"]["202"].as_object_mut() {
         r.insert(

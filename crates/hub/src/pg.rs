@@ -32,6 +32,7 @@ use crate::Published;
 pub const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_push_refusal.sql")),
+    (3, include_str!("../migrations/postgres/0003_areas.sql")),
 ];
 
 /// Advisory lock keys (arbitrary, fixed): the write lock every replica's write transaction takes, and the
@@ -304,10 +305,7 @@ fn catch_up(
             let seq: i64 = r.get(0);
             let body: String = r.get(1);
             // No receivers is fine (nobody connected).
-            let _ = events.send(Published {
-                seq: seq as u64,
-                json: body.into(),
-            });
+            let _ = events.send(Published::from_json(seq as u64, &body));
             *fed = seq as u64;
         }
         if (rows.len() as i64) < PAGE {

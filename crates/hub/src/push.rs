@@ -108,7 +108,8 @@ pub fn parse_batch(raw: &Value) -> Result<(uuid::Uuid, Vec<PushItem>), AppError>
 
 /// Apply a desktop's queued actions exactly once. Answers after the batch committed, one result per op in
 /// order: `applied` (with `server_seq`), `duplicate` (seen before; nothing applied again) or `rejected`
-/// (with `reason`, and its `code` and `args`).
+/// (with `reason`, and its `code` and `args`). An account scoped to an area acts only on incidents in it: an op
+/// on another incident (or creating one outside) is `rejected` with the code `out_of_scope`.
 #[utoipa::path(post, path = "/api/v1/push", security(("bearer" = [])), request_body = PushRequest,
     responses((status = 200, body = PushResponse), (status = 401, body = citydeck_protocol::ApiError),
               (status = 403, body = citydeck_protocol::ApiError), (status = 422, body = citydeck_protocol::ApiError)))]
@@ -127,6 +128,7 @@ pub async fn push(
         db.push(
             client_id,
             &caller.username,
+            caller.scope.as_deref(),
             items,
             |op| {
                 let action = match op {
@@ -140,10 +142,7 @@ pub async fn push(
                 }
             },
             |ev, json| {
-                let _ = tx.send(crate::Published {
-                    seq: ev.server_seq,
-                    json: json.into(),
-                });
+                let _ = tx.send(crate::Published::new(ev, json));
             },
         )
     })

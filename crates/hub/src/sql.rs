@@ -3,7 +3,7 @@
 //! Every query of `db.rs` is written once, in the SQL both SQLite and PostgreSQL understand, with `?1, ?2, …`
 //! placeholders (turned into `$1, $2, …` for PostgreSQL), and runs through [`Sql`]: on a SQLite connection
 //! ([`Lite`]) or inside a PostgreSQL transaction / on a pooled client ([`PgTx`], [`PgConn`]). Values cross the
-//! seam as integers, text or NULL ([`P`] in, [`Val`] out): the PostgreSQL schema stores the same TEXT and
+//! seam as integers, reals, text or NULL ([`P`] in, [`Val`] out): the PostgreSQL schema stores the same TEXT and
 //! BIGINT columns as the SQLite one, so the logic (and its tests) is shared.
 
 use std::borrow::Cow;
@@ -28,6 +28,7 @@ pub fn parse_ts(s: &str) -> DbResult<DateTime<Utc>> {
 #[derive(Clone, Copy, Debug)]
 pub enum P<'a> {
     Int(i64),
+    Real(f64),
     Text(&'a str),
     Null,
 }
@@ -56,6 +57,12 @@ impl From<u64> for P<'_> {
     }
 }
 
+impl From<f64> for P<'_> {
+    fn from(x: f64) -> Self {
+        P::Real(x)
+    }
+}
+
 impl From<u32> for P<'_> {
     fn from(i: u32) -> Self {
         P::Int(i64::from(i))
@@ -79,6 +86,7 @@ pub(crate) use p;
 pub enum Val {
     Null,
     Int(i64),
+    Real(f64),
     Text(String),
 }
 
@@ -122,6 +130,16 @@ impl Row {
         }
     }
 
+    pub fn real(&mut self, i: usize) -> DbResult<f64> {
+        match self.take(i)? {
+            Val::Real(x) => Ok(x),
+            Val::Int(n) => Ok(n as f64),
+            v => Err(DbError::Corrupt(format!(
+                "column {i}: expected a number, found {v:?}"
+            ))),
+        }
+    }
+
     pub fn uint(&mut self, i: usize) -> DbResult<u64> {
         let n = self.int(i)?;
         u64::try_from(n).map_err(|_| DbError::Corrupt(format!("column {i}: negative {n}")))
@@ -152,6 +170,10 @@ pub trait Sql {
     }
     /// Told about every event appended in this transaction (PostgreSQL notifies the other replicas of it).
     fn appended(&mut self, _seq: u64) {}
+    /// True on PostgreSQL: for the few statements the engines spell differently (the spatial index).
+    fn is_postgres(&self) -> bool {
+        false
+    }
 }
 
 // ---- SQLite ----
@@ -161,6 +183,7 @@ impl rusqlite::ToSql for P<'_> {
         use rusqlite::types::{ToSqlOutput, Value, ValueRef};
         Ok(match self {
             P::Int(i) => ToSqlOutput::Owned(Value::Integer(*i)),
+            P::Real(x) => ToSqlOutput::Owned(Value::Real(*x)),
             P::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
             P::Null => ToSqlOutput::Owned(Value::Null),
         })
@@ -188,6 +211,7 @@ impl Sql for Lite<'_> {
                 vals.push(match r.get_ref(i)? {
                     ValueRef::Null => Val::Null,
                     ValueRef::Integer(n) => Val::Int(n),
+                    ValueRef::Real(x) => Val::Real(x),
                     ValueRef::Text(t) => Val::Text(
                         std::str::from_utf8(t)
                             .map_err(|e| DbError::Corrupt(format!("column {i}: {e}")))?
@@ -215,6 +239,7 @@ impl postgres::types::ToSql for P<'_> {
             P::Int(i) if *ty == Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
             P::Int(i) if *ty == Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
             P::Int(i) => i.to_sql(ty, out),
+            P::Real(x) => x.to_sql(ty, out),
             P::Text(s) => s.to_sql(ty, out),
             P::Null => Ok(postgres::types::IsNull::Yes),
         }
@@ -254,6 +279,8 @@ fn pg_row(r: &postgres::Row) -> DbResult<Row> {
             r.try_get::<_, Option<i32>>(i)?.map(|n| Val::Int(n.into()))
         } else if *t == Type::INT2 {
             r.try_get::<_, Option<i16>>(i)?.map(|n| Val::Int(n.into()))
+        } else if *t == Type::FLOAT8 {
+            r.try_get::<_, Option<f64>>(i)?.map(Val::Real)
         } else if *t == Type::BOOL {
             r.try_get::<_, Option<bool>>(i)?.map(|b| Val::Int(b.into()))
         } else if matches!(*t, Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME) {
@@ -291,6 +318,10 @@ impl Sql for PgTx<'_> {
     fn appended(&mut self, seq: u64) {
         self.last_seq = Some(self.last_seq.map_or(seq, |s| s.max(seq)));
     }
+
+    fn is_postgres(&self) -> bool {
+        true
+    }
 }
 
 /// A PostgreSQL client outside a transaction (each statement commits on its own).
@@ -307,5 +338,9 @@ impl Sql for PgConn<'_> {
             .iter()
             .map(pg_row)
             .collect()
+    }
+
+    fn is_postgres(&self) -> bool {
+        true
     }
 }

@@ -21,9 +21,10 @@ fn new_incident(title: &str, external_id: Option<&str>) -> NewIncident {
 /// An incident and its `incident_created` event as the current hub writes them (put into an older file below).
 fn current_incident(dir: &Path) -> (Event, Incident) {
     let db = Db::open(&dir.join("scratch.sqlite")).unwrap();
-    let Created::New(event) = db
+    let Ok(Created::New(event)) = db
         .create_incident(
             "operator",
+            None,
             new_incident("Kamppi 地下通道积水", Some("ext-1")),
             |_, _| {},
         )
@@ -45,6 +46,20 @@ fn user_version(path: &Path) -> u32 {
         .unwrap()
 }
 
+/// The JSON an older build stored: before schema 7 an incident had no `area_ids`.
+fn stored_json<T: serde::Serialize>(v: &T, version: u32) -> String {
+    let mut json = serde_json::to_value(v).unwrap();
+    if version < 7 {
+        let inc = if json.get("incident").is_some() {
+            &mut json["incident"]
+        } else {
+            &mut json
+        };
+        assert!(inc.as_object_mut().unwrap().remove("area_ids").is_some());
+    }
+    json.to_string()
+}
+
 /// A hub database at schema `version`: migrations 1..=version only, then a few rows of what that version holds.
 fn database_at(path: &Path, version: u32, event: &Event, incident: &Incident) {
     let mut conn = Connection::open(path).unwrap();
@@ -61,7 +76,7 @@ fn database_at(path: &Path, version: u32, event: &Event, incident: &Incident) {
         .unwrap();
         conn.execute(
             "INSERT INTO events (server_seq, kind, at, actor, body) VALUES (1, 'incident_created', ?1, 'operator', ?2)",
-            [at, &serde_json::to_string(event).unwrap()],
+            [at, &stored_json(event, version)],
         )
         .unwrap();
         conn.execute(
@@ -71,7 +86,7 @@ fn database_at(path: &Path, version: u32, event: &Event, incident: &Incident) {
                 incident.source.clone(),
                 incident.external_id.clone().unwrap(),
                 incident.status.as_str().to_string(),
-                serde_json::to_string(incident).unwrap(),
+                stored_json(incident, version),
             ],
         )
         .unwrap();
@@ -125,16 +140,35 @@ fn a_hub_database_of_every_earlier_schema_version_opens_and_upgrades() {
                 "v{version}"
             );
             assert_eq!(db.user("operator").unwrap().unwrap().role, Role::Operator);
-            let log = db.events_after_json(0, 10).unwrap();
+            let log = db.events_after_json(0, 10, None).unwrap();
             assert_eq!(log.len(), 1);
-            assert_eq!(log[0].1, serde_json::to_string(&event).unwrap());
+            // the event as it was stored, where schema 7 added that the older incident lies in no area
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&log[0].1).unwrap(),
+                serde_json::to_value(&event).unwrap(),
+                "v{version}"
+            );
+            // … and knows the old event is about an incident (so it reaches no scoped account)
+            assert!(
+                db.events_after_json(0, 10, Some("osm-r49")).unwrap().is_empty(),
+                "v{version}"
+            );
+            assert_eq!(
+                db.incidents(10, None).unwrap(),
+                std::slice::from_ref(&incident),
+                "v{version}"
+            );
+            assert!(
+                db.incidents(10, Some("osm-r49")).unwrap().is_empty(),
+                "v{version}"
+            );
             // the same (source, external_id) is still recognised after the upgrade
             match db
-                .create_incident("operator", new_incident("again", Some("ext-1")), |_, _| {})
+                .create_incident("operator", None, new_incident("again", Some("ext-1")), |_, _| {})
                 .unwrap()
             {
-                Created::Existing(existing) => assert_eq!(existing.id, incident.id),
-                Created::New(e) => panic!("v{version}: duplicate created as {e:?}"),
+                Ok(Created::Existing(existing)) => assert_eq!(existing.id, incident.id),
+                other => panic!("v{version}: duplicate not recognised: {:?}", other.is_ok()),
             }
         }
         if version >= 2 {
@@ -162,8 +196,13 @@ fn a_hub_database_of_every_earlier_schema_version_opens_and_upgrades() {
             );
         }
 
-        let Created::New(next) = db
-            .create_incident("operator", new_incident("after the upgrade", None), |_, _| {})
+        let Ok(Created::New(next)) = db
+            .create_incident(
+                "operator",
+                None,
+                new_incident("after the upgrade", None),
+                |_, _| {},
+            )
             .unwrap()
         else {
             panic!("v{version}: a new incident was not created")
@@ -183,6 +222,7 @@ fn a_hub_database_of_every_earlier_schema_version_opens_and_upgrades() {
                 .push(
                     client,
                     "operator",
+                    None,
                     vec![PushItem::Op(op.clone())],
                     |_| Ok(()),
                     |_, _| {},
@@ -274,6 +314,7 @@ fn sqlite_schema(path: &Path) -> (Schema, Vec<String>) {
                     Column {
                         kind: match kind.to_ascii_uppercase().as_str() {
                             "INTEGER" => "integer".into(),
+                            "REAL" => "real".into(),
                             "TEXT" => "text".into(),
                             other => format!("sqlite {other}"),
                         },
@@ -335,6 +376,7 @@ fn postgres_schema(url: &str) -> (Schema, Vec<String>) {
             Column {
                 kind: match ty.as_str() {
                     "bigint" => "integer".into(),
+                    "double precision" => "real".into(),
                     "text" => "text".into(),
                     other => format!("postgres {other}"),
                 },
@@ -357,7 +399,9 @@ fn postgres_schema(url: &str) -> (Schema, Vec<String>) {
 }
 
 /// Both engines' schemas (as the hub leaves them after migrating a new database) have the same tables, the same
-/// columns with the same kind (integer / text), nullability and primary key, and the same named indexes.
+/// columns with the same kind (integer / real / text), nullability and primary key, and the same named indexes;
+/// the spatial index `areas_rtree` is SQLite's R*Tree virtual table (with its shadow tables) and PostgreSQL's
+/// GiST index, each checked to be what it says.
 /// Differences by design, not compared: SQLite's INTEGER is PostgreSQL's BIGINT (both 64-bit); PostgreSQL's
 /// sorted or compared text columns use the "C" collation (byte order, as SQLite); `mode_audit.id` is
 /// AUTOINCREMENT on SQLite and an identity column on PostgreSQL; SQLite records its schema version in
@@ -367,11 +411,39 @@ fn sqlite_and_postgres_schemas_describe_the_same_tables_and_columns() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hub.sqlite");
     drop(Db::open(&path).unwrap());
-    let (lite, lite_indexes) = sqlite_schema(&path);
+    let (mut lite, lite_indexes) = sqlite_schema(&path);
+    let rtree: String = Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'areas_rtree'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(rtree.contains("USING rtree("), "{rtree}");
+    for shadow in ["", "_node", "_parent", "_rowid"] {
+        assert!(
+            lite.remove(&format!("areas_rtree{shadow}")).is_some(),
+            "SQLite's R*Tree table areas_rtree{shadow}"
+        );
+    }
 
     let url = citydeck_hub::test_support::new_database();
     drop(Db::open_postgres(&url, false).unwrap());
-    let (mut pg, pg_indexes) = postgres_schema(&url);
+    let (mut pg, mut pg_indexes) = postgres_schema(&url);
+    let gist: String = postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap()
+        .query_one(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'areas_rtree'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(
+        gist.contains("USING gist (box(point(min_lon, min_lat), point(max_lon, max_lat)))"),
+        "{gist}"
+    );
+    pg_indexes.retain(|i| i != "areas_rtree");
     assert!(
         pg.remove("hub_schema").is_some(),
         "PostgreSQL records its migrations in hub_schema"

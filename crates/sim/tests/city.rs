@@ -108,6 +108,10 @@ fn liechtenstein_has_two_wahlkreise_holding_eleven_gemeinden_that_cover_them() {
     let gj: Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("areas.geojson")).unwrap()).unwrap();
     assert_eq!(gj["type"], "FeatureCollection");
+    assert_eq!(
+        gj["name"], "Liechtenstein",
+        "the city's name, from the enclosing boundary"
+    );
     let features = gj["features"].as_array().unwrap();
     let districts: Vec<&Value> = features
         .iter()

@@ -1,4 +1,5 @@
-//! Accounts and bearer-token sessions (tokens stored hashed; shared by all replicas).
+//! Accounts (with the area each may be scoped to) and bearer-token sessions (tokens stored hashed; shared by
+//! all replicas).
 
 use chrono::{DateTime, Utc};
 use citydeck_protocol::Role;
@@ -11,13 +12,24 @@ pub struct User {
     pub username: String,
     pub role: Role,
     pub pw_hash: String,
+    /// The area the account is scoped to (None: the whole city).
+    pub scope: Option<String>,
+}
+
+/// A valid bearer token's account.
+pub struct Session {
+    pub username: String,
+    pub role: Role,
+    pub expires: DateTime<Utc>,
+    /// The account's scope as it is now (a scope changed after login applies at once).
+    pub scope: Option<String>,
 }
 
 impl Db {
     pub fn user(&self, username: &str) -> DbResult<Option<User>> {
         self.read(|c| {
             c.row(
-                "SELECT username, role, pw_hash FROM users WHERE username = ?1",
+                "SELECT username, role, pw_hash, scope FROM users WHERE username = ?1",
                 p![username],
             )?
             .map(|mut r| {
@@ -27,6 +39,7 @@ impl Db {
                     username: r.text(0)?,
                     role,
                     pw_hash: r.text(2)?,
+                    scope: r.opt_text(3)?,
                 })
             })
             .transpose()
@@ -55,6 +68,17 @@ impl Db {
         })
     }
 
+    /// Scopes an account to an area (None: the whole city).
+    pub fn set_scope(&self, username: &str, scope: Option<&str>) -> DbResult<()> {
+        self.write_plain(|c| {
+            c.exec(
+                "UPDATE users SET scope = ?2 WHERE username = ?1",
+                p![username, scope],
+            )?;
+            Ok(())
+        })
+    }
+
     pub fn put_session(
         &self,
         token_hash: &str,
@@ -72,19 +96,25 @@ impl Db {
         })
     }
 
-    pub fn session(&self, token_hash: &str) -> DbResult<Option<(String, Role, DateTime<Utc>)>> {
+    pub fn session(&self, token_hash: &str) -> DbResult<Option<Session>> {
         self.read(|c| {
             c.row(
-                "SELECT username, role, expires_at FROM sessions WHERE token_hash = ?1",
+                "SELECT s.username, s.role, s.expires_at, u.scope FROM sessions s
+                 JOIN users u ON u.username = s.username WHERE s.token_hash = ?1",
                 p![token_hash],
             )?
             .map(|mut r| {
                 let role = r.text(1)?;
                 let role = Role::parse(&role).ok_or_else(|| DbError::Corrupt(format!("role {role:?}")))?;
-                let exp = DateTime::parse_from_rfc3339(&r.text(2)?)
+                let expires = DateTime::parse_from_rfc3339(&r.text(2)?)
                     .map_err(|e| DbError::Corrupt(format!("expires_at: {e}")))?
                     .with_timezone(&Utc);
-                Ok((r.text(0)?, role, exp))
+                Ok(Session {
+                    username: r.text(0)?,
+                    role,
+                    expires,
+                    scope: r.opt_text(3)?,
+                })
             })
             .transpose()
         })

@@ -2,7 +2,7 @@
 //! and updating incidents, reading the log back.
 
 use chrono::Utc;
-use citydeck_protocol::{Event, EventBody, Incident, NewIncident, ServerSeq};
+use citydeck_protocol::{Event, EventBody, Incident, NewIncident, Refusal, ServerSeq};
 
 use super::Db;
 use crate::error::{DbError, DbResult};
@@ -21,46 +21,75 @@ impl Db {
         self.read(head)
     }
 
-    /// Appends `incident_created` for a new incident, or returns the existing one for a known
-    /// `(source, external_id)`. `publish` runs while the writer lock is still held, so events are published in
-    /// `server_seq` order.
+    /// Appends `incident_created` for a new incident (in the areas holding its location), or returns the
+    /// existing one for a known `(source, external_id)`; refused `out_of_scope` when the account is scoped to an
+    /// area (`scope`) that does not hold it. `publish` runs while the writer lock is still held, so events are
+    /// published in `server_seq` order.
     pub fn create_incident(
         &self,
         actor: &str,
+        scope: Option<&str>,
         new: NewIncident,
         publish: impl FnOnce(&Event, &str),
-    ) -> DbResult<Created> {
+    ) -> DbResult<Result<Created, Refusal>> {
         let r = self.write(
-            |tx| insert_incident(tx, actor, new, None),
+            |tx| insert_incident(tx, actor, scope, new, None),
             |r| {
-                if let Ok((event, json)) = r {
+                if let Ok(Ok((event, json))) = r {
                     publish(event, json);
                 }
             },
         )?;
-        Ok(match r {
+        Ok(r.map(|inserted| match inserted {
             Ok((event, _)) => Created::New(Box::new(event)),
-            Err(existing) => Created::Existing(Box::new(existing)),
+            Err(existing) => Created::Existing(existing),
+        }))
+    }
+
+    /// Events with `server_seq > after`, oldest first, at most `limit`, as stored JSON; for an account scoped to
+    /// an area (`scope`), only those about incidents in it and those about no incident.
+    pub fn events_after_json(
+        &self,
+        after: ServerSeq,
+        limit: u32,
+        scope: Option<&str>,
+    ) -> DbResult<Vec<(ServerSeq, String)>> {
+        self.read(|c| {
+            let rows = match scope {
+                None => c.rows(
+                    "SELECT server_seq, body FROM events WHERE server_seq > ?1 ORDER BY server_seq LIMIT ?2",
+                    p![after, limit],
+                )?,
+                // Two ordered index ranges (the area's events, the events about no incident), each cut to the
+                // page, merged.
+                Some(area) => c.rows(
+                    "SELECT server_seq, body FROM events WHERE server_seq IN (
+                         SELECT server_seq FROM (SELECT server_seq FROM event_areas
+                             WHERE area_id = ?3 AND server_seq > ?1 ORDER BY server_seq LIMIT ?2) AS scoped
+                         UNION ALL
+                         SELECT server_seq FROM (SELECT server_seq FROM events
+                             WHERE incident_id IS NULL AND server_seq > ?1 ORDER BY server_seq LIMIT ?2) AS global)
+                     ORDER BY server_seq LIMIT ?2",
+                    p![after, limit, area],
+                )?,
+            };
+            rows.into_iter().map(|mut r| Ok((r.uint(0)?, r.text(1)?))).collect()
         })
     }
 
-    /// Events with `server_seq > after`, oldest first, at most `limit`, as stored JSON.
-    pub fn events_after_json(&self, after: ServerSeq, limit: u32) -> DbResult<Vec<(ServerSeq, String)>> {
+    /// The incidents most recently changed first, at most `limit`; for an account scoped to an area (`scope`),
+    /// only those in it.
+    pub fn incidents(&self, limit: u32, scope: Option<&str>) -> DbResult<Vec<Incident>> {
         self.read(|c| {
-            c.rows(
-                "SELECT server_seq, body FROM events WHERE server_seq > ?1 ORDER BY server_seq LIMIT ?2",
-                p![after, limit],
-            )?
-            .into_iter()
-            .map(|mut r| Ok((r.uint(0)?, r.text(1)?)))
-            .collect()
-        })
-    }
-
-    pub fn incidents(&self, limit: u32) -> DbResult<Vec<Incident>> {
-        self.read(|c| {
-            c.rows("SELECT body FROM incidents ORDER BY seq DESC LIMIT ?1", p![limit])?
-                .into_iter()
+            let rows = match scope {
+                None => c.rows("SELECT body FROM incidents ORDER BY seq DESC LIMIT ?1", p![limit])?,
+                Some(area) => c.rows(
+                    "SELECT i.body FROM incident_areas a JOIN incidents i ON i.id = a.incident_id
+                     WHERE a.area_id = ?2 ORDER BY a.seq DESC LIMIT ?1",
+                    p![limit, area],
+                )?,
+            };
+            rows.into_iter()
                 .map(|mut r| {
                     serde_json::from_str(&r.text(0)?).map_err(|e| DbError::Corrupt(format!("incident: {e}")))
                 })
@@ -79,15 +108,25 @@ pub(super) fn head(c: &mut dyn Sql) -> DbResult<ServerSeq> {
         .uint(0)
 }
 
-/// Inserts a new incident and appends its `incident_created` event inside `tx`; for a known
-/// `(source, external_id)` returns the existing incident and appends nothing. `id`: the client's choice (outbox
-/// creates), else a new UUIDv7.
+/// An incident inserted (with its event and the event's JSON), or the existing one with the same
+/// `(source, external_id)`.
+pub(super) type Inserted = Result<(Event, String), Box<Incident>>;
+
+/// Inserts a new incident, in the areas holding its location, and appends its `incident_created` event inside
+/// `tx`; for a known `(source, external_id)` returns the existing incident and appends nothing. Refused
+/// `out_of_scope` (nothing written) when `scope` holds neither the new location nor the existing incident.
+/// `id`: the client's choice (outbox creates), else a new UUIDv7.
 pub(super) fn insert_incident(
     tx: &mut dyn Sql,
     actor: &str,
+    scope: Option<&str>,
     new: NewIncident,
     id: Option<uuid::Uuid>,
-) -> DbResult<Result<(Event, String), Incident>> {
+) -> DbResult<Result<Inserted, Refusal>> {
+    let area_ids = super::areas::areas_at(tx, new.lon, new.lat)?;
+    if let Err(refusal) = citydeck_domain::scope::check(scope, &area_ids) {
+        return Ok(Err(refusal));
+    }
     if let Some(ext) = &new.external_id {
         let existing = tx.row(
             "SELECT body FROM incidents WHERE source = ?1 AND external_id = ?2",
@@ -96,18 +135,20 @@ pub(super) fn insert_incident(
         if let Some(mut row) = existing {
             let inc: Incident = serde_json::from_str(&row.text(0)?)
                 .map_err(|e| DbError::Corrupt(format!("incident: {e}")))?;
-            return Ok(Err(inc));
+            return Ok(citydeck_domain::scope::check(scope, &inc.area_ids).map(|()| Err(Box::new(inc))));
         }
     }
     let seq = head(tx)? + 1;
     let now = Utc::now();
     let id = id.unwrap_or_else(uuid::Uuid::now_v7);
-    let incident = citydeck_domain::incident::from_request(id, new, actor, now, seq);
+    let mut incident = citydeck_domain::incident::from_request(id, new, actor, now, seq);
+    incident.area_ids = area_ids;
     let inc_json = serde_json::to_string(&incident).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    let inc_id = incident.id.to_string();
     tx.exec(
         "INSERT INTO incidents (id, source, external_id, status, seq, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         p![
-            &incident.id.to_string(),
+            &inc_id,
             &incident.source,
             incident.external_id.as_ref(),
             incident.status.as_str(),
@@ -115,6 +156,12 @@ pub(super) fn insert_incident(
             &inc_json
         ],
     )?;
+    for area in &incident.area_ids {
+        tx.exec(
+            "INSERT INTO incident_areas (incident_id, area_id, seq) VALUES (?1, ?2, ?3)",
+            p![&inc_id, area, seq],
+        )?;
+    }
     let event = Event {
         server_seq: seq,
         at: now,
@@ -122,7 +169,7 @@ pub(super) fn insert_incident(
         body: EventBody::IncidentCreated { incident },
     };
     let ev_json = append_event(tx, &event)?;
-    Ok(Ok((event, ev_json)))
+    Ok(Ok(Ok((event, ev_json))))
 }
 
 pub(super) fn read_incident(tx: &mut dyn Sql, id: uuid::Uuid) -> DbResult<Option<Incident>> {
@@ -144,9 +191,14 @@ pub(super) fn write_update(
     incident.seq = seq;
     incident.updated_at = now;
     let body = serde_json::to_string(&incident).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    let id = incident.id.to_string();
     tx.exec(
         "UPDATE incidents SET status = ?2, seq = ?3, body = ?4 WHERE id = ?1",
-        p![&incident.id.to_string(), incident.status.as_str(), seq, &body],
+        p![&id, incident.status.as_str(), seq, &body],
+    )?;
+    tx.exec(
+        "UPDATE incident_areas SET seq = ?2 WHERE incident_id = ?1",
+        p![&id, seq],
     )?;
     let event = Event {
         server_seq: seq,
@@ -158,12 +210,31 @@ pub(super) fn write_update(
     Ok((event, json))
 }
 
+/// Appends `event`; an event about an incident is recorded under the incident and each of its areas (for
+/// scoped reads).
 pub(super) fn append_event(tx: &mut dyn Sql, event: &Event) -> DbResult<String> {
     let json = serde_json::to_string(event).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    let incident = match &event.body {
+        EventBody::IncidentCreated { incident } | EventBody::IncidentUpdated { incident } => Some(incident),
+        _ => None,
+    };
     tx.exec(
-        "INSERT INTO events (server_seq, kind, at, actor, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-        p![event.server_seq, event.kind(), &ts(event.at), &event.actor, &json],
+        "INSERT INTO events (server_seq, kind, at, actor, body, incident_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        p![
+            event.server_seq,
+            event.kind(),
+            &ts(event.at),
+            &event.actor,
+            &json,
+            incident.map(|i| i.id.to_string()).as_ref()
+        ],
     )?;
+    for area in incident.iter().flat_map(|i| &i.area_ids) {
+        tx.exec(
+            "INSERT INTO event_areas (area_id, server_seq) VALUES (?1, ?2)",
+            p![area, event.server_seq],
+        )?;
+    }
     tx.appended(event.server_seq);
     Ok(json)
 }

@@ -36,17 +36,20 @@ type PushWrite = (Vec<citydeck_protocol::PushResult>, Vec<(Event, String)>);
 impl Db {
     /// Applies a push batch exactly once per `(client_id, op_id)`: in one transaction (committed before the
     /// answer), each op either applied (its event appended), rejected by the rules (recorded with the reason)
-    /// or recognised as a duplicate of an earlier push. `may` rules on the caller's permission per op.
+    /// or recognised as a duplicate of an earlier push. `may` rules on the caller's permission per op; an op on
+    /// an incident outside `scope` (the caller's area, if scoped) is refused `out_of_scope`.
+    #[allow(clippy::too_many_arguments)]
     pub fn push(
         &self,
         client_id: uuid::Uuid,
         actor: &str,
+        scope: Option<&str>,
         items: Vec<PushItem>,
         may: impl Fn(&citydeck_protocol::Op) -> Result<(), citydeck_protocol::Refusal>,
         publish: impl Fn(&Event, &str),
     ) -> DbResult<Vec<citydeck_protocol::PushResult>> {
         let (results, _) = self.write(
-            |tx| push_in(tx, client_id, actor, items, may),
+            |tx| push_in(tx, client_id, actor, scope, items, may),
             |(_, events)| {
                 for (event, json) in events {
                     publish(event, json);
@@ -61,6 +64,7 @@ fn push_in(
     tx: &mut dyn Sql,
     client_id: uuid::Uuid,
     actor: &str,
+    scope: Option<&str>,
     items: Vec<PushItem>,
     may: impl Fn(&citydeck_protocol::Op) -> Result<(), citydeck_protocol::Refusal>,
 ) -> DbResult<PushWrite> {
@@ -143,9 +147,10 @@ fn push_in(
                         if clash {
                             Err(Refusal::IncidentExists)
                         } else {
-                            match insert_incident(tx, actor, incident, incident_id)? {
-                                Ok(ev) => Ok(Some(ev)),
-                                Err(existing) => Err(Refusal::DuplicateIncident { id: existing.id }),
+                            match insert_incident(tx, actor, scope, incident, incident_id)? {
+                                Ok(Ok(ev)) => Ok(Some(ev)),
+                                Ok(Err(existing)) => Err(Refusal::DuplicateIncident { id: existing.id }),
+                                Err(refusal) => Err(refusal),
                             }
                         }
                     }
@@ -153,10 +158,13 @@ fn push_in(
                         let id = citydeck_domain::ops::target(op).unwrap_or_default();
                         match read_incident(tx, id)? {
                             None => Err(Refusal::NotFound { id: Some(id) }),
-                            Some(mut inc) => match citydeck_domain::apply_update(&mut inc, op, actor, now) {
-                                Err(r) => Err(r.refusal),
-                                Ok(false) => Ok(None),
-                                Ok(true) => Ok(Some(write_update(tx, actor, inc)?)),
+                            Some(mut inc) => match citydeck_domain::scope::check(scope, &inc.area_ids) {
+                                Err(refusal) => Err(refusal),
+                                Ok(()) => match citydeck_domain::apply_update(&mut inc, op, actor, now) {
+                                    Err(r) => Err(r.refusal),
+                                    Ok(false) => Ok(None),
+                                    Ok(true) => Ok(Some(write_update(tx, actor, inc)?)),
+                                },
                             },
                         }
                     }

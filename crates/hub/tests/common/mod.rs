@@ -38,7 +38,18 @@ pub fn config(dir: &std::path::Path) -> HubConfig {
         confirm_window: None,
         exercise: false,
         screens: Vec::new(),
+        areas: None,
     }
+}
+
+/// Liechtenstein's areas as `citydeck-city` writes them (`tests/data/README.md`).
+pub fn liechtenstein() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/liechtenstein-areas.geojson")
+}
+
+/// A demo hub on a fresh store of kind `b` with Liechtenstein's areas.
+pub async fn hub_with_areas(b: B) -> T {
+    hub_config(b, |c| c.areas = Some(liechtenstein())).await
 }
 
 /// A fresh store of kind `b`: `dir/hub.sqlite`, or a new database on the test process's PostgreSQL cluster.
