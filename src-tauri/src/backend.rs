@@ -85,7 +85,7 @@ impl Backend {
                     confirm_window: None,
                     exercise: settings.exercise,
                     screens: Vec::new(),
-                    areas: city.data.areas.as_ref().map(|a| settings.data_root.join(a)),
+                    areas: city.data.areas.clone(),
                 })
                 .await
                 .context("starting the embedded hub")?;
