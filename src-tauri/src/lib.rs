@@ -15,9 +15,9 @@ use tauri::{Emitter, Manager};
 
 /// On a Linux machine without a GPU render node, Mesa renders GL in software (llvmpipe); WebKitGTK's default
 /// GPU painting of the page through Skia then rasterises every panel repaint in that software GL, competing with
-/// the map's WebGL for the same cores (the map fell from ~6 to ~0.7 frames a second under live updates in `cargo
-/// xtask bench map`). Painting the page with Skia's CPU backend there measured 3× faster. A machine with a GPU
-/// keeps GPU painting; a value set by the user is kept either way. Called before any thread starts.
+/// the map's WebGL for the same cores, and the map starves under live updates (`cargo xtask bench map` shows it).
+/// Painting the page with Skia's CPU backend avoids that. A machine with a GPU keeps GPU painting; a value set by
+/// the user is kept either way. Called before any thread starts.
 fn choose_page_painting() -> Option<&'static str> {
     const VAR: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
     if !cfg!(target_os = "linux") || std::env::var_os(VAR).is_some() {

@@ -25,8 +25,7 @@ use crate::state::AppState;
 use crate::time;
 
 /// Rows the feed draws: the newest. A wall shows a few dozen; every row drawn costs style, layout and paint on
-/// each refresh (500 rows stalled WebKit's main thread for seconds, `cargo xtask bench map`), and the map holds
-/// every incident anyway.
+/// each refresh on WebKit's main thread, and the map holds every incident anyway.
 pub const FEED_ROWS: usize = 100;
 
 /// The feed with the pending overlay (shared with the map's dots).

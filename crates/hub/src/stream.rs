@@ -22,8 +22,8 @@ use crate::error::AppError;
 use crate::AppState;
 
 const BACKLOG_PAGE: u32 = 1000;
-/// WebSocket read buffer: small on purpose (tungstenite zero-fills it before each read; 128 KiB default costs
-/// a lot of CPU with many subscribers, see BUILD.md).
+/// WebSocket read buffer: small on purpose (tungstenite zero-fills it before each read, so its 128 KiB default
+/// costs CPU for every subscriber; the stream only reads small control frames).
 const WS_READ_BUFFER: usize = 4 * 1024;
 
 #[derive(Deserialize, IntoParams)]

@@ -527,7 +527,7 @@ async fn main() -> anyhow::Result<()> {
         .map(|(_, m)| m)
         .collect();
     // Rounds of (empty, each loaded mix), each loaded run compared with the empty run of its own round: the
-    // two cores are shared with whatever else the machine does, and a single 10 s pair varied by ±25%.
+    // two cores are shared with whatever else the machine does, so a single pair of runs is noisy.
     let rounds: usize = std::env::var("CITYDECK_BENCH_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())
