@@ -250,19 +250,7 @@ fn ensure_city(file: &Path) -> anyhow::Result<()> {
             println!("data: {name}: areas present ({})", areas.display());
         } else {
             run(
-                Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                    .args([
-                        "run",
-                        "--quiet",
-                        "-p",
-                        "citydeck-sim",
-                        "--bin",
-                        "citydeck-city",
-                        "--",
-                    ])
-                    .arg("--city")
-                    .arg(file)
-                    .current_dir(dir),
+                crate::city_tool().arg("--city").arg(file).current_dir(dir),
                 "citydeck-city --city (the city's areas)",
             )?;
             if !areas.is_file() {

@@ -141,6 +141,21 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
+/// `cargo run … citydeck-city --`: the city builder (crates/sim), ready for its arguments.
+pub(crate) fn city_tool() -> Command {
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "--quiet",
+        "-p",
+        "citydeck-sim",
+        "--bin",
+        "citydeck-city",
+        "--",
+    ]);
+    cmd
+}
+
 fn have(cmd: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {cmd} >/dev/null 2>&1")])
@@ -184,16 +199,7 @@ fn city(args: &[String]) -> Result<()> {
         bail!("usage: cargo xtask city --pbf <file.osm.pbf> --out <dir> --district-level N [--street-level M] [--id ID]");
     };
     // paths as the caller gave them, relative to where cargo xtask was started (not the repo root)
-    let status = cargo()
-        .args([
-            "run",
-            "--quiet",
-            "-p",
-            "citydeck-sim",
-            "--bin",
-            "citydeck-city",
-            "--",
-        ])
+    let status = city_tool()
         .args(args)
         .status()
         .context("cannot run cargo run -p citydeck-sim --bin citydeck-city")?;

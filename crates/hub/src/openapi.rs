@@ -247,38 +247,30 @@ fn error_answers(doc: &mut Value) {
 /// Links for clients and stateful testing: an incident created is read back by its id; an area listed is read
 /// with its outline; a level-I proposal is confirmed by its id.
 fn links(doc: &mut Value) {
-    let create = &mut doc["paths"]["/api/v1/incidents"]["post"]["responses"];
-    for status in ["200", "201"] {
-        if let Some(r) = create[status].as_object_mut() {
-            r.insert(
-                "links".into(),
-                json!({"GetIncident": {
-                    "operationId": "get_incident",
-                    "parameters": {"id": "$response.body#/id"},
-                    "description": "the incident just reported"
-                }}),
-            );
+    let get_incident = json!({"GetIncident": {
+        "operationId": "get_incident",
+        "parameters": {"id": "$response.body#/id"},
+        "description": "the incident just reported"
+    }});
+    let get_area = json!({"GetArea": {
+        "operationId": "get_area",
+        "parameters": {"id": "$response.body#/areas/0/id"},
+        "description": "the first area listed (the city, when the hub has areas)"
+    }});
+    let confirm_mode = json!({"ConfirmMode": {
+        "operationId": "confirm_mode",
+        "requestBody": {"proposal_id": "$response.body#/proposal_id"},
+        "description": "a second commander confirms the proposal"
+    }});
+    for (path, method, status, link) in [
+        ("/api/v1/incidents", "post", "200", &get_incident),
+        ("/api/v1/incidents", "post", "201", &get_incident),
+        ("/api/v1/areas", "get", "200", &get_area),
+        ("/api/v1/mode", "post", "202", &confirm_mode),
+    ] {
+        if let Some(r) = doc["paths"][path][method]["responses"][status].as_object_mut() {
+            r.insert("links".into(), link.clone());
         }
-    }
-    if let Some(r) = doc["paths"]["/api/v1/areas"]["get"]["responses"]["200"].as_object_mut() {
-        r.insert(
-            "links".into(),
-            json!({"GetArea": {
-                "operationId": "get_area",
-                "parameters": {"id": "$response.body#/areas/0/id"},
-                "description": "the first area listed (the city, when the hub has areas)"
-            }}),
-        );
-    }
-    if let Some(r) = doc["paths"]["/api/v1/mode"]["post"]["responses"]["202"].as_object_mut() {
-        r.insert(
-            "links".into(),
-            json!({"ConfirmMode": {
-                "operationId": "confirm_mode",
-                "requestBody": {"proposal_id": "$response.body#/proposal_id"},
-                "description": "a second commander confirms the proposal"
-            }}),
-        );
     }
 }
 
