@@ -237,7 +237,7 @@ impl Backend {
         self.sync.subscribe()
     }
 
-    pub async fn snapshot(&self) -> Result<CockpitSnapshot, CommandError> {
+    pub async fn snapshot(&self, area: Option<String>) -> Result<CockpitSnapshot, CommandError> {
         let inputs = SnapshotInputs {
             city: self.city.clone(),
             username: self.client.username().to_string(),
@@ -247,6 +247,7 @@ impl Backend {
             embedded: self._embedded.is_some(),
             bundle: self.bundle.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             facilities: self.facilities.clone(),
+            area,
             now: Utc::now(),
         };
         self.with_cache(move |c| citydeck_desktop::cockpit::snapshot(c, inputs))

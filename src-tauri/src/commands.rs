@@ -8,11 +8,15 @@ use tauri::ipc::Response;
 
 use crate::backend::Backend;
 
-/// Everything the cockpit draws, from the local cache, as a [`CockpitSnapshot`] in JSON bytes (see [`json`]).
+/// Everything the cockpit draws, from the local cache, as a [`CockpitSnapshot`] in JSON bytes (see [`json`]);
+/// the incident list and the counts of the area `area` the cockpit is drilled into (None: the whole city).
 /// Every command fails with a [`CommandError`] `{code, message, args}`: the UI shows the translated code.
 #[tauri::command]
-pub async fn cockpit_snapshot(backend: tauri::State<'_, Backend>) -> Result<Response, CommandError> {
-    json::<CockpitSnapshot>(&backend.snapshot().await?)
+pub async fn cockpit_snapshot(
+    backend: tauri::State<'_, Backend>,
+    area: Option<String>,
+) -> Result<Response, CommandError> {
+    json::<CockpitSnapshot>(&backend.snapshot(area).await?)
 }
 
 /// A large answer as raw JSON bytes: the webview gets an `ArrayBuffer` that the cockpit decodes with serde_json

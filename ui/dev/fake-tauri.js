@@ -902,6 +902,8 @@
 
   const COMMANDS = {
     cockpit_snapshot: () => snapshot(),
+    // No areas in the development shell: the cockpit shows the city's name instead of the breadcrumb.
+    areas: () => ({ scope: null, areas: [], outlines: { type: "FeatureCollection", features: [] } }),
     map_delta: mapDelta,
     incident: (args) => incidents.find((i) => i.id === (args && args.id)) || null,
     ack_mode(args) {

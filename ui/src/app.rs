@@ -62,6 +62,10 @@ pub fn App() -> impl IntoView {
             data-exercise=move || if exercise.get() { "true" } else { "false" }
             data-lang=move || state.lang.get().code()
             data-selected=move || state.selected.get().map(|id| id.to_string()).unwrap_or_default()
+            data-area=move || state.drill.get().unwrap_or_default()
+            data-snapshot-area=move || {
+                state.snapshot.with(|s| s.as_ref().and_then(|s| s.area.clone()).unwrap_or_default())
+            }
         >
             <Header />
             <Show when=strips>

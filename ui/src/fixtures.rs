@@ -31,6 +31,8 @@ pub fn snapshot(incidents: Vec<Incident>, mode: ModeState) -> CockpitSnapshot {
         outbox_applied: Vec::new(),
         conflicts: Vec::new(),
         bundle: Default::default(),
+        area: None,
+        area_measures: Vec::new(),
         generated_at: Utc::now(),
     }
 }

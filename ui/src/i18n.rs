@@ -841,6 +841,68 @@ pub fn map_strings(lang: Lang) -> &'static MapStrings {
     }
 }
 
+/// Strings of the drill-down (三级贯通): the breadcrumb, the area panel and its measures.
+pub struct DrillStrings {
+    /// The area panel's title.
+    pub areas: &'static str,
+    pub measure_open: &'static str,
+    pub measure_overdue: &'static str,
+    pub measure_grade_i: &'static str,
+    /// A level's name for its areas (the panel's subtitle: "下辖 7 个街道").
+    pub districts: &'static str,
+    pub streets: &'static str,
+    /// The breadcrumb's tooltip on an area above the account's scope.
+    pub above_scope: &'static str,
+    /// The panel at an area with no areas below it.
+    pub no_children: &'static str,
+    /// Going up one level.
+    pub up: &'static str,
+    /// The area panel's note when none of the areas has any.
+    pub none_counted: &'static str,
+}
+
+static DRILL_ZH: DrillStrings = DrillStrings {
+    areas: "辖区态势",
+    measure_open: "在办事件",
+    measure_overdue: "督办",
+    measure_grade_i: "Ⅰ级",
+    districts: "区",
+    streets: "街道",
+    above_scope: "超出本账号辖区",
+    no_children: "已到最下一级",
+    up: "返回上级",
+    none_counted: "各辖区均为 0",
+};
+
+static DRILL_EN: DrillStrings = DrillStrings {
+    areas: "Areas",
+    measure_open: "Open",
+    measure_overdue: "Overdue",
+    measure_grade_i: "Grade I",
+    districts: "districts",
+    streets: "streets",
+    above_scope: "outside this account's area",
+    no_children: "lowest level",
+    up: "up one level",
+    none_counted: "0 in every area",
+};
+
+pub fn drill_strings(lang: Lang) -> &'static DrillStrings {
+    match lang {
+        Lang::Zh => &DRILL_ZH,
+        Lang::En => &DRILL_EN,
+    }
+}
+
+/// "下辖 7 个街道" / "7 streets": how many areas the panel lists (`level`: [`DrillStrings::districts`] or
+/// [`DrillStrings::streets`]).
+pub fn child_count(lang: Lang, n: usize, level: &str) -> String {
+    match lang {
+        Lang::Zh => format!("下辖 {n} 个{level}"),
+        Lang::En => format!("{n} {level}"),
+    }
+}
+
 /// "23 起事件" / "23 incidents" (a cluster's tooltip).
 pub fn cluster_count(lang: Lang, n: u64) -> String {
     match lang {

@@ -105,10 +105,21 @@ fn call_error(e: &JsValue) -> IpcError {
     }
 }
 
-/// `invoke("cockpit_snapshot")`.
-pub async fn cockpit_snapshot() -> Result<CockpitSnapshot, IpcError> {
+/// `invoke("cockpit_snapshot", { area })`: the incident list and counts of `area` (None: the whole city).
+pub async fn cockpit_snapshot(area: Option<&str>) -> Result<CockpitSnapshot, IpcError> {
+    let value = invoke_with(CMD_COCKPIT_SNAPSHOT, "area", &area).await?;
+    decode(value)
+}
+
+/// `invoke("areas")`: the city's areas, their outlines and the account's scope, from the cache.
+pub async fn areas() -> Result<citydeck_protocol::ipc::AreasView, IpcError> {
     let (this, invoke) = tauri_fn("core", "invoke")?;
-    let value = call_promise(&this, &invoke, &[JsValue::from_str(CMD_COCKPIT_SNAPSHOT)]).await?;
+    let value = call_promise(
+        &this,
+        &invoke,
+        &[JsValue::from_str(citydeck_protocol::ipc::CMD_AREAS)],
+    )
+    .await?;
     decode(value)
 }
 

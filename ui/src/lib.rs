@@ -6,6 +6,7 @@ pub mod app;
 pub mod bundle;
 pub mod css;
 pub mod detail;
+pub mod drill;
 pub mod feed;
 #[cfg(test)]
 mod fixtures;

@@ -6,7 +6,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use citydeck_protocol::ipc::{CockpitSnapshot, ConnectionState};
+use citydeck_domain::drill::{self, Measure};
+use citydeck_protocol::ipc::{AreasView, CockpitSnapshot, ConnectionState};
 use citydeck_protocol::Op;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -85,6 +86,13 @@ pub struct AppState {
     pub refresh: RwSignal<u64>,
     /// What the map shows: west, south, east, north (None until the map has drawn once).
     pub view_bounds: RwSignal<Option<[f64; 4]>>,
+    /// The city's areas and the account's scope, from the cache (None until the shell answered).
+    pub areas: RwSignal<Option<Arc<AreasView>>>,
+    /// The area the cockpit is drilled into (三级贯通; None: the whole city). Always where the account may be
+    /// ([`citydeck_domain::drill::clamp`]): set it through [`AppState::drill_to`].
+    pub drill: RwSignal<Option<String>>,
+    /// What the map shades the areas by.
+    pub measure: RwSignal<Measure>,
 }
 
 impl AppState {
@@ -106,6 +114,20 @@ impl AppState {
             titles: RwSignal::new(HashMap::new()),
             refresh: RwSignal::new(0),
             view_bounds: RwSignal::new(None),
+            areas: RwSignal::new(None),
+            drill: RwSignal::new(None),
+            measure: RwSignal::new(Measure::default()),
+        }
+    }
+
+    /// Drill into `area` (None: the top this account may see), kept within the account's scope.
+    pub fn drill_to(&self, area: Option<&str>) {
+        let next = self.areas.with_untracked(|v| match v {
+            Some(v) => drill::clamp(&v.areas, v.scope.as_deref(), area),
+            None => area.map(str::to_string),
+        });
+        if self.drill.with_untracked(|d| *d != next) {
+            self.drill.set(next);
         }
     }
 
@@ -171,9 +193,10 @@ impl AppState {
         match result {
             Ok(snap) => {
                 let fresh: HashSet<Uuid> = self.snapshot.with_untracked(|old| match old {
-                    // The first snapshot is the baseline: nothing is "new" on start-up.
-                    None => HashSet::new(),
-                    Some(old) => flash_worthy(&old.incidents, &snap.incidents),
+                    // The first snapshot is the baseline: nothing is "new" on start-up, nor in an area just
+                    // drilled into.
+                    Some(old) if old.area == snap.area => flash_worthy(&old.incidents, &snap.incidents),
+                    _ => HashSet::new(),
                 });
                 self.fresh_ids.set(fresh);
                 // Pending overlay: carry actions the new snapshot does not list until the cache shows them.
@@ -340,7 +363,8 @@ impl Fetcher {
         drop(c);
         let this = self.clone();
         spawn_local(async move {
-            let result = ipc::cockpit_snapshot().await;
+            let area = this.state.drill.get_untracked();
+            let result = ipc::cockpit_snapshot(area.as_deref()).await;
             this.state.apply(result);
             let again = {
                 let mut c = this.ctl.borrow_mut();
@@ -390,7 +414,46 @@ pub fn start(state: AppState) {
         });
     }
 
+    {
+        let fetcher = fetcher.clone();
+        // Drilled in or out: the panels show the new area at once.
+        Effect::new(move |prev: Option<Option<String>>| {
+            let area = state.drill.get();
+            if prev.is_some_and(|p| p != area) {
+                fetcher.request_urgent();
+            }
+            area
+        });
+    }
+    load_areas(state);
+
     set_interval(move || fetcher.request(), FALLBACK_REFRESH);
+}
+
+/// Until the cache holds the city's areas (the first session with a hub that serves them), ask again this often.
+const AREAS_RETRY: Duration = Duration::from_secs(5);
+
+/// Reads the areas and the scope from the cache, and opens the cockpit where the account may be (a scoped
+/// account at its scope); asks again while the cache has none yet.
+fn load_areas(state: AppState) {
+    spawn_local(async move {
+        match ipc::areas().await {
+            Ok(view) => {
+                let empty = view.areas.is_empty();
+                let scope = view.scope.clone();
+                state.areas.set(Some(Arc::new(view)));
+                let want = state.drill.get_untracked();
+                state.drill_to(want.as_deref().or(scope.as_deref()));
+                if !empty {
+                    return;
+                }
+            }
+            Err(e) => {
+                web_sys::console::warn_1(&format!("citydeck: areas: {e}; asking again").into());
+            }
+        }
+        set_timeout(move || load_areas(state), AREAS_RETRY);
+    });
 }
 
 #[cfg(test)]

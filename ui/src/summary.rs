@@ -27,8 +27,28 @@ fn Overview() -> impl IntoView {
     let total = move || state.snapshot.with(|s| s.as_ref().map(|s| s.summary.total_open));
     let last_hour = move || state.snapshot.with(|s| s.as_ref().map(|s| s.summary.last_hour));
     let num = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
+    // The area the counts are of, while drilled in (三级贯通).
+    let area_name = move || {
+        let l = lang.get();
+        let id = state.snapshot.with(|s| s.as_ref().and_then(|s| s.area.clone()));
+        id.and_then(|id| {
+            state.areas.with(|v| {
+                v.as_ref()?
+                    .areas
+                    .iter()
+                    .find(|a| a.id == id)
+                    .map(|a| crate::drill::area_name(a, l))
+            })
+        })
+        .unwrap_or_default()
+    };
     view! {
-        <Panel title=Signal::derive(move || cockpit_strings(lang.get()).panel_overview) class="panel-overview" age=true>
+        <Panel
+            title=Signal::derive(move || cockpit_strings(lang.get()).panel_overview)
+            class="panel-overview"
+            age=true
+            aside=Signal::derive(area_name)
+        >
             <div class="kpis" id="summary-total">
                 <div class="kpi kpi-main">
                     <div class="kpi-label">{move || cockpit_strings(lang.get()).open_total}</div>

@@ -30,6 +30,8 @@ mod tests {
                 level,
                 parent: parent.map(str::to_string),
                 bbox: [9.5, 47.0, 9.75, 47.25],
+                name_zh: None,
+                name_en: None,
             },
             geometry: serde_json::json!({
                 "type": "MultiPolygon",

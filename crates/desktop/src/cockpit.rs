@@ -108,6 +108,8 @@ pub struct SnapshotInputs {
     pub embedded: bool,
     pub bundle: BundleState,
     pub facilities: Arc<Vec<Facility>>,
+    /// The area the cockpit is drilled into (None: the whole city, or all a scoped cache holds).
+    pub area: Option<String>,
     pub now: DateTime<Utc>,
 }
 
@@ -119,11 +121,18 @@ pub fn snapshot(c: &Cache, i: SnapshotInputs) -> Result<CockpitSnapshot> {
     let outbox_open = c.outbox_open(SNAPSHOT_OUTBOX)?;
     let mut connection = i.connection;
     connection.hub = hub_label(&connection.hub, i.embedded);
+    // An area the cache does not know (areas not fetched yet, another city's) filters nothing.
+    let area = match i.area {
+        Some(a) if c.has_area(&a)? => Some(a),
+        _ => None,
+    };
     Ok(CockpitSnapshot {
         city: i.city,
         connection,
-        incidents: c.open_incidents(SNAPSHOT_INCIDENTS)?,
-        summary: c.summary(i.now)?,
+        incidents: c.open_incidents_in(area.as_deref(), SNAPSHOT_INCIDENTS)?,
+        summary: c.summary_in(area.as_deref(), i.now)?,
+        area_measures: c.area_measures()?,
+        area,
         proposals: c.pending_proposals(i.now)?,
         me: role.map(|role| Me {
             username: i.username,
@@ -282,12 +291,8 @@ mod tests {
         assert_eq!(list[1].current, None, "the cache does not know that incident");
     }
 
-    #[test]
-    fn the_snapshot_masks_the_embedded_hub_and_carries_role_focus_and_conflicts() {
-        let inc = incident(1, Stage::Handling);
-        let mut c = cache_with(vec![inc.clone()]);
-        c.adopt_mode(&wartime(vec![inc.id])).unwrap();
-        let inputs = |embedded, live_role| SnapshotInputs {
+    fn inputs(embedded: bool, live_role: Option<Role>) -> SnapshotInputs {
+        SnapshotInputs {
             city: CityInfo {
                 name_zh: "赫尔辛基".into(),
                 name_en: "Helsinki".into(),
@@ -307,8 +312,16 @@ mod tests {
             embedded,
             bundle: BundleState::default(),
             facilities: Arc::new(facilities()),
+            area: None,
             now: now(),
-        };
+        }
+    }
+
+    #[test]
+    fn the_snapshot_masks_the_embedded_hub_and_carries_role_focus_and_conflicts() {
+        let inc = incident(1, Stage::Handling);
+        let mut c = cache_with(vec![inc.clone()]);
+        c.adopt_mode(&wartime(vec![inc.id])).unwrap();
         let s = snapshot(&c, inputs(true, Some(Role::Commander))).unwrap();
         assert_eq!(s.connection.hub, "embedded");
         assert_eq!(
@@ -336,6 +349,75 @@ mod tests {
         assert_eq!(s.outbox.rejected, 1);
         assert_eq!(s.conflicts.len(), 1);
         assert_eq!(s.conflicts[0].current.as_ref().map(|i| i.id), Some(inc.id));
+    }
+
+    #[test]
+    fn the_snapshot_filters_the_panels_to_the_area_drilled_into_when_the_cache_knows_it() {
+        let in_area = |n: u64, ids: &[&str]| {
+            let mut i = incident(n, Stage::Handling);
+            i.area_ids = ids.iter().map(|s| s.to_string()).collect();
+            i
+        };
+        let mut c = cache_with(vec![
+            in_area(1, &["city", "oberland", "vaduz"]),
+            in_area(2, &["city", "unterland", "eschen"]),
+            in_area(3, &[]),
+        ]);
+        let area = |id: &str, level, parent: Option<&str>| citydeck_protocol::AreaDetail {
+            area: citydeck_protocol::AreaSummary {
+                id: id.into(),
+                name: id.into(),
+                level,
+                parent: parent.map(str::to_string),
+                bbox: [9.5, 47.0, 9.6, 47.3],
+                name_zh: None,
+                name_en: None,
+            },
+            geometry: serde_json::json!({"type": "MultiPolygon", "coordinates": []}),
+        };
+        use citydeck_protocol::AreaLevel::{City, District, Street};
+        c.replace_areas(&[
+            area("city", City, None),
+            area("oberland", District, Some("city")),
+            area("vaduz", Street, Some("oberland")),
+        ])
+        .unwrap();
+        let at = |a: Option<&str>| {
+            let mut i = inputs(false, None);
+            i.area = a.map(str::to_string);
+            snapshot(&c, i).unwrap()
+        };
+        let whole = at(None);
+        assert_eq!(
+            (whole.incidents.len(), whole.summary.total_open, whole.area),
+            (3, 3, None)
+        );
+        let oberland = at(Some("oberland"));
+        assert_eq!(oberland.area.as_deref(), Some("oberland"));
+        assert_eq!(oberland.incidents.len(), 1);
+        assert_eq!(oberland.incidents[0].id, uuid::Uuid::from_u128(1));
+        assert_eq!(oberland.summary.total_open, 1);
+        let unknown = at(Some("atlantis"));
+        assert_eq!(
+            unknown.area, None,
+            "an area the cache does not hold filters nothing"
+        );
+        assert_eq!(unknown.incidents.len(), 3);
+        let measure = |id: &str| {
+            whole
+                .area_measures
+                .iter()
+                .find(|m| m.area_id == id)
+                .map(|m| m.open)
+        };
+        assert_eq!(
+            (measure("city"), measure("eschen"), measure("vaduz")),
+            (Some(2), Some(1), Some(1))
+        );
+        assert_eq!(
+            oberland.area_measures, whole.area_measures,
+            "the map shades every area at every depth"
+        );
     }
 
     #[test]

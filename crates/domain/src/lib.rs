@@ -3,6 +3,7 @@
 
 pub mod area_file;
 pub mod areas;
+pub mod drill;
 pub mod incident;
 pub mod indicators;
 pub mod mode;

@@ -1,7 +1,10 @@
 //! The Tauri IPC contract between the desktop shell (`src-tauri`) and the wasm cockpit (`ui`).
 //!
 //! Commands (invoked from the UI with `window.__TAURI__.core.invoke(name, args)`):
-//! - `cockpit_snapshot` → [`CockpitSnapshot`], as JSON bytes (an `ArrayBuffer` in the webview; see `map_delta`)
+//! - `cockpit_snapshot` `{ area? }` → [`CockpitSnapshot`], as JSON bytes (an `ArrayBuffer` in the webview; see
+//!   `map_delta`); `area` (an area id, absent or null for the whole city) is the area the cockpit is drilled
+//!   into: the incident list and the counts hold only the incidents in it (`CockpitSnapshot::area` says which
+//!   area they were filtered to)
 //! - `ack_mode` `{ epoch }` → the hub has recorded that this screen shows mode epoch `epoch`
 //! - `switch_mode` `{ request: SwitchModeRequest }` → [`SwitchOutcome`] (commanders; online only: the hub decides)
 //! - `confirm_mode` `{ proposalId }` → the new [`crate::ModeState`] (a second commander confirms level I)
@@ -141,7 +144,26 @@ pub struct CockpitSnapshot {
     /// The field bundle: the one prepared on this desktop, and what start-up did with a bundle it was given.
     #[serde(default)]
     pub bundle: BundleState,
+    /// The area `incidents` and `summary` were filtered to (the drill-down, 三级贯通): the one asked for when the
+    /// cache knows it, else `None` (the whole of what the cache holds).
+    #[serde(default)]
+    pub area: Option<String>,
+    /// Per area with open incidents in it, the counts the map shades the areas by (areas with none are absent).
+    #[serde(default)]
+    pub area_measures: Vec<AreaMeasure>,
     pub generated_at: DateTime<Utc>,
+}
+
+/// The open incidents in one area, counted the ways the cockpit's choropleth can shade it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct AreaMeasure {
+    pub area_id: String,
+    /// Open incidents.
+    pub open: u64,
+    /// Open incidents under supervision (督办: overdue or contested).
+    pub overdue: u64,
+    /// Open incidents of grade I.
+    pub grade_i: u64,
 }
 
 /// A prepared field bundle (离线包), as its manifest describes it.

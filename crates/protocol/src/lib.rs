@@ -665,6 +665,12 @@ pub struct AreaSummary {
     /// `[west, south, east, north]` in degrees.
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<f64>, min_items = 4, max_items = 4))]
     pub bbox: BBox,
+    /// The name in Chinese, where the city's areas file gives one (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_zh: Option<String>,
+    /// The name in English, where the city's areas file gives one (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_en: Option<String>,
 }
 
 /// `GET /api/v1/areas`: the city, then its districts, then their streets (each level by id).
@@ -875,6 +881,8 @@ mod tests {
                 level: AreaLevel::District,
                 parent: Some("city".into()),
                 bbox: [9.47, 47.17, 9.64, 47.27],
+                name_zh: None,
+                name_en: None,
             },
             geometry: serde_json::json!({"type": "MultiPolygon", "coordinates": []}),
         };

@@ -75,6 +75,14 @@ impl Cache {
         .collect()
     }
 
+    /// Whether the cache holds the area `id`.
+    pub fn has_area(&self, id: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM areas WHERE id = ?1")?
+            .exists([id])?)
+    }
+
     /// One cached area with its outline.
     pub fn area(&self, id: &str) -> Result<Option<AreaDetail>> {
         let row: Option<(String, String)> = self

@@ -17,6 +17,7 @@ use citydeck_protocol::{
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 mod areas;
+mod drill;
 mod outbox;
 pub use citydeck_protocol::ipc::{OutboxCounts, OutboxEntry, OutboxState};
 
@@ -30,6 +31,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (6, include_str!("../migrations/0006_summary_counts.sql")),
     (7, include_str!("../migrations/0007_refusal_codes.sql")),
     (8, include_str!("../migrations/0008_areas.sql")),
+    (9, include_str!("../migrations/0009_incident_areas.sql")),
 ];
 
 pub fn latest_version() -> u32 {
@@ -273,6 +275,7 @@ impl Cache {
                         incident.location.lon,
                         incident.location.lat
                     ])?;
+                    drill::index_areas(&tx, incident)?;
                 }
                 EventBody::ModeChanged { mode } => {
                     // Screens keep their latest acknowledgement across switches (that is how a screen still
@@ -504,49 +507,54 @@ impl Cache {
             "SELECT status, class, grade, COUNT(*) FROM incidents \
              WHERE status != 'closed' GROUP BY status, class, grade",
         )?;
-        let mut by_class: Vec<(IncidentClass, u64)> =
-            IncidentClass::ALL.into_iter().map(|c| (c, 0)).collect();
-        let mut by_grade: Vec<(Grade, u64)> = Grade::ALL.into_iter().map(|g| (g, 0)).collect();
-        let mut by_stage: Vec<(Stage, u64)> = Stage::ALL
-            .into_iter()
-            .filter(|s| *s != Stage::Closed)
-            .map(|s| (s, 0))
-            .collect();
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let (st, cl, gr): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-            let n: u64 = r.get(3)?;
-            // A value this build does not know (a newer hub's) is counted nowhere rather than misfiled.
-            if let Some(e) = by_stage.iter_mut().find(|(x, _)| x.as_str() == st) {
-                e.1 += n;
-            }
-            if let Some(e) = by_class.iter_mut().find(|(x, _)| x.as_str() == cl) {
-                e.1 += n;
-            }
-            if let Some(e) = by_grade.iter_mut().find(|(x, _)| x.as_str() == gr) {
-                e.1 += n;
-            }
-        }
-        let total_open = by_class.iter().map(|c| c.1).sum();
+        let rows = stmt.query([])?;
         let last_hour: u64 = self.conn.query_row(
             "SELECT COUNT(*) FROM incidents WHERE created_at >= ?1",
             [ts(now - Duration::hours(1))],
             |r| r.get(0),
         )?;
-        Ok(Summary {
-            total_open,
-            by_class,
-            by_grade,
-            by_stage,
-            last_hour,
-        })
+        summary_of(rows, last_hour)
     }
+}
+
+/// The summary panels' counts from rows of (stage, class, grade, count) of open incidents.
+fn summary_of(mut rows: rusqlite::Rows<'_>, last_hour: u64) -> Result<Summary> {
+    let mut by_class: Vec<(IncidentClass, u64)> = IncidentClass::ALL.into_iter().map(|c| (c, 0)).collect();
+    let mut by_grade: Vec<(Grade, u64)> = Grade::ALL.into_iter().map(|g| (g, 0)).collect();
+    let mut by_stage: Vec<(Stage, u64)> = Stage::ALL
+        .into_iter()
+        .filter(|s| *s != Stage::Closed)
+        .map(|s| (s, 0))
+        .collect();
+    while let Some(r) = rows.next()? {
+        let (st, cl, gr): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let n: u64 = r.get(3)?;
+        // A value this build does not know (a newer hub's) is counted nowhere rather than misfiled.
+        if let Some(e) = by_stage.iter_mut().find(|(x, _)| x.as_str() == st) {
+            e.1 += n;
+        }
+        if let Some(e) = by_class.iter_mut().find(|(x, _)| x.as_str() == cl) {
+            e.1 += n;
+        }
+        if let Some(e) = by_grade.iter_mut().find(|(x, _)| x.as_str() == gr) {
+            e.1 += n;
+        }
+    }
+    let total_open = by_class.iter().map(|c| c.1).sum();
+    Ok(Summary {
+        total_open,
+        by_class,
+        by_grade,
+        by_stage,
+        last_hour,
+    })
 }
 
 /// Drops the confirmed state (incidents, log position, mode, proposals) so it is pulled again from seq 0; the
 /// outbox, the account and the areas stay.
 fn drop_confirmed(c: &Connection) -> Result<()> {
     c.execute("DELETE FROM incidents", [])?;
+    c.execute("DELETE FROM incident_areas", [])?;
     c.execute(
         "DELETE FROM meta WHERE key IN ('last_seq', 'mode', 'proposals')",
         [],

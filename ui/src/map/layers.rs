@@ -28,6 +28,9 @@ pub const L_FOCUS_POINT: &str = "cd-focus-point";
 pub const L_RESOURCES: &str = "cd-resources";
 pub const L_SENSORS: &str = "cd-sensors";
 pub const L_FACILITIES: &str = "cd-facilities";
+/// The drill-down's shaded areas (a click on one drills into it) and the outline of the area drilled into.
+pub const L_AREA_SHADE: &str = "cd-area-shade";
+pub const L_AREA_FOCUS: &str = "cd-area-focus";
 
 /// Layers a pointer can hit (hover tooltip, click), top first.
 pub const INTERACTIVE: [&str; 6] = [
@@ -143,7 +146,7 @@ pub fn sources(map_url: impl Fn(&str) -> String) -> Vec<(&'static str, Value)> {
 pub fn group_of(layer_id: &str) -> Option<MapLayer> {
     Some(match layer_id {
         "cd-district-fill" | "cd-district-line" | "cd-street-line" | "cd-district-label"
-        | "cd-street-label" => MapLayer::Districts,
+        | "cd-street-label" | L_AREA_SHADE | L_AREA_FOCUS => MapLayer::Districts,
         "cd-heat" => MapLayer::Heat,
         L_SENSORS => MapLayer::Sensors,
         L_RESOURCES => MapLayer::Resources,
@@ -151,6 +154,26 @@ pub fn group_of(layer_id: &str) -> Option<MapLayer> {
         | "cd-pending-label" => MapLayer::Incidents,
         _ => return None,
     })
+}
+
+/// The shaded areas' filter and `fill-color` for the drill-down's `shades` (area id → colour), and the
+/// outline's filter for the area drilled into (`focus`).
+pub fn drill_style(shades: &[(String, &str)], focus: Option<&str>) -> (Value, Value, Value) {
+    let ids: Vec<&str> = shades.iter().map(|(id, _)| id.as_str()).collect();
+    let filter = json!(["in", ["get", "id"], ["literal", ids]]);
+    let color = if shades.is_empty() {
+        json!("#000000")
+    } else {
+        let mut m = vec![json!("match"), json!(["get", "id"])];
+        for (id, c) in shades {
+            m.push(json!(id));
+            m.push(json!(c));
+        }
+        m.push(json!("#000000"));
+        Value::Array(m)
+    };
+    let outline = json!(["==", ["get", "id"], focus.unwrap_or("")]);
+    (filter, color, outline)
 }
 
 /// The label layers of the areas (their `text-field` follows the UI's language, [`area_label`]).
@@ -188,6 +211,13 @@ pub fn layers(s: f64, lang: Lang) -> Vec<Value> {
             "filter": ["!", is_street()],
             "paint": {"fill-color": "#2a6fd1", "fill-opacity": 0.06},
         }),
+        // The drill-down's choropleth: the areas one level below the one drilled into, shaded by the chosen
+        // measure (filter and colours set by the engine from `drill::DrillView`).
+        json!({
+            "id": L_AREA_SHADE, "type": "fill", "source": SRC_DISTRICTS,
+            "filter": ["==", ["get", "id"], ""],
+            "paint": {"fill-color": "#000000", "fill-opacity": 0.34},
+        }),
         json!({
             "id": "cd-street-line", "type": "line", "source": SRC_DISTRICTS,
             "filter": is_street(),
@@ -198,6 +228,12 @@ pub fn layers(s: f64, lang: Lang) -> Vec<Value> {
             "id": "cd-district-line", "type": "line", "source": SRC_DISTRICTS,
             "filter": ["!", is_street()],
             "paint": {"line-color": "#5aafff", "line-opacity": 0.6, "line-width": 1.6 * s},
+        }),
+        // The area drilled into, outlined.
+        json!({
+            "id": L_AREA_FOCUS, "type": "line", "source": SRC_DISTRICTS,
+            "filter": ["==", ["get", "id"], ""],
+            "paint": {"line-color": "#2de2e6", "line-opacity": 0.95, "line-width": 3.0 * s},
         }),
         json!({
             "id": "cd-street-label", "type": "symbol", "source": SRC_DISTRICT_LABELS,
@@ -458,6 +494,41 @@ mod tests {
             serde_json::json!(["all", ["!", ["has", "point_count"]], ["!=", ["get", "id"], "x"]])
         );
         assert_eq!(group_of("cd-selected"), None);
+    }
+
+    #[test]
+    fn the_drill_down_shades_only_the_areas_given_and_outlines_the_focus() {
+        let shades = vec![
+            ("osm-r49".to_string(), "#111111"),
+            ("osm-r50".to_string(), "#222222"),
+        ];
+        let (filter, color, outline) = drill_style(&shades, Some("city"));
+        assert_eq!(
+            filter,
+            json!(["in", ["get", "id"], ["literal", ["osm-r49", "osm-r50"]]])
+        );
+        assert_eq!(
+            color,
+            json!([
+                "match",
+                ["get", "id"],
+                "osm-r49",
+                "#111111",
+                "osm-r50",
+                "#222222",
+                "#000000"
+            ])
+        );
+        assert_eq!(outline, json!(["==", ["get", "id"], "city"]));
+        // nothing to shade: a valid style that shades nothing (a `match` needs at least one label)
+        let (filter, color, outline) = drill_style(&[], None);
+        assert_eq!(filter, json!(["in", ["get", "id"], ["literal", []]]));
+        assert_eq!(color, json!("#000000"));
+        assert_eq!(outline, json!(["==", ["get", "id"], ""]));
+        let all = layers(1.0, Lang::Zh);
+        let at = |id: &str| all.iter().position(|l| l["id"] == id).unwrap();
+        assert!(at(L_AREA_SHADE) < at("cd-district-line") && at(L_AREA_FOCUS) < at("cd-street-label"));
+        assert_eq!(group_of(L_AREA_SHADE), Some(MapLayer::Districts));
     }
 
     #[test]

@@ -830,6 +830,10 @@ impl Inner {
             return;
         }
         let Some(f) = self.features_at(&get(e, "point")).into_iter().next() else {
+            // Nothing to select there: a shaded area drills in.
+            if let Some(id) = self.area_at(&get(e, "point")) {
+                self.state.drill_to(Some(&id));
+            }
             return;
         };
         let layer = get(&get(&f, "layer"), "id").as_string().unwrap_or_default();
@@ -862,6 +866,18 @@ impl Inner {
                 self.select_from_map(id);
             }
         }
+    }
+
+    /// The id of the shaded area (one level below the area drilled into) under `point`, if any.
+    fn area_at(&self, point: &JsValue) -> Option<String> {
+        let map = self.map()?;
+        if !map.get_layer(L_AREA_SHADE).is_object() {
+            return None;
+        }
+        let opts = Object::new();
+        set(&opts, "layers", Array::of1(&JsValue::from_str(L_AREA_SHADE)));
+        let found = map.query_rendered_features(point, &opts).ok()?;
+        get(&get(&found.get(0), "properties"), "id").as_string()
     }
 
     fn select_from_map(&self, id: uuid::Uuid) {
@@ -999,6 +1015,17 @@ impl MapEngine for MapLibreEngine {
                 i.camera_now(Camera::Fit(b, 24.0));
             }
         }
+    }
+
+    fn set_drill(&self, view: &crate::drill::DrillView) {
+        let Some(map) = self.inner.map().filter(|_| self.inner.loaded.get()) else {
+            return;
+        };
+        let (filter, color, outline) =
+            layers::drill_style(&view.shades, view.focus.as_ref().map(|a| a.id.as_str()));
+        let _ = map.set_filter(L_AREA_SHADE, &js(&filter));
+        let _ = map.set_paint_property(L_AREA_SHADE, "fill-color", &js(&color));
+        let _ = map.set_filter(L_AREA_FOCUS, &js(&outline));
     }
 
     fn set_pending(&self, points: &[MapPoint], tag: &str) {

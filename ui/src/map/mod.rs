@@ -29,6 +29,7 @@ use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use crate::css::grade_css;
+use crate::drill::{AreaPanel, Breadcrumb};
 use crate::i18n::{self, cockpit_strings, map_strings, wartime_strings};
 use crate::ipc;
 use crate::state::AppState;
@@ -100,6 +101,11 @@ pub trait MapEngine {
     /// Report form open: a click picks a location (drawn at `picked`) instead of selecting.
     fn set_picking(&self, picking: bool, picked: Option<(f64, f64)>);
     fn set_layer_visible(&self, layer: MapLayer, visible: bool);
+    /// The drill-down: outline the area drilled into and shade the areas one level down (an engine that draws
+    /// no areas ignores it; the camera is moved by [`MapEngine::fit_city`]).
+    fn set_drill(&self, view: &crate::drill::DrillView) {
+        let _ = view;
+    }
     /// Incidents reported here that the hub has not confirmed yet (drawn apart, marked pending).
     fn set_pending(&self, points: &[MapPoint], tag: &str) {
         let _ = (points, tag);
@@ -220,11 +226,23 @@ fn drive(engine: EngineSlot, state: AppState, ui: MapUi) {
             });
         });
     }
-    // Wartime focus, else the city (once per city / when the focus ends).
+    // The drill-down's outline and shades.
     {
         let with = with.clone();
+        let view = drill_memo(state);
+        Effect::new(move |_| {
+            let _ = ui.ready.get();
+            view.with(|v| with(&|e| e.set_drill(v)));
+        });
+    }
+    // Wartime focus, else the area drilled into, else the city (once per area / when the focus ends).
+    {
+        let with = with.clone();
+        let fit = Memo::new(move |_| drill_memo_fit(state));
         Effect::new(move |prev: Option<(bool, Option<[u64; 4]>, bool)>| {
-            let bbox = state.snapshot.with(|s| s.as_ref().map(|s| s.city.bbox));
+            let bbox = fit
+                .get()
+                .or_else(|| state.snapshot.with(|s| s.as_ref().map(|s| s.city.bbox)));
             let ready = ui.ready.get();
             let f = focus.get();
             let key = (f.is_some(), bbox.map(|b| b.map(f64::to_bits)), ready);
@@ -338,7 +356,7 @@ fn CockpitMap() -> impl IntoView {
             <div class="mapx-canvas" id="map-canvas" node_ref=host></div>
             <div class="map-ph-title mapx-title">
                 <div class="map-ph-title-main">{title}</div>
-                <div class="map-ph-title-sub">{subtitle}</div>
+                <TitleSub text=Signal::derive(subtitle) focused=Signal::derive(focused) />
                 <Show when=move || ui.fallback_basemap.get()>
                     <div class="map-ph-note">{move || map_strings(lang.get()).basemap_fallback}</div>
                 </Show>
@@ -347,6 +365,9 @@ fn CockpitMap() -> impl IntoView {
                 </Show>
             </div>
             <LayerSwitcher ui=ui />
+            <Show when=move || !focused()>
+                <AreaPanel />
+            </Show>
             <Show when=focused fallback=move || view! { <Legend ui=ui /> }>
                 <FocusLegend class="mapx-focus-legend" />
             </Show>
@@ -382,6 +403,26 @@ pub fn FocusLegend(#[prop(optional)] class: &'static str) -> impl IntoView {
     }
 }
 
+/// The map title's second line: the drill-down's breadcrumb (全市 › 区 › 街道) once the cache holds the city's
+/// areas, else `text` (the city's name); the wartime focus' `text` while the map shows the focus.
+#[component]
+pub fn TitleSub(#[prop(into)] text: Signal<String>, #[prop(into)] focused: Signal<bool>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let has_areas = move || {
+        state
+            .areas
+            .with(|v| v.as_ref().is_some_and(|v| !v.areas.is_empty()))
+    };
+    view! {
+        <Show
+            when=move || has_areas() && !focused.get()
+            fallback=move || view! { <div class="map-ph-title-sub">{move || text.get()}</div> }
+        >
+            <Breadcrumb />
+        </Show>
+    }
+}
+
 /// The map's title and subtitle: the wartime focus (its title and address) when the map shows it, else the city.
 fn heading(state: AppState, focus: Option<&WartimeFocus>) -> (&'static str, String) {
     let lang = state.lang.get();
@@ -405,6 +446,31 @@ fn heading(state: AppState, focus: Option<&WartimeFocus>) -> (&'static str, Stri
             }),
         ),
     }
+}
+
+/// What the map shows of the drill-down, as the areas, the area drilled into, the snapshot's measures and the
+/// chosen measure make it.
+fn drill_memo(state: AppState) -> Memo<crate::drill::DrillView> {
+    Memo::new(move |_| {
+        let drill = state.drill.get();
+        let measure = state.measure.get();
+        let measures = state
+            .snapshot
+            .with(|s| s.as_ref().map(|s| s.area_measures.clone()).unwrap_or_default());
+        state.areas.with(|v| {
+            v.as_ref()
+                .map(|v| crate::drill::view_of(v, drill.as_deref(), &measures, measure))
+                .unwrap_or_default()
+        })
+    })
+}
+
+/// The box of the area drilled into (None: the whole city).
+fn drill_memo_fit(state: AppState) -> Option<[f64; 4]> {
+    let drill = state.drill.get()?;
+    state
+        .areas
+        .with(|v| v.as_ref()?.areas.iter().find(|a| a.id == drill).map(|a| a.bbox))
 }
 
 /// Where the snapshot has an incident (the feed's rows, the wartime focus).

@@ -354,9 +354,12 @@ pub fn SchematicMap() -> impl IntoView {
             </div>
             <div class="map-ph-title">
                 <div class="map-ph-title-main">{title}</div>
-                <div class="map-ph-title-sub">{subtitle}</div>
+                <super::TitleSub text=Signal::derive(subtitle) focused=Signal::derive(focused) />
                 <div class="map-ph-note">{move || cockpit_strings(lang.get()).schematic_note}</div>
             </div>
+            <Show when=move || !focused()>
+                <crate::drill::AreaPanel />
+            </Show>
             <Show
                 when=focused
                 fallback=move || {

@@ -25,6 +25,8 @@ fn summary(r: &mut Row) -> DbResult<AreaSummary> {
         level: AreaLevel::parse(&level).ok_or_else(|| DbError::Corrupt(format!("area level {level:?}")))?,
         parent: r.opt_text(3)?,
         bbox: [r.real(4)?, r.real(5)?, r.real(6)?, r.real(7)?],
+        name_zh: None,
+        name_en: None,
     })
 }
 
