@@ -1,15 +1,20 @@
 #!/bin/sh
 # One cockpit screenshot of a scene, run inside xvfb-run by `cargo xtask screenshots`:
-#   screenshot-scene.sh <bin dir> <work dir> <width> <height> <scene> <out.png> <city.toml> <min_lon> <min_lat> <max_lon> <max_lat>
-# scene: peacetime | wartime-III | wartime-I | exercise; the city file and its bbox: the city shown and simulated
+#   screenshot-scene.sh <bin dir> <work dir> <width> <height> <scene> <out.png> <city.toml> <min_lon> <min_lat> <max_lon> <max_lat> [areas.geojson]
+# scene: peacetime | wartime-III | wartime-I | exercise | district | street; the city file and its bbox: the city
+# shown and simulated; the areas file (drill-down): the hub places incidents in its areas, and the scenes
+# district / street sign the window in as the demo accounts scoped to a district / a street.
 # A real hub process (with two registered screens) fed by the simulator, the real window signed in as the duty
 # commander; wartime scenes switch over the HTTP API (level I confirmed by the second commander).
 set -eu
-BIN=$1 WORK=$2 W=$3 H=$4 SCENE=$5 PNG=$6 CITY=$7 W_LON=$8 S_LAT=$9 E_LON=${10} N_LAT=${11}
+BIN=$1 WORK=$2 W=$3 H=$4 SCENE=$5 PNG=$6 CITY=$7 W_LON=$8 S_LAT=$9 E_LON=${10} N_LAT=${11} AREAS=${12:-}
 PW=${CITYDECK_DEMO_PASSWORD:-citydeck-demo}
 rm -rf "$WORK"; mkdir -p "$WORK"
 EXTRA=""
 [ "$SCENE" = exercise ] && EXTRA="--exercise"
+[ -n "$AREAS" ] && EXTRA="$EXTRA --areas $AREAS"
+LOGIN=commander
+case "$SCENE" in district|street) LOGIN=$SCENE ;; esac
 "$BIN/citydeck-hub" --db "$WORK/hub.sqlite" --listen 127.0.0.1:0 --demo --screen hall-wall-1 --screen leader-office \
   $EXTRA >"$WORK/hub.out" 2>"$WORK/hub.err" &
 HUB_PID=$!
@@ -39,7 +44,7 @@ case "$SCENE" in
 esac
 # a quiet simulator keeps the feed moving while the window is up
 "$BIN/citydeck-simulate" --hub "$URL" --city "$CITY" --rate 0.5 --limit 20 --seed 8 >/dev/null 2>&1 &
-CITYDECK_CITY=$CITY CITYDECK_HUB_URL=$URL CITYDECK_USER=commander CITYDECK_PASSWORD=$PW CITYDECK_SCREEN=cmd-desk \
+CITYDECK_CITY=$CITY CITYDECK_HUB_URL=$URL CITYDECK_USER=$LOGIN CITYDECK_PASSWORD=$PW CITYDECK_SCREEN=cmd-desk \
   CITYDECK_DATA_DIR="$WORK/desktop" "$BIN/citydeck" >"$WORK/window.log" 2>&1 &
 WIN_PID=$!
 sleep 8

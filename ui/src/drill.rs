@@ -239,7 +239,10 @@ pub fn AreaPanel() -> impl IntoView {
                 <div class="area-legend" id="area-legend">
                     {move || {
                         data.with(|d| {
-                            let classes = d.as_ref().map(|((_, c), _)| c.clone()).unwrap_or_default();
+                            let (rows, classes) = d.as_ref().map(|((r, c), _)| (r.len(), c.clone())).unwrap_or_default();
+                            if rows == 0 {
+                                return ().into_any();
+                            }
                             if classes.is_empty() {
                                 return view! {
                                     <span class="area-legend-none">{drill_strings(lang.get()).none_counted}</span>

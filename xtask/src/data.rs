@@ -158,6 +158,15 @@ pub fn city_bbox(file: &Path) -> anyhow::Result<[f64; 4]> {
     Ok([b.min_lon, b.min_lat, b.max_lon, b.max_lat])
 }
 
+/// A city file's `[data] areas` (resolved against the file's folder), when it has one.
+pub fn city_areas(file: &Path) -> anyhow::Result<Option<PathBuf>> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let city: CityFile =
+        toml::from_str(&text).with_context(|| format!("{} is not a city file", file.display()))?;
+    let dir = file.parent().unwrap_or(Path::new("."));
+    Ok(city.data.areas.map(|a| dir.join(a)))
+}
+
 #[derive(Debug, Deserialize)]
 struct CityData {
     osm_pbf: PathBuf,

@@ -12,7 +12,8 @@
 //! - `demo [--city FILE]` all of the above, then open the cockpit with an embedded hub and the simulator on the
 //!   demo city (default `data/city/liechtenstein.toml`; `data/city/helsinki.toml` is the other one)
 //! - `screenshots [--city FILE]` the cockpit (a hub fed by the simulator) on virtual screens of 1920×1080 and
-//!   3840×2160, in each scene, saved as `artifacts/cockpit-<scene>-<w>x<h>.png`
+//!   3840×2160, in each scene (with areas also as the district and the street account; `CITYDECK_SCENES=a,b`
+//!   takes only those), saved as `artifacts/cockpit-<scene>-<w>x<h>.png`
 //! - `layering` what each crate must not depend on (ARCHITECTURE.md's code map) against `cargo metadata`
 //! - `test`   all checks CI runs: fmt, layering (`layering.rs`), clippy, wasm build (as shipped, and with the map
 //!   probe `ui/probe` for the window tests), unit + integration + end-to-end window tests
@@ -579,9 +580,19 @@ fn screenshots(city: &Path) -> Result<()> {
     let bins = target_dir().join("debug");
     let out = root().join("artifacts");
     std::fs::create_dir_all(&out)?;
-    let scenes = ["peacetime", "wartime-III", "wartime-I", "exercise"];
+    // The areas (when the city has them): the hub places incidents in them and the drill-down scenes open the
+    // cockpit of an account scoped to a district and to a street (the demo accounts `district`, `street`).
+    let areas = data::city_areas(city)?.filter(|a| a.exists());
+    let mut scenes = vec!["peacetime", "wartime-III", "wartime-I", "exercise"];
+    if areas.is_some() {
+        scenes.extend(["district", "street"]);
+    }
+    // `CITYDECK_SCENES=peacetime,street` takes only those (a quick look at one change).
+    if let Ok(only) = std::env::var("CITYDECK_SCENES") {
+        scenes.retain(|s| only.split(',').any(|o| o.trim() == *s));
+    }
     for (w, h) in [(1920, 1080), (3840, 2160)] {
-        for scene in scenes {
+        for &scene in &scenes {
             step(&format!("cockpit at {w}x{h}: {scene}"));
             let work = std::env::temp_dir().join(format!("citydeck-shot-{w}-{scene}"));
             let png = out.join(format!("cockpit-{scene}-{w}x{h}.png"));
@@ -593,7 +604,8 @@ fn screenshots(city: &Path) -> Result<()> {
                 .args([w.to_string(), h.to_string(), scene.to_string()])
                 .arg(&png)
                 .arg(city)
-                .args(bbox.map(|v| v.to_string())))?;
+                .args(bbox.map(|v| v.to_string()))
+                .args(areas.iter()))?;
             eprintln!("saved {}", png.display());
         }
     }

@@ -216,7 +216,7 @@ pub fn layers(s: f64, lang: Lang) -> Vec<Value> {
         json!({
             "id": L_AREA_SHADE, "type": "fill", "source": SRC_DISTRICTS,
             "filter": ["==", ["get", "id"], ""],
-            "paint": {"fill-color": "#000000", "fill-opacity": 0.34},
+            "paint": {"fill-color": "#000000", "fill-opacity": 0.24},
         }),
         json!({
             "id": "cd-street-line", "type": "line", "source": SRC_DISTRICTS,

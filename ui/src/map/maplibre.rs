@@ -253,6 +253,8 @@ struct Inner {
     /// window resized onto a wall (1080p → 4K) fits it again instead of showing it small in the middle.
     last_fit: Cell<Option<([f64; 4], f64)>>,
     map_click: Cell<Option<uuid::Uuid>>,
+    /// The drill-down as last asked for (applied again after a rescale resets the layers' paint).
+    drill: RefCell<crate::drill::DrillView>,
     frame_scheduled: Cell<bool>,
     frame_cb: RefCell<Option<FrameCallback>>,
     /// Main-thread time of the last push's clustering and diff (ms): a slow one spaces the next push out.
@@ -291,6 +293,7 @@ impl MapLibreEngine {
             focus_id: RefCell::new(None),
             has_focus: Cell::new(false),
             map_click: Cell::new(None),
+            drill: RefCell::new(Default::default()),
             frame_scheduled: Cell::new(false),
             frame_cb: RefCell::new(None),
             flush_ms: Cell::new(0.0),
@@ -512,6 +515,7 @@ impl Inner {
         map.add_control(&NavigationControl::new(&nav), "bottom-right");
         drop(map);
         self.loaded.set(true);
+        self.apply_drill();
         self.follow_zoom();
         self.vis_dirty.set(true);
         self.ui.ready.set(true);
@@ -520,6 +524,19 @@ impl Inner {
             self.camera_now(c);
         }
         self.schedule();
+    }
+
+    /// Shades and outlines the areas as [`Inner::drill`] says (once the layers exist).
+    fn apply_drill(&self) {
+        let Some(map) = self.map().filter(|_| self.loaded.get()) else {
+            return;
+        };
+        let view = self.drill.borrow();
+        let (filter, color, outline) =
+            layers::drill_style(&view.shades, view.focus.as_ref().map(|a| a.id.as_str()));
+        let _ = map.set_filter(L_AREA_SHADE, &js(&filter));
+        let _ = map.set_paint_property(L_AREA_SHADE, "fill-color", &js(&color));
+        let _ = map.set_filter(L_AREA_FOCUS, &js(&outline));
     }
 
     fn rescale(&self) {
@@ -548,6 +565,9 @@ impl Inner {
                 }
             }
         }
+        drop(map);
+        // (the shade layer's colours were just reset to the spec's)
+        self.apply_drill();
     }
 
     /// Tell the incident points the zoom level (floored) and cluster parameters the map shows now.
@@ -1018,14 +1038,8 @@ impl MapEngine for MapLibreEngine {
     }
 
     fn set_drill(&self, view: &crate::drill::DrillView) {
-        let Some(map) = self.inner.map().filter(|_| self.inner.loaded.get()) else {
-            return;
-        };
-        let (filter, color, outline) =
-            layers::drill_style(&view.shades, view.focus.as_ref().map(|a| a.id.as_str()));
-        let _ = map.set_filter(L_AREA_SHADE, &js(&filter));
-        let _ = map.set_paint_property(L_AREA_SHADE, "fill-color", &js(&color));
-        let _ = map.set_filter(L_AREA_FOCUS, &js(&outline));
+        *self.inner.drill.borrow_mut() = view.clone();
+        self.inner.apply_drill();
     }
 
     fn set_pending(&self, points: &[MapPoint], tag: &str) {
