@@ -2,8 +2,7 @@
 //! streets, properties `id`, `name`, `level`, `parent` and, where known, `name_zh` / `name_en`), checked, with
 //! the city itself added: level `city`, id [`CITY_ID`], the union (all parts) of the districts, named by the
 //! collection's top-level `name` (else "City") and `name_zh` / `name_en` (else none). Every district's parent
-//! becomes the city. A file that breaks a rule is an error naming the feature
-//! and the key, never a guess.
+//! becomes the city. A file that breaks a rule is an error naming the feature and the key, never a guess.
 
 use std::collections::HashSet;
 
