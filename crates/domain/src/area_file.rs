@@ -1,8 +1,8 @@
 //! A city's areas as `citydeck-city` writes them (`areas.geojson`: a FeatureCollection of districts and
-//! streets, properties `id`, `name`, `level`, `parent`), checked, with the city itself added: level `city`, id
-//! [`CITY_ID`], the union (all parts) of the districts, named by the collection's top-level `name` (else
-//! "City"). Every district's parent becomes the city. A file that breaks a rule is an error naming the feature
-//! and the key, never a guess.
+//! streets, properties `id`, `name`, `level`, `parent` and, where known, `name_zh` / `name_en`), checked, with
+//! the city itself added: level `city`, id [`CITY_ID`], the union (all parts) of the districts, named by the
+//! collection's top-level `name` (else "City") and `name_zh` / `name_en` (else none). Every district's parent
+//! becomes the city. A file that breaks a rule is an error naming the feature and the key, never a guess.
 
 use std::collections::HashSet;
 
@@ -22,7 +22,12 @@ pub const MAX_ID_CHARS: usize = 200;
 #[derive(Debug, Clone, PartialEq)]
 pub struct AreaDef {
     pub id: String,
+    /// In the local script.
     pub name: String,
+    /// The name in Chinese, where the file gives one.
+    pub name_zh: Option<String>,
+    /// The name in English, where the file gives one.
+    pub name_en: Option<String>,
     pub level: AreaLevel,
     pub parent: Option<String>,
     pub area: Area,
@@ -48,6 +53,8 @@ impl std::fmt::Display for AreaFileError {
     }
 }
 
+impl std::error::Error for AreaFileError {}
+
 fn err(feature: Option<(usize, Option<String>)>, key: &str, problem: impl Into<String>) -> AreaFileError {
     AreaFileError {
         feature,
@@ -59,6 +66,24 @@ fn err(feature: Option<(usize, Option<String>)>, key: &str, problem: impl Into<S
 /// Whether `s` can be an area's id or name: not blank, at most [`MAX_ID_CHARS`], no NUL, no surrounding space.
 pub fn is_valid_text(s: &str) -> bool {
     !s.trim().is_empty() && s.trim() == s && s.chars().count() <= MAX_ID_CHARS && !s.contains('\0')
+}
+
+/// An optional name (`name_zh`, `name_en`): absent or null is none; anything else must be a valid name.
+fn opt_name(
+    at: impl Fn() -> Option<(usize, Option<String>)>,
+    key: &str,
+    v: Option<&Value>,
+) -> Result<Option<String>, AreaFileError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        v => text(v).map(Some).ok_or_else(|| {
+            err(
+                at(),
+                key,
+                "must be a non-blank string of at most 200 characters (or absent)",
+            )
+        }),
+    }
 }
 
 fn text(v: Option<&Value>) -> Option<String> {
@@ -84,6 +109,8 @@ pub fn parse(doc: &Value) -> Result<Vec<AreaDef>, AreaFileError> {
             )
         })?,
     };
+    let city_zh = opt_name(|| None, "name_zh", doc.get("name_zh"))?;
+    let city_en = opt_name(|| None, "name_en", doc.get("name_en"))?;
     let features = doc
         .get("features")
         .and_then(Value::as_array)
@@ -120,6 +147,8 @@ pub fn parse(doc: &Value) -> Result<Vec<AreaDef>, AreaFileError> {
                 "must be a non-blank string of at most 200 characters",
             )
         })?;
+        let name_zh = opt_name(at, "properties.name_zh", props.get("name_zh"))?;
+        let name_en = opt_name(at, "properties.name_en", props.get("name_en"))?;
         let level = match props
             .get("level")
             .and_then(Value::as_str)
@@ -159,6 +188,8 @@ pub fn parse(doc: &Value) -> Result<Vec<AreaDef>, AreaFileError> {
         areas.push(AreaDef {
             id,
             name,
+            name_zh,
+            name_en,
             level,
             parent,
             area,
@@ -202,6 +233,8 @@ pub fn parse(doc: &Value) -> Result<Vec<AreaDef>, AreaFileError> {
     areas.push(AreaDef {
         id: CITY_ID.into(),
         name: city_name,
+        name_zh: city_zh,
+        name_en: city_en,
         level: AreaLevel::City,
         parent: None,
         area: city_area,
@@ -254,6 +287,69 @@ mod tests {
         let mut d = doc(vec![feature("d1", "district", None, square(0.0, 0.0, 5.0))]);
         d.as_object_mut().unwrap().remove("name");
         assert_eq!(parse(&d).unwrap()[0].name, DEFAULT_CITY_NAME);
+    }
+
+    #[test]
+    fn names_in_chinese_and_english_are_read_where_given() {
+        let mut d1 = feature("d1", "district", None, square(0.0, 0.0, 5.0));
+        d1["properties"]["name_zh"] = json!("上区");
+        d1["properties"]["name_en"] = json!("Oberland");
+        let mut s1 = feature("s1", "street", Some("d1"), square(1.0, 1.0, 1.0));
+        s1["properties"]["name_zh"] = json!("瓦杜兹");
+        s1["properties"]["name_en"] = Value::Null;
+        let d2 = feature("d2", "district", None, square(5.0, 0.0, 5.0));
+        let names = |d: &Value| -> Vec<(String, Option<String>, Option<String>)> {
+            parse(d)
+                .unwrap()
+                .into_iter()
+                .map(|a| (a.id, a.name_zh, a.name_en))
+                .collect()
+        };
+        let s = |x: &str| Some(x.to_string());
+        let mut d = doc(vec![d1, d2, s1]);
+        assert_eq!(
+            names(&d),
+            [
+                ("city".into(), None, None),
+                ("d1".into(), s("上区"), s("Oberland")),
+                ("d2".into(), None, None),
+                ("s1".into(), s("瓦杜兹"), None),
+            ]
+        );
+        // the city's from the collection's top level
+        d["name_zh"] = json!("测试国");
+        d["name_en"] = json!("Testland");
+        assert_eq!(names(&d)[0], ("city".into(), s("测试国"), s("Testland")));
+    }
+
+    #[test]
+    fn a_bad_name_in_chinese_or_english_is_named_by_feature_and_key() {
+        let e = |v: Value| parse(&v).unwrap_err().to_string();
+        let d1 = || feature("d1", "district", None, square(0.0, 0.0, 5.0));
+        for (key, bad) in [
+            ("name_zh", json!(" ")),
+            ("name_en", json!(7)),
+            ("name_zh", json!("x".repeat(201))),
+            ("name_zh", json!("a\0b")),
+        ] {
+            let mut f = d1();
+            f["properties"][key] = bad.clone();
+            assert!(
+                e(doc(vec![d1_other(), f])).starts_with(&format!("feature 1 (d1): properties.{key}: ")),
+                "{key} = {bad}"
+            );
+            let mut d = doc(vec![d1()]);
+            d[key] = bad.clone();
+            assert!(e(d).starts_with(&format!("{key}: ")), "top-level {key} = {bad}");
+        }
+        // trimmed, as names are
+        let mut f = d1();
+        f["properties"]["name_en"] = json!(" Vaduz ");
+        assert_eq!(parse(&doc(vec![f])).unwrap()[1].name_en.as_deref(), Some("Vaduz"));
+    }
+
+    fn d1_other() -> Value {
+        feature("d0", "district", None, square(5.0, 0.0, 5.0))
     }
 
     #[test]

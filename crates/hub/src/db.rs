@@ -44,6 +44,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (5, include_str!("../migrations/0005_push.sql")),
     (6, include_str!("../migrations/0006_push_refusal.sql")),
     (7, include_str!("../migrations/0007_areas.sql")),
+    (8, include_str!("../migrations/0008_area_names.sql")),
 ];
 
 #[derive(Clone)]

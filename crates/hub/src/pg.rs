@@ -33,6 +33,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_push_refusal.sql")),
     (3, include_str!("../migrations/postgres/0003_areas.sql")),
+    (4, include_str!("../migrations/postgres/0004_area_names.sql")),
 ];
 
 /// Advisory lock keys (arbitrary, fixed): the write lock every replica's write transaction takes, and the

@@ -90,6 +90,25 @@ async fn areas_are_listed_with_the_city_first_and_read_by_every_role(b: B) {
         (&vaduz["name"], &vaduz["parent"]),
         (&json!("Vaduz"), &json!(OBERLAND))
     );
+    // the names in Chinese and English the city file gives (its [areas.names]), the city's its own [name]
+    assert_eq!(
+        (&vaduz["name_zh"], &vaduz["name_en"]),
+        (&json!("瓦杜兹"), &json!("Vaduz"))
+    );
+    assert_eq!(
+        (&areas[1]["name_zh"], &areas[1]["name_en"]),
+        (&json!("下区"), &json!("Unterland"))
+    );
+    assert_eq!(
+        (&city["name_zh"], &city["name_en"]),
+        (&json!("列支敦士登"), &json!("Liechtenstein"))
+    );
+    assert!(
+        areas
+            .iter()
+            .all(|a| a["name_zh"].is_string() && a["name_en"].is_string()),
+        "every area of the committed file is named in both: {body}"
+    );
     // bboxes [w, s, e, n]: the city's holds every other
     let bbox = |a: &Value| -> Vec<f64> {
         a["bbox"]
@@ -132,9 +151,14 @@ async fn areas_are_listed_with_the_city_first_and_read_by_every_role(b: B) {
         .unwrap()
         .iter()
         .any(|part| part.as_array().unwrap().len() > 1));
+    assert_eq!(
+        (&v["name_zh"], &v["name_en"]),
+        (&json!("瓦杜兹"), &json!("Vaduz"))
+    );
     let (status, c) = t.get(&tok, "/api/v1/areas/city").await;
     assert_eq!(status, 200);
     assert_eq!(c["name"], "Liechtenstein");
+    assert_eq!(c["name_zh"], "列支敦士登");
     assert_eq!(c["geometry"]["coordinates"].as_array().unwrap().len(), 2);
 
     let (status, e) = t.get(&tok, "/api/v1/areas/osm-r1").await;
@@ -500,6 +524,63 @@ async fn the_areas_are_replaced_from_the_file_at_every_start(b: B) {
     two.shutdown().await.unwrap();
 }
 
+/// A name the file does not give is absent (not null, not the local one), for the city too; a restart with such
+/// a file replaces the names stored before.
+async fn names_the_file_does_not_give_are_absent(b: B) {
+    let t = hub_with_areas(b).await;
+    let backend = t.backend.clone();
+    let dir = t._dir.path().to_path_buf();
+    t.hub.shutdown().await.unwrap();
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(liechtenstein()).unwrap()).unwrap();
+    let top = doc.as_object_mut().unwrap();
+    assert!(top.remove("name_zh").is_some() && top.remove("name_en").is_some());
+    for f in doc["features"].as_array_mut().unwrap() {
+        if f["properties"]["id"] == VADUZ {
+            let props = f["properties"].as_object_mut().unwrap();
+            props.remove("name_zh").unwrap();
+            props["name_en"] = Value::Null;
+        }
+    }
+    let file = dir.join("unnamed-areas.geojson");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let mut config = common::config(&dir);
+    config.areas = Some(file);
+    let hub = citydeck_hub::start_with(config, backend).await.unwrap();
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{}/api/v1/login", hub.url()))
+        .json(&json!({"username": "leader", "password": "citydeck-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tok = login["token"].as_str().unwrap();
+    let get = |path: String| {
+        let req = http.get(format!("{}{path}", hub.url())).bearer_auth(tok);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let list = get("/api/v1/areas".into()).await;
+    let areas = list["areas"].as_array().unwrap();
+    let city = &areas[0];
+    let vaduz = areas.iter().find(|a| a["id"] == VADUZ).unwrap();
+    let schaan = areas.iter().find(|a| a["id"] == SCHAAN).unwrap();
+    for a in [city, vaduz, &get(format!("/api/v1/areas/{VADUZ}")).await] {
+        let o = a.as_object().unwrap();
+        assert!(!o.contains_key("name_zh") && !o.contains_key("name_en"), "{a}");
+    }
+    assert_eq!(
+        (&vaduz["name"], &city["name"]),
+        (&json!("Vaduz"), &json!("Liechtenstein"))
+    );
+    assert_eq!(
+        (&schaan["name_zh"], &schaan["name_en"]),
+        (&json!("沙恩"), &json!("Schaan"))
+    );
+    hub.shutdown().await.unwrap();
+}
+
 async fn a_bad_areas_file_stops_the_start_naming_the_file_feature_and_key(b: B) {
     let dir = tempfile::tempdir().unwrap();
     let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(liechtenstein()).unwrap()).unwrap();
@@ -580,5 +661,6 @@ crate::backends! {
     #[tokio::test] scoped_accounts_act_only_in_their_area;
     #[tokio::test] a_scoped_stream_sends_its_area_backlog_and_live;
     #[tokio::test] the_areas_are_replaced_from_the_file_at_every_start;
+    #[tokio::test] names_the_file_does_not_give_are_absent;
     #[tokio::test] a_bad_areas_file_stops_the_start_naming_the_file_feature_and_key;
 }

@@ -113,6 +113,21 @@ fn database_at(path: &Path, version: u32, event: &Event, incident: &Incident) {
         ))
         .unwrap();
     }
+    if version >= 7 {
+        // since schema 7 an event knows the incident it is about, and the city has areas
+        conn.execute(
+            "UPDATE events SET incident_id = ?1 WHERE server_seq = 1",
+            [incident.id.to_string()],
+        )
+        .unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO areas (rid, id, name, level, parent, min_lon, min_lat, max_lon, max_lat, geometry)
+               VALUES (1, 'city', 'Testland', 'city', NULL, 24, 60, 25, 61,
+                       '{"type":"MultiPolygon","coordinates":[[[[24,60],[25,60],[25,61],[24,61],[24,60]]]]}');
+               INSERT INTO areas_rtree (rid, min_lon, max_lon, min_lat, max_lat) VALUES (1, 24, 25, 60, 61);"#,
+        )
+        .unwrap();
+    }
 }
 
 /// Every earlier schema version (0: a new empty file, 1..latest-1: written by older hubs) opens with today's
@@ -195,6 +210,16 @@ fn a_hub_database_of_every_earlier_schema_version_opens_and_upgrades() {
                 "v{version}: {mode:?}"
             );
         }
+        if version >= 7 {
+            // schema 8 added the names in Chinese and English: none for the areas stored before
+            let areas = db.areas().unwrap();
+            assert_eq!(areas.len(), 1, "v{version}");
+            assert_eq!(
+                (areas[0].name.as_str(), &areas[0].name_zh, &areas[0].name_en),
+                ("Testland", &None, &None),
+                "v{version}"
+            );
+        }
 
         let Ok(Created::New(next)) = db
             .create_incident(
@@ -211,6 +236,9 @@ fn a_hub_database_of_every_earlier_schema_version_opens_and_upgrades() {
         let EventBody::IncidentCreated { incident: created } = &next.body else {
             panic!("not a create: {next:?}")
         };
+        // in the area an older hub stored (schema 7), found through its spatial index
+        let want: &[&str] = if version >= 7 { &["city"] } else { &[] };
+        assert_eq!(created.area_ids, want, "v{version}");
         let op: PushOp = serde_json::from_value(json!({
             "op_id": "0192f000-0000-7000-8000-000000000001", "client_seq": 1,
             "op": {"kind": "acknowledge", "incident_id": created.id},

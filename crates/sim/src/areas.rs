@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use citydeck_domain::area_file::{self, AreaDef, AreaFileError};
 use citydeck_domain::areas::{join_rings, Area, Pt};
+use citydeck_protocol::AreaLevel;
 use osmpbf::{Element, ElementReader, RelMemberType};
 use serde_json::{json, Value};
 
@@ -366,18 +368,6 @@ pub fn districts_bbox(city: &CityAreas) -> Option<[f64; 4]> {
         .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
 }
 
-/// One area of an `areas.geojson` file, read back.
-#[derive(Debug, Clone)]
-pub struct AreaFeature {
-    pub id: String,
-    pub name: String,
-    /// `district` or `street`.
-    pub level: String,
-    /// A street's district.
-    pub parent: Option<String>,
-    pub area: Area,
-}
-
 /// Why an areas file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum AreasFileError {
@@ -393,13 +383,17 @@ pub enum AreasFileError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("areas file {path}: {why}")]
-    Invalid { path: PathBuf, why: String },
+    #[error("areas file {path}: {source}")]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        source: AreaFileError,
+    },
 }
 
-/// Reads an `areas.geojson` as [`areas_geojson`] writes it (a FeatureCollection of Polygon or MultiPolygon
-/// features with the properties `id`, `name`, `level`, `parent`).
-pub fn read_areas_file(path: &Path) -> Result<Vec<AreaFeature>, AreasFileError> {
+/// Reads an `areas.geojson` as [`areas_geojson`] writes it, checked by `domain::area_file` (as the hub reads
+/// it): the city first, then the districts, then the streets.
+pub fn read_areas_file(path: &Path) -> Result<Vec<AreaDef>, AreasFileError> {
     let text = std::fs::read_to_string(path).map_err(|source| AreasFileError::Io {
         path: path.into(),
         source,
@@ -408,84 +402,9 @@ pub fn read_areas_file(path: &Path) -> Result<Vec<AreaFeature>, AreasFileError> 
         path: path.into(),
         source,
     })?;
-    parse_areas(&v).map_err(|why| AreasFileError::Invalid {
+    area_file::parse(&v).map_err(|source| AreasFileError::Invalid {
         path: path.into(),
-        why,
-    })
-}
-
-fn parse_areas(v: &Value) -> Result<Vec<AreaFeature>, String> {
-    if v["type"] != "FeatureCollection" {
-        return Err("not a GeoJSON FeatureCollection".into());
-    }
-    let features = v["features"].as_array().ok_or("no `features` array")?;
-    features
-        .iter()
-        .enumerate()
-        .map(|(i, f)| parse_feature(f).map_err(|why| format!("feature {i}: {why}")))
-        .collect()
-}
-
-fn parse_feature(f: &Value) -> Result<AreaFeature, String> {
-    let props = &f["properties"];
-    let text = |k: &str| {
-        props[k]
-            .as_str()
-            .map(str::to_owned)
-            .filter(|s| !s.trim().is_empty())
-            .ok_or_else(|| format!("no property `{k}`"))
-    };
-    let id = text("id")?;
-    let name = text("name")?;
-    let level = text("level")?;
-    let parent = props["parent"].as_str().map(str::to_owned);
-    let geometry = &f["geometry"];
-    let polygons: Vec<&Value> = match geometry["type"].as_str() {
-        Some("Polygon") => vec![&geometry["coordinates"]],
-        Some("MultiPolygon") => geometry["coordinates"]
-            .as_array()
-            .ok_or("MultiPolygon without coordinates")?
-            .iter()
-            .collect(),
-        other => {
-            return Err(format!(
-                "{id}: geometry {other:?} is not a Polygon or MultiPolygon"
-            ))
-        }
-    };
-    let ring = |r: &Value| -> Result<Vec<Pt>, String> {
-        let pts = r
-            .as_array()
-            .ok_or_else(|| format!("{id}: a ring is not an array"))?;
-        let pts: Vec<Pt> = pts
-            .iter()
-            .map(|p| match (p[0].as_f64(), p[1].as_f64()) {
-                (Some(x), Some(y)) if x.is_finite() && y.is_finite() => Ok((x, y)),
-                _ => Err(format!("{id}: a position is not [lon, lat]")),
-            })
-            .collect::<Result<_, _>>()?;
-        if pts.len() < 4 || pts.first() != pts.last() {
-            return Err(format!("{id}: a ring is not closed"));
-        }
-        Ok(pts)
-    };
-    let (mut outers, mut inners) = (Vec::new(), Vec::new());
-    for poly in polygons {
-        let rings = poly
-            .as_array()
-            .filter(|r| !r.is_empty())
-            .ok_or_else(|| format!("{id}: a polygon has no rings"))?;
-        outers.push(ring(&rings[0])?);
-        for r in &rings[1..] {
-            inners.push(ring(r)?);
-        }
-    }
-    Ok(AreaFeature {
-        id,
-        name,
-        level,
-        parent,
-        area: Area::from_rings(outers, inners),
+        source,
     })
 }
 
@@ -497,10 +416,10 @@ pub struct CityExtent {
 
 impl CityExtent {
     /// The districts of an areas file (`None` when it has none).
-    pub fn of(areas: &[AreaFeature]) -> Option<CityExtent> {
+    pub fn of(areas: &[AreaDef]) -> Option<CityExtent> {
         let districts: Vec<Area> = areas
             .iter()
-            .filter(|a| a.level == "district")
+            .filter(|a| a.level == AreaLevel::District)
             .map(|a| a.area.clone())
             .collect();
         (!districts.is_empty()).then_some(CityExtent { districts })
@@ -519,8 +438,16 @@ mod tests {
         json!([[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]])
     }
 
+    /// `v` written to a file in `dir` and read back.
+    fn read(dir: &Path, v: &Value) -> Result<Vec<AreaDef>, AreasFileError> {
+        let p = dir.join("areas.geojson");
+        std::fs::write(&p, v.to_string()).unwrap();
+        read_areas_file(&p)
+    }
+
     #[test]
     fn an_areas_file_reads_back_and_bounds_the_city() {
+        let dir = tempfile::tempdir().unwrap();
         let fc = json!({"type": "FeatureCollection", "features": [
             {"type": "Feature", "properties": {"id": "d1", "name": "D", "level": "district", "parent": null},
              "geometry": {"type": "MultiPolygon", "coordinates": [[square(0.0, 0.0, 2.0), square(0.5, 0.5, 0.5)],
@@ -528,34 +455,36 @@ mod tests {
             {"type": "Feature", "properties": {"id": "s1", "name": "S", "level": "street", "parent": "d1"},
              "geometry": {"type": "Polygon", "coordinates": [square(0.0, 0.0, 0.4)]}},
         ]});
-        let areas = parse_areas(&fc).unwrap();
-        assert_eq!(areas.len(), 2);
-        assert_eq!(areas[1].parent.as_deref(), Some("d1"));
+        let areas = read(dir.path(), &fc).unwrap();
+        let ids: Vec<&str> = areas.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["city", "d1", "s1"], "the city added first");
+        assert_eq!(areas[2].parent.as_deref(), Some("d1"));
         let city = CityExtent::of(&areas).unwrap();
         assert!(city.contains(1.5, 1.5) && city.contains(5.5, 5.5));
         assert!(!city.contains(0.7, 0.7), "in the district's hole");
         assert!(!city.contains(3.0, 3.0));
-        assert!(CityExtent::of(&areas[1..]).is_none(), "no district, no extent");
+        assert!(CityExtent::of(&areas[2..]).is_none(), "no district, no extent");
     }
 
     #[test]
     fn a_bad_areas_file_is_an_error_naming_what_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
         let cases = [
-            (json!([]), "FeatureCollection"),
-            (json!({"type": "FeatureCollection"}), "features"),
+            (json!([]), "type: must be \"FeatureCollection\""),
+            (json!({"type": "FeatureCollection"}), "features: must be an array"),
             (
                 json!({"type": "FeatureCollection", "features": [{"properties": {"id": "a", "name": "A"}}]}),
-                "level",
+                "feature 0 (a): properties.level: ",
             ),
             (
                 json!({"type": "FeatureCollection", "features": [{"properties": {"id": "a", "name": "A",
                    "level": "district"}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}),
-                "Point",
+                "\"Point\" is not an area",
             ),
             (
                 json!({"type": "FeatureCollection", "features": [{"properties": {"id": "a", "name": "A",
                    "level": "district"}, "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1]]]}}]}),
-                "not closed",
+                "feature 0 (a): geometry.coordinates[0]: a ring needs at least 4 positions",
             ),
             (
                 json!({"type": "FeatureCollection", "features": [{"properties": {"id": "a", "name": "A",
@@ -564,10 +493,11 @@ mod tests {
             ),
         ];
         for (v, want) in cases {
-            let err = parse_areas(&v).unwrap_err();
-            assert!(err.contains(want), "{v}: {err}");
+            let err = read(dir.path(), &v).unwrap_err();
+            assert!(matches!(err, AreasFileError::Invalid { .. }), "{v}: {err}");
+            let err = err.to_string();
+            assert!(err.contains(want) && err.contains("areas.geojson"), "{v}: {err}");
         }
-        let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("areas.geojson");
         std::fs::write(&p, "{").unwrap();
         let err = read_areas_file(&p).unwrap_err();

@@ -148,6 +148,33 @@ pub struct AreaName {
     pub en: Option<String>,
 }
 
+/// What the city file says about the extract's places.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceSettings {
+    /// Names for places, by OSM element — `n<id>` a node, `w<id>` a way, `r<id>` a relation (as
+    /// openstreetmap.org/node/<id>) — taken over the element's own `name`: for a place the extract has without
+    /// a name (a place without one is left out, so a city's only police station would have no team).
+    #[serde(default)]
+    pub names: BTreeMap<String, String>,
+}
+
+/// An OSM element as `[places.names]` keys it: `n<id>`, `w<id>` or `r<id>` (a positive id).
+pub fn parse_osm_element(key: &str) -> Option<(crate::places::Shape, i64)> {
+    use crate::places::Shape;
+    let shape = match key.as_bytes().first()? {
+        b'n' => Shape::Node,
+        b'w' => Shape::Way,
+        b'r' => Shape::Relation,
+        _ => return None,
+    };
+    let digits = &key[1..];
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
+        return None;
+    }
+    Some((shape, digits.parse().ok()?))
+}
+
 /// Simulator defaults for this city (the command line may override rate and seed).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -210,6 +237,9 @@ pub struct CityConfig {
     /// How the city's administrative areas are built and named (a city without official areas has none).
     #[serde(default)]
     pub areas: Option<AreaSettings>,
+    /// Names for places the extract has without one (`[places.names]`).
+    #[serde(default)]
+    pub places: PlaceSettings,
     #[serde(default)]
     pub sim: SimSettings,
 }
@@ -320,6 +350,20 @@ impl CityConfig {
                 {
                     return Err(bad("areas.names", format!("{local:?}: names must not be empty")));
                 }
+            }
+        }
+        for (key, name) in &self.places.names {
+            if parse_osm_element(key).is_none() {
+                return Err(bad(
+                    "places.names",
+                    format!("{key:?}: must be an OSM element, n<id>, w<id> or r<id>"),
+                ));
+            }
+            if name.trim().is_empty() || name.trim() != name {
+                return Err(bad(
+                    "places.names",
+                    format!("{key:?}: the name must not be empty or start or end with a space"),
+                ));
             }
         }
         if !(self.sim.rate.is_finite() && self.sim.rate > 0.0) {
@@ -439,6 +483,11 @@ osm_pbf = "t.osm.pbf"
             Some("Oberland")
         );
         assert_eq!(c.area_name("Feldkirch"), None);
+        // the police station the extract has without a name
+        assert_eq!(
+            c.places.names.get("n37949").map(String::as_str),
+            Some("Landespolizei")
+        );
     }
 
     #[test]
@@ -499,6 +548,59 @@ osm_pbf = "t.osm.pbf"
                 other => panic!("expected Invalid({field}), got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn place_names_are_keyed_by_osm_element_and_checked() {
+        use crate::places::Shape;
+        let with_names = |names: &str| format!("{}\n[places.names]\n{names}\n", GOOD.trim_end());
+        let c = parse(&with_names("\"n37949\" = \"Landespolizei\"\n\"w12\" = \"Way\"")).unwrap();
+        assert_eq!(c.places.names.len(), 2);
+        assert_eq!(c.places.names["n37949"], "Landespolizei");
+        assert_eq!(parse(GOOD).unwrap().places, PlaceSettings::default());
+        assert_eq!(parse_osm_element("n37949"), Some((Shape::Node, 37949)));
+        assert_eq!(parse_osm_element("w1"), Some((Shape::Way, 1)));
+        assert_eq!(parse_osm_element("r49"), Some((Shape::Relation, 49)));
+        for bad in [
+            "",
+            "n",
+            "x1",
+            "n0",
+            "n01",
+            "n-1",
+            "n1a",
+            "N1",
+            " n1",
+            "n99999999999999999999",
+        ] {
+            assert_eq!(parse_osm_element(bad), None, "{bad:?}");
+        }
+        for (names, words) in [
+            (
+                "\"37949\" = \"Landespolizei\"",
+                "\"37949\": must be an OSM element",
+            ),
+            ("\"n1\" = \" \"", "\"n1\": the name must not be empty"),
+            (
+                "\"n1\" = \" Polizei\"",
+                "\"n1\": the name must not be empty or start",
+            ),
+        ] {
+            match parse(&with_names(names)) {
+                Err(
+                    e @ ConfigError::Invalid {
+                        field: "places.names",
+                        ..
+                    },
+                ) => {
+                    assert!(e.to_string().contains(words), "{e}")
+                }
+                other => panic!("{names}: expected Invalid(places.names), got {other:?}"),
+            }
+        }
+        // unknown keys in [places] are refused
+        let text = format!("{}\n[places]\nnmes = {{}}\n", GOOD.trim_end());
+        assert!(matches!(parse(&text), Err(ConfigError::Parse { .. })));
     }
 
     #[test]

@@ -136,7 +136,7 @@ pub enum PlacesError {
 }
 
 /// What sort of OSM element the tags belong to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Shape {
     Node,
     Way,
@@ -280,11 +280,31 @@ fn place_name<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, kind: Plac
     n.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
+/// Names the city file gives places, by OSM element (`[places.names]`, over the element's own name).
+pub type PlaceNames = HashMap<(Shape, i64), String>;
+
+/// The city file's `[places.names]`, by element (its keys are checked when the file is loaded; a key that is
+/// not an element is left out here).
+pub fn place_names(city: &CityConfig) -> PlaceNames {
+    city.places
+        .names
+        .iter()
+        .filter_map(|(k, name)| Some((crate::config::parse_osm_element(k)?, name.clone())))
+        .collect()
+}
+
 fn named<'a>(
     tags: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
     shape: Shape,
+    id: i64,
+    names: &PlaceNames,
+    stats: &mut ExtractStats,
 ) -> Option<(PlaceKind, String)> {
     let kind = classify(tags.clone(), shape)?;
+    if let Some(name) = names.get(&(shape, id)) {
+        stats.named_by_city += 1;
+        return Some((kind, name.clone()));
+    }
     Some((kind, place_name(tags, kind)?))
 }
 
@@ -311,12 +331,14 @@ pub struct ExtractStats {
     pub outside_city: u64,
     /// Places dropped because an earlier place has the same kind and name.
     pub duplicates: u64,
+    /// Places named by the city file (`[places.names]`), wherever they lie.
+    pub named_by_city: u64,
 }
 
 /// Reads every named place of a known kind from an OSM PBF file. Places outside `bbox` (when given) are dropped.
 /// The order is the file's (nodes, then ways, then relations), so the result is deterministic.
 pub fn load_places(path: &Path, bbox: Option<&BBox>) -> Result<(Vec<Place>, ExtractStats), PlacesError> {
-    load_places_in(path, bbox, None)
+    load_places_in(path, bbox, None, &PlaceNames::new())
 }
 
 /// The places of a city: those of its extract inside its bbox and, when it has areas, inside its districts
@@ -325,7 +347,8 @@ pub fn load_places(path: &Path, bbox: Option<&BBox>) -> Result<(Vec<Place>, Extr
 pub fn city_places(city: &CityConfig) -> anyhow::Result<(Vec<Place>, ExtractStats)> {
     use anyhow::Context;
     let extent = city_extent(city)?;
-    load_places_in(&city.data.osm_pbf, Some(&city.bbox), extent.as_ref()).with_context(|| {
+    let names = place_names(city);
+    load_places_in(&city.data.osm_pbf, Some(&city.bbox), extent.as_ref(), &names).with_context(|| {
         format!(
             "loading the places of {} (run `cargo xtask data` first?)",
             city.name.en
@@ -348,12 +371,14 @@ pub fn city_extent(city: &CityConfig) -> anyhow::Result<Option<CityExtent>> {
     }
 }
 
-/// [`load_places`], keeping only the places that also lie in `extent` (when given). A place's name is
-/// unique per kind among the places kept, so a street of a neighbour does not hide the city's own of that name.
+/// [`load_places`], keeping only the places that also lie in `extent` (when given), and naming the elements
+/// `names` names. A place's name is unique per kind among the places kept, so a street of a neighbour does not
+/// hide the city's own of that name.
 pub fn load_places_in(
     path: &Path,
     bbox: Option<&BBox>,
     extent: Option<&CityExtent>,
+    names: &PlaceNames,
 ) -> Result<(Vec<Place>, ExtractStats), PlacesError> {
     let file = std::fs::File::open(path).map_err(|source| PlacesError::Io {
         path: path.into(),
@@ -379,7 +404,7 @@ pub fn load_places_in(
             Element::Node(n) => {
                 stats.nodes += 1;
                 coords.insert(n.id(), (n.lon(), n.lat()));
-                if let Some((kind, name)) = named(n.tags(), Shape::Node) {
+                if let Some((kind, name)) = named(n.tags(), Shape::Node, n.id(), names, &mut stats) {
                     candidates.push(Place {
                         name,
                         kind,
@@ -391,7 +416,7 @@ pub fn load_places_in(
             Element::DenseNode(n) => {
                 stats.nodes += 1;
                 coords.insert(n.id(), (n.lon(), n.lat()));
-                if let Some((kind, name)) = named(n.tags(), Shape::Node) {
+                if let Some((kind, name)) = named(n.tags(), Shape::Node, n.id(), names, &mut stats) {
                     candidates.push(Place {
                         name,
                         kind,
@@ -403,7 +428,7 @@ pub fn load_places_in(
             Element::Way(w) => {
                 stats.ways += 1;
                 let refs: Vec<i64> = w.refs().collect();
-                if let Some((kind, name)) = named(w.tags(), Shape::Way) {
+                if let Some((kind, name)) = named(w.tags(), Shape::Way, w.id(), names, &mut stats) {
                     pending_ways.push(Pending {
                         name,
                         kind,
@@ -415,7 +440,7 @@ pub fn load_places_in(
             }
             Element::Relation(r) => {
                 stats.relations += 1;
-                if let Some((kind, name)) = named(r.tags(), Shape::Relation) {
+                if let Some((kind, name)) = named(r.tags(), Shape::Relation, r.id(), names, &mut stats) {
                     let mut nodes = Vec::new();
                     let mut ways = Vec::new();
                     for m in r.members() {
@@ -601,6 +626,40 @@ mod tests {
     }
 
     #[test]
+    fn the_city_file_names_an_element_over_its_own_name() {
+        let names: PlaceNames = [((Shape::Node, 7), "Landespolizei".to_string())].into();
+        let mut stats = ExtractStats::default();
+        let police = tags(&[("amenity", "police")]);
+        let got = |t: Vec<(&'static str, &'static str)>, shape, id, stats: &mut ExtractStats| {
+            named(t, shape, id, &names, stats)
+        };
+        assert_eq!(
+            got(police.clone(), Shape::Node, 8, &mut stats),
+            None,
+            "without a name a place is left out"
+        );
+        let want = Some((PlaceKind::PoliceStation, "Landespolizei".to_string()));
+        assert_eq!(got(police.clone(), Shape::Node, 7, &mut stats), want);
+        assert_eq!(
+            got(police.clone(), Shape::Way, 7, &mut stats),
+            None,
+            "way 7 is another element"
+        );
+        let own = tags(&[("amenity", "police"), ("name", "Polizeiposten")]);
+        assert_eq!(got(own.clone(), Shape::Node, 7, &mut stats), want, "over its own");
+        assert_eq!(
+            got(own, Shape::Node, 9, &mut stats),
+            Some((PlaceKind::PoliceStation, "Polizeiposten".to_string()))
+        );
+        assert_eq!(
+            got(tags(&[("building", "yes")]), Shape::Node, 7, &mut stats),
+            None,
+            "a name does not make a place"
+        );
+        assert_eq!(stats.named_by_city, 2);
+    }
+
+    #[test]
     fn classify_handles_relations_and_squares() {
         let park = [("type", "multipolygon"), ("leisure", "park")];
         assert_eq!(classify(tags(&park), Shape::Relation), Some(PlaceKind::Park));
@@ -756,8 +815,9 @@ mod liechtenstein {
         }
         eprintln!("{stats:?}\n{counts:?}");
         let n = |k| counts.get(&k).copied().unwrap_or(0);
-        // Seen with this parser: 863 places in the country (17 more in the bbox are Swiss or Austrian), 721
-        // streets, 11 schools, 5 kindergartens, 3 universities, 1 hospital, 5 fire stations, 3 railway stations,
+        // Seen with this parser: 864 places in the country (17 more in the bbox are Swiss or Austrian), 721
+        // streets, 11 schools, 5 kindergartens, 3 universities, 1 hospital, 5 fire stations, 1 police station
+        // (the city file names it: the extract has it unnamed), 3 railway stations,
         // 35 restaurants, 12 hotels, 8 museums, 12 churches, 20 car parks; no metro, tram, ferry, harbour,
         // embassy or market, whose templates the generator leaves out.
         assert_eq!((stats.nodes, stats.ways, stats.relations), (65_733, 7_121, 113));
@@ -789,6 +849,35 @@ mod liechtenstein {
         assert!(places.iter().all(|p| extent.contains(p.lon, p.lat)));
         let has = |kind, name: &str| places.iter().any(|p| p.kind == kind && p.name == name);
         assert!(has(PlaceKind::Street, "Äulestrasse"), "a street of Vaduz");
+        // the country's police station, which the extract has without a name, named by the city file
+        assert_eq!(stats.named_by_city, 1, "{stats:?}");
+        let police: Vec<&Place> = places
+            .iter()
+            .filter(|p| p.kind == PlaceKind::PoliceStation)
+            .collect();
+        assert_eq!(police.len(), 1, "{police:?}");
+        assert_eq!(police[0].name, "Landespolizei");
+        assert!(
+            (police[0].lon - 9.522267).abs() < 1e-6 && (police[0].lat - 47.1262082).abs() < 1e-6,
+            "Gewerbeweg 4, Vaduz: {police:?}"
+        );
+        let teams = citydeck_domain::teams::roster(&facilities(&places));
+        let patrols: Vec<&str> = teams
+            .iter()
+            .filter(|t| t.group == "police")
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(patrols, ["Landespolizei 巡逻车"]);
+        // … and without the city file's name there is none
+        let (unnamed, _) = load_places_in(
+            &city.data.osm_pbf,
+            Some(&city.bbox),
+            Some(&extent),
+            &PlaceNames::new(),
+        )
+        .unwrap();
+        assert!(!unnamed.iter().any(|p| p.kind == PlaceKind::PoliceStation));
+        assert_eq!(unnamed.len() + 1, places.len());
         // the extract's places in the bbox include the neighbours'
         let (all, _) = load_places(&city.data.osm_pbf, Some(&city.bbox)).unwrap();
         assert!(all.iter().any(|p| !extent.contains(p.lon, p.lat)));

@@ -529,7 +529,10 @@ mod tests {
         let areas_file = city.data.areas.clone().unwrap();
         let areas = crate::areas::read_areas_file(&areas_file)
             .unwrap_or_else(|e| panic!("{e} (run `cargo xtask data` first)"));
-        let gemeinden: Vec<_> = areas.iter().filter(|a| a.level == "street").collect();
+        let gemeinden: Vec<_> = areas
+            .iter()
+            .filter(|a| a.level == citydeck_protocol::AreaLevel::Street)
+            .collect();
         assert_eq!(gemeinden.len(), 11);
         let sink = FakeSink::default();
         let o = SimOptions {

@@ -312,6 +312,21 @@ fn the_committed_liechtenstein_city_has_its_files_and_named_areas() {
         (defs[0].id.as_str(), defs[0].name.as_str()),
         ("city", "Liechtenstein")
     );
+    assert_eq!(
+        (defs[0].name_zh.as_deref(), defs[0].name_en.as_deref()),
+        (Some("列支敦士登"), Some("Liechtenstein"))
+    );
+    let vaduz = defs.iter().find(|a| a.name == "Vaduz").unwrap();
+    assert_eq!(
+        (vaduz.name_zh.as_deref(), vaduz.name_en.as_deref()),
+        (Some("瓦杜兹"), Some("Vaduz"))
+    );
+    // the hub's tests read a committed copy of this file
+    assert!(
+        std::fs::read(root.join("crates/hub/tests/data/liechtenstein-areas.geojson")).unwrap()
+            == std::fs::read(&areas_file).unwrap(),
+        "crates/hub/tests/data/liechtenstein-areas.geojson is not what `cargo xtask data` builds: see the README there"
+    );
     // `citydeck-city --city` on the same city file writes the same bytes
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("li.toml");

@@ -13,7 +13,7 @@ use super::Db;
 use crate::error::{DbError, DbResult};
 use crate::sql::{p, Row, Sql};
 
-const SUMMARY: &str = "SELECT id, name, level, parent, min_lon, min_lat, max_lon, max_lat";
+const SUMMARY: &str = "SELECT id, name, level, parent, min_lon, min_lat, max_lon, max_lat, name_zh, name_en";
 /// The city first, then districts, then streets, each by id.
 const ORDER: &str = "ORDER BY CASE level WHEN 'city' THEN 0 WHEN 'district' THEN 1 ELSE 2 END, id";
 
@@ -25,8 +25,8 @@ fn summary(r: &mut Row) -> DbResult<AreaSummary> {
         level: AreaLevel::parse(&level).ok_or_else(|| DbError::Corrupt(format!("area level {level:?}")))?,
         parent: r.opt_text(3)?,
         bbox: [r.real(4)?, r.real(5)?, r.real(6)?, r.real(7)?],
-        name_zh: None,
-        name_en: None,
+        name_zh: r.opt_text(8)?,
+        name_en: r.opt_text(9)?,
     })
 }
 
@@ -48,9 +48,23 @@ impl Db {
                     let [w, s, e, n] = a.bbox;
                     let geometry = a.area.to_geojson().to_string();
                     tx.exec(
-                        "INSERT INTO areas (rid, id, name, level, parent, min_lon, min_lat, max_lon, max_lat, geometry)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                        p![rid, &a.id, &a.name, a.level.as_str(), a.parent.as_ref(), w, s, e, n, &geometry],
+                        "INSERT INTO areas (rid, id, name, level, parent, min_lon, min_lat, max_lon, max_lat, geometry,
+                                            name_zh, name_en)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                        p![
+                            rid,
+                            &a.id,
+                            &a.name,
+                            a.level.as_str(),
+                            a.parent.as_ref(),
+                            w,
+                            s,
+                            e,
+                            n,
+                            &geometry,
+                            a.name_zh.as_ref(),
+                            a.name_en.as_ref()
+                        ],
                     )?;
                     if !tx.is_postgres() {
                         tx.exec(
@@ -83,7 +97,7 @@ impl Db {
                 .map(|mut r| {
                     Ok(AreaDetail {
                         area: summary(&mut r)?,
-                        geometry: outline(&r.text(8)?)?,
+                        geometry: outline(&r.text(10)?)?,
                     })
                 })
                 .transpose()
