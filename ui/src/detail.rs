@@ -9,17 +9,17 @@
 
 use chrono::{DateTime, Utc};
 use citydeck_domain::incident::allowed_next;
-use citydeck_protocol::{Grade, IncidentClass, Op, Stage};
+use citydeck_protocol::{Grade, Incident, IncidentClass, Op, Stage};
 use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::css::{class_css, grade_css, stage_css};
-use crate::i18n::{self, action_strings};
+use crate::i18n::{self, action_strings, Lang};
 use crate::outbox::{self, words};
 use crate::overlay::{self, incident_view, IncidentView};
 use crate::state::AppState;
 use crate::time;
-use crate::widgets::{self, pending_chip, CloseButton, ErrorLine};
+use crate::widgets::{self, pending_chip, ActionButton, CloseButton, ErrorLine, TextArea, TextInput, Words};
 
 /// Where a step of the closed-loop track stands: `done` (before the confirmed stage), `current` (confirmed),
 /// `expected` (where a pending stage change takes it), `todo`.
@@ -326,8 +326,6 @@ fn Facts(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
 
 #[component]
 fn Notes(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let lang = state.lang;
     let notes = move || {
         view_memo
             .with(|m| {
@@ -345,49 +343,70 @@ fn Notes(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
             .unwrap_or_default()
     };
     view! {
+        <ListSection
+            heading=|s| s.notes
+            count=Signal::derive(move || notes().len())
+            class="dt-notes"
+            id="detail-notes"
+            items=move |l, now| {
+                let list = notes();
+                if list.is_empty() {
+                    return view! { <li class="dt-empty">{action_strings(l).no_notes}</li> }.into_any();
+                }
+                list.into_iter()
+                    .rev()
+                    .map(|(n, pending)| {
+                        view! {
+                            <li class="dt-note" data-pending=pending.to_string()>
+                                <div class="dt-note-head">
+                                    <span class="dt-note-by">
+                                        {if n.by.is_empty() { action_strings(l).this_desktop.to_string() } else { n.by.clone() }}
+                                    </span>
+                                    <span class="dt-note-at num">{time::stamp_and_age(l, now, &n.at)}</span>
+                                    {pending.then(|| pending_chip(l))}
+                                </div>
+                                {(!n.text.is_empty()).then(|| view! { <div class="dt-note-text">{n.text.clone()}</div> })}
+                                {n.photo_ref
+                                    .clone()
+                                    .map(|p| {
+                                        view! {
+                                            <div class="dt-photo">
+                                                <span class="dt-photo-icon" aria-hidden="true"></span>
+                                                <span class="dt-photo-label">{action_strings(l).photo}</span>
+                                                <span class="dt-photo-ref">{p}</span>
+                                            </div>
+                                        }
+                                    })}
+                            </li>
+                        }
+                    })
+                    .collect_view()
+                    .into_any()
+            }
+        />
+    }
+}
+
+/// A section of the panel: its heading (`heading`, then the `count` when given) over the list
+/// `<ul class={class} id={id}>`, whose items `items` draws in the language and at the clock's time.
+#[component]
+fn ListSection<V: IntoView + 'static>(
+    heading: Words,
+    #[prop(optional)] count: Option<Signal<usize>>,
+    class: &'static str,
+    id: &'static str,
+    items: impl Fn(Lang, f64) -> V + Send + 'static,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    view! {
         <section class="dt-section">
             <h3 class="dt-h">
-                {move || action_strings(lang.get()).notes}
-                <span class="dt-h-n">{move || notes().len()}</span>
+                {move || heading(action_strings(lang.get()))}
+                {count.map(|n| view! { <span class="dt-h-n">{move || n.get()}</span> })}
             </h3>
-            <ul class="dt-notes" id="detail-notes">
-                {move || {
-                    let l = lang.get();
-                    let now = state.now_ms.get();
-                    let list = notes();
-                    if list.is_empty() {
-                        return view! { <li class="dt-empty">{action_strings(l).no_notes}</li> }.into_any();
-                    }
-                    list.into_iter()
-                        .rev()
-                        .map(|(n, pending)| {
-                            view! {
-                                <li class="dt-note" data-pending=pending.to_string()>
-                                    <div class="dt-note-head">
-                                        <span class="dt-note-by">
-                                            {if n.by.is_empty() { action_strings(l).this_desktop.to_string() } else { n.by.clone() }}
-                                        </span>
-                                        <span class="dt-note-at num">{time::stamp_and_age(l, now, &n.at)}</span>
-                                        {pending.then(|| pending_chip(l))}
-                                    </div>
-                                    {(!n.text.is_empty()).then(|| view! { <div class="dt-note-text">{n.text.clone()}</div> })}
-                                    {n.photo_ref
-                                        .clone()
-                                        .map(|p| {
-                                            view! {
-                                                <div class="dt-photo">
-                                                    <span class="dt-photo-icon" aria-hidden="true"></span>
-                                                    <span class="dt-photo-label">{action_strings(l).photo}</span>
-                                                    <span class="dt-photo-ref">{p}</span>
-                                                </div>
-                                            }
-                                        })}
-                                </li>
-                            }
-                        })
-                        .collect_view()
-                        .into_any()
-                }}
+            <ul class=class id=id>
+                {move || items(lang.get(), state.now_ms.get())}
             </ul>
         </section>
     }
@@ -397,7 +416,6 @@ fn Notes(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
 #[component]
 fn LocalActions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let lang = state.lang;
     let entries = move || {
         let Some(id) = view_memo.with(|m| m.as_ref().map(|(v, _)| v.incident.id)) else {
             return Vec::new();
@@ -418,31 +436,29 @@ fn LocalActions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView 
     };
     view! {
         <Show when=move || !entries().is_empty()>
-            <section class="dt-section">
-                <h3 class="dt-h">{move || action_strings(lang.get()).local_ops}</h3>
-                <ul class="dt-local" id="detail-local-ops">
-                    {move || {
-                        let l = lang.get();
-                        let now = state.now_ms.get();
-                        entries()
-                            .into_iter()
-                            .map(|e| {
-                                let key = words::state_key(e.state);
-                                view! {
-                                    <li class="dt-local-row" data-state=key data-op-id=e.op_id.to_string()>
-                                        <span class="dt-local-what">{words::op_label(l, &e.op)}</span>
-                                        <span class="dt-local-age num">
-                                            {i18n::age_ago(l, time::age_secs(now, &e.created_at))}
-                                        </span>
-                                        <span class="ob-chip" data-state=key>{words::state_label(l, e.state)}</span>
-                                        {e.reason.clone().map(|r| view! { <span class="dt-local-reason">{r}</span> })}
-                                    </li>
-                                }
-                            })
-                            .collect_view()
-                    }}
-                </ul>
-            </section>
+            <ListSection
+                heading=|s| s.local_ops
+                class="dt-local"
+                id="detail-local-ops"
+                items=move |l, now| {
+                    entries()
+                        .into_iter()
+                        .map(|e| {
+                            let key = words::state_key(e.state);
+                            view! {
+                                <li class="dt-local-row" data-state=key data-op-id=e.op_id.to_string()>
+                                    <span class="dt-local-what">{words::op_label(l, &e.op)}</span>
+                                    <span class="dt-local-age num">
+                                        {i18n::age_ago(l, time::age_secs(now, &e.created_at))}
+                                    </span>
+                                    <span class="ob-chip" data-state=key>{words::state_label(l, e.state)}</span>
+                                    {e.reason.clone().map(|r| view! { <span class="dt-local-reason">{r}</span> })}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }
+            />
         </Show>
     }
 }
@@ -474,7 +490,13 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
 
     let current = move || view_memo.with(|m| m.as_ref().map(|(v, _)| v.incident.clone()));
     let me = move || state.me().map(|m| m.username).unwrap_or_default();
-    let send = move |op: Op, after: fn(RwSignal<String>, RwSignal<String>, RwSignal<String>)| {
+    /// What a sent action clears of the form (assignee, note, photo).
+    type Clear = fn(RwSignal<String>, RwSignal<String>, RwSignal<String>);
+    // The action `op` makes of the incident shown, to the outbox; `after` clears what it used of the form.
+    let send = move |op: &dyn Fn(&Incident) -> Op, after: Clear| {
+        let Some(op) = current().map(|i| op(&i)) else {
+            return;
+        };
         let shown = op.clone();
         outbox::submit(state, op, busy, error, move |_| {
             after(assignee, note, photo);
@@ -482,16 +504,14 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
         });
     };
     let keep = |_: RwSignal<String>, _: RwSignal<String>, _: RwSignal<String>| {};
+    // What a form left blank is missing.
+    let refuse = move |words: Words| error.set(Some(words(action_strings(lang.get_untracked())).to_string()));
 
     let acked = move || {
         let me = me();
         current().is_some_and(|i| i.acknowledged_by.contains(&me))
     };
-    let ack = move |_| {
-        if let Some(i) = current() {
-            send(Op::Acknowledge { incident_id: i.id }, keep);
-        }
-    };
+    let ack = move |_| send(&|i| Op::Acknowledge { incident_id: i.id }, keep);
     let next = move || {
         current()
             .map(|i| allowed_next(i.status).to_vec())
@@ -505,6 +525,11 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
         }
         list.into_iter()
             .map(|to_stage| {
+                let change = move |i: &Incident| Op::ChangeStage {
+                    incident_id: i.id,
+                    from: Some(i.status),
+                    to: to_stage,
+                };
                 view! {
                     <button
                         type="button"
@@ -512,18 +537,7 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                         data-action="stage"
                         data-to=to_stage.as_str()
                         disabled=move || busy.get()
-                        on:click=move |_| {
-                            if let Some(i) = current() {
-                                send(
-                                    Op::ChangeStage {
-                                        incident_id: i.id,
-                                        from: Some(i.status),
-                                        to: to_stage,
-                                    },
-                                    keep,
-                                );
-                            }
-                        }
+                        on:click=move |_| send(&change, keep)
                     >
                         {i18n::stage_label(l, to_stage)}
                     </button>
@@ -535,40 +549,28 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
     let assign = move || {
         let who = assignee.get_untracked();
         if who.trim().is_empty() {
-            error.set(Some(
-                action_strings(lang.get_untracked()).err_assignee.to_string(),
-            ));
-            return;
+            return refuse(|s| s.err_assignee);
         }
-        if let Some(i) = current() {
-            send(
-                Op::Assign {
-                    incident_id: i.id,
-                    assignee: who.trim().to_string(),
-                },
-                |a, _, _| a.set(String::new()),
-            );
-        }
+        let op = |i: &Incident| Op::Assign {
+            incident_id: i.id,
+            assignee: who.trim().to_string(),
+        };
+        send(&op, |a, _, _| a.set(String::new()));
     };
     let add_note = move || {
         let (text, p) = (note.get_untracked(), photo.get_untracked());
         if text.trim().is_empty() && p.trim().is_empty() {
-            error.set(Some(action_strings(lang.get_untracked()).err_note.to_string()));
-            return;
+            return refuse(|s| s.err_note);
         }
-        if let Some(i) = current() {
-            send(
-                Op::AddNote {
-                    incident_id: i.id,
-                    text: text.trim().to_string(),
-                    photo_ref: Some(p.trim().to_string()).filter(|p| !p.is_empty()),
-                },
-                |_, n, p| {
-                    n.set(String::new());
-                    p.set(String::new());
-                },
-            );
-        }
+        let op = |i: &Incident| Op::AddNote {
+            incident_id: i.id,
+            text: text.trim().to_string(),
+            photo_ref: Some(p.trim().to_string()).filter(|p| !p.is_empty()),
+        };
+        send(&op, |_, n, p| {
+            n.set(String::new());
+            p.set(String::new());
+        });
     };
 
     view! {
@@ -588,59 +590,24 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                 <div class="dt-stage-btns" id="detail-next-stages">{stage_buttons}</div>
             </div>
             <div class="dt-act-row">
-                <input
+                <TextInput
                     id="assignee-text"
-                    class="dt-input"
-                    type="text"
+                    value=assignee
                     maxlength="64"
-                    placeholder=move || action_strings(lang.get()).assign_placeholder
-                    prop:value=move || assignee.get()
-                    on:input=move |ev| assignee.set(event_target_value(&ev))
+                    placeholder=|s| s.assign_placeholder
                     on:keydown=move |ev| {
                         if ev.key() == "Enter" {
                             assign();
                         }
                     }
                 />
-                <button
-                    type="button"
-                    class="act-btn"
-                    data-action="assign"
-                    disabled=move || busy.get()
-                    on:click=move |_| assign()
-                >
-                    {move || action_strings(lang.get()).assign}
-                </button>
+                <ActionButton class="act-btn" action="assign" busy=busy label=|s| s.assign on_click=assign />
             </div>
             <div class="dt-act-note">
-                <textarea
-                    id="note-text"
-                    class="dt-input"
-                    rows="2"
-                    maxlength="2000"
-                    placeholder=move || action_strings(lang.get()).note_placeholder
-                    prop:value=move || note.get()
-                    on:input=move |ev| note.set(event_target_value(&ev))
-                ></textarea>
+                <TextArea id="note-text" value=note rows="2" maxlength="2000" placeholder=|s| s.note_placeholder />
                 <div class="dt-act-row">
-                    <input
-                        id="note-photo"
-                        class="dt-input"
-                        type="text"
-                        maxlength="200"
-                        placeholder=move || action_strings(lang.get()).photo_placeholder
-                        prop:value=move || photo.get()
-                        on:input=move |ev| photo.set(event_target_value(&ev))
-                    />
-                    <button
-                        type="button"
-                        class="act-btn"
-                        data-action="note"
-                        disabled=move || busy.get()
-                        on:click=move |_| add_note()
-                    >
-                        {move || action_strings(lang.get()).add_note}
-                    </button>
+                    <TextInput id="note-photo" value=photo maxlength="200" placeholder=|s| s.photo_placeholder />
+                    <ActionButton class="act-btn" action="note" busy=busy label=|s| s.add_note on_click=add_note />
                 </div>
             </div>
             <div class="dt-feedback" aria-live="polite">

@@ -14,7 +14,7 @@ use crate::outbox;
 use crate::overlay;
 use crate::state::AppState;
 use crate::time;
-use crate::widgets::{CloseButton, ErrorLine};
+use crate::widgets::{CloseButton, ErrorLine, TextArea, TextInput};
 
 /// The raw fields of the report form.
 #[derive(Clone, Debug, PartialEq)]
@@ -195,15 +195,12 @@ fn FormPanel() -> impl IntoView {
                     <div class="ni-offline" id="ni-offline">{move || action_strings(lang.get()).form_offline}</div>
                 </Show>
                 <label class="ni-label" for="ni-title">{move || action_strings(lang.get()).f_title}</label>
-                <input
+                <TextInput
                     id="ni-title"
-                    class="dt-input"
-                    class=("invalid", invalid("title"))
-                    type="text"
+                    value=title
                     maxlength="200"
-                    placeholder=move || action_strings(lang.get()).title_placeholder
-                    prop:value=move || title.get()
-                    on:input=move |ev| title.set(event_target_value(&ev))
+                    placeholder=|s| s.title_placeholder
+                    invalid=invalid("title")
                 />
                 <div class="ni-label">{move || action_strings(lang.get()).f_class}</div>
                 <div class="ni-opts ni-opts-4" id="ni-class" role="radiogroup">
@@ -248,27 +245,9 @@ fn FormPanel() -> impl IntoView {
                 </div>
                 <div class="ni-label">{move || action_strings(lang.get()).f_location}</div>
                 <div class="ni-loc" id="ni-location" data-source=pick_state>
-                    <input
-                        id="ni-lon"
-                        class="dt-input num"
-                        class=("invalid", invalid("lon"))
-                        type="text"
-                        inputmode="decimal"
-                        aria-label="lon"
-                        prop:value=move || lon.get()
-                        on:input=move |ev| lon.set(event_target_value(&ev))
-                    />
+                    <TextInput id="ni-lon" value=lon axis="lon" invalid=invalid("lon") />
                     <span class="ni-unit">"°E"</span>
-                    <input
-                        id="ni-lat"
-                        class="dt-input num"
-                        class=("invalid", invalid("lat"))
-                        type="text"
-                        inputmode="decimal"
-                        aria-label="lat"
-                        prop:value=move || lat.get()
-                        on:input=move |ev| lat.set(event_target_value(&ev))
-                    />
+                    <TextInput id="ni-lat" value=lat axis="lat" invalid=invalid("lat") />
                     <span class="ni-unit">"°N"</span>
                     <button
                         type="button"
@@ -293,24 +272,9 @@ fn FormPanel() -> impl IntoView {
                     }}
                 </div>
                 <label class="ni-label" for="ni-address">{move || action_strings(lang.get()).f_address}</label>
-                <input
-                    id="ni-address"
-                    class="dt-input"
-                    type="text"
-                    maxlength="200"
-                    placeholder=move || action_strings(lang.get()).address_placeholder
-                    prop:value=move || address.get()
-                    on:input=move |ev| address.set(event_target_value(&ev))
-                />
+                <TextInput id="ni-address" value=address maxlength="200" placeholder=|s| s.address_placeholder />
                 <label class="ni-label" for="ni-description">{move || action_strings(lang.get()).f_description}</label>
-                <textarea
-                    id="ni-description"
-                    class="dt-input"
-                    rows="3"
-                    maxlength="4000"
-                    prop:value=move || description.get()
-                    on:input=move |ev| description.set(event_target_value(&ev))
-                ></textarea>
+                <TextArea id="ni-description" value=description rows="3" maxlength="4000" />
             </div>
             <footer class="dt-actions ni-actions">
                 <ErrorLine error=error class="dt-error" id="ni-error" />

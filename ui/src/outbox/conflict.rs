@@ -9,7 +9,7 @@ use crate::i18n::{self, action_strings};
 use crate::overlay::subject;
 use crate::state::AppState;
 use crate::time;
-use crate::widgets::{self, ErrorLine};
+use crate::widgets::{self, ActionButton, ErrorLine, SelectButton};
 
 /// One conflict: "你的操作" (the action, when, the hub's reason) against "中心现状" (the incident as the hub has
 /// it now), with 重新提交 (queue again against the current state) and 放弃 (drop).
@@ -36,8 +36,8 @@ pub fn ConflictCard(c: Conflict) -> impl IntoView {
     let refused = entry.clone();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let reapply = move |_| super::reapply(state, op_id, busy, error);
-    let drop = move |_| super::drop(state, op_id, busy, error);
+    let reapply = move || super::reapply(state, op_id, busy, error);
+    let drop = move || super::drop(state, op_id, busy, error);
     let target = subject(&entry.op);
     let hub_side = move || {
         let l = lang.get();
@@ -81,17 +81,9 @@ pub fn ConflictCard(c: Conflict) -> impl IntoView {
             <div class="cf-cols">
                 <div class="cf-side cf-mine">
                     <div class="cf-label">{move || action_strings(lang.get()).conflict_yours}</div>
-                    <button
-                        type="button"
-                        class="cf-what"
-                        on:click=move |_| {
-                            if let Some(id) = target {
-                                state.selected.set(Some(id));
-                            }
-                        }
-                    >
+                    <SelectButton class="cf-what" target=target>
                         {describe}
-                    </button>
+                    </SelectButton>
                     <div class="cf-when num">
                         {move || time::stamp_and_age(lang.get(), state.now_ms.get(), &created)}
                     </div>
@@ -106,18 +98,14 @@ pub fn ConflictCard(c: Conflict) -> impl IntoView {
             </div>
             <div class="cf-actions">
                 <ErrorLine error=error class="cf-error" />
-                <button
-                    type="button"
+                <ActionButton
                     class="sm-btn sm-btn-primary"
-                    data-action="reapply"
-                    disabled=move || busy.get()
-                    on:click=reapply
-                >
-                    {move || action_strings(lang.get()).conflict_reapply}
-                </button>
-                <button type="button" class="sm-btn" data-action="drop" disabled=move || busy.get() on:click=drop>
-                    {move || action_strings(lang.get()).conflict_drop}
-                </button>
+                    action="reapply"
+                    busy=busy
+                    label=|s| s.conflict_reapply
+                    on_click=reapply
+                />
+                <ActionButton class="sm-btn" action="drop" busy=busy label=|s| s.conflict_drop on_click=drop />
             </div>
         </article>
     }

@@ -10,7 +10,7 @@ use crate::i18n::{self, action_strings, Lang};
 use crate::overlay::subject;
 use crate::state::AppState;
 use crate::time;
-use crate::widgets::{CloseButton, ErrorLine};
+use crate::widgets::{ActionButton, CloseButton, ErrorLine, SelectButton};
 
 /// `#outbox-drawer`: the conflicts first (what you did vs what the hub has), then every open action with its
 /// age and state.
@@ -140,7 +140,7 @@ fn OutboxRow(e: OutboxEntry) -> impl IntoView {
     let refused = e.clone();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let drop = move |_| super::drop(state, op_id, busy, error);
+    let drop = move || super::drop(state, op_id, busy, error);
     view! {
         <div
             class="outbox-row"
@@ -149,20 +149,12 @@ fn OutboxRow(e: OutboxEntry) -> impl IntoView {
             data-kind=op_kind(&e.op)
             data-incident-id=target.map(|t| t.to_string()).unwrap_or_default()
         >
-            <button
-                type="button"
-                class="or-main"
-                on:click=move |_| {
-                    if let Some(id) = target {
-                        state.selected.set(Some(id));
-                    }
-                }
-            >
+            <SelectButton class="or-main" target=target>
                 <span class="or-text">{text}</span>
                 <span class="or-age">
                     {move || i18n::age_ago(lang.get(), time::age_secs(state.now_ms.get(), &created))}
                 </span>
-            </button>
+            </SelectButton>
             <span class="ob-chip" data-state=state_key(st)>{move || state_label(lang.get(), st)}</span>
             {(st == OutboxState::Rejected)
                 .then(|| {
@@ -173,15 +165,7 @@ fn OutboxRow(e: OutboxEntry) -> impl IntoView {
                                 move || crate::reasons::entry_reason(lang.get(), &r).unwrap_or_default()
                             }
                         </div>
-                        <button
-                            type="button"
-                            class="sm-btn"
-                            data-action="drop"
-                            disabled=move || busy.get()
-                            on:click=drop
-                        >
-                            {move || action_strings(lang.get()).conflict_drop}
-                        </button>
+                        <ActionButton class="sm-btn" action="drop" busy=busy label=|s| s.conflict_drop on_click=drop />
                     }
                 })}
             <ErrorLine error=error class="or-error" />
