@@ -498,15 +498,7 @@ async fn the_areas_are_replaced_from_the_file_at_every_start(b: B) {
     let (one, two) = (one.unwrap(), two.unwrap());
     let http = reqwest::Client::new();
     for hub in [&one, &two] {
-        let login: Value = http
-            .post(format!("{}/api/v1/login", hub.url()))
-            .json(&json!({"username": "district", "password": "citydeck-demo"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let login = common::login(&hub.url(), "district").await;
         assert_eq!(login["scope"], UNTERLAND);
         let tok = login["token"].as_str().unwrap();
         let areas: Value = http
@@ -547,15 +539,7 @@ async fn names_the_file_does_not_give_are_absent(b: B) {
     config.areas = Some(file);
     let hub = citydeck_hub::start_with(config, backend).await.unwrap();
     let http = reqwest::Client::new();
-    let login: Value = http
-        .post(format!("{}/api/v1/login", hub.url()))
-        .json(&json!({"username": "leader", "password": "citydeck-demo"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login = common::login(&hub.url(), "leader").await;
     let tok = login["token"].as_str().unwrap();
     let get = |path: String| {
         let req = http.get(format!("{}{path}", hub.url())).bearer_auth(tok);

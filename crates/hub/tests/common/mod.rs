@@ -104,20 +104,24 @@ macro_rules! backends {
     };
 }
 
+/// Signs in as the demo account `user` at the hub `base`: the login answer.
+pub async fn login(base: &str, user: &str) -> Value {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/login"))
+        .json(&json!({"username": user, "password": "citydeck-demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "login {user}");
+    r.json().await.unwrap()
+}
+
 impl T {
     pub fn url(&self, p: &str) -> String {
         format!("{}{p}", self.hub.url())
     }
     pub async fn token(&self, user: &str) -> String {
-        let r = self
-            .http
-            .post(self.url("/api/v1/login"))
-            .json(&json!({"username": user, "password": "citydeck-demo"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "login {user}");
-        r.json::<Value>().await.unwrap()["token"]
+        login(&self.hub.url(), user).await["token"]
             .as_str()
             .unwrap()
             .to_string()
