@@ -176,6 +176,65 @@ pub fn drill_style(shades: &[(String, &str)], focus: Option<&str>) -> (Value, Va
     (filter, color, outline)
 }
 
+/// A style's `text-size` with every size in it multiplied by `s` (a 4K wall draws the basemap's labels as large,
+/// relative to the screen, as a 1080p one): a number, or a `interpolate` / `step` / `match` expression whose
+/// outputs are numbers (inputs and stops are left alone). Anything else is returned as it is.
+pub fn scaled_size(size: &Value, s: f64) -> Value {
+    let times = |v: &Value| match v.as_f64() {
+        Some(n) => json!(n * s),
+        None => scaled_size(v, s),
+    };
+    match size {
+        Value::Number(n) => json!(n.as_f64().unwrap_or(0.0) * s),
+        Value::Array(a) => {
+            let outputs = |first: usize, step: usize, last_too: bool| -> Value {
+                let n = a.len();
+                Value::Array(
+                    a.iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            let out =
+                                (i >= first && (i - first).is_multiple_of(step)) || (last_too && i + 1 == n);
+                            if out {
+                                times(v)
+                            } else {
+                                v.clone()
+                            }
+                        })
+                        .collect(),
+                )
+            };
+            match a.first().and_then(Value::as_str) {
+                // ["interpolate", how, input, stop, out, stop, out, ...]
+                Some("interpolate") => outputs(4, 2, false),
+                // ["step", input, out0, stop, out, ...]
+                Some("step") => outputs(2, 2, false),
+                // ["match", input, label, out, label, out, ..., fallback]
+                Some("match") => outputs(3, 2, true),
+                _ => size.clone(),
+            }
+        }
+        _ => size.clone(),
+    }
+}
+
+/// The base style's label layers and their `text-size`s (the cockpit's own layers, `cd-…`, scale themselves).
+pub fn base_text_sizes(style: &Value) -> Vec<(String, Value)> {
+    style["layers"]
+        .as_array()
+        .map(|layers| {
+            layers
+                .iter()
+                .filter_map(|l| {
+                    let id = l["id"].as_str()?;
+                    let size = l["layout"].get("text-size")?;
+                    (!id.starts_with("cd-")).then(|| (id.to_string(), size.clone()))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The label layers of the areas (their `text-field` follows the UI's language, [`area_label`]).
 pub const AREA_LABEL_LAYERS: [&str; 2] = ["cd-street-label", "cd-district-label"];
 
@@ -529,6 +588,35 @@ mod tests {
         let at = |id: &str| all.iter().position(|l| l["id"] == id).unwrap();
         assert!(at(L_AREA_SHADE) < at("cd-district-line") && at(L_AREA_FOCUS) < at("cd-street-label"));
         assert_eq!(group_of(L_AREA_SHADE), Some(MapLayer::Districts));
+    }
+
+    #[test]
+    fn the_basemap_labels_scale_with_the_wall() {
+        assert_eq!(scaled_size(&json!(11), 2.0), json!(22.0));
+        assert_eq!(
+            scaled_size(&json!(["interpolate", ["linear"], ["zoom"], 13, 9, 18, 13]), 2.0),
+            json!(["interpolate", ["linear"], ["zoom"], 13, 18.0, 18, 26.0])
+        );
+        assert_eq!(
+            scaled_size(&json!(["match", ["get", "class"], ["city", "town"], 16, 12]), 2.0),
+            json!(["match", ["get", "class"], ["city", "town"], 32.0, 24.0])
+        );
+        assert_eq!(
+            scaled_size(&json!(["step", ["zoom"], 10, 14, 12]), 2.0),
+            json!(["step", ["zoom"], 20.0, 14, 24.0])
+        );
+        assert_eq!(
+            scaled_size(&json!(["get", "size"]), 2.0),
+            json!(["get", "size"]),
+            "not a size expression"
+        );
+        let style = json!({"layers": [
+            {"id": "place", "type": "symbol", "layout": {"text-size": 12}},
+            {"id": "water", "type": "fill"},
+            {"id": "cd-points-label", "type": "symbol", "layout": {"text-size": 10}},
+        ]});
+        assert_eq!(base_text_sizes(&style), [("place".to_string(), json!(12))]);
+        assert!(base_text_sizes(&json!({})).is_empty());
     }
 
     #[test]

@@ -255,6 +255,8 @@ struct Inner {
     map_click: Cell<Option<uuid::Uuid>>,
     /// The drill-down as last asked for (applied again after a rescale resets the layers' paint).
     drill: RefCell<crate::drill::DrillView>,
+    /// The base style's label layers and their own `text-size`s, scaled with the wall ([`layers::scaled_size`]).
+    base_text: RefCell<Vec<(String, serde_json::Value)>>,
     frame_scheduled: Cell<bool>,
     frame_cb: RefCell<Option<FrameCallback>>,
     /// Main-thread time of the last push's clustering and diff (ms): a slow one spaces the next push out.
@@ -294,6 +296,7 @@ impl MapLibreEngine {
             has_focus: Cell::new(false),
             map_click: Cell::new(None),
             drill: RefCell::new(Default::default()),
+            base_text: RefCell::new(Vec::new()),
             frame_scheduled: Cell::new(false),
             frame_cb: RefCell::new(None),
             flush_ms: Cell::new(0.0),
@@ -388,6 +391,11 @@ impl Inner {
     fn create_map(&self, style: JsValue) {
         if self.destroyed.get() {
             return;
+        }
+        if let Some(text) = js_sys::JSON::stringify(&style).ok().and_then(|t| t.as_string()) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+                *self.base_text.borrow_mut() = layers::base_text_sizes(&v);
+            }
         }
         let opts = Object::new();
         set(&opts, "container", self.host.clone());
@@ -516,6 +524,7 @@ impl Inner {
         drop(map);
         self.loaded.set(true);
         self.apply_drill();
+        self.apply_base_text();
         self.follow_zoom();
         self.vis_dirty.set(true);
         self.ui.ready.set(true);
@@ -524,6 +533,17 @@ impl Inner {
             self.camera_now(c);
         }
         self.schedule();
+    }
+
+    /// The base style's labels at the wall's scale.
+    fn apply_base_text(&self) {
+        let Some(map) = self.map().filter(|_| self.loaded.get()) else {
+            return;
+        };
+        let s = self.scale.get();
+        for (id, size) in self.base_text.borrow().iter() {
+            let _ = map.set_layout_property(id, "text-size", &js(&layers::scaled_size(size, s)));
+        }
     }
 
     /// Shades and outlines the areas as [`Inner::drill`] says (once the layers exist).
@@ -568,6 +588,7 @@ impl Inner {
         drop(map);
         // (the shade layer's colours were just reset to the spec's)
         self.apply_drill();
+        self.apply_base_text();
     }
 
     /// Tell the incident points the zoom level (floored) and cluster parameters the map shows now.
