@@ -12,7 +12,9 @@
 //!
 //! The whole cache is kept (not only the area's incidents): the copy claims to have applied the hub's log up to
 //! `last_seq`, so on reconnect it pulls only what came after; dropping rows would leave it silently incomplete.
-//! The area narrows the basemap and is counted in the manifest.
+//! The area narrows the basemap and is counted in the manifest. A desktop of a scoped account (issue 20) holds
+//! only its scope's incidents already, so its bundle holds only its scope; with no area given, the area is then
+//! the scope's bounding box.
 //!
 //! [`prepare`] writes into a hidden staging folder next to `out` and renames it into place, so a bundle is never
 //! half-written (disk full, crash): `out` is the old bundle or the new one. [`verify`] checks every file against
@@ -239,6 +241,17 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The bounding box of the cache's scope, when it has a scope and that area (a valid box; a bad one is ignored).
+fn scope_bbox(cache: &std::sync::Mutex<Cache>) -> Result<Option<[f64; 4]>> {
+    let c = cache.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(scope) = c.scope()? else {
+        return Ok(None);
+    };
+    Ok(c.area(&scope)?
+        .map(|a| a.area.bbox)
+        .filter(|b| check_area(*b).is_ok()))
+}
+
 fn staging_for(out: &Path, what: &str) -> Result<PathBuf> {
     let name = out
         .file_name()
@@ -246,8 +259,10 @@ fn staging_for(out: &Path, what: &str) -> Result<PathBuf> {
     Ok(out.with_file_name(format!(".{}.{what}", name.to_string_lossy())))
 }
 
-/// Prepares a bundle of `cache` and the map for `area` (default: the whole basemap) in the folder `out`,
-/// replacing an earlier bundle there. `area` is cut to the basemap's bounds; an area outside them is refused.
+/// Prepares a bundle of `cache` and the map for `area` in the folder `out`, replacing an earlier bundle there.
+/// `area` is cut to the basemap's bounds; an area outside them is refused. With no `area`: the bounding box of
+/// the cache's scope when it has one and holds that area (cut to the basemap the same way; a scope outside the
+/// basemap, or a scope the cache has no outline of, gets the whole basemap), else the whole basemap.
 /// The cache is locked only while it is copied (the sync engine shares it); tiles, assets and checksums are
 /// done without it.
 pub fn prepare(
@@ -266,18 +281,22 @@ pub fn prepare(
     let server = citydeck_tiles::MapServer::open(map.mbtiles, map.assets, "citydeck-map://localhost")
         .map_err(|e| BundleError::Basemap(format!("{e:#}")))?;
     let [bw, bs, be, bn] = server.info().bounds;
+    let cut_to_basemap = |a: [f64; 4]| {
+        let cut = [a[0].max(bw), a[1].max(bs), a[2].min(be), a[3].min(bn)];
+        (cut[0] < cut[2] && cut[1] < cut[3]).then_some(cut)
+    };
     let area = match area {
-        None => [bw, bs, be, bn],
+        None => scope_bbox(cache)?
+            .and_then(cut_to_basemap)
+            .unwrap_or([bw, bs, be, bn]),
         Some(a) => {
             check_area(a)?;
-            let cut = [a[0].max(bw), a[1].max(bs), a[2].min(be), a[3].min(bn)];
-            if cut[0] >= cut[2] || cut[1] >= cut[3] {
-                return Err(BundleError::Area(format!(
+            cut_to_basemap(a).ok_or_else(|| {
+                BundleError::Area(format!(
                     "{a:?} lies outside the basemap, which covers {:?}",
                     [bw, bs, be, bn]
-                )));
-            }
-            cut
+                ))
+            })?
         }
     };
     drop(server);

@@ -304,3 +304,83 @@ fn areas_are_checked_and_a_folder_that_is_not_a_bundle_is_never_written_over() {
     assert_eq!(verify(&out).unwrap(), again);
     assert_eq!(again.created_at, t(2));
 }
+
+/// A synced cache of a street-scoped account: the cache holds the street's outline (`bbox`) and only its
+/// incidents, at the seqs of its filtered log (gaps: the others' seqs).
+fn scoped_cache(path: &Path, scope: &str, bbox: [f64; 4]) -> std::sync::Mutex<Cache> {
+    let mut c = Cache::open(path).unwrap();
+    c.set_hub_identity(HUB).unwrap();
+    c.bind_log("log-A").unwrap();
+    c.bind_scope(Some(scope)).unwrap();
+    let [w, s, e, n] = bbox;
+    c.replace_areas(&[citydeck_protocol::AreaDetail {
+        area: citydeck_protocol::AreaSummary {
+            id: "osm-r38".into(),
+            name: "Kamppi".into(),
+            level: citydeck_protocol::AreaLevel::Street,
+            parent: Some("osm-r49".into()),
+            bbox,
+            name_zh: None,
+            name_en: None,
+        },
+        geometry: serde_json::json!({
+            "type": "MultiPolygon",
+            "coordinates": [[[[w, s], [e, s], [e, n], [w, n], [w, s]]]],
+        }),
+    }])
+    .unwrap();
+    c.apply_page(
+        &[
+            event(5, 24.944, 60.171, Stage::Collected),
+            event(9, 24.945, 60.170, Stage::Closed),
+        ],
+        12,
+        t(100),
+    )
+    .unwrap();
+    std::sync::Mutex::new(c)
+}
+
+#[test]
+fn a_scoped_desktops_bundle_holds_its_scope_and_defaults_to_the_scopes_bbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = map();
+    let basemap = citydeck_tiles::MapServer::open(&m.0, &m.1, "x")
+        .unwrap()
+        .info()
+        .bounds;
+    let src = scoped_cache(&dir.path().join("cache.sqlite"), "osm-r38", CENTRE);
+    let out = dir.path().join("field");
+    let manifest = prepare(&src, sources(&m), None, &out, t(200)).unwrap();
+    assert_eq!(manifest.area, CENTRE, "the scope's bbox, not the whole basemap");
+    assert_ne!(manifest.area, basemap);
+    assert_eq!(manifest.last_seq, 12, "the position the scoped feed reached");
+    assert_eq!((manifest.incidents, manifest.area_incidents), (2, 2));
+    let copy = Cache::open(&out.join(CACHE)).unwrap();
+    assert_eq!(copy.scope().unwrap().as_deref(), Some("osm-r38"));
+    assert_eq!(copy.incident_count().unwrap(), 2);
+    drop(copy);
+    // an area given still wins over the scope
+    let given = [24.941, 60.169, 24.946, 60.172];
+    assert_eq!(
+        prepare(&src, sources(&m), Some(given), &out, t(201))
+            .unwrap()
+            .area,
+        given
+    );
+
+    // a scope reaching past the basemap is cut to it
+    let wide = [basemap[0] - 1.0, CENTRE[1], CENTRE[2], basemap[3] + 1.0];
+    let src = scoped_cache(&dir.path().join("wide.sqlite"), "osm-r38", wide);
+    let manifest = prepare(&src, sources(&m), None, &dir.path().join("wide"), t(200)).unwrap();
+    assert_eq!(manifest.area, [basemap[0], CENTRE[1], CENTRE[2], basemap[3]]);
+
+    // a scope the cache has no outline of (areas not fetched yet), or one outside the basemap: the whole basemap
+    let src = scoped_cache(&dir.path().join("other.sqlite"), "osm-r99", CENTRE);
+    let manifest = prepare(&src, sources(&m), None, &dir.path().join("other"), t(200)).unwrap();
+    assert_eq!(manifest.area, basemap);
+    let far = [9.47, 47.04, 9.64, 47.27];
+    let src = scoped_cache(&dir.path().join("far.sqlite"), "osm-r38", far);
+    let manifest = prepare(&src, sources(&m), None, &dir.path().join("far"), t(200)).unwrap();
+    assert_eq!(manifest.area, basemap);
+}

@@ -5,7 +5,11 @@
 //! `PRAGMA user_version`; a database from any older version upgrades in place without losing rows.
 //!
 //! Invariant: events are applied strictly in `server_seq` order, each once. An already-applied event is
-//! skipped; an event that would leave a hole is refused with [`StoreError::Gap`] so the sync engine re-pulls.
+//! skipped; in a cache following the whole city an event that would leave a hole is refused with
+//! [`StoreError::Gap`] so the sync engine re-pulls. A cache bound to a scope ([`Cache::scope`]) follows a
+//! filtered log whose gaps are expected (the hub skips the seqs outside the scope): it takes increasing seqs
+//! with gaps, still refuses one out of order ([`StoreError::OutOfOrder`]), and moves its position to the seq a
+//! page is known to cover ([`Cache::apply_page`]).
 
 use std::path::Path;
 
@@ -46,6 +50,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("event {got} does not follow the last applied event {last}: re-pull needed")]
     Gap { last: ServerSeq, got: ServerSeq },
+    #[error("event {got} arrived after event {last} of the same batch: re-pull needed")]
+    OutOfOrder { last: ServerSeq, got: ServerSeq },
     #[error("cache schema version {found} is newer than this build understands ({supported})")]
     TooNew { found: u32, supported: u32 },
 }
@@ -221,9 +227,30 @@ impl Cache {
         Ok(reset)
     }
 
-    /// Applies events in one transaction. Returns how many were new. Stops with [`StoreError::Gap`] (having
-    /// applied nothing of this batch) if the batch does not continue from the last applied seq.
+    /// Applies events in one transaction. Returns how many were new. Events at or before the cache's position
+    /// are skipped (a retried delivery). An unscoped cache stops with [`StoreError::Gap`] (having applied
+    /// nothing of this batch) if the batch does not continue from the last applied seq; a scoped one takes any
+    /// increasing seqs (its feed skips the events outside the scope) and stops with [`StoreError::OutOfOrder`]
+    /// on a seq lower than one the batch applied before it.
     pub fn apply_events(&mut self, events: &[Event], received_at: DateTime<Utc>) -> Result<usize> {
+        self.apply_page(events, 0, received_at)
+    }
+
+    /// [`Cache::apply_events`], then, for a scoped cache, moves its position on to `through` when that is
+    /// further: the hub says the page held every event of the scope up to `through` (a short page of
+    /// `GET /events`: its `head`), so the seqs skipped up to there are not the scope's and the next pull starts
+    /// after them. In the same transaction as the events. Never moves back (`0`, or a `through` behind the
+    /// position, changes nothing).
+    ///
+    /// An unscoped cache ignores `through`: its log is gap-free, so its position moves only with the events it
+    /// applied — a `through` past them would claim events it has not got, and the next pull or the stream asks
+    /// for them anyway.
+    pub fn apply_page(
+        &mut self,
+        events: &[Event],
+        through: ServerSeq,
+        received_at: DateTime<Utc>,
+    ) -> Result<usize> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -238,12 +265,28 @@ impl Cache {
             })
             .transpose()?
             .unwrap_or(0);
+        let scoped = tx
+            .query_row("SELECT 1 FROM meta WHERE key = 'scope'", [], |_| Ok(()))
+            .optional()?
+            .is_some();
+        let before = last;
         let mut applied = 0;
         for ev in events {
-            if ev.server_seq <= last {
+            if ev.server_seq <= before || ev.server_seq == last {
+                // Already applied: before this batch, or just now (a repeat).
                 continue;
             }
-            if ev.server_seq != last + 1 {
+            if ev.server_seq < last {
+                if !scoped {
+                    // As before scopes: the log is gap-free, so anything not after the last one was applied.
+                    continue;
+                }
+                return Err(StoreError::OutOfOrder {
+                    last,
+                    got: ev.server_seq,
+                });
+            }
+            if ev.server_seq != last + 1 && !scoped {
                 return Err(StoreError::Gap {
                     last,
                     got: ev.server_seq,
@@ -317,6 +360,9 @@ impl Cache {
             }
             last = ev.server_seq;
             applied += 1;
+        }
+        if scoped {
+            last = last.max(through);
         }
         put_meta(&tx, "last_seq", &last.to_string())?;
         put_meta(&tx, "last_sync_at", &ts(received_at))?;

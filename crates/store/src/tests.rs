@@ -1055,8 +1055,14 @@ fn a_changed_scope_starts_the_confirmed_state_afresh_but_keeps_areas_and_outbox(
         )],
         now(),
     )
-    .unwrap_err();
+    .unwrap();
+    assert_eq!(
+        (c.incident_count().unwrap(), c.last_seq().unwrap()),
+        (1, 7),
+        "a scoped feed skips the seqs outside the scope"
+    );
     assert!(!c.bind_scope(Some("osm-r9")).unwrap());
+    assert_eq!(c.incident_count().unwrap(), 1, "the same scope keeps the cache");
     assert!(c.bind_scope(Some("osm-r1")).unwrap(), "another scope resets");
     assert!(
         c.bind_scope(None).unwrap(),
@@ -1088,4 +1094,96 @@ fn migration_8_adds_areas_to_a_version_7_cache_keeping_its_incidents() {
     assert_eq!(c.schema_version().unwrap(), latest_version());
     assert_eq!(c.incident_count().unwrap(), 1);
     assert!(c.areas().unwrap().is_empty());
+}
+
+fn seqs(c: &Cache) -> Vec<ServerSeq> {
+    let mut st = c.conn.prepare("SELECT seq FROM incidents ORDER BY seq").unwrap();
+    st.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+fn new_at(s: ServerSeq) -> Event {
+    created(
+        s,
+        incident(s, IncidentClass::Accident, Grade::IV, Stage::Collected),
+    )
+}
+
+#[test]
+fn a_scoped_cache_takes_increasing_seqs_with_gaps_and_skips_what_it_has() {
+    let mut c = Cache::open_in_memory().unwrap();
+    c.bind_scope(Some("osm-r38")).unwrap();
+    assert_eq!(
+        c.apply_events(&[new_at(2), new_at(5), new_at(9)], now()).unwrap(),
+        3
+    );
+    assert_eq!(c.last_seq().unwrap(), 9);
+    // a retried delivery overlapping what was applied (the same gaps): only the new one counts
+    assert_eq!(
+        c.apply_events(&[new_at(5), new_at(9), new_at(12)], now())
+            .unwrap(),
+        1
+    );
+    // a repeat of the event just applied is skipped too
+    assert_eq!(c.apply_events(&[new_at(14), new_at(14)], now()).unwrap(), 1);
+    assert_eq!(c.last_seq().unwrap(), 14);
+    assert_eq!(seqs(&c), vec![2, 5, 9, 12, 14]);
+}
+
+#[test]
+fn a_scoped_cache_refuses_a_batch_out_of_order_and_applies_nothing_of_it() {
+    let mut c = Cache::open_in_memory().unwrap();
+    c.bind_scope(Some("osm-r38")).unwrap();
+    c.apply_events(&[new_at(3)], now()).unwrap();
+    let err = c
+        .apply_events(&[new_at(4), new_at(8), new_at(6)], now())
+        .unwrap_err();
+    assert!(matches!(err, StoreError::OutOfOrder { last: 8, got: 6 }), "{err}");
+    assert_eq!(c.last_seq().unwrap(), 3, "the batch is rolled back whole");
+    assert_eq!(seqs(&c), vec![3]);
+}
+
+#[test]
+fn an_unscoped_cache_still_refuses_a_gap_even_with_a_page_bound() {
+    let mut c = Cache::open_in_memory().unwrap();
+    assert_eq!(c.scope().unwrap(), None);
+    c.apply_events(&[new_at(1)], now()).unwrap();
+    let err = c.apply_page(&[new_at(3)], 3, now()).unwrap_err();
+    assert!(matches!(err, StoreError::Gap { last: 1, got: 3 }), "{err}");
+    assert_eq!(c.last_seq().unwrap(), 1);
+    // and out of order in one batch is, as ever, an already-applied event skipped (the log has no holes)
+    assert_eq!(c.apply_events(&[new_at(2), new_at(1)], now()).unwrap(), 1);
+    assert_eq!(c.last_seq().unwrap(), 2);
+}
+
+#[test]
+fn a_page_bound_moves_a_scoped_cache_forward_only_and_is_ignored_unscoped() {
+    let mut c = Cache::open_in_memory().unwrap();
+    c.bind_scope(Some("osm-r38")).unwrap();
+    // a short page: two events of the scope, the hub's head read at 20
+    assert_eq!(c.apply_page(&[new_at(4), new_at(11)], 20, now()).unwrap(), 2);
+    assert_eq!(c.last_seq().unwrap(), 20);
+    // an empty short page moves it on to the head as well
+    assert_eq!(c.apply_page(&[], 26, now()).unwrap(), 0);
+    assert_eq!(c.last_seq().unwrap(), 26);
+    // never back: a bound behind the position, or 0 (a full page), changes nothing
+    c.apply_page(&[], 22, now()).unwrap();
+    c.apply_page(&[], 0, now()).unwrap();
+    assert_eq!(c.last_seq().unwrap(), 26);
+    // events at or before the bound the cache moved to are already covered: skipped
+    assert_eq!(c.apply_events(&[new_at(25)], now()).unwrap(), 0);
+    // a page whose events pass its bound (read after the head) keeps the last event's seq
+    c.apply_page(&[new_at(30)], 28, now()).unwrap();
+    assert_eq!(c.last_seq().unwrap(), 30);
+    assert_eq!(seqs(&c), vec![4, 11, 30]);
+
+    // unscoped: the position moves only with the events applied
+    let mut u = Cache::open_in_memory().unwrap();
+    assert_eq!(u.apply_page(&[new_at(1)], 20, now()).unwrap(), 1);
+    assert_eq!(u.last_seq().unwrap(), 1);
+    u.apply_page(&[], 20, now()).unwrap();
+    assert_eq!(u.last_seq().unwrap(), 1);
+    assert_eq!(u.last_sync_at().unwrap(), Some(now()));
 }

@@ -300,10 +300,12 @@ impl Ctx {
         Ok(self.cache.lock().unwrap_or_else(|p| p.into_inner()).last_seq()?)
     }
 
-    async fn apply(&self, events: Vec<Event>) -> Result<(), SyncError> {
+    /// Applies `events` (a page, or a batch off the stream: `through` 0) and, for a scoped cache, moves its
+    /// position on to `through`, the seq the hub says they cover (see [`covered_through`]).
+    async fn apply(&self, events: Vec<Event>, through: ServerSeq) -> Result<(), SyncError> {
         let (last_seq, at) = on_cache(&self.cache, move |c| {
             let now = Utc::now();
-            c.apply_events(&events, now)?;
+            c.apply_page(&events, through, now)?;
             Ok((c.last_seq()?, now))
         })
         .await?;
@@ -415,13 +417,15 @@ impl Ctx {
             let page = self.client.events(self.last_seq()?, PAGE).await?;
             let more = page.has_more;
             let head = page.head;
+            let through = covered_through(&page);
             self.status.send_modify(|s| s.hub_head = Some(head));
-            if page.events.is_empty() {
+            if page.events.is_empty() && through <= self.last_seq()? {
                 let now = Utc::now();
                 on_cache(&self.cache, move |c| c.touch_sync(now)).await?;
                 self.status.send_modify(|s| s.last_sync_at = Some(now));
             } else {
-                self.apply(page.events).await?;
+                // A scoped account's page skips the seqs outside its scope: the cache moves past them too.
+                self.apply(page.events, through).await?;
             }
             if !more {
                 break;
@@ -480,7 +484,7 @@ impl Ctx {
                                 batch.push(ev);
                             }
                             Some(Ok(Message::Close(_))) => {
-                                if !batch.is_empty() { self.apply(batch).await?; }
+                                if !batch.is_empty() { self.apply(batch, 0).await?; }
                                 return Err(SyncError::Stream("hub closed the stream".into()));
                             }
                             Some(Ok(Message::Pong(_))) => {
@@ -498,7 +502,8 @@ impl Ctx {
                         }
                     }
                     if !batch.is_empty() {
-                        self.apply(batch).await?;
+                        // A scoped account's stream skips the seqs outside its scope; its cache takes the gaps.
+                        self.apply(batch, 0).await?;
                     }
                 }
                 _ = self.outbox.notified() => {
@@ -512,6 +517,17 @@ impl Ctx {
                 }
             }
         }
+    }
+}
+
+/// The seq up to which `page` holds every event the account may read: the hub's `head` for a short page (the
+/// last one: a scoped account's page skips the others' seqs up to there), else its last event.
+fn covered_through(page: &citydeck_protocol::EventsPage) -> ServerSeq {
+    let last = page.events.last().map_or(0, |e| e.server_seq);
+    if page.has_more {
+        last
+    } else {
+        last.max(page.head)
     }
 }
 
@@ -537,6 +553,31 @@ async fn join_settle(h: Settling) -> Result<(), SyncError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn page(seqs: &[ServerSeq], head: ServerSeq, has_more: bool) -> citydeck_protocol::EventsPage {
+        citydeck_protocol::EventsPage {
+            events: seqs
+                .iter()
+                .map(|&s| Event {
+                    server_seq: s,
+                    at: Utc::now(),
+                    actor: "x".into(),
+                    body: citydeck_protocol::EventBody::Unknown,
+                })
+                .collect(),
+            head,
+            has_more,
+        }
+    }
+
+    #[test]
+    fn a_short_page_covers_up_to_the_head_and_a_full_one_up_to_its_last_event() {
+        assert_eq!(covered_through(&page(&[3, 7], 40, false)), 40);
+        assert_eq!(covered_through(&page(&[], 40, false)), 40);
+        assert_eq!(covered_through(&page(&[3, 7], 40, true)), 7);
+        // events read after the head passed it: the page still covers its last event
+        assert_eq!(covered_through(&page(&[3, 42], 40, false)), 42);
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

@@ -7,7 +7,14 @@
 //! - the hub's storage floor: the rows the hub keeps for those actions, bulk-inserted the same raw way (the
 //!   best ratio any drain could reach with this storage);
 //! - bootstrap: 100,000 incidents pulled into an empty cache vs reading the same events over HTTP only;
+//! - scoped bootstrap (issue 20): the same log pulled into an empty cache by a desktop of the street-scoped demo
+//!   account `street`, whose street holds 1 % of the incidents, vs the full bootstrap above (target ≤ 0.1×);
 //! - memory: the sync process's peak RSS holding a cache of 100,000 incidents.
+//!
+//! The hub runs on Liechtenstein's areas (the hub tests' copy of `citydeck-city`'s output), so the 99 % are
+//! placed in another Gemeinde (Vaduz) and every incident's areas are indexed as in production; the drained
+//! actions lie outside the city. An optional third argument sets the bootstrap's size (default 100,000, at
+//! least 20,000) for a quick run on a loaded machine.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -16,7 +23,18 @@ use std::time::{Duration, Instant};
 use citydeck_protocol::{Grade, IncidentClass, NewIncident, Op, PushOp};
 use citydeck_store::Cache;
 
+/// Inside Schellenberg (osm-r38), the demo account `street`'s scope, and inside Vaduz (osm-r48): points from
+/// the hub's area tests.
+const IN_SCHELLENBERG: (f64, f64) = (9.558105, 47.238371);
+const IN_VADUZ: (f64, f64) = (9.520246, 47.142759);
+/// Outside Liechtenstein (Helsinki): no area.
+const OUTSIDE: (f64, f64) = (24.94, 60.17);
+
 fn ops(n: usize, tag: &str) -> Vec<Op> {
+    ops_at(n, tag, |_| OUTSIDE)
+}
+
+fn ops_at(n: usize, tag: &str, place: impl Fn(usize) -> (f64, f64)) -> Vec<Op> {
     (0..n)
         .map(|i| Op::CreateIncident {
             incident_id: Some(uuid::Uuid::now_v7()),
@@ -24,8 +42,8 @@ fn ops(n: usize, tag: &str) -> Vec<Op> {
                 title: format!("{tag} 道路积水 #{i}"),
                 class: IncidentClass::NaturalDisaster,
                 grade: Grade::IV,
-                lon: 24.94,
-                lat: 60.17,
+                lon: place(i).0,
+                lat: place(i).1,
                 source: tag.into(),
                 description: Some("bench".into()),
                 address: None,
@@ -99,9 +117,15 @@ fn storage_floor(hub_db: &std::path::Path, out: &std::path::Path) -> anyhow::Res
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [bin, work] = args.as_slice() else {
-        anyhow::bail!("usage: citydeck-bench-sync <bin dir> <work dir>");
+    let (bin, work, total) = match args.as_slice() {
+        [bin, work] => (bin, work, 100_000),
+        [bin, work, n] => (bin, work, n.parse::<usize>()?),
+        _ => anyhow::bail!("usage: citydeck-bench-sync <bin dir> <work dir> [bootstrap incidents]"),
     };
+    anyhow::ensure!(
+        total >= 20_000,
+        "the bootstrap holds the 10,000 drained actions: give at least 20,000"
+    );
     let bin = PathBuf::from(bin);
     let work = PathBuf::from(work);
     let _ = std::fs::remove_dir_all(&work);
@@ -136,11 +160,12 @@ async fn main() -> anyhow::Result<()> {
         tx.commit()?;
         start.elapsed()
     };
+    let areas = citydeck_tests::repo_root().join("crates/hub/tests/data/liechtenstein-areas.geojson");
     let hub = citydeck_tests::HubProcess::launch(
         &bin.join("citydeck-hub"),
         &work.join("hub.sqlite"),
         "127.0.0.1:0",
-        &[],
+        &["--areas", areas.to_str().unwrap()],
     );
     let url = hub.url.clone();
     let cache_path = work.join("drain-cache.sqlite");
@@ -171,11 +196,22 @@ async fn main() -> anyhow::Result<()> {
         floor.0.as_secs_f64() / drain.as_secs_f64()
     );
 
-    // ---- cold bootstrap of 100,000 incidents
+    // ---- cold bootstrap of 100,000 incidents, 1 % of them in the street of the scoped account
     let client = citydeck_tests::demo_client(&url, "field");
     let seeder = uuid::Uuid::new_v4();
     let mut seq = 0;
-    for chunk in ops(90_000, "bench-boot").chunks(1000) {
+    let seeds = total - 10_000;
+    let every = seeds / (total / 100);
+    let in_street = |i: usize| i.is_multiple_of(every);
+    let inside = (0..seeds).filter(|&i| in_street(i)).count() as u64;
+    let placed = ops_at(seeds, "bench-boot", |i| {
+        if in_street(i) {
+            IN_SCHELLENBERG
+        } else {
+            IN_VADUZ
+        }
+    });
+    for chunk in placed.chunks(1000) {
         let batch: Vec<PushOp> = chunk
             .iter()
             .map(|op| {
@@ -241,6 +277,41 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "sync process peak RSS with {cached} cached incidents: {:.1} MB (target < 300 MB)",
         rss as f64 / 1024.0
+    );
+    // The same log into an empty cache of the street-scoped account: the hub sends only its street's events
+    // (and those about no incident), and the cache moves on to the head over the others' seqs.
+    let scoped_cache = work.join("scoped-boot-cache.sqlite");
+    let start = Instant::now();
+    let out = Command::new(bin.join("citydeck-sync-agent"))
+        .args([
+            url.as_str(),
+            scoped_cache.to_str().unwrap(),
+            "street",
+            "1000",
+            "--follow",
+            &head.to_string(),
+        ])
+        .env("RUST_LOG", "off")
+        .output()?;
+    let scoped = start.elapsed();
+    anyhow::ensure!(
+        out.status.success(),
+        "scoped bootstrap: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = Cache::open(&scoped_cache)?;
+    let (scoped_cached, scoped_seq) = (c.incident_count()?, c.last_seq()?);
+    anyhow::ensure!(
+        scoped_cached == inside && scoped_seq == head,
+        "scoped bootstrap cached {scoped_cached} of the street's {inside}, at seq {scoped_seq} of {head}"
+    );
+    let ratio = scoped.as_secs_f64() / boot.as_secs_f64();
+    println!(
+        "cold bootstrap of a street-scoped desktop ({scoped_cached} of {cached} incidents in its street, {:.1} %): {} | the full cold bootstrap above: {} | ratio scoped/full = {ratio:.3}× (target ≤ 0.1×: {})",
+        100.0 * scoped_cached as f64 / cached as f64,
+        secs(scoped),
+        secs(boot),
+        if ratio <= 0.1 { "met" } else { "NOT met" }
     );
     // Where a drain's time goes: the same steps in this process, timed one by one (another 10,000 actions).
     {
