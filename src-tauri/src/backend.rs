@@ -86,6 +86,8 @@ impl Backend {
                     exercise: settings.exercise,
                     screens: Vec::new(),
                     areas: city.data.areas.clone(),
+                    // The vital signs come with issue 21's next slices (readings, cockpit panels).
+                    scenarios: None,
                 })
                 .await
                 .context("starting the embedded hub")?;

@@ -36,6 +36,14 @@ fn areas() -> String {
         .to_string()
 }
 
+/// The repository's scenario packs, so the indicators operation answers with real indicators.
+fn scenarios() -> String {
+    citydeck_tests::repo_root()
+        .join("data/scenarios")
+        .display()
+        .to_string()
+}
+
 async fn admin_token(url: &str) -> String {
     let r = reqwest::Client::new()
         .post(format!("{url}/api/v1/login"))
@@ -105,7 +113,7 @@ async fn the_document_is_valid_and_the_hub_keeps_it_on_sqlite() {
     let hub = HubProcess::start_with(
         &dir.path().join("hub.sqlite"),
         "127.0.0.1:0",
-        &["--areas", &areas()],
+        &["--areas", &areas(), "--scenarios", &scenarios()],
     );
     conformance(&hub.url, "SQLite", dir.path()).await;
 }
@@ -117,7 +125,7 @@ async fn the_document_is_valid_and_the_hub_keeps_it_on_postgres() {
     let hub = HubProcess::start_postgres_with(
         &citydeck_hub::test_support::new_database(),
         "127.0.0.1:0",
-        &["--areas", &areas()],
+        &["--areas", &areas(), "--scenarios", &scenarios()],
     );
     conformance(&hub.url, "PostgreSQL", dir.path()).await;
 }

@@ -97,6 +97,45 @@ pub struct Pack {
     pub panels: Vec<String>,
 }
 
+impl Indicator {
+    /// The indicator as `GET /api/v1/indicators` lists it, in pack `scenario`, with its latest reading if any.
+    pub fn view(
+        &self,
+        scenario: &str,
+        latest: Option<citydeck_protocol::indicators::LatestReading>,
+    ) -> citydeck_protocol::indicators::IndicatorView {
+        use citydeck_protocol::indicators as wire;
+        wire::IndicatorView {
+            id: self.id.clone(),
+            name: wire::LocalizedName {
+                zh: self.name.zh.clone(),
+                en: self.name.en.clone(),
+            },
+            unit: self.unit.clone(),
+            scenario: scenario.to_owned(),
+            direction: match self.direction {
+                Direction::Above => wire::IndicatorDirection::Above,
+                Direction::Below => wire::IndicatorDirection::Below,
+            },
+            thresholds: wire::IndicatorThresholds {
+                blue: self.thresholds.blue,
+                yellow: self.thresholds.yellow,
+                orange: self.thresholds.orange,
+                red: self.thresholds.red,
+            },
+            latest,
+        }
+    }
+}
+
+/// Every indicator of `packs` as the catalogue lists them: pack by pack, each in its pack's order.
+pub fn catalogue(packs: &[Pack]) -> Vec<citydeck_protocol::indicators::IndicatorView> {
+    packs
+        .iter()
+        .flat_map(|p| p.indicators.iter().map(|i| i.view(&p.id, None)))
+        .collect()
+}
+
 /// What is wrong with a pack: the key (`indicators[2].thresholds.red`; empty for the TOML syntax) and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}{problem}", if key.is_empty() { String::new() } else { format!("{key}: ") })]
@@ -504,6 +543,29 @@ class = "accident"
 normal_readings_to_end = 3
 thresholds = { yellow = 100, orange = 60, red = 30 }
 "#;
+
+    #[test]
+    fn the_catalogue_lists_every_indicator_as_the_contract_says() {
+        let p = parse_pack(GOOD).unwrap();
+        let c = catalogue(std::slice::from_ref(&p));
+        assert_eq!(c.len(), 2);
+        let v = serde_json::to_value(&c[0]).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "id": "power_load", "name": {"zh": "电力负荷", "en": "Power load"}, "unit": "MW",
+                "scenario": "lifeline", "direction": "above",
+                "thresholds": {"blue": 35880.0, "yellow": 36900.0, "orange": 37300.0, "red": 37700.5},
+                "latest": null,
+            })
+        );
+        let water = serde_json::to_value(&c[1]).unwrap();
+        assert_eq!(water["direction"], "below");
+        assert!(
+            water["thresholds"].get("blue").is_none(),
+            "no blue: absent, not null"
+        );
+    }
 
     fn err_of(text: &str) -> PackError {
         parse_pack(text).expect_err("a bad pack was accepted")

@@ -27,6 +27,7 @@ pub const DEFAULT_PAGE: u32 = 500;
 #[openapi(
     info(title = "citydeck hub", description = "The authoritative event log of a citydeck command hall."),
     paths(health, login, create_incident, list_incidents, get_incident, events, list_areas, get_area,
+          list_indicators,
           crate::stream::stream,
           crate::mode::get_mode, crate::mode::post_mode, crate::mode::confirm_mode, crate::mode::ack_screen,
           crate::mode::mode_audit, crate::mode::proposals, crate::mode::register_screen,
@@ -34,6 +35,10 @@ pub const DEFAULT_PAGE: u32 = 500;
     components(schemas(
         Health, LoginRequest, LoginResponse, NewIncident, Incident, Event, EventsPage, ApiError,
         AreaList, AreaSummary, AreaDetail, citydeck_protocol::AreaLevel,
+        citydeck_protocol::indicators::IndicatorList, citydeck_protocol::indicators::IndicatorView,
+        citydeck_protocol::indicators::LocalizedName, citydeck_protocol::indicators::IndicatorDirection,
+        citydeck_protocol::indicators::IndicatorThresholds, citydeck_protocol::indicators::LatestReading,
+        citydeck_protocol::indicators::IndicatorLevel,
         citydeck_protocol::ModeState, citydeck_protocol::ScreenAck, citydeck_protocol::PendingConfirmation,
         citydeck_protocol::ModeProposal, citydeck_protocol::PushRequest, citydeck_protocol::PushResponse,
         citydeck_protocol::Op, citydeck_protocol::ModeSwitchRequest, citydeck_protocol::ModeConfirmRequest,
@@ -304,6 +309,20 @@ pub async fn events(
         last < head
     ));
     Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The city's vital signs (城市运行数字体征): every indicator of the scenario packs the hub loaded, pack by pack,
+/// with its thresholds and its latest reading (`null` until one arrives). Every role may read them.
+#[utoipa::path(get, path = "/api/v1/indicators", security(("bearer" = [])),
+    responses((status = 200, body = citydeck_protocol::indicators::IndicatorList), (status = 401, body = ApiError)))]
+pub async fn list_indicators(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<citydeck_protocol::indicators::IndicatorList>, AppError> {
+    caller.require(Action::Read, "read")?;
+    Ok(Json(citydeck_protocol::indicators::IndicatorList {
+        indicators: state.indicators.as_ref().clone(),
+    }))
 }
 
 /// The city's areas: the city, then its districts, then their streets. Every role may read them.

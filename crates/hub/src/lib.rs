@@ -85,6 +85,8 @@ pub struct AppState {
     pub confirm_window: chrono::Duration,
     pub events: broadcast::Sender<Published>,
     pub shutdown: CancellationToken,
+    /// The vital signs' catalogue: every indicator of the scenario packs loaded at start (`--scenarios`).
+    pub indicators: Arc<Vec<citydeck_protocol::indicators::IndicatorView>>,
 }
 
 /// Default time a level-I proposal waits for the second commander.
@@ -107,6 +109,7 @@ impl AppState {
             events,
             shutdown,
             confirm_window: DEFAULT_CONFIRM_WINDOW,
+            indicators: Arc::new(Vec::new()),
         }
     }
 }
@@ -136,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/events", get(api::events))
         .route("/api/v1/areas", get(api::list_areas))
         .route("/api/v1/areas/{id}", get(api::get_area))
+        .route("/api/v1/indicators", get(api::list_indicators))
         .route("/api/v1/stream", get(stream::stream))
         .route("/api/v1/mode", get(mode::get_mode).post(mode::post_mode))
         .route("/api/v1/mode/confirm", post(mode::confirm_mode))
@@ -177,6 +181,9 @@ pub struct HubConfig {
     pub screens: Vec<String>,
     /// The city's areas (`areas.geojson` as `citydeck-city` writes it): they replace the stored ones at start.
     pub areas: Option<PathBuf>,
+    /// The scenario packs' folder (`data/scenarios`: every `*.toml` in it, checked together by
+    /// `domain::scenario`); None: no vital signs.
+    pub scenarios: Option<PathBuf>,
 }
 
 /// A hub serving on a real socket.
@@ -233,6 +240,31 @@ pub fn read_areas(path: &std::path::Path) -> Result<Vec<citydeck_domain::area_fi
     citydeck_domain::area_file::parse(&doc).map_err(|e| fail(e.to_string()))
 }
 
+/// The scenario packs of a folder (`--scenarios`): every `*.toml` in it, in name order, checked together by
+/// `domain::scenario::parse_packs`; an error names the folder, the file and the key at fault.
+pub fn read_scenarios(dir: &std::path::Path) -> Result<Vec<citydeck_domain::scenario::Pack>, StartError> {
+    let fail = |problem: String| StartError::Config(format!("--scenarios {}: {problem}", dir.display()));
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| fail(e.to_string()))? {
+        let path = entry.map_err(|e| fail(e.to_string()))?.path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let text = std::fs::read_to_string(&path).map_err(|e| fail(format!("{name}: {e}")))?;
+            files.push((name, text));
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(fail("no scenario pack (*.toml) in it".into()));
+    }
+    citydeck_domain::scenario::parse_packs(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+        .map_err(|e| fail(e.to_string()))
+}
+
 /// Opens (and migrates) the SQLite database `config.db_path`, creates demo accounts if asked, binds, and
 /// serves in a task.
 pub async fn start(config: HubConfig) -> Result<RunningHub, StartError> {
@@ -246,6 +278,7 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
     let exercise = config.exercise;
     let screens = config.screens.clone();
     let areas = config.areas.as_deref().map(read_areas).transpose()?;
+    let packs = config.scenarios.as_deref().map(read_scenarios).transpose()?;
     let db = tokio::task::spawn_blocking(move || -> Result<Db, StartError> {
         let db = match &backend {
             Backend::Sqlite(path) => Db::open_realm(path, exercise)?,
@@ -274,6 +307,14 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
         tracing::warn!("EXERCISE hub: this is drill data, kept apart from the real hub");
     }
     let mut state = AppState::new(db);
+    if let Some(packs) = &packs {
+        state.indicators = Arc::new(citydeck_domain::scenario::catalogue(packs));
+        tracing::info!(
+            packs = packs.len(),
+            indicators = state.indicators.len(),
+            "scenario packs loaded"
+        );
+    }
     if let Some(w) = config.confirm_window {
         state.confirm_window = w;
     }

@@ -41,7 +41,15 @@ struct Cli {
     /// and `--demo` adds the accounts `district` and `street` scoped to one of them.
     #[arg(long, value_name = "FILE")]
     areas: Option<PathBuf>,
+    /// The scenario packs (城市运行数字体征: every `*.toml` in the folder; a bad pack stops the start naming the
+    /// file and the key). Default `data/scenarios` when that folder exists here; without packs the hub serves no
+    /// indicators.
+    #[arg(long, value_name = "DIR")]
+    scenarios: Option<PathBuf>,
 }
+
+/// Where the scenario packs are when `--scenarios` is not given (the repository's folder, from its root).
+const DEFAULT_SCENARIOS: &str = "data/scenarios";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -64,6 +72,9 @@ async fn main() -> anyhow::Result<()> {
         exercise: cli.exercise,
         screens: cli.screens,
         areas: cli.areas,
+        scenarios: cli
+            .scenarios
+            .or_else(|| Some(PathBuf::from(DEFAULT_SCENARIOS)).filter(|d| d.is_dir())),
     };
     let hub = citydeck_hub::start_with(config, backend)
         .await

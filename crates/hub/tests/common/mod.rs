@@ -39,7 +39,13 @@ pub fn config(dir: &std::path::Path) -> HubConfig {
         exercise: false,
         screens: Vec::new(),
         areas: None,
+        scenarios: None,
     }
+}
+
+/// The repository's scenario packs (`data/scenarios`).
+pub fn scenarios() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/scenarios")
 }
 
 /// Liechtenstein's areas as `citydeck-city` writes them (`tests/data/README.md`).
