@@ -277,7 +277,20 @@ fn place_name<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, kind: Plac
     } else {
         name
     };
-    n.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+    n.map(str::trim)
+        .filter(|s| !s.is_empty() && !is_placeholder(s))
+        .map(str::to_owned)
+}
+
+/// A mapper's placeholder in the name tag (`FIXME`, `fixme: …`, `TODO`), not a name: such a place is unnamed (an
+/// operator would never report an incident at "FIXME").
+fn is_placeholder(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["fixme", "todo"].iter().any(|p| {
+        lower
+            .strip_prefix(p)
+            .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric()))
+    })
 }
 
 /// Names the city file gives places, by OSM element (`[places.names]`, over the element's own name).
@@ -623,6 +636,20 @@ mod tests {
             Some(PlaceKind::ShoppingCentre)
         );
         assert_eq!(classify(tags(&[("building", "yes")]), Shape::Way), None);
+    }
+
+    #[test]
+    fn a_placeholder_name_is_no_name() {
+        let named = |n: &str| place_name([("name", n)], PlaceKind::Street);
+        assert_eq!(named("FIXME"), None);
+        assert_eq!(named("fixme: name unknown"), None);
+        assert_eq!(named("TODO"), None);
+        assert_eq!(
+            named("Todoweg"),
+            Some("Todoweg".into()),
+            "a name that only starts like one"
+        );
+        assert_eq!(named(" Landstrasse "), Some("Landstrasse".into()));
     }
 
     #[test]
