@@ -86,8 +86,7 @@ impl Backend {
                     exercise: settings.exercise,
                     screens: Vec::new(),
                     areas: city.data.areas.clone(),
-                    // The vital signs come with issue 21's next slices (readings, cockpit panels).
-                    scenarios: None,
+                    scenarios: city.data.scenarios.clone(),
                 })
                 .await
                 .context("starting the embedded hub")?;

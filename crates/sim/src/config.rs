@@ -97,6 +97,10 @@ pub struct DataFiles {
     /// desktop then falls back to its map setting.
     #[serde(default)]
     pub basemap: Option<PathBuf>,
+    /// The scenario packs' folder (城市运行数字体征: `data/scenarios`), loaded by the embedded hub. Optional: a
+    /// city without it has no vital signs.
+    #[serde(default)]
+    pub scenarios: Option<PathBuf>,
 }
 
 impl DataFiles {
@@ -113,6 +117,7 @@ impl DataFiles {
             &mut self.areas,
             &mut self.templates,
             &mut self.basemap,
+            &mut self.scenarios,
         ]
         .into_iter()
         .flatten()
@@ -466,6 +471,12 @@ osm_pbf = "t.osm.pbf"
         assert_eq!(
             c.data.areas.as_deref(),
             Some(dir.join("../cache/liechtenstein/areas.geojson").as_path())
+        );
+        let packs = c.data.scenarios.as_deref().expect("the shipped scenario packs");
+        assert_eq!(packs, dir.join("../scenarios"));
+        assert!(
+            packs.join("lifeline.toml").is_file(),
+            "the folder the embedded hub loads"
         );
         assert_eq!(
             c.data.basemap.as_deref(),
