@@ -619,16 +619,7 @@ fn citydeck_hub_refuses_a_bad_areas_file_on_stderr() {
             "name": "X", "level": "county"}, "geometry": null}]}"#,
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_citydeck-hub"))
-        .arg("--db")
-        .arg(dir.path().join("hub.sqlite"))
-        .args(["--listen", "127.0.0.1:0", "--areas"])
-        .arg(&bad)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    let stderr = common::hub_refuses(dir.path(), "--areas", &bad);
     assert!(
         stderr.contains(&format!(
             "--areas {}: feature 0 (osm-r1): properties.level: ",

@@ -102,16 +102,7 @@ fn citydeck_hub_refuses_a_bad_pack_on_stderr_and_a_missing_folder() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("x.toml"), "id = \"x\"\nname = 3\n").unwrap();
     for arg in [dir.path().to_path_buf(), dir.path().join("missing")] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_citydeck-hub"))
-            .arg("--db")
-            .arg(dir.path().join("hub.sqlite"))
-            .args(["--listen", "127.0.0.1:0", "--scenarios"])
-            .arg(&arg)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
+        let stderr = common::hub_refuses(dir.path(), "--scenarios", &arg);
         assert!(
             stderr.contains(&format!("--scenarios {}: ", arg.display())),
             "{stderr}"

@@ -43,6 +43,22 @@ pub fn config(dir: &std::path::Path) -> HubConfig {
     }
 }
 
+/// Runs the `citydeck-hub` binary on a fresh database in `dir` with `flag value` and expects it to refuse to
+/// start: exit code 1, no panic. Its stderr.
+pub fn hub_refuses(dir: &std::path::Path, flag: &str, value: &std::path::Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_citydeck-hub"))
+        .arg("--db")
+        .arg(dir.join("hub.sqlite"))
+        .args(["--listen", "127.0.0.1:0", flag])
+        .arg(value)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
 /// The repository's scenario packs (`data/scenarios`).
 pub fn scenarios() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/scenarios")
