@@ -404,7 +404,9 @@ pub fn FocusLegend(#[prop(optional)] class: &'static str) -> impl IntoView {
 }
 
 /// The map title's second line: the drill-down's breadcrumb (全市 › 区 › 街道) once the cache holds the city's
-/// areas, else `text` (the city's name); the wartime focus' `text` while the map shows the focus.
+/// areas, else `text` (the city's name); the wartime focus' `text` while the map shows the focus — with the
+/// breadcrumb under it when the cockpit is drilled into an area, so a wall in wartime always says that its panels
+/// show one area only.
 #[component]
 pub fn TitleSub(#[prop(into)] text: Signal<String>, #[prop(into)] focused: Signal<bool>) -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -413,11 +415,12 @@ pub fn TitleSub(#[prop(into)] text: Signal<String>, #[prop(into)] focused: Signa
             .areas
             .with(|v| v.as_ref().is_some_and(|v| !v.areas.is_empty()))
     };
+    let drilled = move || state.drill.with(Option::is_some);
     view! {
-        <Show
-            when=move || has_areas() && !focused.get()
-            fallback=move || view! { <div class="map-ph-title-sub">{move || text.get()}</div> }
-        >
+        <Show when=move || !has_areas() || focused.get()>
+            <div class="map-ph-title-sub">{move || text.get()}</div>
+        </Show>
+        <Show when=move || has_areas() && (!focused.get() || drilled())>
             <Breadcrumb />
         </Show>
     }
