@@ -984,11 +984,13 @@ pub fn role_label(lang: Lang, role: Role) -> &'static str {
         (Lang::Zh, Role::Leader) => "领导",
         (Lang::Zh, Role::Field) => "现场人员",
         (Lang::Zh, Role::Admin) => "管理员",
+        (Lang::Zh, Role::Feed) => "数据接入",
         (Lang::En, Role::Operator) => "operator",
         (Lang::En, Role::Commander) => "commander",
         (Lang::En, Role::Leader) => "leader",
         (Lang::En, Role::Field) => "field staff",
         (Lang::En, Role::Admin) => "administrator",
+        (Lang::En, Role::Feed) => "data feed",
     }
 }
 

@@ -226,14 +226,7 @@ fn may_switch(state: &AppState) -> Result<(), String> {
 }
 
 fn role_zh(r: citydeck_protocol::Role) -> &'static str {
-    use citydeck_protocol::Role::*;
-    match r {
-        Operator => "值班员",
-        Commander => "指挥长",
-        Leader => "领导",
-        Field => "现场人员",
-        Admin => "管理员",
-    }
+    crate::i18n::role_label(crate::i18n::Lang::Zh, r)
 }
 
 /// Open/closed state of the dialog, shared by the header button and the dialog.

@@ -84,6 +84,18 @@ impl Level {
         }
     }
 
+    /// The level as the wire says it (`latest.level` of `GET /api/v1/indicators`).
+    pub fn wire(self) -> citydeck_protocol::indicators::IndicatorLevel {
+        use citydeck_protocol::indicators::IndicatorLevel as W;
+        match self {
+            Level::Normal => W::Normal,
+            Level::Blue => W::Blue,
+            Level::Yellow => W::Yellow,
+            Level::Orange => W::Orange,
+            Level::Red => W::Red,
+        }
+    }
+
     fn zh(self) -> &'static str {
         match self {
             Level::Normal => "正常",

@@ -14,6 +14,8 @@ pub enum Action {
     SwitchMode,
     /// Manage accounts.
     Administer,
+    /// Post vital-sign readings (`POST /api/v1/readings`).
+    PostReadings,
 }
 
 pub trait Permission {
@@ -26,8 +28,10 @@ impl Permission for Role {
         match self {
             Role::Admin => true,
             Role::Leader => matches!(action, Read),
-            Role::Operator | Role::Field => matches!(action, Read | CreateIncident | UpdateIncident),
+            Role::Operator => matches!(action, Read | CreateIncident | UpdateIncident | PostReadings),
+            Role::Field => matches!(action, Read | CreateIncident | UpdateIncident),
             Role::Commander => matches!(action, Read | CreateIncident | UpdateIncident | SwitchMode),
+            Role::Feed => matches!(action, PostReadings),
         }
     }
 }
@@ -46,6 +50,25 @@ mod tests {
             Action::Administer,
         ] {
             assert!(!Role::Leader.may(a), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn readings_come_from_operators_admins_and_feeds_and_a_feed_does_nothing_else() {
+        for r in [Role::Operator, Role::Admin, Role::Feed] {
+            assert!(r.may(Action::PostReadings), "{r:?}");
+        }
+        for r in [Role::Leader, Role::Commander, Role::Field] {
+            assert!(!r.may(Action::PostReadings), "{r:?}");
+        }
+        for a in [
+            Action::Read,
+            Action::CreateIncident,
+            Action::UpdateIncident,
+            Action::SwitchMode,
+            Action::Administer,
+        ] {
+            assert!(!Role::Feed.may(a), "{a:?}");
         }
     }
 

@@ -27,7 +27,7 @@ pub const DEFAULT_PAGE: u32 = 500;
 #[openapi(
     info(title = "citydeck hub", description = "The authoritative event log of a citydeck command hall."),
     paths(health, login, create_incident, list_incidents, get_incident, events, list_areas, get_area,
-          list_indicators,
+          list_indicators, post_readings,
           crate::stream::stream,
           crate::mode::get_mode, crate::mode::post_mode, crate::mode::confirm_mode, crate::mode::ack_screen,
           crate::mode::mode_audit, crate::mode::proposals, crate::mode::register_screen,
@@ -38,7 +38,8 @@ pub const DEFAULT_PAGE: u32 = 500;
         citydeck_protocol::indicators::IndicatorList, citydeck_protocol::indicators::IndicatorView,
         citydeck_protocol::indicators::LocalizedName, citydeck_protocol::indicators::IndicatorDirection,
         citydeck_protocol::indicators::IndicatorThresholds, citydeck_protocol::indicators::LatestReading,
-        citydeck_protocol::indicators::IndicatorLevel,
+        citydeck_protocol::indicators::IndicatorLevel, citydeck_protocol::indicators::PostReadings,
+        citydeck_protocol::indicators::Reading, citydeck_protocol::indicators::ReadingsResult,
         citydeck_protocol::ModeState, citydeck_protocol::ScreenAck, citydeck_protocol::PendingConfirmation,
         citydeck_protocol::ModeProposal, citydeck_protocol::PushRequest, citydeck_protocol::PushResponse,
         citydeck_protocol::Op, citydeck_protocol::ModeSwitchRequest, citydeck_protocol::ModeConfirmRequest,
@@ -63,10 +64,10 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// The OpenAPI 3.0.3 document ([`crate::openapi`]).
-pub async fn openapi() -> Response {
+pub async fn openapi(State(state): State<AppState>) -> Response {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        crate::openapi::DOCUMENT.as_str(),
+        state.document.as_str().to_owned(),
     )
         .into_response()
 }
@@ -312,17 +313,56 @@ pub async fn events(
 }
 
 /// The city's vital signs (城市运行数字体征): every indicator of the scenario packs the hub loaded, pack by pack,
-/// with its thresholds and its latest reading (`null` until one arrives). Every role may read them.
+/// with its thresholds and its latest reading and that reading's level (`null` until one arrives). Every role
+/// may read them (a feed too: it learns what it may post).
 #[utoipa::path(get, path = "/api/v1/indicators", security(("bearer" = [])),
     responses((status = 200, body = citydeck_protocol::indicators::IndicatorList), (status = 401, body = ApiError)))]
 pub async fn list_indicators(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
 ) -> Result<Json<citydeck_protocol::indicators::IndicatorList>, AppError> {
-    caller.require(Action::Read, "read")?;
-    Ok(Json(citydeck_protocol::indicators::IndicatorList {
-        indicators: state.indicators.as_ref().clone(),
-    }))
+    let db = state.db.clone();
+    let latest = tokio::task::spawn_blocking(move || db.latest_readings()).await??;
+    let indicators = state
+        .indicators
+        .iter()
+        .map(|v| {
+            let mut v = v.clone();
+            if let (Some((at, value)), Some(rule)) = (latest.get(&v.id), state.indicator_rules.get(&v.id)) {
+                v.latest = Some(citydeck_protocol::indicators::LatestReading {
+                    at: *at,
+                    value: *value,
+                    level: rule.level(*value).wire(),
+                });
+            }
+            v
+        })
+        .collect();
+    Ok(Json(citydeck_protocol::indicators::IndicatorList { indicators }))
+}
+
+/// Readings of the vital signs, in batches (at most 10,000): stored whole or not at all. A reading whose
+/// `(indicator, at)` is already stored is a duplicate, never stored twice. An unknown indicator, a value that is
+/// not a finite number or a time that is not RFC 3339 is a 422 naming the item (`readings[3].indicator`).
+/// Operators, admins and feeds.
+#[utoipa::path(post, path = "/api/v1/readings", request_body = citydeck_protocol::indicators::PostReadings,
+    security(("bearer" = [])),
+    responses((status = 200, body = citydeck_protocol::indicators::ReadingsResult),
+              (status = 400, body = ApiError), (status = 401, body = ApiError),
+              (status = 403, body = ApiError, description = "the role may not post readings (`forbidden`)"),
+              (status = 422, body = ApiError)))]
+pub async fn post_readings(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Json<citydeck_protocol::indicators::ReadingsResult>, AppError> {
+    caller.require(Action::PostReadings, "post readings")?;
+    let Json(raw) = body?;
+    let rules = state.indicator_rules.clone();
+    let readings = citydeck_domain::readings::parse_readings(&raw, |id| rules.contains_key(id))?;
+    let db = state.db.clone();
+    let result = tokio::task::spawn_blocking(move || db.store_readings(&readings)).await??;
+    Ok(Json(result))
 }
 
 /// The city's areas: the city, then its districts, then their streets. Every role may read them.

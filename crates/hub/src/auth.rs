@@ -26,6 +26,7 @@ pub const DEMO_ACCOUNTS: &[(&str, Role)] = &[
     ("leader", Role::Leader),
     ("field", Role::Field),
     ("admin", Role::Admin),
+    ("feed", Role::Feed),
 ];
 
 pub use citydeck_protocol::demo::{demo_password, DEMO_PASSWORD_DEFAULT, DEMO_PASSWORD_ENV};

@@ -22,6 +22,7 @@ pub mod auth;
 pub mod log;
 pub mod mode;
 pub mod push;
+pub mod readings;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -45,6 +46,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (6, include_str!("../migrations/0006_push_refusal.sql")),
     (7, include_str!("../migrations/0007_areas.sql")),
     (8, include_str!("../migrations/0008_area_names.sql")),
+    (9, include_str!("../migrations/0009_readings.sql")),
 ];
 
 #[derive(Clone)]

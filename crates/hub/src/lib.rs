@@ -17,6 +17,7 @@ pub mod stream;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -87,6 +88,10 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// The vital signs' catalogue: every indicator of the scenario packs loaded at start (`--scenarios`).
     pub indicators: Arc<Vec<citydeck_protocol::indicators::IndicatorView>>,
+    /// The packs' indicators by id (their thresholds give a reading's level).
+    pub indicator_rules: Arc<HashMap<String, citydeck_domain::scenario::Indicator>>,
+    /// The OpenAPI document this hub serves (`openapi::served`: the loaded indicators' ids in it).
+    pub document: Arc<String>,
 }
 
 /// Default time a level-I proposal waits for the second commander.
@@ -110,6 +115,8 @@ impl AppState {
             shutdown,
             confirm_window: DEFAULT_CONFIRM_WINDOW,
             indicators: Arc::new(Vec::new()),
+            indicator_rules: Arc::new(HashMap::new()),
+            document: Arc::new(openapi::DOCUMENT.clone()),
         }
     }
 }
@@ -140,6 +147,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/areas", get(api::list_areas))
         .route("/api/v1/areas/{id}", get(api::get_area))
         .route("/api/v1/indicators", get(api::list_indicators))
+        .route("/api/v1/readings", post(api::post_readings))
         .route("/api/v1/stream", get(stream::stream))
         .route("/api/v1/mode", get(mode::get_mode).post(mode::post_mode))
         .route("/api/v1/mode/confirm", post(mode::confirm_mode))
@@ -309,6 +317,14 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
     let mut state = AppState::new(db);
     if let Some(packs) = &packs {
         state.indicators = Arc::new(citydeck_domain::scenario::catalogue(packs));
+        state.indicator_rules = Arc::new(
+            packs
+                .iter()
+                .flat_map(|p| p.indicators.iter().map(|i| (i.id.clone(), i.clone())))
+                .collect(),
+        );
+        let ids: Vec<String> = state.indicators.iter().map(|i| i.id.clone()).collect();
+        state.document = Arc::new(openapi::served(&ids));
         tracing::info!(
             packs = packs.len(),
             indicators = state.indicators.len(),

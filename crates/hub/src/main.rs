@@ -24,7 +24,7 @@ struct Cli {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8640")]
     listen: SocketAddr,
-    /// Create the demo accounts (operator, commander, commander2, leader, field, admin; with --areas also district
+    /// Create the demo accounts (operator, commander, commander2, leader, field, admin, feed; with --areas also district
     /// and street) if missing.
     #[arg(long)]
     demo: bool,

@@ -25,6 +25,20 @@ use crate::api::{ApiDoc, MAX_PAGE};
 pub static DOCUMENT: LazyLock<String> =
     LazyLock::new(|| serde_json::to_string(&document()).expect("a JSON value serialises"));
 
+/// The document a hub serves: [`DOCUMENT`], with the ids of the indicators it loaded (`--scenarios`) as the
+/// values `POST /api/v1/readings` takes for a reading's `indicator` (any other id is refused, 422), so the
+/// document promises only what the hub accepts. Without packs it is [`DOCUMENT`] itself.
+pub fn served(indicator_ids: &[String]) -> String {
+    if indicator_ids.is_empty() {
+        return DOCUMENT.clone();
+    }
+    let mut doc = document();
+    if let Some(p) = doc.pointer_mut("/components/schemas/Reading/properties/indicator") {
+        p["enum"] = Value::from(indicator_ids.to_vec());
+    }
+    serde_json::to_string(&doc).expect("a JSON value serialises")
+}
+
 /// The document as a JSON value.
 pub fn document() -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("utoipa's document serialises");

@@ -34,6 +34,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../migrations/postgres/0002_push_refusal.sql")),
     (3, include_str!("../migrations/postgres/0003_areas.sql")),
     (4, include_str!("../migrations/postgres/0004_area_names.sql")),
+    (5, include_str!("../migrations/postgres/0005_readings.sql")),
 ];
 
 /// Advisory lock keys (arbitrary, fixed): the write lock every replica's write transaction takes, and the

@@ -1,6 +1,7 @@
 //! Issue 21 (城市运行数字体征), first slice, over the real HTTP API on both backends: the hub loads the scenario
 //! packs of `--scenarios DIR` and lists their indicators at `GET /api/v1/indicators`; a bad pack stops the start
-//! naming the file and the key.
+//! naming the file and the key; readings are posted in batches (all or nothing, each `(indicator, at)` once) by
+//! operators, admins and the machine role `feed`, and give each indicator its latest reading and level.
 
 mod common;
 
@@ -53,6 +54,43 @@ async fn indicators_are_listed_from_the_packs_for_every_role(b: B) {
     assert_eq!(status, 401, "no token, no indicators");
 }
 
+async fn the_document_offers_exactly_the_indicators_the_hub_takes(b: B) {
+    let t = hub_config(b, |c| c.scenarios = Some(scenarios())).await;
+    let doc: serde_json::Value = t
+        .http
+        .get(t.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let offered = &doc["components"]["schemas"]["Reading"]["properties"]["indicator"]["enum"];
+    let tok = t.token("leader").await;
+    let (_, list) = t.get(&tok, "/api/v1/indicators").await;
+    let ids: Vec<serde_json::Value> = list["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].clone())
+        .collect();
+    assert_eq!(*offered, serde_json::Value::Array(ids));
+    // without packs: the document as blessed, no enum (the hub takes no reading)
+    let bare = hub(b).await;
+    let doc: serde_json::Value = bare
+        .http
+        .get(bare.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["components"]["schemas"]["Reading"]["properties"]["indicator"]
+        .get("enum")
+        .is_none());
+}
+
 async fn a_hub_without_packs_lists_none(b: B) {
     let t = hub(b).await;
     let tok = t.token("leader").await;
@@ -97,6 +135,124 @@ async fn a_bad_pack_stops_the_start_naming_the_file_and_the_key(b: B) {
     assert!(err.contains("no scenario pack"), "{err}");
 }
 
+fn reading(indicator: &str, at: &str, value: f64) -> serde_json::Value {
+    json!({"indicator": indicator, "at": at, "value": value})
+}
+
+async fn readings_are_stored_once_and_give_each_indicator_its_latest(b: B) {
+    let t = hub_config(b, |c| c.scenarios = Some(scenarios())).await;
+    let feed = t.token("feed").await;
+    let batch = json!({"readings": [
+        reading("power_load", "2026-06-01T10:00:00Z", 36000.0),
+        reading("power_load", "2026-06-01T10:30:00Z", 37800.0),
+        reading("water_flow", "2026-06-01T10:00:00Z", 101.5),
+    ]});
+    let (status, body) = t.post(&feed, "/api/v1/readings", batch.clone()).await;
+    assert_eq!((status, body), (200, json!({"accepted": 3, "duplicates": 0})));
+    // the same again: duplicates, nothing stored twice
+    let (status, body) = t.post(&feed, "/api/v1/readings", batch).await;
+    assert_eq!((status, body), (200, json!({"accepted": 0, "duplicates": 3})));
+    // an older reading is stored but is not the latest; a reading twice in one batch counts once
+    let older = reading("power_load", "2026-06-01T09:00:00Z", 20000.0);
+    let (status, body) = t
+        .post(
+            &feed,
+            "/api/v1/readings",
+            json!({"readings": [older.clone(), older]}),
+        )
+        .await;
+    assert_eq!((status, body), (200, json!({"accepted": 1, "duplicates": 1})));
+    let leader = t.token("leader").await;
+    let (_, list) = t.get(&leader, "/api/v1/indicators").await;
+    let get = |id: &str| {
+        list["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        get("power_load")["latest"],
+        json!({"at": "2026-06-01T10:30:00Z", "value": 37800.0, "level": "red"}),
+        "the newest, past red (37,700)"
+    );
+    assert_eq!(get("water_flow")["latest"]["level"], "normal");
+    assert_eq!(get("traffic_accidents")["latest"], json!(null), "no reading yet");
+}
+
+async fn a_bad_item_refuses_the_whole_batch_naming_it(b: B) {
+    let t = hub_config(b, |c| c.scenarios = Some(scenarios())).await;
+    let op = t.token("operator").await;
+    let good = reading("power_load", "2026-06-01T10:00:00Z", 30000.0);
+    for (bad, field) in [
+        (
+            json!({"indicator": "nope", "at": "2026-06-01T10:00:00Z", "value": 1.0}),
+            "readings[1].indicator",
+        ),
+        (
+            json!({"indicator": "power_load", "at": "yesterday", "value": 1.0}),
+            "readings[1].at",
+        ),
+        (
+            json!({"indicator": "power_load", "at": "2026-06-01T11:00:00Z", "value": "NaN"}),
+            "readings[1].value",
+        ),
+        (
+            json!({"indicator": "power_load", "at": "2026-06-01T11:00:00Z"}),
+            "readings[1].value",
+        ),
+        (json!("power_load"), "readings[1]"),
+    ] {
+        let (status, body) = t
+            .post(&op, "/api/v1/readings", json!({"readings": [good.clone(), bad]}))
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["field"], field, "{body}");
+    }
+    let (status, body) = t.post(&op, "/api/v1/readings", json!({"items": []})).await;
+    assert_eq!((status, body["field"].clone()), (422, json!("readings")));
+    // nothing of the refused batches was stored
+    let (status, body) = t.post(&op, "/api/v1/readings", json!({"readings": [good]})).await;
+    assert_eq!((status, body), (200, json!({"accepted": 1, "duplicates": 0})));
+}
+
+async fn only_operators_admins_and_feeds_post_readings_and_a_feed_does_nothing_else(b: B) {
+    let t = hub_config(b, |c| c.scenarios = Some(scenarios())).await;
+    let batch = || json!({"readings": [reading("water_flow", "2026-06-01T10:00:00Z", 101.0)]});
+    for role in ["operator", "admin", "feed"] {
+        let tok = t.token(role).await;
+        let (status, body) = t.post(&tok, "/api/v1/readings", batch()).await;
+        assert_eq!(status, 200, "{role}: {body}");
+    }
+    for role in ["leader", "commander", "field"] {
+        let tok = t.token(role).await;
+        let (status, body) = t.post(&tok, "/api/v1/readings", batch()).await;
+        assert_eq!(
+            (status, body["code"].clone()),
+            (403, json!("forbidden")),
+            "{role}: {body}"
+        );
+    }
+    let feed = t.token("feed").await;
+    let (status, _) = t.get(&feed, "/api/v1/indicators").await;
+    assert_eq!(status, 200, "a feed reads the catalogue");
+    for path in ["/api/v1/incidents", "/api/v1/events", "/api/v1/mode"] {
+        let (status, body) = t.get(&feed, path).await;
+        assert_eq!(status, 403, "{path}: {body}");
+    }
+    let (status, _) = t
+        .post(
+            &feed,
+            "/api/v1/incidents",
+            json!({"title": "x", "class": "accident", "grade": "IV",
+            "lon": 9.52, "lat": 47.14, "source": "feed"}),
+        )
+        .await;
+    assert_eq!(status, 403, "a feed reports no incident");
+}
+
 #[test]
 fn citydeck_hub_refuses_a_bad_pack_on_stderr_and_a_missing_folder() {
     let dir = tempfile::tempdir().unwrap();
@@ -114,4 +270,8 @@ crate::backends! {
     #[tokio::test] indicators_are_listed_from_the_packs_for_every_role;
     #[tokio::test] a_hub_without_packs_lists_none;
     #[tokio::test] a_bad_pack_stops_the_start_naming_the_file_and_the_key;
+    #[tokio::test] readings_are_stored_once_and_give_each_indicator_its_latest;
+    #[tokio::test] the_document_offers_exactly_the_indicators_the_hub_takes;
+    #[tokio::test] a_bad_item_refuses_the_whole_batch_naming_it;
+    #[tokio::test] only_operators_admins_and_feeds_post_readings_and_a_feed_does_nothing_else;
 }

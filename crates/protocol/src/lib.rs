@@ -573,6 +573,8 @@ pub enum Role {
     /// Field / emergency staff.
     Field,
     Admin,
+    /// A machine feed (sensors, the simulator's series): posts readings, nothing else.
+    Feed,
 }
 
 impl Role {
@@ -583,6 +585,7 @@ impl Role {
             Role::Leader => "leader",
             Role::Field => "field",
             Role::Admin => "admin",
+            Role::Feed => "feed",
         }
     }
 
@@ -593,6 +596,7 @@ impl Role {
             Role::Leader,
             Role::Field,
             Role::Admin,
+            Role::Feed,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
