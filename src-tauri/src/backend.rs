@@ -355,10 +355,15 @@ async fn load_facilities(city: &CityConfig) -> Vec<Facility> {
 
 /// The embedded hub's demo operator account, as the simulator and the dispatcher use it.
 fn operator_client(hub_url: &str) -> Option<HubClient> {
+    demo_client(hub_url, "operator")
+}
+
+/// A client of the embedded hub signed in (lazily) as the demo account `user`.
+fn demo_client(hub_url: &str, user: &str) -> Option<HubClient> {
     HubClient::new(
         hub_url,
         Credentials {
-            username: "operator".into(),
+            username: user.into(),
             password: citydeck_hub::auth::demo_password(),
         },
     )
@@ -391,6 +396,16 @@ fn spawn_simulator(hub_url: &str, city: &CityConfig, rate: f64) {
     let city = city.clone();
     let mut opts = citydeck_sim::SimOptions::from_city(&city);
     opts.rate = rate;
+    if let Some(feed) = demo_client(hub_url, "feed") {
+        let city = city.clone();
+        tauri::async_runtime::spawn(async move {
+            let every = std::time::Duration::from_secs(5);
+            match citydeck_sim::feed::run_vital_signs(&city, &feed, every, None).await {
+                Ok(stats) => tracing::info!(?stats, "vital signs finished"),
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "vital signs stopped"),
+            }
+        });
+    }
     tauri::async_runtime::spawn(async move {
         match citydeck_sim::run(&city, &client, opts).await {
             Ok(stats) => tracing::info!(?stats, "simulator finished"),

@@ -182,6 +182,25 @@ impl HubClient {
         self.authed(|h, t| h.post(&url).bearer_auth(t).json(new)).await
     }
 
+    /// Posts vital-sign readings (`POST /api/v1/readings`: operators, admins and feeds); the same
+    /// `(indicator, at)` again is counted a duplicate, so a batch may always be sent again.
+    pub async fn post_readings(
+        &self,
+        readings: &[citydeck_protocol::indicators::Reading],
+    ) -> Result<citydeck_protocol::indicators::ReadingsResult, ClientError> {
+        let url = format!("{}/api/v1/readings", self.base);
+        let body = citydeck_protocol::indicators::PostReadings {
+            readings: readings.to_vec(),
+        };
+        self.authed(|h, t| h.post(&url).bearer_auth(t).json(&body)).await
+    }
+
+    /// The vital signs' catalogue with each indicator's latest reading (`GET /api/v1/indicators`).
+    pub async fn indicators(&self) -> Result<citydeck_protocol::indicators::IndicatorList, ClientError> {
+        let url = format!("{}/api/v1/indicators", self.base);
+        self.authed(|h, t| h.get(&url).bearer_auth(t)).await
+    }
+
     pub async fn incidents(&self, limit: u32) -> Result<Vec<Incident>, ClientError> {
         let url = format!("{}/api/v1/incidents?limit={limit}", self.base);
         self.authed(|h, t| h.get(&url).bearer_auth(t)).await

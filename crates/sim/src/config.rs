@@ -101,6 +101,10 @@ pub struct DataFiles {
     /// city without it has no vital signs.
     #[serde(default)]
     pub scenarios: Option<PathBuf>,
+    /// The real series the packs' indicators replay (`cargo xtask data` fills `data/cache/series`). Optional:
+    /// without it the simulator posts no readings.
+    #[serde(default)]
+    pub series: Option<PathBuf>,
 }
 
 impl DataFiles {
@@ -118,6 +122,7 @@ impl DataFiles {
             &mut self.templates,
             &mut self.basemap,
             &mut self.scenarios,
+            &mut self.series,
         ]
         .into_iter()
         .flatten()

@@ -14,6 +14,44 @@ pub trait ReadingSink {
     fn post(&self, readings: &[Reading]) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
+/// The hub: readings go to `POST /api/v1/readings` (as an account that may post them: `feed`).
+impl ReadingSink for citydeck_client::HubClient {
+    async fn post(&self, readings: &[Reading]) -> anyhow::Result<()> {
+        self.post_readings(readings).await?;
+        Ok(())
+    }
+}
+
+/// How far back the vital signs are filled when the feed starts (the cockpit's sparklines show the last day).
+pub const BACKFILL: chrono::Duration = chrono::Duration::hours(24);
+
+/// Posts the vital signs of `city` (its scenario packs' real series, replayed shifted to now: the last
+/// [`BACKFILL`] first — or one cadence of the slowest series, if longer —, then what falls due) to `sink` every `every`, for `ticks` ticks (`None`: until the task
+/// is dropped). A city without packs or series posts nothing.
+pub async fn run_vital_signs<S: ReadingSink + Sync>(
+    city: &crate::CityConfig,
+    sink: &S,
+    every: std::time::Duration,
+    ticks: Option<u64>,
+) -> anyhow::Result<FeedStats> {
+    let (Some(packs_dir), Some(series_dir)) = (&city.data.scenarios, &city.data.series) else {
+        tracing::info!(city = %city.id, "no scenario packs or series: no vital signs");
+        return Ok(FeedStats::default());
+    };
+    let now = Utc::now();
+    let packs = crate::scenarios::load_scenarios(packs_dir)?;
+    let replays = crate::scenarios::replays(&packs, series_dir, now)?;
+    // At least one cadence of the slowest series, so a monthly indicator has its latest reading at once.
+    let backfill = replays
+        .iter()
+        .map(|r| r.series.cadence)
+        .max()
+        .map_or(BACKFILL, |c| c.max(BACKFILL));
+    tracing::info!(indicators = replays.len(), "replaying the vital signs");
+    let mut feed = ReadingFeed::new(replays, now, backfill);
+    Ok(run_readings(&mut feed, sink, every, 500, ticks, Utc::now).await)
+}
+
 /// The most readings kept for a sink that keeps failing; the oldest are dropped beyond it (and counted).
 pub const MAX_PENDING: usize = 100_000;
 

@@ -39,7 +39,17 @@ struct SimArgs {
     /// Its password (default: $CITYDECK_DEMO_PASSWORD or the demo default).
     #[arg(long)]
     password: Option<String>,
+    /// Also post the city's vital signs (its scenario packs' real series, replayed shifted to now: the last day
+    /// first, then as they fall due) until stopped — the process then runs until killed.
+    #[arg(long)]
+    vital_signs: bool,
+    /// The account the readings are posted as (it must be allowed to: the demo's `feed`).
+    #[arg(long, default_value = "feed")]
+    feed_user: String,
 }
+
+/// How often the vital signs' replay posts what fell due.
+const VITAL_SIGNS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -56,9 +66,24 @@ async fn main() -> anyhow::Result<()> {
         &args.hub,
         Credentials {
             username: args.username,
-            password,
+            password: password.clone(),
         },
     )?;
+    let vital_signs = if args.vital_signs {
+        let feed = HubClient::new(
+            &args.hub,
+            Credentials {
+                username: args.feed_user,
+                password,
+            },
+        )?;
+        let city = city.clone();
+        Some(tokio::spawn(async move {
+            citydeck_sim::feed::run_vital_signs(&city, &feed, VITAL_SIGNS_EVERY, None).await
+        }))
+    } else {
+        None
+    };
     let mut opts = SimOptions::from_city(&city);
     opts.rate = args.rate;
     opts.limit = args.limit;
@@ -68,5 +93,9 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(city = %city.id, rate = opts.rate, "simulating");
     let stats = citydeck_sim::run(&city, &client, opts).await?;
     println!("simulated {} incidents ({} failed)", stats.sent, stats.failed);
+    if let Some(task) = vital_signs {
+        let stats = task.await??;
+        println!("posted {} readings", stats.sent);
+    }
     Ok(())
 }
