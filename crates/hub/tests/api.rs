@@ -12,15 +12,7 @@ fn incident(title: &str) -> Value {
 
 async fn health_and_openapi_need_no_token(b: B) {
     let t = hub(b).await;
-    let h: Value = t
-        .http
-        .get(t.url("/api/v1/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let h = t.get_open("/api/v1/health").await;
     assert_eq!(h["status"], "ok");
     assert_eq!(h["head"], 0);
     let backend = match b {

@@ -56,15 +56,7 @@ async fn indicators_are_listed_from_the_packs_for_every_role(b: B) {
 
 async fn the_document_offers_exactly_the_indicators_the_hub_takes(b: B) {
     let t = hub_config(b, |c| c.scenarios = Some(scenarios())).await;
-    let doc: serde_json::Value = t
-        .http
-        .get(t.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = t.get_open("/api/v1/openapi.json").await;
     let offered = &doc["components"]["schemas"]["Reading"]["properties"]["indicator"]["enum"];
     let tok = t.token("leader").await;
     let (_, list) = t.get(&tok, "/api/v1/indicators").await;
@@ -77,15 +69,7 @@ async fn the_document_offers_exactly_the_indicators_the_hub_takes(b: B) {
     assert_eq!(*offered, serde_json::Value::Array(ids));
     // without packs: the document as blessed, no enum (the hub takes no reading)
     let bare = hub(b).await;
-    let doc: serde_json::Value = bare
-        .http
-        .get(bare.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = bare.get_open("/api/v1/openapi.json").await;
     assert!(doc["components"]["schemas"]["Reading"]["properties"]["indicator"]
         .get("enum")
         .is_none());

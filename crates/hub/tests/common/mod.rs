@@ -148,6 +148,17 @@ impl T {
             .unwrap()
             .to_string()
     }
+    /// GET without a token (health, the OpenAPI document): the JSON answer.
+    pub async fn get_open(&self, p: &str) -> Value {
+        self.http
+            .get(self.url(p))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
     pub async fn post(&self, token: &str, p: &str, body: Value) -> (u16, Value) {
         let r = self
             .http
