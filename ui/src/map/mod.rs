@@ -226,13 +226,25 @@ fn drive(engine: EngineSlot, state: AppState, ui: MapUi) {
             });
         });
     }
-    // The drill-down's outline and shades.
+    // The drill-down's outline and shades; no shades while the map shows the wartime focus (the area panel and
+    // its legend are hidden then, and unexplained colour must not tint the response picture).
     {
         let with = with.clone();
         let view = drill_memo(state);
         Effect::new(move |_| {
             let _ = ui.ready.get();
-            view.with(|v| with(&|e| e.set_drill(v)));
+            let focused = focus.with(Option::is_some);
+            view.with(|v| {
+                if focused {
+                    let outline_only = crate::drill::DrillView {
+                        shades: Vec::new(),
+                        ..v.clone()
+                    };
+                    with(&|e| e.set_drill(&outline_only));
+                } else {
+                    with(&|e| e.set_drill(v));
+                }
+            });
         });
     }
     // Wartime focus, else the area drilled into, else the city (once per area / when the focus ends).
