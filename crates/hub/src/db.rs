@@ -47,6 +47,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (7, include_str!("../migrations/0007_areas.sql")),
     (8, include_str!("../migrations/0008_area_names.sql")),
     (9, include_str!("../migrations/0009_readings.sql")),
+    (10, include_str!("../migrations/0010_rollups_episodes.sql")),
 ];
 
 #[derive(Clone)]

@@ -41,13 +41,7 @@ pub struct Published {
 
 impl Published {
     pub fn new(event: &citydeck_protocol::Event, json: &str) -> Published {
-        use citydeck_protocol::EventBody::{IncidentCreated, IncidentUpdated};
-        let areas = match &event.body {
-            IncidentCreated { incident } | IncidentUpdated { incident } => {
-                Some(incident.area_ids.as_slice().into())
-            }
-            _ => None,
-        };
+        let areas = event.body.incident().map(|i| i.area_ids.as_slice().into());
         Published {
             seq: event.server_seq,
             json: json.into(),
@@ -92,6 +86,9 @@ pub struct AppState {
     pub indicator_rules: Arc<HashMap<String, citydeck_domain::scenario::Indicator>>,
     /// The OpenAPI document this hub serves (`openapi::served`: the loaded indicators' ids in it).
     pub document: Arc<String>,
+    /// Where incidents raised by the vital signs are placed (lon, lat): a point inside the city's top area;
+    /// `(0, 0)` on a hub without areas.
+    pub indicator_site: (f64, f64),
 }
 
 /// Default time a level-I proposal waits for the second commander.
@@ -117,6 +114,7 @@ impl AppState {
             indicators: Arc::new(Vec::new()),
             indicator_rules: Arc::new(HashMap::new()),
             document: Arc::new(openapi::DOCUMENT.clone()),
+            indicator_site: (0.0, 0.0),
         }
     }
 }
@@ -147,6 +145,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/areas", get(api::list_areas))
         .route("/api/v1/areas/{id}", get(api::get_area))
         .route("/api/v1/indicators", get(api::list_indicators))
+        .route("/api/v1/indicators/{id}/series", get(api::indicator_series))
         .route("/api/v1/readings", post(api::post_readings))
         .route("/api/v1/stream", get(stream::stream))
         .route("/api/v1/mode", get(mode::get_mode).post(mode::post_mode))
@@ -325,6 +324,14 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
         );
         let ids: Vec<String> = state.indicators.iter().map(|i| i.id.clone()).collect();
         state.document = Arc::new(openapi::served(&ids));
+        let db = state.db.clone();
+        match tokio::task::spawn_blocking(move || db.city_point()).await?? {
+            Some(site) => state.indicator_site = site,
+            None if !state.indicators.is_empty() => {
+                tracing::warn!("no areas (--areas): incidents raised by the vital signs are placed at 0, 0")
+            }
+            None => {}
+        }
         tracing::info!(
             packs = packs.len(),
             indicators = state.indicators.len(),

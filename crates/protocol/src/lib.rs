@@ -415,6 +415,21 @@ pub enum EventBody {
     ScreenRegistered {
         screen: String,
     },
+    /// A vital sign rose further in the episode that raised this incident (issue 21): its grade went from
+    /// `from` to `to` and a note says why. The incident as it is now.
+    IncidentRegraded {
+        incident: Incident,
+        from: Grade,
+        to: Grade,
+        /// The indicator whose reading raised it.
+        indicator: String,
+    },
+    /// The vital sign that raised this incident is back to normal for its pack's count of readings: the episode
+    /// is over (a note on the incident says so; the incident stays where the loop has it).
+    IndicatorEpisodeEnded {
+        incident: Incident,
+        indicator: String,
+    },
     #[serde(other)]
     Unknown,
 }
@@ -428,7 +443,24 @@ impl EventBody {
             EventBody::ScreenAcked { .. } => "screen_acked",
             EventBody::ModeProposed { .. } => "mode_proposed",
             EventBody::ScreenRegistered { .. } => "screen_registered",
+            EventBody::IncidentRegraded { .. } => "incident_regraded",
+            EventBody::IndicatorEpisodeEnded { .. } => "indicator_episode_ended",
             EventBody::Unknown => "unknown",
+        }
+    }
+
+    /// The incident as this event leaves it, for every kind that carries one.
+    pub fn incident(&self) -> Option<&Incident> {
+        match self {
+            EventBody::IncidentCreated { incident }
+            | EventBody::IncidentUpdated { incident }
+            | EventBody::IncidentRegraded { incident, .. }
+            | EventBody::IndicatorEpisodeEnded { incident, .. } => Some(incident),
+            EventBody::ModeChanged { .. }
+            | EventBody::ScreenAcked { .. }
+            | EventBody::ModeProposed { .. }
+            | EventBody::ScreenRegistered { .. }
+            | EventBody::Unknown => None,
         }
     }
 }

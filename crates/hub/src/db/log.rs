@@ -181,20 +181,28 @@ pub(super) fn read_incident(tx: &mut dyn Sql, id: uuid::Uuid) -> DbResult<Option
 }
 
 /// Writes a changed incident with the next seq and appends its `incident_updated` event inside `tx`.
-pub(super) fn write_update(
+pub(super) fn write_update(tx: &mut dyn Sql, actor: &str, incident: Incident) -> DbResult<(Event, String)> {
+    write_incident(tx, actor, incident, |incident| EventBody::IncidentUpdated {
+        incident,
+    })
+}
+
+/// Writes a changed incident with the next seq and appends the event `body` makes of it inside `tx`.
+pub(super) fn write_incident(
     tx: &mut dyn Sql,
     actor: &str,
     mut incident: Incident,
+    body: impl FnOnce(Incident) -> EventBody,
 ) -> DbResult<(Event, String)> {
     let seq = head(tx)? + 1;
     let now = Utc::now();
     incident.seq = seq;
     incident.updated_at = now;
-    let body = serde_json::to_string(&incident).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    let json = serde_json::to_string(&incident).map_err(|e| DbError::Corrupt(e.to_string()))?;
     let id = incident.id.to_string();
     tx.exec(
         "UPDATE incidents SET status = ?2, seq = ?3, body = ?4 WHERE id = ?1",
-        p![&id, incident.status.as_str(), seq, &body],
+        p![&id, incident.status.as_str(), seq, &json],
     )?;
     tx.exec(
         "UPDATE incident_areas SET seq = ?2 WHERE incident_id = ?1",
@@ -204,7 +212,7 @@ pub(super) fn write_update(
         server_seq: seq,
         at: now,
         actor: actor.to_string(),
-        body: EventBody::IncidentUpdated { incident },
+        body: body(incident),
     };
     let json = append_event(tx, &event)?;
     Ok((event, json))
@@ -214,10 +222,7 @@ pub(super) fn write_update(
 /// scoped reads).
 pub(super) fn append_event(tx: &mut dyn Sql, event: &Event) -> DbResult<String> {
     let json = serde_json::to_string(event).map_err(|e| DbError::Corrupt(e.to_string()))?;
-    let incident = match &event.body {
-        EventBody::IncidentCreated { incident } | EventBody::IncidentUpdated { incident } => Some(incident),
-        _ => None,
-    };
+    let incident = event.body.incident();
     tx.exec(
         "INSERT INTO events (server_seq, kind, at, actor, body, incident_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         p![
