@@ -184,6 +184,30 @@ impl StageLimits {
     }
 }
 
+/// Sets `incident`'s clock after a change made at `now` (`before`: its stage before the change, `None` for a
+/// new incident): a new stage restarts the clock and clears `overdue`; the due time is the current stage's limit
+/// for the current grade from when it entered the stage (a raised grade may bring it closer); closed has none.
+/// An incident stored before the clock existed starts it now.
+pub fn stamp(
+    incident: &mut citydeck_protocol::Incident,
+    before: Option<Stage>,
+    limits: &StageLimits,
+    now: DateTime<Utc>,
+) {
+    if before != Some(incident.status) || incident.stage_entered_at.is_none() {
+        incident.stage_entered_at = Some(now);
+        incident.overdue = false;
+    }
+    let entered = incident.stage_entered_at.unwrap_or(now);
+    incident.stage_due_at = limits.due_at(incident.status, incident.grade, entered);
+}
+
+/// The time the hub's clock must look at `incident` again (the `due_at` it indexes): its `stage_due_at` until it
+/// has been marked overdue for this stay.
+pub fn pending(incident: &citydeck_protocol::Incident) -> Option<DateTime<Utc>> {
+    incident.stage_due_at.filter(|_| !incident.overdue)
+}
+
 /// The rung of the escalation ladder an incident stands on at `now` (see the module doc): 0 before `due_at`,
 /// 1 from `due_at` (overdue), then one more for each further whole `limit` it stays.
 pub fn rung(entered: DateTime<Utc>, limit: Duration, now: DateTime<Utc>) -> u32 {
@@ -269,6 +293,50 @@ collected = "2m"
             StageLimits::from_table("deadlines", &t).unwrap_err().key,
             "deadlines.stages"
         );
+    }
+
+    #[test]
+    fn a_new_stage_restarts_the_clock_a_raised_grade_brings_it_closer_closed_stops_it() {
+        let l = StageLimits::parse(EXAMPLE).unwrap();
+        let t0: DateTime<Utc> = "2026-12-07T08:00:00Z".parse().unwrap();
+        let new = citydeck_protocol::NewIncident {
+            title: "积水".into(),
+            class: citydeck_protocol::IncidentClass::NaturalDisaster,
+            grade: Grade::III,
+            lon: 0.0,
+            lat: 0.0,
+            source: "operator".into(),
+            description: None,
+            address: None,
+            external_id: None,
+            occurred_at: None,
+        };
+        let mut i = crate::incident::from_request(uuid::Uuid::nil(), new, "op", t0, 1);
+        stamp(&mut i, None, &l, t0);
+        assert_eq!(i.stage_entered_at, Some(t0));
+        assert_eq!(i.stage_due_at, Some(t0 + Duration::minutes(10)));
+        assert_eq!(pending(&i), i.stage_due_at);
+        // marked overdue: nothing pending, the due time stays shown
+        i.overdue = true;
+        assert_eq!(pending(&i), None);
+        // raised to grade I a minute later, same stage: due 2 minutes after it entered, still overdue
+        i.grade = Grade::I;
+        stamp(&mut i, Some(Stage::Collected), &l, t0 + Duration::minutes(1));
+        assert_eq!(
+            (i.stage_due_at, i.overdue),
+            (Some(t0 + Duration::minutes(2)), true)
+        );
+        // identified at 08:05: a new stay, 30 minutes, not overdue
+        let t1 = t0 + Duration::minutes(5);
+        i.status = Stage::Identified;
+        stamp(&mut i, Some(Stage::Collected), &l, t1);
+        assert_eq!(
+            (i.stage_entered_at, i.stage_due_at, i.overdue),
+            (Some(t1), Some(t1 + Duration::minutes(30)), false)
+        );
+        i.status = Stage::Closed;
+        stamp(&mut i, Some(Stage::Identified), &l, t1);
+        assert_eq!((i.stage_due_at, pending(&i)), (None, None));
     }
 
     proptest! {

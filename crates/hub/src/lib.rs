@@ -191,6 +191,8 @@ pub struct HubConfig {
     /// The scenario packs' folder (`data/scenarios`: every `*.toml` in it, checked together by
     /// `domain::scenario`); None: no vital signs.
     pub scenarios: Option<PathBuf>,
+    /// The closed loop's stage limits (`--deadlines FILE`, `domain::stage_clock`); None: no stage is ever due.
+    pub deadlines: Option<PathBuf>,
 }
 
 /// A hub serving on a real socket.
@@ -247,6 +249,53 @@ pub fn read_areas(path: &std::path::Path) -> Result<Vec<citydeck_domain::area_fi
     citydeck_domain::area_file::parse(&doc).map_err(|e| fail(e.to_string()))
 }
 
+/// The stage limits of a deadlines file (`--deadlines`); an error names the file and the key.
+pub fn read_deadlines(
+    path: &std::path::Path,
+) -> Result<citydeck_domain::stage_clock::StageLimits, StartError> {
+    let fail = |problem: String| StartError::Config(format!("--deadlines {}: {problem}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    citydeck_domain::stage_clock::StageLimits::parse(&text).map_err(|e| fail(e.to_string()))
+}
+
+/// How often the hub's clock looks for incidents past their stage's limit.
+pub const CLOCK_TICK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The closed loop's clock: every [`CLOCK_TICK`] marks the incidents past their stage's limit (`incident_overdue`,
+/// once per stay), with no client connected, until `state.shutdown`. On several replicas each ticks; the write
+/// transaction makes each stay's mark happen once.
+fn start_clock(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CLOCK_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = state.shutdown.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            let db = state.db.clone();
+            let tx = state.events.clone();
+            let r = tokio::task::spawn_blocking(move || {
+                db.mark_overdue(chrono::Utc::now(), 1000, |ev, json| {
+                    let _ = tx.send(Published::new(ev, json));
+                })
+            })
+            .await;
+            match r {
+                Ok(Ok(events)) if !events.is_empty() => {
+                    tracing::info!(
+                        overdue = events.len(),
+                        "incidents past their stage's limit (督办)"
+                    )
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "the closed loop's clock could not tick"),
+                Err(e) => tracing::warn!(error = %e, "the closed loop's clock task failed"),
+            }
+        }
+    });
+}
+
 /// The scenario packs of a folder (`--scenarios`): every `*.toml` in it, in name order, checked together by
 /// `domain::scenario::parse_packs`; an error names the folder, the file and the key at fault.
 pub fn read_scenarios(dir: &std::path::Path) -> Result<Vec<citydeck_domain::scenario::Pack>, StartError> {
@@ -286,6 +335,7 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
     let screens = config.screens.clone();
     let areas = config.areas.as_deref().map(read_areas).transpose()?;
     let packs = config.scenarios.as_deref().map(read_scenarios).transpose()?;
+    let limits = config.deadlines.as_deref().map(read_deadlines).transpose()?;
     let db = tokio::task::spawn_blocking(move || -> Result<Db, StartError> {
         let db = match &backend {
             Backend::Sqlite(path) => Db::open_realm(path, exercise)?,
@@ -312,6 +362,9 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
     tracing::info!(backend = db.backend(), replica = db.replica(), "storage open");
     if exercise {
         tracing::warn!("EXERCISE hub: this is drill data, kept apart from the real hub");
+    }
+    if let Some(limits) = limits {
+        db.set_stage_limits(limits);
     }
     let mut state = AppState::new(db);
     if let Some(packs) = &packs {
@@ -358,5 +411,6 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
             .with_graceful_shutdown(async move { token.cancelled().await })
             .await
     });
+    start_clock(state.clone());
     Ok(RunningHub { addr, state, task })
 }

@@ -39,6 +39,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         6,
         include_str!("../migrations/postgres/0006_rollups_episodes.sql"),
     ),
+    (7, include_str!("../migrations/postgres/0007_stage_due.sql")),
 ];
 
 /// Advisory lock keys (arbitrary, fixed): the write lock every replica's write transaction takes, and the

@@ -240,6 +240,18 @@ pub struct Incident {
     /// without areas). Always sent; absent from incidents stored before areas existed (read as empty).
     #[serde(default)]
     pub area_ids: Vec<String>,
+    /// When the incident entered its current stage (the closed loop's clock, issue 24); absent from incidents
+    /// stored before the clock existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage_entered_at: Option<DateTime<Utc>>,
+    /// When it must have moved on from its stage (the stage's limit for its grade); null when the stage has no
+    /// limit or the incident is closed. Always sent.
+    #[serde(default)]
+    pub stage_due_at: Option<DateTime<Utc>>,
+    /// Still in its stage after `stage_due_at` (督办): true from the hub's `incident_overdue` event until it moves
+    /// on. Always sent.
+    #[serde(default)]
+    pub overdue: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -430,6 +442,14 @@ pub enum EventBody {
         incident: Incident,
         indicator: String,
     },
+    /// The incident is still in `stage` after its limit (`due_at`): 督办. Appended by the hub on its own clock,
+    /// exactly once per stay in a stage (issue 24). The incident as it now is (`overdue: true`).
+    IncidentOverdue {
+        incident_id: Uuid,
+        incident: Incident,
+        stage: Stage,
+        due_at: DateTime<Utc>,
+    },
     #[serde(other)]
     Unknown,
 }
@@ -445,6 +465,7 @@ impl EventBody {
             EventBody::ScreenRegistered { .. } => "screen_registered",
             EventBody::IncidentRegraded { .. } => "incident_regraded",
             EventBody::IndicatorEpisodeEnded { .. } => "indicator_episode_ended",
+            EventBody::IncidentOverdue { .. } => "incident_overdue",
             EventBody::Unknown => "unknown",
         }
     }
@@ -455,7 +476,8 @@ impl EventBody {
             EventBody::IncidentCreated { incident }
             | EventBody::IncidentUpdated { incident }
             | EventBody::IncidentRegraded { incident, .. }
-            | EventBody::IndicatorEpisodeEnded { incident, .. } => Some(incident),
+            | EventBody::IndicatorEpisodeEnded { incident, .. }
+            | EventBody::IncidentOverdue { incident, .. } => Some(incident),
             EventBody::ModeChanged { .. }
             | EventBody::ScreenAcked { .. }
             | EventBody::ModeProposed { .. }

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use citydeck_domain::indicators::{self as vital, Agg, Episode, EpisodeEffect, Level, SeriesPlan};
 use citydeck_domain::scenario::Indicator;
+use citydeck_domain::stage_clock::StageLimits;
 use citydeck_protocol::indicators::{Reading, ReadingsResult};
 use citydeck_protocol::{Event, EventBody, Grade, IncidentNote};
 
@@ -42,7 +43,7 @@ impl Db {
         publish: impl Fn(&Event, &str),
     ) -> DbResult<Stored> {
         self.write(
-            |tx| store(tx, readings, rules, actor, site),
+            |tx| store(tx, &self.limits(), readings, rules, actor, site),
             |stored: &Stored| {
                 for (ev, json) in &stored.events {
                     publish(ev, json);
@@ -116,6 +117,7 @@ impl Db {
 
 fn store(
     tx: &mut dyn Sql,
+    limits: &StageLimits,
     readings: &[Reading],
     rules: &HashMap<String, Indicator>,
     actor: &str,
@@ -173,7 +175,7 @@ fn store(
             p![indicator, &ts(newest.at), newest.value],
         )?;
         if let Some(rule) = rules.get(indicator) {
-            step_episode(tx, rule, &stored, actor, site, &mut events)?;
+            step_episode(tx, limits, rule, &stored, actor, site, &mut events)?;
         }
     }
     Ok(Stored { result, events })
@@ -182,6 +184,7 @@ fn store(
 /// Steps `rule`'s episode through `readings` (newer than its newest, oldest first) and applies the effects.
 fn step_episode(
     tx: &mut dyn Sql,
+    limits: &StageLimits,
     rule: &Indicator,
     readings: &[&Reading],
     actor: &str,
@@ -219,7 +222,7 @@ fn step_episode(
                 description,
             } => {
                 let new = vital::new_incident(rule, grade, &title, &description, r.at, site);
-                match insert_incident(tx, actor, None, new, None)? {
+                match insert_incident(tx, limits, actor, None, new, None)? {
                     Ok(Ok((event, json))) => {
                         incident_id = event.body.incident().map(|i| i.id);
                         events.push((event, json));
@@ -236,14 +239,14 @@ fn step_episode(
             }
             EpisodeEffect::Raise { from, to, note, .. } => {
                 if let Some(id) = incident_id {
-                    if let Some(ev) = regrade(tx, id, &rule.id, from, to, &note, actor, r.at)? {
+                    if let Some(ev) = regrade(tx, limits, id, &rule.id, from, to, &note, actor, r.at)? {
                         events.push(ev);
                     }
                 }
             }
             EpisodeEffect::End { note } => {
                 if let Some(id) = incident_id.take() {
-                    if let Some(ev) = end(tx, id, &rule.id, &note, actor, r.at)? {
+                    if let Some(ev) = end(tx, limits, id, &rule.id, &note, actor, r.at)? {
                         events.push(ev);
                     }
                 }
@@ -284,6 +287,7 @@ fn note(text: &citydeck_domain::scenario::Text, by: &str, at: DateTime<Utc>) -> 
 #[allow(clippy::too_many_arguments)]
 fn regrade(
     tx: &mut dyn Sql,
+    limits: &StageLimits,
     id: uuid::Uuid,
     indicator: &str,
     from: Grade,
@@ -300,17 +304,21 @@ fn regrade(
     incident.grade = from.max(to);
     incident.notes.push(note(text, actor, at));
     let to = incident.grade;
-    write_incident(tx, actor, incident, |incident| EventBody::IncidentRegraded {
-        incident,
-        from,
-        to,
-        indicator: indicator.to_string(),
+    write_incident(tx, limits, actor, incident, |incident| {
+        EventBody::IncidentRegraded {
+            incident,
+            from,
+            to,
+            indicator: indicator.to_string(),
+        }
     })
     .map(Some)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn end(
     tx: &mut dyn Sql,
+    limits: &StageLimits,
     id: uuid::Uuid,
     indicator: &str,
     text: &citydeck_domain::scenario::Text,
@@ -321,9 +329,11 @@ fn end(
         return Ok(None);
     };
     incident.notes.push(note(text, actor, at));
-    write_incident(tx, actor, incident, |incident| EventBody::IndicatorEpisodeEnded {
-        incident,
-        indicator: indicator.to_string(),
+    write_incident(tx, limits, actor, incident, |incident| {
+        EventBody::IndicatorEpisodeEnded {
+            incident,
+            indicator: indicator.to_string(),
+        }
     })
     .map(Some)
 }
