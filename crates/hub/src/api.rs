@@ -361,17 +361,33 @@ pub async fn post_readings(
     let Json(raw) = body?;
     let rules = state.indicator_rules.clone();
     let readings = citydeck_domain::readings::parse_readings(&raw, |id| rules.contains_key(id))?;
+    // Group commit: queue the batch, then take the writer; whoever gets it stores every batch queued by then
+    // (ours may already be in a transaction of another request's, which answers it).
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    state
+        .readings_queue
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(crate::db::readings::ReadingsJob {
+            readings,
+            actor: caller.username.clone(),
+            reply,
+        });
     let db = state.db.clone();
     let site = state.indicator_site;
     let tx = state.events.clone();
-    let stored = tokio::task::spawn_blocking(move || {
-        db.store_readings(&readings, &rules, &caller.username, site, |ev, json| {
+    let queue = state.readings_queue.clone();
+    tokio::task::spawn_blocking(move || {
+        db.store_queued_readings(&queue, &rules, site, |ev, json| {
             // No receivers is fine (nobody connected).
             let _ = tx.send(crate::Published::new(ev, json));
         })
     })
-    .await??;
-    Ok(Json(stored.result))
+    .await?;
+    let result = answer
+        .await
+        .map_err(|_| AppError::Internal("the readings' group commit dropped a batch".into()))??;
+    Ok(Json(result))
 }
 
 /// Query of `GET /api/v1/indicators/{id}/series`.

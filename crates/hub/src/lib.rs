@@ -89,6 +89,8 @@ pub struct AppState {
     /// Where incidents raised by the vital signs are placed (lon, lat): a point inside the city's top area;
     /// `(0, 0)` on a hub without areas.
     pub indicator_site: (f64, f64),
+    /// Readings batches waiting for the group commit (`Db::store_queued_readings`).
+    pub readings_queue: Arc<std::sync::Mutex<Vec<db::readings::ReadingsJob>>>,
 }
 
 /// Default time a level-I proposal waits for the second commander.
@@ -115,6 +117,7 @@ impl AppState {
             indicator_rules: Arc::new(HashMap::new()),
             document: Arc::new(openapi::DOCUMENT.clone()),
             indicator_site: (0.0, 0.0),
+            readings_queue: Default::default(),
         }
     }
 }

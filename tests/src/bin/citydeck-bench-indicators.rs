@@ -3,7 +3,8 @@
 //!
 //! `citydeck-bench-indicators <dir with citydeck-hub> <work dir> [rows per client]` prints one line per
 //! measurement:
-//! - ingest: readings posted in batches of 500 by 8 clients at once (HTTP, JSON, validation, one write
+//! - ingest: readings posted in batches of 500 by 8 clients at once (their bodies made before the clock starts;
+//!   the hub's HTTP, JSON, validation, one write
 //!   transaction per batch: readings, latest, hourly rollups, episodes) vs a raw SQLite bulk insert of the same
 //!   rows into a table of the same shape (one transaction, prepared statement, WAL, synchronous=FULL) — target
 //!   ≥ 0.5× — and, for the durability the hub gives each batch, the same raw insert committed per 500 rows;
@@ -97,24 +98,34 @@ async fn token(http: &reqwest::Client, url: &str, user: &str) -> anyhow::Result<
     Ok(r["token"].as_str().unwrap_or_default().to_string())
 }
 
+/// The body of `POST /api/v1/readings` for `rows`.
+fn body(rows: &[(String, String, f64)]) -> Vec<u8> {
+    let batch: Vec<_> = rows
+        .iter()
+        .map(|(id, at, v)| json!({"indicator": id, "at": at, "value": v}))
+        .collect();
+    serde_json::to_vec(&json!({ "readings": batch })).unwrap_or_default()
+}
+
+async fn post_body(http: &reqwest::Client, url: &str, tok: &str, body: Vec<u8>) -> anyhow::Result<()> {
+    let r = http
+        .post(format!("{url}/api/v1/readings"))
+        .bearer_auth(tok)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await?;
+    anyhow::ensure!(r.status() == 200, "readings: {} {}", r.status(), r.text().await?);
+    Ok(())
+}
+
 async fn post(
     http: &reqwest::Client,
     url: &str,
     tok: &str,
     rows: &[(String, String, f64)],
 ) -> anyhow::Result<()> {
-    let batch: Vec<_> = rows
-        .iter()
-        .map(|(id, at, v)| json!({"indicator": id, "at": at, "value": v}))
-        .collect();
-    let r = http
-        .post(format!("{url}/api/v1/readings"))
-        .bearer_auth(tok)
-        .json(&json!({ "readings": batch }))
-        .send()
-        .await?;
-    anyhow::ensure!(r.status() == 200, "readings: {} {}", r.status(), r.text().await?);
-    Ok(())
+    post_body(http, url, tok, body(rows)).await
 }
 
 #[tokio::main]
@@ -169,13 +180,18 @@ async fn main() -> anyhow::Result<()> {
     let all: Vec<_> = per_client_rows.iter().flatten().cloned().collect();
     let raw_one = raw_insert(&work.join("raw-one.sqlite"), &all, all.len())?;
     let raw_batched = raw_insert(&work.join("raw-batched.sqlite"), &all, BATCH)?;
+    // the clients' bodies are made before the clock starts: the hub's work is measured, not the bench's JSON
+    let bodies: Vec<Vec<Vec<u8>>> = per_client_rows
+        .iter()
+        .map(|rows| rows.chunks(BATCH).map(body).collect())
+        .collect();
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for rows in per_client_rows {
+    for batches in bodies {
         let (http, url, feed) = (http.clone(), url.clone(), feed.clone());
         tasks.push(tokio::spawn(async move {
-            for chunk in rows.chunks(BATCH) {
-                post(&http, &url, &feed, chunk).await?;
+            for b in batches {
+                post_body(&http, &url, &feed, b).await?;
             }
             anyhow::Ok(())
         }));

@@ -21,7 +21,21 @@ use citydeck_protocol::{Event, EventBody, Grade, IncidentNote};
 use super::log::{insert_incident, read_incident, write_incident};
 use super::Db;
 use crate::error::{DbError, DbResult};
-use crate::sql::{p, parse_ts, ts, Row, Sql};
+use crate::sql::{p, parse_ts, ts, Row, Sql, P};
+
+/// Readings per `INSERT` statement (3 parameters each, far under both engines' limits).
+const INSERT_ROWS: usize = 250;
+
+/// Events appended in a write, each with its JSON (to publish).
+type Events = Vec<(Event, String)>;
+
+/// A validated batch waiting for the group commit ([`Db::store_queued_readings`]) and where its answer goes.
+pub struct ReadingsJob {
+    pub readings: Vec<Reading>,
+    /// The posting account (the creator of the incidents its episodes raise).
+    pub actor: String,
+    pub reply: tokio::sync::oneshot::Sender<DbResult<ReadingsResult>>,
+}
 
 /// What a batch of readings did: the answer, and the events it appended (to publish).
 pub struct Stored {
@@ -30,26 +44,58 @@ pub struct Stored {
 }
 
 impl Db {
-    /// Stores `readings` in one write transaction: a reading whose `(indicator, at)` is already stored (or comes
-    /// twice in the batch) is a duplicate and changes nothing; a newer reading becomes its indicator's latest
-    /// and steps its episode (`rules`: the packs' indicators by id; incidents are created by `actor` at `site`).
-    /// `publish` runs for each appended event, in order, while the writer lock is still held (SQLite).
-    pub fn store_readings(
+    /// Stores readings batches. A reading whose `(indicator, at)` is already stored (or comes twice in a batch)
+    /// is a duplicate and changes nothing; a newer reading becomes its indicator's latest and steps its episode
+    /// (`rules`: the packs' indicators by id; incidents are created by the batch's account at `site`); `publish`
+    /// runs for each appended event, in order, while the writer lock is still held (SQLite).
+    ///
+    /// Group commit of the batches waiting in `queue` (each an HTTP request's, validated): whoever takes the
+    /// writer next stores every batch queued by then in one write transaction, in arrival order — each batch
+    /// whole, its answer its own — and answers each waiting request after the commit. One commit (one fsync)
+    /// for the batches that arrived while the previous transaction was writing, instead of one per batch. If the
+    /// transaction fails, no batch of it is stored and each is answered with the storage error (`503`).
+    pub fn store_queued_readings(
         &self,
-        readings: &[Reading],
+        queue: &std::sync::Mutex<Vec<ReadingsJob>>,
         rules: &HashMap<String, Indicator>,
-        actor: &str,
         site: (f64, f64),
         publish: impl Fn(&Event, &str),
-    ) -> DbResult<Stored> {
-        self.write(
-            |tx| store(tx, &self.limits(), readings, rules, actor, site),
-            |stored: &Stored| {
-                for (ev, json) in &stored.events {
+    ) {
+        let mut taken: Vec<ReadingsJob> = Vec::new();
+        let limits = self.limits();
+        let r = self.write(
+            |tx| -> DbResult<(Vec<ReadingsResult>, Events)> {
+                taken = std::mem::take(&mut *queue.lock().unwrap_or_else(|p| p.into_inner()));
+                let mut results = Vec::with_capacity(taken.len());
+                let mut events = Vec::new();
+                for job in &taken {
+                    let stored = store(tx, &limits, &job.readings, rules, &job.actor, site)?;
+                    results.push(stored.result);
+                    events.extend(stored.events);
+                }
+                Ok((results, events))
+            },
+            |(_, events)| {
+                for (ev, json) in events {
                     publish(ev, json);
                 }
             },
-        )
+        );
+        match r {
+            Ok((results, _)) => {
+                for (job, result) in taken.into_iter().zip(results) {
+                    let _ = job.reply.send(Ok(result));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for job in taken {
+                    let _ = job
+                        .reply
+                        .send(Err(DbError::Pool(format!("readings not stored: {message}"))));
+                }
+            }
+        }
     }
 
     /// Each indicator's newest reading (time, value), by indicator id.
@@ -126,17 +172,32 @@ fn store(
     let mut result = ReadingsResult::default();
     // the stored ones, by indicator, in the batch's order
     let mut fresh: BTreeMap<&str, Vec<&Reading>> = BTreeMap::new();
-    for r in readings {
-        let n = tx.exec(
-            "INSERT INTO readings (indicator, at, value) VALUES (?1, ?2, ?3)
-             ON CONFLICT (indicator, at) DO NOTHING",
-            p![&r.indicator, &ts(r.at), r.value],
-        )?;
-        if n == 0 {
-            result.duplicates += 1;
-        } else {
-            result.accepted += 1;
-            fresh.entry(r.indicator.as_str()).or_default().push(r);
+    let times: Vec<String> = readings.iter().map(|r| ts(r.at)).collect();
+    // Many rows per statement (a statement per row costs more than the row); `RETURNING` says which were
+    // stored: the first of each `(indicator, at)` in the batch, none already stored.
+    for (chunk, times) in readings.chunks(INSERT_ROWS).zip(times.chunks(INSERT_ROWS)) {
+        let mut sql = String::from("INSERT INTO readings (indicator, at, value) VALUES ");
+        let mut params = Vec::with_capacity(chunk.len() * 3);
+        for (i, (r, at)) in chunk.iter().zip(times).enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("(?{}, ?{}, ?{})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
+            params.extend([P::from(&r.indicator), P::from(at), P::from(r.value)]);
+        }
+        sql.push_str(" ON CONFLICT (indicator, at) DO NOTHING RETURNING indicator, at");
+        let mut stored = std::collections::HashSet::new();
+        for mut row in tx.rows(&sql, &params)? {
+            stored.insert((row.text(0)?, row.text(1)?));
+        }
+        for (r, at) in chunk.iter().zip(times) {
+            // taking the key out counts a second copy in the batch as the duplicate it is
+            if stored.remove(&(r.indicator.clone(), at.clone())) {
+                result.accepted += 1;
+                fresh.entry(r.indicator.as_str()).or_default().push(r);
+            } else {
+                result.duplicates += 1;
+            }
         }
     }
     for ((indicator, hour), agg) in vital::rollups(
