@@ -566,25 +566,29 @@ fn bench(which: Option<&str>) -> Result<()> {
                 .arg(std::env::temp_dir().join("citydeck-bench-map")))
         }
         Some("indicators") => {
-            data::ensure(&root())?;
-            step("build: hub and the vital-signs benchmark (release)");
-            run(cargo().args([
-                "build",
-                "--release",
-                "-p",
-                "citydeck-hub",
-                "-p",
-                "citydeck-tests",
-                "--bin",
-                "citydeck-hub",
-                "--bin",
-                "citydeck-bench-indicators",
-            ]))?;
-            let bins = target_dir().join("release");
+            let bins = build_bench_bins()?;
+            step("build: the vital-signs storage benchmark (release)");
+            run(cargo()
+                .args([
+                    "build",
+                    "--release",
+                    "-p",
+                    "citydeck-tests",
+                    "--bin",
+                    "citydeck-bench-indicators",
+                ])
+                .args(FEATURES))?;
             step("bench indicators: ingest (8 clients × batches of 500) and a 90-day series, vs raw SQLite");
             run(Command::new(bins.join("citydeck-bench-indicators"))
                 .arg(&bins)
-                .arg(std::env::temp_dir().join("citydeck-bench-indicators")))
+                .arg(std::env::temp_dir().join("citydeck-bench-indicators")))?;
+            step("bench indicators: the cockpit with 300 vital signs updating every second vs without (real window)");
+            run(Command::new("xvfb-run")
+                .args(["-a", "-s", "-screen 0 1920x1080x24"])
+                .arg(bins.join("citydeck-bench-map"))
+                .arg(&bins)
+                .arg(std::env::temp_dir().join("citydeck-bench-vitals"))
+                .args(["indicators", "300"]))
         }
         other => anyhow::bail!("usage: cargo xtask bench <sync|map|indicators> (got {other:?})"),
     }

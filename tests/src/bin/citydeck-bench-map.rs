@@ -8,6 +8,10 @@
 //! run with the empty run of its round, and prints every run and, per mix, the median of those ratios
 //! (target ≤ 1.5×).
 //!
+//! `citydeck-bench-map <bin dir> <work dir> indicators [n] [seconds]` measures the cockpit's frame time (the map
+//! panned every frame, as above) on a wall showing a scenario pack of `n` (300) vital signs that a feed updates
+//! every second, against the cockpit without vital signs, in rounds (target ≤ 1.2×).
+//!
 //! `citydeck-bench-map <bin dir> <work dir> memory [n]` measures instead the whole desktop's resident memory
 //! with `n` (100,000) incidents synced into its cache and on the map, against the empty desktop in the same run.
 //!
@@ -21,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use citydeck_protocol::{Grade, IncidentClass, NewIncident, Op, PushOp, Stage};
 use citydeck_sync::HubClient;
-use citydeck_tests::window::{finish, js, open_app, wait_js};
+use citydeck_tests::window::{finish, js, open_app, open_app_env, wait_js};
 use citydeck_tests::HubProcess;
 use rand::{Rng, SeedableRng};
 
@@ -322,6 +326,173 @@ async fn run(
     })
 }
 
+/// A scenario pack `bench` of `n` indicators (`bench_000` …, all shown by the pack) in `dir`.
+fn bench_pack(dir: &Path, n: usize) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let ids: Vec<String> = (0..n).map(|i| format!("bench_{i:03}")).collect();
+    let mut t =
+        String::from("id = \"bench\"\nname = { zh = \"压测\", en = \"Bench\" }\nlayers = [\"incidents\"]\n");
+    t.push_str(&format!(
+        "panels = [{}]\n",
+        ids.iter()
+            .map(|i| format!("\"{i}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    for (i, id) in ids.iter().enumerate() {
+        t.push_str(&format!(
+            "\n[[indicators]]\nid = \"{id}\"\nname = {{ zh = \"指标 {i}\", en = \"Indicator {i}\" }}\nunit = \"u\"\n\
+             direction = \"above\"\nclass = \"accident\"\nnormal_readings_to_end = 3\n\
+             thresholds = {{ blue = 70, yellow = 80, orange = 90, red = 95 }}\n"
+        ));
+    }
+    std::fs::write(dir.join("bench.toml"), t)?;
+    Ok(())
+}
+
+/// Posts a reading of each of `n` bench indicators every second (values in the normal band) until `stop`.
+async fn vital_feed(hub: HubClient, n: usize, stop: Arc<AtomicBool>, sent: Arc<AtomicU64>) {
+    let mut k = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        let at = chrono::Utc::now();
+        let readings: Vec<_> = (0..n)
+            .map(|i| citydeck_protocol::indicators::Reading {
+                indicator: format!("bench_{i:03}"),
+                at,
+                value: 30.0 + ((k as usize * 7 + i * 13) % 30) as f64,
+            })
+            .collect();
+        if hub.post_readings(&readings).await.is_ok() {
+            sent.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        k += 1;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// The cockpit's frame time with `n` vital signs updating every second (the wall shows the pack `bench`), or
+/// with none (`n = 0`: no packs, the cockpit without them).
+async fn vitals_run(bins: &Path, work: &Path, n: usize, secs: u64) -> anyhow::Result<Run> {
+    let dir = work.join(format!("vitals-{n}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let packs = dir.join("packs");
+    let mut extra: Vec<String> = Vec::new();
+    if n > 0 {
+        bench_pack(&packs, n)?;
+        extra = vec!["--scenarios".into(), packs.to_string_lossy().into_owned()];
+    }
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let hub = HubProcess::launch(
+        &bins.join("citydeck-hub"),
+        &dir.join("hub.sqlite"),
+        "127.0.0.1:0",
+        &extra,
+    );
+    let city = citydeck_tests::helsinki_city();
+    let data = dir.join("desktop");
+    let env: [(&str, &std::ffi::OsStr); 7] = [
+        ("CITYDECK_CITY", city.as_os_str()),
+        ("CITYDECK_HUB_URL", hub.url.as_ref()),
+        ("CITYDECK_USER", "leader".as_ref()),
+        ("CITYDECK_PASSWORD", citydeck_tests::DEMO_PASSWORD.as_ref()),
+        ("CITYDECK_DATA_DIR", data.as_os_str()),
+        ("CITYDECK_SCREEN", "bench".as_ref()),
+        (
+            "CITYDECK_SCENARIO",
+            if n > 0 { "bench" } else { "overview" }.as_ref(),
+        ),
+    ];
+    let w = open_app_env(&bins.join("citydeck"), &env, None).await;
+    let c = w.c.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicU64::new(0));
+    let cpu = std::sync::Mutex::new(Vec::new());
+    let outcome: Result<serde_json::Value, String> = async {
+        wait_js(
+            &c,
+            "window.citydeckMap && window.citydeckMap.engine === 'maplibre' && window.citydeckMap.ready()",
+            "map loaded",
+            Duration::from_secs(120),
+        )
+        .await?;
+        if n > 0 {
+            tokio::spawn(vital_feed(
+                client(&hub.url, "feed").map_err(|e| e.to_string())?,
+                n,
+                stop.clone(),
+                sent.clone(),
+            ));
+            wait_js(
+                &c,
+                "document.querySelectorAll('#vitals .vital[data-level=\"normal\"]').length > 0",
+                "the bench indicators on the wall",
+                Duration::from_secs(60),
+            )
+            .await?;
+        }
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        js(&c, PAN).await?;
+        let started = Instant::now();
+        let before = cpu_ticks();
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+        let mut r = js(&c, STOP).await?;
+        *cpu.lock().unwrap_or_else(|p| p.into_inner()) =
+            cpu_between(&before, &cpu_ticks(), started.elapsed().as_secs_f64());
+        r["updates_per_s"] =
+            serde_json::json!(sent.load(Ordering::Relaxed) as f64 / (started.elapsed().as_secs_f64() + 3.0));
+        Ok(r)
+    }
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    let result = outcome.clone().unwrap_or_default();
+    finish(w.c, w._driver, outcome.map(|_| ())).await;
+    Ok(Run {
+        label: if n == 0 {
+            "cockpit without vital signs".into()
+        } else {
+            format!("{n} vital signs updating every second")
+        },
+        result,
+        cpu: cpu.into_inner().unwrap_or_else(|p| p.into_inner()),
+    })
+}
+
+/// `indicators` mode: rounds of (without, with `n`), each compared within its round; prints the median ratio.
+async fn vitals(bins: &Path, work: &Path, n: usize, secs: u64) -> anyhow::Result<()> {
+    let rounds: usize = std::env::var("CITYDECK_BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let mut ratios = Vec::new();
+    for round in 1..=rounds {
+        let without = vitals_run(bins, work, 0, secs).await?;
+        let with = vitals_run(bins, work, n, secs).await?;
+        for r in [&without, &with] {
+            println!(
+                "round {round}: {:<40} frame time mean {:6.2} ms  p95 {:6.2} ms  ({:.1} fps, {} frames, {:.0} readings/s posted)",
+                r.label,
+                ms(&r.result, "meanMs"),
+                ms(&r.result, "p95Ms"),
+                ms(&r.result, "fps"),
+                r.result["frames"],
+                r.result["updates_per_s"].as_f64().unwrap_or(0.0),
+            );
+        }
+        ratios.push(ms(&with.result, "meanMs") / ms(&without.result, "meanMs"));
+    }
+    let ratio = median(ratios.clone());
+    anyhow::ensure!(ratio.is_finite(), "no frame times measured");
+    println!(
+        "ratio cockpit with {n} vital signs updating every second / without: mean frame time {ratio:.2}× (target ≤ 1.2×: {}; median of {} rounds: {})",
+        if ratio <= 1.2 { "met" } else { "NOT met" },
+        ratios.len(),
+        ratios.iter().map(|r| format!("{r:.2}×")).collect::<Vec<_>>().join(" ")
+    );
+    Ok(())
+}
+
 /// One process's memory in KiB: resident now, peak resident, anonymous resident (heap, JS, GL buffers: what the
 /// process itself allocated), and proportional set size (shared library pages divided among the processes
 /// mapping them, so the shell's and WebKit's copies of libwebkit2gtk are not counted twice).
@@ -508,6 +679,11 @@ async fn main() -> anyhow::Result<()> {
         _ => anyhow::bail!("usage: citydeck-bench-map <bin dir> <work dir> [seconds] [points] [updates/s]"),
     };
     std::fs::create_dir_all(&work)?;
+    if args.get(2).map(String::as_str) == Some("indicators") {
+        let n = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(300);
+        let secs = args.get(4).map(|s| s.parse()).transpose()?.unwrap_or(10);
+        return vitals(&bins, &work, n, secs).await;
+    }
     if args.get(2).map(String::as_str) == Some("memory") {
         let n = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(100_000);
         return memory(&bins, &work, n).await;
