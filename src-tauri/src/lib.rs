@@ -9,6 +9,7 @@
 mod backend;
 mod commands;
 mod map_protocol;
+mod series_shim;
 mod settings;
 
 use tauri::{Emitter, Manager};
@@ -72,7 +73,9 @@ pub fn run() {
             commands::map_delta,
             commands::incident,
             commands::prepare_bundle,
-            commands::areas
+            commands::areas,
+            commands::vitals,
+            commands::vital_series
         ])
         .setup(|app| {
             let handle = app.handle().clone();
