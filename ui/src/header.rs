@@ -43,6 +43,7 @@ pub fn Header() -> impl IntoView {
                 <div class="hdr-sub">{move || cockpit_strings(lang.get()).product_sub}</div>
             </div>
             <div class="hdr-side hdr-right">
+                <crate::vitals::ScenarioSelect />
                 <crate::outbox::OutboxBadge />
                 <DataAge />
                 <Clock />
