@@ -414,8 +414,7 @@ mod tests {
 
     #[test]
     fn without_packs_the_hubs_scenarios_and_indicators_are_shown() {
-        let c = cache_with(vec![]);
-        let mut c = c;
+        let mut c = cache_with(vec![]);
         c.store_indicators(&catalogue(), now()).unwrap();
         let cached = c.cached_indicators().unwrap();
         assert_eq!(panel_ids(&[], "lifeline", &cached, None), ["power_load", "water_flow"]);
