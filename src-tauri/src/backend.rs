@@ -209,7 +209,11 @@ impl Backend {
 
     /// One indicator over `range` for the large chart: asked of the hub; when it cannot be reached (or
     /// refuses), the cached last 24 h marked offline.
-    pub async fn vital_series(&self, indicator: String, range: VitalRange) -> Result<VitalSeries, CommandError> {
+    pub async fn vital_series(
+        &self,
+        indicator: String,
+        range: VitalRange,
+    ) -> Result<VitalSeries, CommandError> {
         let now = Utc::now();
         let (from, to, step) = citydeck_desktop::vitals::range_request(range, now);
         match self.client.series(&indicator, from, to, step).await {

@@ -146,7 +146,10 @@ pub async fn vital_series(
     let value = call_promise(
         &this,
         &invoke,
-        &[JsValue::from_str(citydeck_protocol::ipc::CMD_VITAL_SERIES), args.into()],
+        &[
+            JsValue::from_str(citydeck_protocol::ipc::CMD_VITAL_SERIES),
+            args.into(),
+        ],
     )
     .await?;
     decode(value)

@@ -72,9 +72,8 @@ pub fn choose_scenario(
     i: &VitalsInputs,
     cached: &[CachedIndicator],
 ) -> Result<(String, ScenarioChoice, Option<String>)> {
-    let known = |id: &str| {
-        i.scenarios.iter().any(|s| s.id == id) || cached.iter().any(|x| x.view.scenario == id)
-    };
+    let known =
+        |id: &str| i.scenarios.iter().any(|s| s.id == id) || cached.iter().any(|x| x.view.scenario == id);
     let mode = c.mode()?;
     if mode.mode == ModeKind::Wartime {
         // The first triggering incident the cache knows: the wartime focus the cockpit shows.
@@ -252,7 +251,12 @@ pub fn online_series(
 
 /// The large chart without the hub: the cached part of `range` (the last 24 h at most, with the latest
 /// reading), marked offline, with when it was fetched.
-pub fn offline_series(c: &Cache, indicator: &str, range: VitalRange, now: DateTime<Utc>) -> Result<VitalSeries> {
+pub fn offline_series(
+    c: &Cache,
+    indicator: &str,
+    range: VitalRange,
+    now: DateTime<Utc>,
+) -> Result<VitalSeries> {
     let (from, to, _) = range_request(range, now);
     let cached = c.cached_indicators()?;
     let (points, step, cached_at) = match cached.iter().find(|x| x.view.id == indicator) {
@@ -385,14 +389,24 @@ mod tests {
         let mut c = cache_with(vec![raised_by(1, "rain"), incident(2, Stage::Handling)]);
         c.store_indicators(&catalogue(), now()).unwrap();
         let v = view(&c, inputs(None)).unwrap();
-        assert_eq!((v.scenario.as_str(), v.because), ("overview", ScenarioChoice::Default));
-        assert_eq!(ids(&v), ["water_flow", "rain"], "the pack's panels the hub serves, in its order");
+        assert_eq!(
+            (v.scenario.as_str(), v.because),
+            ("overview", ScenarioChoice::Default)
+        );
+        assert_eq!(
+            ids(&v),
+            ["water_flow", "rain"],
+            "the pack's panels the hub serves, in its order"
+        );
         let scen: Vec<&str> = v.scenarios.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(scen, ["overview", "lifeline", "weather"], "the default first");
         assert_eq!(v.fetched_at, Some(now()));
 
         let v = view(&c, inputs(Some("lifeline"))).unwrap();
-        assert_eq!((v.scenario.as_str(), v.because), ("lifeline", ScenarioChoice::Chosen));
+        assert_eq!(
+            (v.scenario.as_str(), v.because),
+            ("lifeline", ScenarioChoice::Chosen)
+        );
         assert_eq!(ids(&v), ["power_load", "water_flow"]);
         let v = view(&c, inputs(Some("atlantis"))).unwrap();
         assert_eq!(v.because, ScenarioChoice::Default, "an unknown pack is not shown");
@@ -400,10 +414,11 @@ mod tests {
         // Wartime on an incident of another source: the wall keeps its choice.
         c.adopt_mode(&wartime(vec![uuid::Uuid::from_u128(2)])).unwrap();
         let v = view(&c, inputs(Some("lifeline"))).unwrap();
-        assert_eq!((v.scenario.as_str(), v.trigger), ("lifeline".into(), None));
+        assert_eq!((v.scenario.as_str(), v.trigger), ("lifeline", None));
         // Wartime on the rain's incident: the weather pack, whatever was picked.
-        c.adopt_mode(&wartime(vec![uuid::Uuid::from_u128(99), uuid::Uuid::from_u128(1)]))
-            .unwrap();
+        let mut rain = wartime(vec![uuid::Uuid::from_u128(99), uuid::Uuid::from_u128(1)]);
+        rain.epoch = 2; // a newer switch (the cache keeps the newest epoch)
+        c.adopt_mode(&rain).unwrap();
         let v = view(&c, inputs(Some("lifeline"))).unwrap();
         assert_eq!(
             (v.scenario.as_str(), v.because, v.trigger.as_deref()),
@@ -417,7 +432,10 @@ mod tests {
         let mut c = cache_with(vec![]);
         c.store_indicators(&catalogue(), now()).unwrap();
         let cached = c.cached_indicators().unwrap();
-        assert_eq!(panel_ids(&[], "lifeline", &cached, None), ["power_load", "water_flow"]);
+        assert_eq!(
+            panel_ids(&[], "lifeline", &cached, None),
+            ["power_load", "water_flow"]
+        );
         assert_eq!(
             panel_ids(&[], "overview", &cached, None),
             ["power_load", "water_flow", "rain"],
@@ -431,7 +449,10 @@ mod tests {
         let mut i = inputs(Some("weather"));
         i.scenarios.clear();
         let v = view(&c, i).unwrap();
-        assert_eq!((v.scenario.as_str(), v.because), ("weather", ScenarioChoice::Chosen));
+        assert_eq!(
+            (v.scenario.as_str(), v.because),
+            ("weather", ScenarioChoice::Chosen)
+        );
     }
 
     #[test]
@@ -476,9 +497,15 @@ mod tests {
         let mut c = cache_with(vec![]);
         let t = now();
         c.store_indicators(&catalogue(), t).unwrap();
-        let shown: Vec<String> = ["power_load", "rain", "nope"].iter().map(|s| s.to_string()).collect();
+        let shown: Vec<String> = ["power_load", "rain", "nope"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let mut tried = HashMap::new();
-        assert_eq!(series_due(&c.cached_indicators().unwrap(), &shown, &tried, t), ["power_load", "rain"]);
+        assert_eq!(
+            series_due(&c.cached_indicators().unwrap(), &shown, &tried, t),
+            ["power_load", "rain"]
+        );
         let s = IndicatorSeries {
             indicator: "power_load".into(),
             step: 300,
@@ -518,7 +545,8 @@ mod tests {
                 max: 1.0,
             }],
         };
-        c.store_series(&s, t - SERIES_WINDOW, t - Duration::hours(2)).unwrap();
+        c.store_series(&s, t - SERIES_WINDOW, t - Duration::hours(2))
+            .unwrap();
         let off = offline_series(&c, "power_load", VitalRange::Week, t).unwrap();
         assert!(off.offline);
         assert_eq!(off.range, VitalRange::Week);

@@ -64,9 +64,9 @@ impl Cache {
 
     /// The cached indicators in the hub's order (empty before the first poll).
     pub fn cached_indicators(&self) -> Result<Vec<CachedIndicator>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT id, body, fetched_at, series_fetched_at FROM indicators ORDER BY ord",
-        )?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT id, body, fetched_at, series_fetched_at FROM indicators ORDER BY ord")?;
         let rows = st.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,

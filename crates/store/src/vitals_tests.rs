@@ -59,7 +59,10 @@ fn series(indicator: &str, from: DateTime<Utc>, to: DateTime<Utc>, step_min: i64
 #[test]
 fn the_indicator_list_is_kept_in_the_hubs_order_with_its_latest_reading() {
     let mut c = Cache::open_in_memory().unwrap();
-    assert!(c.cached_indicators().unwrap().is_empty(), "nothing before the first poll");
+    assert!(
+        c.cached_indicators().unwrap().is_empty(),
+        "nothing before the first poll"
+    );
     let t0 = t("2026-12-07T10:00:00Z");
     let latest = (t("2026-12-07T09:58:00Z"), 3.5, IndicatorLevel::Orange);
     c.store_indicators(&[view("b", Some(latest)), view("a", None)], t0)
@@ -67,14 +70,22 @@ fn the_indicator_list_is_kept_in_the_hubs_order_with_its_latest_reading() {
     let got = c.cached_indicators().unwrap();
     let ids: Vec<&str> = got.iter().map(|i| i.view.id.as_str()).collect();
     assert_eq!(ids, ["b", "a"], "the hub's order, not the ids'");
-    assert_eq!(got[0].view, view("b", Some(latest)), "thresholds and latest as listed");
+    assert_eq!(
+        got[0].view,
+        view("b", Some(latest)),
+        "thresholds and latest as listed"
+    );
     assert_eq!(got[0].fetched_at, t0);
     assert_eq!(got[0].series_fetched_at, None);
     assert_eq!(got[1].view.latest, None);
 
     // The next poll: a new reading, and "b" is no longer served: it goes, with its points.
-    c.store_series(&series("b", t0 - Duration::hours(1), t0, 30), t0 - Duration::hours(1), t0)
-        .unwrap();
+    c.store_series(
+        &series("b", t0 - Duration::hours(1), t0, 30),
+        t0 - Duration::hours(1),
+        t0,
+    )
+    .unwrap();
     let t1 = t0 + Duration::seconds(5);
     let newer = (t("2026-12-07T10:00:04Z"), 4.2, IndicatorLevel::Red);
     c.store_indicators(&[view("a", Some(newer))], t1).unwrap();
@@ -82,14 +93,19 @@ fn the_indicator_list_is_kept_in_the_hubs_order_with_its_latest_reading() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].view.latest.map(|l| l.level), Some(IndicatorLevel::Red));
     assert_eq!(got[0].fetched_at, t1);
-    assert!(c.indicator_points("b", t0 - SERIES_WINDOW).unwrap().points.is_empty());
+    assert!(c
+        .indicator_points("b", t0 - SERIES_WINDOW)
+        .unwrap()
+        .points
+        .is_empty());
 }
 
 #[test]
 fn a_series_keeps_the_last_24_hours_and_replaces_what_it_covers() {
     let mut c = Cache::open_in_memory().unwrap();
     let now = t("2026-12-07T12:00:00Z");
-    c.store_indicators(&[view("p", None), view("q", None)], now).unwrap();
+    c.store_indicators(&[view("p", None), view("q", None)], now)
+        .unwrap();
     // The hub answers 30 h (more than asked): only the last 24 h are kept.
     let from = now - Duration::hours(30);
     c.store_series(&series("p", from, now, 60), from, now).unwrap();
@@ -112,12 +128,23 @@ fn a_series_keeps_the_last_24_hours_and_replaces_what_it_covers() {
     let got = c.indicator_points("p", later - SERIES_WINDOW).unwrap();
     let before: Vec<_> = got.points.iter().filter(|p| p.at < from2).collect();
     let after: Vec<_> = got.points.iter().filter(|p| p.at >= from2).collect();
-    assert_eq!(before.len(), 22, "the hourly points before the new fetch stay (10:00 and older)");
-    assert_eq!(after.len(), s2.points.len(), "the hourly points it covers are replaced");
+    assert_eq!(
+        before.len(),
+        22,
+        "the hourly points before the new fetch stay (10:00 and older)"
+    );
+    assert_eq!(
+        after.len(),
+        s2.points.len(),
+        "the hourly points it covers are replaced"
+    );
     assert!(after.iter().all(|p| (p.at - from2).num_minutes() % 5 == 0));
     assert_eq!(got.step, 300, "the newest point's step");
     assert!(
-        c.indicator_points("q", now - SERIES_WINDOW).unwrap().points.is_empty(),
+        c.indicator_points("q", now - SERIES_WINDOW)
+            .unwrap()
+            .points
+            .is_empty(),
         "another indicator's points are its own"
     );
 }
@@ -126,19 +153,44 @@ fn a_series_keeps_the_last_24_hours_and_replaces_what_it_covers() {
 fn old_points_are_pruned_on_every_write_and_on_demand() {
     let mut c = Cache::open_in_memory().unwrap();
     let now = t("2026-12-07T12:00:00Z");
-    c.store_indicators(&[view("p", None), view("q", None)], now).unwrap();
-    c.store_series(&series("p", now - Duration::hours(23), now, 60), now - Duration::hours(23), now)
+    c.store_indicators(&[view("p", None), view("q", None)], now)
         .unwrap();
+    c.store_series(
+        &series("p", now - Duration::hours(23), now, 60),
+        now - Duration::hours(23),
+        now,
+    )
+    .unwrap();
     // q's series a day later: p's points older than 24 h before then go too.
     let later = now + Duration::hours(12);
-    c.store_series(&series("q", later - Duration::hours(1), later, 60), later - Duration::hours(1), later)
-        .unwrap();
+    c.store_series(
+        &series("q", later - Duration::hours(1), later, 60),
+        later - Duration::hours(1),
+        later,
+    )
+    .unwrap();
     let p = c.indicator_points("p", now - Duration::days(5)).unwrap();
     assert!(p.points.iter().all(|x| x.at >= later - SERIES_WINDOW), "{p:?}");
     assert_eq!(p.points.len(), 13, "00:00 (24 h before later) .. 12:00");
-    assert_eq!(c.prune_indicator_points(now - Duration::hours(3)).unwrap(), 9, "00:00 .. 08:00");
-    assert_eq!(c.indicator_points("p", now - Duration::days(5)).unwrap().points.len(), 4);
-    assert_eq!(c.indicator_points("q", now - Duration::days(5)).unwrap().points.len(), 2);
+    assert_eq!(
+        c.prune_indicator_points(now - Duration::hours(3)).unwrap(),
+        9,
+        "00:00 .. 08:00"
+    );
+    assert_eq!(
+        c.indicator_points("p", now - Duration::days(5))
+            .unwrap()
+            .points
+            .len(),
+        4
+    );
+    assert_eq!(
+        c.indicator_points("q", now - Duration::days(5))
+            .unwrap()
+            .points
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -149,10 +201,17 @@ fn offline_the_cache_still_answers_the_latest_value_its_time_and_the_day() {
     let read_at = t("2026-12-07T11:57:00Z");
     {
         let mut c = Cache::open(&path).unwrap();
-        c.store_indicators(&[view("p", Some((read_at, 2.5, IndicatorLevel::Yellow)))], fetched)
-            .unwrap();
-        c.store_series(&series("p", fetched - Duration::hours(24), fetched, 30), fetched - Duration::hours(24), fetched)
-            .unwrap();
+        c.store_indicators(
+            &[view("p", Some((read_at, 2.5, IndicatorLevel::Yellow)))],
+            fetched,
+        )
+        .unwrap();
+        c.store_series(
+            &series("p", fetched - Duration::hours(24), fetched, 30),
+            fetched - Duration::hours(24),
+            fetched,
+        )
+        .unwrap();
     }
     // The desktop restarts with the hub gone, two hours later: nothing is polled, the cache answers as it was.
     let c = Cache::open(&path).unwrap();
@@ -161,9 +220,17 @@ fn offline_the_cache_still_answers_the_latest_value_its_time_and_the_day() {
     let latest = got[0].view.latest.unwrap();
     assert_eq!((latest.value, latest.level), (2.5, IndicatorLevel::Yellow));
     assert_eq!((offline_now - latest.at).num_minutes(), 123, "the reading's age");
-    assert_eq!((offline_now - got[0].fetched_at).num_minutes(), 120, "when the hub was last heard");
+    assert_eq!(
+        (offline_now - got[0].fetched_at).num_minutes(),
+        120,
+        "when the hub was last heard"
+    );
     let day = c.indicator_points("p", offline_now - SERIES_WINDOW).unwrap();
-    assert_eq!(day.points.len(), 45, "the part of the cached day still within 24 h of now");
+    assert_eq!(
+        day.points.len(),
+        45,
+        "the part of the cached day still within 24 h of now"
+    );
 }
 
 #[test]
@@ -173,5 +240,8 @@ fn non_finite_points_are_not_kept() {
     let mut s = series("p", now - Duration::hours(2), now, 60);
     s.points[1].value = f64::NAN;
     c.store_series(&s, now - Duration::hours(2), now).unwrap();
-    assert_eq!(c.indicator_points("p", now - SERIES_WINDOW).unwrap().points.len(), 2);
+    assert_eq!(
+        c.indicator_points("p", now - SERIES_WINDOW).unwrap().points.len(),
+        2
+    );
 }

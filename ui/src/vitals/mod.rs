@@ -96,13 +96,8 @@ fn start(s: VitalsState, app: AppState) {
         let fetch = fetch.clone();
         let focus = Memo::new(move |_| {
             app.snapshot.with(|snap| {
-                snap.as_ref().map(|x| {
-                    (
-                        x.mode.mode,
-                        x.mode.epoch,
-                        x.focus.as_ref().map(|f| f.incident.id),
-                    )
-                })
+                snap.as_ref()
+                    .map(|x| (x.mode.mode, x.mode.epoch, x.focus.as_ref().map(|f| f.incident.id)))
             })
         });
         Effect::new(move |prev: Option<()>| {
@@ -157,15 +152,24 @@ pub fn ScenarioSelect() -> impl IntoView {
         vs.view
             .with(|v| v.as_ref().map(|v| v.scenarios.clone()).unwrap_or_default())
     });
-    let shown = move || vs.view.with(|v| v.as_ref().map(|v| v.scenario.clone()).unwrap_or_default());
+    let shown = move || {
+        vs.view
+            .with(|v| v.as_ref().map(|v| v.scenario.clone()).unwrap_or_default())
+    };
     let wartime = move || {
         vs.view
             .with(|v| v.as_ref().is_some_and(|v| v.because == ScenarioChoice::Wartime))
     };
     let pick = move |ev: ev::Event| {
         let id = event_target_value(&ev);
-        let default = vs.view.with_untracked(|v| v.as_ref().map(|v| v.default_scenario.clone()));
-        vs.chosen.set(if Some(&id) == default.as_ref() { None } else { Some(id) });
+        let default = vs
+            .view
+            .with_untracked(|v| v.as_ref().map(|v| v.default_scenario.clone()));
+        vs.chosen.set(if Some(&id) == default.as_ref() {
+            None
+        } else {
+            Some(id)
+        });
     };
     view! {
         <Show when=move || !scenarios.with(Vec::is_empty)>
@@ -214,7 +218,12 @@ pub fn VitalsPanel() -> impl IntoView {
     let ids = Memo::new(move |_| {
         vs.view.with(|v| {
             v.as_ref()
-                .map(|v| v.panels.iter().map(|p| p.indicator.id.clone()).collect::<Vec<_>>())
+                .map(|v| {
+                    v.panels
+                        .iter()
+                        .map(|p| p.indicator.id.clone())
+                        .collect::<Vec<_>>()
+                })
                 .unwrap_or_default()
         })
     });
@@ -244,7 +253,8 @@ pub fn VitalsPanel() -> impl IntoView {
             _ => name,
         }
     };
-    let attr = move |f: fn(&VitalsView) -> String| move || vs.view.with(|v| v.as_deref().map(f).unwrap_or_default());
+    let attr =
+        move |f: fn(&VitalsView) -> String| move || vs.view.with(|v| v.as_deref().map(f).unwrap_or_default());
     view! {
         <Panel
             title=Signal::derive(move || vital_strings(lang.get()).panel)
@@ -302,28 +312,51 @@ fn VitalTile(id: String) -> impl IntoView {
         })
     });
     let value = move || {
-        panel
-            .with(|p| p.as_ref().and_then(|p| p.indicator.latest).map(|l| model::format_value(l.value)))
+        panel.with(|p| {
+            p.as_ref()
+                .and_then(|p| p.indicator.latest)
+                .map(|l| model::format_value(l.value))
+        })
     };
     let raw_value = move || {
         panel
-            .with(|p| p.as_ref().and_then(|p| p.indicator.latest).map(|l| l.value.to_string()))
+            .with(|p| {
+                p.as_ref()
+                    .and_then(|p| p.indicator.latest)
+                    .map(|l| l.value.to_string())
+            })
             .unwrap_or_default()
     };
     let age = Memo::new(move |_| {
         let now = app.now_ms.get();
-        let secs = panel.with(|p| p.as_ref().and_then(|p| p.indicator.latest).map(|l| time::age_secs(now, &l.at)));
+        let secs = panel.with(|p| {
+            p.as_ref()
+                .and_then(|p| p.indicator.latest)
+                .map(|l| time::age_secs(now, &l.at))
+        });
         secs.map(|s| model::age_text(lang.get(), s))
     });
     let is_trigger = Memo::new({
         let id = id.clone();
-        move |_| vs.view.with(|v| v.as_ref().and_then(|v| v.trigger.as_deref()) == Some(id.as_str()))
+        move |_| {
+            vs.view
+                .with(|v| v.as_ref().and_then(|v| v.trigger.as_deref()) == Some(id.as_str()))
+        }
     });
     let stale = move || {
         let now = app.now_ms.get();
-        model::is_stale(vs.view.with(|v| v.as_ref()?.fetched_at.map(|t| time::age_secs(now, &t))))
+        model::is_stale(
+            vs.view
+                .with(|v| v.as_ref()?.fetched_at.map(|t| time::age_secs(now, &t))),
+        )
     };
-    let name = move || panel.with(|p| p.as_ref().map(|p| i18n::name_of(lang.get(), &p.indicator.name)).unwrap_or_default());
+    let name = move || {
+        panel.with(|p| {
+            p.as_ref()
+                .map(|p| i18n::name_of(lang.get(), &p.indicator.name))
+                .unwrap_or_default()
+        })
+    };
     let unit = move || panel.with(|p| p.as_ref().map(|p| p.indicator.unit.clone()).unwrap_or_default());
     let direction = move || {
         panel.with(|p| match p.as_ref().map(|p| p.indicator.direction) {
@@ -476,7 +509,13 @@ pub fn VitalChartDialog() -> impl IntoView {
     let title = move || {
         panel.with(|p| {
             p.as_ref()
-                .map(|p| format!("{} · {}", i18n::name_of(lang.get(), &p.indicator.name), p.indicator.unit))
+                .map(|p| {
+                    format!(
+                        "{} · {}",
+                        i18n::name_of(lang.get(), &p.indicator.name),
+                        p.indicator.unit
+                    )
+                })
                 .unwrap_or_default()
         })
     };

@@ -74,7 +74,11 @@ fn warning_span(t: &IndicatorThresholds) -> (f64, f64) {
 /// The latest reading against the newest point at least an hour older: up, down, or flat when it moved less
 /// than 2 % of the span between the first warning threshold and red (what a change means depends on the
 /// indicator's scale, which its thresholds say). None without a reading or a point an hour before it.
-pub fn trend(points: &[SeriesPoint], latest: Option<&LatestReading>, t: &IndicatorThresholds) -> Option<Trend> {
+pub fn trend(
+    points: &[SeriesPoint],
+    latest: Option<&LatestReading>,
+    t: &IndicatorThresholds,
+) -> Option<Trend> {
     let l = latest?;
     let hour_before = l.at - chrono::Duration::hours(1);
     let then = points.iter().rev().find(|p| p.at <= hour_before)?;
@@ -372,7 +376,11 @@ mod tests {
         // Within 2 % of the warning span (37,700 − 35,880 = 1,820 → 36.4): flat.
         assert_eq!(trend(&points, Some(&latest(31_030.0)), &ABOVE), Some(Trend::Flat));
         assert_eq!(trend(&points, Some(&latest(31_040.0)), &ABOVE), Some(Trend::Up));
-        assert_eq!(trend(&points[2..], Some(&latest(1.0)), &ABOVE), None, "nothing an hour back");
+        assert_eq!(
+            trend(&points[2..], Some(&latest(1.0)), &ABOVE),
+            None,
+            "nothing an hour back"
+        );
         assert_eq!(trend(&points, None, &ABOVE), None, "no reading");
         assert!(Trend::Up.worse(IndicatorDirection::Above));
         assert!(Trend::Down.worse(IndicatorDirection::Below));
@@ -387,41 +395,106 @@ mod tests {
         assert_eq!(
             b,
             [
-                Band { level: IndicatorLevel::Blue, from: 35_880.0, to: 36_900.0 },
-                Band { level: IndicatorLevel::Yellow, from: 36_900.0, to: 37_300.0 },
-                Band { level: IndicatorLevel::Orange, from: 37_300.0, to: 37_700.0 },
-                Band { level: IndicatorLevel::Red, from: 37_700.0, to: 38_000.0 },
+                Band {
+                    level: IndicatorLevel::Blue,
+                    from: 35_880.0,
+                    to: 36_900.0
+                },
+                Band {
+                    level: IndicatorLevel::Yellow,
+                    from: 36_900.0,
+                    to: 37_300.0
+                },
+                Band {
+                    level: IndicatorLevel::Orange,
+                    from: 37_300.0,
+                    to: 37_700.0
+                },
+                Band {
+                    level: IndicatorLevel::Red,
+                    from: 37_700.0,
+                    to: 38_000.0
+                },
             ]
         );
         // An axis below red: the bands above it are left out, the one it cuts is cut.
         let b = bands(IndicatorDirection::Above, &ABOVE, 30_000.0, 37_000.0);
         assert_eq!(b.len(), 2);
-        assert_eq!(b[1], Band { level: IndicatorLevel::Yellow, from: 36_900.0, to: 37_000.0 });
+        assert_eq!(
+            b[1],
+            Band {
+                level: IndicatorLevel::Yellow,
+                from: 36_900.0,
+                to: 37_000.0
+            }
+        );
         // Lower is worse: red from the axis' bottom up to 30, then orange, yellow, blue; lowest first.
         let b = bands(IndicatorDirection::Below, &BELOW, 20.0, 110.0);
         assert_eq!(
             b,
             [
-                Band { level: IndicatorLevel::Red, from: 20.0, to: 30.0 },
-                Band { level: IndicatorLevel::Orange, from: 30.0, to: 60.0 },
-                Band { level: IndicatorLevel::Yellow, from: 60.0, to: 100.0 },
-                Band { level: IndicatorLevel::Blue, from: 100.0, to: 100.5 },
+                Band {
+                    level: IndicatorLevel::Red,
+                    from: 20.0,
+                    to: 30.0
+                },
+                Band {
+                    level: IndicatorLevel::Orange,
+                    from: 30.0,
+                    to: 60.0
+                },
+                Band {
+                    level: IndicatorLevel::Yellow,
+                    from: 60.0,
+                    to: 100.0
+                },
+                Band {
+                    level: IndicatorLevel::Blue,
+                    from: 100.0,
+                    to: 100.5
+                },
             ]
         );
         let no_blue = IndicatorThresholds { blue: None, ..BELOW };
         let b = bands(IndicatorDirection::Below, &no_blue, 99.0, 106.0);
-        assert_eq!(b, [Band { level: IndicatorLevel::Yellow, from: 99.0, to: 100.0 }]);
+        assert_eq!(
+            b,
+            [Band {
+                level: IndicatorLevel::Yellow,
+                from: 99.0,
+                to: 100.0
+            }]
+        );
     }
 
     #[test]
     fn the_axis_holds_the_values_and_the_first_threshold() {
         let (lo, hi) = extent([101.0, 104.0], &BELOW);
-        assert!(lo < 100.5 && lo > 99.0 && hi > 104.0, "{lo} {hi}: blue is in sight, red is not");
+        assert!(
+            lo < 100.5 && lo > 99.0 && hi > 104.0,
+            "{lo} {hi}: blue is in sight, red is not"
+        );
         let (lo, hi) = extent([30_000.0, 31_000.0], &ABOVE);
         assert!(lo < 30_000.0 && hi > 35_880.0 && hi < 36_900.0, "{lo} {hi}");
-        let (lo, hi) = extent([], &IndicatorThresholds { blue: None, yellow: 0.0, orange: 1.0, red: 2.0 });
+        let (lo, hi) = extent(
+            [],
+            &IndicatorThresholds {
+                blue: None,
+                yellow: 0.0,
+                orange: 1.0,
+                red: 2.0,
+            },
+        );
         assert_eq!((lo, hi), (-1.0, 1.0), "a flat zero");
-        let (lo, hi) = extent([f64::NAN, 4.0], &IndicatorThresholds { blue: None, yellow: 4.0, orange: 5.0, red: 6.0 });
+        let (lo, hi) = extent(
+            [f64::NAN, 4.0],
+            &IndicatorThresholds {
+                blue: None,
+                yellow: 4.0,
+                orange: 5.0,
+                red: 6.0,
+            },
+        );
         assert!((lo - 3.8).abs() < 1e-9 && (hi - 4.2).abs() < 1e-9, "{lo} {hi}");
     }
 
@@ -453,12 +526,18 @@ mod tests {
     fn view(level: IndicatorLevel) -> IndicatorView {
         IndicatorView {
             id: "power_load".into(),
-            name: citydeck_protocol::indicators::LocalizedName { zh: "电力负荷".into(), en: "Power load".into() },
+            name: citydeck_protocol::indicators::LocalizedName {
+                zh: "电力负荷".into(),
+                en: "Power load".into(),
+            },
             unit: "MW".into(),
             scenario: "lifeline".into(),
             direction: IndicatorDirection::Above,
             thresholds: ABOVE,
-            latest: Some(LatestReading { level, ..latest(37_800.0) }),
+            latest: Some(LatestReading {
+                level,
+                ..latest(37_800.0)
+            }),
         }
     }
 
@@ -474,7 +553,11 @@ mod tests {
         assert_eq!(s["lineStyle"]["color"], "#e5322d", "red now");
         assert_eq!(s["showSymbol"], true, "three points: dots");
         let areas = s["markArea"]["data"].as_array().unwrap();
-        assert_eq!(areas.len(), 4, "blue, yellow, orange and red are all within the axis");
+        assert_eq!(
+            areas.len(),
+            4,
+            "blue, yellow, orange and red are all within the axis"
+        );
         assert_eq!(areas[3][0]["yAxis"], json!(37_700.0));
         assert!(o["yAxis"]["max"].as_f64().unwrap() > 37_800.0);
     }
@@ -484,12 +567,22 @@ mod tests {
         let points = [pt(120, 30_000.0), pt(60, 36_000.0), pt(0, 36_500.0)];
         let o = chart_option(Lang::Zh, &view(IndicatorLevel::Yellow), &points, 0.0, 1.0, 16.0);
         let lines = o["series"][0]["markLine"]["data"].as_array().unwrap();
-        let labels: Vec<&str> = lines.iter().map(|l| l["label"]["formatter"].as_str().unwrap()).collect();
-        assert_eq!(labels, ["蓝色 35,880", "黄色 36,900"], "orange and red are off the axis");
+        let labels: Vec<&str> = lines
+            .iter()
+            .map(|l| l["label"]["formatter"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            labels,
+            ["蓝色 35,880", "黄色 36,900"],
+            "orange and red are off the axis"
+        );
         assert_eq!(o["series"][0]["data"].as_array().unwrap().len(), 3);
         assert_eq!(o["yAxis"]["name"], "MW");
         let en = chart_option(Lang::En, &view(IndicatorLevel::Yellow), &points, 0.0, 1.0, 16.0);
-        assert_eq!(en["series"][0]["markLine"]["data"][1]["label"]["formatter"], "Yellow 36,900");
+        assert_eq!(
+            en["series"][0]["markLine"]["data"][1]["label"]["formatter"],
+            "Yellow 36,900"
+        );
         assert_eq!(en["series"][0]["name"], "Power load");
     }
 }
