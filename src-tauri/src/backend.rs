@@ -117,6 +117,7 @@ impl Backend {
                     screens: Vec::new(),
                     areas: city.data.areas.clone(),
                     scenarios: city.data.scenarios.clone(),
+                    deadlines: None,
                 })
                 .await
                 .context("starting the embedded hub")?;

@@ -1,6 +1,6 @@
 //! The vital signs (城市运行数字体征, issue 21) end to end: the simulator replays the real series of the demo city's
 //! scenario packs (`data/cache/series`, `cargo xtask data`) into a real hub process as the demo account `feed`;
-//! every replayed indicator then has its latest reading and level in `GET /api/v1/indicators`, and a second
+//! every replayed indicator then has its latest reading and level in `GET /api/v1/indicators` and its series, and a second
 //! start of the replay posts only duplicates for the day already sent.
 
 use std::time::Duration;
@@ -44,6 +44,37 @@ async fn the_simulator_replays_the_real_series_into_the_hub_as_the_feed_account(
         assert!(
             latest.at <= chrono::Utc::now() && latest.at > chrono::Utc::now() - chrono::Duration::days(40),
             "{id}: the replay is shifted to now: {latest:?}"
+        );
+    }
+
+    // the day sent is a series: hourly points whose extremes are the replayed readings' (the panels' sparkline)
+    let leader = demo_client(&hub.url, "leader");
+    let now = chrono::Utc::now();
+    for id in &replayed {
+        let latest = list
+            .indicators
+            .iter()
+            .find(|i| i.id == *id)
+            .and_then(|i| i.latest)
+            .unwrap();
+        let s = leader
+            .series(
+                id,
+                now - chrono::Duration::days(40),
+                now + chrono::Duration::minutes(1),
+                3600,
+            )
+            .await
+            .unwrap();
+        assert_eq!((s.indicator.as_str(), s.step), (*id, 3600));
+        let last = s.points.last().unwrap_or_else(|| panic!("{id}: an empty series"));
+        assert!(
+            last.min <= latest.value && latest.value <= last.max,
+            "{id}: {last:?} vs {latest:?}"
+        );
+        assert!(
+            s.points.windows(2).all(|w| w[0].at < w[1].at),
+            "{id}: in time order"
         );
     }
 

@@ -577,7 +577,28 @@ fn bench(which: Option<&str>) -> Result<()> {
                 .arg(&bins)
                 .arg(std::env::temp_dir().join("citydeck-bench-map")))
         }
-        other => anyhow::bail!("usage: cargo xtask bench <sync|map> (got {other:?})"),
+        Some("indicators") => {
+            data::ensure(&root())?;
+            step("build: hub and the vital-signs benchmark (release)");
+            run(cargo().args([
+                "build",
+                "--release",
+                "-p",
+                "citydeck-hub",
+                "-p",
+                "citydeck-tests",
+                "--bin",
+                "citydeck-hub",
+                "--bin",
+                "citydeck-bench-indicators",
+            ]))?;
+            let bins = target_dir().join("release");
+            step("bench indicators: ingest (8 clients × batches of 500) and a 90-day series, vs raw SQLite");
+            run(Command::new(bins.join("citydeck-bench-indicators"))
+                .arg(&bins)
+                .arg(std::env::temp_dir().join("citydeck-bench-indicators")))
+        }
+        other => anyhow::bail!("usage: cargo xtask bench <sync|map|indicators> (got {other:?})"),
     }
 }
 

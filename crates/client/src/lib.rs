@@ -201,6 +201,37 @@ impl HubClient {
         self.authed(|h, t| h.get(&url).bearer_auth(t)).await
     }
 
+    /// One indicator's readings over `[from, to)` in steps of about `step_secs` seconds (the answer's `step` is
+    /// the one the hub used: an hour or more is rounded to whole hours), one point per step holding readings
+    /// (`GET /api/v1/indicators/{id}/series`).
+    pub async fn series(
+        &self,
+        id: &str,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        step_secs: u64,
+    ) -> Result<citydeck_protocol::indicators::IndicatorSeries, ClientError> {
+        // indicator ids are lowercase letters, digits and `_` (domain::scenario); anything else names no
+        // indicator, and the hub answers 404 for it
+        let id: String = id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let url = format!("{}/api/v1/indicators/{id}/series", self.base);
+        let query = [
+            ("from", from.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            ("to", to.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            ("step", step_secs.to_string()),
+        ];
+        self.authed(|h, t| h.get(&url).query(&query).bearer_auth(t)).await
+    }
+
     pub async fn incidents(&self, limit: u32) -> Result<Vec<Incident>, ClientError> {
         let url = format!("{}/api/v1/incidents?limit={limit}", self.base);
         self.authed(|h, t| h.get(&url).bearer_auth(t)).await

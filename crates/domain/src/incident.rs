@@ -245,6 +245,9 @@ pub fn from_request(id: Uuid, new: NewIncident, actor: &str, at: DateTime<Utc>, 
         acknowledged_by: Vec::new(),
         notes: Vec::new(),
         area_ids: Vec::new(),
+        stage_entered_at: None,
+        stage_due_at: None,
+        overdue: false,
     }
 }
 

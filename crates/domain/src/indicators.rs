@@ -21,7 +21,7 @@
 //!
 //! A reading that is not a finite number changes nothing (the hub refuses it before).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use citydeck_protocol::Grade;
 
 use crate::scenario::{Indicator, Text};
@@ -292,6 +292,46 @@ fn end_note(ind: &Indicator) -> Text {
     }
 }
 
+/// The `source` of the incidents vital signs raise.
+pub const INCIDENT_SOURCE: &str = "indicator";
+
+/// The incident an episode of `ind` opens with a reading at `at`: `source: "indicator"`, `external_id`
+/// `"<indicator id>@<the reading's time, RFC 3339>"` (so a re-delivered opening finds it), the pack's class, the
+/// title in Chinese and the description in both languages, at `site` (the hub's point for the indicator).
+pub fn new_incident(
+    ind: &Indicator,
+    grade: Grade,
+    title: &Text,
+    description: &Text,
+    at: DateTime<Utc>,
+    site: (f64, f64),
+) -> citydeck_protocol::NewIncident {
+    citydeck_protocol::NewIncident {
+        title: title.zh.clone(),
+        class: ind.class,
+        grade,
+        lon: site.0,
+        lat: site.1,
+        source: INCIDENT_SOURCE.to_string(),
+        description: Some(format!("{}\n{}", description.zh, description.en)),
+        address: None,
+        external_id: Some(format!(
+            "{}@{}",
+            ind.id,
+            at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        )),
+        occurred_at: Some(at),
+    }
+}
+
+/// The indicator whose episode raised `incident`, if a vital sign raised it.
+pub fn raised_by(incident: &citydeck_protocol::Incident) -> Option<&str> {
+    if incident.source != INCIDENT_SOURCE {
+        return None;
+    }
+    incident.external_id.as_deref()?.split_once('@').map(|(id, _)| id)
+}
+
 /// One point of a bucketed series: the bucket's start, the mean, least and greatest value in it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bucket {
@@ -304,15 +344,25 @@ pub struct Bucket {
 /// The most buckets one series query may ask for.
 pub const MAX_BUCKETS: i64 = 10_000;
 
+/// The width of the hub's rollups (one row per indicator and hour: count, sum, least, greatest), in seconds.
+pub const ROLLUP_SECS: i64 = 3600;
+
+const MICROS: i64 = 1_000_000;
+
+/// The longest step a series query may ask for: a year, in seconds.
+pub const MAX_STEP: i64 = 31_536_000;
+
 /// Why a series range cannot be bucketed (a 400 on the series endpoint, naming the parameter).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RangeError {
-    #[error("step: must be at least 1 second")]
+    #[error("step: must be a whole number of seconds, 1 ..= {MAX_STEP}")]
     Step,
     #[error("to: must be after from")]
     Empty,
     #[error("step: the range holds more than {MAX_BUCKETS} steps")]
     TooManyBuckets,
+    #[error("{0}: must be a time in RFC 3339 (2026-12-07T08:00:00Z)")]
+    Time(&'static str),
 }
 
 impl RangeError {
@@ -321,64 +371,222 @@ impl RangeError {
         match self {
             RangeError::Step | RangeError::TooManyBuckets => "step",
             RangeError::Empty => "to",
+            RangeError::Time(p) => p,
         }
     }
 }
 
-/// The number of buckets of `[from, to)` in steps of `step_secs` (the last one may be cut short by `to`).
-pub fn bucket_count(from: DateTime<Utc>, to: DateTime<Utc>, step_secs: i64) -> Result<i64, RangeError> {
-    if step_secs < 1 {
+/// The series query `?from=&to=&step=` as the endpoint takes it: times in RFC 3339, the step in whole seconds
+/// (1 ..= [`MAX_STEP`]), planned by [`SeriesPlan::new`].
+pub fn series_query(from: &str, to: &str, step: &str) -> Result<SeriesPlan, RangeError> {
+    let time = |s: &str, name| {
+        DateTime::parse_from_rfc3339(s.trim())
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| RangeError::Time(name))
+    };
+    let (from, to) = (time(from, "from")?, time(to, "to")?);
+    let step: i64 = step.trim().parse().map_err(|_| RangeError::Step)?;
+    if !(1..=MAX_STEP).contains(&step) {
         return Err(RangeError::Step);
     }
-    let span = (to - from).num_milliseconds();
-    if span <= 0 {
-        return Err(RangeError::Empty);
-    }
-    let step_ms = step_secs.checked_mul(1000).ok_or(RangeError::TooManyBuckets)?;
-    let n = (span + step_ms - 1) / step_ms;
-    if n > MAX_BUCKETS {
-        return Err(RangeError::TooManyBuckets);
-    }
-    Ok(n)
+    SeriesPlan::new(from, to, step)
 }
 
-/// Buckets `points` of `[from, to)` into steps of `step_secs` from `from`: one [`Bucket`] per step holding at
-/// least one point, in time order, `at` the step's start. Points outside the range and values that are not
-/// finite numbers are left out; the points may come in any order.
+/// A reading's time in microseconds since the epoch (the stored precision).
+pub fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// The start (seconds since the epoch) of the rollup hour holding `t`.
+pub fn rollup_hour(t: DateTime<Utc>) -> i64 {
+    micros(t).div_euclid(ROLLUP_SECS * MICROS) * ROLLUP_SECS
+}
+
+/// How a series query over `[from, to)` is answered.
+///
+/// Buckets are aligned to the epoch (a bucket starts at a multiple of `step` seconds since 1970-01-01 UTC), so
+/// the same step always cuts time the same way. A step of an hour or more is rounded to the nearest whole
+/// number of hours and the hours wholly inside the range are read from the hourly rollups (a year of per-minute
+/// readings is 8,760 rollup rows, not 525,600 readings); the parts of the range before the first and after the
+/// last whole hour, and every query with a shorter step, read the readings themselves. The answer says which
+/// step it used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesPlan {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// The step used, in seconds.
+    pub step: i64,
+    /// The whole rollup hours `[start, end)` (seconds since the epoch) read from the rollups, if any.
+    pub hours: Option<(i64, i64)>,
+}
+
+impl SeriesPlan {
+    /// Plans a query for `step_secs` (as asked) over `[from, to)`.
+    pub fn new(from: DateTime<Utc>, to: DateTime<Utc>, step_secs: i64) -> Result<SeriesPlan, RangeError> {
+        if step_secs < 1 {
+            return Err(RangeError::Step);
+        }
+        if to <= from {
+            return Err(RangeError::Empty);
+        }
+        let step = if step_secs >= ROLLUP_SECS {
+            // nearest whole number of hours (at least one)
+            (step_secs.saturating_add(ROLLUP_SECS / 2) / ROLLUP_SECS).max(1) * ROLLUP_SECS
+        } else {
+            step_secs
+        };
+        let step_us = step.checked_mul(MICROS).ok_or(RangeError::TooManyBuckets)?;
+        let first = micros(from).div_euclid(step_us);
+        let last = (micros(to) - 1).div_euclid(step_us);
+        if last - first + 1 > MAX_BUCKETS {
+            return Err(RangeError::TooManyBuckets);
+        }
+        let hours = (step >= ROLLUP_SECS).then(|| {
+            let h = ROLLUP_SECS * MICROS;
+            let start = (micros(from) + h - 1).div_euclid(h) * ROLLUP_SECS;
+            let end = micros(to).div_euclid(h) * ROLLUP_SECS;
+            (start, end)
+        });
+        Ok(SeriesPlan {
+            from,
+            to,
+            step,
+            hours: hours.filter(|(s, e)| s < e),
+        })
+    }
+
+    /// The parts of the range read from the readings themselves, `[from, to)` each.
+    pub fn raw_ranges(&self) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+        match self.hours {
+            None => vec![(self.from, self.to)],
+            Some((s, e)) => {
+                let s = DateTime::from_timestamp(s, 0).unwrap_or(self.from);
+                let e = DateTime::from_timestamp(e, 0).unwrap_or(self.to);
+                [(self.from, s), (e, self.to)]
+                    .into_iter()
+                    .filter(|(a, b)| a < b)
+                    .collect()
+            }
+        }
+    }
+
+    /// An empty accumulator for this plan's buckets.
+    pub fn series(&self) -> Series {
+        Series {
+            step: self.step,
+            from: micros(self.from),
+            to: micros(self.to),
+            buckets: Default::default(),
+        }
+    }
+}
+
+/// Count, sum, least and greatest of some readings: what a bucket, and a rollup row, holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Agg {
+    pub n: u64,
+    pub sum: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Agg {
+    pub fn of(v: f64) -> Agg {
+        Agg {
+            n: 1,
+            sum: v,
+            min: v,
+            max: v,
+        }
+    }
+
+    pub fn merge(&mut self, o: Agg) {
+        self.n += o.n;
+        self.sum += o.sum;
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+    }
+}
+
+/// The rollup rows a batch of readings adds to: per `(indicator, hour)`, the batch's [`Agg`].
+pub fn rollups<'a>(
+    readings: impl IntoIterator<Item = (&'a str, DateTime<Utc>, f64)>,
+) -> std::collections::BTreeMap<(&'a str, i64), Agg> {
+    let mut out = std::collections::BTreeMap::<(&str, i64), Agg>::new();
+    for (id, at, v) in readings {
+        if !v.is_finite() {
+            continue;
+        }
+        out.entry((id, rollup_hour(at)))
+            .and_modify(|a| a.merge(Agg::of(v)))
+            .or_insert_with(|| Agg::of(v));
+    }
+    out
+}
+
+/// A series being accumulated from readings and rollup rows (see [`SeriesPlan`]).
+#[derive(Debug, Clone)]
+pub struct Series {
+    step: i64,
+    from: i64,
+    to: i64,
+    buckets: std::collections::BTreeMap<i64, Agg>,
+}
+
+impl Series {
+    fn add_at(&mut self, at_us: i64, agg: Agg) {
+        let k = at_us.div_euclid(self.step * MICROS);
+        self.buckets.entry(k).and_modify(|a| a.merge(agg)).or_insert(agg);
+    }
+
+    /// Adds a reading; one outside the range or not a finite number is left out.
+    pub fn reading(&mut self, at: DateTime<Utc>, v: f64) {
+        let t = micros(at);
+        if v.is_finite() && t >= self.from && t < self.to {
+            self.add_at(t, Agg::of(v));
+        }
+    }
+
+    /// Adds a rollup row: the hour starting at `hour` (seconds since the epoch); the plan reads only hours
+    /// wholly inside the range, and a step of whole hours holds each hour in one bucket.
+    pub fn rollup(&mut self, hour: i64, agg: Agg) {
+        if agg.n > 0 {
+            self.add_at(hour.saturating_mul(MICROS), agg);
+        }
+    }
+
+    /// The buckets holding at least one reading, in time order.
+    pub fn finish(self) -> Vec<Bucket> {
+        self.buckets
+            .into_iter()
+            .filter_map(|(k, a)| {
+                Some(Bucket {
+                    at: DateTime::from_timestamp(k.checked_mul(self.step)?, 0)?,
+                    // the mean can drift outside [min, max] by a rounding error; keep it inside
+                    value: (a.sum / a.n as f64).clamp(a.min, a.max),
+                    min: a.min,
+                    max: a.max,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Buckets `points` of `[from, to)` as the hub does with no rollups (see [`SeriesPlan`]): one [`Bucket`] per
+/// step holding at least one point, in time order. Points outside the range and values that are not finite
+/// numbers are left out; the points may come in any order. Returns the step used.
 pub fn bucket(
     points: &[(DateTime<Utc>, f64)],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     step_secs: i64,
-) -> Result<Vec<Bucket>, RangeError> {
-    let n = bucket_count(from, to, step_secs)?;
-    let step_ms = step_secs * 1000;
-    // (sum, count, min, max) per step; `n` is bounded by MAX_BUCKETS
-    let mut acc: Vec<Option<(f64, u64, f64, f64)>> = vec![None; n as usize];
+) -> Result<(i64, Vec<Bucket>), RangeError> {
+    let plan = SeriesPlan::new(from, to, step_secs)?;
+    let mut s = plan.series();
     for &(at, v) in points {
-        if !v.is_finite() || at < from || at >= to {
-            continue;
-        }
-        let k = ((at - from).num_milliseconds() / step_ms) as usize;
-        let Some(slot) = acc.get_mut(k) else { continue };
-        *slot = Some(match *slot {
-            None => (v, 1, v, v),
-            Some((s, c, lo, hi)) => (s + v, c + 1, lo.min(v), hi.max(v)),
-        });
+        s.reading(at, v);
     }
-    Ok(acc
-        .into_iter()
-        .enumerate()
-        .filter_map(|(k, a)| {
-            a.map(|(s, c, lo, hi)| Bucket {
-                at: from + Duration::milliseconds(k as i64 * step_ms),
-                // the mean can drift outside [min, max] by a rounding error; keep it inside
-                value: (s / c as f64).clamp(lo, hi),
-                min: lo,
-                max: hi,
-            })
-        })
-        .collect())
+    Ok((plan.step, s.finish()))
 }
 
 impl From<Level> for citydeck_protocol::indicators::IndicatorLevel {
@@ -430,6 +638,7 @@ impl From<Bucket> for citydeck_protocol::indicators::SeriesPoint {
 mod tests {
     use super::*;
     use crate::scenario::Thresholds;
+    use chrono::Duration;
     use citydeck_protocol::IncidentClass;
     use proptest::prelude::*;
 
@@ -504,6 +713,40 @@ mod tests {
             IndicatorDirection::from(Direction::Below),
             IndicatorDirection::Below
         );
+    }
+
+    #[test]
+    fn the_episode_incident_names_its_indicator_and_is_found_again() {
+        let ind = indicator(Direction::Above, 2);
+        let at = DateTime::from_timestamp(1_700_000_000, 5_000).unwrap();
+        let (
+            _,
+            Some(EpisodeEffect::Open {
+                grade,
+                title,
+                description,
+                ..
+            }),
+        ) = step(&ind, Episode::Quiet, 45.0)
+        else {
+            panic!("red opens an episode")
+        };
+        let new = new_incident(&ind, grade, &title, &description, at, (9.5, 47.1));
+        assert_eq!((new.grade, new.source.as_str()), (Grade::I, "indicator"));
+        assert_eq!(new.title, "电力负荷红色预警");
+        assert_eq!(
+            new.external_id.as_deref(),
+            Some("power_load@2023-11-14T22:13:20.000005Z")
+        );
+        assert!(new.description.as_deref().unwrap().contains("45 MW"));
+        assert_eq!((new.lon, new.lat, new.occurred_at), (9.5, 47.1, Some(at)));
+        let incident = crate::incident::from_request(uuid::Uuid::nil(), new, "feed", at, 1);
+        assert_eq!(raised_by(&incident), Some("power_load"));
+        let other = citydeck_protocol::Incident {
+            source: "operator".into(),
+            ..incident
+        };
+        assert_eq!(raised_by(&other), None);
     }
 
     #[test]
@@ -681,15 +924,16 @@ mod tests {
             let to = from + Duration::seconds(span_s);
             let points: Vec<(DateTime<Utc>, f64)> =
                 raw.iter().map(|&(ms, v)| (t0 + Duration::milliseconds(ms), v)).collect();
-            let got = bucket(&points, from, to, step_s).unwrap();
-            // naive: walk the steps, filter every point for each
+            let (step, got) = bucket(&points, from, to, step_s).unwrap();
+            prop_assert_eq!(step, step_s);
+            // naive: walk the epoch-aligned steps, filter every point for each
             let mut want = Vec::new();
-            let mut start = from;
+            let mut start = DateTime::from_timestamp(from.timestamp().div_euclid(step_s) * step_s, 0).unwrap();
             while start < to {
                 let end = start + Duration::seconds(step_s);
                 let vals: Vec<f64> = points
                     .iter()
-                    .filter(|(at, v)| *at >= start && *at < end && *at < to && v.is_finite())
+                    .filter(|(at, v)| *at >= start && *at < end && *at >= from && *at < to && v.is_finite())
                     .map(|(_, v)| *v)
                     .collect();
                 if !vals.is_empty() {
@@ -708,6 +952,50 @@ mod tests {
                 prop_assert!(g.min <= g.value && g.value <= g.max);
             }
         }
+
+        /// What the hub does (rollups for the whole hours, readings for the edges) gives the same buckets as
+        /// bucketing every reading.
+        #[test]
+        fn rollups_and_edges_equal_bucketing_every_reading(
+            raw in proptest::collection::vec((0i64..40 * 3600, -1e4..1e4f64), 0..400),
+            from_s in 0i64..(6 * 3600),
+            span_s in 1i64..(30 * 3600),
+            step_h in 1i64..8,
+            odd in -1799i64..1800,
+        ) {
+            let t0 = DateTime::from_timestamp(1_700_000_000 - 1_700_000_000 % 3600 + 1234, 0).unwrap();
+            let at = |s: i64| t0 + Duration::seconds(s);
+            let points: Vec<(DateTime<Utc>, f64)> = raw.iter().map(|&(s, v)| (at(s), v)).collect();
+            let (from, to) = (at(from_s), at(from_s + span_s));
+            let plan = SeriesPlan::new(from, to, (step_h * 3600 + odd).max(3600)).unwrap();
+            prop_assert_eq!(plan.step % ROLLUP_SECS, 0);
+            let mut s = plan.series();
+            let ranges = plan.raw_ranges();
+            for &(t, v) in &points {
+                if ranges.iter().any(|&(a, b)| t >= a && t < b) {
+                    s.reading(t, v);
+                }
+            }
+            if let Some((h0, h1)) = plan.hours {
+                let rows = rollups(points.iter().map(|&(t, v)| ("x", t, v)));
+                for ((_, h), agg) in rows {
+                    if h >= h0 && h < h1 {
+                        s.rollup(h, agg);
+                    }
+                }
+            }
+            let got = s.finish();
+            let mut every = plan.series();
+            for &(t, v) in &points {
+                every.reading(t, v);
+            }
+            let want = every.finish();
+            prop_assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(&want) {
+                prop_assert_eq!((g.at, g.min, g.max), (w.at, w.min, w.max));
+                prop_assert!((g.value - w.value).abs() <= 1e-9 * (1.0 + w.value.abs()));
+            }
+        }
     }
 
     #[test]
@@ -723,15 +1011,65 @@ mod tests {
             bucket(&[], t, t + Duration::days(365), 60).unwrap_err(),
             RangeError::TooManyBuckets
         );
-        assert_eq!(bucket_count(t, t + Duration::days(90), 7776).unwrap(), 1000);
-        assert_eq!(bucket_count(t, t + Duration::seconds(61), 60).unwrap(), 2);
         assert!(bucket(&[], t, t + Duration::seconds(1), i64::MAX).is_err());
-        // 90 days of per-minute data into 1,000 buckets
+        let q = |f, t, s| series_query(f, t, s).map(|p| p.step).map_err(|e| e.parameter());
+        assert_eq!(
+            q("2026-12-07T00:00:00Z", "2026-12-08T00:00:00+08:00", "600"),
+            Ok(600)
+        );
+        assert_eq!(q("yesterday", "2026-12-08T00:00:00Z", "600"), Err("from"));
+        assert_eq!(q("2026-12-07T00:00:00Z", "", "600"), Err("to"));
+        assert_eq!(
+            q("2026-12-07T00:00:00Z", "2026-12-06T00:00:00Z", "600"),
+            Err("to")
+        );
+        for bad in ["0", "-5", "1.5", "x", "31536001", "99999999999999999999"] {
+            assert_eq!(
+                q("2026-12-07T00:00:00Z", "2026-12-08T00:00:00Z", bad),
+                Err("step"),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            q("2026-01-01T00:00:00Z", "2026-12-31T00:00:00Z", "60"),
+            Err("step")
+        );
+    }
+
+    #[test]
+    fn steps_of_an_hour_or_more_round_to_whole_hours_and_read_the_rollups() {
+        let t = DateTime::from_timestamp(1_700_000_000, 0).unwrap(); // 22:13:20 UTC
+                                                                     // 90 days into 1,000 buckets asks 7,776 s: answered in steps of 2 h, the whole hours from the rollups
+        let plan = SeriesPlan::new(t, t + Duration::days(90), 7776).unwrap();
+        assert_eq!(plan.step, 7200);
+        let (h0, h1) = plan.hours.unwrap();
+        assert_eq!((h0 % 3600, h1 % 3600), (0, 0));
+        assert_eq!(h0 - t.timestamp(), 3600 - 800);
+        assert_eq!(plan.raw_ranges().len(), 2);
+        assert_eq!(
+            SeriesPlan::new(t, t + Duration::days(1), 5399).unwrap().step,
+            3600
+        );
+        assert_eq!(
+            SeriesPlan::new(t, t + Duration::days(1), 5400).unwrap().step,
+            7200
+        );
+        // shorter steps are kept and read the readings
+        let p = SeriesPlan::new(t, t + Duration::days(1), 300).unwrap();
+        assert_eq!((p.step, p.hours), (300, None));
+        // a range inside one hour has no whole hour
+        let p = SeriesPlan::new(t, t + Duration::minutes(30), 3600).unwrap();
+        assert_eq!(p.hours, None);
+        assert_eq!(p.raw_ranges(), vec![(t, t + Duration::minutes(30))]);
+        // 90 days of per-minute data, 2-hour buckets aligned to the epoch: the first one is cut by `from`
         let points: Vec<_> = (0..129_600)
             .map(|m| (t + Duration::minutes(m), m as f64))
             .collect();
-        let b = bucket(&points, t, t + Duration::days(90), 7776).unwrap();
-        assert_eq!(b.len(), 1000);
-        assert_eq!((b[0].min, b[0].max, b[0].value), (0.0, 129.0, 64.5));
+        let (step, b) = bucket(&points, t, t + Duration::days(90), 7776).unwrap();
+        assert_eq!(step, 7200);
+        assert_eq!(b.len(), 1081);
+        assert_eq!(b[0].at.timestamp() % 7200, 0);
+        // 22:13:20 → the bucket 22:00–24:00 holds minutes 0 ..= 106
+        assert_eq!((b[0].min, b[0].max, b[0].value), (0.0, 106.0, 53.0));
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod area_file;
 pub mod areas;
+pub mod departments;
 pub mod drill;
 pub mod incident;
 pub mod indicators;
@@ -15,6 +16,7 @@ pub mod response;
 pub mod roles;
 pub mod scenario;
 pub mod scope;
+pub mod stage_clock;
 pub mod teams;
 
 pub use incident::{parse_new_incident, FieldError};

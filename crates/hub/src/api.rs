@@ -27,7 +27,7 @@ pub const DEFAULT_PAGE: u32 = 500;
 #[openapi(
     info(title = "citydeck hub", description = "The authoritative event log of a citydeck command hall."),
     paths(health, login, create_incident, list_incidents, get_incident, events, list_areas, get_area,
-          list_indicators, post_readings,
+          list_indicators, post_readings, indicator_series,
           crate::stream::stream,
           crate::mode::get_mode, crate::mode::post_mode, crate::mode::confirm_mode, crate::mode::ack_screen,
           crate::mode::mode_audit, crate::mode::proposals, crate::mode::register_screen,
@@ -40,6 +40,7 @@ pub const DEFAULT_PAGE: u32 = 500;
         citydeck_protocol::indicators::IndicatorThresholds, citydeck_protocol::indicators::LatestReading,
         citydeck_protocol::indicators::IndicatorLevel, citydeck_protocol::indicators::PostReadings,
         citydeck_protocol::indicators::Reading, citydeck_protocol::indicators::ReadingsResult,
+        citydeck_protocol::indicators::IndicatorSeries, citydeck_protocol::indicators::SeriesPoint,
         citydeck_protocol::ModeState, citydeck_protocol::ScreenAck, citydeck_protocol::PendingConfirmation,
         citydeck_protocol::ModeProposal, citydeck_protocol::PushRequest, citydeck_protocol::PushResponse,
         citydeck_protocol::Op, citydeck_protocol::ModeSwitchRequest, citydeck_protocol::ModeConfirmRequest,
@@ -361,8 +362,63 @@ pub async fn post_readings(
     let rules = state.indicator_rules.clone();
     let readings = citydeck_domain::readings::parse_readings(&raw, |id| rules.contains_key(id))?;
     let db = state.db.clone();
-    let result = tokio::task::spawn_blocking(move || db.store_readings(&readings)).await??;
-    Ok(Json(result))
+    let site = state.indicator_site;
+    let tx = state.events.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        db.store_readings(&readings, &rules, &caller.username, site, |ev, json| {
+            // No receivers is fine (nobody connected).
+            let _ = tx.send(crate::Published::new(ev, json));
+        })
+    })
+    .await??;
+    Ok(Json(stored.result))
+}
+
+/// Query of `GET /api/v1/indicators/{id}/series`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SeriesQuery {
+    /// Start of the range (RFC 3339), inclusive.
+    #[param(value_type = chrono::DateTime<Utc>)]
+    pub from: String,
+    /// End of the range (RFC 3339), exclusive; after `from`.
+    #[param(value_type = chrono::DateTime<Utc>)]
+    pub to: String,
+    /// Seconds per point, 1 ..= 31,536,000. A step of an hour or more is rounded to whole hours (the answer's
+    /// `step` says which was used); the range may hold at most 10,000 steps.
+    #[param(value_type = i64, minimum = 1, maximum = 31536000)]
+    pub step: String,
+}
+
+/// One indicator's readings over a range in steps: per step that holds readings, their mean (`value`), least
+/// and greatest. Steps start at multiples of `step` seconds since 1970-01-01 UTC; whole hours are read from the
+/// hub's hourly rollups. Every role may read. Unknown indicator → 404; `to` not after `from`, a bad time or a
+/// step outside 1 ..= 31,536,000, or a range of more than 10,000 steps → 400 naming the parameter.
+#[utoipa::path(get, path = "/api/v1/indicators/{id}/series", security(("bearer" = [])),
+    params(("id" = String, Path, description = "indicator id (`GET /api/v1/indicators`)"), SeriesQuery),
+    responses((status = 200, body = citydeck_protocol::indicators::IndicatorSeries),
+              (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn indicator_series(
+    State(state): State<AppState>,
+    _caller: Caller,
+    id: Result<Path<String>, PathRejection>,
+    query: Result<Query<SeriesQuery>, QueryRejection>,
+) -> Result<Json<citydeck_protocol::indicators::IndicatorSeries>, AppError> {
+    let Path(id) = id?;
+    if !state.indicator_rules.contains_key(&id) {
+        return Err(AppError::NotFound);
+    }
+    let Query(q) = query?;
+    let plan = citydeck_domain::indicators::series_query(&q.from, &q.to, &q.step)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let db = state.db.clone();
+    let indicator = id.clone();
+    let buckets = tokio::task::spawn_blocking(move || db.series(&indicator, &plan)).await??;
+    Ok(Json(citydeck_protocol::indicators::IndicatorSeries {
+        indicator: id,
+        step: plan.step as u64,
+        points: buckets.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// The city's areas: the city, then its districts, then their streets. Every role may read them.

@@ -27,6 +27,7 @@ pub mod readings;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use citydeck_domain::stage_clock::StageLimits;
 use rusqlite::{Connection, TransactionBehavior};
 
 pub use crate::error::{DbError, DbResult};
@@ -47,6 +48,8 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (7, include_str!("../migrations/0007_areas.sql")),
     (8, include_str!("../migrations/0008_area_names.sql")),
     (9, include_str!("../migrations/0009_readings.sql")),
+    (10, include_str!("../migrations/0010_rollups_episodes.sql")),
+    (11, include_str!("../migrations/0011_stage_due.sql")),
 ];
 
 #[derive(Clone)]
@@ -61,6 +64,8 @@ struct Inner {
     /// This process's identity among the replicas serving the same database.
     replica: String,
     store: Store,
+    /// The closed loop's stage limits (`--deadlines`), stamped on every incident written.
+    limits: std::sync::RwLock<Arc<StageLimits>>,
 }
 
 enum Store {
@@ -146,6 +151,7 @@ impl Db {
                 log_id,
                 exercise,
                 replica: new_replica_id(),
+                limits: Default::default(),
                 store: Store::Sqlite {
                     writer: Mutex::new(writer),
                     readers,
@@ -176,6 +182,7 @@ impl Db {
                 log_id,
                 exercise,
                 replica: new_replica_id(),
+                limits: Default::default(),
                 store: Store::Postgres(store),
             }),
         })
@@ -255,6 +262,20 @@ impl Db {
             }
             Store::Postgres(pg) => pg.write(f),
         }
+    }
+
+    /// The stage limits every incident written from now on is stamped with (issue 24).
+    pub fn set_stage_limits(&self, limits: StageLimits) {
+        *self.inner.limits.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(limits);
+    }
+
+    /// The stage limits in force.
+    pub fn limits(&self) -> Arc<StageLimits> {
+        self.inner
+            .limits
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// True for a drill database.

@@ -41,13 +41,7 @@ pub struct Published {
 
 impl Published {
     pub fn new(event: &citydeck_protocol::Event, json: &str) -> Published {
-        use citydeck_protocol::EventBody::{IncidentCreated, IncidentUpdated};
-        let areas = match &event.body {
-            IncidentCreated { incident } | IncidentUpdated { incident } => {
-                Some(incident.area_ids.as_slice().into())
-            }
-            _ => None,
-        };
+        let areas = event.body.incident().map(|i| i.area_ids.as_slice().into());
         Published {
             seq: event.server_seq,
             json: json.into(),
@@ -92,6 +86,9 @@ pub struct AppState {
     pub indicator_rules: Arc<HashMap<String, citydeck_domain::scenario::Indicator>>,
     /// The OpenAPI document this hub serves (`openapi::served`: the loaded indicators' ids in it).
     pub document: Arc<String>,
+    /// Where incidents raised by the vital signs are placed (lon, lat): a point inside the city's top area;
+    /// `(0, 0)` on a hub without areas.
+    pub indicator_site: (f64, f64),
 }
 
 /// Default time a level-I proposal waits for the second commander.
@@ -117,6 +114,7 @@ impl AppState {
             indicators: Arc::new(Vec::new()),
             indicator_rules: Arc::new(HashMap::new()),
             document: Arc::new(openapi::DOCUMENT.clone()),
+            indicator_site: (0.0, 0.0),
         }
     }
 }
@@ -147,6 +145,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/areas", get(api::list_areas))
         .route("/api/v1/areas/{id}", get(api::get_area))
         .route("/api/v1/indicators", get(api::list_indicators))
+        .route("/api/v1/indicators/{id}/series", get(api::indicator_series))
         .route("/api/v1/readings", post(api::post_readings))
         .route("/api/v1/stream", get(stream::stream))
         .route("/api/v1/mode", get(mode::get_mode).post(mode::post_mode))
@@ -192,6 +191,8 @@ pub struct HubConfig {
     /// The scenario packs' folder (`data/scenarios`: every `*.toml` in it, checked together by
     /// `domain::scenario`); None: no vital signs.
     pub scenarios: Option<PathBuf>,
+    /// The closed loop's stage limits (`--deadlines FILE`, `domain::stage_clock`); None: no stage is ever due.
+    pub deadlines: Option<PathBuf>,
 }
 
 /// A hub serving on a real socket.
@@ -248,6 +249,53 @@ pub fn read_areas(path: &std::path::Path) -> Result<Vec<citydeck_domain::area_fi
     citydeck_domain::area_file::parse(&doc).map_err(|e| fail(e.to_string()))
 }
 
+/// The stage limits of a deadlines file (`--deadlines`); an error names the file and the key.
+pub fn read_deadlines(
+    path: &std::path::Path,
+) -> Result<citydeck_domain::stage_clock::StageLimits, StartError> {
+    let fail = |problem: String| StartError::Config(format!("--deadlines {}: {problem}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    citydeck_domain::stage_clock::StageLimits::parse(&text).map_err(|e| fail(e.to_string()))
+}
+
+/// How often the hub's clock looks for incidents past their stage's limit.
+pub const CLOCK_TICK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The closed loop's clock: every [`CLOCK_TICK`] marks the incidents past their stage's limit (`incident_overdue`,
+/// once per stay), with no client connected, until `state.shutdown`. On several replicas each ticks; the write
+/// transaction makes each stay's mark happen once.
+fn start_clock(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CLOCK_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = state.shutdown.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            let db = state.db.clone();
+            let tx = state.events.clone();
+            let r = tokio::task::spawn_blocking(move || {
+                db.mark_overdue(chrono::Utc::now(), 1000, |ev, json| {
+                    let _ = tx.send(Published::new(ev, json));
+                })
+            })
+            .await;
+            match r {
+                Ok(Ok(events)) if !events.is_empty() => {
+                    tracing::info!(
+                        overdue = events.len(),
+                        "incidents past their stage's limit (督办)"
+                    )
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "the closed loop's clock could not tick"),
+                Err(e) => tracing::warn!(error = %e, "the closed loop's clock task failed"),
+            }
+        }
+    });
+}
+
 /// The scenario packs of a folder (`--scenarios`): every `*.toml` in it, in name order, checked together by
 /// `domain::scenario::parse_packs`; an error names the folder, the file and the key at fault.
 pub fn read_scenarios(dir: &std::path::Path) -> Result<Vec<citydeck_domain::scenario::Pack>, StartError> {
@@ -287,6 +335,7 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
     let screens = config.screens.clone();
     let areas = config.areas.as_deref().map(read_areas).transpose()?;
     let packs = config.scenarios.as_deref().map(read_scenarios).transpose()?;
+    let limits = config.deadlines.as_deref().map(read_deadlines).transpose()?;
     let db = tokio::task::spawn_blocking(move || -> Result<Db, StartError> {
         let db = match &backend {
             Backend::Sqlite(path) => Db::open_realm(path, exercise)?,
@@ -314,6 +363,9 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
     if exercise {
         tracing::warn!("EXERCISE hub: this is drill data, kept apart from the real hub");
     }
+    if let Some(limits) = limits {
+        db.set_stage_limits(limits);
+    }
     let mut state = AppState::new(db);
     if let Some(packs) = &packs {
         state.indicators = Arc::new(citydeck_domain::scenario::catalogue(packs));
@@ -325,6 +377,14 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
         );
         let ids: Vec<String> = state.indicators.iter().map(|i| i.id.clone()).collect();
         state.document = Arc::new(openapi::served(&ids));
+        let db = state.db.clone();
+        match tokio::task::spawn_blocking(move || db.city_point()).await?? {
+            Some(site) => state.indicator_site = site,
+            None if !state.indicators.is_empty() => {
+                tracing::warn!("no areas (--areas): incidents raised by the vital signs are placed at 0, 0")
+            }
+            None => {}
+        }
         tracing::info!(
             packs = packs.len(),
             indicators = state.indicators.len(),
@@ -351,5 +411,6 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
             .with_graceful_shutdown(async move { token.cancelled().await })
             .await
     });
+    start_clock(state.clone());
     Ok(RunningHub { addr, state, task })
 }

@@ -46,6 +46,11 @@ struct Cli {
     /// indicators.
     #[arg(long, value_name = "DIR")]
     scenarios: Option<PathBuf>,
+    /// The closed loop's stage limits (issue 24): `[stages]` for every grade and `[grade.I]` … overrides, each
+    /// a stage name = a duration ("90s", "10m", "2h"). An incident still in its stage after its limit is marked
+    /// overdue (督办) by the hub's own clock. A bad file stops the start naming the key.
+    #[arg(long, value_name = "FILE")]
+    deadlines: Option<PathBuf>,
 }
 
 /// Where the scenario packs are when `--scenarios` is not given (the repository's folder, from its root).
@@ -75,6 +80,7 @@ async fn main() -> anyhow::Result<()> {
         scenarios: cli
             .scenarios
             .or_else(|| Some(PathBuf::from(DEFAULT_SCENARIOS)).filter(|d| d.is_dir())),
+        deadlines: cli.deadlines,
     };
     let hub = citydeck_hub::start_with(config, backend)
         .await

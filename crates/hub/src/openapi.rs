@@ -28,6 +28,7 @@ pub static DOCUMENT: LazyLock<String> =
 /// The document a hub serves: [`DOCUMENT`], with the ids of the indicators it loaded (`--scenarios`) as the
 /// values `POST /api/v1/readings` takes for a reading's `indicator` (any other id is refused, 422), so the
 /// document promises only what the hub accepts. Without packs it is [`DOCUMENT`] itself.
+/// The same ids are the values of the series endpoint's `{id}`.
 pub fn served(indicator_ids: &[String]) -> String {
     if indicator_ids.is_empty() {
         return DOCUMENT.clone();
@@ -35,6 +36,15 @@ pub fn served(indicator_ids: &[String]) -> String {
     let mut doc = document();
     if let Some(p) = doc.pointer_mut("/components/schemas/Reading/properties/indicator") {
         p["enum"] = Value::from(indicator_ids.to_vec());
+    }
+    // and as the ids the series path names (any other is a 404)
+    if let Some(params) = doc
+        .pointer_mut("/paths/~1api~1v1~1indicators~1{id}~1series/get/parameters")
+        .and_then(Value::as_array_mut)
+    {
+        for p in params.iter_mut().filter(|p| p["name"] == "id") {
+            p["schema"]["enum"] = Value::from(indicator_ids.to_vec());
+        }
     }
     serde_json::to_string(&doc).expect("a JSON value serialises")
 }

@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("../migrations/postgres/0003_areas.sql")),
     (4, include_str!("../migrations/postgres/0004_area_names.sql")),
     (5, include_str!("../migrations/postgres/0005_readings.sql")),
+    (
+        6,
+        include_str!("../migrations/postgres/0006_rollups_episodes.sql"),
+    ),
+    (7, include_str!("../migrations/postgres/0007_stage_due.sql")),
 ];
 
 /// Advisory lock keys (arbitrary, fixed): the write lock every replica's write transaction takes, and the

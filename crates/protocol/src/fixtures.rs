@@ -40,6 +40,9 @@ pub fn incident(n: u64) -> IncidentBuilder {
         acknowledged_by: Vec::new(),
         notes: Vec::new(),
         area_ids: Vec::new(),
+        stage_entered_at: None,
+        stage_due_at: None,
+        overdue: false,
     })
 }
 

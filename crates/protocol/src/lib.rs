@@ -240,6 +240,18 @@ pub struct Incident {
     /// without areas). Always sent; absent from incidents stored before areas existed (read as empty).
     #[serde(default)]
     pub area_ids: Vec<String>,
+    /// When the incident entered its current stage (the closed loop's clock, issue 24); absent from incidents
+    /// stored before the clock existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage_entered_at: Option<DateTime<Utc>>,
+    /// When it must have moved on from its stage (the stage's limit for its grade); null when the stage has no
+    /// limit or the incident is closed. Always sent.
+    #[serde(default)]
+    pub stage_due_at: Option<DateTime<Utc>>,
+    /// Still in its stage after `stage_due_at` (督办): true from the hub's `incident_overdue` event until it moves
+    /// on. Always sent.
+    #[serde(default)]
+    pub overdue: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -415,6 +427,29 @@ pub enum EventBody {
     ScreenRegistered {
         screen: String,
     },
+    /// A vital sign rose further in the episode that raised this incident (issue 21): its grade went from
+    /// `from` to `to` and a note says why. The incident as it is now.
+    IncidentRegraded {
+        incident: Incident,
+        from: Grade,
+        to: Grade,
+        /// The indicator whose reading raised it.
+        indicator: String,
+    },
+    /// The vital sign that raised this incident is back to normal for its pack's count of readings: the episode
+    /// is over (a note on the incident says so; the incident stays where the loop has it).
+    IndicatorEpisodeEnded {
+        incident: Incident,
+        indicator: String,
+    },
+    /// The incident is still in `stage` after its limit (`due_at`): 督办. Appended by the hub on its own clock,
+    /// exactly once per stay in a stage (issue 24). The incident as it now is (`overdue: true`).
+    IncidentOverdue {
+        incident_id: Uuid,
+        incident: Incident,
+        stage: Stage,
+        due_at: DateTime<Utc>,
+    },
     #[serde(other)]
     Unknown,
 }
@@ -428,7 +463,26 @@ impl EventBody {
             EventBody::ScreenAcked { .. } => "screen_acked",
             EventBody::ModeProposed { .. } => "mode_proposed",
             EventBody::ScreenRegistered { .. } => "screen_registered",
+            EventBody::IncidentRegraded { .. } => "incident_regraded",
+            EventBody::IndicatorEpisodeEnded { .. } => "indicator_episode_ended",
+            EventBody::IncidentOverdue { .. } => "incident_overdue",
             EventBody::Unknown => "unknown",
+        }
+    }
+
+    /// The incident as this event leaves it, for every kind that carries one.
+    pub fn incident(&self) -> Option<&Incident> {
+        match self {
+            EventBody::IncidentCreated { incident }
+            | EventBody::IncidentUpdated { incident }
+            | EventBody::IncidentRegraded { incident, .. }
+            | EventBody::IndicatorEpisodeEnded { incident, .. }
+            | EventBody::IncidentOverdue { incident, .. } => Some(incident),
+            EventBody::ModeChanged { .. }
+            | EventBody::ScreenAcked { .. }
+            | EventBody::ModeProposed { .. }
+            | EventBody::ScreenRegistered { .. }
+            | EventBody::Unknown => None,
         }
     }
 }

@@ -296,7 +296,11 @@ impl Cache {
                 });
             }
             match &ev.body {
-                EventBody::IncidentCreated { incident } | EventBody::IncidentUpdated { incident } => {
+                EventBody::IncidentCreated { incident }
+                | EventBody::IncidentUpdated { incident }
+                | EventBody::IncidentRegraded { incident, .. }
+                | EventBody::IndicatorEpisodeEnded { incident, .. }
+                | EventBody::IncidentOverdue { incident, .. } => {
                     let body =
                         serde_json::to_string(incident).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     tx.prepare_cached(

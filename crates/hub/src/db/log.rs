@@ -7,6 +7,7 @@ use citydeck_protocol::{Event, EventBody, Incident, NewIncident, Refusal, Server
 use super::Db;
 use crate::error::{DbError, DbResult};
 use crate::sql::{p, ts, Sql};
+use citydeck_domain::stage_clock::StageLimits;
 
 /// Result of an incident create.
 pub enum Created {
@@ -33,7 +34,7 @@ impl Db {
         publish: impl FnOnce(&Event, &str),
     ) -> DbResult<Result<Created, Refusal>> {
         let r = self.write(
-            |tx| insert_incident(tx, actor, scope, new, None),
+            |tx| insert_incident(tx, &self.limits(), actor, scope, new, None),
             |r| {
                 if let Ok(Ok((event, json))) = r {
                     publish(event, json);
@@ -97,6 +98,53 @@ impl Db {
         })
     }
 
+    /// The closed loop's clock (督办, issue 24): every incident still in its stage at `now` after its
+    /// `stage_due_at` and not yet marked for this stay is marked `overdue` with one `incident_overdue` event, at
+    /// most `limit` per call, in one write transaction (exclusive on both engines: a stay is marked once however
+    /// many replicas tick). Returns the events appended; `publish` runs for each as for any write.
+    pub fn mark_overdue(
+        &self,
+        now: chrono::DateTime<Utc>,
+        limit: u32,
+        publish: impl Fn(&Event, &str),
+    ) -> DbResult<Vec<(Event, String)>> {
+        let limits = self.limits();
+        self.write(
+            |tx| -> DbResult<Vec<(Event, String)>> {
+                let due = tx.rows(
+                    "SELECT id FROM incidents WHERE due_at IS NOT NULL AND due_at <= ?1 ORDER BY due_at LIMIT ?2",
+                    p![&ts(now), limit],
+                )?;
+                let mut events = Vec::with_capacity(due.len());
+                for mut row in due {
+                    let id = row.text(0)?;
+                    let id = uuid::Uuid::parse_str(&id).map_err(|e| DbError::Corrupt(format!("incident id: {e}")))?;
+                    let Some(mut incident) = read_incident(tx, id)? else {
+                        continue;
+                    };
+                    let (stage, due_at) = (incident.status, incident.stage_due_at);
+                    incident.overdue = true;
+                    events.push(write_incident(tx, &limits, "hub", incident, |incident| match due_at {
+                        Some(due_at) => EventBody::IncidentOverdue {
+                            incident_id: incident.id,
+                            incident,
+                            stage,
+                            due_at,
+                        },
+                        // a row due with no due time in its incident: marked all the same, said as an update
+                        None => EventBody::IncidentUpdated { incident },
+                    })?);
+                }
+                Ok(events)
+            },
+            |events| {
+                for (ev, json) in events {
+                    publish(ev, json);
+                }
+            },
+        )
+    }
+
     pub fn incident(&self, id: uuid::Uuid) -> DbResult<Option<Incident>> {
         self.read(|c| read_incident(c, id))
     }
@@ -118,6 +166,7 @@ pub(super) type Inserted = Result<(Event, String), Box<Incident>>;
 /// `id`: the client's choice (outbox creates), else a new UUIDv7.
 pub(super) fn insert_incident(
     tx: &mut dyn Sql,
+    limits: &StageLimits,
     actor: &str,
     scope: Option<&str>,
     new: NewIncident,
@@ -143,17 +192,20 @@ pub(super) fn insert_incident(
     let id = id.unwrap_or_else(uuid::Uuid::now_v7);
     let mut incident = citydeck_domain::incident::from_request(id, new, actor, now, seq);
     incident.area_ids = area_ids;
+    citydeck_domain::stage_clock::stamp(&mut incident, None, limits, now);
     let inc_json = serde_json::to_string(&incident).map_err(|e| DbError::Corrupt(e.to_string()))?;
     let inc_id = incident.id.to_string();
     tx.exec(
-        "INSERT INTO incidents (id, source, external_id, status, seq, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO incidents (id, source, external_id, status, seq, body, due_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         p![
             &inc_id,
             &incident.source,
             incident.external_id.as_ref(),
             incident.status.as_str(),
             seq,
-            &inc_json
+            &inc_json,
+            citydeck_domain::stage_clock::pending(&incident).map(ts).as_ref()
         ],
     )?;
     for area in &incident.area_ids {
@@ -183,18 +235,44 @@ pub(super) fn read_incident(tx: &mut dyn Sql, id: uuid::Uuid) -> DbResult<Option
 /// Writes a changed incident with the next seq and appends its `incident_updated` event inside `tx`.
 pub(super) fn write_update(
     tx: &mut dyn Sql,
+    limits: &StageLimits,
+    actor: &str,
+    incident: Incident,
+) -> DbResult<(Event, String)> {
+    write_incident(tx, limits, actor, incident, |incident| {
+        EventBody::IncidentUpdated { incident }
+    })
+}
+
+/// Writes a changed incident with the next seq and appends the event `body` makes of it inside `tx`.
+pub(super) fn write_incident(
+    tx: &mut dyn Sql,
+    limits: &StageLimits,
     actor: &str,
     mut incident: Incident,
+    body: impl FnOnce(Incident) -> EventBody,
 ) -> DbResult<(Event, String)> {
     let seq = head(tx)? + 1;
     let now = Utc::now();
     incident.seq = seq;
     incident.updated_at = now;
-    let body = serde_json::to_string(&incident).map_err(|e| DbError::Corrupt(e.to_string()))?;
     let id = incident.id.to_string();
+    let before = tx
+        .row("SELECT status FROM incidents WHERE id = ?1", p![&id])?
+        .map(|mut r| r.text(0))
+        .transpose()?
+        .and_then(|s| citydeck_protocol::Stage::parse(&s));
+    citydeck_domain::stage_clock::stamp(&mut incident, before, limits, now);
+    let json = serde_json::to_string(&incident).map_err(|e| DbError::Corrupt(e.to_string()))?;
     tx.exec(
-        "UPDATE incidents SET status = ?2, seq = ?3, body = ?4 WHERE id = ?1",
-        p![&id, incident.status.as_str(), seq, &body],
+        "UPDATE incidents SET status = ?2, seq = ?3, body = ?4, due_at = ?5 WHERE id = ?1",
+        p![
+            &id,
+            incident.status.as_str(),
+            seq,
+            &json,
+            citydeck_domain::stage_clock::pending(&incident).map(ts).as_ref()
+        ],
     )?;
     tx.exec(
         "UPDATE incident_areas SET seq = ?2 WHERE incident_id = ?1",
@@ -204,7 +282,7 @@ pub(super) fn write_update(
         server_seq: seq,
         at: now,
         actor: actor.to_string(),
-        body: EventBody::IncidentUpdated { incident },
+        body: body(incident),
     };
     let json = append_event(tx, &event)?;
     Ok((event, json))
@@ -214,10 +292,7 @@ pub(super) fn write_update(
 /// scoped reads).
 pub(super) fn append_event(tx: &mut dyn Sql, event: &Event) -> DbResult<String> {
     let json = serde_json::to_string(event).map_err(|e| DbError::Corrupt(e.to_string()))?;
-    let incident = match &event.body {
-        EventBody::IncidentCreated { incident } | EventBody::IncidentUpdated { incident } => Some(incident),
-        _ => None,
-    };
+    let incident = event.body.incident();
     tx.exec(
         "INSERT INTO events (server_seq, kind, at, actor, body, incident_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         p![

@@ -49,7 +49,7 @@ impl Db {
         publish: impl Fn(&Event, &str),
     ) -> DbResult<Vec<citydeck_protocol::PushResult>> {
         let (results, _) = self.write(
-            |tx| push_in(tx, client_id, actor, scope, items, may),
+            |tx| push_in(tx, &self.limits(), client_id, actor, scope, items, may),
             |(_, events)| {
                 for (event, json) in events {
                     publish(event, json);
@@ -60,8 +60,10 @@ impl Db {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn push_in(
     tx: &mut dyn Sql,
+    limits: &citydeck_domain::stage_clock::StageLimits,
     client_id: uuid::Uuid,
     actor: &str,
     scope: Option<&str>,
@@ -147,7 +149,7 @@ fn push_in(
                         if clash {
                             Err(Refusal::IncidentExists)
                         } else {
-                            match insert_incident(tx, actor, scope, incident, incident_id)? {
+                            match insert_incident(tx, limits, actor, scope, incident, incident_id)? {
                                 Ok(Ok(ev)) => Ok(Some(ev)),
                                 Ok(Err(existing)) => Err(Refusal::DuplicateIncident { id: existing.id }),
                                 Err(refusal) => Err(refusal),
@@ -163,7 +165,7 @@ fn push_in(
                                 Ok(()) => match citydeck_domain::apply_update(&mut inc, op, actor, now) {
                                     Err(r) => Err(r.refusal),
                                     Ok(false) => Ok(None),
-                                    Ok(true) => Ok(Some(write_update(tx, actor, inc)?)),
+                                    Ok(true) => Ok(Some(write_update(tx, limits, actor, inc)?)),
                                 },
                             },
                         }

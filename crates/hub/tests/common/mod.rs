@@ -40,6 +40,7 @@ pub fn config(dir: &std::path::Path) -> HubConfig {
         screens: Vec::new(),
         areas: None,
         scenarios: None,
+        deadlines: None,
     }
 }
 
