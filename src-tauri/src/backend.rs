@@ -19,7 +19,6 @@ use citydeck_sync::{Backoff, Credentials, HubClient, SyncEngine, SyncHandle};
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use crate::series_shim::SeriesShim;
 use crate::settings::{MapSettings, Settings};
 
 /// Where this desktop writes its field bundle (in its data dir).

@@ -9,7 +9,6 @@
 mod backend;
 mod commands;
 mod map_protocol;
-mod series_shim;
 mod settings;
 
 use tauri::{Emitter, Manager};
