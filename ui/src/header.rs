@@ -33,6 +33,7 @@ pub fn Header() -> impl IntoView {
                 <ModeBadge mode=state.mode.into() />
                 <SwitchButton />
                 <ConnectionBadge />
+                <crate::vitals::ScenarioSelect />
                 <AckBadge />
             </div>
             <div class="hdr-title">
@@ -43,7 +44,6 @@ pub fn Header() -> impl IntoView {
                 <div class="hdr-sub">{move || cockpit_strings(lang.get()).product_sub}</div>
             </div>
             <div class="hdr-side hdr-right">
-                <crate::vitals::ScenarioSelect />
                 <crate::outbox::OutboxBadge />
                 <DataAge />
                 <Clock />

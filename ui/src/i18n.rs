@@ -1225,6 +1225,10 @@ pub struct VitalStrings {
     pub open_chart: &'static str,
     /// The sparkline's span.
     pub last_day: &'static str,
+    /// A sparkline with no reading in its 24 h.
+    pub none_today: &'static str,
+    /// The panel's title note while wartime shows the triggering indicator's scenario.
+    pub wartime_short: &'static str,
 }
 
 static VITAL_ZH: VitalStrings = VitalStrings {
@@ -1248,6 +1252,8 @@ static VITAL_ZH: VitalStrings = VitalStrings {
     lower_worse: "越低越危险",
     open_chart: "点击查看日 / 周 / 月趋势",
     last_day: "近 24 小时",
+    none_today: "24 小时内无读数",
+    wartime_short: "战时联动",
 };
 
 static VITAL_EN: VitalStrings = VitalStrings {
@@ -1271,6 +1277,8 @@ static VITAL_EN: VitalStrings = VitalStrings {
     lower_worse: "lower is worse",
     open_chart: "Click for the day / week / month trend",
     last_day: "last 24 h",
+    none_today: "no reading in 24 h",
+    wartime_short: "Wartime",
 };
 
 pub fn vital_strings(lang: Lang) -> &'static VitalStrings {

@@ -176,10 +176,17 @@ pub fn ScenarioSelect() -> impl IntoView {
             <label
                 class="scenario-pick"
                 class=("wartime", wartime)
-                title=move || if wartime() { vital_strings(lang.get()).wartime_scenario } else { "" }
+                title=move || {
+                    if wartime() {
+                        vital_strings(lang.get()).wartime_scenario
+                    } else {
+                        vital_strings(lang.get()).scenario
+                    }
+                }
             >
-                <span class="scenario-label">{move || vital_strings(lang.get()).scenario}</span>
+                <span class="scenario-mark" aria-hidden="true"></span>
                 <select
+                    aria-label=move || vital_strings(lang.get()).scenario
                     id="scenario-select"
                     class="scenario-select"
                     data-scenario=shown
@@ -244,7 +251,13 @@ pub fn VitalsPanel() -> impl IntoView {
                     .or_else(|| Some(v.scenario.clone()))
             })
         });
-        let name = name.unwrap_or_default();
+        let mut name = name.unwrap_or_default();
+        if vs
+            .view
+            .with(|v| v.as_ref().is_some_and(|v| v.because == ScenarioChoice::Wartime))
+        {
+            name = format!("{} · {name}", vital_strings(l).wartime_short);
+        }
         match fetched_age() {
             Some(age) if stale() => format!("{name} · {}", i18n::vitals_cached(l, age)),
             None if vs.view.with(Option::is_some) => {
@@ -450,7 +463,16 @@ fn Sparkline(panel: Memo<Option<VitalPanel>>) -> impl IntoView {
             }
         });
     });
-    view! { <div class="vital-spark" node_ref=host></div> }
+    let empty = move || panel.with(|p| p.as_ref().is_none_or(|p| p.points.is_empty()));
+    let lang = expect_context::<AppState>().lang;
+    view! {
+        <div class="vital-spark" class=("empty", empty)>
+            <div class="vital-spark-chart" node_ref=host></div>
+            <Show when=empty>
+                <span class="vital-spark-note">{move || vital_strings(lang.get()).none_today}</span>
+            </Show>
+        </div>
+    }
 }
 
 /// What the large chart shows: loading, the series, or why not.
