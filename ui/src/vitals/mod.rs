@@ -184,7 +184,6 @@ pub fn ScenarioSelect() -> impl IntoView {
                     }
                 }
             >
-                <span class="scenario-mark" aria-hidden="true"></span>
                 <select
                     aria-label=move || vital_strings(lang.get()).scenario
                     id="scenario-select"
