@@ -310,7 +310,9 @@ pub fn chart_option(
         "yAxis": {
             "type": "value", "min": lo, "max": hi, "scale": true,
             "name": ind.unit, "nameTextStyle": {"color": "#8ea6c4", "fontSize": font},
-            "axisLabel": axis_label, "splitLine": split,
+            // The axis' ends are the padded extent, not round numbers: only the ticks between are labelled.
+            "axisLabel": {"color": "#8ea6c4", "fontSize": font, "showMinLabel": false, "showMaxLabel": false},
+            "splitLine": split,
         },
         "series": [
             {
