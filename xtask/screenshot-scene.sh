@@ -18,7 +18,7 @@ case "$SCENE" in district|street) LOGIN=$SCENE ;; esac
 "$BIN/citydeck-hub" --db "$WORK/hub.sqlite" --listen 127.0.0.1:0 --demo --screen hall-wall-1 --screen leader-office \
   $EXTRA >"$WORK/hub.out" 2>"$WORK/hub.err" &
 HUB_PID=$!
-trap 'kill $HUB_PID ${WIN_PID:-} 2>/dev/null || true' EXIT
+trap 'kill $HUB_PID ${WIN_PID:-} ${SIM_PID:-} 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q '^listening on ' "$WORK/hub.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$WORK/hub.out")
 [ -n "$URL" ] || { cat "$WORK/hub.err"; exit 1; }
@@ -42,8 +42,9 @@ case "$SCENE" in
     curl -sf "$URL/api/v1/mode/confirm" -H "authorization: Bearer $C2" -H 'content-type: application/json' \
       -d "{\"proposal_id\":\"$PID\"}" >/dev/null ;;
 esac
-# a quiet simulator keeps the feed moving while the window is up
-"$BIN/citydeck-simulate" --hub "$URL" --city "$CITY" --rate 0.5 --limit 20 --seed 8 >/dev/null 2>&1 &
+# a quiet simulator keeps the feed moving while the window is up, and posts the vital signs (the last day first)
+"$BIN/citydeck-simulate" --hub "$URL" --city "$CITY" --rate 0.5 --limit 20 --seed 8 --vital-signs >/dev/null 2>&1 &
+SIM_PID=$!
 CITYDECK_CITY=$CITY CITYDECK_HUB_URL=$URL CITYDECK_USER=$LOGIN CITYDECK_PASSWORD=$PW CITYDECK_SCREEN=cmd-desk \
   CITYDECK_DATA_DIR="$WORK/desktop" "$BIN/citydeck" >"$WORK/window.log" 2>&1 &
 WIN_PID=$!

@@ -9,7 +9,8 @@ use citydeck_domain::resources::Facility;
 use citydeck_domain::teams::Team;
 use citydeck_protocol::ipc::{
     BundleInfo, BundleOutcome, BundleStart, BundleState, CityInfo, CockpitSnapshot, CommandError,
-    ConnectionInfo, MapDelta, OutboxEntry, SwitchModeRequest, SwitchOutcome,
+    ConnectionInfo, MapDelta, OutboxEntry, ScenarioInfo, SwitchModeRequest, SwitchOutcome, VitalRange,
+    VitalSeries, VitalsView,
 };
 use citydeck_protocol::{ModeState, Refusal, ServerSeq};
 use citydeck_sim::CityConfig;
@@ -36,8 +37,36 @@ pub struct Backend {
     /// The prepared field bundle and what start-up did with a given one.
     bundle: Arc<Mutex<BundleState>>,
     data_dir: std::path::PathBuf,
+    /// The vital signs: the city's scenario packs, the wall's default, and what the panels show now (the
+    /// poller fetches those indicators' series).
+    vitals: Vitals,
     // Kept alive for the life of the window.
     _embedded: Option<citydeck_hub::RunningHub>,
+}
+
+/// The vital-sign panels' side of the backend.
+struct Vitals {
+    scenarios: Arc<Vec<ScenarioInfo>>,
+    default_scenario: String,
+    /// The indicator ids the panels showed last (the poller keeps their 24 h series fresh).
+    shown: Arc<Mutex<Vec<String>>>,
+    /// Wakes the poller when the panels show other indicators.
+    wake: Arc<tokio::sync::Notify>,
+}
+
+/// The city's scenario packs as the header lists them; none (with a warning) when the city names none or they
+/// cannot be read: the panels then show the hub's indicators.
+fn load_scenarios(city: &CityConfig) -> Vec<ScenarioInfo> {
+    let Some(dir) = &city.data.scenarios else {
+        return Vec::new();
+    };
+    match citydeck_sim::scenarios::load_scenarios(dir) {
+        Ok(packs) => citydeck_desktop::vitals::scenario_infos(&packs),
+        Err(e) => {
+            tracing::warn!(error = %e, "no scenario packs: the vital-sign panels show the hub's indicators");
+            Vec::new()
+        }
+    }
 }
 
 fn city_info(city: &CityConfig) -> CityInfo {
@@ -120,6 +149,17 @@ impl Backend {
         if embedded.is_some() && settings.sim_rate > 0.0 {
             spawn_dispatcher(&hub_url, &teams);
         }
+        let scenarios = load_scenarios(&city);
+        if !scenarios.is_empty() && !scenarios.iter().any(|s| s.id == settings.scenario) {
+            tracing::warn!(scenario = %settings.scenario, "CITYDECK_SCENARIO names no scenario pack of this city");
+        }
+        let vitals = Vitals {
+            scenarios: Arc::new(scenarios),
+            default_scenario: settings.scenario.clone(),
+            shown: Arc::new(Mutex::new(Vec::new())),
+            wake: Arc::new(tokio::sync::Notify::new()),
+        };
+        spawn_vitals_poller(client.clone(), cache.clone(), &vitals);
         let prepared = citydeck_bundle::read_manifest(&settings.data_dir.join(BUNDLE_DIR))
             .ok()
             .map(|m| m.info(&settings.data_dir.join(BUNDLE_DIR)));
@@ -136,8 +176,54 @@ impl Backend {
             city: city_info(&city),
             facilities,
             teams,
+            vitals,
             _embedded: embedded,
         })
+    }
+
+    /// The vital-sign panels of the scenario the wall shows ([`citydeck_desktop::vitals::view`]; `scenario` is
+    /// the one picked in the header, None for the wall's default). The poller then keeps the shown
+    /// indicators' series fresh (at once when they changed).
+    pub async fn vitals(&self, scenario: Option<String>) -> Result<VitalsView, CommandError> {
+        let inputs = citydeck_desktop::vitals::VitalsInputs {
+            scenarios: self.vitals.scenarios.as_ref().clone(),
+            default_scenario: self.vitals.default_scenario.clone(),
+            asked: scenario,
+            now: Utc::now(),
+        };
+        let view = self
+            .with_cache(move |c| citydeck_desktop::vitals::view(c, inputs))
+            .await?;
+        let ids: Vec<String> = view.panels.iter().map(|p| p.indicator.id.clone()).collect();
+        let changed = {
+            let mut shown = self.vitals.shown.lock().unwrap_or_else(|p| p.into_inner());
+            let changed = *shown != ids;
+            *shown = ids;
+            changed
+        };
+        if changed {
+            self.vitals.wake.notify_one();
+        }
+        Ok(view)
+    }
+
+    /// One indicator over `range` for the large chart: asked of the hub; when it cannot be reached (or
+    /// refuses), the cached last 24 h marked offline.
+    pub async fn vital_series(
+        &self,
+        indicator: String,
+        range: VitalRange,
+    ) -> Result<VitalSeries, CommandError> {
+        let now = Utc::now();
+        let (from, to, step) = citydeck_desktop::vitals::range_request(range, now);
+        match self.client.series(&indicator, from, to, step).await {
+            Ok(s) => Ok(citydeck_desktop::vitals::online_series(range, from, to, s)),
+            Err(e) => {
+                tracing::info!(%indicator, ?range, error = %e, "series from the hub failed: the cached day");
+                self.with_cache(move |c| citydeck_desktop::vitals::offline_series(c, &indicator, range, now))
+                    .await
+            }
+        }
     }
 
     /// Acknowledges to the hub that this screen now shows mode epoch `epoch`.
@@ -321,6 +407,65 @@ fn start_from_bundle(
                 detail,
                 info: Some(manifest.info(dir)),
             }
+        }
+    }
+}
+
+/// Polls the hub's vital signs into the cache: the indicators with their latest readings every
+/// [`citydeck_desktop::vitals::LATEST_EVERY`], and the last 24 h of the indicators the panels show when due
+/// ([`citydeck_desktop::vitals::series_due`]: every few minutes, at once for a newly shown one). A hub that
+/// cannot be reached changes nothing: the panels keep the cached values and say how old they are.
+fn spawn_vitals_poller(client: HubClient, cache: Arc<Mutex<Cache>>, vitals: &Vitals) {
+    use citydeck_desktop::vitals as v;
+    let (shown, wake) = (vitals.shown.clone(), vitals.wake.clone());
+    tauri::async_runtime::spawn(async move {
+        let mut tried: std::collections::HashMap<String, chrono::DateTime<Utc>> = Default::default();
+        loop {
+            match client.indicators().await {
+                Ok(list) => {
+                    let now = Utc::now();
+                    on_cache(&cache, move |c| c.store_indicators(&list.indicators, now)).await;
+                }
+                Err(e) => tracing::debug!(error = %e, "vital signs: indicators not fetched"),
+            }
+            let cached = on_cache(&cache, |c| c.cached_indicators())
+                .await
+                .unwrap_or_default();
+            let ids = shown.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            for id in v::series_due(&cached, &ids, &tried, Utc::now()) {
+                let now = Utc::now();
+                tried.insert(id.clone(), now);
+                let (from, to, step) = v::day_request(now);
+                match client.series(&id, from, to, step).await {
+                    Ok(series) => {
+                        on_cache(&cache, move |c| c.store_series(&series, from, now)).await;
+                    }
+                    Err(e) => tracing::debug!(indicator = %id, error = %e, "vital signs: series not fetched"),
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(v::LATEST_EVERY) => {}
+                _ = wake.notified() => {}
+            }
+        }
+    });
+}
+
+/// Runs `f` on the cache on a blocking thread; a failure is logged (the poller tries again next round).
+async fn on_cache<T: Send + 'static>(
+    cache: &Arc<Mutex<Cache>>,
+    f: impl FnOnce(&mut Cache) -> citydeck_store::Result<T> + Send + 'static,
+) -> Option<T> {
+    let cache = cache.clone();
+    match tokio::task::spawn_blocking(move || f(&mut cache.lock().unwrap_or_else(|p| p.into_inner()))).await {
+        Ok(Ok(t)) => Some(t),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "vital signs: cache failed");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "vital signs: cache task failed");
+            None
         }
     }
 }

@@ -111,3 +111,24 @@ pub async fn prepare_bundle(
 ) -> Result<BundleInfo, CommandError> {
     backend.prepare_bundle(area).await
 }
+
+/// The vital-sign panels of the scenario the wall shows (`scenario`: the one picked in the header, None for the
+/// wall's default), from the cache: a [`citydeck_protocol::ipc::VitalsView`] in JSON bytes (see [`json`]).
+#[tauri::command]
+pub async fn vitals(
+    backend: tauri::State<'_, Backend>,
+    scenario: Option<String>,
+) -> Result<Response, CommandError> {
+    json(&backend.vitals(scenario).await?)
+}
+
+/// One indicator over `range` for the large chart (the hub's series; offline, the cached day marked so): a
+/// [`citydeck_protocol::ipc::VitalSeries`] in JSON bytes.
+#[tauri::command]
+pub async fn vital_series(
+    backend: tauri::State<'_, Backend>,
+    indicator: String,
+    range: citydeck_protocol::ipc::VitalRange,
+) -> Result<Response, CommandError> {
+    json(&backend.vital_series(indicator, range).await?)
+}

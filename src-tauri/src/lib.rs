@@ -72,7 +72,9 @@ pub fn run() {
             commands::map_delta,
             commands::incident,
             commands::prepare_bundle,
-            commands::areas
+            commands::areas,
+            commands::vitals,
+            commands::vital_series
         ])
         .setup(|app| {
             let handle = app.handle().clone();

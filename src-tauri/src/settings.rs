@@ -11,6 +11,7 @@
 //! | `CITYDECK_EXERCISE` | `exercise` | `1`: the embedded hub runs a drill on its own database (EXERCISE watermark) |
 //! | `CITYDECK_MAP_MBTILES` | `map_mbtiles` | the offline basemap served on `citydeck-map:` (default: the city file's `[data] basemap`) |
 //! | `CITYDECK_MAP_ASSETS` | `map_assets` | the map's glyphs and districts (default `data/cache/map` of the source tree); the districts are the city file's `[data] areas` when it names them |
+//! | `CITYDECK_SCENARIO` | `scenario` | the scenario pack (`data/scenarios/*.toml` id) whose vital-sign panels the wall shows by default (default `overview`; the header's selector picks another) |
 //! | `CITYDECK_BUNDLE` | `bundle` | a field bundle (离线包) folder to start from: its cache is installed if this desktop has none as new, its hub is the hub when none is set, and its basemap is the map when none is set |
 
 use std::path::PathBuf;
@@ -31,6 +32,8 @@ pub struct Settings {
     pub exercise: bool,
     /// A field bundle to start from.
     pub bundle: Option<PathBuf>,
+    /// The scenario whose vital signs the wall shows by default.
+    pub scenario: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -46,6 +49,7 @@ struct FileSettings {
     map_mbtiles: Option<PathBuf>,
     map_assets: Option<PathBuf>,
     bundle: Option<PathBuf>,
+    scenario: Option<String>,
 }
 
 /// Where the offline map comes from (read by the `citydeck-map` protocol on its first request).
@@ -179,6 +183,10 @@ impl Settings {
             None => file.exercise.unwrap_or(false),
         };
         Ok(Settings {
+            scenario: env("CITYDECK_SCENARIO")
+                .or(file.scenario)
+                .map(|s| s.trim().to_string())
+                .unwrap_or_else(|| citydeck_desktop::vitals::DEFAULT_SCENARIO.to_string()),
             bundle: env("CITYDECK_BUNDLE").map(PathBuf::from).or(file.bundle),
             exercise,
             screen,

@@ -24,10 +24,14 @@ wasm-bindgen --target web --no-typescript --out-dir "$DIST" \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/ui.wasm"
 cp "$UI_DIR/index.html" "$UI_DIR"/*.css "$DIST/"
 # MapLibre GL JS from ui/vendor (npm ci when node_modules is missing or older than the lock), as xtask does.
-if [ ! -d "$UI_DIR/vendor/node_modules/maplibre-gl" ] || [ "$UI_DIR/vendor/package-lock.json" -nt "$UI_DIR/vendor/node_modules/.package-lock.json" ]; then
+if [ ! -d "$UI_DIR/vendor/node_modules/maplibre-gl" ] || [ ! -d "$UI_DIR/vendor/node_modules/echarts" ] || [ "$UI_DIR/vendor/package-lock.json" -nt "$UI_DIR/vendor/node_modules/.package-lock.json" ]; then
   npm ci --prefix "$UI_DIR/vendor" --no-audit --no-fund
 fi
 mkdir -p "$DIST/vendor"
 cp "$UI_DIR/vendor/node_modules/maplibre-gl/dist/maplibre-gl.js" "$UI_DIR/vendor/node_modules/maplibre-gl/dist/maplibre-gl.css" "$DIST/vendor/"
 cp "$UI_DIR/vendor/node_modules/maplibre-gl/LICENSE.txt" "$DIST/vendor/maplibre-gl.LICENSE.txt"
+# Apache ECharts (the vital signs' charts), the same way.
+cp "$UI_DIR/vendor/node_modules/echarts/dist/echarts.min.js" "$DIST/vendor/"
+cp "$UI_DIR/vendor/node_modules/echarts/LICENSE" "$DIST/vendor/echarts.LICENSE.txt"
+cp "$UI_DIR/vendor/node_modules/echarts/NOTICE" "$DIST/vendor/echarts.NOTICE.txt"
 ls -l "$DIST"

@@ -38,7 +38,7 @@
 //   map=schematic                                 the schematic fallback map instead of MapLibre
 //   mapbase=URL                                   where style.json / glyphs / districts.geojson are served
 //                                                 (ui/dev/screenshot.sh serves ui/dev/mapbase.js's output)
-// Commands: cockpit_snapshot, map_delta {after}, ack_mode {epoch}, switch_mode {request:{mode,level,reason,incident_ids}} (level I →
+// Commands: cockpit_snapshot, vitals {scenario}, vital_series {indicator, range}, map_delta {after}, ack_mode {epoch}, switch_mode {request:{mode,level,reason,incident_ids}} (level I →
 // {status:"pending_confirmation", proposal_id, expires_at}; others → {status:"applied", mode}), confirm_mode
 // {proposalId} (refused for the proposer, as the hub does), submit_action {op} (checked like the shell's precheck,
 // queued pending, applied by the fake hub after apply_ms when reachable), drop_action {opId}, reapply_action
@@ -900,7 +900,61 @@
     return { seq, full, upserts, removed, resources: units, sensors };
   }
 
+  // ───── the vital signs (vitals, vital_series): two indicators of a lifeline pack, a smooth day of readings ─────
+  const VITAL_PACKS = [
+    { id: "overview", name: { zh: "城市运行总览", en: "City overview" }, panels: ["power_load", "water_flow"] },
+    { id: "lifeline", name: { zh: "城市生命线", en: "City lifelines" }, panels: ["power_load", "water_flow"] },
+  ];
+  const VITALS = [
+    { id: "power_load", name: { zh: "电力负荷", en: "Power load" }, unit: "MW", scenario: "lifeline", direction: "above",
+      thresholds: { blue: 35880, yellow: 36900, orange: 37300, red: 37700 }, base: 32000, swing: 5200 },
+    { id: "water_flow", name: { zh: "供水管网流量", en: "Water main flow" }, unit: "l/s", scenario: "lifeline",
+      direction: "below", thresholds: { blue: 100.5, yellow: 100.0, orange: 60, red: 30 }, base: 102.5, swing: 2 },
+  ];
+  const vitalAt = (v, ms) => v.base + v.swing * Math.sin(ms / 3600000 / 24 * 2 * Math.PI);
+  const vitalLevel = (v, x) => {
+    const t = v.thresholds, above = v.direction === "above";
+    const reached = (th) => th !== undefined && (above ? x >= th : x <= th);
+    return reached(t.red) ? "red" : reached(t.orange) ? "orange" : reached(t.yellow) ? "yellow" : reached(t.blue) ? "blue" : "normal";
+  };
+  const vitalPoints = (v, from, to, step) => {
+    const out = [];
+    for (let ms = Math.ceil(from / step) * step; ms < to; ms += step) {
+      const x = vitalAt(v, ms);
+      out.push({ at: iso(ms), value: x, min: x, max: x });
+    }
+    return out;
+  };
+  function vitals(args) {
+    const now = Date.now();
+    const asked = args && args.scenario;
+    const scenario = VITAL_PACKS.some((p) => p.id === asked) ? asked : "overview";
+    return {
+      scenarios: VITAL_PACKS, default_scenario: "overview", scenario,
+      because: scenario === "overview" ? "default" : "chosen", trigger: null,
+      panels: VITALS.map((v) => {
+        const x = vitalAt(v, now);
+        const { base, swing, ...indicator } = v;
+        return {
+          indicator: { ...indicator, latest: { at: iso(now - 60000), value: x, level: vitalLevel(v, x) } },
+          points: vitalPoints(v, now - 86400000, now, 300000), step: 300, series_fetched_at: iso(now - 60000),
+        };
+      }),
+      fetched_at: iso(now - 2000), generated_at: iso(now),
+    };
+  }
+  function vitalSeries(args) {
+    const v = VITALS.find((x) => x.id === (args && args.indicator)) || VITALS[0];
+    const span = { day: 86400, week: 7 * 86400, month: 30 * 86400 }[args && args.range] || 86400;
+    const step = { 86400: 120, 604800: 900, 2592000: 3600 }[span];
+    const to = Date.now(), from = to - span * 1000;
+    return { indicator: v.id, range: (args && args.range) || "day", from: iso(from), to: iso(to), step,
+      points: vitalPoints(v, from, to, step * 1000), offline: false, cached_at: null };
+  }
+
   const COMMANDS = {
+    vitals,
+    vital_series: vitalSeries,
     cockpit_snapshot: () => snapshot(),
     // No areas in the development shell: the cockpit shows the city's name instead of the breadcrumb.
     areas: () => ({ scope: null, areas: [], outlines: { type: "FeatureCollection", features: [] } }),

@@ -2,7 +2,8 @@
 //! in the response level's colour runs under the header, the response clock and command chain replace the
 //! summary, and the task board tops the feed (see [`crate::wartime`]); a drill hub adds the exercise marks.
 //! The incident detail panel and the report form dock over the left column (the map moves over); the outbox
-//! drawer slides over the right column (offline actions, [`crate::outbox`]).
+//! drawer slides over the right column (offline actions, [`crate::outbox`]). The vital-sign tiles of the shown
+//! scenario top the right column in both modes ([`crate::vitals`]); a tile opens its large chart.
 
 use leptos::ev;
 use leptos::prelude::*;
@@ -18,6 +19,7 @@ use crate::report::NewIncidentForm;
 use crate::state::{self, AppState, CockpitMode};
 use crate::summary::SummaryColumn;
 use crate::time;
+use crate::vitals::{VitalChartDialog, VitalsPanel};
 use crate::wartime::{
     self, ExerciseStrip, ExerciseWatermark, NearbyResources, TaskBoard, WartimeBanner, WartimeLeft,
 };
@@ -27,6 +29,7 @@ pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
     state::start(state);
+    crate::vitals::VitalsState::provide(state);
     install_escape(state);
     // The detail panel and the report form share the dock over the left column: selecting an incident closes
     // the form.
@@ -96,6 +99,7 @@ pub fn App() -> impl IntoView {
                 <StatusOverlay />
             </main>
             <aside class="col col-right">
+                <VitalsPanel />
                 <Show when=move || wartime.get()>
                     <TaskBoard />
                 </Show>
@@ -103,6 +107,7 @@ pub fn App() -> impl IntoView {
             </aside>
             <StatusBar />
             <OutboxDrawer />
+            <VitalChartDialog />
             <Show when=move || exercise.get()>
                 <ExerciseWatermark />
             </Show>

@@ -33,6 +33,7 @@ pub fn Header() -> impl IntoView {
                 <ModeBadge mode=state.mode.into() />
                 <SwitchButton />
                 <ConnectionBadge />
+                <crate::vitals::ScenarioSelect />
                 <AckBadge />
             </div>
             <div class="hdr-title">

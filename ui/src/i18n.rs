@@ -1192,9 +1192,169 @@ pub fn refusal(lang: Lang, r: &Refusal) -> String {
     }
 }
 
+// ───────────────────────── vital signs (城市运行数字体征, issue 21) ─────────────────────────
+
+/// Strings of the vital-sign panels, the scenario selector and the large chart.
+pub struct VitalStrings {
+    /// The panel group's title.
+    pub panel: &'static str,
+    /// The header selector's label.
+    pub scenario: &'static str,
+    /// The selector's tooltip while wartime shows the triggering indicator's scenario.
+    pub wartime_scenario: &'static str,
+    /// The mark on the panel of the indicator that raised the wartime focus.
+    pub trigger: &'static str,
+    pub no_reading: &'static str,
+    /// The group before the hub ever listed an indicator.
+    pub no_indicators: &'static str,
+    pub offline: &'static str,
+    pub day: &'static str,
+    pub week: &'static str,
+    pub month: &'static str,
+    pub close: &'static str,
+    pub loading: &'static str,
+    /// The large chart without the hub.
+    pub chart_offline: &'static str,
+    pub no_points: &'static str,
+    pub latest: &'static str,
+    /// The trend arrow's tooltip.
+    pub trend_hour: &'static str,
+    pub higher_worse: &'static str,
+    pub lower_worse: &'static str,
+    /// A panel's tooltip.
+    pub open_chart: &'static str,
+    /// The sparkline's span.
+    pub last_day: &'static str,
+    /// A sparkline with no reading in its 24 h.
+    pub none_today: &'static str,
+    /// The panel's title note while wartime shows the triggering indicator's scenario.
+    pub wartime_short: &'static str,
+}
+
+static VITAL_ZH: VitalStrings = VitalStrings {
+    panel: "城市运行体征",
+    scenario: "场景",
+    wartime_scenario: "战时：显示触发指标所属场景",
+    trigger: "触发",
+    no_reading: "暂无读数",
+    no_indicators: "尚未收到体征指标",
+    offline: "离线",
+    day: "日",
+    week: "周",
+    month: "月",
+    close: "关闭",
+    loading: "加载中…",
+    chart_offline: "离线：仅显示本机缓存的最近 24 小时",
+    no_points: "此区间无读数",
+    latest: "最新",
+    trend_hour: "较 1 小时前",
+    higher_worse: "越高越危险",
+    lower_worse: "越低越危险",
+    open_chart: "点击查看日 / 周 / 月趋势",
+    last_day: "近 24 小时",
+    none_today: "24 小时内无读数",
+    wartime_short: "战时联动",
+};
+
+static VITAL_EN: VitalStrings = VitalStrings {
+    panel: "City vital signs",
+    scenario: "Scenario",
+    wartime_scenario: "Wartime: the triggering indicator's scenario",
+    trigger: "Trigger",
+    no_reading: "No reading yet",
+    no_indicators: "No vital signs received yet",
+    offline: "Offline",
+    day: "Day",
+    week: "Week",
+    month: "Month",
+    close: "Close",
+    loading: "Loading…",
+    chart_offline: "Offline: the last 24 h cached on this desktop",
+    no_points: "No readings in this range",
+    latest: "Latest",
+    trend_hour: "vs 1 h ago",
+    higher_worse: "higher is worse",
+    lower_worse: "lower is worse",
+    open_chart: "Click for the day / week / month trend",
+    last_day: "last 24 h",
+    none_today: "no reading in 24 h",
+    wartime_short: "Wartime",
+};
+
+pub fn vital_strings(lang: Lang) -> &'static VitalStrings {
+    match lang {
+        Lang::Zh => &VITAL_ZH,
+        Lang::En => &VITAL_EN,
+    }
+}
+
+/// A warning level's colour name ("黄色" / "Yellow"; "正常" / "Normal").
+pub fn vital_level(lang: Lang, level: citydeck_protocol::indicators::IndicatorLevel) -> &'static str {
+    use citydeck_protocol::indicators::IndicatorLevel::*;
+    match (lang, level) {
+        (Lang::Zh, Normal) => "正常",
+        (Lang::Zh, Blue) => "蓝色",
+        (Lang::Zh, Yellow) => "黄色",
+        (Lang::Zh, Orange) => "橙色",
+        (Lang::Zh, Red) => "红色",
+        (Lang::En, Normal) => "Normal",
+        (Lang::En, Blue) => "Blue",
+        (Lang::En, Yellow) => "Yellow",
+        (Lang::En, Orange) => "Orange",
+        (Lang::En, Red) => "Red",
+    }
+}
+
+/// A panel's level badge: "黄色预警" / "Yellow warning", "正常" / "Normal".
+pub fn vital_level_label(lang: Lang, level: citydeck_protocol::indicators::IndicatorLevel) -> String {
+    use citydeck_protocol::indicators::IndicatorLevel::Normal;
+    match (lang, level) {
+        (_, Normal) => vital_level(lang, level).to_string(),
+        (Lang::Zh, l) => format!("{}预警", vital_level(lang, l)),
+        (Lang::En, l) => format!("{} warning", vital_level(lang, l)),
+    }
+}
+
+/// A pack's or an indicator's name in the UI's language.
+pub fn name_of(lang: Lang, name: &citydeck_protocol::indicators::LocalizedName) -> String {
+    match lang {
+        Lang::Zh => name.zh.clone(),
+        Lang::En => name.en.clone(),
+    }
+}
+
+/// The panel group's note while the hub is not heard: "离线 · 缓存于 3 分钟前" / "Offline · cached 3 min ago".
+pub fn vitals_cached(lang: Lang, age_secs: i64) -> String {
+    match lang {
+        Lang::Zh => format!("离线 · 缓存于 {}", age_ago(lang, age_secs)),
+        Lang::En => format!("Offline · cached {}", age_ago(lang, age_secs)),
+    }
+}
+
+/// The large chart's resolution: "每 2 分钟一点" / "one point per 2 min".
+pub fn vital_step(lang: Lang, secs: u64) -> String {
+    let d = duration_short(secs as i64);
+    match lang {
+        Lang::Zh => format!("每 {d} 一点"),
+        Lang::En => format!("one point per {d}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vital_sign_texts() {
+        use citydeck_protocol::indicators::IndicatorLevel;
+        assert_eq!(vital_level_label(Lang::Zh, IndicatorLevel::Yellow), "黄色预警");
+        assert_eq!(vital_level_label(Lang::En, IndicatorLevel::Red), "Red warning");
+        assert_eq!(vital_level_label(Lang::Zh, IndicatorLevel::Normal), "正常");
+        assert_eq!(vitals_cached(Lang::Zh, 180), "离线 · 缓存于 3 分钟前");
+        assert_eq!(vitals_cached(Lang::En, 180), "Offline · cached 3 min ago");
+        assert_eq!(vital_step(Lang::Zh, 120), "每 2 min 一点");
+        assert_eq!(vital_step(Lang::En, 3600), "one point per 1 h");
+    }
 
     #[test]
     fn ages_read_naturally() {

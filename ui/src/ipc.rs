@@ -123,6 +123,38 @@ pub async fn areas() -> Result<citydeck_protocol::ipc::AreasView, IpcError> {
     decode(value)
 }
 
+/// `invoke("vitals", { scenario })`: the vital-sign panels of the scenario the wall shows (`scenario`: the one
+/// picked in the header, None for the wall's default), from the cache.
+pub async fn vitals(scenario: Option<&str>) -> Result<citydeck_protocol::ipc::VitalsView, IpcError> {
+    let value = invoke_with(citydeck_protocol::ipc::CMD_VITALS, "scenario", &scenario).await?;
+    decode(value)
+}
+
+/// `invoke("vital_series", { indicator, range })`: one indicator over a range for the large chart (offline: the
+/// cached day, marked so).
+pub async fn vital_series(
+    indicator: &str,
+    range: citydeck_protocol::ipc::VitalRange,
+) -> Result<citydeck_protocol::ipc::VitalSeries, IpcError> {
+    let (this, invoke) = tauri_fn("core", "invoke")?;
+    let args = Object::new();
+    let set = |k: &str, v: JsValue| {
+        Reflect::set(&args, &JsValue::from_str(k), &v).map_err(|e| IpcError::Call(js_to_string(&e)))
+    };
+    set("indicator", JsValue::from_str(indicator))?;
+    set("range", JsValue::from_str(range.as_str()))?;
+    let value = call_promise(
+        &this,
+        &invoke,
+        &[
+            JsValue::from_str(citydeck_protocol::ipc::CMD_VITAL_SERIES),
+            args.into(),
+        ],
+    )
+    .await?;
+    decode(value)
+}
+
 /// An answer the shell sends as JSON bytes (an `ArrayBuffer`: the snapshot and the map's diffs, several a
 /// second), decoded with serde_json in one pass over the bytes; an answer sent as a value (a JavaScript
 /// object: the development shell, `ui/dev/fake-tauri.js`) through serde-wasm-bindgen.

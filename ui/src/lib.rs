@@ -23,6 +23,7 @@ pub mod report;
 pub mod state;
 pub mod summary;
 pub mod time;
+pub mod vitals;
 pub mod wartime;
 pub mod widgets;
 

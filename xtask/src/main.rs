@@ -357,14 +357,16 @@ fn build_ui(ui: Ui) -> Result<()> {
     for f in ["index.html", "style.css", "switch.css"] {
         std::fs::copy(root().join("ui").join(f), dist.join(f)).with_context(|| format!("copying ui/{f}"))?;
     }
-    // MapLibre GL JS for the cockpit map, vendored from the npm registry at build time (never a CDN at run
-    // time): `npm ci` when ui/vendor/node_modules is missing or older than the committed lock.
+    // MapLibre GL JS for the cockpit map (and ECharts for the vital signs), vendored from the npm registry at
+    // build time (never a CDN at run time): `npm ci` when ui/vendor/node_modules is missing or older than the
+    // committed lock.
     let vendor = root().join("ui/vendor");
     let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let installed = vendor.join("node_modules/.package-lock.json");
     let stale = !vendor
         .join("node_modules/maplibre-gl/dist/maplibre-gl.js")
         .exists()
+        || !vendor.join("node_modules/echarts/dist/echarts.min.js").exists()
         || match (mtime(&vendor.join("package-lock.json")), mtime(&installed)) {
             (Some(lock), Some(done)) => lock > done,
             _ => true,
@@ -384,6 +386,16 @@ fn build_ui(ui: Ui) -> Result<()> {
     ] {
         std::fs::copy(maplibre.join(from), dist.join("vendor").join(to))
             .with_context(|| format!("copying maplibre-gl/{from}"))?;
+    }
+    // Apache ECharts for the vital-sign sparklines and charts (`ui/src/vitals/chart.rs`), the same way.
+    let echarts = vendor.join("node_modules/echarts");
+    for (from, to) in [
+        ("dist/echarts.min.js", "echarts.min.js"),
+        ("LICENSE", "echarts.LICENSE.txt"),
+        ("NOTICE", "echarts.NOTICE.txt"),
+    ] {
+        std::fs::copy(echarts.join(from), dist.join("vendor").join(to))
+            .with_context(|| format!("copying echarts/{from}"))?;
     }
     Ok(())
 }

@@ -28,6 +28,14 @@
 //! - `areas` → [`AreasView`]: the city's areas as the cache holds them (works offline): the summaries, their
 //!   outlines as one GeoJSON FeatureCollection for the map, and the account's scope
 //!
+//! - `vitals` `{ scenario }` → [`VitalsView`], as JSON bytes: the vital-sign panels (城市运行数字体征) of the
+//!   scenario pack the wall shows, from the cache (works offline): `scenario` is the one picked in the header
+//!   (absent or null: the wall's default, `CITYDECK_SCENARIO`); in wartime with a focus raised by an indicator
+//!   the triggering indicator's pack is shown instead ([`VitalsView::because`])
+//! - `vital_series` `{ indicator, range }` → [`VitalSeries`], as JSON bytes: the large chart of one indicator
+//!   over a [`VitalRange`] (day / week / month), asked of the hub; with the hub unreachable, the cached last
+//!   24 h marked `offline`
+//!
 //! A command that fails rejects with a [`CommandError`] `{code, message, args}`: a stable refusal code the UI
 //! translates (the hub's own code when it refused), the English words and the code's arguments.
 //!
@@ -51,6 +59,8 @@ pub const CMD_MAP_DELTA: &str = "map_delta";
 pub const CMD_INCIDENT: &str = "incident";
 pub const CMD_PREPARE_BUNDLE: &str = "prepare_bundle";
 pub const CMD_AREAS: &str = "areas";
+pub const CMD_VITALS: &str = "vitals";
+pub const CMD_VITAL_SERIES: &str = "vital_series";
 pub const EVENT_COCKPIT_CHANGED: &str = "cockpit://changed";
 
 /// State of the desktop's link to the hub.
@@ -233,6 +243,109 @@ pub struct AreasView {
     /// A GeoJSON `FeatureCollection`: one feature per area (same order), its `geometry` the area's outline and
     /// its properties `id`, `name`, `level`, `parent`.
     pub outlines: serde_json::Value,
+}
+
+/// A scenario pack (业务场景) as the header's selector lists it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ScenarioInfo {
+    pub id: String,
+    pub name: crate::indicators::LocalizedName,
+    /// The indicator ids its panels show, in order (of this pack or another).
+    pub panels: Vec<String>,
+}
+
+/// Why the wall shows the scenario it shows.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ScenarioChoice {
+    /// The wall's default (`CITYDECK_SCENARIO`, else `overview`).
+    #[default]
+    Default,
+    /// Picked in the header.
+    Chosen,
+    /// Wartime: the pack of the indicator whose threshold crossing raised the triggering incident.
+    Wartime,
+}
+
+/// `vitals`: the vital-sign panels of one scenario, from the desktop's cache.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct VitalsView {
+    /// Every scenario pack this desktop knows, for the selector (empty: the desktop has none; the panels then
+    /// show every indicator the hub lists).
+    pub scenarios: Vec<ScenarioInfo>,
+    /// The wall's default scenario.
+    pub default_scenario: String,
+    /// The scenario whose panels these are.
+    pub scenario: String,
+    pub because: ScenarioChoice,
+    /// In wartime: the indicator whose crossing raised the triggering incident (its panel is marked).
+    #[serde(default)]
+    pub trigger: Option<String>,
+    /// One per indicator of the scenario the cache knows, in the pack's order.
+    pub panels: Vec<VitalPanel>,
+    /// When the hub last listed the indicators to this desktop (None: never; the panels are empty then).
+    pub fetched_at: Option<DateTime<Utc>>,
+    pub generated_at: DateTime<Utc>,
+}
+
+/// One vital-sign panel: the indicator with its thresholds and latest reading, and its last 24 h.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct VitalPanel {
+    pub indicator: crate::indicators::IndicatorView,
+    /// The last 24 h before `generated_at`, oldest first: the hub's bucketed series as cached (one point per
+    /// non-empty step), with the latest reading appended as a point of its own when it is newer.
+    pub points: Vec<crate::indicators::SeriesPoint>,
+    /// The series' step in seconds (0: no series cached yet).
+    pub step: u64,
+    /// When the cached series was fetched from the hub.
+    pub series_fetched_at: Option<DateTime<Utc>>,
+}
+
+/// The large chart's span.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum VitalRange {
+    Day,
+    Week,
+    Month,
+}
+
+impl VitalRange {
+    pub const ALL: [VitalRange; 3] = [VitalRange::Day, VitalRange::Week, VitalRange::Month];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VitalRange::Day => "day",
+            VitalRange::Week => "week",
+            VitalRange::Month => "month",
+        }
+    }
+
+    /// The span in seconds (a month is 30 days).
+    pub fn secs(self) -> u64 {
+        match self {
+            VitalRange::Day => 86_400,
+            VitalRange::Week => 7 * 86_400,
+            VitalRange::Month => 30 * 86_400,
+        }
+    }
+}
+
+/// `vital_series`: one indicator over a range, for the large chart.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct VitalSeries {
+    pub indicator: String,
+    pub range: VitalRange,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// The step the hub answered (seconds); the cached series' step when offline.
+    pub step: u64,
+    pub points: Vec<crate::indicators::SeriesPoint>,
+    /// The hub could not be asked: `points` are what the cache holds (the last 24 h at most).
+    pub offline: bool,
+    /// Offline: when the cached points were fetched.
+    #[serde(default)]
+    pub cached_at: Option<DateTime<Utc>>,
 }
 
 /// `switch_mode` arguments: the same fields as `POST /api/v1/mode`.

@@ -239,7 +239,7 @@ mod tests {
         )
         .unwrap();
         let c = Cache::init(conn).unwrap();
-        assert_eq!(c.schema_version().unwrap(), 9);
+        assert_eq!(c.schema_version().unwrap(), crate::latest_version());
         assert_eq!(c.open_incidents_in(Some("vaduz"), 10).unwrap().len(), 1);
         assert_eq!(
             c.area_measures().unwrap().len(),

@@ -23,7 +23,9 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 mod areas;
 mod drill;
 mod outbox;
+mod vitals;
 pub use citydeck_protocol::ipc::{OutboxCounts, OutboxEntry, OutboxState};
+pub use vitals::{CachedIndicator, CachedPoints, SERIES_WINDOW};
 
 /// (version, SQL). Append only; never edit a released migration.
 pub const MIGRATIONS: &[(u32, &str)] = &[
@@ -36,6 +38,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (7, include_str!("../migrations/0007_refusal_codes.sql")),
     (8, include_str!("../migrations/0008_areas.sql")),
     (9, include_str!("../migrations/0009_incident_areas.sql")),
+    (10, include_str!("../migrations/0010_vital_signs.sql")),
 ];
 
 pub fn latest_version() -> u32 {
@@ -636,3 +639,5 @@ fn add_screen(mode: &mut ModeState, screen: &str) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vitals_tests;
