@@ -427,6 +427,7 @@ fn build_bench_bins() -> Result<PathBuf> {
             "citydeck-sync-agent",
         ])
         .args(["--bin", "citydeck-bench-sync", "--bin", "citydeck-bench-map"])
+        .args(["--bin", "citydeck-bench-indicators"])
         .args(FEATURES))?;
     Ok(target_dir().join("release"))
 }
@@ -579,17 +580,6 @@ fn bench(which: Option<&str>) -> Result<()> {
         }
         Some("indicators") => {
             let bins = build_bench_bins()?;
-            step("build: the vital-signs storage benchmark (release)");
-            run(cargo()
-                .args([
-                    "build",
-                    "--release",
-                    "-p",
-                    "citydeck-tests",
-                    "--bin",
-                    "citydeck-bench-indicators",
-                ])
-                .args(FEATURES))?;
             step("bench indicators: ingest (8 clients × batches of 500) and a 90-day series, vs raw SQLite");
             run(Command::new(bins.join("citydeck-bench-indicators"))
                 .arg(&bins)
