@@ -67,8 +67,9 @@ fn parse_request(raw: &Value) -> Result<SwitchRequest, AppError> {
     let mode = string("mode", true)?.unwrap_or_default();
     let level = string("level", false)?;
     let reason = string("reason", true)?.unwrap_or_default();
+    // absent means none; null is not an array (the document says array, and schemathesis holds us to it)
     let incident_ids = match obj.get("incident_ids") {
-        None | Some(Value::Null) => Vec::new(),
+        None => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
             .map(|v| v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()))
