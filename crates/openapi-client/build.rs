@@ -8,7 +8,10 @@
 use std::path::Path;
 
 fn main() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
+    // Read at run time, not `env!`: a build script compiled in one checkout may be reused from a shared target dir
+    // by another checkout at a different path.
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let src = Path::new(&dir).join("openapi.json");
     println!("cargo:rerun-if-changed={}", src.display());
     let text = std::fs::read_to_string(&src).expect("crates/openapi-client/openapi.json is readable");
     let mut doc: serde_json::Value =

@@ -510,7 +510,13 @@ fn test() -> Result<()> {
         "warnings",
     ]))?;
 
-    build_desktop()?;
+    // The binaries the end-to-end tests start, built with the features the test build unifies (the tests crate
+    // turns on `citydeck-hub/test-support`, dev-dependencies add theirs): a `-p`-only build would resolve other
+    // features and compile the whole tokio/axum/GTK/Tauri stack a second time for nextest.
+    step("hub, simulator and desktop binaries, with the test build's features");
+    run(cargo()
+        .args(["build", "--workspace", "--lib", "--bins", "--tests"])
+        .args(FEATURES))?;
 
     step("unit and integration tests");
     run(cargo()
