@@ -117,6 +117,7 @@ impl Backend {
                     areas: city.data.areas.clone(),
                     scenarios: city.data.scenarios.clone(),
                     deadlines: None,
+                    city: Some(settings.city_file.clone()),
                 })
                 .await
                 .context("starting the embedded hub")?;
@@ -147,7 +148,7 @@ impl Backend {
         let facilities = Arc::new(load_facilities(&city).await);
         let teams = Arc::new(citydeck_domain::teams::roster(&facilities));
         if embedded.is_some() && settings.sim_rate > 0.0 {
-            spawn_dispatcher(&hub_url, &teams);
+            spawn_dispatcher(&hub_url, &teams, city.departments());
         }
         let scenarios = load_scenarios(&city);
         if !scenarios.is_empty() && !scenarios.iter().any(|s| s.id == settings.scenario) {
@@ -517,8 +518,12 @@ fn demo_client(hub_url: &str, user: &str) -> Option<HubClient> {
 }
 
 /// The demo city's duty dispatcher: moves the simulator's incidents round the closed loop and assigns them to
-/// the city's teams, through the hub's push API like any operator.
-fn spawn_dispatcher(hub_url: &str, teams: &[Team]) {
+/// the city's departments and their teams, through the hub's push API like any operator.
+fn spawn_dispatcher(
+    hub_url: &str,
+    teams: &[Team],
+    departments: Vec<citydeck_domain::departments::Department>,
+) {
     let Some(client) = operator_client(hub_url) else {
         return;
     };
@@ -527,6 +532,7 @@ fn spawn_dispatcher(hub_url: &str, teams: &[Team]) {
         citydeck_sim::teams::run_dispatcher(
             &client,
             teams,
+            departments,
             citydeck_sim::teams::Pace::default(),
             std::time::Duration::from_secs(5),
         )

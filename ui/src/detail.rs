@@ -554,6 +554,7 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
         let op = |i: &Incident| Op::Assign {
             incident_id: i.id,
             assignee: who.trim().to_string(),
+            department: None,
         };
         send(&op, |a, _, _| a.set(String::new()));
     };

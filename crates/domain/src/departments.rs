@@ -12,10 +12,12 @@
 //! name = { zh = "消防救援支队", en = "Fire and Rescue" }
 //! parent = "emergency"
 //! kinds = ["accident"]
+//! teams = ["rescue"]
 //! ```
 //!
 //! Ids are lowercase letters, digits and `_`; every parent is declared (in any order) and the tree has no cycle;
-//! `kinds` are incident classes. Pure: the hub reads the file and asks these rules.
+//! `kinds` are incident classes; `teams` the groups of response teams (`domain::teams`: `rescue`, `medical`,
+//! `police`) that belong to it — a group belongs to one department at most. Pure: the hub reads the file and asks these rules.
 
 use citydeck_protocol::IncidentClass;
 use toml::Value;
@@ -29,7 +31,12 @@ pub struct Department {
     pub parent: Option<String>,
     /// The incident classes it handles.
     pub kinds: Vec<IncidentClass>,
+    /// The groups of response teams that belong to it (`rescue`, `medical`, `police`).
+    pub teams: Vec<String>,
 }
+
+/// The groups of response teams (`domain::teams`).
+pub const TEAM_GROUPS: [&str; 3] = ["rescue", "medical", "police"];
 
 /// What is wrong with the departments: the key (`departments[2].parent`) and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,9 +95,12 @@ pub fn parse(value: Option<&Value>) -> Result<Vec<Department>, DepartmentError> 
         };
         if let Some(k) = t
             .keys()
-            .find(|k| !["id", "name", "parent", "kinds"].contains(&k.as_str()))
+            .find(|k| !["id", "name", "parent", "kinds", "teams"].contains(&k.as_str()))
         {
-            return Err(err(format!("{at}.{k}"), "unknown key (id, name, parent, kinds)"));
+            return Err(err(
+                format!("{at}.{k}"),
+                "unknown key (id, name, parent, kinds, teams)",
+            ));
         }
         let id = string(t, "id", &at)?.ok_or_else(|| err(format!("{at}.id"), "missing"))?;
         if !valid_id(id) {
@@ -142,12 +152,42 @@ pub fn parse(value: Option<&Value>) -> Result<Vec<Department>, DepartmentError> 
                 ))
             }
         };
+        let teams = match t.get("teams") {
+            None => Vec::new(),
+            Some(Value::Array(gs)) => gs
+                .iter()
+                .enumerate()
+                .map(|(k, v)| {
+                    let key = format!("{at}.teams[{k}]");
+                    let g = v.as_str().filter(|g| TEAM_GROUPS.contains(g)).ok_or_else(|| {
+                        err(
+                            key.clone(),
+                            format!("not a team group ({})", TEAM_GROUPS.join(", ")),
+                        )
+                    })?;
+                    match out.iter().position(|d| d.teams.iter().any(|t| t == g)) {
+                        Some(j) => Err(err(
+                            key,
+                            format!("`{g}` teams belong to departments[{j}] already"),
+                        )),
+                        None => Ok(g.to_owned()),
+                    }
+                })
+                .collect::<Result<_, _>>()?,
+            Some(v) => {
+                return Err(err(
+                    format!("{at}.teams"),
+                    format!("must be an array, found {}", v.type_str()),
+                ))
+            }
+        };
         out.push(Department {
             id: id.to_owned(),
             zh,
             en,
             parent,
             kinds,
+            teams,
         });
     }
     for (i, d) in out.iter().enumerate() {
@@ -175,6 +215,47 @@ pub fn parse(value: Option<&Value>) -> Result<Vec<Department>, DepartmentError> 
         }
     }
     Ok(out)
+}
+
+/// The departments as `GET /api/v1/departments` lists them: parents before children (a tree walked depth
+/// first from its roots, each level in the file's order).
+pub fn views(departments: &[Department]) -> Vec<citydeck_protocol::closed_loop::DepartmentView> {
+    fn walk<'a>(all: &'a [Department], parent: Option<&str>, out: &mut Vec<&'a Department>) {
+        for d in all.iter().filter(|d| d.parent.as_deref() == parent) {
+            out.push(d);
+            walk(all, Some(&d.id), out);
+        }
+    }
+    let mut order = Vec::with_capacity(departments.len());
+    walk(departments, None, &mut order);
+    order
+        .into_iter()
+        .map(|d| citydeck_protocol::closed_loop::DepartmentView {
+            id: d.id.clone(),
+            name: citydeck_protocol::indicators::LocalizedName {
+                zh: d.zh.clone(),
+                en: d.en.clone(),
+            },
+            parent: d.parent.clone(),
+            kinds: d.kinds.clone(),
+        })
+        .collect()
+}
+
+/// The department 交办 routes an incident of `class` to: the deepest one declaring the class (the most
+/// specific), the first in the file among equals; None when none declares it.
+pub fn for_class(departments: &[Department], class: IncidentClass) -> Option<&Department> {
+    departments
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.kinds.contains(&class))
+        .max_by_key(|(i, d)| (ladder(departments, &d.id).len(), std::cmp::Reverse(*i)))
+        .map(|(_, d)| d)
+}
+
+/// The department a group of response teams belongs to.
+pub fn of_team_group<'a>(departments: &'a [Department], group: &str) -> Option<&'a Department> {
+    departments.iter().find(|d| d.teams.iter().any(|t| t == group))
 }
 
 /// The chain of `id` and its ancestors, nearest first (empty for an unknown id).
@@ -217,6 +298,7 @@ id = "fire"
 name = { zh = "消防救援支队", en = "Fire and Rescue" }
 parent = "emergency"
 kinds = ["accident"]
+teams = ["rescue"]
 
 [[departments]]
 id = "emergency"
@@ -252,6 +334,22 @@ name = { zh = "市政府", en = "City Government" }
     }
 
     #[test]
+    fn listed_parents_first_and_routed_to_the_most_specific() {
+        let d = read(CITY).unwrap();
+        let v = views(&d);
+        let ids: Vec<&str> = v.iter().map(|v| v.id.as_str()).collect();
+        assert_eq!(ids, ["city", "emergency", "fire"]);
+        assert_eq!(v[2].parent.as_deref(), Some("emergency"));
+        assert_eq!(v[2].name.zh, "消防救援支队");
+        let to = |c| for_class(&d, c).map(|d| d.id.as_str());
+        assert_eq!(to(IncidentClass::Accident), Some("fire"));
+        assert_eq!(to(IncidentClass::NaturalDisaster), Some("emergency"));
+        assert_eq!(to(IncidentClass::PublicHealth), None);
+        assert_eq!(of_team_group(&d, "rescue").map(|d| d.id.as_str()), Some("fire"));
+        assert_eq!(of_team_group(&d, "police"), None);
+    }
+
+    #[test]
     fn bad_departments_name_the_key() {
         let e = |t: &str| read(t).unwrap_err().key;
         let one = |extra: &str| {
@@ -261,6 +359,11 @@ name = { zh = "市政府", en = "City Government" }
         assert_eq!(e(&one("parent = \"a\"")), "departments[0].parent");
         assert_eq!(e(&one("kinds = [\"fire\"]")), "departments[0].kinds[0]");
         assert_eq!(e(&one("colour = 1")), "departments[0].colour");
+        assert_eq!(e(&one("teams = [\"navy\"]")), "departments[0].teams[0]");
+        assert_eq!(e(&one("teams = \"rescue\"")), "departments[0].teams");
+        let twice = "[[departments]]\nid = \"a\"\nname = { zh = \"甲\", en = \"A\" }\nteams = [\"police\"]\n\
+                     [[departments]]\nid = \"b\"\nname = { zh = \"乙\", en = \"B\" }\nteams = [\"police\"]";
+        assert_eq!(e(twice), "departments[1].teams[0]");
         assert_eq!(e(&format!("{}\n{}", one(""), one(""))), "departments[1].id");
         assert_eq!(
             e("[[departments]]\nid = \"Fire\"\nname = { zh = \"x\", en = \"y\" }"),

@@ -248,6 +248,8 @@ pub fn from_request(id: Uuid, new: NewIncident, actor: &str, at: DateTime<Utc>, 
         stage_entered_at: None,
         stage_due_at: None,
         overdue: false,
+        department: None,
+        escalation: None,
     }
 }
 

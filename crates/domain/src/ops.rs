@@ -50,6 +50,19 @@ pub fn target(op: &Op) -> Option<uuid::Uuid> {
     }
 }
 
+/// 交办 names a department the city declares (`known`), or none: checked apart from [`apply_update`] because
+/// only the hub (and a desktop that has the list) knows the departments.
+pub fn check_department(op: &Op, known: impl Fn(&str) -> bool) -> Result<(), OpRejection> {
+    match op {
+        Op::Assign {
+            department: Some(d), ..
+        } if !known(d.trim()) => Err(invalid(Refusal::UnknownDepartment {
+            department: d.trim().to_string(),
+        })),
+        _ => Ok(()),
+    }
+}
+
 /// Applies an update op to `incident` (the hub's current state) as `actor` at `now`. Returns whether anything
 /// changed (acknowledging twice changes nothing). `create_incident` is not an update: refused here.
 pub fn apply_update(
@@ -103,7 +116,9 @@ pub fn apply_update(
             incident.acknowledged_by.push(actor.to_string());
             Ok(true)
         }
-        Op::Assign { assignee, .. } => {
+        Op::Assign {
+            assignee, department, ..
+        } => {
             let assignee = assignee.trim();
             if assignee.is_empty() || assignee.chars().count() > MAX_ASSIGNEE_CHARS {
                 return Err(invalid(Refusal::AssigneeLength {
@@ -114,6 +129,9 @@ pub fn apply_update(
                 return Err(conflict(Refusal::IncidentClosed));
             }
             incident.assignee = Some(assignee.to_string());
+            if let Some(d) = department {
+                incident.department = Some(d.trim().to_string());
+            }
             Ok(true)
         }
     }
@@ -217,10 +235,35 @@ mod tests {
         let assign = |who: &str| Op::Assign {
             incident_id: id,
             assignee: who.into(),
+            department: None,
         };
         assert!(apply_update(&mut i, &assign(" "), "op", now).is_err());
         assert_eq!(apply_update(&mut i, &assign("消防一中队"), "op", now), Ok(true));
         assert_eq!(i.assignee.as_deref(), Some("消防一中队"));
+        // 交办 to a department: checked against the city's, recorded on the incident; absent keeps it
+        let to_fire = Op::Assign {
+            incident_id: id,
+            assignee: "消防一中队".into(),
+            department: Some(" fire ".into()),
+        };
+        let known = |d: &str| d == "fire";
+        assert_eq!(check_department(&to_fire, known), Ok(()));
+        assert_eq!(check_department(&assign("x"), known), Ok(()));
+        let to_nowhere = Op::Assign {
+            incident_id: id,
+            assignee: "x".into(),
+            department: Some("parks".into()),
+        };
+        assert_eq!(
+            check_department(&to_nowhere, known).unwrap_err().refusal,
+            Refusal::UnknownDepartment {
+                department: "parks".into()
+            }
+        );
+        assert_eq!(apply_update(&mut i, &to_fire, "op", now), Ok(true));
+        assert_eq!(i.department.as_deref(), Some("fire"));
+        assert_eq!(apply_update(&mut i, &assign("消防二中队"), "op", now), Ok(true));
+        assert_eq!(i.department.as_deref(), Some("fire"));
         let mut closed = incident(Stage::Closed);
         assert!(
             apply_update(&mut closed, &assign("x"), "op", now)

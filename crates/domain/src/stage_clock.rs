@@ -24,7 +24,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use citydeck_protocol::{Grade, Stage};
+use citydeck_protocol::{Escalation, Grade, Stage};
+
+use crate::departments::{self, Department};
 use toml::{Table, Value};
 
 /// The stage limits: for every grade, and per grade overrides.
@@ -197,15 +199,118 @@ pub fn stamp(
     if before != Some(incident.status) || incident.stage_entered_at.is_none() {
         incident.stage_entered_at = Some(now);
         incident.overdue = false;
+        incident.escalation = None;
     }
     let entered = incident.stage_entered_at.unwrap_or(now);
     incident.stage_due_at = limits.due_at(incident.status, incident.grade, entered);
 }
 
+/// What the hub's clock goes by: the stage limits and the departments' tree the ladder climbs.
+#[derive(Debug, Clone, Default)]
+pub struct LoopRules {
+    pub limits: StageLimits,
+    pub departments: Vec<Department>,
+}
+
+/// The highest rung worth climbing to for `incident`: as many as the longer of its department's ladder (itself
+/// and its ancestors) and its areas (street, district, city); at least 1 (overdue).
+pub fn top_rung(incident: &citydeck_protocol::Incident, departments: &[Department]) -> u32 {
+    let dept = incident
+        .department
+        .as_deref()
+        .map_or(0, |d| departments::ladder(departments, d).len());
+    let top = dept.max(incident.area_ids.len()).max(1);
+    u32::try_from(top).unwrap_or(u32::MAX)
+}
+
+/// The rung `incident` stands on as the hub last marked it: 0 not overdue, 1 overdue, else its escalation's.
+pub fn marked_rung(incident: &citydeck_protocol::Incident) -> u32 {
+    match (&incident.escalation, incident.overdue) {
+        (Some(e), _) => e.rung.max(1),
+        (None, true) => 1,
+        (None, false) => 0,
+    }
+}
+
 /// The time the hub's clock must look at `incident` again (the `due_at` it indexes): its `stage_due_at` until it
-/// has been marked overdue for this stay.
-pub fn pending(incident: &citydeck_protocol::Incident) -> Option<DateTime<Utc>> {
-    incident.stage_due_at.filter(|_| !incident.overdue)
+/// has been marked overdue for this stay; then the next whole limit, while the ladder has a rung above the one
+/// it stands on; never once it is at the top.
+pub fn pending(incident: &citydeck_protocol::Incident, rules: &LoopRules) -> Option<DateTime<Utc>> {
+    let due = incident.stage_due_at?;
+    let marked = marked_rung(incident);
+    if marked == 0 {
+        return Some(due);
+    }
+    if marked >= top_rung(incident, &rules.departments) {
+        return None;
+    }
+    let entered = incident.stage_entered_at?;
+    let limit = rules.limits.limit(incident.status, incident.grade)?;
+    Some(entered + limit * i32::try_from(marked + 1).ok()?)
+}
+
+/// Who answers for `incident` on `rung` (≥ 2): its department's ancestor and its street's ancestor area, one
+/// level up per rung above 1, each stopping at its top (`departments::holder`; `area_ids` are city first).
+pub fn escalation_at(
+    incident: &citydeck_protocol::Incident,
+    departments: &[Department],
+    rung: u32,
+    now: DateTime<Utc>,
+) -> Escalation {
+    let department = incident
+        .department
+        .as_deref()
+        .and_then(|d| departments::holder(departments, d, rung))
+        .map(|d| d.id.clone());
+    let up = rung.saturating_sub(1) as usize;
+    let area_id = incident
+        .area_ids
+        .len()
+        .checked_sub(1)
+        .map(|last| incident.area_ids[last - up.min(last)].clone());
+    Escalation {
+        rung,
+        department,
+        area_id,
+        at: now,
+    }
+}
+
+/// What the hub's clock does to a due `incident` at `now`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Tick {
+    /// Not due (moved on, or its limit changed): nothing to write but its next look.
+    Nothing,
+    /// First time past its limit in this stay: `incident_overdue`.
+    Overdue,
+    /// Further up the ladder: `incident_escalated` to this rung.
+    Escalate(Escalation),
+}
+
+/// Decides the tick for an incident the index said was due at `now`, and applies it to `incident` (`overdue`,
+/// `escalation`). A hub that was down for several limits climbs straight to the rung of now: one event.
+pub fn tick(incident: &mut citydeck_protocol::Incident, rules: &LoopRules, now: DateTime<Utc>) -> Tick {
+    let (Some(due), Some(entered), Some(limit)) = (
+        incident.stage_due_at,
+        incident.stage_entered_at,
+        rules.limits.limit(incident.status, incident.grade),
+    ) else {
+        return Tick::Nothing;
+    };
+    if now < due {
+        return Tick::Nothing;
+    }
+    if !incident.overdue {
+        incident.overdue = true;
+        return Tick::Overdue;
+    }
+    let target = rung(entered, limit, now).min(top_rung(incident, &rules.departments));
+    if target <= marked_rung(incident) {
+        return Tick::Nothing;
+    }
+    let e = escalation_at(incident, &rules.departments, target, now);
+    incident.escalation = Some(e.clone());
+    Tick::Escalate(e)
 }
 
 /// The rung of the escalation ladder an incident stands on at `now` (see the module doc): 0 before `due_at`,
@@ -315,10 +420,14 @@ collected = "2m"
         stamp(&mut i, None, &l, t0);
         assert_eq!(i.stage_entered_at, Some(t0));
         assert_eq!(i.stage_due_at, Some(t0 + Duration::minutes(10)));
-        assert_eq!(pending(&i), i.stage_due_at);
-        // marked overdue: nothing pending, the due time stays shown
+        let rules = LoopRules {
+            limits: l.clone(),
+            departments: Vec::new(),
+        };
+        assert_eq!(pending(&i, &rules), i.stage_due_at);
+        // marked overdue: nothing pending (no department, no area: no ladder), the due time stays shown
         i.overdue = true;
-        assert_eq!(pending(&i), None);
+        assert_eq!(pending(&i, &rules), None);
         // raised to grade I a minute later, same stage: due 2 minutes after it entered, still overdue
         i.grade = Grade::I;
         stamp(&mut i, Some(Stage::Collected), &l, t0 + Duration::minutes(1));
@@ -336,7 +445,65 @@ collected = "2m"
         );
         i.status = Stage::Closed;
         stamp(&mut i, Some(Stage::Identified), &l, t1);
-        assert_eq!((i.stage_due_at, pending(&i)), (None, None));
+        assert_eq!((i.stage_due_at, pending(&i, &rules)), (None, None));
+    }
+
+    #[test]
+    fn the_ladder_climbs_department_and_area_once_per_rung_to_the_top() {
+        let t: Table = r#"
+[[departments]]
+id = "city"
+name = { zh = "市", en = "City" }
+[[departments]]
+id = "fire"
+name = { zh = "消防", en = "Fire" }
+parent = "city"
+"#
+        .parse()
+        .unwrap();
+        let rules = LoopRules {
+            limits: StageLimits::parse("[stages]\ncollected = \"10m\"\n").unwrap(),
+            departments: departments::parse(t.get("departments")).unwrap(),
+        };
+        let t0: DateTime<Utc> = "2026-12-07T08:00:00Z".parse().unwrap();
+        let m = Duration::minutes;
+        let mut i = citydeck_protocol::fixtures::incident(1).build();
+        i.department = Some("fire".into());
+        i.area_ids = vec!["city".into(), "district".into(), "street".into()];
+        stamp(&mut i, None, &rules.limits, t0);
+        assert_eq!(top_rung(&i, &rules.departments), 3);
+        assert_eq!(pending(&i, &rules), Some(t0 + m(10)));
+        assert_eq!(tick(&mut i, &rules, t0 + m(9)), Tick::Nothing);
+        assert_eq!(tick(&mut i, &rules, t0 + m(10)), Tick::Overdue);
+        assert_eq!(pending(&i, &rules), Some(t0 + m(20)));
+        assert_eq!(tick(&mut i, &rules, t0 + m(15)), Tick::Nothing);
+        let Tick::Escalate(e) = tick(&mut i, &rules, t0 + m(20)) else {
+            panic!("rung 2")
+        };
+        assert_eq!(
+            (e.rung, e.department.as_deref(), e.area_id.as_deref()),
+            (2, Some("city"), Some("district"))
+        );
+        assert_eq!(pending(&i, &rules), Some(t0 + m(30)));
+        // a hub down for an hour climbs straight to the top, one event, and stops there
+        let Tick::Escalate(e) = tick(&mut i, &rules, t0 + m(90)) else {
+            panic!("rung 3")
+        };
+        assert_eq!(
+            (e.rung, e.department.as_deref(), e.area_id.as_deref()),
+            (3, Some("city"), Some("city"))
+        );
+        assert_eq!(pending(&i, &rules), None);
+        assert_eq!(tick(&mut i, &rules, t0 + m(200)), Tick::Nothing);
+        // a new stage: off the ladder
+        i.status = Stage::Identified;
+        stamp(&mut i, Some(Stage::Collected), &rules.limits, t0 + m(200));
+        assert_eq!((i.overdue, i.escalation.clone()), (false, None));
+        // no department and no area: overdue is the top
+        let mut lone = citydeck_protocol::fixtures::incident(2).build();
+        stamp(&mut lone, None, &rules.limits, t0);
+        assert_eq!(tick(&mut lone, &rules, t0 + m(10)), Tick::Overdue);
+        assert_eq!(pending(&lone, &rules), None);
     }
 
     proptest! {

@@ -27,7 +27,7 @@ pub const DEFAULT_PAGE: u32 = 500;
 #[openapi(
     info(title = "citydeck hub", description = "The authoritative event log of a citydeck command hall."),
     paths(health, login, create_incident, list_incidents, get_incident, events, list_areas, get_area,
-          list_indicators, post_readings, indicator_series,
+          list_indicators, post_readings, indicator_series, list_departments,
           crate::stream::stream,
           crate::mode::get_mode, crate::mode::post_mode, crate::mode::confirm_mode, crate::mode::ack_screen,
           crate::mode::mode_audit, crate::mode::proposals, crate::mode::register_screen,
@@ -45,7 +45,8 @@ pub const DEFAULT_PAGE: u32 = 500;
         citydeck_protocol::ModeProposal, citydeck_protocol::PushRequest, citydeck_protocol::PushResponse,
         citydeck_protocol::Op, citydeck_protocol::ModeSwitchRequest, citydeck_protocol::ModeConfirmRequest,
         citydeck_protocol::ScreenAckRequest, citydeck_protocol::ScreenRegistration,
-        citydeck_protocol::ModeAuditEntry
+        citydeck_protocol::ModeAuditEntry, citydeck_protocol::Escalation,
+        citydeck_protocol::closed_loop::DepartmentList, citydeck_protocol::closed_loop::DepartmentView
     )),
     modifiers(&BearerAuth)
 )]
@@ -340,6 +341,20 @@ pub async fn list_indicators(
         })
         .collect();
     Ok(Json(citydeck_protocol::indicators::IndicatorList { indicators }))
+}
+
+/// The city's departments (the city file's `[[departments]]`), parents before children: who 交办 routes an
+/// incident to (the `assign` op's `department`) and the tree 督办 escalates up. Every role may read them.
+#[utoipa::path(get, path = "/api/v1/departments", security(("bearer" = [])),
+    responses((status = 200, body = citydeck_protocol::closed_loop::DepartmentList), (status = 401, body = ApiError)))]
+pub async fn list_departments(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Json<citydeck_protocol::closed_loop::DepartmentList> {
+    let rules = state.db.limits();
+    Json(citydeck_protocol::closed_loop::DepartmentList {
+        departments: citydeck_domain::departments::views(&rules.departments),
+    })
 }
 
 /// Readings of the vital signs, in batches (at most 10,000): stored whole or not at all. A reading whose

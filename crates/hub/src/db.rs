@@ -27,7 +27,7 @@ pub mod readings;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use citydeck_domain::stage_clock::StageLimits;
+use citydeck_domain::stage_clock::{LoopRules, StageLimits};
 use rusqlite::{Connection, TransactionBehavior};
 
 pub use crate::error::{DbError, DbResult};
@@ -65,7 +65,7 @@ struct Inner {
     replica: String,
     store: Store,
     /// The closed loop's stage limits (`--deadlines`), stamped on every incident written.
-    limits: std::sync::RwLock<Arc<StageLimits>>,
+    limits: std::sync::RwLock<Arc<LoopRules>>,
 }
 
 enum Store {
@@ -264,13 +264,20 @@ impl Db {
         }
     }
 
-    /// The stage limits every incident written from now on is stamped with (issue 24).
-    pub fn set_stage_limits(&self, limits: StageLimits) {
-        *self.inner.limits.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(limits);
+    /// The closed loop's rules every incident written from now on is stamped with, and the clock goes by: the
+    /// stage limits and the departments (issue 24).
+    pub fn set_loop_rules(&self, rules: LoopRules) {
+        *self.inner.limits.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(rules);
     }
 
-    /// The stage limits in force.
-    pub fn limits(&self) -> Arc<StageLimits> {
+    /// Only the stage limits (the departments kept).
+    pub fn set_stage_limits(&self, limits: StageLimits) {
+        let departments = self.limits().departments.clone();
+        self.set_loop_rules(LoopRules { limits, departments });
+    }
+
+    /// The closed loop's rules in force.
+    pub fn limits(&self) -> Arc<LoopRules> {
         self.inner
             .limits
             .read()

@@ -150,6 +150,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/indicators", get(api::list_indicators))
         .route("/api/v1/indicators/{id}/series", get(api::indicator_series))
         .route("/api/v1/readings", post(api::post_readings))
+        .route("/api/v1/departments", get(api::list_departments))
         .route("/api/v1/stream", get(stream::stream))
         .route("/api/v1/mode", get(mode::get_mode).post(mode::post_mode))
         .route("/api/v1/mode/confirm", post(mode::confirm_mode))
@@ -194,8 +195,12 @@ pub struct HubConfig {
     /// The scenario packs' folder (`data/scenarios`: every `*.toml` in it, checked together by
     /// `domain::scenario`); None: no vital signs.
     pub scenarios: Option<PathBuf>,
-    /// The closed loop's stage limits (`--deadlines FILE`, `domain::stage_clock`); None: no stage is ever due.
+    /// The closed loop's stage limits (`--deadlines FILE`, `domain::stage_clock`); None: the city file's
+    /// `[deadlines]`, else no stage is ever due.
     pub deadlines: Option<PathBuf>,
+    /// The city file (`--city FILE`, `data/city/*.toml`): the hub reads its `[[departments]]` and `[deadlines]`
+    /// (the simulator and the desktop read the rest).
+    pub city: Option<PathBuf>,
 }
 
 /// A hub serving on a real socket.
@@ -261,11 +266,44 @@ pub fn read_deadlines(
     citydeck_domain::stage_clock::StageLimits::parse(&text).map_err(|e| fail(e.to_string()))
 }
 
+/// What the hub takes from a city file (`--city`): its departments (`[[departments]]`, checked by
+/// `domain::departments`) and its stage limits (`[deadlines]`, when it has them). An error names the file and the
+/// key.
+pub fn read_city(
+    path: &std::path::Path,
+) -> Result<
+    (
+        Vec<citydeck_domain::departments::Department>,
+        Option<citydeck_domain::stage_clock::StageLimits>,
+    ),
+    StartError,
+> {
+    let fail = |problem: String| StartError::Config(format!("--city {}: {problem}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| fail(e.to_string()))?;
+    let departments =
+        citydeck_domain::departments::parse(table.get("departments")).map_err(|e| fail(e.to_string()))?;
+    let deadlines = match table.get("deadlines") {
+        None => None,
+        Some(toml::Value::Table(t)) => Some(
+            citydeck_domain::stage_clock::StageLimits::from_table("deadlines", t)
+                .map_err(|e| fail(e.to_string()))?,
+        ),
+        Some(v) => {
+            return Err(fail(format!(
+                "deadlines: must be a table, found {}",
+                v.type_str()
+            )))
+        }
+    };
+    Ok((departments, deadlines))
+}
+
 /// How often the hub's clock looks for incidents past their stage's limit.
 pub const CLOCK_TICK: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The closed loop's clock: every [`CLOCK_TICK`] marks the incidents past their stage's limit (`incident_overdue`,
-/// once per stay), with no client connected, until `state.shutdown`. On several replicas each ticks; the write
+/// once per stay) and climbs the escalation ladder (`incident_escalated`, once per rung), with no client connected, until `state.shutdown`. On several replicas each ticks; the write
 /// transaction makes each stay's mark happen once.
 fn start_clock(state: AppState) {
     tokio::spawn(async move {
@@ -338,7 +376,15 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
     let screens = config.screens.clone();
     let areas = config.areas.as_deref().map(read_areas).transpose()?;
     let packs = config.scenarios.as_deref().map(read_scenarios).transpose()?;
-    let limits = config.deadlines.as_deref().map(read_deadlines).transpose()?;
+    let (departments, city_limits) = match config.city.as_deref() {
+        Some(path) => read_city(path)?,
+        None => (Vec::new(), None),
+    };
+    // `--deadlines` overrides the city file's `[deadlines]`
+    let limits = match config.deadlines.as_deref().map(read_deadlines).transpose()? {
+        Some(l) => Some(l),
+        None => city_limits,
+    };
     let db = tokio::task::spawn_blocking(move || -> Result<Db, StartError> {
         let db = match &backend {
             Backend::Sqlite(path) => Db::open_realm(path, exercise)?,
@@ -366,9 +412,13 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
     if exercise {
         tracing::warn!("EXERCISE hub: this is drill data, kept apart from the real hub");
     }
-    if let Some(limits) = limits {
-        db.set_stage_limits(limits);
+    if !departments.is_empty() {
+        tracing::info!(departments = departments.len(), "departments loaded");
     }
+    db.set_loop_rules(citydeck_domain::stage_clock::LoopRules {
+        limits: limits.unwrap_or_default(),
+        departments,
+    });
     let mut state = AppState::new(db);
     if let Some(packs) = &packs {
         state.indicators = Arc::new(citydeck_domain::scenario::catalogue(packs));

@@ -51,6 +51,11 @@ struct Cli {
     /// overdue (督办) by the hub's own clock. A bad file stops the start naming the key.
     #[arg(long, value_name = "FILE")]
     deadlines: Option<PathBuf>,
+    /// The city file (`data/city/*.toml`): the hub takes its `[[departments]]` (交办 routes to them, 督办
+    /// escalates up their tree; `GET /api/v1/departments`) and its `[deadlines]` (overridden by --deadlines). A
+    /// bad file stops the start naming the key.
+    #[arg(long, value_name = "FILE")]
+    city: Option<PathBuf>,
 }
 
 /// Where the scenario packs are when `--scenarios` is not given (the repository's folder, from its root).
@@ -81,6 +86,7 @@ async fn main() -> anyhow::Result<()> {
             .scenarios
             .or_else(|| Some(PathBuf::from(DEFAULT_SCENARIOS)).filter(|d| d.is_dir())),
         deadlines: cli.deadlines,
+        city: cli.city,
     };
     let hub = citydeck_hub::start_with(config, backend)
         .await

@@ -210,7 +210,7 @@ fn switch(
                         proposal_id: id,
                         expires_at,
                     },
-                    EventBody::ModeProposed { proposal },
+                    Box::new(EventBody::ModeProposed { proposal }),
                 ));
             }
             Ok(ModeDecision::Apply(new_state(t, &req, &caller.username, None)))

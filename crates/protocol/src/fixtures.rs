@@ -43,6 +43,8 @@ pub fn incident(n: u64) -> IncidentBuilder {
         stage_entered_at: None,
         stage_due_at: None,
         overdue: false,
+        department: None,
+        escalation: None,
     })
 }
 

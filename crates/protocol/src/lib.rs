@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub mod closed_loop;
 pub mod demo;
 #[cfg(any(test, feature = "test-fixtures"))]
 pub mod fixtures;
@@ -252,6 +253,28 @@ pub struct Incident {
     /// on. Always sent.
     #[serde(default)]
     pub overdue: bool,
+    /// The department the incident is assigned to (分流交办: `GET /api/v1/departments`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// Where 督办 has taken the case in this stay, once it is overdue twice its limit or more (the escalation
+    /// ladder, issue 24); cleared when it moves on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<Escalation>,
+}
+
+/// How far up the escalation ladder (督办升级) an overdue case has gone: rung 2 at twice its stage's limit,
+/// one more per further limit, up the departments' tree and the areas' levels until both are at the top.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Escalation {
+    /// 2 and up (1 is "overdue", with its own department).
+    pub rung: u32,
+    /// The department now answering for it: the assigned one's ancestor on this rung (null when the case has no
+    /// department).
+    pub department: Option<String>,
+    /// The area now answering for it: the incident's street's ancestor on this rung (null outside every area).
+    pub area_id: Option<String>,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -295,7 +318,12 @@ pub enum Op {
     },
     Assign {
         incident_id: Uuid,
+        /// The team or person who handles it.
         assignee: String,
+        /// The department it is routed to (分流交办): one of `GET /api/v1/departments`, else refused
+        /// `unknown_department`. Absent: the incident keeps the department it had.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        department: Option<String>,
     },
 }
 
@@ -450,6 +478,16 @@ pub enum EventBody {
         stage: Stage,
         due_at: DateTime<Utc>,
     },
+    /// The case climbed the escalation ladder (督办升级): still in `stage` at `rung` times its limit, it now
+    /// answers to `department` / `area_id` (issue 24). Appended by the hub's clock once per rung of a stay.
+    IncidentEscalated {
+        incident_id: Uuid,
+        incident: Incident,
+        stage: Stage,
+        rung: u32,
+        department: Option<String>,
+        area_id: Option<String>,
+    },
     #[serde(other)]
     Unknown,
 }
@@ -466,6 +504,7 @@ impl EventBody {
             EventBody::IncidentRegraded { .. } => "incident_regraded",
             EventBody::IndicatorEpisodeEnded { .. } => "indicator_episode_ended",
             EventBody::IncidentOverdue { .. } => "incident_overdue",
+            EventBody::IncidentEscalated { .. } => "incident_escalated",
             EventBody::Unknown => "unknown",
         }
     }
@@ -477,7 +516,8 @@ impl EventBody {
             | EventBody::IncidentUpdated { incident }
             | EventBody::IncidentRegraded { incident, .. }
             | EventBody::IndicatorEpisodeEnded { incident, .. }
-            | EventBody::IncidentOverdue { incident, .. } => Some(incident),
+            | EventBody::IncidentOverdue { incident, .. }
+            | EventBody::IncidentEscalated { incident, .. } => Some(incident),
             EventBody::ModeChanged { .. }
             | EventBody::ScreenAcked { .. }
             | EventBody::ModeProposed { .. }

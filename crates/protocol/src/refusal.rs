@@ -40,6 +40,10 @@ pub enum Refusal {
     AssigneeLength {
         max: u32,
     },
+    /// 交办 to a department the city does not declare (`GET /api/v1/departments`).
+    UnknownDepartment {
+        department: String,
+    },
     /// `create_incident` where an update was expected.
     NotAnUpdate,
 
@@ -279,6 +283,7 @@ impl Refusal {
             NoteEmpty => "a note needs text or a photo reference".into(),
             NoteTooLong { max } => format!("a note is at most {max} characters"),
             AssigneeLength { max } => format!("assignee must be 1-{max} characters"),
+            UnknownDepartment { department } => format!("unknown department {department:?}"),
             NotAnUpdate => "create_incident is not an update".into(),
             NotFound { id: Some(id) } => format!("unknown incident {id}"),
             NotFound { id: None } => "not found".into(),
@@ -339,6 +344,9 @@ impl Refusal {
             NoteEmpty,
             NoteTooLong { max: 2000 },
             AssigneeLength { max: 64 },
+            UnknownDepartment {
+                department: "fire".into(),
+            },
             NotAnUpdate,
             NotFound { id: Some(id) },
             NotFound { id: None },

@@ -252,6 +252,13 @@ pub struct CityConfig {
     pub places: PlaceSettings,
     #[serde(default)]
     pub sim: SimSettings,
+    /// The city's departments (`[[departments]]`, issue 24): read by the hub (`citydeck-hub --city`), checked
+    /// here by `domain::departments` too; [`CityConfig::departments`] gives them.
+    #[serde(default)]
+    pub departments: Option<toml::Value>,
+    /// The closed loop's stage limits (`[deadlines]`): read by the hub, checked here by `domain::stage_clock`.
+    #[serde(default)]
+    pub deadlines: Option<toml::Table>,
 }
 
 fn default_zoom() -> f64 {
@@ -279,6 +286,11 @@ impl CityConfig {
         cfg.validate(path)?;
         cfg.data.resolve(path.parent().unwrap_or(Path::new("")));
         Ok(cfg)
+    }
+
+    /// The city's departments (none when the file declares none). Checked on load, so never an error here.
+    pub fn departments(&self) -> Vec<citydeck_domain::departments::Department> {
+        citydeck_domain::departments::parse(self.departments.as_ref()).unwrap_or_default()
     }
 
     /// The zh / en names of the area whose local name is `local`, where the city file gives them.
@@ -361,6 +373,12 @@ impl CityConfig {
                     return Err(bad("areas.names", format!("{local:?}: names must not be empty")));
                 }
             }
+        }
+        citydeck_domain::departments::parse(self.departments.as_ref())
+            .map_err(|e| bad("departments", e.to_string()))?;
+        if let Some(t) = &self.deadlines {
+            citydeck_domain::stage_clock::StageLimits::from_table("deadlines", t)
+                .map_err(|e| bad("deadlines", e.to_string()))?;
         }
         for (key, name) in &self.places.names {
             if parse_osm_element(key).is_none() {

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use citydeck_domain::departments::{self, Department};
 use citydeck_domain::resources::distance_m;
 pub use citydeck_domain::teams::{group_for, roster, Team};
 use citydeck_protocol::{Incident, Op, PushOp, Stage};
@@ -20,6 +21,15 @@ pub struct Pace {
     pub arrive_after: chrono::Duration,
     pub handle_for: chrono::Duration,
     pub close_after: chrono::Duration,
+}
+
+impl Pace {
+    /// How long `incident` takes to handle: `handle_for` scaled by 0.5 … 2.95 by its id (deterministic), so
+    /// some cases outlast their stage's limit and the demo city has 督办 to show.
+    pub fn handling_time(&self, incident: uuid::Uuid) -> chrono::Duration {
+        let percent = 50 + (incident.as_u128() % 8) as i32 * 35;
+        self.handle_for * percent / 100
+    }
 }
 
 impl Default for Pace {
@@ -35,10 +45,20 @@ impl Default for Pace {
 }
 
 /// The dispatcher's next actions for the open `incidents` at `now`: each incident that has been long enough in
-/// its stage moves one stage on; an incident is assigned to the nearest available team of the group its class
-/// needs (none free → it waits, unassigned). Every stage change names the stage it saw (`from`), so a change
-/// someone else made meanwhile is a conflict on the hub, never overwritten.
-pub fn plan(now: DateTime<Utc>, incidents: &[Incident], teams: &[Team], pace: &Pace) -> Vec<Op> {
+/// its stage moves one stage on (handling takes [`Pace::handling_time`]). 交办: an identified incident is assigned to the nearest available team of the
+/// group its class needs, and routed to the department that team belongs to (else the department its class
+/// goes to, `domain::departments::for_class`). With no free team, a city with departments still routes it to
+/// its department, whose duty desk (`<department>-duty`) takes it — so the loop keeps pace and the department's
+/// backlog grows instead of 识别; a city without departments lets it wait, unassigned. Every stage change
+/// names the stage it saw (`from`), so a change someone else made meanwhile is a conflict on the hub, never
+/// overwritten.
+pub fn plan(
+    now: DateTime<Utc>,
+    incidents: &[Incident],
+    teams: &[Team],
+    departments: &[Department],
+    pace: &Pace,
+) -> Vec<Op> {
     let mut busy: HashSet<&str> = incidents
         .iter()
         .filter(|i| i.status != Stage::Closed)
@@ -70,17 +90,29 @@ pub fn plan(now: DateTime<Utc>, incidents: &[Incident], teams: &[Team], pace: &P
                             i.location.lat,
                         ))
                     });
-                if let Some(t) = nearest {
-                    busy.insert(t.id.as_str());
+                let routed = departments::of_team_group(departments, group)
+                    .filter(|d| d.kinds.contains(&i.class))
+                    .or_else(|| departments::for_class(departments, i.class))
+                    .or_else(|| departments::of_team_group(departments, group));
+                let assignee = match (nearest, routed) {
+                    (Some(t), _) => {
+                        busy.insert(t.id.as_str());
+                        Some(t.id.clone())
+                    }
+                    (None, Some(d)) => Some(format!("{}-duty", d.id)),
+                    (None, None) => None,
+                };
+                if let Some(assignee) = assignee {
                     ops.push(Op::Assign {
                         incident_id: i.id,
-                        assignee: t.id.clone(),
+                        assignee,
+                        department: routed.map(|d| d.id.clone()),
                     });
                     ops.push(stage(Stage::Assigned));
                 }
             }
             Stage::Assigned if waited >= pace.arrive_after => ops.push(stage(Stage::Handling)),
-            Stage::Handling if waited >= pace.handle_for => ops.push(stage(Stage::Feedback)),
+            Stage::Handling if waited >= pace.handling_time(i.id) => ops.push(stage(Stage::Feedback)),
             Stage::Feedback | Stage::Supervised if waited >= pace.close_after => {
                 ops.push(stage(Stage::Closed))
             }
@@ -95,6 +127,7 @@ pub fn plan(now: DateTime<Utc>, incidents: &[Incident], teams: &[Team], pace: &P
 pub async fn run_dispatcher(
     client: &citydeck_client::HubClient,
     teams: Vec<Team>,
+    departments: Vec<Department>,
     pace: Pace,
     every: Duration,
 ) {
@@ -109,7 +142,7 @@ pub async fn run_dispatcher(
                 continue;
             }
         };
-        let ops = plan(Utc::now(), &incidents, &teams, &pace);
+        let ops = plan(Utc::now(), &incidents, &teams, &departments, &pace);
         if ops.is_empty() {
             continue;
         }
@@ -171,7 +204,7 @@ mod tests {
         let pace = Pace::default();
         let fresh = incident(1, IncidentClass::Accident, Stage::Collected, 5, now);
         let old = incident(2, IncidentClass::Accident, Stage::Collected, 30, now);
-        let ops = plan(now, &[fresh, old.clone()], &teams, &pace);
+        let ops = plan(now, &[fresh, old.clone()], &teams, &[], &pace);
         assert_eq!(
             ops,
             vec![Op::ChangeStage {
@@ -180,9 +213,9 @@ mod tests {
                 to: Stage::Identified
             }]
         );
-        let handled = incident(3, IncidentClass::Accident, Stage::Handling, 200, now);
+        let handled = incident(3, IncidentClass::Accident, Stage::Handling, 450, now);
         let fed = incident(4, IncidentClass::Accident, Stage::Feedback, 61, now);
-        let ops = plan(now, &[handled.clone(), fed.clone()], &teams, &pace);
+        let ops = plan(now, &[handled.clone(), fed.clone()], &teams, &[], &pace);
         assert!(ops.contains(&Op::ChangeStage {
             incident_id: handled.id,
             from: Some(Stage::Handling),
@@ -204,17 +237,19 @@ mod tests {
         busy.assignee = Some("rescue-erottajan-paloasema-1".into());
         let fire = incident(2, IncidentClass::Accident, Stage::Identified, 60, now);
         let sick = incident(3, IncidentClass::PublicHealth, Stage::Identified, 60, now);
-        let ops = plan(now, &[busy, fire.clone(), sick.clone()], &teams, &pace);
+        let ops = plan(now, &[busy, fire.clone(), sick.clone()], &teams, &[], &pace);
         assert!(
             ops.contains(&Op::Assign {
                 incident_id: fire.id,
-                assignee: "rescue-far-fire-1".into()
+                assignee: "rescue-far-fire-1".into(),
+                department: None,
             }),
             "{ops:?}"
         );
         assert!(ops.contains(&Op::Assign {
             incident_id: sick.id,
-            assignee: "ambulance-hospital-1".into()
+            assignee: "ambulance-hospital-1".into(),
+            department: None,
         }));
         assert!(ops.contains(&Op::ChangeStage {
             incident_id: fire.id,
@@ -228,6 +263,56 @@ mod tests {
         let mut first = incident(1, IncidentClass::Accident, Stage::Handling, 1, now);
         first.assignee = Some("rescue-erottajan-paloasema-1".into());
         let waiting = incident(5, IncidentClass::Accident, Stage::Identified, 60, now);
-        assert!(plan(now, &[first, all_busy, waiting], &teams, &pace).is_empty());
+        let (first2, all_busy2, waiting2) = (first.clone(), all_busy.clone(), waiting.clone());
+        assert!(plan(now, &[first, all_busy, waiting], &teams, &[], &pace).is_empty());
+
+        // With departments, the same accident goes to the department of the rescue teams, whose duty desk takes
+        // it; a free team is routed with the department it belongs to.
+        let t: toml::Table = r#"
+[[departments]]
+id = "emergency"
+name = { zh = "应急管理局", en = "Emergency Management" }
+kinds = ["natural_disaster", "accident"]
+
+[[departments]]
+id = "fire"
+name = { zh = "消防救援支队", en = "Fire and Rescue" }
+parent = "emergency"
+kinds = ["accident"]
+teams = ["rescue"]
+
+[[departments]]
+id = "health"
+name = { zh = "卫健委", en = "Health Commission" }
+kinds = ["public_health"]
+teams = ["medical"]
+"#
+        .parse()
+        .unwrap();
+        let deps = departments::parse(t.get("departments")).unwrap();
+        let ops = plan(now, &[first2, all_busy2, waiting2.clone()], &teams, &deps, &pace);
+        assert_eq!(
+            ops,
+            vec![
+                Op::Assign {
+                    incident_id: waiting2.id,
+                    assignee: "fire-duty".into(),
+                    department: Some("fire".into()),
+                },
+                Op::ChangeStage {
+                    incident_id: waiting2.id,
+                    from: Some(Stage::Identified),
+                    to: Stage::Assigned
+                }
+            ]
+        );
+        let sick = incident(6, IncidentClass::PublicHealth, Stage::Identified, 60, now);
+        assert!(
+            plan(now, std::slice::from_ref(&sick), &teams, &deps, &pace).contains(&Op::Assign {
+                incident_id: sick.id,
+                assignee: "ambulance-hospital-1".into(),
+                department: Some("health".into()),
+            })
+        );
     }
 }

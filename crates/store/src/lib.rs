@@ -300,7 +300,8 @@ impl Cache {
                 | EventBody::IncidentUpdated { incident }
                 | EventBody::IncidentRegraded { incident, .. }
                 | EventBody::IndicatorEpisodeEnded { incident, .. }
-                | EventBody::IncidentOverdue { incident, .. } => {
+                | EventBody::IncidentOverdue { incident, .. }
+                | EventBody::IncidentEscalated { incident, .. } => {
                     let body =
                         serde_json::to_string(incident).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     tx.prepare_cached(

@@ -120,6 +120,7 @@ async fn updates(
                     _ => Op::Assign {
                         incident_id: *assignable.get(rng.gen_range(0..assignable.len().max(1)))?,
                         assignee: format!("bench-team-{seq}"),
+                        department: None,
                     },
                 };
                 Some(PushOp {

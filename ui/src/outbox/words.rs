@@ -119,6 +119,7 @@ mod tests {
         let assign = Op::Assign {
             incident_id: Uuid::from_u128(1),
             assignee: " 消防救援支队 ".into(),
+            department: None,
         };
         assert_eq!(
             describe_op(Lang::Zh, &assign, t),

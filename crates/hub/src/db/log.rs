@@ -7,7 +7,7 @@ use citydeck_protocol::{Event, EventBody, Incident, NewIncident, Refusal, Server
 use super::Db;
 use crate::error::{DbError, DbResult};
 use crate::sql::{p, ts, Sql};
-use citydeck_domain::stage_clock::StageLimits;
+use citydeck_domain::stage_clock::{LoopRules, Tick};
 
 /// Result of an incident create.
 pub enum Created {
@@ -99,8 +99,9 @@ impl Db {
     }
 
     /// The closed loop's clock (督办, issue 24): every incident still in its stage at `now` after its
-    /// `stage_due_at` and not yet marked for this stay is marked `overdue` with one `incident_overdue` event, at
-    /// most `limit` per call, in one write transaction (exclusive on both engines: a stay is marked once however
+    /// `stage_due_at` and not yet marked for this stay is marked `overdue` with one `incident_overdue` event;
+    /// one still there a whole limit later climbs the escalation ladder with one `incident_escalated` event per
+    /// rung (`domain::stage_clock::tick`). At most `limit` per call, in one write transaction (exclusive on both engines: a stay is marked once however
     /// many replicas tick). Returns the events appended; `publish` runs for each as for any write.
     pub fn mark_overdue(
         &self,
@@ -122,17 +123,28 @@ impl Db {
                     let Some(mut incident) = read_incident(tx, id)? else {
                         continue;
                     };
-                    let (stage, due_at) = (incident.status, incident.stage_due_at);
-                    incident.overdue = true;
-                    events.push(write_incident(tx, &limits, "hub", incident, |incident| match due_at {
-                        Some(due_at) => EventBody::IncidentOverdue {
+                    let stage = incident.status;
+                    // the limits in force now (a restart may have brought others), then the ladder
+                    citydeck_domain::stage_clock::stamp(&mut incident, Some(stage), &limits.limits, now);
+                    let tick = citydeck_domain::stage_clock::tick(&mut incident, &limits, now);
+                    events.push(write_incident(tx, &limits, "hub", incident, |incident| match tick {
+                        Tick::Overdue => EventBody::IncidentOverdue {
+                            incident_id: incident.id,
+                            due_at: incident.stage_due_at.unwrap_or(now),
+                            incident,
+                            stage,
+                        },
+                        Tick::Escalate(e) => EventBody::IncidentEscalated {
                             incident_id: incident.id,
                             incident,
                             stage,
-                            due_at,
+                            rung: e.rung,
+                            department: e.department,
+                            area_id: e.area_id,
                         },
-                        // a row due with no due time in its incident: marked all the same, said as an update
-                        None => EventBody::IncidentUpdated { incident },
+                        // due by the index but not by its incident (its limits changed since): its next look is
+                        // written, said as an update
+                        Tick::Nothing => EventBody::IncidentUpdated { incident },
                     })?);
                 }
                 Ok(events)
@@ -166,7 +178,7 @@ pub(super) type Inserted = Result<(Event, String), Box<Incident>>;
 /// `id`: the client's choice (outbox creates), else a new UUIDv7.
 pub(super) fn insert_incident(
     tx: &mut dyn Sql,
-    limits: &StageLimits,
+    limits: &LoopRules,
     actor: &str,
     scope: Option<&str>,
     new: NewIncident,
@@ -192,7 +204,7 @@ pub(super) fn insert_incident(
     let id = id.unwrap_or_else(uuid::Uuid::now_v7);
     let mut incident = citydeck_domain::incident::from_request(id, new, actor, now, seq);
     incident.area_ids = area_ids;
-    citydeck_domain::stage_clock::stamp(&mut incident, None, limits, now);
+    citydeck_domain::stage_clock::stamp(&mut incident, None, &limits.limits, now);
     let inc_json = serde_json::to_string(&incident).map_err(|e| DbError::Corrupt(e.to_string()))?;
     let inc_id = incident.id.to_string();
     tx.exec(
@@ -205,7 +217,9 @@ pub(super) fn insert_incident(
             incident.status.as_str(),
             seq,
             &inc_json,
-            citydeck_domain::stage_clock::pending(&incident).map(ts).as_ref()
+            citydeck_domain::stage_clock::pending(&incident, limits)
+                .map(ts)
+                .as_ref()
         ],
     )?;
     for area in &incident.area_ids {
@@ -235,7 +249,7 @@ pub(super) fn read_incident(tx: &mut dyn Sql, id: uuid::Uuid) -> DbResult<Option
 /// Writes a changed incident with the next seq and appends its `incident_updated` event inside `tx`.
 pub(super) fn write_update(
     tx: &mut dyn Sql,
-    limits: &StageLimits,
+    limits: &LoopRules,
     actor: &str,
     incident: Incident,
 ) -> DbResult<(Event, String)> {
@@ -247,7 +261,7 @@ pub(super) fn write_update(
 /// Writes a changed incident with the next seq and appends the event `body` makes of it inside `tx`.
 pub(super) fn write_incident(
     tx: &mut dyn Sql,
-    limits: &StageLimits,
+    limits: &LoopRules,
     actor: &str,
     mut incident: Incident,
     body: impl FnOnce(Incident) -> EventBody,
@@ -262,7 +276,7 @@ pub(super) fn write_incident(
         .map(|mut r| r.text(0))
         .transpose()?
         .and_then(|s| citydeck_protocol::Stage::parse(&s));
-    citydeck_domain::stage_clock::stamp(&mut incident, before, limits, now);
+    citydeck_domain::stage_clock::stamp(&mut incident, before, &limits.limits, now);
     let json = serde_json::to_string(&incident).map_err(|e| DbError::Corrupt(e.to_string()))?;
     tx.exec(
         "UPDATE incidents SET status = ?2, seq = ?3, body = ?4, due_at = ?5 WHERE id = ?1",
@@ -271,7 +285,9 @@ pub(super) fn write_incident(
             incident.status.as_str(),
             seq,
             &json,
-            citydeck_domain::stage_clock::pending(&incident).map(ts).as_ref()
+            citydeck_domain::stage_clock::pending(&incident, limits)
+                .map(ts)
+                .as_ref()
         ],
     )?;
     tx.exec(

@@ -72,7 +72,7 @@ pub enum ModeDecision<T> {
     /// Nothing to write; answer with `T`.
     Answer(T),
     /// The mode stays; append this event (a proposal) and answer with `T`.
-    Record(T, EventBody),
+    Record(T, Box<EventBody>),
 }
 
 /// What a mode write transaction produced: the new mode or the answer, and the event it appended.
@@ -108,7 +108,7 @@ impl Db {
                             server_seq: head(tx)? + 1,
                             at: Utc::now(),
                             actor: actor.to_string(),
-                            body,
+                            body: *body,
                         };
                         let json = append_event(tx, &event)?;
                         return Ok((Err(t), Some((event, json))));

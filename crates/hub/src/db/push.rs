@@ -63,7 +63,7 @@ impl Db {
 #[allow(clippy::too_many_arguments)]
 fn push_in(
     tx: &mut dyn Sql,
-    limits: &citydeck_domain::stage_clock::StageLimits,
+    limits: &citydeck_domain::stage_clock::LoopRules,
     client_id: uuid::Uuid,
     actor: &str,
     scope: Option<&str>,
@@ -162,7 +162,11 @@ fn push_in(
                             None => Err(Refusal::NotFound { id: Some(id) }),
                             Some(mut inc) => match citydeck_domain::scope::check(scope, &inc.area_ids) {
                                 Err(refusal) => Err(refusal),
-                                Ok(()) => match citydeck_domain::apply_update(&mut inc, op, actor, now) {
+                                Ok(()) => match citydeck_domain::ops::check_department(op, |d| {
+                                    limits.departments.iter().any(|k| k.id == d)
+                                })
+                                .and_then(|()| citydeck_domain::apply_update(&mut inc, op, actor, now))
+                                {
                                     Err(r) => Err(r.refusal),
                                     Ok(false) => Ok(None),
                                     Ok(true) => Ok(Some(write_update(tx, limits, actor, inc)?)),

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use citydeck_domain::indicators::{self as vital, Agg, Episode, EpisodeEffect, Level, SeriesPlan};
 use citydeck_domain::scenario::Indicator;
-use citydeck_domain::stage_clock::StageLimits;
+use citydeck_domain::stage_clock::LoopRules;
 use citydeck_protocol::indicators::{Reading, ReadingsResult};
 use citydeck_protocol::{Event, EventBody, Grade, IncidentNote};
 
@@ -163,7 +163,7 @@ impl Db {
 
 fn store(
     tx: &mut dyn Sql,
-    limits: &StageLimits,
+    limits: &LoopRules,
     readings: &[Reading],
     rules: &HashMap<String, Indicator>,
     actor: &str,
@@ -245,7 +245,7 @@ fn store(
 /// Steps `rule`'s episode through `readings` (newer than its newest, oldest first) and applies the effects.
 fn step_episode(
     tx: &mut dyn Sql,
-    limits: &StageLimits,
+    limits: &LoopRules,
     rule: &Indicator,
     readings: &[&Reading],
     actor: &str,
@@ -348,7 +348,7 @@ fn note(text: &citydeck_domain::scenario::Text, by: &str, at: DateTime<Utc>) -> 
 #[allow(clippy::too_many_arguments)]
 fn regrade(
     tx: &mut dyn Sql,
-    limits: &StageLimits,
+    limits: &LoopRules,
     id: uuid::Uuid,
     indicator: &str,
     from: Grade,
@@ -379,7 +379,7 @@ fn regrade(
 #[allow(clippy::too_many_arguments)]
 fn end(
     tx: &mut dyn Sql,
-    limits: &StageLimits,
+    limits: &LoopRules,
     id: uuid::Uuid,
     indicator: &str,
     text: &citydeck_domain::scenario::Text,

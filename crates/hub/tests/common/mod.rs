@@ -41,6 +41,7 @@ pub fn config(dir: &std::path::Path) -> HubConfig {
         areas: None,
         scenarios: None,
         deadlines: None,
+        city: None,
     }
 }
 
