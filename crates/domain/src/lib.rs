@@ -5,6 +5,7 @@ pub mod area_file;
 pub mod areas;
 pub mod departments;
 pub mod drill;
+pub mod evaluation;
 pub mod incident;
 pub mod indicators;
 pub mod mode;

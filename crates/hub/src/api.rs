@@ -27,7 +27,7 @@ pub const DEFAULT_PAGE: u32 = 500;
 #[openapi(
     info(title = "citydeck hub", description = "The authoritative event log of a citydeck command hall."),
     paths(health, login, create_incident, list_incidents, get_incident, events, list_areas, get_area,
-          list_indicators, post_readings, indicator_series, list_departments,
+          list_indicators, post_readings, indicator_series, list_departments, evaluation,
           crate::stream::stream,
           crate::mode::get_mode, crate::mode::post_mode, crate::mode::confirm_mode, crate::mode::ack_screen,
           crate::mode::mode_audit, crate::mode::proposals, crate::mode::register_screen,
@@ -46,7 +46,8 @@ pub const DEFAULT_PAGE: u32 = 500;
         citydeck_protocol::Op, citydeck_protocol::ModeSwitchRequest, citydeck_protocol::ModeConfirmRequest,
         citydeck_protocol::ScreenAckRequest, citydeck_protocol::ScreenRegistration,
         citydeck_protocol::ModeAuditEntry, citydeck_protocol::Escalation,
-        citydeck_protocol::closed_loop::DepartmentList, citydeck_protocol::closed_loop::DepartmentView
+        citydeck_protocol::closed_loop::DepartmentList, citydeck_protocol::closed_loop::DepartmentView,
+        citydeck_protocol::closed_loop::Evaluation, citydeck_protocol::closed_loop::DepartmentScore
     )),
     modifiers(&BearerAuth)
 )]
@@ -355,6 +356,49 @@ pub async fn list_departments(
     Json(citydeck_protocol::closed_loop::DepartmentList {
         departments: citydeck_domain::departments::views(&rules.departments),
     })
+}
+
+/// Query of `GET /api/v1/evaluation`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EvaluationQuery {
+    /// Start of the window (RFC 3339), inclusive; default a day before `to`.
+    #[param(value_type = Option<chrono::DateTime<Utc>>)]
+    pub from: Option<String>,
+    /// End of the window (RFC 3339), exclusive; default now; after `from`.
+    #[param(value_type = Option<chrono::DateTime<Utc>>)]
+    pub to: Option<String>,
+}
+
+/// 考核: each department's handling of the cases routed to it over `[from, to)` — assigned, closed, closed on
+/// time (never overdue while it held them), the on-time rate, overdue marks, cases reopened (feedback sent back
+/// to handling) and the median minutes per stage — computed from the log (`domain::evaluation` says each
+/// definition). The city's departments in their listed order, with zeros; every role may read. A bad time or
+/// `to` not after `from` → 400 `invalid_field` naming it.
+#[utoipa::path(get, path = "/api/v1/evaluation", security(("bearer" = [])), params(EvaluationQuery),
+    responses((status = 200, body = citydeck_protocol::closed_loop::Evaluation),
+              (status = 400, body = ApiError), (status = 401, body = ApiError)))]
+pub async fn evaluation(
+    State(state): State<AppState>,
+    _caller: Caller,
+    query: Result<Query<EvaluationQuery>, QueryRejection>,
+) -> Result<Json<citydeck_protocol::closed_loop::Evaluation>, AppError> {
+    let Query(q) = query?;
+    let (from, to) = citydeck_domain::evaluation::window(q.from.as_deref(), q.to.as_deref(), Utc::now())
+        .map_err(|(field, detail)| AppError::Refused {
+            status: axum::http::StatusCode::BAD_REQUEST,
+            refusal: citydeck_protocol::Refusal::InvalidField {
+                field: field.into(),
+                detail,
+            },
+        })?;
+    let db = state.db.clone();
+    let departments = tokio::task::spawn_blocking(move || db.evaluation(from, to)).await??;
+    Ok(Json(citydeck_protocol::closed_loop::Evaluation {
+        from,
+        to,
+        departments,
+    }))
 }
 
 /// Readings of the vital signs, in batches (at most 10,000): stored whole or not at all. A reading whose

@@ -50,6 +50,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (9, include_str!("../migrations/0009_readings.sql")),
     (10, include_str!("../migrations/0010_rollups_episodes.sql")),
     (11, include_str!("../migrations/0011_stage_due.sql")),
+    (12, include_str!("../migrations/0012_loop_facts.sql")),
 ];
 
 #[derive(Clone)]

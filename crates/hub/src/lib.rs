@@ -151,6 +151,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/indicators/{id}/series", get(api::indicator_series))
         .route("/api/v1/readings", post(api::post_readings))
         .route("/api/v1/departments", get(api::list_departments))
+        .route("/api/v1/evaluation", get(api::evaluation))
         .route("/api/v1/stream", get(stream::stream))
         .route("/api/v1/mode", get(mode::get_mode).post(mode::post_mode))
         .route("/api/v1/mode/confirm", post(mode::confirm_mode))

@@ -40,6 +40,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
         include_str!("../migrations/postgres/0006_rollups_episodes.sql"),
     ),
     (7, include_str!("../migrations/postgres/0007_stage_due.sql")),
+    (8, include_str!("../migrations/postgres/0008_loop_facts.sql")),
 ];
 
 /// Advisory lock keys (arbitrary, fixed): the write lock every replica's write transaction takes, and the

@@ -157,6 +157,46 @@ impl Db {
         )
     }
 
+    /// 考核 over `[from, to)`: every department's scores from the facts the writes kept (`loop_facts`,
+    /// `domain::evaluation`), the city's departments first in their listed order.
+    pub fn evaluation(
+        &self,
+        from: chrono::DateTime<Utc>,
+        to: chrono::DateTime<Utc>,
+    ) -> DbResult<Vec<citydeck_protocol::closed_loop::DepartmentScore>> {
+        use citydeck_domain::evaluation::{scores, FactKind, Tally};
+        let order: Vec<String> = citydeck_domain::departments::views(&self.limits().departments)
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        let (from, to) = (ts(from), ts(to));
+        self.read(|c| {
+            let mut tallies: std::collections::BTreeMap<String, Tally> = Default::default();
+            for mut r in c.rows(
+                "SELECT department, kind, COUNT(*) FROM loop_facts
+                 WHERE at >= ?1 AND at < ?2 AND kind <> 'left' GROUP BY department, kind",
+                p![&from, &to],
+            )? {
+                let (dept, kind, n) = (r.text(0)?, r.text(1)?, r.uint(2)?);
+                if let Some(kind) = FactKind::parse(&kind) {
+                    *tallies.entry(dept).or_default().counts.entry(kind).or_default() += n;
+                }
+            }
+            for mut r in c.rows(
+                "SELECT department, stage, minutes FROM loop_facts WHERE at >= ?1 AND at < ?2 AND kind = 'left'",
+                p![&from, &to],
+            )? {
+                let (dept, stage, minutes) = (r.text(0)?, r.opt_text(1)?, r.real(2)?);
+                tallies.entry(dept).or_default().add(
+                    FactKind::Left,
+                    stage.as_deref().and_then(citydeck_protocol::Stage::parse),
+                    Some(minutes),
+                );
+            }
+            Ok(scores(&order, tallies))
+        })
+    }
+
     pub fn incident(&self, id: uuid::Uuid) -> DbResult<Option<Incident>> {
         self.read(|c| read_incident(c, id))
     }
@@ -271,15 +311,16 @@ pub(super) fn write_incident(
     incident.seq = seq;
     incident.updated_at = now;
     let id = incident.id.to_string();
-    let before = tx
-        .row("SELECT status FROM incidents WHERE id = ?1", p![&id])?
-        .map(|mut r| r.text(0))
-        .transpose()?
-        .and_then(|s| citydeck_protocol::Stage::parse(&s));
+    let (before, before_dept) =
+        match tx.row("SELECT status, department FROM incidents WHERE id = ?1", p![&id])? {
+            Some(mut r) => (citydeck_protocol::Stage::parse(&r.text(0)?), r.opt_text(1)?),
+            None => (None, None),
+        };
+    let entered_before = incident.stage_entered_at;
     citydeck_domain::stage_clock::stamp(&mut incident, before, &limits.limits, now);
     let json = serde_json::to_string(&incident).map_err(|e| DbError::Corrupt(e.to_string()))?;
     tx.exec(
-        "UPDATE incidents SET status = ?2, seq = ?3, body = ?4, due_at = ?5 WHERE id = ?1",
+        "UPDATE incidents SET status = ?2, seq = ?3, body = ?4, due_at = ?5, department = ?6 WHERE id = ?1",
         p![
             &id,
             incident.status.as_str(),
@@ -287,7 +328,8 @@ pub(super) fn write_incident(
             &json,
             citydeck_domain::stage_clock::pending(&incident, limits)
                 .map(ts)
-                .as_ref()
+                .as_ref(),
+            incident.department.as_ref()
         ],
     )?;
     tx.exec(
@@ -301,7 +343,58 @@ pub(super) fn write_incident(
         body: body(incident),
     };
     let json = append_event(tx, &event)?;
+    if let (Some(incident), Some(stage)) = (event.body.incident(), before) {
+        record_facts(
+            tx,
+            &event,
+            incident,
+            citydeck_domain::evaluation::Before {
+                stage,
+                department: before_dept.as_deref(),
+                entered: entered_before,
+            },
+        )?;
+    }
     Ok((event, json))
+}
+
+/// Keeps what `event`'s write of `incident` made true for 考核 (`domain::evaluation::facts`) in `loop_facts`.
+fn record_facts(
+    tx: &mut dyn Sql,
+    event: &Event,
+    incident: &Incident,
+    before: citydeck_domain::evaluation::Before<'_>,
+) -> DbResult<()> {
+    let overdue_event = matches!(event.body, EventBody::IncidentOverdue { .. });
+    let id = incident.id.to_string();
+    // asked only when the write closes the case
+    let mut looked: DbResult<bool> = Ok(false);
+    let facts = citydeck_domain::evaluation::facts(Some(before), incident, event.at, overdue_event, |dept| {
+        looked = tx
+            .row(
+                "SELECT 1 FROM loop_facts WHERE incident_id = ?1 AND kind = 'overdue' AND department = ?2 LIMIT 1",
+                p![&id, dept],
+            )
+            .map(|r| r.is_some());
+        *looked.as_ref().unwrap_or(&true)
+    });
+    looked?;
+    for f in facts {
+        tx.exec(
+            "INSERT INTO loop_facts (seq, at, incident_id, department, kind, stage, minutes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            p![
+                event.server_seq,
+                &ts(event.at),
+                &id,
+                &f.department,
+                f.kind.as_str(),
+                f.stage.map(|s| s.as_str()),
+                f.minutes
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 /// Appends `event`; an event about an incident is recorded under the incident and each of its areas (for
