@@ -51,6 +51,10 @@ fn shows_effect(inc: &Incident, op: &Op, me: &str) -> bool {
         }
         Op::Acknowledge { .. } => inc.acknowledged_by.iter().any(|a| a == me),
         Op::Assign { assignee, .. } => inc.assignee.as_deref() == Some(assignee.trim()),
+        Op::Evaluate { rating, result, .. } => inc
+            .evaluation
+            .as_ref()
+            .is_some_and(|e| e.by == me && e.rating == *rating && e.result == *result),
     }
 }
 

@@ -250,6 +250,8 @@ pub fn from_request(id: Uuid, new: NewIncident, actor: &str, at: DateTime<Utc>, 
         overdue: false,
         department: None,
         escalation: None,
+        evaluation: None,
+        alarm_acknowledged: None,
     }
 }
 

@@ -9,6 +9,7 @@ use crate::incident::can_transition;
 
 pub const MAX_NOTE_CHARS: usize = 2000;
 pub const MAX_ASSIGNEE_CHARS: usize = 64;
+pub const MAX_COMMENT_CHARS: usize = 500;
 
 /// Why an op is refused. `conflict` marks a refusal caused by someone else's change in the meantime (the
 /// conflict view offers re-apply or drop); otherwise the op is invalid in itself. `message` is
@@ -46,8 +47,30 @@ pub fn target(op: &Op) -> Option<uuid::Uuid> {
         Op::ChangeStage { incident_id, .. }
         | Op::AddNote { incident_id, .. }
         | Op::Acknowledge { incident_id }
-        | Op::Assign { incident_id, .. } => Some(*incident_id),
+        | Op::Assign { incident_id, .. }
+        | Op::Evaluate { incident_id, .. } => Some(*incident_id),
     }
+}
+
+/// Whether `incident` sounds the grade-I alarm on every screen: grade I, open, and its alarm not acknowledged.
+pub fn alarming(incident: &Incident) -> bool {
+    incident.grade == citydeck_protocol::Grade::I
+        && incident.status != Stage::Closed
+        && incident.alarm_acknowledged.is_none()
+}
+
+/// An acknowledgement by `actor` — whose role may silence alarms (operator, commander, admin:
+/// `roles::Action::AcknowledgeAlarm`) — of an alarming incident silences its alarm for every screen. Returns
+/// whether it did (an incident not alarming is left as it is).
+pub fn acknowledge_alarm(incident: &mut Incident, actor: &str, now: DateTime<Utc>) -> bool {
+    if !alarming(incident) {
+        return false;
+    }
+    incident.alarm_acknowledged = Some(citydeck_protocol::AlarmAck {
+        by: actor.to_string(),
+        at: now,
+    });
+    true
 }
 
 /// 交办 names a department the city declares (`known`), or none: checked apart from [`apply_update`] because
@@ -132,6 +155,38 @@ pub fn apply_update(
             if let Some(d) = department {
                 incident.department = Some(d.trim().to_string());
             }
+            Ok(true)
+        }
+        Op::Evaluate {
+            result,
+            rating,
+            comment,
+            ..
+        } => {
+            if incident.status != Stage::Closed {
+                return Err(conflict(Refusal::NotClosed));
+            }
+            if !(1..=5).contains(rating) {
+                return Err(invalid(Refusal::FieldOutOfRange {
+                    field: "rating".into(),
+                    min: 1,
+                    max: 5,
+                }));
+            }
+            let comment = comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
+            if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
+                return Err(invalid(Refusal::FieldTooLong {
+                    field: "comment".into(),
+                    max: MAX_COMMENT_CHARS as u32,
+                }));
+            }
+            incident.evaluation = Some(citydeck_protocol::HandlingEvaluation {
+                result: *result,
+                rating: *rating,
+                comment: comment.map(str::to_owned),
+                by: actor.to_string(),
+                at: now,
+            });
             Ok(true)
         }
     }
@@ -264,17 +319,80 @@ mod tests {
         assert_eq!(i.department.as_deref(), Some("fire"));
         assert_eq!(apply_update(&mut i, &assign("消防二中队"), "op", now), Ok(true));
         assert_eq!(i.department.as_deref(), Some("fire"));
+    }
+
+    #[test]
+    fn a_closed_case_takes_no_assign() {
+        let now = Utc::now();
+        let assign = Op::Assign {
+            incident_id: uuid::Uuid::from_u128(1),
+            assignee: "x".into(),
+            department: None,
+        };
         let mut closed = incident(Stage::Closed);
-        assert!(
-            apply_update(&mut closed, &assign("x"), "op", now)
-                .unwrap_err()
-                .conflict
-        );
-        assert_eq!(
-            apply_update(&mut closed, &assign("x"), "op", now)
+        let e = apply_update(&mut closed, &assign, "op", now).unwrap_err();
+        assert_eq!((e.conflict, e.refusal), (true, Refusal::IncidentClosed));
+    }
+
+    #[test]
+    fn an_evaluation_is_for_a_closed_case_rated_one_to_five() {
+        let now = Utc::now();
+        let eval = |rating: u8, comment: Option<&str>| Op::Evaluate {
+            incident_id: uuid::Uuid::from_u128(1),
+            result: citydeck_protocol::HandlingResult::Resolved,
+            rating,
+            comment: comment.map(Into::into),
+        };
+        let mut open = incident(Stage::Feedback);
+        let e = apply_update(&mut open, &eval(4, None), "op", now).unwrap_err();
+        assert_eq!((e.refusal, e.conflict), (Refusal::NotClosed, true));
+        let mut closed = incident(Stage::Closed);
+        for bad in [0, 6] {
+            assert!(matches!(
+                apply_update(&mut closed, &eval(bad, None), "op", now)
+                    .unwrap_err()
+                    .refusal,
+                Refusal::FieldOutOfRange { .. }
+            ));
+        }
+        let long = "长".repeat(MAX_COMMENT_CHARS + 1);
+        assert!(matches!(
+            apply_update(&mut closed, &eval(3, Some(&long)), "op", now)
                 .unwrap_err()
                 .refusal,
-            Refusal::IncidentClosed
+            Refusal::FieldTooLong { .. }
+        ));
+        assert_eq!(closed.evaluation, None, "nothing half-applied");
+        assert_eq!(
+            apply_update(&mut closed, &eval(5, Some("  处置及时 ")), "cmd", now),
+            Ok(true)
         );
+        let e = closed.evaluation.clone().unwrap();
+        assert_eq!(
+            (e.rating, e.comment.as_deref(), e.by.as_str()),
+            (5, Some("处置及时"), "cmd")
+        );
+    }
+
+    #[test]
+    fn a_grade_one_alarm_is_silenced_once_and_only_at_grade_one() {
+        let now = Utc::now();
+        let mut i = fixtures::incident(1).grade(citydeck_protocol::Grade::II).build();
+        assert!(!alarming(&i));
+        assert!(
+            !acknowledge_alarm(&mut i, "op", now),
+            "nothing to silence below grade I"
+        );
+        i.grade = citydeck_protocol::Grade::I;
+        assert!(alarming(&i), "raised to grade I: it alarms");
+        assert!(acknowledge_alarm(&mut i, "op", now));
+        assert!(!alarming(&i));
+        assert!(!acknowledge_alarm(&mut i, "cmd", now), "once");
+        assert_eq!(i.alarm_acknowledged.as_ref().map(|a| a.by.as_str()), Some("op"));
+        let mut closed = fixtures::incident(2)
+            .grade(citydeck_protocol::Grade::I)
+            .status(Stage::Closed)
+            .build();
+        assert!(!alarming(&closed) && !acknowledge_alarm(&mut closed, "op", now));
     }
 }

@@ -16,6 +16,8 @@ pub enum Action {
     Administer,
     /// Post vital-sign readings (`POST /api/v1/readings`).
     PostReadings,
+    /// Silence the grade-I alarm for every screen by acknowledging the incident (issue 24).
+    AcknowledgeAlarm,
 }
 
 pub trait Permission {
@@ -28,9 +30,15 @@ impl Permission for Role {
         match self {
             Role::Admin => true,
             Role::Leader => matches!(action, Read),
-            Role::Operator => matches!(action, Read | CreateIncident | UpdateIncident | PostReadings),
+            Role::Operator => matches!(
+                action,
+                Read | CreateIncident | UpdateIncident | PostReadings | AcknowledgeAlarm
+            ),
             Role::Field => matches!(action, Read | CreateIncident | UpdateIncident),
-            Role::Commander => matches!(action, Read | CreateIncident | UpdateIncident | SwitchMode),
+            Role::Commander => matches!(
+                action,
+                Read | CreateIncident | UpdateIncident | SwitchMode | AcknowledgeAlarm
+            ),
             Role::Feed => matches!(action, PostReadings),
         }
     }
@@ -69,6 +77,16 @@ mod tests {
             Action::Administer,
         ] {
             assert!(!Role::Feed.may(a), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn operators_commanders_and_admins_silence_the_alarm_for_everyone() {
+        for r in [Role::Operator, Role::Commander, Role::Admin] {
+            assert!(r.may(Action::AcknowledgeAlarm), "{r:?}");
+        }
+        for r in [Role::Leader, Role::Field, Role::Feed] {
+            assert!(!r.may(Action::AcknowledgeAlarm), "{r:?}");
         }
     }
 

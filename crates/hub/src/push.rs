@@ -141,6 +141,7 @@ pub async fn push(
                     Err(Refusal::Forbidden { role })
                 }
             },
+            role.may(Action::AcknowledgeAlarm),
             |ev, json| {
                 let _ = tx.send(crate::Published::new(ev, json));
             },

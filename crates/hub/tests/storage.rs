@@ -253,6 +253,7 @@ fn a_hub_database_of_every_earlier_schema_version_opens_and_upgrades() {
                     None,
                     vec![PushItem::Op(op.clone())],
                     |_| Ok(()),
+                    true,
                     |_, _| {},
                 )
                 .unwrap();

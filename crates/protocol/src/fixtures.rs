@@ -45,6 +45,8 @@ pub fn incident(n: u64) -> IncidentBuilder {
         overdue: false,
         department: None,
         escalation: None,
+        evaluation: None,
+        alarm_acknowledged: None,
     })
 }
 

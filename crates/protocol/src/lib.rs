@@ -260,6 +260,66 @@ pub struct Incident {
     /// ladder, issue 24); cleared when it moves on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalation: Option<Escalation>,
+    /// 评估反馈: how the handling went, recorded when it is closed (the `evaluate` op; the latest one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<HandlingEvaluation>,
+    /// Who acknowledged the grade-I alarm (an operator, commander or admin acknowledging the incident while it
+    /// is grade I): every screen stops alarming for it. Absent: a grade-I incident alarms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm_acknowledged: Option<AlarmAck>,
+}
+
+/// The grade-I alarm's acknowledgement (issue 24).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AlarmAck {
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// How a closed case's handling ended (评估反馈).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum HandlingResult {
+    /// 已妥善处置.
+    Resolved,
+    /// 部分解决.
+    PartlyResolved,
+    /// 误报 / 不属实.
+    FalseAlarm,
+    /// 移交其他部门.
+    Transferred,
+}
+
+impl HandlingResult {
+    pub const ALL: [HandlingResult; 4] = [
+        HandlingResult::Resolved,
+        HandlingResult::PartlyResolved,
+        HandlingResult::FalseAlarm,
+        HandlingResult::Transferred,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandlingResult::Resolved => "resolved",
+            HandlingResult::PartlyResolved => "partly_resolved",
+            HandlingResult::FalseAlarm => "false_alarm",
+            HandlingResult::Transferred => "transferred",
+        }
+    }
+}
+
+/// 评估反馈 of a closed case: the result, a rating 1 (poor) … 5 (excellent) of the handling, a short comment.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct HandlingEvaluation {
+    pub result: HandlingResult,
+    pub rating: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    pub by: String,
+    pub at: DateTime<Utc>,
 }
 
 /// How far up the escalation ladder (督办升级) an overdue case has gone: rung 2 at twice its stage's limit,
@@ -324,6 +384,16 @@ pub enum Op {
         /// `unknown_department`. Absent: the incident keeps the department it had.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         department: Option<String>,
+    },
+    /// 评估反馈: how the handling of a closed incident went (only on a closed one, else `not_closed`); a later one
+    /// replaces it, the log keeps both.
+    Evaluate {
+        incident_id: Uuid,
+        result: HandlingResult,
+        /// 1 ..= 5.
+        rating: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
     },
 }
 

@@ -40,6 +40,8 @@ pub enum Refusal {
     AssigneeLength {
         max: u32,
     },
+    /// 评估反馈 of an incident that is not closed.
+    NotClosed,
     /// 交办 to a department the city does not declare (`GET /api/v1/departments`).
     UnknownDepartment {
         department: String,
@@ -284,6 +286,7 @@ impl Refusal {
             NoteTooLong { max } => format!("a note is at most {max} characters"),
             AssigneeLength { max } => format!("assignee must be 1-{max} characters"),
             UnknownDepartment { department } => format!("unknown department {department:?}"),
+            NotClosed => "only a closed incident is evaluated".into(),
             NotAnUpdate => "create_incident is not an update".into(),
             NotFound { id: Some(id) } => format!("unknown incident {id}"),
             NotFound { id: None } => "not found".into(),
@@ -347,6 +350,7 @@ impl Refusal {
             UnknownDepartment {
                 department: "fire".into(),
             },
+            NotClosed,
             NotAnUpdate,
             NotFound { id: Some(id) },
             NotFound { id: None },

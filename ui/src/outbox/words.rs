@@ -35,6 +35,9 @@ pub fn op_label(lang: Lang, op: &Op) -> String {
         }
         Op::Acknowledge { .. } => s.op_ack.to_string(),
         Op::Assign { assignee, .. } => format!("{} {}", s.op_assign, assignee.trim()),
+        Op::Evaluate { rating, .. } => {
+            format!("{} {}", s.op_evaluate, "★".repeat(usize::from(*rating).min(5)))
+        }
     }
 }
 
@@ -88,6 +91,7 @@ pub fn op_kind(op: &Op) -> &'static str {
         Op::AddNote { .. } => "add_note",
         Op::Acknowledge { .. } => "acknowledge",
         Op::Assign { .. } => "assign",
+        Op::Evaluate { .. } => "evaluate",
     }
 }
 

@@ -46,10 +46,24 @@ impl Db {
         scope: Option<&str>,
         items: Vec<PushItem>,
         may: impl Fn(&citydeck_protocol::Op) -> Result<(), citydeck_protocol::Refusal>,
+        silences_alarm: bool,
         publish: impl Fn(&Event, &str),
     ) -> DbResult<Vec<citydeck_protocol::PushResult>> {
         let (results, _) = self.write(
-            |tx| push_in(tx, &self.limits(), client_id, actor, scope, items, may),
+            |tx| {
+                push_in(
+                    tx,
+                    &self.limits(),
+                    Caller {
+                        client_id,
+                        actor,
+                        scope,
+                        silences_alarm,
+                    },
+                    items,
+                    may,
+                )
+            },
             |(_, events)| {
                 for (event, json) in events {
                     publish(event, json);
@@ -60,16 +74,27 @@ impl Db {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Who pushes: their desktop, account, scope, and whether their acknowledgement silences a grade-I alarm.
+struct Caller<'a> {
+    client_id: uuid::Uuid,
+    actor: &'a str,
+    scope: Option<&'a str>,
+    silences_alarm: bool,
+}
+
 fn push_in(
     tx: &mut dyn Sql,
     limits: &citydeck_domain::stage_clock::LoopRules,
-    client_id: uuid::Uuid,
-    actor: &str,
-    scope: Option<&str>,
+    caller: Caller<'_>,
     items: Vec<PushItem>,
     may: impl Fn(&citydeck_protocol::Op) -> Result<(), citydeck_protocol::Refusal>,
 ) -> DbResult<PushWrite> {
+    let Caller {
+        client_id,
+        actor,
+        scope,
+        silences_alarm,
+    } = caller;
     use citydeck_protocol::{Op, PushResult, PushStatus, Refusal};
     let now = Utc::now();
     let client = client_id.to_string();
@@ -166,7 +191,13 @@ fn push_in(
                                     limits.departments.iter().any(|k| k.id == d)
                                 })
                                 .and_then(|()| citydeck_domain::apply_update(&mut inc, op, actor, now))
-                                {
+                                .map(|changed| {
+                                    // an operator's or commander's acknowledgement silences the grade-I alarm
+                                    let silenced = matches!(op, Op::Acknowledge { .. })
+                                        && silences_alarm
+                                        && citydeck_domain::ops::acknowledge_alarm(&mut inc, actor, now);
+                                    changed || silenced
+                                }) {
                                     Err(r) => Err(r.refusal),
                                     Ok(false) => Ok(None),
                                     Ok(true) => Ok(Some(write_update(tx, limits, actor, inc)?)),
