@@ -427,7 +427,12 @@ fn build_bench_bins() -> Result<PathBuf> {
             "citydeck-sync-agent",
         ])
         .args(["--bin", "citydeck-bench-sync", "--bin", "citydeck-bench-map"])
-        .args(["--bin", "citydeck-bench-indicators"])
+        .args([
+            "--bin",
+            "citydeck-bench-indicators",
+            "--bin",
+            "citydeck-bench-loop",
+        ])
         .args(FEATURES))?;
     Ok(target_dir().join("release"))
 }
@@ -598,7 +603,13 @@ fn bench(which: Option<&str>) -> Result<()> {
                 .arg(std::env::temp_dir().join("citydeck-bench-vitals"))
                 .args(["indicators", "300"]))
         }
-        other => anyhow::bail!("usage: cargo xtask bench <sync|map|indicators> (got {other:?})"),
+        Some("loop") => {
+            let bins = build_bench_bins()?;
+            step("bench loop: the clock's tick among 100,000 open incidents and 考核 over 1,000,000 events");
+            run(Command::new(bins.join("citydeck-bench-loop"))
+                .arg(std::env::temp_dir().join("citydeck-bench-loop")))
+        }
+        other => anyhow::bail!("usage: cargo xtask bench <sync|map|indicators|loop> (got {other:?})"),
     }
 }
 

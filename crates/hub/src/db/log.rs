@@ -110,6 +110,17 @@ impl Db {
         publish: impl Fn(&Event, &str),
     ) -> DbResult<Vec<(Event, String)>> {
         let limits = self.limits();
+        // Most ticks find nothing due: a read of the index says so without taking the writer.
+        let stamp = ts(now);
+        let any = self.read(|c| {
+            c.row(
+                "SELECT 1 FROM incidents WHERE due_at IS NOT NULL AND due_at <= ?1 LIMIT 1",
+                p![&stamp],
+            )
+        })?;
+        if any.is_none() {
+            return Ok(Vec::new());
+        }
         self.write(
             |tx| -> DbResult<Vec<(Event, String)>> {
                 let due = tx.rows(
