@@ -1331,6 +1331,29 @@ pub fn name_of(lang: Lang, name: &citydeck_protocol::indicators::LocalizedName) 
 }
 
 /// The panel group's note while the hub is not heard: "离线 · 缓存于 3 分钟前" / "Offline · cached 3 min ago".
+/// Under the tiles, the indicators left out by level: "另有 291 项：黄色 2 · 正常 288 · 暂无读数 1" / "291 more:
+/// Yellow 2 · Normal 288 · No reading yet 1".
+pub fn vitals_more(
+    lang: Lang,
+    rest: &[(Option<citydeck_protocol::indicators::IndicatorLevel>, usize)],
+) -> String {
+    let n: usize = rest.iter().map(|(_, n)| n).sum();
+    let parts: Vec<String> = rest
+        .iter()
+        .map(|(l, k)| {
+            let name = match l {
+                Some(l) => vital_level(lang, *l),
+                None => vital_strings(lang).no_reading,
+            };
+            format!("{name} {k}")
+        })
+        .collect();
+    match lang {
+        Lang::Zh => format!("另有 {n} 项：{}", parts.join(" · ")),
+        Lang::En => format!("{n} more: {}", parts.join(" · ")),
+    }
+}
+
 pub fn vitals_cached(lang: Lang, age_secs: i64) -> String {
     match lang {
         Lang::Zh => format!("离线 · 缓存于 {}", age_ago(lang, age_secs)),

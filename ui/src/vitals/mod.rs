@@ -221,18 +221,25 @@ pub fn VitalsPanel() -> impl IntoView {
     let app = expect_context::<AppState>();
     let vs = expect_context::<VitalsState>();
     let lang = app.lang;
-    let ids = Memo::new(move |_| {
+    // Only the tiles that fit: the trigger and the worst levels; the rest are counted below them.
+    let tiles = Memo::new(move |_| {
         vs.view.with(|v| {
             v.as_ref()
                 .map(|v| {
-                    v.panels
-                        .iter()
-                        .map(|p| p.indicator.id.clone())
-                        .collect::<Vec<_>>()
+                    let limit = if v.because == ScenarioChoice::Wartime {
+                        model::WARTIME_TILES
+                    } else {
+                        model::MAX_TILES
+                    };
+                    model::shown_tiles(&v.panels, v.trigger.as_deref(), limit)
                 })
                 .unwrap_or_default()
         })
     });
+    let ids = Memo::new(move |_| tiles.with(|t| t.0.clone()));
+    let total = move || vs.view.with(|v| v.as_ref().map_or(0, |v| v.panels.len()));
+    let more =
+        move || tiles.with(|(_, rest)| (!rest.is_empty()).then(|| i18n::vitals_more(lang.get(), rest)));
     let fetched_age = move || {
         let now = app.now_ms.get();
         vs.view
@@ -280,9 +287,9 @@ pub fn VitalsPanel() -> impl IntoView {
                 data-scenario=attr(|v| v.scenario.clone())
                 data-because=attr(|v| because_key(v.because).to_string())
                 data-trigger=attr(|v| v.trigger.clone().unwrap_or_default())
-                data-count=move || ids.with(Vec::len).to_string()
+                data-count=move || total().to_string()
                 data-stale=move || stale().to_string()
-                data-tiles=move || ids.with(Vec::len).min(9).to_string()
+                data-tiles=move || ids.with(Vec::len).to_string()
             >
                 <Show when=move || ids.with(Vec::is_empty)>
                     <div class="vitals-empty">{move || vital_strings(lang.get()).no_indicators}</div>
@@ -290,6 +297,9 @@ pub fn VitalsPanel() -> impl IntoView {
                 <For each=move || ids.get() key=|id| id.clone() let:id>
                     <VitalTile id=id />
                 </For>
+                {move || more().map(|m| view! {
+                    <div class="vitals-more" data-hidden=move || (total() - ids.with(Vec::len)).to_string()>{m}</div>
+                })}
             </div>
         </Panel>
     }

@@ -330,9 +330,75 @@ pub fn chart_option(
     })
 }
 
+/// At most this many tiles on a wall (three rows of the peacetime column's three); the wider wartime column
+/// shows [`WARTIME_TILES`]. A scenario of hundreds of indicators shows its worst ones and counts the rest.
+pub const MAX_TILES: usize = 9;
+pub const WARTIME_TILES: usize = 12;
+
+/// What the tiles show of a scenario's panels: the ids of the tiles — the wartime trigger first, then the worst
+/// levels (red … normal, then those without a reading), each level in the pack's order — at most `limit`; and
+/// how many of each level are left out (`None`: no reading yet).
+pub fn shown_tiles(
+    panels: &[citydeck_protocol::ipc::VitalPanel],
+    trigger: Option<&str>,
+    limit: usize,
+) -> (Vec<String>, Vec<(Option<IndicatorLevel>, usize)>) {
+    let mut order: Vec<(usize, &citydeck_protocol::ipc::VitalPanel)> = panels.iter().enumerate().collect();
+    order.sort_by_key(|(i, p)| {
+        let is_trigger = trigger == Some(p.indicator.id.as_str());
+        let level = p.indicator.latest.map(|l| l.level);
+        (!is_trigger, std::cmp::Reverse(level), *i)
+    });
+    let shown = order
+        .iter()
+        .take(limit)
+        .map(|(_, p)| p.indicator.id.clone())
+        .collect();
+    let mut rest: Vec<(Option<IndicatorLevel>, usize)> = Vec::new();
+    for (_, p) in order.iter().skip(limit) {
+        let level = p.indicator.latest.map(|l| l.level);
+        match rest.iter_mut().find(|(l, _)| *l == level) {
+            Some((_, n)) => *n += 1,
+            None => rest.push((level, 1)),
+        }
+    }
+    (shown, rest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn panel(id: &str, level: Option<IndicatorLevel>) -> citydeck_protocol::ipc::VitalPanel {
+        serde_json::from_value(json!({
+            "indicator": {"id": id, "name": {"zh": id, "en": id}, "unit": "", "scenario": "s",
+                "direction": "above", "thresholds": {"yellow": 1.0, "orange": 2.0, "red": 3.0},
+                "latest": level.map(|l| json!({"at": "2026-12-07T08:00:00Z", "value": 1.0, "level": l}))},
+            "points": [], "step": 0, "series_fetched_at": null
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_worst_tiles_show_the_trigger_first_and_the_rest_are_counted() {
+        use IndicatorLevel::*;
+        let mut panels: Vec<_> = (0..300).map(|i| panel(&format!("n{i}"), Some(Normal))).collect();
+        panels[7] = panel("y7", Some(Yellow));
+        panels[250] = panel("r250", Some(Red));
+        panels[20] = panel("none20", None);
+        panels[42] = panel("o42", Some(Orange));
+        panels[99] = panel("y99", Some(Yellow));
+        let (shown, rest) = shown_tiles(&panels, Some("n5"), MAX_TILES);
+        assert_eq!(
+            shown,
+            ["n5", "r250", "o42", "y7", "y99", "n0", "n1", "n2", "n3"],
+            "trigger, then worst first, each level in the pack's order"
+        );
+        assert_eq!(rest, [(Some(Normal), 290), (None, 1)]);
+        let (all, none_left) = shown_tiles(&panels[..4], None, MAX_TILES);
+        assert_eq!(all.len(), 4);
+        assert!(none_left.is_empty());
+    }
     use chrono::{DateTime, Duration, Utc};
 
     fn at(mins_before: i64) -> DateTime<Utc> {
