@@ -231,15 +231,28 @@ fn SupervisionRow(i: Incident) -> impl IntoView {
     let (grade, stage) = (i.grade, i.status);
     let due = i.stage_due_at;
     let department = i.department.clone();
+    // escalated: who answers for it now
+    let answering = i
+        .escalation
+        .as_ref()
+        .and_then(|e| e.department.clone())
+        .filter(|d| Some(d) != i.department.as_ref());
     let selected = move || state.selected.get() == Some(id);
     let dept = move || {
         let l = lang.get();
-        let name = department.as_deref().map(|d| {
+        let name = |d: &str| {
             state
                 .snapshot
                 .with(|s| department_name(s.as_ref().map(|s| s.departments.as_slice()).unwrap_or(&[]), d, l))
-        });
-        name.unwrap_or_else(|| loop_strings(l).no_department.to_string())
+        };
+        let own = department
+            .as_deref()
+            .map(name)
+            .unwrap_or_else(|| loop_strings(l).no_department.to_string());
+        match answering.as_deref() {
+            Some(up) => format!("{own} → {}", name(up)),
+            None => own,
+        }
     };
     let over = Memo::new(move |_| {
         due.map(|d| clock(secs_left(state.now_ms.get(), &d).min(0)))
