@@ -15,8 +15,22 @@ EXTRA=""
 [ -n "$AREAS" ] && EXTRA="$EXTRA --areas $AREAS"
 LOGIN=commander
 case "$SCENE" in district|street) LOGIN=$SCENE ;; esac
+# The closed loop's clock (issue 24) on a short leash, so a shot shows countdowns, overdue (督办) and escalated cases:
+# grade I cases are overdue 8 s into a stage (escalated a rung every further 8 s), grade II after 15 s, the
+# others have 20 min.
+cat >"$WORK/deadlines.toml" <<'TOML'
+[stages]
+collected = "20m"
+identified = "20m"
+assigned = "20m"
+handling = "20m"
+[grade.I]
+collected = "8s"
+[grade.II]
+collected = "15s"
+TOML
 "$BIN/citydeck-hub" --db "$WORK/hub.sqlite" --listen 127.0.0.1:0 --demo --screen hall-wall-1 --screen leader-office \
-  $EXTRA >"$WORK/hub.out" 2>"$WORK/hub.err" &
+  --city "$CITY" --deadlines "$WORK/deadlines.toml" $EXTRA >"$WORK/hub.out" 2>"$WORK/hub.err" &
 HUB_PID=$!
 trap 'kill $HUB_PID ${WIN_PID:-} ${SIM_PID:-} 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q '^listening on ' "$WORK/hub.out" 2>/dev/null && break; sleep 0.1; done
@@ -26,6 +40,16 @@ URL=$(sed -n 's/^listening on //p' "$WORK/hub.out")
 token() { curl -sf "$URL/api/v1/login" -H 'content-type: application/json' \
   -d "{\"username\":\"$1\",\"password\":\"$PW\"}" | jq -r .token; }
 C1=$(token commander); C2=$(token commander2)
+# 交办: the first 40 cases routed to the department of their class (the departments' backlog and the escalation
+# ladder have something to show)
+OPS=$(curl -sf "$URL/api/v1/incidents?limit=40" -H "authorization: Bearer $C1" | jq -c \
+  --arg ids "$(for _ in $(seq 40); do cat /proc/sys/kernel/random/uuid; done | tr '\n' ' ')" \
+  '($ids | split(" ")) as $u | [to_entries[] | {op_id: $u[.key], client_seq: (.key + 1),
+     op: {kind: "assign", incident_id: .value.id, assignee: "duty-team",
+          department: ({accident: "fire", natural_disaster: "emergency", public_health: "health",
+                        social_security: "police"}[.value.class] // "command")}}]')
+curl -sf "$URL/api/v1/push" -H "authorization: Bearer $C1" -H 'content-type: application/json' \
+  -d "{\"client_id\":\"$(cat /proc/sys/kernel/random/uuid)\",\"ops\":$OPS}" >/dev/null || true
 # the most severe incident inside the city (replayed earthquakes may lie elsewhere) triggers the switch
 TRIGGER=$(curl -sf "$URL/api/v1/incidents?limit=500" -H "authorization: Bearer $C1" | jq -r \
   --argjson w "$W_LON" --argjson s "$S_LAT" --argjson e "$E_LON" --argjson n "$N_LAT" \

@@ -161,6 +161,7 @@ impl Backend {
             wake: Arc::new(tokio::sync::Notify::new()),
         };
         spawn_vitals_poller(client.clone(), cache.clone(), &vitals);
+        spawn_departments_poller(client.clone(), cache.clone());
         let prepared = citydeck_bundle::read_manifest(&settings.data_dir.join(BUNDLE_DIR))
             .ok()
             .map(|m| m.info(&settings.data_dir.join(BUNDLE_DIR)));
@@ -448,6 +449,29 @@ fn spawn_vitals_poller(client: HubClient, cache: Arc<Mutex<Cache>>, vitals: &Vit
                 _ = tokio::time::sleep(v::LATEST_EVERY) => {}
                 _ = wake.notified() => {}
             }
+        }
+    });
+}
+
+/// Keeps the city's departments (分流交办) in the cache: fetched at start, then again every few minutes, sooner
+/// after a failure ([`citydeck_desktop::departments::next_fetch`]). Offline the cached list stands.
+fn spawn_departments_poller(client: HubClient, cache: Arc<Mutex<Cache>>) {
+    use citydeck_desktop::departments as d;
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let fetched = match client.departments().await {
+                Ok(list) => {
+                    let now = Utc::now();
+                    on_cache(&cache, move |c| c.store_departments(&list.departments, now))
+                        .await
+                        .is_some()
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "departments not fetched");
+                    false
+                }
+            };
+            tokio::time::sleep(d::next_fetch(fetched)).await;
         }
     });
 }

@@ -3,11 +3,13 @@
 //! summary, and the task board tops the feed (see [`crate::wartime`]); a drill hub adds the exercise marks.
 //! The incident detail panel and the report form dock over the left column (the map moves over); the outbox
 //! drawer slides over the right column (offline actions, [`crate::outbox`]). The vital-sign tiles of the shown
-//! scenario top the right column in both modes ([`crate::vitals`]); a tile opens its large chart.
+//! scenario top the right column in both modes ([`crate::vitals`]); a tile opens its large chart. Under the map,
+//! in both modes, the 督办 list and the departments' backlog ([`crate::closed_loop`]).
 
 use leptos::ev;
 use leptos::prelude::*;
 
+use crate::closed_loop::LoopStrip;
 use crate::detail::IncidentDetail;
 use crate::feed::IncidentFeed;
 use crate::header::Header;
@@ -98,6 +100,8 @@ pub fn App() -> impl IntoView {
                 <SyncProgress />
                 <StatusOverlay />
             </main>
+            // Under the map in both modes: the 督办 list and the departments' backlog (the closed loop's clock).
+            <LoopStrip />
             <aside class="col col-right">
                 <VitalsPanel />
                 <Show when=move || wartime.get()>

@@ -13,8 +13,9 @@ use citydeck_protocol::{Grade, Incident, IncidentClass, Op, Stage};
 use leptos::prelude::*;
 use uuid::Uuid;
 
+use crate::closed_loop::{self, default_department, department_name};
 use crate::css::{class_css, grade_css, stage_css};
-use crate::i18n::{self, action_strings, Lang};
+use crate::i18n::{self, action_strings, loop_strings, Lang};
 use crate::outbox::{self, words};
 use crate::overlay::{self, incident_view, IncidentView};
 use crate::state::AppState;
@@ -269,6 +270,35 @@ fn Facts(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
             return ().into_any();
         };
         let i = &v.incident;
+        let ls = loop_strings(l);
+        let departments = state
+            .snapshot
+            .with(|s| s.as_ref().map(|s| s.departments.clone()).unwrap_or_default());
+        let dept_name = |id: &str| department_name(&departments, id, l);
+        // The stage's deadline: time left, or the 督办 tag and how long over.
+        let rung = closed_loop::rung_of(i);
+        let due = closed_loop::due_of(i.stage_due_at.as_ref(), i.overdue, rung, now);
+        let deadline = match (due, i.stage_due_at) {
+            (Some(d), Some(at)) => format!("{} · {}", d.text(l), time::short_stamp(now, time::epoch_ms(&at))),
+            (Some(_), None) => ls.tag_overdue.to_string(),
+            (None, _) => ls.no_limit.to_string(),
+        };
+        let overdue = due.is_some_and(|d| d.overdue);
+        let escalation = i.escalation.as_ref().filter(|e| e.rung >= 2).map(|e| {
+            let to = e.department.as_deref().map(dept_name).or_else(|| {
+                e.area_id.as_ref().map(|a| {
+                    state
+                        .areas
+                        .with(|v| {
+                            v.as_ref()
+                                .and_then(|v| v.areas.iter().find(|x| &x.id == a))
+                                .map(|x| crate::drill::area_name(x, l))
+                        })
+                        .unwrap_or_else(|| a.clone())
+                })
+            });
+            (e.rung, i18n::escalated_to(l, to.as_deref(), e.rung))
+        });
         let stamp = |t: &DateTime<Utc>| time::stamp_and_age(l, now, t);
         let pending_chip = |on: bool| on.then(|| pending_chip(l));
         let updated = if v.unconfirmed() {
@@ -301,6 +331,28 @@ fn Facts(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                     <span>{widgets::assignee(l, i.assignee.as_deref())}</span>
                     {pending_chip(v.assignee_pending)}
                 </dd>
+                <dt>{ls.f_department}</dt>
+                <dd id="detail-department" data-department=i.department.clone().unwrap_or_default()>
+                    {i.department.as_deref().map(dept_name).unwrap_or_else(|| "—".into())}
+                </dd>
+                <dt>{ls.f_deadline}</dt>
+                <dd
+                    id="detail-deadline"
+                    class="num"
+                    class=("dt-overdue", overdue)
+                    data-due=i.stage_due_at.map(|t| t.to_rfc3339()).unwrap_or_default()
+                    data-overdue=overdue.to_string()
+                >
+                    {overdue.then(|| view! { <span class="due-tag">{ls.tag_overdue}</span> })}
+                    <span>{deadline}</span>
+                </dd>
+                {escalation
+                    .map(|(rung, text)| {
+                        view! {
+                            <dt>{ls.f_escalation}</dt>
+                            <dd id="detail-escalation" class="dt-escalation" data-rung=rung.to_string()>{text}</dd>
+                        }
+                    })}
                 <dt>{s.f_acked}</dt>
                 <dd id="detail-acked" data-pending=v.ack_pending.to_string()>
                     <span>{widgets::acknowledged(l, &i.acknowledged_by)}</span>
@@ -472,6 +524,8 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let saved = RwSignal::new(None::<Op>);
     let assignee = RwSignal::new(String::new());
+    // The department picked for 交办 (None: not touched, the default stands).
+    let dept_choice = RwSignal::new(None::<String>);
     let note = RwSignal::new(String::new());
     let photo = RwSignal::new(String::new());
 
@@ -480,6 +534,7 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
         let id = state.selected.get();
         if prev.is_some_and(|p| p != id) {
             assignee.set(String::new());
+            dept_choice.set(None);
             note.set(String::new());
             photo.set(String::new());
             error.set(None);
@@ -546,15 +601,48 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
             .collect_view()
             .into_any()
     };
+    let departments = Memo::new(move |_| {
+        state
+            .snapshot
+            .with(|s| s.as_ref().map(|s| s.departments.clone()).unwrap_or_default())
+    });
+    // The incident's department when it has one, else the one 交办 routes its class to (domain's rule).
+    let default_dept = move || {
+        current()
+            .and_then(|i| {
+                i.department
+                    .clone()
+                    .or_else(|| departments.with(|d| default_department(d, i.class)))
+            })
+            .unwrap_or_default()
+    };
+    let picked_dept = move || dept_choice.get().unwrap_or_else(default_dept);
+    let dept_options = move || {
+        let l = lang.get();
+        departments
+            .get()
+            .into_iter()
+            .map(|d| {
+                let id = d.id.clone();
+                let selected = move || picked_dept() == id;
+                view! {
+                    <option value=d.id.clone() selected=selected>
+                        {i18n::name_of(l, &d.name)}
+                    </option>
+                }
+            })
+            .collect_view()
+    };
     let assign = move || {
         let who = assignee.get_untracked();
         if who.trim().is_empty() {
             return refuse(|s| s.err_assignee);
         }
+        let department = Some(picked_dept()).filter(|d| !d.is_empty());
         let op = |i: &Incident| Op::Assign {
             incident_id: i.id,
             assignee: who.trim().to_string(),
-            department: None,
+            department: department.clone(),
         };
         send(&op, |a, _, _| a.set(String::new()));
     };
@@ -590,6 +678,23 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                 <span class="dt-act-label">{move || action_strings(lang.get()).next_stage}</span>
                 <div class="dt-stage-btns" id="detail-next-stages">{stage_buttons}</div>
             </div>
+            <Show when=move || departments.with(|d| !d.is_empty())>
+                <div class="dt-act-row dt-dept-row">
+                    <label class="dt-act-label" for="assign-department">
+                        {move || loop_strings(lang.get()).assign_department}
+                    </label>
+                    <select
+                        id="assign-department"
+                        class="dt-select"
+                        on:change=move |ev| dept_choice.set(Some(event_target_value(&ev)))
+                    >
+                        <option value="" selected=move || picked_dept().is_empty()>
+                            {move || loop_strings(lang.get()).assign_no_department}
+                        </option>
+                        {dept_options}
+                    </select>
+                </div>
+            </Show>
             <div class="dt-act-row">
                 <TextInput
                     id="assignee-text"

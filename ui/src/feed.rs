@@ -16,6 +16,7 @@ use leptos::html;
 use leptos::prelude::*;
 use uuid::Uuid;
 
+use crate::closed_loop::{self, DueChip};
 use crate::css::{class_css, grade_css, stage_css};
 use crate::i18n::{self, action_strings, cockpit_strings};
 use crate::overlay::{self, IncidentView};
@@ -169,6 +170,11 @@ fn FeedRow(v: IncidentView) -> impl IntoView {
     let selected = move || state.selected.get() == Some(id);
     // The clock ticks every second; the text (and the row's layout) changes only when the words do.
     let age = Memo::new(move |_| i18n::age_ago(lang.get(), time::age_secs(state.now_ms.get(), &occurred)));
+    // The stage's deadline (the closed loop's clock): past it, the row is red (督办).
+    let (due, hub_overdue, rung) = (inc.stage_due_at, inc.overdue, closed_loop::rung_of(&inc));
+    let overdue = Memo::new(move |_| {
+        closed_loop::due_of(due.as_ref(), hub_overdue, rung, state.now_ms.get()).is_some_and(|d| d.overdue)
+    });
 
     view! {
         <div
@@ -177,6 +183,7 @@ fn FeedRow(v: IncidentView) -> impl IntoView {
             class=("feed-row--pending", pending > 0)
             class=("feed-row--unconfirmed", unconfirmed)
             class=("feed-row--selected", selected)
+            class=("feed-row--overdue", move || overdue.get())
             data-incident-id=id.to_string()
             data-grade=grade.as_str()
             data-class=class.as_str()
@@ -184,6 +191,8 @@ fn FeedRow(v: IncidentView) -> impl IntoView {
             data-pending=pending.to_string()
             data-unconfirmed=if unconfirmed { "true" } else { "false" }
             data-selected=move || if selected() { "true" } else { "false" }
+            data-overdue=move || if overdue.get() { "true" } else { "false" }
+            data-rung=rung.to_string()
             title=tooltip
             role="button"
             tabindex="0"
@@ -223,6 +232,7 @@ fn FeedRow(v: IncidentView) -> impl IntoView {
                         .then(|| view! { <span class="feed-new-tag">{move || action_strings(lang.get()).unconfirmed_short}</span> })}
                     <span class="feed-source">{inc.source.clone()}</span>
                     <span class="feed-addr">{address}</span>
+                    <DueChip due=due overdue=hub_overdue rung=rung />
                     <span
                         class=format!("stage-chip {}", stage_css(stage))
                         class=("stage-chip--pending", stage_pending)

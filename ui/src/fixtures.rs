@@ -33,6 +33,9 @@ pub fn snapshot(incidents: Vec<Incident>, mode: ModeState) -> CockpitSnapshot {
         bundle: Default::default(),
         area: None,
         area_measures: Vec::new(),
+        departments: Vec::new(),
+        overdue: Vec::new(),
+        backlog: Vec::new(),
         generated_at: Utc::now(),
     }
 }

@@ -1370,6 +1370,111 @@ pub fn vital_step(lang: Lang, secs: u64) -> String {
     }
 }
 
+// ───────────────────────── the closed loop's clock and departments (issue 24) ─────────────────────────
+// The 督办 list, the departments' backlog, the countdowns of feed rows and task cards, and the detail panel's
+// department, deadline and escalation.
+
+pub struct LoopStrings {
+    pub panel_supervision: &'static str,
+    pub supervision_empty: &'static str,
+    pub panel_backlog: &'static str,
+    pub backlog_empty: &'static str,
+    pub col_department: &'static str,
+    pub col_open: &'static str,
+    pub col_overdue: &'static str,
+    pub col_escalated: &'static str,
+    pub no_department: &'static str,
+    /// The tag of an overdue row (督办).
+    pub tag_overdue: &'static str,
+    pub f_department: &'static str,
+    pub f_deadline: &'static str,
+    pub f_escalation: &'static str,
+    pub no_limit: &'static str,
+    /// The 交办 form's department selector.
+    pub assign_department: &'static str,
+    pub assign_no_department: &'static str,
+}
+
+static LOOP_ZH: LoopStrings = LoopStrings {
+    panel_supervision: "督办",
+    supervision_empty: "暂无超时事件",
+    panel_backlog: "部门积压",
+    backlog_empty: "暂无在办事件",
+    col_department: "部门",
+    col_open: "在办",
+    col_overdue: "超时",
+    col_escalated: "升级",
+    no_department: "未交办部门",
+    tag_overdue: "督办",
+    f_department: "责任部门",
+    f_deadline: "环节时限",
+    f_escalation: "督办升级",
+    no_limit: "不限时",
+    assign_department: "交办部门",
+    assign_no_department: "不指定部门",
+};
+
+static LOOP_EN: LoopStrings = LoopStrings {
+    panel_supervision: "Overdue",
+    supervision_empty: "Nothing overdue",
+    panel_backlog: "Backlog by department",
+    backlog_empty: "No open incidents",
+    col_department: "Department",
+    col_open: "Open",
+    col_overdue: "Overdue",
+    col_escalated: "Escalated",
+    no_department: "No department",
+    tag_overdue: "Overdue",
+    f_department: "Department",
+    f_deadline: "Stage deadline",
+    f_escalation: "Escalated",
+    no_limit: "No limit",
+    assign_department: "Department",
+    assign_no_department: "No department",
+};
+
+pub fn loop_strings(lang: Lang) -> &'static LoopStrings {
+    match lang {
+        Lang::Zh => &LOOP_ZH,
+        Lang::En => &LOOP_EN,
+    }
+}
+
+/// A stage deadline's countdown: "剩余 04:12" / "04:12 left" (`clock`: the formatted time left).
+pub fn due_left(lang: Lang, clock: &str) -> String {
+    match lang {
+        Lang::Zh => format!("剩余 {clock}"),
+        Lang::En => format!("{clock} left"),
+    }
+}
+
+/// How long past its deadline: "超时 04:12" / "04:12 over".
+pub fn due_over(lang: Lang, clock: &str) -> String {
+    match lang {
+        Lang::Zh => format!("超时 {clock}"),
+        Lang::En => format!("{clock} over"),
+    }
+}
+
+/// The rung of an escalated case, short: "升级 2" / "rung 2".
+pub fn rung_short(lang: Lang, rung: u32) -> String {
+    match lang {
+        Lang::Zh => format!("升级 {rung}"),
+        Lang::En => format!("rung {rung}"),
+    }
+}
+
+/// Where 督办 has taken a case: "督办 → 市应急指挥中心（第 2 级）" / "Escalated → City Emergency Command (rung 2)"
+/// (`to`: the department's name, or the area's, or None).
+pub fn escalated_to(lang: Lang, to: Option<&str>, rung: u32) -> String {
+    match (lang, to) {
+        (Lang::Zh, Some(to)) => format!("督办 → {to}（第 {rung} 级）"),
+        (Lang::Zh, None) => format!("督办升级（第 {rung} 级）"),
+        (Lang::En, Some(to)) => format!("Escalated → {to} (rung {rung})"),
+        (Lang::En, None) => format!("Escalated (rung {rung})"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1426,6 +1531,20 @@ mod tests {
         );
         assert!(offline_actions(Lang::En, 2).ends_with("(2 pending)"));
         assert_eq!(outbox_unlisted(Lang::Zh, 4), "另有 4 条未列出");
+    }
+
+    #[test]
+    fn closed_loop_texts() {
+        assert_eq!(due_left(Lang::Zh, "04:12"), "剩余 04:12");
+        assert_eq!(due_left(Lang::En, "04:12"), "04:12 left");
+        assert_eq!(due_over(Lang::Zh, "01:05"), "超时 01:05");
+        assert_eq!(rung_short(Lang::En, 3), "rung 3");
+        assert_eq!(
+            escalated_to(Lang::Zh, Some("应急管理局"), 2),
+            "督办 → 应急管理局（第 2 级）"
+        );
+        assert_eq!(escalated_to(Lang::En, None, 2), "Escalated (rung 2)");
+        assert_eq!(loop_strings(Lang::Zh).tag_overdue, "督办");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod bundle;
+pub mod closed_loop;
 pub mod css;
 pub mod detail;
 pub mod drill;

@@ -21,6 +21,7 @@ use citydeck_protocol::{Grade, ModeKind, ModeState, Stage};
 use leptos::prelude::*;
 use uuid::Uuid;
 
+use crate::closed_loop::{self, DueChip};
 use crate::css::{grade_css, stage_css};
 use crate::i18n::{self, wartime_strings, Lang};
 use crate::panel::Panel;
@@ -123,6 +124,10 @@ pub struct TaskCard {
     pub occurred_at: DateTime<Utc>,
     /// Named by the switch (or the wartime focus).
     pub trigger: bool,
+    /// The stage's deadline, the hub's overdue mark and the escalation rung (the closed loop's clock).
+    pub due: Option<DateTime<Utc>>,
+    pub overdue: bool,
+    pub rung: u32,
 }
 
 /// The incidents the task board shows: the triggering ones (`mode.incident_ids`, and the focus incident) and
@@ -149,6 +154,9 @@ pub fn board_cards(snap: &CockpitSnapshot) -> Vec<TaskCard> {
             stage: i.status,
             occurred_at: i.occurred_at,
             trigger: trigger.contains(&i.id),
+            due: i.stage_due_at,
+            overdue: i.overdue,
+            rung: closed_loop::rung_of(i),
         })
         .collect();
     out.sort_by_key(|c| (!c.trigger, Reverse(c.grade), Reverse(c.occurred_at)));
@@ -575,9 +583,15 @@ fn TaskCardView(c: TaskCard) -> impl IntoView {
             .iter()
             .any(|e| crate::overlay::subject(&e.op) == Some(id))
     };
+    let (due, hub_overdue, rung) = (c.due, c.overdue, c.rung);
+    let overdue = Memo::new(move |_| {
+        closed_loop::due_of(due.as_ref(), hub_overdue, rung, state.now_ms.get()).is_some_and(|d| d.overdue)
+    });
     view! {
         <div
             class=format!("task-card {} {}", grade_css(grade), stage_css(c.stage))
+            class=("task-card--overdue", move || overdue.get())
+            data-overdue=move || if overdue.get() { "true" } else { "false" }
             class=("task-card--trigger", c.trigger)
             class=("task-card--selected", selected)
             class=("task-card--pending", pending)
@@ -602,6 +616,9 @@ fn TaskCardView(c: TaskCard) -> impl IntoView {
                 </span>
             </div>
             <div class="tc-title">{c.title.clone()}</div>
+            <div class="tc-due">
+                <DueChip due=due overdue=hub_overdue rung=rung />
+            </div>
             {c.trigger.then(|| view! { <div class="tc-trigger">{move || wartime_strings(lang.get()).board_trigger}</div> })}
         </div>
     }

@@ -232,6 +232,13 @@ impl HubClient {
         self.authed(|h, t| h.get(&url).query(&query).bearer_auth(t)).await
     }
 
+    /// The city's departments (`GET /api/v1/departments`), parents before children: who 交办 routes an
+    /// incident to and the tree 督办 climbs. A hub whose city declares none answers an empty list.
+    pub async fn departments(&self) -> Result<citydeck_protocol::closed_loop::DepartmentList, ClientError> {
+        let url = format!("{}/api/v1/departments", self.base);
+        self.authed(|h, t| h.get(&url).bearer_auth(t)).await
+    }
+
     pub async fn incidents(&self, limit: u32) -> Result<Vec<Incident>, ClientError> {
         let url = format!("{}/api/v1/incidents?limit={limit}", self.base);
         self.authed(|h, t| h.get(&url).bearer_auth(t)).await

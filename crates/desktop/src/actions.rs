@@ -34,6 +34,11 @@ pub fn precheck(c: &Cache, op: &Op, user: &str, now: DateTime<Utc>) -> Result<()
         *from = None; // `from` is what the user saw; the hub compares it, not this check
     }
     citydeck_domain::apply_update(&mut inc, &check, user, now)?;
+    // 交办 to a department: one the hub listed, when this desktop has the list (without it the hub decides)
+    let departments = c.cached_departments()?;
+    if !departments.is_empty() {
+        citydeck_domain::ops::check_department(op, |d| departments.iter().any(|x| x.id == d))?;
+    }
     Ok(())
 }
 
@@ -89,6 +94,41 @@ mod tests {
             from,
             to,
         }
+    }
+
+    #[test]
+    fn an_assignment_to_a_department_the_hub_did_not_list_never_queues() {
+        use citydeck_protocol::closed_loop::DepartmentView;
+        use citydeck_protocol::indicators::LocalizedName;
+        let inc = incident(1, Stage::Identified);
+        let id = inc.id;
+        let mut c = cache_with(vec![inc]);
+        let assign = |d: &str| Op::Assign {
+            incident_id: id,
+            assignee: "team-1".into(),
+            department: Some(d.into()),
+        };
+        // no list cached yet: the hub decides
+        submit(&mut c, &assign("zoo"), "op", now()).unwrap();
+        let fire = DepartmentView {
+            id: "fire".into(),
+            name: LocalizedName {
+                zh: "消防救援支队".into(),
+                en: "Fire and Rescue".into(),
+            },
+            parent: None,
+            kinds: Vec::new(),
+        };
+        c.store_departments(&[fire], now()).unwrap();
+        let e = submit(&mut c, &assign("zoo"), "op", now()).unwrap_err();
+        assert_eq!(
+            e.refusal(),
+            citydeck_protocol::Refusal::UnknownDepartment {
+                department: "zoo".into()
+            }
+        );
+        submit(&mut c, &assign("fire"), "op", now()).unwrap();
+        assert_eq!(c.outbox_counts().unwrap().pending, 2);
     }
 
     #[test]

@@ -17,6 +17,8 @@ use crate::Result;
 pub const SNAPSHOT_INCIDENTS: u32 = 500;
 /// Outbox actions listed in the snapshot at most (the counts are exact).
 pub const SNAPSHOT_OUTBOX: u32 = 200;
+/// At most this many overdue incidents in the snapshot's 督办 list.
+pub const SNAPSHOT_OVERDUE: u32 = 100;
 /// Recently applied actions listed in the outbox drawer.
 pub const SNAPSHOT_APPLIED: u32 = 20;
 /// Nearby response resources listed per group (rescue, medical, shelter) around the wartime focus.
@@ -132,6 +134,9 @@ pub fn snapshot(c: &Cache, i: SnapshotInputs) -> Result<CockpitSnapshot> {
         incidents: c.open_incidents_in(area.as_deref(), SNAPSHOT_INCIDENTS)?,
         summary: c.summary_in(area.as_deref(), i.now)?,
         area_measures: c.area_measures()?,
+        departments: c.cached_departments()?,
+        overdue: c.overdue_incidents(area.as_deref(), SNAPSHOT_OVERDUE)?,
+        backlog: c.backlog(area.as_deref())?,
         area,
         proposals: c.pending_proposals(i.now)?,
         me: role.map(|role| Me {
@@ -418,6 +423,64 @@ mod tests {
             oberland.area_measures, whole.area_measures,
             "the map shades every area at every depth"
         );
+    }
+
+    #[test]
+    fn the_snapshot_carries_the_departments_the_overdue_list_and_the_backlog_offline() {
+        use citydeck_protocol::closed_loop::{DepartmentList, DepartmentView};
+        use citydeck_protocol::fixtures;
+        use citydeck_protocol::indicators::LocalizedName;
+        let due = now() - chrono::Duration::minutes(5);
+        let case = |n: u64| {
+            fixtures::incident(n)
+                .status(Stage::Handling)
+                .title(format!("case {n}"))
+        };
+        let mut c = cache_with(vec![
+            case(1).department("fire").due(due, true).build(),
+            case(2)
+                .department("fire")
+                .due(due - chrono::Duration::minutes(1), true)
+                .escalated(2, Some("command"))
+                .build(),
+            case(3)
+                .department("police")
+                .due(now() + chrono::Duration::minutes(5), false)
+                .build(),
+        ]);
+        let dept = |id: &str, parent: Option<&str>| DepartmentView {
+            id: id.into(),
+            name: LocalizedName {
+                zh: format!("{id}局"),
+                en: id.into(),
+            },
+            parent: parent.map(str::to_owned),
+            kinds: Vec::new(),
+        };
+        let list = DepartmentList {
+            departments: vec![
+                dept("command", None),
+                dept("police", Some("command")),
+                dept("fire", Some("command")),
+            ],
+        };
+        c.store_departments(&list.departments, now()).unwrap();
+        // the hub gone: the snapshot is the cache's alone
+        let mut i = inputs(false, None);
+        i.connection.state = ConnectionState::Offline {
+            since: None,
+            last_error: "connection refused".into(),
+        };
+        let s = snapshot(&c, i).unwrap();
+        assert_eq!(s.departments, list.departments);
+        let titles: Vec<&str> = s.overdue.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(titles, ["case 2", "case 1"], "the escalated one first");
+        let backlog: Vec<(Option<&str>, u64, u64, u64)> = s
+            .backlog
+            .iter()
+            .map(|b| (b.department.as_deref(), b.open, b.overdue, b.escalated))
+            .collect();
+        assert_eq!(backlog, [(Some("police"), 1, 0, 0), (Some("fire"), 2, 2, 1)]);
     }
 
     #[test]

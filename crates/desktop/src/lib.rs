@@ -7,6 +7,7 @@
 //! - [`areas`]: the city's areas, their outlines and the account's scope, for the drill-down (offline too).
 //! - [`cockpit`]: the snapshot's parts: the wartime focus, the conflicts list, the role remembered across
 //!   offline starts, the hub's name as the header shows it, the map's delta with the teams' positions.
+//! - [`departments`]: the city's departments (分流交办) kept in the cache, and when the shell fetches them again.
 //! - [`vitals`]: the vital-sign panels (城市运行数字体征): the scenario a wall shows (its default, the one
 //!   picked, or in wartime the pack of the indicator that raised the focus), the panels and their last 24 h
 //!   from the cache, which series the poller fetches when, the large chart's ranges online and offline.
@@ -17,6 +18,7 @@
 pub mod actions;
 pub mod areas;
 pub mod cockpit;
+pub mod departments;
 mod error;
 pub mod vitals;
 

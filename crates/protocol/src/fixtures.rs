@@ -122,6 +122,30 @@ impl IncidentBuilder {
         self
     }
 
+    /// Routed to department `id` (分流交办).
+    pub fn department(mut self, id: impl Into<String>) -> Self {
+        self.0.department = Some(id.into());
+        self
+    }
+
+    /// Due to leave its stage at `at` (the closed loop's clock); `overdue` once the hub marked it past that.
+    pub fn due(mut self, at: DateTime<Utc>, overdue: bool) -> Self {
+        self.0.stage_due_at = Some(at);
+        self.0.overdue = overdue;
+        self
+    }
+
+    /// Escalated (督办升级) to `rung`, now answering to `department`.
+    pub fn escalated(mut self, rung: u32, department: Option<&str>) -> Self {
+        self.0.escalation = Some(crate::Escalation {
+            rung,
+            department: department.map(str::to_owned),
+            area_id: None,
+            at: self.0.stage_due_at.unwrap_or(self.0.updated_at),
+        });
+        self
+    }
+
     pub fn build(self) -> Incident {
         self.0
     }

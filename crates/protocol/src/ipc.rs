@@ -161,7 +161,32 @@ pub struct CockpitSnapshot {
     /// Per area with open incidents in it, the counts the map shades the areas by (areas with none are absent).
     #[serde(default)]
     pub area_measures: Vec<AreaMeasure>,
+    /// The city's departments (分流交办, `GET /api/v1/departments`) as last fetched, parents first (empty before
+    /// the first fetch, or when the city declares none).
+    #[serde(default)]
+    pub departments: Vec<crate::closed_loop::DepartmentView>,
+    /// 督办: the open overdue incidents of the area (as `incidents`), the most escalated first, then the longest
+    /// overdue (bounded).
+    #[serde(default)]
+    pub overdue: Vec<Incident>,
+    /// The open incidents of the area per department (the backlog), in the departments' order, those routed to
+    /// no department last; a department without open incidents is absent.
+    #[serde(default)]
+    pub backlog: Vec<DepartmentBacklog>,
     pub generated_at: DateTime<Utc>,
+}
+
+/// One department's open incidents (its backlog).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DepartmentBacklog {
+    /// The department id (None: routed to no department).
+    pub department: Option<String>,
+    /// Open incidents.
+    pub open: u64,
+    /// Of those, the overdue ones (督办).
+    pub overdue: u64,
+    /// Of those, the escalated ones (rung 2 and up).
+    pub escalated: u64,
 }
 
 /// The open incidents in one area, counted the ways the cockpit's choropleth can shade it.

@@ -21,6 +21,7 @@ use citydeck_protocol::{
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 mod areas;
+mod departments;
 mod drill;
 mod outbox;
 mod vitals;
@@ -39,6 +40,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (8, include_str!("../migrations/0008_areas.sql")),
     (9, include_str!("../migrations/0009_incident_areas.sql")),
     (10, include_str!("../migrations/0010_vital_signs.sql")),
+    (11, include_str!("../migrations/0011_departments.sql")),
 ];
 
 pub fn latest_version() -> u32 {
@@ -306,12 +308,15 @@ impl Cache {
                         serde_json::to_string(incident).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     tx.prepare_cached(
                         "INSERT INTO incidents
-                           (id, seq, status, class, grade, created_at, body, source, assignee, lon, lat)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                           (id, seq, status, class, grade, created_at, body, source, assignee, lon, lat,
+                            department, overdue, stage_due_at, rung)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
                          ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, status = excluded.status,
                            class = excluded.class, grade = excluded.grade, body = excluded.body,
                            source = excluded.source, assignee = excluded.assignee,
-                           lon = excluded.lon, lat = excluded.lat",
+                           lon = excluded.lon, lat = excluded.lat, department = excluded.department,
+                           overdue = excluded.overdue, stage_due_at = excluded.stage_due_at,
+                           rung = excluded.rung",
                     )?
                     .execute(params![
                         incident.id.to_string(),
@@ -324,7 +329,11 @@ impl Cache {
                         incident.source,
                         incident.assignee,
                         incident.location.lon,
-                        incident.location.lat
+                        incident.location.lat,
+                        incident.department,
+                        incident.overdue,
+                        incident.stage_due_at.map(ts),
+                        incident.escalation.as_ref().map_or(0, |e| e.rung),
                     ])?;
                     drill::index_areas(&tx, incident)?;
                 }
@@ -638,6 +647,8 @@ fn add_screen(mode: &mut ModeState, screen: &str) {
     }
 }
 
+#[cfg(test)]
+mod departments_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
