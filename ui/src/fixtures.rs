@@ -33,6 +33,7 @@ pub fn snapshot(incidents: Vec<Incident>, mode: ModeState) -> CockpitSnapshot {
         bundle: Default::default(),
         area: None,
         area_measures: Vec::new(),
+        alarms: Vec::new(),
         generated_at: Utc::now(),
     }
 }

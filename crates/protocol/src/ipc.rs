@@ -161,6 +161,11 @@ pub struct CockpitSnapshot {
     /// Per area with open incidents in it, the counts the map shades the areas by (areas with none are absent).
     #[serde(default)]
     pub area_measures: Vec<AreaMeasure>,
+    /// The grade-I alarm (issue 24): every open incident the cache holds that alarms
+    /// (`citydeck_domain::ops::alarming`: grade I, its alarm not acknowledged), newest reported first, whatever
+    /// area the cockpit is drilled into.
+    #[serde(default)]
+    pub alarms: Vec<Incident>,
     pub generated_at: DateTime<Utc>,
 }
 
