@@ -8,6 +8,7 @@
 use leptos::ev;
 use leptos::prelude::*;
 
+use crate::alarm::{Alarm, AlarmBanner};
 use crate::detail::IncidentDetail;
 use crate::feed::IncidentFeed;
 use crate::header::Header;
@@ -50,7 +51,9 @@ pub fn App() -> impl IntoView {
     let wartime = wartime::wartime_signal(state);
     let level = wartime::level_memo(state);
     let exercise = wartime::exercise_memo(state);
-    let strips = move || wartime.get() || exercise.get();
+    let alarm = Alarm::start(state);
+    let alarm_on = move || alarm.active();
+    let strips = move || wartime.get() || exercise.get() || alarm_on();
 
     view! {
         <div
@@ -73,6 +76,9 @@ pub fn App() -> impl IntoView {
             <Header />
             <Show when=strips>
                 <div class="cockpit-strips">
+                    <Show when=alarm_on>
+                        <AlarmBanner alarm=alarm />
+                    </Show>
                     <Show when=move || exercise.get()>
                         <ExerciseStrip />
                     </Show>
