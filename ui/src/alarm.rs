@@ -283,6 +283,17 @@ impl Alarm {
     pub fn active(&self) -> bool {
         self.alarms.with(|a| !a.is_empty())
     }
+
+    /// What the ear gets on this screen: `running`, `suspended` (held by the webview), `muted`, `off`,
+    /// `unavailable` (the banner's and the cockpit's `data-audio` / `data-alarm-audio`).
+    pub fn audio_state(&self) -> &'static str {
+        self.audio.track();
+        if self.active() && !self.sounding.get() {
+            "muted"
+        } else {
+            siren::state()
+        }
+    }
 }
 
 /// Resume the audio context on the first pointer or key of the session (the webview's autoplay rule).
@@ -302,7 +313,7 @@ pub fn AlarmBanner(alarm: Alarm) -> impl IntoView {
         alarms,
         muted,
         sounding,
-        audio,
+        ..
     } = alarm;
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
@@ -310,14 +321,7 @@ pub fn AlarmBanner(alarm: Alarm) -> impl IntoView {
     let shown = move || alarms.with(|a| a.first().cloned());
     let count = move || alarms.with(Vec::len);
     let all_muted = move || !sounding.get() && count() > 0;
-    let audio_state = move || {
-        audio.track();
-        if all_muted() {
-            "muted"
-        } else {
-            siren::state()
-        }
-    };
+    let audio_state = move || alarm.audio_state();
     let role = move || state.me().map(|m| m.role);
     let can_ack = move || may_acknowledge(role());
     let pending = move || {

@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
             data-level=move || level.get().map(|g| g.as_str()).unwrap_or("")
             data-exercise=move || if exercise.get() { "true" } else { "false" }
             data-lang=move || state.lang.get().code()
+            data-alarm-audio=move || alarm.audio_state()
             data-selected=move || state.selected.get().map(|id| id.to_string()).unwrap_or_default()
             data-area=move || state.drill.get().unwrap_or_default()
             data-snapshot-area=move || {
