@@ -474,9 +474,9 @@ mod tests {
     fn a_mute_silences_the_muted_incidents_only() {
         let (a, b) = (one(1), one(2));
         let mut muted = HashSet::new();
-        assert!(sounding(&[a.clone()], &muted));
+        assert!(sounding(std::slice::from_ref(&a), &muted));
         muted.insert(a.id);
-        assert!(!sounding(&[a.clone()], &muted), "muted here");
+        assert!(!sounding(std::slice::from_ref(&a), &muted), "muted here");
         assert!(
             sounding(&[b.clone(), a.clone()], &muted),
             "a new grade-I incident alarms again"
