@@ -9,6 +9,7 @@
 use leptos::ev;
 use leptos::prelude::*;
 
+use crate::alarm::{Alarm, AlarmBanner};
 use crate::closed_loop::LoopStrip;
 use crate::detail::IncidentDetail;
 use crate::feed::IncidentFeed;
@@ -52,7 +53,9 @@ pub fn App() -> impl IntoView {
     let wartime = wartime::wartime_signal(state);
     let level = wartime::level_memo(state);
     let exercise = wartime::exercise_memo(state);
-    let strips = move || wartime.get() || exercise.get();
+    let alarm = Alarm::start(state);
+    let alarm_on = move || alarm.active();
+    let strips = move || wartime.get() || exercise.get() || alarm_on();
 
     view! {
         <div
@@ -66,6 +69,7 @@ pub fn App() -> impl IntoView {
             data-level=move || level.get().map(|g| g.as_str()).unwrap_or("")
             data-exercise=move || if exercise.get() { "true" } else { "false" }
             data-lang=move || state.lang.get().code()
+            data-alarm-audio=move || alarm.audio_state()
             data-selected=move || state.selected.get().map(|id| id.to_string()).unwrap_or_default()
             data-area=move || state.drill.get().unwrap_or_default()
             data-snapshot-area=move || {
@@ -75,6 +79,9 @@ pub fn App() -> impl IntoView {
             <Header />
             <Show when=strips>
                 <div class="cockpit-strips">
+                    <Show when=alarm_on>
+                        <AlarmBanner alarm=alarm />
+                    </Show>
                     <Show when=move || exercise.get()>
                         <ExerciseStrip />
                     </Show>

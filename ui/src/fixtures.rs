@@ -36,6 +36,7 @@ pub fn snapshot(incidents: Vec<Incident>, mode: ModeState) -> CockpitSnapshot {
         departments: Vec::new(),
         overdue: Vec::new(),
         backlog: Vec::new(),
+        alarms: Vec::new(),
         generated_at: Utc::now(),
     }
 }

@@ -1475,6 +1475,64 @@ pub fn escalated_to(lang: Lang, to: Option<&str>, rung: u32) -> String {
     }
 }
 
+// ───── grade-I alarm (issue 24: a grade-I alarm nobody misses) ─────
+
+pub struct AlarmStrings {
+    /// The banner's mark.
+    pub title: &'static str,
+    /// 确认: acknowledge the alarm for every screen (operator, commander, admin).
+    pub ack: &'static str,
+    /// 静音: silence this screen only (leader, field).
+    pub mute: &'static str,
+    /// The acknowledgement is in the outbox: the alarm stays until the hub's acknowledgement arrives.
+    pub ack_pending: &'static str,
+    /// The acknowledgement waits for the link to come back.
+    pub ack_offline: &'static str,
+    /// This screen was muted; the banner stays until someone acknowledges.
+    pub muted: &'static str,
+    /// Sound is blocked until someone touches the screen (the webview's autoplay rule).
+    pub audio_blocked: &'static str,
+    /// The banner's tooltip: clicking opens the incident.
+    pub open_hint: &'static str,
+}
+
+static ALARM_ZH: AlarmStrings = AlarmStrings {
+    title: "Ⅰ级警报",
+    ack: "确认",
+    mute: "静音",
+    ack_pending: "已确认，等待中枢确认；确认送达前警报持续",
+    ack_offline: "离线：确认已存入本机待同步，恢复连接后送达；在此之前警报持续",
+    muted: "本屏已静音 · 待值班员确认",
+    audio_blocked: "声音被浏览器阻止：点击屏幕任意处以启用警报声",
+    open_hint: "点击查看事件详情",
+};
+
+static ALARM_EN: AlarmStrings = AlarmStrings {
+    title: "GRADE I ALARM",
+    ack: "Acknowledge",
+    mute: "Mute",
+    ack_pending: "Acknowledged; waiting for the hub — the alarm sounds until it confirms",
+    ack_offline: "Offline: the acknowledgement is queued on this machine and sent on reconnect; the alarm sounds until then",
+    muted: "Muted on this screen · awaiting an operator's acknowledgement",
+    audio_blocked: "Sound blocked by the webview: touch the screen anywhere to enable the siren",
+    open_hint: "Click to open the incident",
+};
+
+pub fn alarm_strings(lang: Lang) -> &'static AlarmStrings {
+    match lang {
+        Lang::Zh => &ALARM_ZH,
+        Lang::En => &ALARM_EN,
+    }
+}
+
+/// The banner's count when several incidents alarm: "共 3 起未确认" / "3 unacknowledged".
+pub fn alarm_count(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Zh => format!("共 {n} 起未确认"),
+        Lang::En => format!("{n} unacknowledged"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1545,6 +1603,14 @@ mod tests {
         );
         assert_eq!(escalated_to(Lang::En, None, 2), "Escalated (rung 2)");
         assert_eq!(loop_strings(Lang::Zh).tag_overdue, "督办");
+    }
+
+    #[test]
+    fn alarm_texts() {
+        assert_eq!(alarm_count(Lang::Zh, 3), "共 3 起未确认");
+        assert_eq!(alarm_count(Lang::En, 2), "2 unacknowledged");
+        assert_eq!(alarm_strings(Lang::Zh).ack, "确认");
+        assert_eq!(alarm_strings(Lang::En).mute, "Mute");
     }
 
     #[test]

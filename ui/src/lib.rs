@@ -2,6 +2,7 @@
 //!
 //! Data flow: [`ipc`] (the only code touching `window.__TAURI__`) → [`state::AppState`] signals → components.
 
+pub mod alarm;
 pub mod app;
 pub mod bundle;
 pub mod closed_loop;

@@ -25,6 +25,8 @@ pub const SNAPSHOT_APPLIED: u32 = 20;
 pub const NEARBY_PER_GROUP: usize = 3;
 /// Sensor sites on the map (the most recently reporting).
 pub const SENSOR_SITES: u32 = 500;
+/// Open grade-I incidents read for the alarm at most (newest first): a city has a handful at a time.
+pub const SNAPSHOT_GRADE_ONE: u32 = 200;
 
 /// What the header calls the hub: "embedded" for this desktop's own hub on loopback (its port changes every
 /// run and means nothing to the user), else the URL as configured.
@@ -96,6 +98,13 @@ pub fn conflicts(c: &Cache, open: &[OutboxEntry]) -> Result<Vec<Conflict>> {
     Ok(out)
 }
 
+/// The open incidents that sound the grade-I alarm, from the whole cache (not only the area drilled into).
+pub fn alarms(c: &Cache) -> Result<Vec<citydeck_protocol::Incident>> {
+    let mut list = c.open_grade_one(SNAPSHOT_GRADE_ONE)?;
+    list.retain(citydeck_domain::ops::alarming);
+    Ok(list)
+}
+
 /// What the snapshot is made of besides the cache.
 #[derive(Clone, Debug)]
 pub struct SnapshotInputs {
@@ -137,6 +146,7 @@ pub fn snapshot(c: &Cache, i: SnapshotInputs) -> Result<CockpitSnapshot> {
         departments: c.cached_departments()?,
         overdue: c.overdue_incidents(area.as_deref(), SNAPSHOT_OVERDUE)?,
         backlog: c.backlog(area.as_deref())?,
+        alarms: alarms(c)?,
         area,
         proposals: c.pending_proposals(i.now)?,
         me: role.map(|role| Me {
@@ -496,5 +506,27 @@ mod tests {
         assert_eq!(d.resources[0].status, "on_scene");
         assert_eq!(d.resources[0].incident_id, Some(job.id));
         assert_eq!(d.resources[1].status, "available");
+    }
+
+    #[test]
+    fn alarms_are_the_unacknowledged_open_grade_one_incidents_of_the_whole_cache() {
+        let one = |n: u64, status: Stage| {
+            let mut i = incident(n, status);
+            i.grade = Grade::I;
+            i
+        };
+        let mut acked = one(3, Stage::Handling);
+        acked.alarm_acknowledged = Some(citydeck_protocol::AlarmAck {
+            by: "op".into(),
+            at: now(),
+        });
+        let c = cache_with(vec![
+            one(1, Stage::Collected),
+            incident(2, Stage::Collected),
+            acked,
+            one(4, Stage::Closed),
+        ]);
+        let ids: Vec<u64> = alarms(&c).unwrap().iter().map(|i| i.seq).collect();
+        assert_eq!(ids, vec![1], "grade I, open, not acknowledged");
     }
 }

@@ -173,6 +173,11 @@ pub struct CockpitSnapshot {
     /// no department last; a department without open incidents is absent.
     #[serde(default)]
     pub backlog: Vec<DepartmentBacklog>,
+    /// The grade-I alarm (issue 24): every open incident the cache holds that alarms
+    /// (`citydeck_domain::ops::alarming`: grade I, its alarm not acknowledged), newest reported first, whatever
+    /// area the cockpit is drilled into.
+    #[serde(default)]
+    pub alarms: Vec<Incident>,
     pub generated_at: DateTime<Utc>,
 }
 

@@ -20,6 +20,7 @@ use citydeck_protocol::{
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
+mod alarm;
 mod areas;
 mod departments;
 mod drill;

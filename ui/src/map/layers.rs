@@ -22,6 +22,9 @@ pub const SRC_PENDING: &str = "cd-pending";
 
 pub const L_POINTS: &str = "cd-points";
 pub const L_CLUSTERS: &str = "cd-clusters";
+/// The bubbles' rings of grades and their grade-I badges.
+pub const L_CLUSTER_RING: &str = "cd-cluster-ring";
+pub const L_CLUSTER_G1: &str = "cd-cluster-g1";
 pub const L_PULSE: &str = "cd-pulse";
 pub const L_FOCUS_PULSE: &str = "cd-focus-pulse";
 pub const L_FOCUS_POINT: &str = "cd-focus-point";
@@ -150,8 +153,8 @@ pub fn group_of(layer_id: &str) -> Option<MapLayer> {
         "cd-heat" => MapLayer::Heat,
         L_SENSORS => MapLayer::Sensors,
         L_RESOURCES => MapLayer::Resources,
-        L_CLUSTERS | "cd-cluster-count" | L_PULSE | L_POINTS | "cd-points-label" | "cd-pending"
-        | "cd-pending-label" => MapLayer::Incidents,
+        L_CLUSTERS | L_CLUSTER_RING | L_CLUSTER_G1 | "cd-cluster-count" | L_PULSE | L_POINTS
+        | "cd-points-label" | "cd-pending" | "cd-pending-label" => MapLayer::Incidents,
         _ => return None,
     })
 }
@@ -258,6 +261,38 @@ fn is_street() -> Value {
 /// Every cockpit layer, bottom to top, for UI scale `s`, labels in `lang`. The districts are drawn with
 /// solid bright edges and a faint fill, their streets (e.g. Liechtenstein's Gemeinden) with thin dashed
 /// edges; each area is named once, at its label point.
+/// A bubble's radius in CSS px by how many incidents it holds (without the ring).
+const BUBBLE_RADII: [(u64, f64); 4] = [(0, 13.0), (10, 16.0), (100, 20.0), (1000, 25.0)];
+
+/// `["step", ["get", "point_count"], f(r0), 10, f(r1), …]` over [`BUBBLE_RADII`].
+fn by_bubble_radius(f: impl Fn(f64) -> Value) -> Value {
+    let mut e = vec![json!("step"), json!(["get", "point_count"]), f(BUBBLE_RADII[0].1)];
+    for (n, r) in &BUBBLE_RADII[1..] {
+        e.push(json!(n));
+        e.push(f(*r));
+    }
+    Value::Array(e)
+}
+
+/// The bubble's fill radius at UI scale `s`.
+fn cluster_radius(s: f64) -> Value {
+    by_bubble_radius(|r| json!(r * s))
+}
+
+/// The ring image's `icon-size`: its outer edge 3 px (× `s`) outside the fill.
+fn ring_size(s: f64) -> Value {
+    by_bubble_radius(|r| json!((r + 3.0) * s / super::donut::RADIUS_PX))
+}
+
+/// The grade-I badge's offset to the bubble's upper right on its ring, in the unit `per_px` converts CSS px to
+/// (`icon-offset`: px ÷ icon-size; `text-offset`: px ÷ text size, ems). Independent of `s`: both units scale with it.
+fn badge_offset(per_px: f64) -> Value {
+    by_bubble_radius(|r| {
+        let d = 0.78 * (r + 3.0) * per_px;
+        json!(["literal", [d, -d]])
+    })
+}
+
 pub fn layers(s: f64, lang: Lang) -> Vec<Value> {
     let text = |size: f64| json!(size * s);
     let label_paint = |color: &str, opacity: f64| {
@@ -354,16 +389,32 @@ pub fn layers(s: f64, lang: Lang) -> Vec<Value> {
             "id": L_CLUSTERS, "type": "circle", "source": SRC_INCIDENTS,
             "filter": ["has", "point_count"],
             "paint": {
-                // A dark bubble ringed in the colour of the most severe incident inside it.
-                "circle-color": ["case", [">", ["get", "g1"], 0], "#4a0f17", [">", ["get", "g2"], 0], "#4a2608",
-                                 [">", ["get", "g3"], 0], "#3f3508", "#0c2a55"],
+                // A dark bubble, one colour whatever is inside (not crying wolf: the ring of grades says the mix).
+                "circle-color": "#0c2148",
                 "circle-opacity": 0.9,
-                "circle-radius": ["step", ["get", "point_count"], 13.0 * s, 10, 16.0 * s, 100, 20.0 * s,
-                                  1000, 25.0 * s],
-                "circle-stroke-color": ["case", [">", ["get", "g1"], 0], G1, [">", ["get", "g2"], 0], G2,
-                                        [">", ["get", "g3"], 0], G3, G4],
-                "circle-stroke-width": 2.5 * s,
+                "circle-radius": cluster_radius(s),
+                "circle-stroke-color": "rgba(3,9,19,0.9)",
+                "circle-stroke-width": 1.0 * s,
             },
+        }),
+        json!({
+            // The ring divided by the share of each grade (`donut.rs`; grade I red at twelve o'clock).
+            "id": L_CLUSTER_RING, "type": "symbol", "source": SRC_INCIDENTS,
+            "filter": ["has", "point_count"],
+            "layout": {"icon-image": ["get", "mix"], "icon-size": ring_size(s), "icon-allow-overlap": true,
+                       "icon-ignore-placement": true},
+        }),
+        json!({
+            // Grade I stands out: a red badge with its count at the bubble's upper right.
+            "id": L_CLUSTER_G1, "type": "symbol", "source": SRC_INCIDENTS,
+            "filter": ["all", ["has", "point_count"], [">", ["get", "g1"], 0]],
+            "layout": {"icon-image": "cd-dot", "icon-size": 1.4 * s, "icon-allow-overlap": true,
+                       "icon-ignore-placement": true, "icon-offset": badge_offset(1.0 / 1.4),
+                       "text-field": ["to-string", ["get", "g1"]], "text-font": [FONT], "text-size": text(11.0),
+                       "text-offset": badge_offset(1.0 / 11.0), "text-allow-overlap": true,
+                       "text-ignore-placement": true},
+            "paint": {"icon-color": G1, "icon-halo-color": "#ffffff", "icon-halo-width": 1.5 * s,
+                      "text-color": "#ffffff"},
         }),
         json!({
             "id": "cd-cluster-count", "type": "symbol", "source": SRC_INCIDENTS,
@@ -490,7 +541,8 @@ pub fn sdf_icons() -> Vec<(&'static str, u32, Vec<u8>)> {
     const BUF: f64 = 8.0;
     let half = (N as f64) / 2.0 - BUF;
     type Sdf = fn(f64, f64, f64) -> f64;
-    let shapes: [(&str, Sdf); 3] = [
+    let shapes: [(&str, Sdf); 4] = [
+        ("cd-dot", |x, y, h| (x * x + y * y).sqrt() - h * 0.8),
         ("cd-square", |x, y, h| (x.abs().max(y.abs())) - h * 0.8),
         ("cd-diamond", |x, y, h| {
             (x.abs() + y.abs()) / std::f64::consts::SQRT_2 - h * 0.72

@@ -68,6 +68,8 @@ extern "C" {
     fn set_layout_property(this: &MlMap, layer: &str, name: &str, value: &JsValue) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = setPaintProperty)]
     fn set_paint_property(this: &MlMap, layer: &str, name: &str, value: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, js_name = hasImage)]
+    fn has_image(this: &MlMap, id: &str) -> bool;
     #[wasm_bindgen(method, catch, js_name = addImage)]
     fn add_image(this: &MlMap, id: &str, image: &JsValue, options: &JsValue) -> Result<(), JsValue>;
     #[wasm_bindgen(method)]
@@ -492,6 +494,32 @@ impl Inner {
 
     fn on_load(&self) {
         let Some(map) = self.map() else { return };
+        // The bubbles' rings of grades: each mix drawn the first time a bubble shows it (`donut.rs`).
+        self.listen(&map, "styleimagemissing", |i, e| {
+            let Some(name) = get(&e, "id").as_string() else {
+                return;
+            };
+            let Some(seg) = super::donut::parse(&name) else {
+                return;
+            };
+            let Some(map) = i.map() else { return };
+            if map.has_image(&name) {
+                return;
+            }
+            let img = Object::new();
+            set(&img, "width", super::donut::SIZE);
+            set(&img, "height", super::donut::SIZE);
+            set(
+                &img,
+                "data",
+                js_sys::Uint8Array::from(super::donut::rgba(seg).as_slice()),
+            );
+            let opts = Object::new();
+            set(&opts, "pixelRatio", super::donut::PIXEL_RATIO);
+            if let Err(e) = map.add_image(&name, &img, &opts) {
+                warn(&format!("citydeck map: ring {name}: {e:?}"));
+            }
+        });
         for (name, size, data) in layers::sdf_icons() {
             let img = Object::new();
             set(&img, "width", size);

@@ -12,6 +12,7 @@
 //! per animation frame one `updateData({add, remove})` (or one `setData` after a full reload).
 
 pub mod cluster;
+pub mod donut;
 pub mod layers;
 pub mod maplibre;
 pub mod points;

@@ -275,10 +275,11 @@ impl MapPoints {
 }
 
 /// A bubble as a GeoJSON feature, with the properties MapLibre's own clusters have (`cluster`,
-/// `point_count`, `point_count_abbreviated`) and the incidents per grade inside (`g1` … `g4`).
+/// `point_count`, `point_count_abbreviated`), the incidents per grade inside (`g1` … `g4`) and the image of
+/// its ring of grades (`mix`, [`super::donut`]).
 fn bubble_json(key: &str, b: &Bubble) -> String {
     format!(
-        r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{:.6},{:.6}]}},"properties":{{"id":"{key}","cluster":true,"point_count":{},"point_count_abbreviated":"{}","g1":{},"g2":{},"g3":{},"g4":{}}}}}"#,
+        r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{:.6},{:.6}]}},"properties":{{"id":"{key}","cluster":true,"point_count":{},"point_count_abbreviated":"{}","g1":{},"g2":{},"g3":{},"g4":{},"mix":"{}"}}}}"#,
         b.lon,
         b.lat,
         b.count,
@@ -286,7 +287,8 @@ fn bubble_json(key: &str, b: &Bubble) -> String {
         b.grades[0],
         b.grades[1],
         b.grades[2],
-        b.grades[3]
+        b.grades[3],
+        super::donut::key(super::donut::segments(b.grades))
     )
 }
 
@@ -615,6 +617,10 @@ mod tests {
         assert_eq!(
             [1, 2, 3, 4].map(|g| bubble["properties"][format!("g{g}")].as_u64().unwrap()),
             [1, 0, 1, 1]
+        );
+        assert_eq!(
+            bubble["properties"]["mix"], "cd-mix-4-0-4-4",
+            "the ring of grades"
         );
         assert_eq!(s.source_len(), 2);
         assert_eq!(
