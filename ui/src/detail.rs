@@ -353,6 +353,16 @@ fn Facts(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                             <dd id="detail-escalation" class="dt-escalation" data-rung=rung.to_string()>{text}</dd>
                         }
                     })}
+                {i.evaluation
+                    .as_ref()
+                    .map(|e| {
+                        view! {
+                            <dt>{ls.f_evaluation}</dt>
+                            <dd id="detail-evaluation" data-rating=e.rating.to_string()>
+                                {i18n::evaluation_text(l, e)}
+                            </dd>
+                        }
+                    })}
                 <dt>{s.f_acked}</dt>
                 <dd id="detail-acked" data-pending=v.ack_pending.to_string()>
                     <span>{widgets::acknowledged(l, &i.acknowledged_by)}</span>
@@ -528,6 +538,9 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
     let dept_choice = RwSignal::new(None::<String>);
     let note = RwSignal::new(String::new());
     let photo = RwSignal::new(String::new());
+    // 评估反馈: the result and the rating (0: none) sent with the closing, or on their own for a closed case.
+    let eval_result = RwSignal::new(citydeck_protocol::HandlingResult::Resolved);
+    let eval_rating = RwSignal::new(0u8);
 
     // A fresh form for every incident.
     Effect::new(move |prev: Option<Option<Uuid>>| {
@@ -537,6 +550,7 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
             dept_choice.set(None);
             note.set(String::new());
             photo.set(String::new());
+            eval_rating.set(0);
             error.set(None);
             saved.set(None);
         }
@@ -572,6 +586,31 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
             .map(|i| allowed_next(i.status).to_vec())
             .unwrap_or_default()
     };
+    let evaluate_op = move |i: &Incident| Op::Evaluate {
+        incident_id: i.id,
+        result: eval_result.get_untracked(),
+        rating: eval_rating.get_untracked(),
+        comment: None,
+    };
+    let close_and_evaluate = move || {
+        let Some(i) = current() else {
+            return;
+        };
+        let close = Op::ChangeStage {
+            incident_id: i.id,
+            from: Some(i.status),
+            to: Stage::Closed,
+        };
+        let evaluation = evaluate_op(&i);
+        outbox::submit(state, close.clone(), busy, error, move |_| {
+            outbox::submit(state, evaluation.clone(), busy, error, move |_| {
+                eval_rating.set(0);
+                saved.set(Some(evaluation));
+            });
+        });
+    };
+    let can_close = move || next().contains(&Stage::Closed);
+    let is_closed = move || current().is_some_and(|i| i.status == Stage::Closed);
     let stage_buttons = move || {
         let l = lang.get();
         let list = next();
@@ -585,6 +624,14 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                     from: Some(i.status),
                     to: to_stage,
                 };
+                let click = move |_| {
+                    if to_stage == Stage::Closed && eval_rating.get_untracked() > 0 {
+                        // 结案 with its evaluation: the closing, then (queued on it) the evaluation
+                        close_and_evaluate();
+                    } else {
+                        send(&change, keep)
+                    }
+                };
                 view! {
                     <button
                         type="button"
@@ -592,7 +639,7 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                         data-action="stage"
                         data-to=to_stage.as_str()
                         disabled=move || busy.get()
-                        on:click=move |_| send(&change, keep)
+                        on:click=click
                     >
                         {i18n::stage_label(l, to_stage)}
                     </button>
@@ -678,6 +725,65 @@ fn Actions(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                 <span class="dt-act-label">{move || action_strings(lang.get()).next_stage}</span>
                 <div class="dt-stage-btns" id="detail-next-stages">{stage_buttons}</div>
             </div>
+            <Show when=move || can_close() || is_closed()>
+                <div class="dt-act-row dt-eval-row" id="detail-evaluate">
+                    <span class="dt-act-label">{move || loop_strings(lang.get()).eval_label}</span>
+                    <select
+                        id="evaluate-result"
+                        class="dt-select"
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            if let Some(r) = citydeck_protocol::HandlingResult::ALL.into_iter().find(|r| r.as_str() == v) {
+                                eval_result.set(r);
+                            }
+                        }
+                    >
+                        {move || {
+                            let l = lang.get();
+                            citydeck_protocol::HandlingResult::ALL
+                                .into_iter()
+                                .map(|r| {
+                                    view! {
+                                        <option value=r.as_str() selected=move || eval_result.get() == r>
+                                            {i18n::handling_result(l, r)}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </select>
+                    <select
+                        id="evaluate-rating"
+                        class="dt-select"
+                        title=move || loop_strings(lang.get()).eval_with_close
+                        on:change=move |ev| eval_rating.set(event_target_value(&ev).parse().unwrap_or(0))
+                    >
+                        <option value="0" selected=move || eval_rating.get() == 0>
+                            {move || loop_strings(lang.get()).eval_no_rating}
+                        </option>
+                        {(1..=5u8)
+                            .map(|k| {
+                                view! {
+                                    <option value=k.to_string() selected=move || eval_rating.get() == k>
+                                        {"★".repeat(usize::from(k))}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                    <Show when=is_closed>
+                        <button
+                            type="button"
+                            class="act-btn"
+                            data-action="evaluate"
+                            disabled=move || busy.get() || eval_rating.get() == 0
+                            on:click=move |_| send(&evaluate_op, keep)
+                        >
+                            {move || loop_strings(lang.get()).eval_submit}
+                        </button>
+                    </Show>
+                </div>
+            </Show>
             <Show when=move || departments.with(|d| !d.is_empty())>
                 <div class="dt-act-row dt-dept-row">
                     <label class="dt-act-label" for="assign-department">

@@ -1295,6 +1295,32 @@ pub fn vital_strings(lang: Lang) -> &'static VitalStrings {
     }
 }
 
+/// How a case's handling ended (评估反馈).
+pub fn handling_result(lang: Lang, r: citydeck_protocol::HandlingResult) -> &'static str {
+    use citydeck_protocol::HandlingResult::*;
+    match (lang, r) {
+        (Lang::Zh, Resolved) => "已妥善处置",
+        (Lang::Zh, PartlyResolved) => "部分解决",
+        (Lang::Zh, FalseAlarm) => "误报 / 不属实",
+        (Lang::Zh, Transferred) => "移交其他部门",
+        (Lang::En, Resolved) => "Resolved",
+        (Lang::En, PartlyResolved) => "Partly resolved",
+        (Lang::En, FalseAlarm) => "False alarm",
+        (Lang::En, Transferred) => "Transferred",
+    }
+}
+
+/// A closed case's evaluation in its facts: "已妥善处置 · ★★★★☆ · commander".
+pub fn evaluation_text(lang: Lang, e: &citydeck_protocol::HandlingEvaluation) -> String {
+    let stars: String = (1..=5u8).map(|k| if k <= e.rating { '★' } else { '☆' }).collect();
+    let mut out = format!("{} · {stars} · {}", handling_result(lang, e.result), e.by);
+    if let Some(c) = &e.comment {
+        out.push_str(" · ");
+        out.push_str(c);
+    }
+    out
+}
+
 /// A warning level's colour name ("黄色" / "Yellow"; "正常" / "Normal").
 pub fn vital_level(lang: Lang, level: citydeck_protocol::indicators::IndicatorLevel) -> &'static str {
     use citydeck_protocol::indicators::IndicatorLevel::*;
@@ -1393,6 +1419,14 @@ pub struct LoopStrings {
     /// The 交办 form's department selector.
     pub assign_department: &'static str,
     pub assign_no_department: &'static str,
+    /// 评估反馈: the detail's fact, the form's label, its rating and button.
+    pub f_evaluation: &'static str,
+    pub eval_label: &'static str,
+    pub eval_rating: &'static str,
+    pub eval_no_rating: &'static str,
+    pub eval_submit: &'static str,
+    /// The closing button's tooltip when a rating is picked: the evaluation goes with it.
+    pub eval_with_close: &'static str,
 }
 
 static LOOP_ZH: LoopStrings = LoopStrings {
@@ -1412,6 +1446,12 @@ static LOOP_ZH: LoopStrings = LoopStrings {
     no_limit: "不限时",
     assign_department: "交办部门",
     assign_no_department: "不指定部门",
+    f_evaluation: "评估反馈",
+    eval_label: "评估反馈",
+    eval_rating: "评分",
+    eval_no_rating: "不评分",
+    eval_submit: "提交评估",
+    eval_with_close: "结案时一并提交评估",
 };
 
 static LOOP_EN: LoopStrings = LoopStrings {
@@ -1431,6 +1471,12 @@ static LOOP_EN: LoopStrings = LoopStrings {
     no_limit: "No limit",
     assign_department: "Department",
     assign_no_department: "No department",
+    f_evaluation: "Evaluation",
+    eval_label: "Evaluate handling",
+    eval_rating: "Rating",
+    eval_no_rating: "No rating",
+    eval_submit: "Submit evaluation",
+    eval_with_close: "The evaluation is sent with the closing",
 };
 
 pub fn loop_strings(lang: Lang) -> &'static LoopStrings {
@@ -1603,6 +1649,22 @@ mod tests {
         );
         assert_eq!(escalated_to(Lang::En, None, 2), "Escalated (rung 2)");
         assert_eq!(loop_strings(Lang::Zh).tag_overdue, "督办");
+    }
+
+    #[test]
+    fn an_evaluation_reads_result_stars_and_who() {
+        let e = citydeck_protocol::HandlingEvaluation {
+            result: citydeck_protocol::HandlingResult::FalseAlarm,
+            rating: 3,
+            comment: Some("现场核实无火情".into()),
+            by: "commander".into(),
+            at: chrono::Utc::now(),
+        };
+        assert_eq!(
+            evaluation_text(Lang::Zh, &e),
+            "误报 / 不属实 · ★★★☆☆ · commander · 现场核实无火情"
+        );
+        assert!(evaluation_text(Lang::En, &e).starts_with("False alarm · ★★★☆☆"));
     }
 
     #[test]
