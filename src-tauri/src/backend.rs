@@ -40,6 +40,8 @@ pub struct Backend {
     /// The vital signs: the city's scenario packs, the wall's default, and what the panels show now (the
     /// poller fetches those indicators' series).
     vitals: Vitals,
+    /// 考核榜's last answer from the hub (shown, marked offline, when the hub cannot be reached).
+    last_evaluation: Mutex<Option<citydeck_protocol::ipc::EvaluationView>>,
     // Kept alive for the life of the window.
     _embedded: Option<citydeck_hub::RunningHub>,
 }
@@ -179,6 +181,7 @@ impl Backend {
             facilities,
             teams,
             vitals,
+            last_evaluation: Mutex::new(None),
             _embedded: embedded,
         })
     }
@@ -224,6 +227,39 @@ impl Backend {
                 tracing::info!(%indicator, ?range, error = %e, "series from the hub failed: the cached day");
                 self.with_cache(move |c| citydeck_desktop::vitals::offline_series(c, &indicator, range, now))
                     .await
+            }
+        }
+    }
+
+    /// 考核榜: the departments' scores over the last day from the hub; when it cannot be reached, the last answer
+    /// (kept in memory) marked offline.
+    pub async fn evaluation(&self) -> citydeck_protocol::ipc::EvaluationView {
+        let to = Utc::now();
+        let from = to - chrono::Duration::days(1);
+        match self.client.evaluation(from, to).await {
+            Ok(e) => {
+                let view = citydeck_protocol::ipc::EvaluationView {
+                    evaluation: Some(e),
+                    fetched_at: Some(to),
+                    offline: false,
+                };
+                *self.last_evaluation.lock().unwrap_or_else(|p| p.into_inner()) = Some(view.clone());
+                view
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "evaluation from the hub failed: the last answer");
+                let mut view = self
+                    .last_evaluation
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone()
+                    .unwrap_or(citydeck_protocol::ipc::EvaluationView {
+                        evaluation: None,
+                        fetched_at: None,
+                        offline: true,
+                    });
+                view.offline = true;
+                view
             }
         }
     }

@@ -132,3 +132,10 @@ pub async fn vital_series(
 ) -> Result<Response, CommandError> {
     json(&backend.vital_series(indicator, range).await?)
 }
+
+/// 考核榜: the departments' scores over the last day, from the hub (offline, the last answer with `offline`):
+/// a [`citydeck_protocol::ipc::EvaluationView`] in JSON bytes.
+#[tauri::command]
+pub async fn evaluation(backend: tauri::State<'_, Backend>) -> Result<Response, CommandError> {
+    json(&backend.evaluation().await)
+}

@@ -74,7 +74,8 @@ pub fn run() {
             commands::prepare_bundle,
             commands::areas,
             commands::vitals,
-            commands::vital_series
+            commands::vital_series,
+            commands::evaluation
         ])
         .setup(|app| {
             let handle = app.handle().clone();

@@ -162,11 +162,151 @@ pub fn DueChip(due: Option<DateTime<Utc>>, overdue: bool, rung: u32) -> impl Int
 /// Under the map, in both modes: the 督办 list beside the departments' backlog.
 #[component]
 pub fn LoopStrip() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    // the side of the strip: the departments' backlog, or 考核榜
+    let scores = RwSignal::new(false);
+    let tab = move |on: bool, label: fn(&i18n::LoopStrings) -> &'static str, id: &'static str| {
+        view! {
+            <button
+                type="button"
+                id=id
+                class="loop-tab"
+                class=("loop-tab--on", move || scores.get() == on)
+                on:click=move |_| scores.set(on)
+            >
+                {move || label(loop_strings(lang.get()))}
+            </button>
+        }
+    };
     view! {
         <section class="loop-strip" id="loop-strip">
             <SupervisionPanel />
-            <BacklogPanel />
+            <div class="loop-side" data-tab=move || if scores.get() { "scores" } else { "backlog" }>
+                <div class="loop-tabs">
+                    {tab(false, |s| s.tab_backlog, "loop-tab-backlog")}
+                    {tab(true, |s| s.tab_scores, "loop-tab-scores")}
+                </div>
+                <Show when=move || scores.get() fallback=|| view! { <BacklogPanel /> }>
+                    <ScoreboardPanel />
+                </Show>
+            </div>
         </section>
+    }
+}
+
+/// 考核榜 rows: the departments with work in the window, best on-time rate first (none closed last), then the
+/// most closed.
+pub fn score_rows(
+    e: &citydeck_protocol::closed_loop::Evaluation,
+) -> Vec<citydeck_protocol::closed_loop::DepartmentScore> {
+    let mut rows: Vec<_> = e
+        .departments
+        .iter()
+        .filter(|d| d.assigned + d.closed + d.overdue > 0)
+        .cloned()
+        .collect();
+    rows.sort_by(|a, b| {
+        let rate = |d: &citydeck_protocol::closed_loop::DepartmentScore| d.on_time_rate.unwrap_or(-1.0);
+        rate(b).total_cmp(&rate(a)).then(b.closed.cmp(&a.closed))
+    });
+    rows
+}
+
+/// 考核榜: each department's scores over the last day (`GET /api/v1/evaluation` through the shell), read on
+/// mount and every minute.
+#[component]
+pub fn ScoreboardPanel() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let view_sig = RwSignal::new(None::<citydeck_protocol::ipc::EvaluationView>);
+    let read = move || {
+        leptos::task::spawn_local(async move {
+            if let Ok(v) = crate::ipc::evaluation().await {
+                view_sig.set(Some(v));
+            }
+        })
+    };
+    read();
+    let handle = set_interval_with_handle(read, std::time::Duration::from_secs(60)).ok();
+    on_cleanup(move || {
+        if let Some(h) = handle {
+            h.clear();
+        }
+    });
+    let aside = move || {
+        view_sig.with(|v| match v {
+            Some(v) if v.offline => loop_strings(lang.get()).scores_offline.to_string(),
+            _ => String::new(),
+        })
+    };
+    let name = move |id: &str, l: Lang| {
+        state
+            .snapshot
+            .with(|s| department_name(s.as_ref().map(|s| s.departments.as_slice()).unwrap_or(&[]), id, l))
+    };
+    view! {
+        <Panel
+            title=Signal::derive(move || loop_strings(lang.get()).panel_scores)
+            class="panel-backlog panel-scores"
+            aside=Signal::derive(aside)
+        >
+            <table class="backlog scoreboard" id="scoreboard">
+                <thead>
+                    <tr>
+                        <th class="bl-name">{move || loop_strings(lang.get()).col_department}</th>
+                        <th class="bl-num">{move || loop_strings(lang.get()).col_assigned}</th>
+                        <th class="bl-num">{move || loop_strings(lang.get()).col_closed}</th>
+                        <th class="bl-num">{move || loop_strings(lang.get()).col_on_time}</th>
+                        <th class="bl-num">{move || loop_strings(lang.get()).col_overdue}</th>
+                        <th class="bl-num">{move || loop_strings(lang.get()).col_reopened}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || {
+                        let l = lang.get();
+                        let rows = view_sig.with(|v| {
+                            v.as_ref().and_then(|v| v.evaluation.as_ref()).map(score_rows).unwrap_or_default()
+                        });
+                        if rows.is_empty() {
+                            return view! {
+                                <tr class="bl-empty">
+                                    <td colspan="6">{loop_strings(l).scores_empty}</td>
+                                </tr>
+                            }
+                                .into_any();
+                        }
+                        rows.into_iter()
+                            .map(|d| {
+                                let label = name(&d.id, l);
+                                let tip = label.clone();
+                                let rate = d
+                                    .on_time_rate
+                                    .map(|r| format!("{:.0}%", r * 100.0))
+                                    .unwrap_or_else(|| "—".into());
+                                view! {
+                                    <tr
+                                        class="bl-row"
+                                        class=("bl-row--overdue", d.overdue > 0)
+                                        data-department=d.id.clone()
+                                        data-closed=d.closed.to_string()
+                                        data-on-time=d.closed_on_time.to_string()
+                                    >
+                                        <td class="bl-name" title=tip>{label}</td>
+                                        <td class="bl-num num">{d.assigned}</td>
+                                        <td class="bl-num num">{d.closed}</td>
+                                        <td class="bl-num num">{rate}</td>
+                                        <td class="bl-num num bl-over" class=("zero", d.overdue == 0)>{d.overdue}</td>
+                                        <td class="bl-num num" class=("zero", d.reopened == 0)>{d.reopened}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()
+                            .into_any()
+                    }}
+                </tbody>
+            </table>
+        </Panel>
     }
 }
 
@@ -366,6 +506,35 @@ pub fn BacklogPanel() -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_scoreboard_lists_departments_with_work_best_on_time_first() {
+        let d = |id: &str, assigned: u64, closed: u64, rate: Option<f64>| {
+            citydeck_protocol::closed_loop::DepartmentScore {
+                id: id.into(),
+                assigned,
+                closed,
+                closed_on_time: 0,
+                on_time_rate: rate,
+                overdue: 0,
+                reopened: 0,
+                median_minutes: Default::default(),
+            }
+        };
+        let e = citydeck_protocol::closed_loop::Evaluation {
+            from: chrono::Utc::now(),
+            to: chrono::Utc::now(),
+            departments: vec![
+                d("command", 0, 0, None),
+                d("fire", 9, 8, Some(0.5)),
+                d("police", 3, 0, None),
+                d("health", 4, 4, Some(1.0)),
+                d("emergency", 5, 2, Some(0.5)),
+            ],
+        };
+        let ids: Vec<String> = score_rows(&e).into_iter().map(|d| d.id).collect();
+        assert_eq!(ids, ["health", "fire", "emergency", "police"]);
+    }
+
     use super::*;
     use citydeck_protocol::indicators::LocalizedName;
 

@@ -123,6 +123,18 @@ pub async fn areas() -> Result<citydeck_protocol::ipc::AreasView, IpcError> {
     decode(value)
 }
 
+/// `invoke("evaluation")`: 考核榜, the departments' scores over the last day (offline: the last answer, marked).
+pub async fn evaluation() -> Result<citydeck_protocol::ipc::EvaluationView, IpcError> {
+    let (this, invoke) = tauri_fn("core", "invoke")?;
+    let value = call_promise(
+        &this,
+        &invoke,
+        &[JsValue::from_str(citydeck_protocol::ipc::CMD_EVALUATION)],
+    )
+    .await?;
+    decode(value)
+}
+
 /// `invoke("vitals", { scenario })`: the vital-sign panels of the scenario the wall shows (`scenario`: the one
 /// picked in the header, None for the wall's default), from the cache.
 pub async fn vitals(scenario: Option<&str>) -> Result<citydeck_protocol::ipc::VitalsView, IpcError> {

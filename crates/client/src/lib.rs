@@ -232,6 +232,20 @@ impl HubClient {
         self.authed(|h, t| h.get(&url).query(&query).bearer_auth(t)).await
     }
 
+    /// 考核 over `[from, to)`: each department's scores (`GET /api/v1/evaluation`).
+    pub async fn evaluation(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<citydeck_protocol::closed_loop::Evaluation, ClientError> {
+        let url = format!("{}/api/v1/evaluation", self.base);
+        let query = [
+            ("from", from.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            ("to", to.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+        ];
+        self.authed(|h, t| h.get(&url).query(&query).bearer_auth(t)).await
+    }
+
     /// The city's departments (`GET /api/v1/departments`), parents before children: who 交办 routes an
     /// incident to and the tree 督办 climbs. A hub whose city declares none answers an empty list.
     pub async fn departments(&self) -> Result<citydeck_protocol::closed_loop::DepartmentList, ClientError> {

@@ -61,6 +61,19 @@ pub const CMD_PREPARE_BUNDLE: &str = "prepare_bundle";
 pub const CMD_AREAS: &str = "areas";
 pub const CMD_VITALS: &str = "vitals";
 pub const CMD_VITAL_SERIES: &str = "vital_series";
+/// `invoke("evaluation")` → [`EvaluationView`] (考核榜: the departments' scores over the last day).
+pub const CMD_EVALUATION: &str = "evaluation";
+
+/// 考核榜: the hub's evaluation of the last day as this desktop last fetched it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct EvaluationView {
+    /// None until the hub first answered.
+    pub evaluation: Option<crate::closed_loop::Evaluation>,
+    /// When it was fetched.
+    pub fetched_at: Option<DateTime<Utc>>,
+    /// The hub could not be asked this time (the last answer, if any, is shown with its age).
+    pub offline: bool,
+}
 pub const EVENT_COCKPIT_CHANGED: &str = "cockpit://changed";
 
 /// State of the desktop's link to the hub.
