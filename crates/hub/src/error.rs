@@ -144,6 +144,7 @@ impl AppError {
                     StatusCode::FORBIDDEN => "forbidden",
                     StatusCode::NOT_FOUND => "not_found",
                     StatusCode::UNPROCESSABLE_ENTITY => "invalid_field",
+                    StatusCode::BAD_REQUEST => "bad_request",
                     _ => "conflict",
                 },
                 refusal.field().map(String::from),

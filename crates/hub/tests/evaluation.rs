@@ -295,6 +295,7 @@ async fn the_scores_agree_with_the_log_recomputed(b: B) {
         (status, bad["code"].clone(), bad["args"]["field"].clone()),
         (400, json!("invalid_field"), json!("from"))
     );
+    assert_eq!(bad["error"], "bad_request");
     let (status, bad) = t.get(&d.tok, &q(to, from)).await;
     assert_eq!((status, bad["args"]["field"].clone()), (400, json!("to")));
     // the default window is the last day
