@@ -1440,7 +1440,7 @@ pub struct LoopStrings {
 }
 
 static LOOP_ZH: LoopStrings = LoopStrings {
-    panel_supervision: "督办",
+    panel_supervision: "超时督办",
     supervision_empty: "暂无超时事件",
     panel_backlog: "部门积压",
     backlog_empty: "暂无在办事件",
