@@ -27,7 +27,7 @@ pub mod readings;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use citydeck_domain::stage_clock::{LoopRules, StageLimits};
+use citydeck_domain::stage_clock::LoopRules;
 use rusqlite::{Connection, TransactionBehavior};
 
 pub use crate::error::{DbError, DbResult};
@@ -269,12 +269,6 @@ impl Db {
     /// stage limits and the departments (issue 24).
     pub fn set_loop_rules(&self, rules: LoopRules) {
         *self.inner.limits.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(rules);
-    }
-
-    /// Only the stage limits (the departments kept).
-    pub fn set_stage_limits(&self, limits: StageLimits) {
-        let departments = self.limits().departments.clone();
-        self.set_loop_rules(LoopRules { limits, departments });
     }
 
     /// The closed loop's rules in force.
