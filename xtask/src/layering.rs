@@ -28,6 +28,21 @@ pub const RULES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "citydeck-ingest",
+        &[
+            "citydeck-store",
+            "citydeck-hub",
+            "citydeck-sync",
+            "citydeck-client",
+            "citydeck-sim",
+            "tokio",
+            "rusqlite",
+            "reqwest",
+            "postgres",
+            "axum",
+        ],
+    ),
+    (
         "citydeck-migrate",
         &[
             "citydeck-protocol",
@@ -119,6 +134,7 @@ pub const RULES: &[(&str, &[&str])] = &[
         &[
             "citydeck-protocol",
             "citydeck-domain",
+            "citydeck-ingest",
             "citydeck-migrate",
             "citydeck-store",
             "citydeck-client",

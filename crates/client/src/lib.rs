@@ -182,6 +182,39 @@ impl HubClient {
         self.authed(|h, t| h.post(&url).bearer_auth(t).json(new)).await
     }
 
+    /// Posts a GeoJSON FeatureCollection to one of the feeds the hub's city declares
+    /// (`POST /api/v1/ingest/geojson?feed=`: operators, admins and feeds); a feature sent again is a duplicate.
+    pub async fn ingest_geojson(
+        &self,
+        feed: &str,
+        collection: &serde_json::Value,
+    ) -> Result<citydeck_protocol::ingest::FeedIngestResult, ClientError> {
+        let url = reqwest::Url::parse_with_params(
+            &format!("{}/api/v1/ingest/geojson", self.base),
+            [("feed", feed)],
+        )
+        .map_err(|e| ClientError::BadUrl(e.to_string()))?;
+        self.authed(|h, t| h.post(url.clone()).bearer_auth(t).json(collection))
+            .await
+    }
+
+    /// Posts an OASIS CAP 1.2 alert (`POST /api/v1/ingest/cap`, as `application/cap+xml`): what the hub did
+    /// with it and its incidents.
+    pub async fn ingest_cap(
+        &self,
+        xml: &[u8],
+    ) -> Result<citydeck_protocol::ingest::CapIngestResult, ClientError> {
+        let url = format!("{}/api/v1/ingest/cap", self.base);
+        let body = xml.to_vec();
+        self.authed(|h, t| {
+            h.post(&url)
+                .bearer_auth(t)
+                .header(reqwest::header::CONTENT_TYPE, "application/cap+xml")
+                .body(body.clone())
+        })
+        .await
+    }
+
     /// Posts vital-sign readings (`POST /api/v1/readings`: operators, admins and feeds); the same
     /// `(indicator, at)` again is counted a duplicate, so a batch may always be sent again.
     pub async fn post_readings(

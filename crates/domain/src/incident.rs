@@ -252,6 +252,8 @@ pub fn from_request(id: Uuid, new: NewIncident, actor: &str, at: DateTime<Utc>, 
         escalation: None,
         evaluation: None,
         alarm_acknowledged: None,
+        alert: None,
+        outline: None,
     }
 }
 

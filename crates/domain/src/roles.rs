@@ -18,6 +18,8 @@ pub enum Action {
     PostReadings,
     /// Silence the grade-I alarm for every screen by acknowledging the incident (issue 24).
     AcknowledgeAlarm,
+    /// Bring in what another source published (`POST /api/v1/ingest/…`: CAP alerts, GeoJSON feeds; issue 22).
+    Ingest,
 }
 
 pub trait Permission {
@@ -32,14 +34,14 @@ impl Permission for Role {
             Role::Leader => matches!(action, Read),
             Role::Operator => matches!(
                 action,
-                Read | CreateIncident | UpdateIncident | PostReadings | AcknowledgeAlarm
+                Read | CreateIncident | UpdateIncident | PostReadings | AcknowledgeAlarm | Ingest
             ),
             Role::Field => matches!(action, Read | CreateIncident | UpdateIncident),
             Role::Commander => matches!(
                 action,
                 Read | CreateIncident | UpdateIncident | SwitchMode | AcknowledgeAlarm
             ),
-            Role::Feed => matches!(action, PostReadings),
+            Role::Feed => matches!(action, PostReadings | Ingest),
         }
     }
 }

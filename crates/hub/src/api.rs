@@ -27,7 +27,7 @@ pub const DEFAULT_PAGE: u32 = 500;
 #[openapi(
     info(title = "citydeck hub", description = "The authoritative event log of a citydeck command hall."),
     paths(health, login, create_incident, list_incidents, get_incident, events, list_areas, get_area,
-          list_indicators, post_readings, indicator_series, list_departments, evaluation,
+          list_indicators, post_readings, indicator_series, list_departments, evaluation, ingest_cap, ingest_geojson,
           crate::stream::stream,
           crate::mode::get_mode, crate::mode::post_mode, crate::mode::confirm_mode, crate::mode::ack_screen,
           crate::mode::mode_audit, crate::mode::proposals, crate::mode::register_screen,
@@ -47,7 +47,11 @@ pub const DEFAULT_PAGE: u32 = 500;
         citydeck_protocol::ScreenAckRequest, citydeck_protocol::ScreenRegistration,
         citydeck_protocol::ModeAuditEntry, citydeck_protocol::Escalation,
         citydeck_protocol::closed_loop::DepartmentList, citydeck_protocol::closed_loop::DepartmentView,
-        citydeck_protocol::closed_loop::Evaluation, citydeck_protocol::closed_loop::DepartmentScore
+        citydeck_protocol::closed_loop::Evaluation, citydeck_protocol::closed_loop::DepartmentScore,
+        citydeck_protocol::ingest::CapIngestResult, citydeck_protocol::ingest::CapIngestStatus,
+        citydeck_protocol::ingest::CapAlertKey, citydeck_protocol::ingest::AlertRecord,
+        citydeck_protocol::ingest::AlertText, citydeck_protocol::ingest::AlertCode,
+        citydeck_protocol::ingest::AlertFollowUp, citydeck_protocol::ingest::FeedIngestResult
     )),
     modifiers(&BearerAuth)
 )]
@@ -447,6 +451,163 @@ pub async fn post_readings(
         .await
         .map_err(|_| AppError::Internal("the readings' group commit dropped a batch".into()))??;
     Ok(Json(result))
+}
+
+/// The media types `POST /api/v1/ingest/cap` takes.
+pub const CAP_MEDIA_TYPES: [&str; 3] = ["application/cap+xml", "application/xml", "text/xml"];
+
+/// An OASIS CAP 1.2 alert, as XML (`application/cap+xml`, `application/xml` or `text/xml`; at most 1 MiB; in the
+/// encoding its XML declaration names). A new alert raises its incidents (201, `created`); the same
+/// `(sender, identifier, sent)` again changes nothing (200, `duplicate`, the same incidents); an `Update` of an
+/// alert taken before updates its incidents (200, `updated`), a `Cancel` closes them, recorded (200,
+/// `cancelled`); an `Update` of an alert never seen is taken as new (201), a `Cancel` of one, an `Ack`, an
+/// `Error` or a status other than `Actual` is `ignored` (200). A DOCTYPE, an entity declaration or an XInclude is
+/// refused (400) and never fetched: the hub makes no request for an alert. Not XML → 400; not valid CAP 1.2 →
+/// 422 naming the element (`info[0].certainty`). Operators, admins and feeds.
+#[utoipa::path(post, path = "/api/v1/ingest/cap",
+    request_body(content(
+        (String = "application/cap+xml"), (String = "application/xml"), (String = "text/xml")),
+        description = "the alert's XML"),
+    security(("bearer" = [])),
+    responses((status = 201, body = citydeck_protocol::ingest::CapIngestResult, description = "a new alert: its incidents"),
+              (status = 200, body = citydeck_protocol::ingest::CapIngestResult,
+               description = "a duplicate, an update, a cancellation, or an alert ignored"),
+              (status = 400, body = ApiError,
+               description = "not XML, or a DOCTYPE, entity declaration or XInclude (refused, never fetched)"),
+              (status = 401, body = ApiError),
+              (status = 403, body = ApiError, description = "the role may not ingest (`forbidden`)"),
+              (status = 413, body = ApiError, description = "the alert is over 1 MiB"),
+              (status = 415, body = ApiError, description = "not sent as application/cap+xml, application/xml or text/xml"),
+              (status = 422, body = ApiError, description = "not a valid CAP 1.2 alert: `field` names the element")))]
+pub async fn ingest_cap(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, AppError> {
+    caller.require(Action::Ingest, "ingest alerts")?;
+    let media = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if !media.as_deref().is_some_and(|m| CAP_MEDIA_TYPES.contains(&m)) {
+        return Err(AppError::Rejection {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            message: format!(
+                "a CAP alert is sent as {} (got {})",
+                CAP_MEDIA_TYPES.join(", "),
+                media.as_deref().unwrap_or("no content type")
+            ),
+        });
+    }
+    let body = body.map_err(|r| AppError::Rejection {
+        status: r.status(),
+        message: if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            format!("the alert is over {} bytes", citydeck_ingest::cap::MAX_BYTES)
+        } else {
+            r.body_text()
+        },
+    })?;
+    if body.len() > citydeck_ingest::cap::MAX_BYTES {
+        return Err(AppError::Rejection {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            message: format!("the alert is over {} bytes", citydeck_ingest::cap::MAX_BYTES),
+        });
+    }
+    let alert = citydeck_ingest::cap::parse(&body).map_err(|e| match e {
+        citydeck_ingest::CapError::Invalid { field, reason } => {
+            AppError::Invalid(FieldError::new(&field, reason))
+        }
+        other => AppError::BadRequest(other.to_string()),
+    })?;
+    let key = citydeck_ingest::map::key(&alert);
+    let db = state.db.clone();
+    let site = state.indicator_site;
+    let tx = state.events.clone();
+    let actor = caller.username.clone();
+    let (status, incidents) = tokio::task::spawn_blocking(move || {
+        db.ingest_cap(&actor, &alert, site, |ev, json| {
+            // No receivers is fine (nobody connected).
+            let _ = tx.send(crate::Published::new(ev, json));
+        })
+    })
+    .await??;
+    let code = if status == citydeck_protocol::ingest::CapIngestStatus::Created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        code,
+        Json(citydeck_protocol::ingest::CapIngestResult {
+            status,
+            alert: key,
+            incidents,
+        }),
+    )
+        .into_response())
+}
+
+/// The most features one `POST /api/v1/ingest/geojson` takes.
+pub const MAX_FEATURES: usize = 10_000;
+
+/// Query of `POST /api/v1/ingest/geojson`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// The feed, as the city file declares it (`[[feeds]]` `name`).
+    pub feed: String,
+}
+
+/// A GeoJSON FeatureCollection from one of the feeds the city file declares (`[[feeds]]`: the property naming a
+/// feature, the title template, the class, the grade rule, the time property). Every feature becomes an
+/// incident (`source`: the feed's name, `external_id`: the feature's id), all in one write; a feature whose id
+/// the feed sent before is a duplicate (its incident, nothing new). An unknown feed → 404; a bad feature → 422
+/// naming it (`features[7].geometry`) and nothing of the collection is taken; at most 10,000 features.
+/// Operators, admins and feeds.
+#[utoipa::path(post, path = "/api/v1/ingest/geojson", params(FeedQuery),
+    request_body(content = Object, description = "a GeoJSON FeatureCollection"),
+    security(("bearer" = [])),
+    responses((status = 200, body = citydeck_protocol::ingest::FeedIngestResult),
+              (status = 403, body = ApiError, description = "the role may not ingest (`forbidden`)"),
+              (status = 404, body = ApiError, description = "the city file declares no such feed")))]
+pub async fn ingest_geojson(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<FeedQuery>, QueryRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Json<citydeck_protocol::ingest::FeedIngestResult>, AppError> {
+    caller.require(Action::Ingest, "ingest feeds")?;
+    let Query(q) = query?;
+    let spec = state.feeds.get(&q.feed).cloned().ok_or(AppError::Refused {
+        status: StatusCode::NOT_FOUND,
+        refusal: citydeck_protocol::Refusal::UnknownFeed { feed: q.feed.clone() },
+    })?;
+    let Json(raw) = body?;
+    if raw["features"].as_array().is_some_and(|f| f.len() > MAX_FEATURES) {
+        return Err(
+            FieldError::new("features", format!("at most {MAX_FEATURES} features in one post")).into(),
+        );
+    }
+    let features = citydeck_ingest::geojson::incidents(&spec, &raw)
+        .map_err(|e| AppError::Invalid(FieldError::new(&e.field, e.problem)))?;
+    let db = state.db.clone();
+    let tx = state.events.clone();
+    let actor = caller.username.clone();
+    let taken = tokio::task::spawn_blocking(move || {
+        db.ingest_features(&actor, features, |ev, json| {
+            let _ = tx.send(crate::Published::new(ev, json));
+        })
+    })
+    .await??;
+    let created = taken.iter().filter(|(_, new)| *new).count() as u32;
+    Ok(Json(citydeck_protocol::ingest::FeedIngestResult {
+        feed: spec.name,
+        created,
+        duplicates: taken.len() as u32 - created,
+        incidents: taken.into_iter().map(|(id, _)| id).collect(),
+    }))
 }
 
 /// Query of `GET /api/v1/indicators/{id}/series`.

@@ -19,6 +19,7 @@
 
 pub mod areas;
 pub mod auth;
+pub mod ingest;
 pub mod log;
 pub mod mode;
 pub mod push;
@@ -51,6 +52,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (10, include_str!("../migrations/0010_rollups_episodes.sql")),
     (11, include_str!("../migrations/0011_stage_due.sql")),
     (12, include_str!("../migrations/0012_loop_facts.sql")),
+    (13, include_str!("../migrations/0013_cap_alerts.sql")),
 ];
 
 #[derive(Clone)]

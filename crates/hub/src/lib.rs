@@ -91,6 +91,8 @@ pub struct AppState {
     pub indicator_site: (f64, f64),
     /// Readings batches waiting for the group commit (`Db::store_queued_readings`).
     pub readings_queue: Arc<std::sync::Mutex<Vec<db::readings::ReadingsJob>>>,
+    /// The GeoJSON feeds the city file declares, by name (`POST /api/v1/ingest/geojson?feed=`).
+    pub feeds: Arc<HashMap<String, citydeck_ingest::geojson::FeedSpec>>,
 }
 
 /// Default time a level-I proposal waits for the second commander.
@@ -118,6 +120,7 @@ impl AppState {
             document: Arc::new(openapi::DOCUMENT.clone()),
             indicator_site: (0.0, 0.0),
             readings_queue: Default::default(),
+            feeds: Default::default(),
         }
     }
 }
@@ -150,6 +153,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/indicators", get(api::list_indicators))
         .route("/api/v1/indicators/{id}/series", get(api::indicator_series))
         .route("/api/v1/readings", post(api::post_readings))
+        .route(
+            "/api/v1/ingest/cap",
+            post(api::ingest_cap).layer(axum::extract::DefaultBodyLimit::max(
+                citydeck_ingest::cap::MAX_BYTES,
+            )),
+        )
+        .route("/api/v1/ingest/geojson", post(api::ingest_geojson))
         .route("/api/v1/departments", get(api::list_departments))
         .route("/api/v1/evaluation", get(api::evaluation))
         .route("/api/v1/stream", get(stream::stream))
@@ -267,18 +277,19 @@ pub fn read_deadlines(
     citydeck_domain::stage_clock::StageLimits::parse(&text).map_err(|e| fail(e.to_string()))
 }
 
-/// What the hub takes from a city file (`--city`): its departments (`[[departments]]`, checked by
-/// `domain::departments`) and its stage limits (`[deadlines]`, when it has them). An error names the file and the
-/// key.
-pub fn read_city(
-    path: &std::path::Path,
-) -> Result<
-    (
-        Vec<citydeck_domain::departments::Department>,
-        Option<citydeck_domain::stage_clock::StageLimits>,
-    ),
-    StartError,
-> {
+/// What the hub takes from a city file (`--city`).
+#[derive(Clone, Debug, Default)]
+pub struct CityFile {
+    /// `[[departments]]`, checked by `domain::departments`.
+    pub departments: Vec<citydeck_domain::departments::Department>,
+    /// `[deadlines]`, when it has them.
+    pub deadlines: Option<citydeck_domain::stage_clock::StageLimits>,
+    /// `[[feeds]]`: the GeoJSON feeds `POST /api/v1/ingest/geojson?feed=` takes (`ingest::geojson`).
+    pub feeds: Vec<citydeck_ingest::geojson::FeedSpec>,
+}
+
+/// Reads a city file (`--city`): its departments, stage limits and feeds. An error names the file and the key.
+pub fn read_city(path: &std::path::Path) -> Result<CityFile, StartError> {
     let fail = |problem: String| StartError::Config(format!("--city {}: {problem}", path.display()));
     let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| fail(e.to_string()))?;
@@ -297,7 +308,12 @@ pub fn read_city(
             )))
         }
     };
-    Ok((departments, deadlines))
+    let feeds = citydeck_ingest::geojson::parse_specs(table.get("feeds")).map_err(|e| fail(e.to_string()))?;
+    Ok(CityFile {
+        departments,
+        deadlines,
+        feeds,
+    })
 }
 
 /// How often the hub's clock looks for incidents past their stage's limit.
@@ -377,9 +393,13 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
     let screens = config.screens.clone();
     let areas = config.areas.as_deref().map(read_areas).transpose()?;
     let packs = config.scenarios.as_deref().map(read_scenarios).transpose()?;
-    let (departments, city_limits) = match config.city.as_deref() {
+    let CityFile {
+        departments,
+        deadlines: city_limits,
+        feeds,
+    } = match config.city.as_deref() {
         Some(path) => read_city(path)?,
-        None => (Vec::new(), None),
+        None => CityFile::default(),
     };
     // `--deadlines` overrides the city file's `[deadlines]`
     let limits = match config.deadlines.as_deref().map(read_deadlines).transpose()? {
@@ -421,6 +441,15 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
         departments,
     });
     let mut state = AppState::new(db);
+    // where what has no place of its own goes (a vital sign's incident, a CAP alert with geocodes only)
+    let db = state.db.clone();
+    if let Some(site) = tokio::task::spawn_blocking(move || db.city_point()).await?? {
+        state.indicator_site = site;
+    }
+    if !feeds.is_empty() {
+        tracing::info!(feeds = feeds.len(), "GeoJSON feeds declared");
+    }
+    state.feeds = Arc::new(feeds.into_iter().map(|f| (f.name.clone(), f)).collect());
     if let Some(packs) = &packs {
         state.indicators = Arc::new(citydeck_domain::scenario::catalogue(packs));
         state.indicator_rules = Arc::new(
@@ -431,13 +460,8 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
         );
         let ids: Vec<String> = state.indicators.iter().map(|i| i.id.clone()).collect();
         state.document = Arc::new(openapi::served(&ids));
-        let db = state.db.clone();
-        match tokio::task::spawn_blocking(move || db.city_point()).await?? {
-            Some(site) => state.indicator_site = site,
-            None if !state.indicators.is_empty() => {
-                tracing::warn!("no areas (--areas): incidents raised by the vital signs are placed at 0, 0")
-            }
-            None => {}
+        if !state.indicators.is_empty() && state.indicator_site == (0.0, 0.0) {
+            tracing::warn!("no areas (--areas): incidents raised by the vital signs are placed at 0, 0")
         }
         tracing::info!(
             packs = packs.len(),

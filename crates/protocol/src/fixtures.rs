@@ -47,6 +47,8 @@ pub fn incident(n: u64) -> IncidentBuilder {
         escalation: None,
         evaluation: None,
         alarm_acknowledged: None,
+        alert: None,
+        outline: None,
     })
 }
 

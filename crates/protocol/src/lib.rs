@@ -15,6 +15,7 @@ pub mod demo;
 #[cfg(any(test, feature = "test-fixtures"))]
 pub mod fixtures;
 pub mod indicators;
+pub mod ingest;
 pub mod ipc;
 pub mod refusal;
 
@@ -267,6 +268,14 @@ pub struct Incident {
     /// is grade I): every screen stops alarming for it. Absent: a grade-I incident alarms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alarm_acknowledged: Option<AlarmAck>,
+    /// The CAP alert that raised it (issue 22), with its updates and cancellation; absent for other sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<ingest::AlertRecord>,
+    /// The outline the source gave the event (a CAP alert's polygons, its circles as polygons of 48 sides):
+    /// rings of `[lon, lat]`, each closed. Drawn on the map around the incident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Vec<Vec<f64>>>>))]
+    pub outline: Option<Vec<Vec<[f64; 2]>>>,
 }
 
 /// The grade-I alarm's acknowledgement (issue 24).
@@ -558,6 +567,20 @@ pub enum EventBody {
         department: Option<String>,
         area_id: Option<String>,
     },
+    /// A CAP `Update` of the alert that raised this incident (issue 22): the incident as the update leaves it
+    /// (title, grade, text, outline; its `alert.updates` names `alert`).
+    AlertUpdated {
+        incident_id: Uuid,
+        incident: Incident,
+        alert: ingest::CapAlertKey,
+    },
+    /// A CAP `Cancel` of the alert that raised this incident: it records the cancellation (`alert.cancelled`)
+    /// and is closed, out of the open picture.
+    AlertCancelled {
+        incident_id: Uuid,
+        incident: Incident,
+        alert: ingest::CapAlertKey,
+    },
     #[serde(other)]
     Unknown,
 }
@@ -575,6 +598,8 @@ impl EventBody {
             EventBody::IndicatorEpisodeEnded { .. } => "indicator_episode_ended",
             EventBody::IncidentOverdue { .. } => "incident_overdue",
             EventBody::IncidentEscalated { .. } => "incident_escalated",
+            EventBody::AlertUpdated { .. } => "alert_updated",
+            EventBody::AlertCancelled { .. } => "alert_cancelled",
             EventBody::Unknown => "unknown",
         }
     }
@@ -587,7 +612,9 @@ impl EventBody {
             | EventBody::IncidentRegraded { incident, .. }
             | EventBody::IndicatorEpisodeEnded { incident, .. }
             | EventBody::IncidentOverdue { incident, .. }
-            | EventBody::IncidentEscalated { incident, .. } => Some(incident),
+            | EventBody::IncidentEscalated { incident, .. }
+            | EventBody::AlertUpdated { incident, .. }
+            | EventBody::AlertCancelled { incident, .. } => Some(incident),
             EventBody::ModeChanged { .. }
             | EventBody::ScreenAcked { .. }
             | EventBody::ModeProposed { .. }

@@ -46,6 +46,10 @@ pub enum Refusal {
     UnknownDepartment {
         department: String,
     },
+    /// `POST /api/v1/ingest/geojson?feed=` naming a feed the city file does not declare (`[[feeds]]`).
+    UnknownFeed {
+        feed: String,
+    },
     /// `create_incident` where an update was expected.
     NotAnUpdate,
 
@@ -286,6 +290,7 @@ impl Refusal {
             NoteTooLong { max } => format!("a note is at most {max} characters"),
             AssigneeLength { max } => format!("assignee must be 1-{max} characters"),
             UnknownDepartment { department } => format!("unknown department {department:?}"),
+            UnknownFeed { feed } => format!("the city declares no feed {feed:?}"),
             NotClosed => "only a closed incident is evaluated".into(),
             NotAnUpdate => "create_incident is not an update".into(),
             NotFound { id: Some(id) } => format!("unknown incident {id}"),
@@ -350,6 +355,7 @@ impl Refusal {
             UnknownDepartment {
                 department: "fire".into(),
             },
+            UnknownFeed { feed: "usgs".into() },
             NotClosed,
             NotAnUpdate,
             NotFound { id: Some(id) },

@@ -259,6 +259,10 @@ pub struct CityConfig {
     /// The closed loop's stage limits (`[deadlines]`): read by the hub, checked here by `domain::stage_clock`.
     #[serde(default)]
     pub deadlines: Option<toml::Table>,
+    /// The GeoJSON feeds the hub takes (`[[feeds]]`, issue 22): read and checked by the hub
+    /// (`ingest::geojson`); the simulator posts the replayed USGS week to the one named `usgs`.
+    #[serde(default)]
+    pub feeds: Option<toml::Value>,
 }
 
 fn default_zoom() -> f64 {

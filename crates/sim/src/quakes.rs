@@ -34,10 +34,13 @@ pub enum QuakeError {
     Json(#[from] serde_json::Error),
 }
 
-/// The incidents of one feed, oldest first, and how many features could not be used.
+/// The incidents of one feed, oldest first, each with the GeoJSON feature it came from (the simulator posts the
+/// feature to the hub's feed endpoint, `ingest/geojson?feed=usgs`, and the incident only to a hub that does not
+/// declare the feed), and how many features could not be used.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Quakes {
     pub incidents: Vec<NewIncident>,
+    pub features: Vec<serde_json::Value>,
     pub skipped: usize,
 }
 
@@ -96,12 +99,13 @@ pub fn load_earthquakes(path: &Path) -> Result<Quakes, QuakeError> {
 pub fn parse_earthquakes(json: &str) -> Result<Quakes, QuakeError> {
     let collection: Collection = serde_json::from_str(json)?;
     let mut out = Quakes::default();
+    let mut both: Vec<(NewIncident, serde_json::Value)> = Vec::new();
     for (i, value) in collection.features.into_iter().enumerate() {
-        match serde_json::from_value::<Feature>(value)
+        match serde_json::from_value::<Feature>(value.clone())
             .map_err(|e| e.to_string())
             .and_then(to_incident)
         {
-            Ok(inc) => out.incidents.push(inc),
+            Ok(inc) => both.push((inc, value)),
             Err(why) => {
                 tracing::warn!(feature = i, "skipping earthquake feature: {why}");
                 out.skipped += 1;
@@ -111,11 +115,12 @@ pub fn parse_earthquakes(json: &str) -> Result<Quakes, QuakeError> {
     if out.skipped > 0 {
         tracing::warn!(
             skipped = out.skipped,
-            kept = out.incidents.len(),
+            kept = both.len(),
             "earthquake feed had unusable features"
         );
     }
-    out.incidents.sort_by_key(|inc| inc.occurred_at);
+    both.sort_by_key(|(inc, _)| inc.occurred_at);
+    (out.incidents, out.features) = both.into_iter().unzip();
     Ok(out)
 }
 

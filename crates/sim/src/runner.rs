@@ -18,7 +18,22 @@ use crate::quakes::load_earthquakes;
 /// briefly down does not stop the simulator.
 pub trait IncidentSink {
     fn create(&self, inc: NewIncident) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// A feature of the GeoJSON feed `feed` (`POST /api/v1/ingest/geojson?feed=`), or, where the feed is not
+    /// taken, `fallback`: the same event as an incident. By default: `fallback`.
+    fn ingest(
+        &self,
+        feed: &str,
+        feature: serde_json::Value,
+        fallback: NewIncident,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send {
+        let _ = (feed, feature);
+        self.create(fallback)
+    }
 }
+
+/// The feed the replayed USGS week is posted to (the city file declares it: `[[feeds]] name = "usgs"`).
+pub const QUAKE_FEED: &str = "usgs";
 
 /// Pause after a failed create.
 pub const ERROR_BACKOFF: Duration = Duration::from_secs(1);
@@ -72,7 +87,7 @@ pub struct SimStats {
 /// lasts, operator incidents otherwise.
 pub struct Feed {
     generator: Generator,
-    quakes: std::vec::IntoIter<NewIncident>,
+    quakes: std::vec::IntoIter<(NewIncident, serde_json::Value)>,
     quake_every: u32,
     position: u64,
     /// The city's districts: an operator incident moved out of them (by the jitter) is put back at its place.
@@ -87,7 +102,12 @@ pub enum Origin {
 }
 
 impl Feed {
-    pub fn new(generator: Generator, quakes: Vec<NewIncident>, quake_every: u32) -> Feed {
+    /// `quakes`: each replayed event as an incident and, where it came from a feed, its feature.
+    pub fn new(
+        generator: Generator,
+        quakes: Vec<(NewIncident, serde_json::Value)>,
+        quake_every: u32,
+    ) -> Feed {
         Feed {
             generator,
             quakes: quakes.into_iter(),
@@ -118,7 +138,7 @@ impl Feed {
                     skipped = q.skipped,
                     "earthquake feed loaded"
                 );
-                q.incidents
+                q.incidents.into_iter().zip(q.features).collect()
             }
             _ => Vec::new(),
         };
@@ -128,9 +148,24 @@ impl Feed {
     }
 
     pub fn next_incident(&mut self) -> (Origin, NewIncident) {
+        let (origin, incident, _) = self.next_item();
+        (origin, incident)
+    }
+
+    /// The next event: where it came from, it as an incident and, for a replayed quake, its feature with the
+    /// same replay rule (its `time` removed, so the hub stamps its arrival; the original time as
+    /// `properties.origin_time`, which the city's feed puts in the description).
+    pub fn next_item(&mut self) -> (Origin, NewIncident, Option<serde_json::Value>) {
         self.position += 1;
         if self.quake_every > 0 && self.position % u64::from(self.quake_every) == 0 {
-            if let Some(mut q) = self.quakes.next() {
+            if let Some((mut q, mut feature)) = self.quakes.next() {
+                if let (Some(t), Some(props)) = (q.occurred_at, feature["properties"].as_object_mut()) {
+                    props.insert("time".into(), serde_json::Value::Null);
+                    props.insert(
+                        "origin_time".into(),
+                        t.format("%Y-%m-%d %H:%M:%S UTC").to_string().into(),
+                    );
+                }
                 // A replay reports the quake as news arriving now: the hub stamps it on arrival, and the
                 // original USGS origin time stays in the description, so the cockpit's ages stay meaningful.
                 if let Some(t) = q.occurred_at.take() {
@@ -140,7 +175,7 @@ impl Feed {
                         None => origin,
                     });
                 }
-                return (Origin::Quake, q);
+                return (Origin::Quake, q, Some(feature));
             }
         }
         let extent = self.extent.as_ref();
@@ -149,7 +184,7 @@ impl Feed {
         if extent.is_some_and(|e| !e.contains(inc.lon, inc.lat)) {
             (inc.lon, inc.lat) = (draw.place.lon, draw.place.lat);
         }
-        (Origin::Operator, inc)
+        (Origin::Operator, inc, None)
     }
 
     /// Earthquakes not replayed yet.
@@ -190,13 +225,19 @@ pub async fn run_feed<S: IncidentSink + Sync>(
     tracing::info!(rate = opts.rate, limit = ?opts.limit, "simulator started");
     while opts.limit.is_none_or(|l| stats.sent + stats.failed < l) {
         ticks.tick().await;
-        let (origin, inc) = feed.next_incident();
+        let (origin, inc, feature) = feed.next_item();
         match origin {
             Origin::Operator => stats.operator += 1,
             Origin::Quake => stats.quakes += 1,
         }
         let title = inc.title.clone();
-        let result = match tokio::time::timeout(SINK_TIMEOUT, sink.create(inc)).await {
+        let sent = async {
+            match feature {
+                Some(f) => sink.ingest(QUAKE_FEED, f, inc).await,
+                None => sink.create(inc).await,
+            }
+        };
+        let result = match tokio::time::timeout(SINK_TIMEOUT, sent).await {
             Ok(r) => r,
             Err(_) => Err(anyhow::anyhow!("no answer within {SINK_TIMEOUT:?}")),
         };
@@ -225,6 +266,27 @@ impl IncidentSink for citydeck_client::HubClient {
         self.create_incident(&inc).await?;
         Ok(())
     }
+
+    async fn ingest(
+        &self,
+        feed: &str,
+        feature: serde_json::Value,
+        fallback: NewIncident,
+    ) -> anyhow::Result<()> {
+        let collection = serde_json::json!({"type": "FeatureCollection", "features": [feature]});
+        match self.ingest_geojson(feed, &collection).await {
+            Ok(_) => Ok(()),
+            // a hub whose city declares no such feed takes the event as an incident
+            Err(citydeck_client::ClientError::Api { status: 404, body })
+                if body.code.as_deref() == Some("unknown_feed") =>
+            {
+                tracing::debug!(feed, "the hub declares no such feed: sent as an incident");
+                self.create_incident(&fallback).await?;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -241,6 +303,8 @@ mod tests {
     #[derive(Default)]
     struct FakeSink {
         got: Mutex<Vec<NewIncident>>,
+        /// The features `ingest` got, with their feed.
+        features: Mutex<Vec<(String, serde_json::Value)>>,
         calls: AtomicU64,
         fail_calls: Vec<u64>,
     }
@@ -258,6 +322,17 @@ mod tests {
                 }
                 Ok(())
             }
+        }
+
+        fn ingest(
+            &self,
+            feed: &str,
+            feature: serde_json::Value,
+            fallback: NewIncident,
+        ) -> impl Future<Output = anyhow::Result<()>> + Send {
+            self.features.lock().unwrap().push((feed.to_string(), feature));
+            // kept with the rest, as a hub declaring the feed would make much the same incident
+            self.create(fallback)
         }
     }
 
@@ -301,7 +376,18 @@ mod tests {
             },
         ];
         let g = Generator::new(&Templates::shipped().unwrap(), places, bbox(), 10.0, 1).unwrap();
-        Feed::new(g, (0..quakes).map(|i| quake(&format!("q{i}"))).collect(), every)
+        Feed::new(
+            g,
+            (0..quakes)
+                .map(|i| {
+                    (
+                        quake(&format!("q{i}")),
+                        serde_json::json!({"type": "Feature", "id": format!("q{i}")}),
+                    )
+                })
+                .collect(),
+            every,
+        )
     }
 
     fn opts(rate: f64, limit: Option<u64>) -> SimOptions {
@@ -493,6 +579,17 @@ mod tests {
         assert_eq!(stats.sent, 50);
         assert_eq!(stats.quakes, 50 / u64::from(city.sim.quake_every));
         let got = sink.got.lock().unwrap().clone();
+        // the quakes went to the feed endpoint as their features, replayed as news arriving now
+        let features = sink.features.lock().unwrap().clone();
+        assert_eq!(features.len() as u64, stats.quakes);
+        for (feed, f) in &features {
+            assert_eq!(feed, QUAKE_FEED);
+            assert!(f["properties"]["time"].is_null(), "{f}");
+            assert!(
+                f["properties"]["origin_time"].as_str().unwrap().ends_with(" UTC"),
+                "{f}"
+            );
+        }
         for inc in &got {
             if inc.source == "usgs" {
                 // replayed as news arriving now; the origin time is kept in the description

@@ -304,7 +304,9 @@ impl Cache {
                 | EventBody::IncidentRegraded { incident, .. }
                 | EventBody::IndicatorEpisodeEnded { incident, .. }
                 | EventBody::IncidentOverdue { incident, .. }
-                | EventBody::IncidentEscalated { incident, .. } => {
+                | EventBody::IncidentEscalated { incident, .. }
+                | EventBody::AlertUpdated { incident, .. }
+                | EventBody::AlertCancelled { incident, .. } => {
                     let body =
                         serde_json::to_string(incident).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     tx.prepare_cached(

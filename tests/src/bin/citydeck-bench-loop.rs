@@ -111,7 +111,7 @@ fn main() -> anyhow::Result<()> {
     let path = work.join("hub.sqlite");
     let db = Db::open(&path)?;
     let city = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/city/liechtenstein.toml");
-    let (departments, _) = citydeck_hub::read_city(&city)?;
+    let departments = citydeck_hub::read_city(&city)?.departments;
     // grade I waits 2 s in 采集 (the 100 that will be due), every other grade an hour
     db.set_loop_rules(citydeck_domain::stage_clock::LoopRules {
         limits: citydeck_domain::stage_clock::StageLimits::parse(

@@ -235,6 +235,20 @@ pub(super) fn insert_incident(
     new: NewIncident,
     id: Option<uuid::Uuid>,
 ) -> DbResult<Result<Inserted, Refusal>> {
+    insert_incident_with(tx, limits, actor, scope, new, id, |_| {})
+}
+
+/// [`insert_incident`], with `extra` filling in what a new-incident request cannot say (a CAP alert's record
+/// and outline) before the incident is written.
+pub(super) fn insert_incident_with(
+    tx: &mut dyn Sql,
+    limits: &LoopRules,
+    actor: &str,
+    scope: Option<&str>,
+    new: NewIncident,
+    id: Option<uuid::Uuid>,
+    extra: impl FnOnce(&mut Incident),
+) -> DbResult<Result<Inserted, Refusal>> {
     let area_ids = super::areas::areas_at(tx, new.lon, new.lat)?;
     if let Err(refusal) = citydeck_domain::scope::check(scope, &area_ids) {
         return Ok(Err(refusal));
@@ -255,6 +269,7 @@ pub(super) fn insert_incident(
     let id = id.unwrap_or_else(uuid::Uuid::now_v7);
     let mut incident = citydeck_domain::incident::from_request(id, new, actor, now, seq);
     incident.area_ids = area_ids;
+    extra(&mut incident);
     citydeck_domain::stage_clock::stamp(&mut incident, None, &limits.limits, now);
     let inc_json = serde_json::to_string(&incident).map_err(|e| DbError::Corrupt(e.to_string()))?;
     let inc_id = incident.id.to_string();
