@@ -432,6 +432,8 @@ fn build_bench_bins() -> Result<PathBuf> {
             "citydeck-bench-indicators",
             "--bin",
             "citydeck-bench-loop",
+            "--bin",
+            "citydeck-bench-ingest",
         ])
         .args(FEATURES))?;
     Ok(target_dir().join("release"))
@@ -609,7 +611,15 @@ fn bench(which: Option<&str>) -> Result<()> {
             run(Command::new(bins.join("citydeck-bench-loop"))
                 .arg(std::env::temp_dir().join("citydeck-bench-loop")))
         }
-        other => anyhow::bail!("usage: cargo xtask bench <sync|map|indicators|loop> (got {other:?})"),
+        Some("ingest") => {
+            let bins = build_bench_bins()?;
+            step(
+                "bench ingest: CAP alerts vs JSON creates, and the merge lookup among 100,000 open incidents",
+            );
+            run(Command::new(bins.join("citydeck-bench-ingest"))
+                .arg(std::env::temp_dir().join("citydeck-bench-ingest")))
+        }
+        other => anyhow::bail!("usage: cargo xtask bench <sync|map|indicators|loop|ingest> (got {other:?})"),
     }
 }
 

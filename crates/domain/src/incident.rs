@@ -222,6 +222,13 @@ pub fn parse_new_incident(body: &Value) -> Result<NewIncident, FieldError> {
 /// unless the request says), nobody assigned, no acknowledgements or notes, last changed at `seq`. The hub makes
 /// it with the log's next seq; a desktop shows the one it queued (seq 0) until the hub's copy reaches its cache.
 pub fn from_request(id: Uuid, new: NewIncident, actor: &str, at: DateTime<Utc>, seq: u64) -> Incident {
+    // its origin, the first of its reports (the hub marks a trusted source's official: `merge::MergeRule`)
+    let origin = citydeck_protocol::ingest::Report {
+        source: new.source.clone(),
+        external_id: new.external_id.clone(),
+        received_at: at,
+        quality: Default::default(),
+    };
     Incident {
         id,
         title: new.title,
@@ -254,6 +261,9 @@ pub fn from_request(id: Uuid, new: NewIncident, actor: &str, at: DateTime<Utc>, 
         alarm_acknowledged: None,
         alert: None,
         outline: None,
+        reports: vec![origin],
+        quality: Default::default(),
+        verified: None,
     }
 }
 

@@ -8,6 +8,7 @@ pub mod drill;
 pub mod evaluation;
 pub mod incident;
 pub mod indicators;
+pub mod merge;
 pub mod mode;
 pub mod ops;
 pub mod overlay;

@@ -199,6 +199,11 @@ pub async fn create_incident(
             _ => return Err(AppError::Internal("create returned a foreign event".into())),
         },
         Created::Existing(inc) => (StatusCode::OK, Json(*inc)).into_response(),
+        // a report of an open incident's event from another source joined it: 200 with that incident
+        Created::Joined(ev) => match ev.body.incident() {
+            Some(incident) => (StatusCode::OK, Json(incident.clone())).into_response(),
+            None => return Err(AppError::Internal("a merge returned a foreign event".into())),
+        },
     })
 }
 
@@ -601,11 +606,13 @@ pub async fn ingest_geojson(
         })
     })
     .await??;
-    let created = taken.iter().filter(|(_, new)| *new).count() as u32;
+    use crate::db::ingest::FeatureTaken;
+    let count = |what: FeatureTaken| taken.iter().filter(|(_, w)| *w == what).count() as u32;
     Ok(Json(citydeck_protocol::ingest::FeedIngestResult {
         feed: spec.name,
-        created,
-        duplicates: taken.len() as u32 - created,
+        created: count(FeatureTaken::New),
+        duplicates: count(FeatureTaken::Duplicate),
+        merged: count(FeatureTaken::Joined),
         incidents: taken.into_iter().map(|(id, _)| id).collect(),
     }))
 }

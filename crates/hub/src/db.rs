@@ -21,6 +21,7 @@ pub mod areas;
 pub mod auth;
 pub mod ingest;
 pub mod log;
+pub mod merge;
 pub mod mode;
 pub mod push;
 pub mod readings;
@@ -53,6 +54,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (11, include_str!("../migrations/0011_stage_due.sql")),
     (12, include_str!("../migrations/0012_loop_facts.sql")),
     (13, include_str!("../migrations/0013_cap_alerts.sql")),
+    (14, include_str!("../migrations/0014_merge.sql")),
 ];
 
 #[derive(Clone)]
@@ -69,6 +71,8 @@ struct Inner {
     store: Store,
     /// The closed loop's stage limits (`--deadlines`), stamped on every incident written.
     limits: std::sync::RwLock<Arc<LoopRules>>,
+    /// When reports of one event merge, and whose are official (the city file's `[ingest]`, issue 22).
+    merge: std::sync::RwLock<Arc<citydeck_domain::merge::MergeRule>>,
 }
 
 enum Store {
@@ -155,6 +159,7 @@ impl Db {
                 exercise,
                 replica: new_replica_id(),
                 limits: Default::default(),
+                merge: Default::default(),
                 store: Store::Sqlite {
                     writer: Mutex::new(writer),
                     readers,
@@ -186,6 +191,7 @@ impl Db {
                 exercise,
                 replica: new_replica_id(),
                 limits: Default::default(),
+                merge: Default::default(),
                 store: Store::Postgres(store),
             }),
         })
@@ -280,6 +286,16 @@ impl Db {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// When reports of one event merge from now on, and whose are official (issue 22).
+    pub fn set_merge_rule(&self, rule: citydeck_domain::merge::MergeRule) {
+        *self.inner.merge.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(rule);
+    }
+
+    /// The merge rule in force.
+    pub fn merge_rule(&self) -> Arc<citydeck_domain::merge::MergeRule> {
+        self.inner.merge.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// True for a drill database.

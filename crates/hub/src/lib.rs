@@ -286,6 +286,8 @@ pub struct CityFile {
     pub deadlines: Option<citydeck_domain::stage_clock::StageLimits>,
     /// `[[feeds]]`: the GeoJSON feeds `POST /api/v1/ingest/geojson?feed=` takes (`ingest::geojson`).
     pub feeds: Vec<citydeck_ingest::geojson::FeedSpec>,
+    /// `[ingest]`: when reports of one event merge and which sources are trusted (`domain::merge`).
+    pub merge: citydeck_domain::merge::MergeRule,
 }
 
 /// Reads a city file (`--city`): its departments, stage limits and feeds. An error names the file and the key.
@@ -309,10 +311,13 @@ pub fn read_city(path: &std::path::Path) -> Result<CityFile, StartError> {
         }
     };
     let feeds = citydeck_ingest::geojson::parse_specs(table.get("feeds")).map_err(|e| fail(e.to_string()))?;
+    let merge = citydeck_domain::merge::MergeRule::from_value(table.get("ingest"))
+        .map_err(|e| fail(e.to_string()))?;
     Ok(CityFile {
         departments,
         deadlines,
         feeds,
+        merge,
     })
 }
 
@@ -397,6 +402,7 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
         departments,
         deadlines: city_limits,
         feeds,
+        merge,
     } = match config.city.as_deref() {
         Some(path) => read_city(path)?,
         None => CityFile::default(),
@@ -440,6 +446,7 @@ pub async fn start_with(config: HubConfig, backend: Backend) -> Result<RunningHu
         limits: limits.unwrap_or_default(),
         departments,
     });
+    db.set_merge_rule(merge);
     let mut state = AppState::new(db);
     // where what has no place of its own goes (a vital sign's incident, a CAP alert with geocodes only)
     let db = state.db.clone();

@@ -42,6 +42,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (7, include_str!("../migrations/postgres/0007_stage_due.sql")),
     (8, include_str!("../migrations/postgres/0008_loop_facts.sql")),
     (9, include_str!("../migrations/postgres/0009_cap_alerts.sql")),
+    (10, include_str!("../migrations/postgres/0010_merge.sql")),
 ];
 
 /// Advisory lock keys (arbitrary, fixed): the write lock every replica's write transaction takes, and the

@@ -429,8 +429,8 @@ fn postgres_schema(url: &str) -> (Schema, Vec<String>) {
 
 /// Both engines' schemas (as the hub leaves them after migrating a new database) have the same tables, the same
 /// columns with the same kind (integer / real / text), nullability and primary key, and the same named indexes;
-/// the spatial index `areas_rtree` is SQLite's R*Tree virtual table (with its shadow tables) and PostgreSQL's
-/// GiST index, each checked to be what it says.
+/// the spatial indexes `areas_rtree` and `merge_rtree` are SQLite's R*Tree virtual tables (with their shadow
+/// tables) and PostgreSQL's GiST indexes, each checked to be what it says.
 /// Differences by design, not compared: SQLite's INTEGER is PostgreSQL's BIGINT (both 64-bit); PostgreSQL's
 /// sorted or compared text columns use the "C" collation (byte order, as SQLite); `mode_audit.id` is
 /// AUTOINCREMENT on SQLite and an identity column on PostgreSQL; SQLite records its schema version in
@@ -450,11 +450,13 @@ fn sqlite_and_postgres_schemas_describe_the_same_tables_and_columns() {
         )
         .unwrap();
     assert!(rtree.contains("USING rtree("), "{rtree}");
-    for shadow in ["", "_node", "_parent", "_rowid"] {
-        assert!(
-            lite.remove(&format!("areas_rtree{shadow}")).is_some(),
-            "SQLite's R*Tree table areas_rtree{shadow}"
-        );
+    for table in ["areas_rtree", "merge_rtree"] {
+        for shadow in ["", "_node", "_parent", "_rowid"] {
+            assert!(
+                lite.remove(&format!("{table}{shadow}")).is_some(),
+                "SQLite's R*Tree table {table}{shadow}"
+            );
+        }
     }
 
     let url = citydeck_hub::test_support::new_database();
@@ -472,7 +474,19 @@ fn sqlite_and_postgres_schemas_describe_the_same_tables_and_columns() {
         gist.contains("USING gist (box(point(min_lon, min_lat), point(max_lon, max_lat)))"),
         "{gist}"
     );
-    pg_indexes.retain(|i| i != "areas_rtree");
+    let merge_gist: String = postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap()
+        .query_one(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'merge_rtree'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(
+        merge_gist.contains("USING gist (box(point(lon, lat), point(lon, lat)))"),
+        "{merge_gist}"
+    );
+    pg_indexes.retain(|i| i != "areas_rtree" && i != "merge_rtree");
     assert!(
         pg.remove("hub_schema").is_some(),
         "PostgreSQL records its migrations in hub_schema"

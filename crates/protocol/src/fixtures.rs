@@ -49,6 +49,9 @@ pub fn incident(n: u64) -> IncidentBuilder {
         alarm_acknowledged: None,
         alert: None,
         outline: None,
+        reports: Vec::new(),
+        quality: Default::default(),
+        verified: None,
     })
 }
 

@@ -135,5 +135,46 @@ pub struct FeedIngestResult {
     pub created: u32,
     /// Features whose id the feed had sent before: their incident, nothing new.
     pub duplicates: u32,
+    /// Features that joined an open incident of another source (reports of one event merge).
+    #[serde(default)]
+    pub merged: u32,
     pub incidents: Vec<Uuid>,
+}
+
+/// How far an incident, or one report of it, can be trusted (issue 22, 一数一源).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Quality {
+    /// One source that is not an authority.
+    #[default]
+    Unverified,
+    /// Reports from two or more independent sources (an incident only).
+    Corroborated,
+    /// From a trusted source (the city file's `[ingest] trusted`), or an operator verified it.
+    Official,
+}
+
+impl Quality {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quality::Unverified => "unverified",
+            Quality::Corroborated => "corroborated",
+            Quality::Official => "official",
+        }
+    }
+}
+
+/// One report of an incident: the first is where it came from, the others joined it (reports of one event
+/// merge: another source, the same class, near in space and time).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Report {
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// When the hub took it.
+    pub received_at: DateTime<Utc>,
+    /// `official` for a trusted source, else `unverified`.
+    pub quality: Quality,
 }

@@ -276,6 +276,17 @@ pub struct Incident {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Vec<Vec<f64>>>>))]
     pub outline: Option<Vec<Vec<[f64; 2]>>>,
+    /// Where it came from (issue 22): its reports, the first its origin, the others reports of the same event
+    /// from other sources that joined it. Absent from incidents stored before provenance (read as none).
+    #[serde(default)]
+    pub reports: Vec<ingest::Report>,
+    /// `unverified` (one unofficial source), `corroborated` (two or more sources) or `official` (a trusted
+    /// source, or an operator verified it).
+    #[serde(default)]
+    pub quality: ingest::Quality,
+    /// An operator's verification (核实): the incident is `official` from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<AlarmAck>,
 }
 
 /// The grade-I alarm's acknowledgement (issue 24).
@@ -581,6 +592,13 @@ pub enum EventBody {
         incident: Incident,
         alert: ingest::CapAlertKey,
     },
+    /// A report of the same event from another source joined this incident (issue 22): `report` is it, the
+    /// incident as it now is (its `reports` end with it, its `quality` follows).
+    ReportMerged {
+        incident_id: Uuid,
+        incident: Incident,
+        report: ingest::Report,
+    },
     #[serde(other)]
     Unknown,
 }
@@ -600,6 +618,7 @@ impl EventBody {
             EventBody::IncidentEscalated { .. } => "incident_escalated",
             EventBody::AlertUpdated { .. } => "alert_updated",
             EventBody::AlertCancelled { .. } => "alert_cancelled",
+            EventBody::ReportMerged { .. } => "report_merged",
             EventBody::Unknown => "unknown",
         }
     }
@@ -614,7 +633,8 @@ impl EventBody {
             | EventBody::IncidentOverdue { incident, .. }
             | EventBody::IncidentEscalated { incident, .. }
             | EventBody::AlertUpdated { incident, .. }
-            | EventBody::AlertCancelled { incident, .. } => Some(incident),
+            | EventBody::AlertCancelled { incident, .. }
+            | EventBody::ReportMerged { incident, .. } => Some(incident),
             EventBody::ModeChanged { .. }
             | EventBody::ScreenAcked { .. }
             | EventBody::ModeProposed { .. }

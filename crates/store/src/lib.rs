@@ -306,7 +306,8 @@ impl Cache {
                 | EventBody::IncidentOverdue { incident, .. }
                 | EventBody::IncidentEscalated { incident, .. }
                 | EventBody::AlertUpdated { incident, .. }
-                | EventBody::AlertCancelled { incident, .. } => {
+                | EventBody::AlertCancelled { incident, .. }
+                | EventBody::ReportMerged { incident, .. } => {
                     let body =
                         serde_json::to_string(incident).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     tx.prepare_cached(

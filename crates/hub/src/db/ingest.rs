@@ -10,7 +10,8 @@ use citydeck_protocol::ingest::CapIngestStatus;
 use citydeck_protocol::{Event, EventBody};
 use uuid::Uuid;
 
-use super::log::{head, insert_incident_with, read_incident, write_incident};
+use super::log::{head, read_incident, write_incident};
+use super::merge::{take_report, Taken};
 use super::Db;
 use crate::error::{DbError, DbResult};
 use crate::sql::{p, ts, Sql};
@@ -30,6 +31,7 @@ impl Db {
         publish: impl Fn(&Event, &str),
     ) -> DbResult<(CapIngestStatus, Vec<Uuid>)> {
         let limits = self.limits();
+        let rule = self.merge_rule();
         let exercise = self.is_exercise();
         let (status, ids, _events) = self.write(
             |tx| -> DbResult<(CapIngestStatus, Vec<Uuid>, Appended)> {
@@ -53,12 +55,12 @@ impl Db {
                 } else {
                     match alert.msg_type {
                         MsgType::Alert => {
-                            (CapIngestStatus::Created, create(tx, &limits, actor, &mapped, site, &mut events)?)
+                            (CapIngestStatus::Created, create(tx, &limits, &rule, actor, &mapped, site, &mut events)?)
                         }
                         MsgType::Update => {
                             let targets = referenced(tx, alert)?;
                             if targets.is_empty() {
-                                (CapIngestStatus::Created, create(tx, &limits, actor, &mapped, site, &mut events)?)
+                                (CapIngestStatus::Created, create(tx, &limits, &rule, actor, &mapped, site, &mut events)?)
                             } else {
                                 let mut ids = Vec::new();
                                 for (target, m) in targets.iter().zip(&mapped) {
@@ -78,7 +80,7 @@ impl Db {
                                 }
                                 // an update telling of more events than the alert it updates raises the others
                                 let extra = mapped.get(targets.len()..).unwrap_or_default();
-                                ids.extend(create(tx, &limits, actor, extra, site, &mut events)?);
+                                ids.extend(create(tx, &limits, &rule, actor, extra, site, &mut events)?);
                                 // the incidents it did not retell are still the updated alert's: name them too
                                 ids.extend(targets.iter().skip(mapped.len()).copied());
                                 (CapIngestStatus::Updated, ids)
@@ -167,6 +169,7 @@ fn referenced(tx: &mut dyn Sql, alert: &Alert) -> DbResult<Vec<Uuid>> {
 fn create(
     tx: &mut dyn Sql,
     limits: &citydeck_domain::stage_clock::LoopRules,
+    rule: &citydeck_domain::merge::MergeRule,
     actor: &str,
     mapped: &[Mapped],
     site: (f64, f64),
@@ -176,56 +179,83 @@ fn create(
     for m in mapped {
         let record = m.record.clone();
         let outline = (!m.outline.is_empty()).then(|| m.outline.clone());
-        let inserted =
-            insert_incident_with(tx, limits, actor, None, m.new_incident(site), None, |incident| {
-                incident.alert = Some(record);
-                incident.outline = outline;
-            })?
-            .map_err(|refusal| DbError::Corrupt(format!("an unscoped insert was refused: {refusal}")))?;
-        match inserted {
-            Ok((event, json)) => {
-                if let Some(incident) = event.body.incident() {
-                    ids.push(incident.id);
+        let taken = take_report(
+            tx,
+            limits,
+            rule,
+            actor,
+            None,
+            m.new_incident(site),
+            |incident, joined| {
+                // an alert joining an incident of another source gives it its record and outline if it has none
+                if !joined || incident.alert.is_none() {
+                    incident.alert = Some(record);
                 }
-                events.push((event, json));
-            }
-            Err(existing) => ids.push(existing.id),
+                if !joined || incident.outline.is_none() {
+                    incident.outline = outline;
+                }
+            },
+        )?
+        .map_err(|refusal| DbError::Corrupt(format!("an unscoped insert was refused: {refusal}")))?;
+        if let Some(incident) = taken.incident() {
+            ids.push(incident.id);
+        }
+        match taken {
+            Taken::New(e) | Taken::Joined(e) => events.push(*e),
+            Taken::Existing(_) => {}
         }
     }
     Ok(ids)
 }
 
+/// What a feed's feature became.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeatureTaken {
+    New,
+    /// Its `(feed, id)` was taken before.
+    Duplicate,
+    /// It joined an open incident of another source.
+    Joined,
+}
+
 impl Db {
     /// Takes a feed's features (`ingest::geojson`) in one write transaction: a new incident for each feature
-    /// whose `(feed, id)` is new, the existing one for the others (a duplicate). Each incident's id in feature
-    /// order, with whether it is new.
+    /// whose `(feed, id)` is new, unless it joins an open incident of another source (reports of one event
+    /// merge), the existing one for the others (a duplicate). Each incident's id in feature order, with what the
+    /// feature became.
     pub fn ingest_features(
         &self,
         actor: &str,
         features: Vec<citydeck_ingest::geojson::FeatureIncident>,
         publish: impl Fn(&Event, &str),
-    ) -> DbResult<Vec<(Uuid, bool)>> {
+    ) -> DbResult<Vec<(Uuid, FeatureTaken)>> {
         let limits = self.limits();
+        let rule = self.merge_rule();
         let (out, _events) = self.write(
-            |tx| -> DbResult<(Vec<(Uuid, bool)>, Appended)> {
+            |tx| -> DbResult<(Vec<(Uuid, FeatureTaken)>, Appended)> {
                 let mut out = Vec::with_capacity(features.len());
                 let mut events = Vec::new();
                 for f in features {
                     let outline = (!f.outline.is_empty()).then_some(f.outline);
-                    let inserted = insert_incident_with(tx, &limits, actor, None, f.new, None, |incident| {
-                        incident.outline = outline;
+                    let taken = take_report(tx, &limits, &rule, actor, None, f.new, |incident, joined| {
+                        if !joined || incident.outline.is_none() {
+                            incident.outline = outline;
+                        }
                     })?
                     .map_err(|refusal| {
                         DbError::Corrupt(format!("an unscoped insert was refused: {refusal}"))
                     })?;
-                    match inserted {
-                        Ok((event, json)) => {
-                            if let Some(incident) = event.body.incident() {
-                                out.push((incident.id, true));
-                            }
-                            events.push((event, json));
-                        }
-                        Err(existing) => out.push((existing.id, false)),
+                    let what = match &taken {
+                        Taken::New(_) => FeatureTaken::New,
+                        Taken::Joined(_) => FeatureTaken::Joined,
+                        Taken::Existing(_) => FeatureTaken::Duplicate,
+                    };
+                    if let Some(incident) = taken.incident() {
+                        out.push((incident.id, what));
+                    }
+                    match taken {
+                        Taken::New(e) | Taken::Joined(e) => events.push(*e),
+                        Taken::Existing(_) => {}
                     }
                 }
                 Ok((out, events))

@@ -15,6 +15,9 @@ pub enum Created {
     New(Box<Event>),
     /// `(source, external_id)` was already known: the existing incident, nothing appended.
     Existing(Box<Incident>),
+    /// A report of an open incident's event from another source: it joined that incident (`report_merged`,
+    /// issue 22).
+    Joined(Box<Event>),
 }
 
 impl Db {
@@ -33,17 +36,18 @@ impl Db {
         new: NewIncident,
         publish: impl FnOnce(&Event, &str),
     ) -> DbResult<Result<Created, Refusal>> {
+        let rule = self.merge_rule();
         let r = self.write(
-            |tx| insert_incident(tx, &self.limits(), actor, scope, new, None),
-            |r| {
-                if let Ok(Ok((event, json))) = r {
-                    publish(event, json);
-                }
+            |tx| super::merge::take_report(tx, &self.limits(), &rule, actor, scope, new, |_, _| {}),
+            |r| match r {
+                Ok(super::merge::Taken::New(e)) | Ok(super::merge::Taken::Joined(e)) => publish(&e.0, &e.1),
+                _ => {}
             },
         )?;
-        Ok(r.map(|inserted| match inserted {
-            Ok((event, _)) => Created::New(Box::new(event)),
-            Err(existing) => Created::Existing(existing),
+        Ok(r.map(|taken| match taken {
+            super::merge::Taken::New(e) => Created::New(Box::new(e.0)),
+            super::merge::Taken::Joined(e) => Created::Joined(Box::new(e.0)),
+            super::merge::Taken::Existing(existing) => Created::Existing(existing),
         }))
     }
 
@@ -294,6 +298,7 @@ pub(super) fn insert_incident_with(
             p![&inc_id, area, seq],
         )?;
     }
+    super::merge::sync_candidate(tx, &incident)?;
     let event = Event {
         server_seq: seq,
         at: now,
@@ -362,6 +367,7 @@ pub(super) fn write_incident(
         "UPDATE incident_areas SET seq = ?2 WHERE incident_id = ?1",
         p![&id, seq],
     )?;
+    super::merge::sync_candidate(tx, &incident)?;
     let event = Event {
         server_seq: seq,
         at: now,
