@@ -576,6 +576,8 @@ pub struct ActionStrings {
     pub op_ack: &'static str,
     pub op_assign: &'static str,
     pub op_evaluate: &'static str,
+    pub op_verify: &'static str,
+    pub op_split: &'static str,
     pub incident_word: &'static str,
     pub badge_pending: &'static str,
     pub badge_rejected: &'static str,
@@ -655,6 +657,8 @@ static OFFLINE_ZH: ActionStrings = ActionStrings {
     op_ack: "确认",
     op_assign: "交办",
     op_evaluate: "评估反馈",
+    op_verify: "核实",
+    op_split: "拆出报告",
     incident_word: "事件",
     badge_pending: "待同步",
     badge_rejected: "被拒",
@@ -735,6 +739,8 @@ static OFFLINE_EN: ActionStrings = ActionStrings {
     op_ack: "Acknowledge",
     op_assign: "Assign to",
     op_evaluate: "Evaluate handling",
+    op_verify: "Verify",
+    op_split: "Split out report",
     incident_word: "incident",
     badge_pending: "Pending",
     badge_rejected: "Rejected",
@@ -1079,6 +1085,9 @@ pub fn refusal(lang: Lang, r: &Refusal) -> String {
             AssigneeLength { max } => format!("交办对象须为 1–{max} 个字符"),
             UnknownDepartment { department } => format!("没有名为 {department} 的部门"),
             UnknownFeed { feed } => format!("城市文件未声明数据源 {feed}"),
+            ReportOutOfRange { report, reports } => {
+                format!("无法拆出第 {report} 条报告：该事件共 {reports} 条（首条为来源，不能拆出）")
+            }
             NotClosed => "只有已结案的事件才能评估".into(),
             NotAnUpdate => "新建事件不能作为更新提交".into(),
             NotFound { id: Some(id) } => format!("中心没有此事件（{id}）"),
@@ -1144,6 +1153,9 @@ pub fn refusal(lang: Lang, r: &Refusal) -> String {
             AssigneeLength { max } => format!("The assignee must be 1–{max} characters"),
             UnknownDepartment { department } => format!("There is no department {department}"),
             UnknownFeed { feed } => format!("The city declares no feed {feed}"),
+            ReportOutOfRange { report, reports } => {
+                format!("Report {report} cannot be split out: the incident has {reports} (the first, its origin, stays)")
+            }
             NotClosed => "Only a closed incident can be evaluated".into(),
             NotAnUpdate => "A new incident cannot be sent as an update".into(),
             NotFound { id: Some(id) } => format!("The hub has no such incident ({id})"),

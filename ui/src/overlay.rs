@@ -55,6 +55,10 @@ fn shows_effect(inc: &Incident, op: &Op, me: &str) -> bool {
             .evaluation
             .as_ref()
             .is_some_and(|e| e.by == me && e.rating == *rating && e.result == *result),
+        Op::Verify { .. } => inc.verified.is_some(),
+        // settled once the split-off incident is in the cache, which the snapshot does not say here: when the
+        // confirmed reports no longer hold more than the origin and what stayed
+        Op::SplitReport { report, .. } => inc.reports.len() <= *report as usize,
     }
 }
 

@@ -48,7 +48,9 @@ pub fn target(op: &Op) -> Option<uuid::Uuid> {
         | Op::AddNote { incident_id, .. }
         | Op::Acknowledge { incident_id }
         | Op::Assign { incident_id, .. }
-        | Op::Evaluate { incident_id, .. } => Some(*incident_id),
+        | Op::Evaluate { incident_id, .. }
+        | Op::Verify { incident_id }
+        | Op::SplitReport { incident_id, .. } => Some(*incident_id),
     }
 }
 
@@ -189,7 +191,43 @@ pub fn apply_update(
             });
             Ok(true)
         }
+        Op::Verify { .. } => {
+            if incident.status == Stage::Closed {
+                return Err(conflict(Refusal::IncidentClosed));
+            }
+            if incident.verified.is_some() {
+                return Ok(false);
+            }
+            incident.verified = Some(citydeck_protocol::AlarmAck {
+                by: actor.to_string(),
+                at: now,
+            });
+            crate::merge::restamp(incident);
+            Ok(true)
+        }
+        Op::SplitReport { report, .. } => {
+            split_report(incident, *report)?;
+            Ok(true)
+        }
     }
+}
+
+/// Takes report number `report` (1 or later: the origin stays) out of the incident's reports, its quality
+/// restamped; the report taken out. The hub makes it the new incident.
+pub fn split_report(
+    incident: &mut Incident,
+    report: u32,
+) -> Result<citydeck_protocol::ingest::Report, OpRejection> {
+    let n = report as usize;
+    if n == 0 || n >= incident.reports.len() {
+        return Err(conflict(Refusal::ReportOutOfRange {
+            report,
+            reports: incident.reports.len() as u32,
+        }));
+    }
+    let out = incident.reports.remove(n);
+    crate::merge::restamp(incident);
+    Ok(out)
 }
 
 #[cfg(test)]

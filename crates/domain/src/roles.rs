@@ -18,6 +18,8 @@ pub enum Action {
     PostReadings,
     /// Silence the grade-I alarm for every screen by acknowledging the incident (issue 24).
     AcknowledgeAlarm,
+    /// Verify an incident (核实) and split a wrongly merged report back out (issue 22).
+    Verify,
     /// Bring in what another source published (`POST /api/v1/ingest/…`: CAP alerts, GeoJSON feeds; issue 22).
     Ingest,
 }
@@ -34,12 +36,12 @@ impl Permission for Role {
             Role::Leader => matches!(action, Read),
             Role::Operator => matches!(
                 action,
-                Read | CreateIncident | UpdateIncident | PostReadings | AcknowledgeAlarm | Ingest
+                Read | CreateIncident | UpdateIncident | PostReadings | AcknowledgeAlarm | Ingest | Verify
             ),
             Role::Field => matches!(action, Read | CreateIncident | UpdateIncident),
             Role::Commander => matches!(
                 action,
-                Read | CreateIncident | UpdateIncident | SwitchMode | AcknowledgeAlarm
+                Read | CreateIncident | UpdateIncident | SwitchMode | AcknowledgeAlarm | Verify
             ),
             Role::Feed => matches!(action, PostReadings | Ingest),
         }

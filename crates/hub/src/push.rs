@@ -133,6 +133,7 @@ pub async fn push(
             |op| {
                 let action = match op {
                     Op::CreateIncident { .. } => Action::CreateIncident,
+                    Op::Verify { .. } | Op::SplitReport { .. } => Action::Verify,
                     _ => Action::UpdateIncident,
                 };
                 if role.may(action) {

@@ -248,7 +248,135 @@ async fn a_trusted_alert_and_a_feed_join_like_any_report(b: B) {
     assert_ne!(json!([late["id"]]), own["incidents"]);
 }
 
+async fn push(t: &T, token: &str, n: u64, op: Value) -> Value {
+    let (status, body) = t
+        .post(
+            token,
+            "/api/v1/push",
+            json!({"client_id": uuid::Uuid::new_v4(), "ops": [{"op_id": uuid::Uuid::new_v4(), "client_seq": n, "op": op}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["results"][0].clone()
+}
+
+async fn incident(t: &T, token: &str, id: &Value) -> Value {
+    t.get(token, &format!("/api/v1/incidents/{}", id.as_str().unwrap()))
+        .await
+        .1
+}
+
+async fn an_operator_verifies_and_splits_a_wrongly_merged_report(b: B) {
+    let t = hub(b).await;
+    let op = t.token("operator").await;
+    let (_, first) = t
+        .post(
+            &op,
+            "/api/v1/incidents",
+            report("hotline", "accident", 0.0, Some("h1")),
+        )
+        .await;
+    let (status, joined) = t
+        .post(
+            &op,
+            "/api/v1/incidents",
+            report("camera", "accident", 80.0, Some("c1")),
+        )
+        .await;
+    assert_eq!((status, &joined["id"]), (200, &first["id"]));
+    let id = first["id"].clone();
+
+    // the camera saw another crash: split it back out as its own incident
+    let new_id = uuid::Uuid::now_v7();
+    let r = push(
+        &t,
+        &op,
+        1,
+        json!({"kind": "split_report", "incident_id": id, "report": 1, "new_incident_id": new_id}),
+    )
+    .await;
+    assert_eq!(r["status"], "applied", "{r}");
+    let stayed = incident(&t, &op, &id).await;
+    assert_eq!(stayed["reports"].as_array().unwrap().len(), 1);
+    assert_eq!(stayed["quality"], "unverified");
+    let split = incident(&t, &op, &json!(new_id)).await;
+    assert_eq!(split["source"], "camera");
+    assert_eq!(split["external_id"], "c1");
+    assert_eq!(split["title"], "camera report");
+    assert_eq!(split["reports"][0]["source"], "camera");
+    let (lon, lat) = north(80.0);
+    assert_eq!(
+        (
+            split["location"]["lon"].as_f64(),
+            split["location"]["lat"].as_f64()
+        ),
+        (Some(lon), Some(lat))
+    );
+    // the camera's report again finds its own incident now
+    let (status, again) = t
+        .post(
+            &op,
+            "/api/v1/incidents",
+            report("camera", "accident", 80.0, Some("c1")),
+        )
+        .await;
+    assert_eq!((status, &again["id"]), (200, &json!(new_id)));
+    // the origin stays; a report it does not have is out of range
+    for (n, report) in [(2, 0), (3, 1)] {
+        let r = push(
+            &t,
+            &op,
+            n,
+            json!({"kind": "split_report", "incident_id": id, "report": report,
+                                         "new_incident_id": uuid::Uuid::now_v7()}),
+        )
+        .await;
+        assert_eq!(
+            (r["status"].as_str(), r["code"].as_str()),
+            (Some("rejected"), Some("report_out_of_range")),
+            "{r}"
+        );
+    }
+
+    // 核实: field staff may not; an operator's makes it official, once
+    let field = t.token("field").await;
+    let r = push(&t, &field, 1, json!({"kind": "verify", "incident_id": id})).await;
+    assert_eq!(
+        (r["status"].as_str(), r["code"].as_str()),
+        (Some("rejected"), Some("forbidden")),
+        "{r}"
+    );
+    let r = push(&t, &op, 4, json!({"kind": "verify", "incident_id": id})).await;
+    assert_eq!(r["status"], "applied", "{r}");
+    let verified = incident(&t, &op, &id).await;
+    assert_eq!(verified["quality"], "official");
+    assert_eq!(verified["verified"]["by"], "operator");
+    let before = t.get_open("/api/v1/health").await["head"].clone();
+    let r = push(&t, &op, 5, json!({"kind": "verify", "incident_id": id})).await;
+    assert_eq!(r["status"], "applied");
+    assert_eq!(
+        t.get_open("/api/v1/health").await["head"],
+        before,
+        "verified once"
+    );
+
+    let (_, page) = t.get(&op, "/api/v1/events?after=0&limit=5000").await;
+    let kinds: Vec<&str> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    let at = kinds
+        .iter()
+        .position(|k| *k == "report_split")
+        .expect("report_split");
+    assert_eq!(kinds[at + 1], "incident_created", "{kinds:?}");
+    assert!(kinds.contains(&"incident_verified"), "{kinds:?}");
+}
+
 crate::backends! {
+    #[tokio::test] an_operator_verifies_and_splits_a_wrongly_merged_report;
     #[tokio::test] reports_of_one_event_join_and_others_stay_apart;
     #[tokio::test] a_trusted_alert_and_a_feed_join_like_any_report;
 }

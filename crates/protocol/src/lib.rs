@@ -415,6 +415,19 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+    /// 核实 (issue 22): an operator, commander or admin confirms the incident is real: its `quality` is
+    /// `official` from then on (`verified`). On a closed incident: `incident_closed`.
+    Verify {
+        incident_id: Uuid,
+    },
+    /// A report that joined the wrong incident, split back out (issue 22): report number `report` of the
+    /// incident's `reports` (1 or later: the origin stays; else `report_out_of_range`) leaves it and becomes the
+    /// new incident `new_incident_id` (the client's choice, as for a create; taken → `incident_exists`).
+    SplitReport {
+        incident_id: Uuid,
+        report: u32,
+        new_incident_id: Uuid,
+    },
 }
 
 /// An outbox entry as pushed: `{"op_id", "client_seq", "op": {...}}`.
@@ -599,6 +612,19 @@ pub enum EventBody {
         incident: Incident,
         report: ingest::Report,
     },
+    /// An operator verified the incident (核实, issue 22): `verified` set, `quality` official.
+    IncidentVerified {
+        incident_id: Uuid,
+        incident: Incident,
+    },
+    /// A report split back out of this incident (issue 22): the incident as it now is, without it; the report is
+    /// the incident `new_incident_id` (its `incident_created` follows).
+    ReportSplit {
+        incident_id: Uuid,
+        incident: Incident,
+        report: ingest::Report,
+        new_incident_id: Uuid,
+    },
     #[serde(other)]
     Unknown,
 }
@@ -619,6 +645,8 @@ impl EventBody {
             EventBody::AlertUpdated { .. } => "alert_updated",
             EventBody::AlertCancelled { .. } => "alert_cancelled",
             EventBody::ReportMerged { .. } => "report_merged",
+            EventBody::IncidentVerified { .. } => "incident_verified",
+            EventBody::ReportSplit { .. } => "report_split",
             EventBody::Unknown => "unknown",
         }
     }
@@ -634,7 +662,9 @@ impl EventBody {
             | EventBody::IncidentEscalated { incident, .. }
             | EventBody::AlertUpdated { incident, .. }
             | EventBody::AlertCancelled { incident, .. }
-            | EventBody::ReportMerged { incident, .. } => Some(incident),
+            | EventBody::ReportMerged { incident, .. }
+            | EventBody::IncidentVerified { incident, .. }
+            | EventBody::ReportSplit { incident, .. } => Some(incident),
             EventBody::ModeChanged { .. }
             | EventBody::ScreenAcked { .. }
             | EventBody::ModeProposed { .. }

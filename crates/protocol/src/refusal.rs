@@ -46,6 +46,11 @@ pub enum Refusal {
     UnknownDepartment {
         department: String,
     },
+    /// `split_report` naming the origin (0) or a report the incident does not have: it has `reports`.
+    ReportOutOfRange {
+        report: u32,
+        reports: u32,
+    },
     /// `POST /api/v1/ingest/geojson?feed=` naming a feed the city file does not declare (`[[feeds]]`).
     UnknownFeed {
         feed: String,
@@ -291,6 +296,9 @@ impl Refusal {
             AssigneeLength { max } => format!("assignee must be 1-{max} characters"),
             UnknownDepartment { department } => format!("unknown department {department:?}"),
             UnknownFeed { feed } => format!("the city declares no feed {feed:?}"),
+            ReportOutOfRange { report, reports } => format!(
+                "report {report} cannot be split out: the incident has {reports} (the first, its origin, stays)"
+            ),
             NotClosed => "only a closed incident is evaluated".into(),
             NotAnUpdate => "create_incident is not an update".into(),
             NotFound { id: Some(id) } => format!("unknown incident {id}"),
@@ -356,6 +364,10 @@ impl Refusal {
                 department: "fire".into(),
             },
             UnknownFeed { feed: "usgs".into() },
+            ReportOutOfRange {
+                report: 0,
+                reports: 2,
+            },
             NotClosed,
             NotAnUpdate,
             NotFound { id: Some(id) },

@@ -307,7 +307,9 @@ impl Cache {
                 | EventBody::IncidentEscalated { incident, .. }
                 | EventBody::AlertUpdated { incident, .. }
                 | EventBody::AlertCancelled { incident, .. }
-                | EventBody::ReportMerged { incident, .. } => {
+                | EventBody::ReportMerged { incident, .. }
+                | EventBody::IncidentVerified { incident, .. }
+                | EventBody::ReportSplit { incident, .. } => {
                     let body =
                         serde_json::to_string(incident).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     tx.prepare_cached(

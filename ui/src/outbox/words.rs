@@ -38,6 +38,8 @@ pub fn op_label(lang: Lang, op: &Op) -> String {
         Op::Evaluate { rating, .. } => {
             format!("{} {}", s.op_evaluate, "★".repeat(usize::from(*rating).min(5)))
         }
+        Op::Verify { .. } => s.op_verify.to_string(),
+        Op::SplitReport { report, .. } => format!("{} #{report}", s.op_split),
     }
 }
 
@@ -92,6 +94,8 @@ pub fn op_kind(op: &Op) -> &'static str {
         Op::Acknowledge { .. } => "acknowledge",
         Op::Assign { .. } => "assign",
         Op::Evaluate { .. } => "evaluate",
+        Op::Verify { .. } => "verify",
+        Op::SplitReport { .. } => "split_report",
     }
 }
 

@@ -12,6 +12,9 @@ use super::log::{insert_incident_with, read_incident, write_incident};
 use crate::error::{DbError, DbResult};
 use crate::sql::{p, ts, Sql};
 
+/// An event appended, with its JSON.
+type Appended = (Event, String);
+
 /// What a report became.
 pub enum Taken {
     /// A new incident (its `incident_created` event).
@@ -246,14 +249,20 @@ fn join(
     extra(&mut incident, true);
     incident.reports.push(report.clone());
     merge::restamp(&mut incident);
-    let n = incident.reports.len() - 1;
+    let n = tx
+        .row(
+            "SELECT COALESCE(MAX(n), 0) + 1 FROM incident_reports WHERE incident_id = ?1",
+            p![&id.to_string()],
+        )?
+        .ok_or_else(|| DbError::Corrupt("no MAX row".into()))?
+        .int(0)?;
     let body = serde_json::to_string(new).map_err(|e| DbError::Corrupt(e.to_string()))?;
     tx.exec(
         "INSERT INTO incident_reports (incident_id, n, source, external_id, received_at, body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         p![
             &id.to_string(),
-            n as u64,
+            n,
             &new.source,
             new.external_id.as_ref(),
             &ts(now),
@@ -266,4 +275,85 @@ fn join(
         report,
     })?;
     Ok(Taken::Joined(Box::new(joined)))
+}
+
+/// A report split back out of `incident_id` (the `split_report` op): the incident without it (`report_split`)
+/// and the new incident `new_id` it becomes (`incident_created`, from the request the report came as; never
+/// merged again on the way). Refused as a push op is: not found, out of scope, `incident_exists`,
+/// `report_out_of_range`.
+pub(super) fn split_out(
+    tx: &mut dyn Sql,
+    limits: &LoopRules,
+    actor: &str,
+    scope: Option<&str>,
+    incident_id: uuid::Uuid,
+    report: u32,
+    new_id: uuid::Uuid,
+) -> DbResult<Result<(Appended, Appended), Refusal>> {
+    let Some(mut incident) = read_incident(tx, incident_id)? else {
+        return Ok(Err(Refusal::NotFound {
+            id: Some(incident_id),
+        }));
+    };
+    if let Err(r) = citydeck_domain::scope::check(scope, &incident.area_ids) {
+        return Ok(Err(r));
+    }
+    if tx
+        .row("SELECT 1 FROM incidents WHERE id = ?1", p![&new_id.to_string()])?
+        .is_some()
+    {
+        return Ok(Err(Refusal::IncidentExists));
+    }
+    let removed = match citydeck_domain::ops::split_report(&mut incident, report) {
+        Ok(r) => r,
+        Err(rejection) => return Ok(Err(rejection.refusal)),
+    };
+    let id = incident_id.to_string();
+    let stored = tx.row(
+        "SELECT n, body FROM incident_reports WHERE incident_id = ?1 AND source = ?2 AND received_at = ?3",
+        p![&id, &removed.source, &ts(removed.received_at)],
+    )?;
+    let new: NewIncident = match stored {
+        Some(mut r) => {
+            let n = r.int(0)?;
+            let body = r.text(1)?;
+            tx.exec(
+                "DELETE FROM incident_reports WHERE incident_id = ?1 AND n = ?2",
+                p![&id, n],
+            )?;
+            serde_json::from_str(&body)
+                .map_err(|e| DbError::Corrupt(format!("incident_reports.body: {e}")))?
+        }
+        // a report without its request (none is written without one): the incident's look, its own source
+        None => NewIncident {
+            title: incident.title.clone(),
+            class: incident.class,
+            grade: incident.grade,
+            lon: incident.location.lon,
+            lat: incident.location.lat,
+            source: removed.source.clone(),
+            description: None,
+            address: incident.address.clone(),
+            external_id: removed.external_id.clone(),
+            occurred_at: None,
+        },
+    };
+    let split = write_incident(tx, limits, actor, incident, |incident| EventBody::ReportSplit {
+        incident_id,
+        incident,
+        report: removed.clone(),
+        new_incident_id: new_id,
+    })?;
+    let created = match insert_incident_with(tx, limits, actor, scope, new, Some(new_id), |incident| {
+        for r in incident.reports.iter_mut().take(1) {
+            r.quality = removed.quality;
+            r.received_at = removed.received_at;
+        }
+        merge::restamp(incident);
+    })? {
+        Ok(Ok(created)) => created,
+        Ok(Err(existing)) => return Ok(Err(Refusal::DuplicateIncident { id: existing.id })),
+        Err(r) => return Ok(Err(r)),
+    };
+    Ok(Ok((split, created)))
 }

@@ -181,6 +181,25 @@ fn push_in(
                             }
                         }
                     }
+                    Op::SplitReport {
+                        incident_id,
+                        report,
+                        new_incident_id,
+                    } => match super::merge::split_out(
+                        tx,
+                        limits,
+                        actor,
+                        scope,
+                        incident_id,
+                        report,
+                        new_incident_id,
+                    )? {
+                        Ok((split, created)) => {
+                            events.push(split);
+                            Ok(Some(created))
+                        }
+                        Err(refusal) => Err(refusal),
+                    },
                     ref op => {
                         let id = citydeck_domain::ops::target(op).unwrap_or_default();
                         match read_incident(tx, id)? {
@@ -200,6 +219,14 @@ fn push_in(
                                 }) {
                                     Err(r) => Err(r.refusal),
                                     Ok(false) => Ok(None),
+                                    Ok(true) if matches!(op, Op::Verify { .. }) => Ok(Some(
+                                        super::log::write_incident(tx, limits, actor, inc, |incident| {
+                                            citydeck_protocol::EventBody::IncidentVerified {
+                                                incident_id: incident.id,
+                                                incident,
+                                            }
+                                        })?,
+                                    )),
                                     Ok(true) => Ok(Some(write_update(tx, limits, actor, inc)?)),
                                 },
                             },
