@@ -16,6 +16,7 @@ pub mod sql;
 pub mod stream;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+pub mod watch;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -11,9 +11,12 @@ use clap::Parser;
 #[command(
     name = "citydeck-hub",
     version,
-    about = "citydeck hub: the command hall's authoritative event log"
+    about = "citydeck hub: the command hall's authoritative event log",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// SQLite database file (created if missing; WAL mode).
     #[arg(long, value_name = "FILE")]
     db: Option<PathBuf>,
@@ -58,6 +61,53 @@ struct Cli {
     city: Option<PathBuf>,
 }
 
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Bring in what other sources publish (issue 22).
+    Ingest {
+        #[command(subcommand)]
+        command: IngestCommand,
+    },
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum IngestCommand {
+    /// Poll a source and post what is new to a hub, for deployments that pull: a CAP Atom feed, a folder of CAP
+    /// files or a GeoJSON feed. Signs in as `--user` (default `feed`) with the password in
+    /// $CITYDECK_HUB_PASSWORD (default: the demo password). Runs until stopped (or `--rounds N`).
+    Watch(WatchArgs),
+}
+
+#[derive(clap::Args, Debug)]
+#[group(skip)]
+#[command(group(clap::ArgGroup::new("source").required(true).multiple(false).args(["cap_atom", "cap_dir", "geojson"])))]
+struct WatchArgs {
+    /// The hub's base URL, e.g. http://127.0.0.1:8640.
+    #[arg(long, value_name = "URL")]
+    hub: String,
+    /// A CAP Atom feed: each entry's alert (linked as application/cap+xml, or inline in its content).
+    #[arg(long, value_name = "URL")]
+    cap_atom: Option<String>,
+    /// A folder of CAP alerts: every *.xml / *.cap file, each once (again when it changes).
+    #[arg(long, value_name = "DIR")]
+    cap_dir: Option<PathBuf>,
+    /// A GeoJSON FeatureCollection, posted to the city's feed --feed: the features not posted yet.
+    #[arg(long, value_name = "URL", requires = "feed")]
+    geojson: Option<String>,
+    /// The feed the GeoJSON goes to (the city file's `[[feeds]]` name).
+    #[arg(long, value_name = "NAME", requires = "geojson")]
+    feed: Option<String>,
+    /// The account that posts (a feed, operator or admin).
+    #[arg(long, default_value = "feed")]
+    user: String,
+    /// Seconds between two polls.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    every: f64,
+    /// Stop after this many polls (default: run until stopped).
+    #[arg(long, value_name = "N")]
+    rounds: Option<u64>,
+}
+
 /// Where the scenario packs are when `--scenarios` is not given (the repository's folder, from its root).
 const DEFAULT_SCENARIOS: &str = "data/scenarios";
 
@@ -65,6 +115,12 @@ const DEFAULT_SCENARIOS: &str = "data/scenarios";
 async fn main() -> anyhow::Result<()> {
     citydeck_hub::init_logging();
     let cli = Cli::parse();
+    if let Some(Command::Ingest {
+        command: IngestCommand::Watch(w),
+    }) = cli.command
+    {
+        return watch(w).await;
+    }
     let backend = match (cli.postgres, cli.db) {
         (Some(url), _) => citydeck_hub::Backend::Postgres(url),
         (None, Some(path)) => citydeck_hub::Backend::Sqlite(path),
@@ -121,4 +177,37 @@ async fn shutdown_signal() {
     {
         let _ = ctrl_c.await;
     }
+}
+
+async fn watch(w: WatchArgs) -> anyhow::Result<()> {
+    use citydeck_hub::watch::{Source, Watch};
+    let source = match (w.cap_atom, w.cap_dir, w.geojson, w.feed) {
+        (Some(url), _, _, _) => Source::CapAtom(url),
+        (_, Some(dir), _, _) => Source::CapDir(dir),
+        (_, _, Some(url), Some(feed)) => Source::GeoJson { url, feed },
+        _ => anyhow::bail!("give --cap-atom URL, --cap-dir DIR, or --geojson URL --feed NAME"),
+    };
+    if !(w.every.is_finite() && w.every > 0.0) {
+        anyhow::bail!("--every must be a positive number of seconds");
+    }
+    let password = std::env::var("CITYDECK_HUB_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(citydeck_protocol::demo::demo_password);
+    let posted = citydeck_hub::watch::run(
+        Watch {
+            hub: w.hub.trim_end_matches('/').to_string(),
+            username: w.user,
+            password,
+            source,
+            every: std::time::Duration::from_secs_f64(w.every),
+        },
+        w.rounds,
+    )
+    .await?;
+    println!(
+        "posted {} (refused {}, failed polls {})",
+        posted.items, posted.refused, posted.failed_rounds
+    );
+    Ok(())
 }
