@@ -194,6 +194,7 @@ fn DetailPanel(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
             </Show>
             <div class="dt-body">
                 <StageTrack view_memo=view_memo />
+                <AlertSection view_memo=view_memo />
                 <Facts view_memo=view_memo />
                 <Notes view_memo=view_memo />
                 <LocalActions view_memo=view_memo />
@@ -384,6 +385,162 @@ fn Facts(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
         .into_any()
     };
     view! { {facts} }
+}
+
+/// 预警信息: what the CAP alert that raised the incident says of itself — who issued it, how severe, urgent and
+/// certain, until when, whether it was signed (never claimed verified: citydeck does not check signatures), its
+/// headline in the other languages it was sent in, the updates applied and the cancellation. Nothing for an
+/// incident from another source.
+#[component]
+fn AlertSection(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let alert = Memo::new(move |_| {
+        view_memo.with(|m| {
+            m.as_ref()
+                .and_then(|(v, _)| Some((v.incident.alert.clone()?, v.incident.grade)))
+        })
+    });
+    move || {
+        let (a, grade) = alert.get()?;
+        let l = lang.get();
+        let s = i18n::alert_strings(l);
+        let now = state.now_ms.get();
+        let stamp = |t: &DateTime<Utc>| time::stamp_and_age(l, now, t);
+        let level = |label: &'static str, css: &'static str, value: String, id: &'static str| {
+            view! {
+                <div class=format!("dt-alert-level {css}") id=id>
+                    <span class="dt-alert-level-k">{label}</span>
+                    <span class="dt-alert-level-v">{value}</span>
+                </div>
+            }
+        };
+        let severity_css = match a.severity.as_str() {
+            "Extreme" => "g1",
+            "Severe" => "g2",
+            "Moderate" => "g3",
+            "Minor" => "g4",
+            _ => "",
+        };
+        let agency = a.sender_name.clone().unwrap_or_else(|| a.alert.sender.clone());
+        let sender_too = a.sender_name.is_some().then(|| a.alert.sender.clone());
+        let expires = a.expires.map(|t| {
+            let left = (time::epoch_ms(&t) - now) / 1000.0;
+            let when = time::short_stamp(now, time::epoch_ms(&t));
+            (left <= 0.0, when, i18n::alert_expires_in(l, left as i64))
+        });
+        let others: Vec<(String, String)> = a
+            .texts
+            .iter()
+            .skip(1)
+            .map(|t| {
+                (
+                    t.language.clone(),
+                    t.headline.clone().unwrap_or_else(|| t.event.clone()),
+                )
+            })
+            .collect();
+        let (signed, sig_text, sig_hint) = if a.signed {
+            ("true", s.signed, s.signed_hint)
+        } else {
+            ("false", s.unsigned, s.unsigned_hint)
+        };
+        Some(view! {
+            <section
+                class=format!("dt-section dt-alert {}", grade_css(grade))
+                id="detail-alert"
+                data-signed=signed
+                data-cancelled=a.cancelled.is_some().to_string()
+                data-severity=a.severity.clone()
+            >
+                <h3 class="dt-h">
+                    {s.title}
+                    <span class="dt-alert-sig" id="detail-alert-signature" data-signed=signed title=sig_hint>
+                        {sig_text}
+                    </span>
+                </h3>
+                {a.cancelled
+                    .as_ref()
+                    .map(|c| {
+                        view! {
+                            <div class="dt-alert-cancelled" id="detail-alert-cancelled">
+                                <span class="dt-alert-cancelled-tag">{s.cancelled}</span>
+                                <span class="num">{stamp(&c.at)}</span>
+                                {c.note.clone().map(|n| view! { <span class="dt-alert-note">{n}</span> })}
+                            </div>
+                        }
+                    })}
+                <div class="dt-alert-levels">
+                    {level(s.f_severity, severity_css, i18n::cap_severity(l, &a.severity), "detail-alert-severity")}
+                    {level(s.f_urgency, "", i18n::cap_urgency(l, &a.urgency), "detail-alert-urgency")}
+                    {level(s.f_certainty, "", i18n::cap_certainty(l, &a.certainty), "detail-alert-certainty")}
+                </div>
+                <dl class="dt-facts dt-alert-facts">
+                    <dt>{s.f_agency}</dt>
+                    <dd id="detail-alert-agency">
+                        <span class="dt-alert-agency">{agency}</span>
+                        {sender_too.map(|x| view! { <span class="dt-alert-sender">{x}</span> })}
+                    </dd>
+                    <dt>{s.f_identifier}</dt>
+                    <dd class="dt-alert-id" id="detail-alert-identifier">{a.alert.identifier.clone()}</dd>
+                    {expires
+                        .map(|(past, when, left)| {
+                            view! {
+                                <dt>{s.f_expires}</dt>
+                                <dd class="num" id="detail-alert-expires" data-expired=past.to_string()>
+                                    <span>{when}</span>
+                                    {if past {
+                                        view! { <span class="dt-alert-expired">{s.expired}</span> }.into_any()
+                                    } else {
+                                        view! { <span class="dt-alert-left">{left}</span> }.into_any()
+                                    }}
+                                </dd>
+                            }
+                        })}
+                    {(!others.is_empty())
+                        .then(|| {
+                            view! {
+                                <dt>{s.other_languages}</dt>
+                                <dd id="detail-alert-languages" class="dt-alert-langs">
+                                    {others
+                                        .into_iter()
+                                        .map(|(lang_tag, headline)| {
+                                            view! {
+                                                <div class="dt-alert-lang" lang=lang_tag.clone()>
+                                                    <span class="dt-alert-lang-tag">{lang_tag.clone()}</span>
+                                                    <span>{headline}</span>
+                                                </div>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </dd>
+                            }
+                        })}
+                    {(!a.updates.is_empty())
+                        .then(|| {
+                            view! {
+                                <dt>{s.updates}</dt>
+                                <dd id="detail-alert-updates" class="dt-alert-updates">
+                                    {a
+                                        .updates
+                                        .iter()
+                                        .map(|u| {
+                                            view! {
+                                                <div class="dt-alert-update">
+                                                    <span class="dt-alert-id">{u.alert.identifier.clone()}</span>
+                                                    <span class="num">{stamp(&u.at)}</span>
+                                                    {u.note.clone().map(|n| view! { <span class="dt-alert-note">{n}</span> })}
+                                                </div>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </dd>
+                            }
+                        })}
+                </dl>
+            </section>
+        })
+    }
 }
 
 #[component]

@@ -804,6 +804,8 @@ pub struct MapStrings {
     pub layer_heat: &'static str,
     pub legend_resources: &'static str,
     pub legend_sensors: &'static str,
+    /// The key of the incidents' areas (CAP alerts' outlines), shown while the map holds one.
+    pub legend_alert_areas: &'static str,
     pub cluster_hint: &'static str,
     pub basemap_fallback: &'static str,
     pub pick_hint: &'static str,
@@ -820,6 +822,7 @@ static MAP_ZH: MapStrings = MapStrings {
     layer_heat: "事件热力",
     legend_resources: "力量",
     legend_sensors: "设备",
+    legend_alert_areas: "预警区域",
     cluster_hint: "点击放大",
     basemap_fallback: "底图不可用 · 仅显示叠加图层",
     pick_hint: "在地图上点击选择事发位置",
@@ -836,6 +839,7 @@ static MAP_EN: MapStrings = MapStrings {
     layer_heat: "Incident heat",
     legend_resources: "Units",
     legend_sensors: "Sensors",
+    legend_alert_areas: "Alert areas",
     cluster_hint: "click to zoom in",
     basemap_fallback: "Basemap unavailable · overlays only",
     pick_hint: "Click the map to pick the location",
@@ -1621,6 +1625,133 @@ pub fn alarm_count(lang: Lang, n: usize) -> String {
     }
 }
 
+// ───── CAP alerts (issue 22: many sources) ─────
+
+/// The detail panel's 预警信息 section of an incident raised by a CAP alert.
+pub struct AlertStrings {
+    /// The section's heading.
+    pub title: &'static str,
+    /// The agency that issued it (`senderName`, else `sender`).
+    pub f_agency: &'static str,
+    pub f_identifier: &'static str,
+    pub f_severity: &'static str,
+    pub f_urgency: &'static str,
+    pub f_certainty: &'static str,
+    pub f_expires: &'static str,
+    /// The alert carried an XML signature, which citydeck does not check.
+    pub signed: &'static str,
+    pub signed_hint: &'static str,
+    pub unsigned: &'static str,
+    pub unsigned_hint: &'static str,
+    /// The same alert in its other languages (the headline of every other `<info>`).
+    pub other_languages: &'static str,
+    /// The `Update` messages applied, oldest first.
+    pub updates: &'static str,
+    /// A `Cancel` withdrew it.
+    pub cancelled: &'static str,
+    pub expired: &'static str,
+}
+
+static ALERT_ZH: AlertStrings = AlertStrings {
+    title: "预警信息",
+    f_agency: "发布机构",
+    f_identifier: "预警编号",
+    f_severity: "严重程度",
+    f_urgency: "紧急程度",
+    f_certainty: "确定程度",
+    f_expires: "失效时间",
+    signed: "已签名（未验证签名）",
+    signed_hint: "消息带有 XML 数字签名；本系统未核验签名，不能据此确认发布者身份",
+    unsigned: "无签名",
+    unsigned_hint: "消息未带数字签名",
+    other_languages: "其他语言",
+    updates: "更新记录",
+    cancelled: "已撤销",
+    expired: "已失效",
+};
+
+static ALERT_EN: AlertStrings = AlertStrings {
+    title: "Alert",
+    f_agency: "Issued by",
+    f_identifier: "Alert ID",
+    f_severity: "Severity",
+    f_urgency: "Urgency",
+    f_certainty: "Certainty",
+    f_expires: "Expires",
+    signed: "Signed (signature not verified)",
+    signed_hint:
+        "The message carries an XML signature; citydeck does not verify it, so it does not prove who sent it",
+    unsigned: "Unsigned",
+    unsigned_hint: "The message carries no digital signature",
+    other_languages: "Other languages",
+    updates: "Updates",
+    cancelled: "Cancelled",
+    expired: "Expired",
+};
+
+pub fn alert_strings(lang: Lang) -> &'static AlertStrings {
+    match lang {
+        Lang::Zh => &ALERT_ZH,
+        Lang::En => &ALERT_EN,
+    }
+}
+
+/// A CAP `severity` in the UI's language (English: the CAP word); a value this build does not know as it came.
+pub fn cap_severity(lang: Lang, v: &str) -> String {
+    let zh = match v {
+        "Extreme" => "特别严重",
+        "Severe" => "严重",
+        "Moderate" => "较重",
+        "Minor" => "一般",
+        "Unknown" => "未知",
+        _ => return v.to_string(),
+    };
+    match lang {
+        Lang::Zh => zh.to_string(),
+        Lang::En => v.to_string(),
+    }
+}
+
+/// A CAP `urgency` in the UI's language.
+pub fn cap_urgency(lang: Lang, v: &str) -> String {
+    let zh = match v {
+        "Immediate" => "立即",
+        "Expected" => "预期",
+        "Future" => "未来",
+        "Past" => "已过去",
+        "Unknown" => "未知",
+        _ => return v.to_string(),
+    };
+    match lang {
+        Lang::Zh => zh.to_string(),
+        Lang::En => v.to_string(),
+    }
+}
+
+/// A CAP `certainty` in the UI's language.
+pub fn cap_certainty(lang: Lang, v: &str) -> String {
+    let zh = match v {
+        "Observed" => "已发生",
+        "Likely" => "很可能",
+        "Possible" => "可能",
+        "Unlikely" => "不太可能",
+        "Unknown" => "未知",
+        _ => return v.to_string(),
+    };
+    match lang {
+        Lang::Zh => zh.to_string(),
+        Lang::En => v.to_string(),
+    }
+}
+
+/// Time left to an alert's expiry: "2 h 后失效" / "in 2 h".
+pub fn alert_expires_in(lang: Lang, secs: i64) -> String {
+    match lang {
+        Lang::Zh => format!("{} 后失效", duration_short(secs)),
+        Lang::En => format!("in {}", duration_short(secs)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1715,6 +1846,29 @@ mod tests {
         assert_eq!(alarm_count(Lang::En, 2), "2 unacknowledged");
         assert_eq!(alarm_strings(Lang::Zh).ack, "确认");
         assert_eq!(alarm_strings(Lang::En).mute, "Mute");
+    }
+
+    #[test]
+    fn cap_words_in_both_languages() {
+        assert_eq!(cap_severity(Lang::Zh, "Extreme"), "特别严重");
+        assert_eq!(cap_severity(Lang::Zh, "Severe"), "严重");
+        assert_eq!(cap_severity(Lang::Zh, "Moderate"), "较重");
+        assert_eq!(cap_severity(Lang::Zh, "Minor"), "一般");
+        assert_eq!(cap_severity(Lang::En, "Severe"), "Severe");
+        assert_eq!(cap_urgency(Lang::Zh, "Immediate"), "立即");
+        assert_eq!(cap_urgency(Lang::Zh, "Expected"), "预期");
+        assert_eq!(cap_certainty(Lang::Zh, "Observed"), "已发生");
+        assert_eq!(cap_certainty(Lang::Zh, "Likely"), "很可能");
+        assert_eq!(cap_certainty(Lang::Zh, "Possible"), "可能");
+        assert_eq!(
+            cap_certainty(Lang::Zh, "Whatever"),
+            "Whatever",
+            "an unknown word as it came"
+        );
+        assert_eq!(alert_expires_in(Lang::Zh, 7200), "2 h 后失效");
+        assert_eq!(alert_expires_in(Lang::En, 90), "in 1 min");
+        assert!(alert_strings(Lang::Zh).signed.contains("未验证"));
+        assert!(alert_strings(Lang::En).signed.contains("not verified"));
     }
 
     #[test]

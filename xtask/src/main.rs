@@ -12,8 +12,9 @@
 //! - `demo [--city FILE]` all of the above, then open the cockpit with an embedded hub and the simulator on the
 //!   demo city (default `data/city/liechtenstein.toml`; `data/city/helsinki.toml` is the other one)
 //! - `screenshots [--city FILE]` the cockpit (a hub fed by the simulator) on virtual screens of 1920×1080 and
-//!   3840×2160, in each scene (with areas also as the district and the street account; `CITYDECK_SCENES=a,b`
-//!   takes only those), saved as `artifacts/cockpit-<scene>-<w>x<h>.png`
+//!   3840×2160, in each scene (with areas also as the district and the street account; `cap-alert`: a CAP alert's
+//!   area and its detail panel; `CITYDECK_SCENES=a,b` takes only those), saved as
+//!   `artifacts/cockpit-<scene>-<w>x<h>.png`
 //! - `layering` what each crate must not depend on (ARCHITECTURE.md's code map) against `cargo metadata`
 //! - `test`   all checks CI runs: fmt, layering (`layering.rs`), clippy, wasm build (as shipped, and with the map
 //!   probe `ui/probe` for the window tests), unit + integration + end-to-end window tests
@@ -637,7 +638,8 @@ fn screenshots(city: &Path) -> Result<()> {
     // The areas (when the city has them): the hub places incidents in them and the drill-down scenes open the
     // cockpit of an account scoped to a district and to a street (the demo accounts `district`, `street`).
     let areas = data::city_areas(city)?.filter(|a| a.exists());
-    let mut scenes = vec!["peacetime", "wartime-III", "wartime-I", "exercise"];
+    // `cap-alert`: a CAP alert's area on the map and its detail panel open (issue 22).
+    let mut scenes = vec!["peacetime", "wartime-III", "wartime-I", "exercise", "cap-alert"];
     if areas.is_some() {
         scenes.extend(["district", "street"]);
     }

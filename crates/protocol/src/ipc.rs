@@ -523,8 +523,8 @@ pub struct Conflict {
     pub current: Option<Incident>,
 }
 
-/// One incident as the map draws it: just what a marker, its colour/size, its cluster and its tooltip need
-/// (the detail panel reads the full [`Incident`] from the snapshot or the cache).
+/// One incident as the map draws it: just what a marker, its colour/size, its cluster, its tooltip and its area
+/// need (the detail panel reads the full [`Incident`] from the snapshot or the cache).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct MapPoint {
     pub id: uuid::Uuid,
@@ -536,6 +536,10 @@ pub struct MapPoint {
     pub title: String,
     /// `server_seq` of the last change.
     pub seq: ServerSeq,
+    /// The area the source gave it ([`Incident::outline`]: a CAP alert's polygons and circles, a feed's
+    /// polygon), closed rings of `[lon, lat]`; absent for a point-only incident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outline: Option<Vec<Vec<[f64; 2]>>>,
 }
 
 impl From<&Incident> for MapPoint {
@@ -550,6 +554,7 @@ impl From<&Incident> for MapPoint {
             stage: i.status,
             title: i.title.clone(),
             seq: i.seq,
+            outline: i.outline.clone().filter(|o| !o.is_empty()),
         }
     }
 }
@@ -627,7 +632,22 @@ mod tests {
                 stage: Stage::Handling,
                 title: "Kamppi 地铁站火灾".into(),
                 seq: 12,
+                outline: None,
             }
         );
+        // an alert's area comes along; an empty one is no area
+        let ring = vec![[9.51, 47.13], [9.53, 47.13], [9.53, 47.15], [9.51, 47.13]];
+        let alerted = Incident {
+            outline: Some(vec![ring.clone()]),
+            ..i.clone()
+        };
+        assert_eq!(MapPoint::from(&alerted).outline, Some(vec![ring]));
+        let json = serde_json::to_value(MapPoint::from(&i)).unwrap();
+        assert!(json.get("outline").is_none(), "absent, not null: {json}");
+        let empty = Incident {
+            outline: Some(Vec::new()),
+            ..i
+        };
+        assert_eq!(MapPoint::from(&empty).outline, None);
     }
 }

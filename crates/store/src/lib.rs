@@ -475,7 +475,8 @@ impl Cache {
     }
 
     /// What the map must change since it drew the cache as of `after`: incidents changed after it (open ones as
-    /// points, closed ones as removals), plus the cache's `last_seq` to ask from next time. `after` beyond the
+    /// points with their outline — a CAP alert's area, read from the stored body: no query filters on it —,
+    /// closed ones as removals), plus the cache's `last_seq` to ask from next time. `after` beyond the
     /// cache's head (the cache was reset onto another hub log) or 0 gives everything with `full = true`.
     pub fn map_delta(&self, after: ServerSeq) -> Result<MapDelta> {
         let last = self.last_seq()?;

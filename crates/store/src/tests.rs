@@ -731,6 +731,88 @@ fn map_delta_gives_everything_first_then_only_what_changed() {
 }
 
 #[test]
+fn map_delta_carries_an_alerts_outline_until_the_cancel_closes_it() {
+    // The outline is read from the incident's body (no column): created with the alert's area, an update
+    // replaces it, the cancel (which closes the incident) removes it with the point.
+    let mut c = Cache::open_in_memory().unwrap();
+    let vaduz = vec![
+        [9.51, 47.13],
+        [9.53, 47.13],
+        [9.53, 47.15],
+        [9.51, 47.15],
+        [9.51, 47.13],
+    ];
+    let mut alert = incident(1, IncidentClass::NaturalDisaster, Grade::II, Stage::Collected);
+    alert.outline = Some(vec![vaduz.clone()]);
+    let plain = incident(2, IncidentClass::Accident, Grade::IV, Stage::Collected);
+    c.apply_events(&[created(1, alert.clone()), created(2, plain.clone())], now())
+        .unwrap();
+    let first = c.map_delta(0).unwrap();
+    let of = |d: &MapDelta, id| d.upserts.iter().find(|p| p.id == id).cloned();
+    assert_eq!(of(&first, alert.id).unwrap().outline, Some(vec![vaduz.clone()]));
+    assert_eq!(of(&first, plain.id).unwrap().outline, None);
+
+    let key = citydeck_protocol::ingest::CapAlertKey {
+        sender: "meteo@llv.li".into(),
+        identifier: "LI-1".into(),
+        sent: "2026-12-07T14:30:00+08:00".into(),
+    };
+    let wider = vec![[9.50, 47.12], [9.54, 47.12], [9.54, 47.16], [9.50, 47.12]];
+    let mut updated = alert.clone();
+    updated.seq = 3;
+    updated.grade = Grade::I;
+    updated.outline = Some(vec![wider.clone()]);
+    let mut cancelled = updated.clone();
+    cancelled.seq = 4;
+    cancelled.status = Stage::Closed;
+    let ev = |seq, body| Event {
+        server_seq: seq,
+        at: now(),
+        actor: "feed".into(),
+        body,
+    };
+    c.apply_events(
+        &[ev(
+            3,
+            EventBody::AlertUpdated {
+                incident_id: alert.id,
+                incident: updated,
+                alert: key.clone(),
+            },
+        )],
+        now(),
+    )
+    .unwrap();
+    let next = c.map_delta(2).unwrap();
+    assert_eq!(next.upserts.len(), 1);
+    assert_eq!(
+        (next.upserts[0].grade, next.upserts[0].outline.clone()),
+        (Grade::I, Some(vec![wider]))
+    );
+    c.apply_events(
+        &[ev(
+            4,
+            EventBody::AlertCancelled {
+                incident_id: alert.id,
+                incident: cancelled,
+                alert: key,
+            },
+        )],
+        now(),
+    )
+    .unwrap();
+    let gone = c.map_delta(3).unwrap();
+    assert!(gone.upserts.is_empty());
+    assert_eq!(gone.removed, vec![alert.id]);
+    assert!(c
+        .map_delta(0)
+        .unwrap()
+        .upserts
+        .iter()
+        .all(|p| p.outline.is_none()));
+}
+
+#[test]
 fn sensor_sites_and_assigned_incidents_for_the_map() {
     let mut c = Cache::open_in_memory().unwrap();
     let mut a = incident(1, IncidentClass::Accident, Grade::II, Stage::Collected);

@@ -178,6 +178,7 @@ mod tests {
             stage: Stage::Collected,
             title: format!("#{n}"),
             seq: 1,
+            outline: None,
         }
     }
 

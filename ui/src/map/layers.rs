@@ -19,6 +19,8 @@ pub const SRC_SELECTED: &str = "cd-selected";
 pub const SRC_PICK: &str = "cd-pick";
 /// Incidents reported on this desktop that the hub has not confirmed yet (the outbox's pending creates).
 pub const SRC_PENDING: &str = "cd-pending";
+/// The areas of the open incidents that have one (a CAP alert's polygons and circles: `points::outlines_json`).
+pub const SRC_OUTLINES: &str = "cd-outlines";
 
 pub const L_POINTS: &str = "cd-points";
 pub const L_CLUSTERS: &str = "cd-clusters";
@@ -34,6 +36,13 @@ pub const L_FACILITIES: &str = "cd-facilities";
 /// The drill-down's shaded areas (a click on one drills into it) and the outline of the area drilled into.
 pub const L_AREA_SHADE: &str = "cd-area-shade";
 pub const L_AREA_FOCUS: &str = "cd-area-focus";
+/// An incident's area (an alert's): a translucent fill and an edge in its grade's colour, under the markers; the
+/// selected incident's area haloed.
+pub const L_OUTLINE_FILL: &str = "cd-outline-fill";
+pub const L_OUTLINE_LINE: &str = "cd-outline-line";
+pub const L_OUTLINE_SELECTED: &str = "cd-outline-selected";
+/// The incident's title written along its area's edge (a wall sees what the coloured area is).
+pub const L_OUTLINE_LABEL: &str = "cd-outline-label";
 
 /// Layers a pointer can hit (hover tooltip, click), top first.
 pub const INTERACTIVE: [&str; 6] = [
@@ -93,6 +102,11 @@ pub const G2: &str = "#ff8c1a";
 pub const G3: &str = "#ffd21f";
 pub const G4: &str = "#3d8bff";
 
+/// The selected incident's area only (none: an id no feature has).
+pub fn outline_selected_filter(id: Option<&str>) -> Value {
+    json!(["==", ["get", "id"], id.unwrap_or("")])
+}
+
 /// Colour of an incident by its `grade` property.
 fn grade_colour() -> Value {
     json!(["match", ["get", "grade"], "I", G1, "II", G2, "III", G3, G4])
@@ -142,6 +156,7 @@ pub fn sources(map_url: impl Fn(&str) -> String) -> Vec<(&'static str, Value)> {
         (SRC_SELECTED, json!({"type": "geojson", "data": empty})),
         (SRC_PICK, json!({"type": "geojson", "data": empty})),
         (SRC_PENDING, json!({"type": "geojson", "data": empty})),
+        (SRC_OUTLINES, json!({"type": "geojson", "data": empty})),
     ]
 }
 
@@ -154,7 +169,8 @@ pub fn group_of(layer_id: &str) -> Option<MapLayer> {
         L_SENSORS => MapLayer::Sensors,
         L_RESOURCES => MapLayer::Resources,
         L_CLUSTERS | L_CLUSTER_RING | L_CLUSTER_G1 | "cd-cluster-count" | L_PULSE | L_POINTS
-        | "cd-points-label" | "cd-pending" | "cd-pending-label" => MapLayer::Incidents,
+        | "cd-points-label" | "cd-pending" | "cd-pending-label" | L_OUTLINE_FILL | L_OUTLINE_LINE
+        | L_OUTLINE_SELECTED | L_OUTLINE_LABEL => MapLayer::Incidents,
         _ => return None,
     })
 }
@@ -328,6 +344,32 @@ pub fn layers(s: f64, lang: Lang) -> Vec<Value> {
             "id": L_AREA_FOCUS, "type": "line", "source": SRC_DISTRICTS,
             "filter": ["==", ["get", "id"], ""],
             "paint": {"line-color": "#2de2e6", "line-opacity": 0.95, "line-width": 3.0 * s},
+        }),
+        // The incidents' areas (an alert's): over the areas' lines, under their names and every marker; the most
+        // severe on top (the source's order). The fill is faint enough that the basemap and the markers inside
+        // read through it; the edge carries the grade.
+        json!({
+            "id": L_OUTLINE_FILL, "type": "fill", "source": SRC_OUTLINES,
+            "paint": {"fill-color": grade_colour(), "fill-opacity": 0.16},
+        }),
+        json!({
+            "id": L_OUTLINE_SELECTED, "type": "line", "source": SRC_OUTLINES,
+            "filter": outline_selected_filter(None),
+            "layout": {"line-join": "round"},
+            "paint": {"line-color": "#ffffff", "line-opacity": 0.55, "line-width": 7.0 * s, "line-blur": 1.5 * s},
+        }),
+        json!({
+            "id": L_OUTLINE_LINE, "type": "line", "source": SRC_OUTLINES,
+            "layout": {"line-join": "round"},
+            "paint": {"line-color": grade_colour(), "line-opacity": 0.95, "line-width": 2.4 * s},
+        }),
+        json!({
+            "id": L_OUTLINE_LABEL, "type": "symbol", "source": SRC_OUTLINES,
+            "layout": {"symbol-placement": "line", "symbol-spacing": 420.0 * s, "text-field": ["get", "title"],
+                       "text-font": [FONT], "text-size": text(13.0), "text-max-angle": 35,
+                       "text-keep-upright": true, "text-padding": 4.0 * s},
+            "paint": {"text-color": grade_colour(), "text-halo-color": "rgba(3,9,19,0.92)",
+                      "text-halo-width": 2.0 * s},
         }),
         json!({
             "id": "cd-street-label", "type": "symbol", "source": SRC_DISTRICT_LABELS,
@@ -640,6 +682,45 @@ mod tests {
         let at = |id: &str| all.iter().position(|l| l["id"] == id).unwrap();
         assert!(at(L_AREA_SHADE) < at("cd-district-line") && at(L_AREA_FOCUS) < at("cd-street-label"));
         assert_eq!(group_of(L_AREA_SHADE), Some(MapLayer::Districts));
+    }
+
+    #[test]
+    fn alert_areas_lie_under_every_marker_and_go_with_the_incidents() {
+        let all = layers(2.0, Lang::Zh);
+        let at = |id: &str| all.iter().position(|l| l["id"] == id).unwrap();
+        for id in [
+            L_OUTLINE_FILL,
+            L_OUTLINE_SELECTED,
+            L_OUTLINE_LINE,
+            L_OUTLINE_LABEL,
+        ] {
+            assert!(at(id) > at(L_AREA_FOCUS), "{id} over the areas");
+            assert!(at(id) < at("cd-district-label"), "{id} under the areas' names");
+            for marker in [L_CLUSTERS, L_POINTS, "cd-heat", L_RESOURCES, "cd-pending"] {
+                assert!(at(id) < at(marker), "{id} under {marker}");
+            }
+            assert_eq!(group_of(id), Some(MapLayer::Incidents));
+        }
+        assert!(at(L_OUTLINE_FILL) < at(L_OUTLINE_SELECTED) && at(L_OUTLINE_SELECTED) < at(L_OUTLINE_LINE));
+        let fill = &all[at(L_OUTLINE_FILL)];
+        assert_eq!(
+            fill["paint"]["fill-color"],
+            grade_colour(),
+            "the markers' palette"
+        );
+        assert_eq!(
+            all[at(L_OUTLINE_LINE)]["paint"]["line-width"],
+            json!(4.8),
+            "scaled with the wall"
+        );
+        assert_eq!(
+            outline_selected_filter(Some("x")),
+            json!(["==", ["get", "id"], "x"])
+        );
+        assert!(
+            !INTERACTIVE.contains(&L_OUTLINE_FILL),
+            "a click inside an area still drills in"
+        );
     }
 
     #[test]

@@ -186,6 +186,8 @@ fn ui_scale() -> f64 {
 enum Camera {
     Fit([f64; 4], f64),
     Fly(f64, f64),
+    /// An incident's area (west, south, east, north) framed beside the docked detail panel.
+    FitArea([f64; 4]),
 }
 
 type FrameCallback = Closure<dyn FnMut(f64)>;
@@ -250,6 +252,8 @@ struct Inner {
     busy_pushes: Cell<u32>,
     camera: RefCell<Option<Camera>>,
     focus_id: RefCell<Option<uuid::Uuid>>,
+    /// The selected incident (its area, if it has one, is haloed).
+    selected_id: Cell<Option<uuid::Uuid>>,
     has_focus: Cell<bool>,
     /// The last view fitted to bounds (city or wartime focus) while the user has not moved the map since: a
     /// window resized onto a wall (1080p → 4K) fits it again instead of showing it small in the middle.
@@ -295,6 +299,7 @@ impl MapLibreEngine {
             busy_pushes: Cell::new(0),
             camera: RefCell::new(None),
             focus_id: RefCell::new(None),
+            selected_id: Cell::new(None),
             has_focus: Cell::new(false),
             map_click: Cell::new(None),
             drill: RefCell::new(Default::default()),
@@ -555,6 +560,7 @@ impl Inner {
         self.apply_base_text();
         self.follow_zoom();
         self.vis_dirty.set(true);
+        self.filter_dirty.set(true);
         self.ui.ready.set(true);
         self.start_pulse();
         if let Some(c) = self.camera.borrow_mut().take() {
@@ -740,6 +746,11 @@ impl Inner {
             for (id, extra) in layers::point_layers() {
                 let _ = map.set_filter(id, &js(&layers::point_filter(extra, focus.as_deref())));
             }
+            let selected = self.selected_id.get().map(|id| id.to_string());
+            let _ = map.set_filter(
+                L_OUTLINE_SELECTED,
+                &js(&layers::outline_selected_filter(selected.as_deref())),
+            );
         }
         let dt = time::monotonic_ms() - t0;
         self.probe.frame_done(dt);
@@ -827,6 +838,27 @@ impl Inner {
                 set(&o, "duration", 900);
                 map.fit_bounds(&b, &o);
             }
+            Camera::FitArea([w, s, e, n]) => {
+                self.last_fit.set(None);
+                let b = Array::of2(
+                    &Array::of2(&w.into(), &s.into()),
+                    &Array::of2(&e.into(), &n.into()),
+                );
+                // Clear of the map's own overlays: the title and the layer row over the top edge, the docked
+                // detail panel over the left one.
+                let pad = 40.0 * self.scale.get();
+                let padding = Object::new();
+                set(&padding, "top", pad.max(self.overlays_over_top() + 0.4 * pad));
+                set(&padding, "right", pad);
+                set(&padding, "bottom", pad);
+                set(&padding, "left", self.docked_over() + pad);
+                let o = Object::new();
+                set(&o, "padding", padding);
+                set(&o, "maxZoom", layers::fly_zoom(self.scale.get()));
+                set(&o, "duration", 1200);
+                set(&o, "essential", true);
+                map.fit_bounds(&b, &o);
+            }
             Camera::Fly(lon, lat) => {
                 self.last_fit.set(None);
                 let o = Object::new();
@@ -856,6 +888,18 @@ impl Inner {
             self.host.get_bounding_client_rect(),
         );
         (d.right() - m.left()).clamp(0.0, m.width() * 0.6)
+    }
+
+    /// How far the map's title and layer row reach down over its top edge, px.
+    fn overlays_over_top(&self) -> f64 {
+        let Some(layers) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("map-layers"))
+        else {
+            return 0.0;
+        };
+        let m = self.host.get_bounding_client_rect();
+        (layers.get_bounding_client_rect().bottom() - m.top()).clamp(0.0, m.height() * 0.4)
     }
 
     /// Features under a pointer position (a small box, scaled), top layer first.
@@ -1036,18 +1080,45 @@ impl MapEngine for MapLibreEngine {
         if !delta.sensors.is_empty() || delta.full {
             i.set_overlay(SRC_SENSORS, points::sensors_json(&delta.sensors));
         }
-        i.points.borrow_mut().apply(delta);
+        let outlines = {
+            let mut p = i.points.borrow_mut();
+            p.apply(delta);
+            p.take_outlines().map(|json| (json, p.outlined().count()))
+        };
+        // The alerts' areas: a small source, set whole when one came, changed or went (not spaced like the
+        // markers: a new alert's area shows at once).
+        if let Some((json, n)) = outlines {
+            i.set_overlay(SRC_OUTLINES, json);
+            let _ = i.host.set_attribute("data-map-outlines", &n.to_string());
+            if i.ui.outlines.get_untracked() != n {
+                i.ui.outlines.set(n);
+            }
+        }
         i.schedule();
     }
 
     fn set_selection(&self, id: Option<uuid::Uuid>, at: Option<(f64, f64)>) {
+        let i = &self.inner;
+        if i.selected_id.replace(id) != id {
+            i.filter_dirty.set(true);
+            i.schedule();
+        }
         let at = id.and(at);
-        self.inner
-            .set_overlay(SRC_SELECTED, points::single_point_json(at));
+        i.set_overlay(SRC_SELECTED, points::single_point_json(at));
     }
 
+    /// To the selected incident: its whole area when it has one (an alert's outline), else its point.
     fn fly_to(&self, lon: f64, lat: f64) {
-        self.inner.camera_now(Camera::Fly(lon, lat));
+        let i = &self.inner;
+        let area = i.selected_id.get().and_then(|id| {
+            let points = i.points.borrow();
+            let p = points.get(&id).filter(|p| p.lon == lon && p.lat == lat)?;
+            points::outline_bounds(p.outline.as_deref()?)
+        });
+        i.camera_now(match area {
+            Some(b) => Camera::FitArea(b),
+            None => Camera::Fly(lon, lat),
+        });
     }
 
     fn fit_city(&self, bbox: [f64; 4]) {

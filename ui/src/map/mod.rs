@@ -165,6 +165,8 @@ pub struct MapUi {
     pub hover: RwSignal<Option<Hover>>,
     /// Open incidents on the map per grade (I…IV).
     pub counts: RwSignal<[usize; 4]>,
+    /// Open incidents whose area (a CAP alert's outline) the map draws.
+    pub outlines: RwSignal<usize>,
     pub ready: RwSignal<bool>,
     /// The desktop's base style did not load: overlays on a plain background.
     pub fallback_basemap: RwSignal<bool>,
@@ -176,6 +178,7 @@ impl MapUi {
         MapUi {
             hover: RwSignal::new(None),
             counts: RwSignal::new([0; 4]),
+            outlines: RwSignal::new(0),
             ready: RwSignal::new(false),
             fallback_basemap: RwSignal::new(false),
             layers: RwSignal::new(MapLayer::ALL.into_iter().map(|l| (l, l.default_on())).collect()),
@@ -563,6 +566,13 @@ fn Legend(ui: MapUi) -> impl IntoView {
                 <span class="mapx-key mapx-key--sensor"></span>
                 <span class="legend-label">{move || map_strings(lang.get()).legend_sensors}</span>
             </div>
+            <Show when=move || ui.outlines.with(|n| *n > 0)>
+                <div class="legend-item" id="map-legend-alert-areas">
+                    <span class="mapx-key mapx-key--area"></span>
+                    <span class="legend-label">{move || map_strings(lang.get()).legend_alert_areas}</span>
+                    <span class="legend-num">{move || ui.outlines.get()}</span>
+                </div>
+            </Show>
         </div>
     }
 }

@@ -55,6 +55,8 @@ pub struct MapPoints {
     counts: [usize; 4],
     /// [`MapPoints::pulsing`], as of the last flush.
     pulsing: usize,
+    /// An incident with an outline came, changed or went since [`MapPoints::take_outlines`] last answered.
+    outlines_dirty: bool,
 }
 
 fn clusters_at(view: Option<(u32, Params)>) -> bool {
@@ -125,6 +127,8 @@ impl MapPoints {
     /// Take in one `map_delta` answer. Upserts older than what is held (by `seq`) are ignored.
     pub fn apply(&mut self, delta: MapDelta) {
         if delta.full {
+            self.outlines_dirty |= self.points.values().any(|p| p.outline.is_some())
+                || delta.upserts.iter().any(|p| p.outline.is_some());
             self.points.clear();
             self.dirty.clear();
             self.gone.clear();
@@ -143,13 +147,17 @@ impl MapPoints {
                 self.dirty.insert(p.id);
             }
             self.count(&p, 1);
+            let outlined = p.outline.is_some();
             if let Some(old) = self.points.insert(p.id, p) {
                 self.count(&old, -1);
+                self.outlines_dirty |= old.outline.is_some();
             }
+            self.outlines_dirty |= outlined;
         }
         for id in delta.removed {
             if let Some(old) = self.points.remove(&id) {
                 self.count(&old, -1);
+                self.outlines_dirty |= old.outline.is_some();
             }
             self.dirty.remove(&id);
             if !self.reset {
@@ -160,6 +168,26 @@ impl MapPoints {
         if delta.full {
             self.seq = delta.seq;
         }
+    }
+
+    /// The incidents whose area the map draws (an alert's outline with a ring fit to draw).
+    pub fn outlined(&self) -> impl Iterator<Item = &MapPoint> {
+        self.points.values().filter(|p| {
+            p.outline
+                .as_deref()
+                .is_some_and(|o| drawable_rings(o).next().is_some())
+        })
+    }
+
+    /// The outlines' FeatureCollection ([`outlines_json`]) when an outline came, changed or went since the last
+    /// call (None: the outline source holds what it should).
+    pub fn take_outlines(&mut self) -> Option<String> {
+        if !std::mem::take(&mut self.outlines_dirty) {
+            return None;
+        }
+        let mut list: Vec<&MapPoint> = self.outlined().collect();
+        list.sort_by_key(|p| (p.grade, p.seq));
+        Some(outlines_json(list))
     }
 
     /// What the source needs this frame (None: nothing changed): after a reset the whole set; otherwise only
@@ -312,6 +340,51 @@ fn feature_json(s: &mut String, p: &MapPoint) {
         json_str(&p.title),
         p.seq
     );
+}
+
+/// The rings of an outline fit to draw: closed, at least 4 positions, every one a finite coordinate.
+pub fn drawable_rings(outline: &[Vec<[f64; 2]>]) -> impl Iterator<Item = &Vec<[f64; 2]>> {
+    outline.iter().filter(|r| {
+        r.len() >= 4 && r.first() == r.last() && r.iter().all(|[lon, lat]| lon.is_finite() && lat.is_finite())
+    })
+}
+
+/// What an outline's drawable rings cover: west, south, east, north (None: nothing drawable).
+pub fn outline_bounds(outline: &[Vec<[f64; 2]>]) -> Option<[f64; 4]> {
+    drawable_rings(outline)
+        .flatten()
+        .fold(None, |b: Option<[f64; 4]>, &[lon, lat]| {
+            Some(match b {
+                None => [lon, lat, lon, lat],
+                Some([w, s, e, n]) => [w.min(lon), s.min(lat), e.max(lon), n.max(lat)],
+            })
+        })
+}
+
+/// The areas of the incidents that have one (a CAP alert's polygons and circles), in drawing order (the least
+/// severe first, so grade I is on top), as a FeatureCollection: one MultiPolygon per incident, each ring a polygon
+/// of its own (CAP areas are several shapes, not a shape with holes), properties `id`, `grade`, `g` (1 = most
+/// severe … 4) and `title`. An incident whose rings are all unfit is left out.
+pub fn outlines_json<'a>(points: impl IntoIterator<Item = &'a MapPoint>) -> String {
+    collection(
+        points
+            .into_iter()
+            .filter_map(|p| {
+                let polygons: Vec<Vec<&Vec<[f64; 2]>>> =
+                    drawable_rings(p.outline.as_deref()?).map(|r| vec![r]).collect();
+                (!polygons.is_empty()).then(|| {
+                    serde_json::json!({
+                        "type": "Feature",
+                        "geometry": {"type": "MultiPolygon", "coordinates": polygons},
+                        "properties": {
+                            "id": p.id.to_string(), "grade": p.grade.as_str(), "g": p.grade.index() + 1,
+                            "title": p.title,
+                        },
+                    })
+                })
+            })
+            .collect(),
+    )
 }
 
 fn point_feature(lon: f64, lat: f64, props: serde_json::Value) -> serde_json::Value {
@@ -494,6 +567,7 @@ mod tests {
             stage: Stage::Handling,
             title: format!("火灾 \"{n}\""),
             seq,
+            outline: None,
         }
     }
 
@@ -684,6 +758,119 @@ mod tests {
         s.set_view(12, params);
         assert_eq!(diff(s.flush()), (vec![key], singles));
         assert_eq!(s.counts(), [2, 1, 1, 0]);
+    }
+
+    #[test]
+    fn outlines_are_handed_over_when_one_comes_changes_or_goes() {
+        let ring = |w: f64| {
+            vec![
+                [w, 47.13],
+                [w + 0.02, 47.13],
+                [w + 0.02, 47.15],
+                [w, 47.15],
+                [w, 47.13],
+            ]
+        };
+        let alerted = |n, seq, grade, w| MapPoint {
+            outline: Some(vec![ring(w)]),
+            ..pt(n, seq, grade)
+        };
+        let features = |json: String| -> Vec<(String, String, usize)> {
+            let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+            v["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    assert_eq!(f["geometry"]["type"], "MultiPolygon");
+                    (
+                        f["properties"]["id"].as_str().unwrap().to_string(),
+                        f["properties"]["grade"].as_str().unwrap().to_string(),
+                        f["geometry"]["coordinates"].as_array().unwrap().len(),
+                    )
+                })
+                .collect()
+        };
+        let id = |n: u128| Uuid::from_u128(n).to_string();
+        let mut s = MapPoints::default();
+        assert_eq!(s.take_outlines(), None);
+        // a full load with one alert among plain points
+        s.apply(delta(
+            true,
+            3,
+            vec![alerted(1, 1, Grade::II, 9.51), pt(2, 2, Grade::I)],
+            vec![],
+        ));
+        assert_eq!(
+            features(s.take_outlines().unwrap()),
+            vec![(id(1), "II".into(), 1)]
+        );
+        assert_eq!(s.take_outlines(), None, "handed over once");
+        // a plain point changing: the outlines are as they were
+        s.apply(delta(false, 4, vec![pt(2, 4, Grade::II)], vec![]));
+        assert_eq!(s.take_outlines(), None);
+        // a second alert of two areas, more severe: drawn last (on top)
+        let two = MapPoint {
+            outline: Some(vec![ring(9.55), ring(9.60)]),
+            ..pt(3, 5, Grade::I)
+        };
+        s.apply(delta(false, 5, vec![two], vec![]));
+        assert_eq!(
+            features(s.take_outlines().unwrap()),
+            vec![(id(1), "II".into(), 1), (id(3), "I".into(), 2)]
+        );
+        // an update that drops the area, then the cancel closing the other one
+        s.apply(delta(false, 6, vec![pt(3, 6, Grade::I)], vec![]));
+        assert_eq!(
+            features(s.take_outlines().unwrap()),
+            vec![(id(1), "II".into(), 1)]
+        );
+        assert_eq!(s.outlined().count(), 1);
+        s.apply(delta(false, 7, vec![], vec![1]));
+        assert_eq!(features(s.take_outlines().unwrap()), vec![]);
+        assert_eq!(s.outlined().count(), 0);
+        // an area with no ring fit to draw is not counted as drawn
+        let unfit = MapPoint {
+            outline: Some(vec![vec![[9.5, 47.1], [9.6, 47.1]]]),
+            ..pt(6, 8, Grade::II)
+        };
+        s.apply(delta(false, 8, vec![unfit], vec![]));
+        assert_eq!(features(s.take_outlines().unwrap()), vec![]);
+        assert_eq!(s.outlined().count(), 0);
+        // a reset that drops the last outline says so too
+        s.apply(delta(false, 9, vec![alerted(4, 9, Grade::III, 9.5)], vec![]));
+        s.take_outlines();
+        s.apply(delta(true, 10, vec![pt(5, 10, Grade::IV)], vec![]));
+        assert_eq!(features(s.take_outlines().unwrap()), vec![]);
+    }
+
+    #[test]
+    fn unfit_rings_are_not_drawn() {
+        let open = vec![[9.51, 47.13], [9.53, 47.13], [9.53, 47.15], [9.51, 47.15]];
+        let nan = vec![[9.51, 47.13], [f64::NAN, 47.13], [9.53, 47.15], [9.51, 47.13]];
+        let short = vec![[9.51, 47.13], [9.53, 47.13], [9.51, 47.13]];
+        let good = vec![[9.51, 47.13], [9.53, 47.13], [9.53, 47.15], [9.51, 47.13]];
+        let p = MapPoint {
+            outline: Some(vec![open.clone(), nan, short, good.clone()]),
+            ..pt(1, 1, Grade::III)
+        };
+        let v: serde_json::Value = serde_json::from_str(&outlines_json([&p])).unwrap();
+        assert_eq!(
+            v["features"][0]["geometry"]["coordinates"],
+            serde_json::json!([[good]])
+        );
+        let none = MapPoint {
+            outline: Some(vec![open]),
+            ..pt(2, 1, Grade::III)
+        };
+        let v: serde_json::Value = serde_json::from_str(&outlines_json([&none])).unwrap();
+        assert_eq!(v["features"], serde_json::json!([]));
+        assert_eq!(
+            outline_bounds(p.outline.as_deref().unwrap()),
+            Some([9.51, 47.13, 9.53, 47.15]),
+            "the drawable rings only"
+        );
+        assert_eq!(outline_bounds(none.outline.as_deref().unwrap()), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The schematic map, the [`MapEngine`] used where MapLibre GL JS cannot run (no WebGL, no vendored script, or
 //! `?map=schematic`): the city's bbox as a framed, true-aspect area with a graticule and range rings, and every
-//! open incident the map feed holds as a dot placed by lon/lat in grade colour.
+//! open incident the map feed holds as a dot placed by lon/lat in grade colour, over its area when it has one (a
+//! CAP alert's outline, translucent in the grade's colour).
 //!
 //! In wartime with a focus, the view zooms onto the triggering incident instead: a square around it with 500 m /
 //! 1 km range rings, the incident as a large pulsing marker, and the nearby response resources as small icons
@@ -124,6 +125,21 @@ impl Frame {
         let y = (self.north - lat) / (self.north - self.south) * 100.0;
         ((0.0..=100.0).contains(&x) && (0.0..=100.0).contains(&y)).then_some((x, y))
     }
+}
+
+/// An outline ring as the SVG `points` of a polygon in a `vb_w` × `vb_h` view box over `frame` (the part
+/// outside the frame is clipped by the SVG).
+fn svg_points(frame: &Frame, ring: &[[f64; 2]], vb_w: f64, vb_h: f64) -> String {
+    let mut out = String::with_capacity(ring.len() * 16);
+    for (k, [lon, lat]) in ring.iter().enumerate() {
+        let x = (lon - frame.west) / (frame.east - frame.west) * vb_w;
+        let y = (frame.north - lat) / (frame.north - frame.south) * vb_h;
+        if k > 0 {
+            out.push(' ');
+        }
+        out.push_str(&format!("{x:.2},{y:.2}"));
+    }
+    out
 }
 
 /// A "nice" graticule step (1, 2 or 5 × 10ⁿ degrees) giving roughly `target` lines across `span`.
@@ -524,6 +540,36 @@ fn MapFrame(shown: Shown, frame: Frame, focus_at: Option<(f64, f64)>) -> impl In
             dots_to_draw(confirmed.into_iter().chain(created).collect())
         })
     };
+    // The incidents' areas (alerts' outlines), the least severe first so grade I is on top.
+    let outlines = move || {
+        if !shown.incidents_on.get() {
+            return Vec::new();
+        }
+        let mut list: Vec<(Grade, u64, Uuid, Vec<String>)> = shown.points.with(|p| {
+            p.values()
+                .filter_map(|p| {
+                    let rings: Vec<String> = super::points::drawable_rings(p.outline.as_deref()?)
+                        .map(|r| svg_points(&frame, r, vb_w, vb_h))
+                        .collect();
+                    (!rings.is_empty()).then_some((p.grade, p.seq, p.id, rings))
+                })
+                .collect()
+        });
+        list.sort_by_key(|(g, seq, _, _)| (*g, *seq));
+        list.into_iter()
+            .flat_map(|(g, _, id, rings)| {
+                rings.into_iter().map(move |pts| {
+                    view! {
+                        <polygon
+                            class=format!("map-outline {}", grade_css(g))
+                            data-outline-incident-id=id.to_string()
+                            points=pts
+                        />
+                    }
+                })
+            })
+            .collect_view()
+    };
     // The focus marker and the nearby resources, farthest first so the nearest are drawn on top.
     let focus_layer = move || {
         if !focused {
@@ -628,6 +674,7 @@ fn MapFrame(shown: Shown, frame: Frame, focus_at: Option<(f64, f64)>) -> impl In
                 aria-hidden="true"
             >
                 {grid}
+                {outlines}
                 {ring_views}
                 <line class="axis" x1=cx - 14.0 y1=cy x2=cx + 14.0 y2=cy />
                 <line class="axis" x1=cx y1=cy - 14.0 x2=cx y2=cy + 14.0 />
@@ -734,6 +781,16 @@ mod tests {
     }
 
     #[test]
+    fn an_outline_is_placed_in_the_view_box() {
+        let f = Frame::from_bbox([9.5, 47.1, 9.6, 47.2]).unwrap();
+        let ring = [[9.5, 47.2], [9.55, 47.15], [9.6, 47.1], [9.5, 47.2]];
+        assert_eq!(
+            svg_points(&f, &ring, 1000.0, 500.0),
+            "0.00,0.00 500.00,250.00 1000.00,500.00 0.00,0.00"
+        );
+    }
+
+    #[test]
     fn graticule_steps_are_round() {
         assert!((nice_step(0.09, 8.0) - 0.01).abs() < 1e-12);
         assert_eq!(ticks(24.90, 24.99, 0.01).len(), 8);
@@ -749,6 +806,7 @@ mod tests {
             stage: citydeck_protocol::Stage::Collected,
             title: format!("incident {n}"),
             seq,
+            outline: None,
         }
     }
 

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::{get, parse, set, FrameCallback, Inner, MlMap};
-use crate::map::layers::{self, L_CLUSTERS, L_POINTS};
+use crate::map::layers::{self, L_CLUSTERS, L_OUTLINE_FILL, L_POINTS};
 
 #[wasm_bindgen(js_namespace = maplibregl)]
 extern "C" {
@@ -135,6 +135,8 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 /// - `markerPosition(id)` — `{x, y, visible, unclustered}` in viewport px (WebDriver pointer coordinates), or null
 /// - `revealMarker(id)` — jump to it zoomed in past the clusters; a Promise of `markerPosition(id)` once drawn
 /// - `select(id)` — as a click on its marker; `selected()` — the selected incident id or null
+/// - `outlines()` — `[{id, grade, rings, bbox}]`: the incidents whose area (an alert's outline) the map holds;
+///   `renderedOutlines()` — the ids of the areas drawn now (the fill layer, in view)
 /// - `startFrameProbe()` / `stopFrameProbe()` — animation-frame intervals in between:
 ///   `{frames, renders, meanMs, p50Ms, p95Ms, p99Ms, maxMs, fps}` (`renders`: MapLibre repaints)
 /// - `stats()` — `{features, pending, pushes, fullLoads, sourceFeatures, flushMs, lastFrameMs, maxFrameMs}`:
@@ -282,6 +284,51 @@ pub(super) fn install(inner: &Rc<Inner>) {
                         .get_untracked()
                         .map(|id| JsValue::from_str(&id.to_string()))
                         .unwrap_or(JsValue::NULL)
+                })
+            }),
+        );
+    }
+    {
+        let with = with.clone();
+        set(
+            &o,
+            "outlines",
+            func(move |_| {
+                with(&|i| {
+                    let list = Array::new();
+                    for p in i.points.borrow().outlined() {
+                        let r = Object::new();
+                        set(&r, "id", p.id.to_string());
+                        set(&r, "grade", p.grade.as_str());
+                        set(&r, "rings", p.outline.as_ref().map_or(0, Vec::len) as f64);
+                        if let Some(b) = p.outline.as_deref().and_then(crate::map::points::outline_bounds) {
+                            set(&r, "bbox", b.iter().map(|v| JsValue::from(*v)).collect::<Array>());
+                        }
+                        list.push(&r);
+                    }
+                    list.into()
+                })
+            }),
+        );
+    }
+    {
+        let with = with.clone();
+        set(
+            &o,
+            "renderedOutlines",
+            func(move |_| {
+                with(&|i| {
+                    let Some(map) = i.map() else { return JsValue::NULL };
+                    let opts = Object::new();
+                    set(&opts, "layers", Array::of1(&L_OUTLINE_FILL.into()));
+                    let ids: std::collections::BTreeSet<String> = map
+                        .query_rendered_features(&JsValue::UNDEFINED, &opts)
+                        .map(|a| a.to_vec())
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|f| get(&get(f, "properties"), "id").as_string())
+                        .collect();
+                    ids.into_iter().map(JsValue::from).collect::<Array>().into()
                 })
             }),
         );
