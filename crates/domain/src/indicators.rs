@@ -147,11 +147,13 @@ pub enum EpisodeEffect {
         title: Text,
         description: Text,
     },
-    /// Raise the episode's incident from one grade to a more severe one.
+    /// Raise the episode's incident from one grade to a more severe one; its title follows the level
+    /// (`电力负荷红色预警`, no longer the orange it opened with).
     Raise {
         level: Level,
         from: Grade,
         to: Grade,
+        title: Text,
         note: Text,
     },
     /// The episode is over: a note on its incident.
@@ -183,6 +185,7 @@ pub fn step(indicator: &Indicator, state: Episode, value: f64) -> (Episode, Opti
                     level,
                     from,
                     to: grade,
+                    title: title(indicator, level),
                     note: raise_note(indicator, level, value, from, grade),
                 }),
             )
@@ -794,8 +797,9 @@ mod tests {
             Some(EpisodeEffect::Raise {
                 from: Grade::II,
                 to: Grade::I,
+                title,
                 ..
-            })
+            }) if title.zh == "电力负荷红色预警"
         ));
         // one normal, then blue resets the count, then two normals end it
         assert!(effects[7].is_none() && effects[8].is_none() && effects[9].is_none());

@@ -523,6 +523,11 @@ async fn a_crossing_raises_one_incident_per_episode_raised_never_twice_and_ended
     );
     assert_eq!(regraded[1]["indicator"], "water_flow");
     assert_eq!(regraded[1]["incident"]["grade"], "I");
+    let title = regraded[1]["incident"]["title"].as_str().unwrap();
+    assert!(
+        title.ends_with("红色预警"),
+        "the title says the level reached: {title}"
+    );
     assert_eq!(regraded[1]["actor"], "feed");
 }
 

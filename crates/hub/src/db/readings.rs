@@ -298,9 +298,17 @@ fn step_episode(
                     }
                 }
             }
-            EpisodeEffect::Raise { from, to, note, .. } => {
+            EpisodeEffect::Raise {
+                from,
+                to,
+                note,
+                title,
+                ..
+            } => {
                 if let Some(id) = incident_id {
-                    if let Some(ev) = regrade(tx, limits, id, &rule.id, from, to, &note, actor, r.at)? {
+                    if let Some(ev) =
+                        regrade(tx, limits, id, &rule.id, (from, to), &title, &note, actor, r.at)?
+                    {
                         events.push(ev);
                     }
                 }
@@ -351,8 +359,8 @@ fn regrade(
     limits: &LoopRules,
     id: uuid::Uuid,
     indicator: &str,
-    from: Grade,
-    to: Grade,
+    (from, to): (Grade, Grade),
+    title: &citydeck_domain::scenario::Text,
     text: &citydeck_domain::scenario::Text,
     actor: &str,
     at: DateTime<Utc>,
@@ -363,6 +371,8 @@ fn regrade(
     // never lowered: the incident keeps a grade already above the episode's
     let from = incident.grade.max(from);
     incident.grade = from.max(to);
+    // the title says the level reached (it said the level the episode opened at)
+    incident.title = title.zh.clone();
     incident.notes.push(note(text, actor, at));
     let to = incident.grade;
     write_incident(tx, limits, actor, incident, |incident| {
