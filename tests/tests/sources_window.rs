@@ -3,7 +3,8 @@
 //! Vaduz twice over HTTP (`POST /api/v1/incidents`), from `hotline` and then from `camera` ~80 m away a minute
 //! later: the second answers 200 with the first's id (merged). The feed row says 多源印证 and "2 源"; the detail
 //! panel's 来源 lists both reports (the first 首报); 核实 sends `Op::Verify` through the outbox and the hub's
-//! `incident_verified` reaching the cache makes it 权威, with who verified it.
+//! `incident_verified` reaching the cache makes it 权威, with who verified it. The map's quality filter (official
+//! only) hides it while corroborated and draws it once verified.
 
 use std::time::Duration;
 
@@ -68,8 +69,9 @@ async fn two_sources_of_one_event_are_listed_corroborated_and_verify_makes_it_of
     let result = async {
         until(
             &c,
-            "document.querySelector('#cockpit')?.dataset.connection === 'online'",
-            "the cockpit online",
+            "document.querySelector('#cockpit')?.dataset.connection === 'online' \
+             && window.citydeckMap && window.citydeckMap.engine === 'maplibre' && window.citydeckMap.ready()",
+            "the cockpit online with its map ready",
             60,
         )
         .await?;
@@ -129,6 +131,28 @@ async fn two_sources_of_one_event_are_listed_corroborated_and_verify_makes_it_of
         )
         .await?;
 
+        // The map's quality filter: official only hides it, corroborated and up shows it again.
+        let marker = format!("window.citydeckMap.markerPosition('{id}')");
+        until(&c, &format!("{marker} !== null"), "the incident on the map", 20).await?;
+        click_css(&c, "#map-quality-filter [data-quality-filter=\"official\"]").await?;
+        until(
+            &c,
+            &format!("{marker} === null"),
+            "official only: the corroborated incident hidden",
+            20,
+        )
+        .await?;
+        click_css(&c, "#map-quality-filter [data-quality-filter=\"corroborated\"]").await?;
+        until(
+            &c,
+            &format!("{marker} !== null"),
+            "corroborated and up: the incident drawn again",
+            20,
+        )
+        .await?;
+        click_css(&c, "#map-quality-filter [data-quality-filter=\"official\"]").await?;
+        until(&c, &format!("{marker} === null"), "official only again", 20).await?;
+
         // The detail panel's 来源: both reports, the hotline's first (首报), the incident corroborated.
         click_css(&c, &row).await?;
         let list = "document.querySelectorAll('#detail-sources-list .dt-source-row')";
@@ -167,6 +191,14 @@ async fn two_sources_of_one_event_are_listed_corroborated_and_verify_makes_it_of
             30,
         )
         .await?;
+        until(
+            &c,
+            &format!("{marker} !== null"),
+            "verified: drawn under official only",
+            20,
+        )
+        .await?;
+        click_css(&c, "#map-quality-filter [data-quality-filter=\"all\"]").await?;
         save_screenshot(&c, "e2e-sources-verified.png").await?;
         Ok(())
     }
