@@ -195,6 +195,7 @@ fn DetailPanel(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
             <div class="dt-body">
                 <StageTrack view_memo=view_memo />
                 <AlertSection view_memo=view_memo />
+                <SourcesSection view_memo=view_memo />
                 <Facts view_memo=view_memo />
                 <Notes view_memo=view_memo />
                 <LocalActions view_memo=view_memo />
@@ -603,6 +604,140 @@ fn Notes(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
                     .into_any()
             }
         />
+    }
+}
+
+/// 来源 (issue 22): every report of the incident (the first its origin, 首报), its quality and who verified it;
+/// 核实 and, on every report after the first, 拆出 (a second click confirms) for the roles that may.
+#[component]
+fn SourcesSection(view_memo: Memo<Option<(IncidentView, bool)>>) -> impl IntoView {
+    use citydeck_domain::roles::{Action, Permission};
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    // The report whose 拆出 was clicked once (the second click sends it).
+    let armed = RwSignal::new(None::<u32>);
+    let data = Memo::new(move |_| {
+        view_memo.with(|m| {
+            m.as_ref().map(|(v, gone)| {
+                let i = &v.incident;
+                (i.id, i.reports.clone(), i.quality, i.verified.clone(), *gone)
+            })
+        })
+    });
+    // A fresh section for every incident.
+    Effect::new(move |prev: Option<Option<Uuid>>| {
+        let id = state.selected.get();
+        if prev.is_some_and(|p| p != id) {
+            armed.set(None);
+            error.set(None);
+        }
+        id
+    });
+    // `None` (the hub has not said who we are): offered, and the hub checks the role.
+    let may = Memo::new(move |_| state.me().is_none_or(|m| m.role.may(Action::Verify)));
+    let verify = move |_| {
+        let Some((id, ..)) = data.get_untracked() else {
+            return;
+        };
+        outbox::submit(state, Op::Verify { incident_id: id }, busy, error, |_| {});
+    };
+    move || {
+        let (id, reports, quality, verified, gone) = data.get()?;
+        let l = lang.get();
+        let s = i18n::source_strings(l);
+        let now = state.now_ms.get();
+        let acting = may.get() && !gone;
+        let rows = reports
+            .into_iter()
+            .enumerate()
+            .map(|(k, r)| {
+                let k = k as u32;
+                let split = (acting && k > 0).then(|| {
+                    let click = move |_| {
+                        if armed.get_untracked() != Some(k) {
+                            armed.set(Some(k));
+                            return;
+                        }
+                        armed.set(None);
+                        let op = Op::SplitReport {
+                            incident_id: id,
+                            report: k,
+                            new_incident_id: Uuid::now_v7(),
+                        };
+                        outbox::submit(state, op, busy, error, |_| {});
+                    };
+                    view! {
+                        <button
+                            type="button"
+                            class="act-btn act-split"
+                            class=("act-confirm", move || armed.get() == Some(k))
+                            data-action="split"
+                            data-report=k.to_string()
+                            title=s.split_hint
+                            disabled=move || busy.get()
+                            on:click=click
+                        >
+                            {move || if armed.get() == Some(k) { s.split_confirm } else { s.split }}
+                        </button>
+                    }
+                });
+                view! {
+                    <li class="dt-source-row" data-source=r.source.clone() data-report=k.to_string()>
+                        {(k == 0).then(|| view! { <span class="dt-source-origin">{s.origin}</span> })}
+                        <span class="dt-source-name">{r.source.clone()}</span>
+                        {r.external_id.clone().map(|e| view! { <span class="dt-source-ext">{e}</span> })}
+                        <span class="dt-source-age num" title=time::stamp_and_age(l, now, &r.received_at)>
+                            {i18n::age_ago(l, time::age_secs(now, &r.received_at))}
+                        </span>
+                        <span class="quality-badge" data-quality=r.quality.as_str()>
+                            {i18n::quality_label(l, r.quality)}
+                        </span>
+                        {split}
+                    </li>
+                }
+            })
+            .collect_view();
+        let is_verified = verified.is_some();
+        let by = verified.map(|v| {
+            view! {
+                <span class="dt-source-by" id="detail-verified-by" title=time::stamp_and_age(l, now, &v.at)>
+                    {format!("{}：{}", s.verified_by, v.by)}
+                </span>
+            }
+        });
+        let verify_btn = (acting && !is_verified).then(|| {
+            view! {
+                <button
+                    type="button"
+                    class="act-btn act-verify"
+                    data-action="verify"
+                    title=s.verify_hint
+                    disabled=move || busy.get()
+                    on:click=verify
+                >
+                    {s.verify}
+                </button>
+            }
+        });
+        Some(view! {
+            <section class="dt-section dt-sources" id="detail-sources" data-quality=quality.as_str()>
+                <h3 class="dt-h">{s.title}</h3>
+                <ul class="dt-sources-list" id="detail-sources-list">
+                    {rows}
+                </ul>
+                <div class="dt-source-quality">
+                    <span class="dt-act-label">{s.quality}</span>
+                    <span class="quality-badge" id="detail-quality" data-quality=quality.as_str()>
+                        {i18n::quality_label(l, quality)}
+                    </span>
+                    {by}
+                    {verify_btn}
+                </div>
+                <ErrorLine error=error class="dt-error" id="detail-sources-error" />
+            </section>
+        })
     }
 }
 

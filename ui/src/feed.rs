@@ -164,6 +164,9 @@ fn FeedRow(v: IncidentView) -> impl IntoView {
     let (grade, class, stage) = (inc.grade, inc.class, inc.status);
     let tooltip = inc.description.clone().unwrap_or_else(|| inc.title.clone());
     let address = inc.address.clone();
+    // Where it came from (issue 22): its quality, and how many sources reported it.
+    let quality = inc.quality;
+    let sources = inc.reports.len();
     let unconfirmed = v.unconfirmed();
     let pending = v.pending_ops;
     let stage_pending = v.stage_pending;
@@ -188,6 +191,7 @@ fn FeedRow(v: IncidentView) -> impl IntoView {
             data-grade=grade.as_str()
             data-class=class.as_str()
             data-stage=stage.as_str()
+            data-quality=quality.as_str()
             data-pending=pending.to_string()
             data-unconfirmed=if unconfirmed { "true" } else { "false" }
             data-selected=move || if selected() { "true" } else { "false" }
@@ -231,6 +235,17 @@ fn FeedRow(v: IncidentView) -> impl IntoView {
                     {unconfirmed
                         .then(|| view! { <span class="feed-new-tag">{move || action_strings(lang.get()).unconfirmed_short}</span> })}
                     <span class="feed-source">{inc.source.clone()}</span>
+                    <span class="quality-badge" data-quality=quality.as_str()>
+                        {move || i18n::quality_label(lang.get(), quality)}
+                    </span>
+                    {(sources > 1)
+                        .then(|| {
+                            view! {
+                                <span class="feed-sources num" data-sources=sources.to_string()>
+                                    {move || i18n::source_count(lang.get(), sources)}
+                                </span>
+                            }
+                        })}
                     <span class="feed-addr">{address}</span>
                     <DueChip due=due overdue=hub_overdue rung=rung />
                     <span

@@ -1752,6 +1752,90 @@ pub fn alert_expires_in(lang: Lang, secs: i64) -> String {
     }
 }
 
+/// Where an incident came from (issue 22): the feed's quality badge and source count, the detail panel's 来源.
+pub struct SourceStrings {
+    /// The detail panel's section heading.
+    pub title: &'static str,
+    /// The first report's mark (the incident's origin).
+    pub origin: &'static str,
+    /// Before the incident's quality.
+    pub quality: &'static str,
+    /// Before who verified it.
+    pub verified_by: &'static str,
+    /// 核实: the button and its tooltip.
+    pub verify: &'static str,
+    pub verify_hint: &'static str,
+    /// 拆出: the button, and its second click's ask.
+    pub split: &'static str,
+    pub split_confirm: &'static str,
+    pub split_hint: &'static str,
+    /// The map's quality filter: its label and its three choices.
+    pub filter_label: &'static str,
+    pub filter_all: &'static str,
+    pub filter_corroborated: &'static str,
+    pub filter_official: &'static str,
+}
+
+static SOURCE_ZH: SourceStrings = SourceStrings {
+    title: "来源",
+    origin: "首报",
+    quality: "可信度",
+    verified_by: "核实人",
+    verify: "核实",
+    verify_hint: "确认事件属实：可信度升为权威",
+    split: "拆出",
+    split_confirm: "确认拆出？",
+    split_hint: "此报告并非同一事件：拆出为新事件",
+    filter_label: "可信度",
+    filter_all: "全部",
+    filter_corroborated: "印证以上",
+    filter_official: "仅权威",
+};
+
+static SOURCE_EN: SourceStrings = SourceStrings {
+    title: "Sources",
+    origin: "origin",
+    quality: "Quality",
+    verified_by: "Verified by",
+    verify: "Verify",
+    verify_hint: "Confirm the incident is real: its quality becomes official",
+    split: "Split out",
+    split_confirm: "Split it out?",
+    split_hint: "This report is another event: make it an incident of its own",
+    filter_label: "Quality",
+    filter_all: "All",
+    filter_corroborated: "Corroborated+",
+    filter_official: "Official only",
+};
+
+pub fn source_strings(lang: Lang) -> &'static SourceStrings {
+    match lang {
+        Lang::Zh => &SOURCE_ZH,
+        Lang::En => &SOURCE_EN,
+    }
+}
+
+/// An incident's or a report's quality (issue 22).
+pub fn quality_label(lang: Lang, q: citydeck_protocol::ingest::Quality) -> &'static str {
+    use citydeck_protocol::ingest::Quality;
+    match (lang, q) {
+        (Lang::Zh, Quality::Unverified) => "未核实",
+        (Lang::Zh, Quality::Corroborated) => "多源印证",
+        (Lang::Zh, Quality::Official) => "权威",
+        (Lang::En, Quality::Unverified) => "unverified",
+        (Lang::En, Quality::Corroborated) => "corroborated",
+        (Lang::En, Quality::Official) => "official",
+    }
+}
+
+/// How many sources reported an incident (shown from two on).
+pub fn source_count(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Zh => format!("{n} 源"),
+        Lang::En => format!("{n} sources"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

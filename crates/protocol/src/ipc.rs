@@ -540,6 +540,9 @@ pub struct MapPoint {
     /// polygon), closed rings of `[lon, lat]`; absent for a point-only incident.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outline: Option<Vec<Vec<[f64; 2]>>>,
+    /// The incident's quality (issue 22): the map's quality filter hides the ones below its choice.
+    #[serde(default)]
+    pub quality: crate::ingest::Quality,
 }
 
 impl From<&Incident> for MapPoint {
@@ -555,6 +558,7 @@ impl From<&Incident> for MapPoint {
             title: i.title.clone(),
             seq: i.seq,
             outline: i.outline.clone().filter(|o| !o.is_empty()),
+            quality: i.quality,
         }
     }
 }
@@ -633,6 +637,7 @@ mod tests {
                 title: "Kamppi 地铁站火灾".into(),
                 seq: 12,
                 outline: None,
+                quality: crate::ingest::Quality::Unverified,
             }
         );
         // an alert's area comes along; an empty one is no area

@@ -179,6 +179,7 @@ mod tests {
             title: format!("#{n}"),
             seq: 1,
             outline: None,
+            quality: Default::default(),
         }
     }
 

@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
+use citydeck_protocol::ingest::Quality;
 use citydeck_protocol::ipc::{MapDelta, MapPoint, WartimeFocus};
 use citydeck_protocol::{Grade, IncidentClass, Stage};
 use leptos::prelude::*;
@@ -534,7 +535,40 @@ fn LayerSwitcher(ui: MapUi) -> impl IntoView {
                     }
                 })
                 .collect_view()}
+            <QualityFilterControl />
         </div>
+    }
+}
+
+/// 可信度: all / corroborated and official / official only (issue 22).
+#[component]
+fn QualityFilterControl() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let picked = RwSignal::new(QUALITY_FILTER.with(|q| q.get()));
+    view! {
+        <span class="map-quality-filter" id="map-quality-filter" data-quality-filter=move || picked.get().key()>
+            <span class="mapx-panel-title">{move || i18n::source_strings(lang.get()).filter_label}</span>
+            {QualityFilter::ALL
+                .into_iter()
+                .map(|f| {
+                    let on = move || picked.get() == f;
+                    view! {
+                        <button
+                            class="mapx-layer"
+                            class=("mapx-layer--on", on)
+                            data-quality-filter=f.key()
+                            aria-pressed=move || if on() { "true" } else { "false" }
+                            on:click=move |_| {
+                                picked.set(f);
+                                set_quality_filter(f);
+                            }
+                        >
+                            <span>{move || f.label(lang.get())}</span>
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </span>
     }
 }
 
@@ -681,11 +715,80 @@ struct FeedCtl {
     after: u64,
     /// The last `map_delta` call failed (said once, retried on the next change or tick).
     failing: bool,
+    /// The quality filter changed: the next call asks for everything again (`after` 0).
+    reset: bool,
+}
+
+/// The map's quality filter (issue 22): the least quality an incident needs to be drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QualityFilter {
+    All,
+    Corroborated,
+    Official,
+}
+
+impl QualityFilter {
+    pub const ALL: [QualityFilter; 3] = [
+        QualityFilter::All,
+        QualityFilter::Corroborated,
+        QualityFilter::Official,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            QualityFilter::All => "all",
+            QualityFilter::Corroborated => "corroborated",
+            QualityFilter::Official => "official",
+        }
+    }
+
+    fn label(self, lang: i18n::Lang) -> &'static str {
+        let s = i18n::source_strings(lang);
+        match self {
+            QualityFilter::All => s.filter_all,
+            QualityFilter::Corroborated => s.filter_corroborated,
+            QualityFilter::Official => s.filter_official,
+        }
+    }
+
+    /// Whether an incident of quality `q` is drawn.
+    pub fn passes(self, q: Quality) -> bool {
+        match self {
+            QualityFilter::All => true,
+            QualityFilter::Corroborated => q != Quality::Unverified,
+            QualityFilter::Official => q == Quality::Official,
+        }
+    }
+
+    /// The delta as the filter lets it through: an incident below it is removed (it may have been drawn).
+    pub fn apply(self, mut d: MapDelta) -> MapDelta {
+        let (kept, hidden): (Vec<_>, Vec<_>) = d.upserts.into_iter().partition(|p| self.passes(p.quality));
+        d.upserts = kept;
+        d.removed.extend(hidden.into_iter().map(|p| p.id));
+        d
+    }
+}
+
+thread_local! {
+    /// The filter every feed applies, and how to make each feed ask for everything again when it changes.
+    static QUALITY_FILTER: std::cell::Cell<QualityFilter> = const { std::cell::Cell::new(QualityFilter::All) };
+    static FEED_RELOADS: RefCell<Vec<Rc<dyn Fn()>>> = RefCell::new(Vec::new());
+}
+
+/// Sets the map's quality filter: every feed reloads its incidents through it.
+pub fn set_quality_filter(f: QualityFilter) {
+    if QUALITY_FILTER.with(|q| q.replace(f)) != f {
+        let reloads: Vec<_> = FEED_RELOADS.with(|r| r.borrow().clone());
+        for reload in reloads {
+            reload();
+        }
+    }
 }
 
 /// Keep an engine fed: `map_delta` after every change event (coalesced) and every few seconds.
 fn start_feed(engine: Rc<dyn MapEngine>) {
     let ctl = Rc::new(RefCell::new(FeedCtl::default()));
+    let reset_ctl = ctl.clone();
     let request: Rc<dyn Fn()> = {
         let slot: Rc<RefCell<Option<Request>>> = Rc::new(RefCell::new(None));
         let me = slot.clone();
@@ -697,7 +800,11 @@ fn start_feed(engine: Rc<dyn MapEngine>) {
                     return;
                 }
                 c.in_flight = true;
-                c.after
+                if std::mem::take(&mut c.reset) {
+                    0
+                } else {
+                    c.after
+                }
             };
             let (ctl, engine, me) = (ctl.clone(), engine.clone(), me.clone());
             spawn_local(async move {
@@ -710,7 +817,7 @@ fn start_feed(engine: Rc<dyn MapEngine>) {
                             c.after = d.seq;
                             c.failing = false;
                             drop(c);
-                            engine.apply_delta(d);
+                            engine.apply_delta(QUALITY_FILTER.with(|q| q.get()).apply(d));
                             c = ctl.borrow_mut();
                         }
                         Err(e) => {
@@ -738,6 +845,14 @@ fn start_feed(engine: Rc<dyn MapEngine>) {
     request();
     {
         let request = request.clone();
+        let reload: Rc<dyn Fn()> = Rc::new(move || {
+            reset_ctl.borrow_mut().reset = true;
+            request();
+        });
+        FEED_RELOADS.with(|r| r.borrow_mut().push(reload));
+    }
+    {
+        let request = request.clone();
         spawn_local(async move {
             let r = ipc::listen_cockpit_changed(move |_| request()).await;
             if let Err(e) = r {
@@ -746,4 +861,48 @@ fn start_feed(engine: Rc<dyn MapEngine>) {
         });
     }
     set_interval(move || request(), Duration::from_secs(5));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(n: u128, quality: Quality) -> MapPoint {
+        MapPoint {
+            id: Uuid::from_u128(n),
+            lon: 9.52,
+            lat: 47.14,
+            grade: Grade::III,
+            class: IncidentClass::Accident,
+            stage: Stage::Collected,
+            title: String::new(),
+            seq: n as u64,
+            outline: None,
+            quality,
+        }
+    }
+
+    #[test]
+    fn the_quality_filter_removes_what_is_below_it() {
+        let delta = || MapDelta {
+            seq: 3,
+            full: false,
+            upserts: vec![
+                point(1, Quality::Unverified),
+                point(2, Quality::Corroborated),
+                point(3, Quality::Official),
+            ],
+            removed: vec![Uuid::from_u128(9)],
+            ..Default::default()
+        };
+        let ids = |d: &MapDelta| d.upserts.iter().map(|p| p.id.as_u128()).collect::<Vec<_>>();
+        let all = QualityFilter::All.apply(delta());
+        assert_eq!((ids(&all), all.removed.len()), (vec![1, 2, 3], 1));
+        let corroborated = QualityFilter::Corroborated.apply(delta());
+        assert_eq!(ids(&corroborated), vec![2, 3]);
+        assert_eq!(corroborated.removed, vec![Uuid::from_u128(9), Uuid::from_u128(1)]);
+        let official = QualityFilter::Official.apply(delta());
+        assert_eq!(ids(&official), vec![3]);
+        assert_eq!(official.removed.len(), 3);
+    }
 }

@@ -568,6 +568,7 @@ mod tests {
             title: format!("火灾 \"{n}\""),
             seq,
             outline: None,
+            quality: Default::default(),
         }
     }
 

@@ -807,6 +807,7 @@ mod tests {
             title: format!("incident {n}"),
             seq,
             outline: None,
+            quality: Default::default(),
         }
     }
 
