@@ -39,7 +39,10 @@ impl Taken {
 /// its class and its reports' sources when open.
 pub(super) fn sync_candidate(tx: &mut dyn Sql, incident: &Incident) -> DbResult<()> {
     let id = incident.id.to_string();
-    let row = tx.row("SELECT rid FROM merge_candidates WHERE incident_id = ?1", p![&id])?;
+    let row = tx.row(
+        "SELECT rid, class, sources FROM merge_candidates WHERE incident_id = ?1",
+        p![&id],
+    )?;
     if incident.status == Stage::Closed {
         if let Some(mut r) = row {
             let rid = r.int(0)?;
@@ -54,10 +57,13 @@ pub(super) fn sync_candidate(tx: &mut dyn Sql, incident: &Incident) -> DbResult<
     match row {
         Some(mut r) => {
             let rid = r.int(0)?;
-            tx.exec(
-                "UPDATE merge_candidates SET class = ?2, sources = ?3 WHERE rid = ?1",
-                p![rid, incident.class.as_str(), &sources],
-            )?;
+            // most writes (a stage, a note) change nothing the merge reads: no write then
+            if r.text(1)? != incident.class.as_str() || r.text(2)? != sources {
+                tx.exec(
+                    "UPDATE merge_candidates SET class = ?2, sources = ?3 WHERE rid = ?1",
+                    p![rid, incident.class.as_str(), &sources],
+                )?;
+            }
         }
         None => {
             let (lon, lat) = (incident.location.lon, incident.location.lat);
